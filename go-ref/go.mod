@@ -1,0 +1,3 @@
+module gomap/go-ref
+
+go 1.24

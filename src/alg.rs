@@ -1,0 +1,1 @@
+//! Go's hash functions (placeholder; being written).

@@ -1,0 +1,470 @@
+//! The map type descriptor: Go's `abi.OldMapType` (internal/abi/map_noswiss.go)
+//! plus what a runtime without a compiler needs to be told explicitly.
+//!
+//! Go's compiler derives a map type's bucket layout and flags from the key and
+//! elem types (`cmd/compile/internal/reflectdata.MapBucketType`, `reflect.MapOf`)
+//! and `reflect_makemap` (map_noswiss.go:1388) re-checks them. gomap has no
+//! compiler: callers describe the key and elem ([`TypeInfo`]), give a hasher and
+//! an equality, and [`MapTypeBuilder::build`] derives the same layout and flags,
+//! turning every check `reflect_makemap` would `throw` on into a [`TypeError`].
+//! The result is computed once and never changes, so the map code can trust it.
+
+use core::any::Any;
+use core::fmt;
+use std::sync::Arc;
+
+/// Slots per bucket (`abi.OldMapBucketCount`).
+pub const BUCKET_CNT: usize = 8;
+/// log2 of [`BUCKET_CNT`] (`abi.OldMapBucketCountBits`).
+pub const BUCKET_CNT_BITS: u32 = 3;
+/// Keys larger than this are stored out of line (`abi.OldMapMaxKeyBytes`).
+pub const MAX_KEY_BYTES: usize = 128;
+/// Elems larger than this are stored out of line (`abi.OldMapMaxElemBytes`).
+pub const MAX_ELEM_BYTES: usize = 128;
+/// Offset of the first key in a bucket: just past `tophash[8]`, and already a
+/// multiple of the largest alignment we accept (map_noswiss.go `dataOffset`).
+pub const DATA_OFFSET: usize = BUCKET_CNT;
+/// Size of a pointer-sized slot (an out-of-line key or elem, the overflow link).
+pub const PTR_SIZE: usize = core::mem::size_of::<usize>();
+
+const _: () = assert!(PTR_SIZE == 8, "gomap supports 64-bit targets only");
+
+/// Flag: keys are stored as pointers to out-of-line copies (`IndirectKey`).
+pub const FLAG_INDIRECT_KEY: u32 = 1;
+/// Flag: elems are stored as pointers to out-of-line copies (`IndirectElem`).
+pub const FLAG_INDIRECT_ELEM: u32 = 2;
+/// Flag: `k == k` holds for every key (`ReflexiveKey`); false for floats.
+pub const FLAG_REFLEXIVE_KEY: u32 = 4;
+/// Flag: an overwrite must also overwrite the stored key (`NeedKeyUpdate`),
+/// because equal keys can differ in bits (+0/-0, strings sharing no memory).
+pub const FLAG_NEED_KEY_UPDATE: u32 = 8;
+/// Flag: hashing a key may fail (`HashMightPanic`), e.g. interface keys
+/// holding an unhashable dynamic type.
+pub const FLAG_HASH_MIGHT_PANIC: u32 = 16;
+
+/// Hashes the key at `key` with `seed`. `ctx` is the descriptor's context.
+///
+/// Go's `Hasher func(unsafe.Pointer, uintptr) uintptr`; Go's closures carry
+/// their context implicitly, ours is the explicit `ctx`.
+pub type HashFn = unsafe fn(key: *const u8, seed: usize, ctx: *const ()) -> usize;
+/// Reports whether the keys at `a` and `b` are equal (Go's `Key.Equal`).
+pub type EqualFn = unsafe fn(a: *const u8, b: *const u8, ctx: *const ()) -> bool;
+/// Reports whether the key at `key` can be hashed (Go's `mapKeyError`, used
+/// only when [`FLAG_HASH_MIGHT_PANIC`] is set).
+pub type KeyCheckFn = unsafe fn(key: *const u8, ctx: *const ()) -> bool;
+/// Writes a copy of the value at `src` into the uninitialised slot `dst`.
+pub type CloneFn = unsafe fn(dst: *mut u8, src: *const u8, ctx: *const ());
+/// Drops the value at `p` in place.
+pub type DropFn = unsafe fn(p: *mut u8, ctx: *const ());
+
+/// What the map needs to know about a key or elem type (Go's `abi.Type`,
+/// reduced to what map code reads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeInfo {
+    /// Size in bytes (`Size_`). May be 0.
+    pub size: usize,
+    /// Alignment in bytes (`Align_`): a power of two, at most 8.
+    pub align: usize,
+    /// Whether values hold pointers the map must treat as such (`Pointers()`).
+    /// It decides whether buckets are "noscan", which changes Go's size-class
+    /// rounding of bucket arrays and so the number of preallocated overflow
+    /// buckets, and whether Go clears evacuated and deleted slots.
+    pub pointers: bool,
+}
+
+impl TypeInfo {
+    /// Describes a plain-data Rust type.
+    pub const fn of<T>() -> Self {
+        Self { size: core::mem::size_of::<T>(), align: core::mem::align_of::<T>(), pointers: false }
+    }
+    /// Describes a Rust type that holds pointers.
+    pub const fn of_pointerful<T>() -> Self {
+        Self { size: core::mem::size_of::<T>(), align: core::mem::align_of::<T>(), pointers: true }
+    }
+}
+
+/// Which built-in hash a descriptor uses; lets the fast paths and the
+/// inspector know the key kind without comparing function pointers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Plain memory of the key's size (ints, bools, pointers, byte arrays).
+    Memory,
+    /// 32-bit float (`f32hash`).
+    F32,
+    /// 64-bit float (`f64hash`).
+    F64,
+    /// complex64 (`c64hash`).
+    C64,
+    /// complex128 (`c128hash`).
+    C128,
+    /// A Go string header `{ptr, len}` (`strhash`).
+    Str,
+    /// A composite key hashed field by field.
+    Composite,
+    /// A caller-supplied hasher.
+    Custom,
+}
+
+/// Why a descriptor was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeError {
+    /// An alignment is zero or not a power of two.
+    BadAlign(&'static str),
+    /// An alignment exceeds 8 (`key align too big`).
+    AlignTooBig(&'static str),
+    /// A size is not a multiple of its alignment
+    /// (`key size not a multiple of key align`).
+    SizeNotMultipleOfAlign(&'static str),
+    /// A size is too large to allocate (`> isize::MAX`).
+    SizeTooLarge(&'static str),
+}
+
+impl fmt::Display for TypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeError::BadAlign(w) => write!(f, "{w} alignment is zero or not a power of two"),
+            TypeError::AlignTooBig(w) => write!(f, "{w} align too big"),
+            TypeError::SizeNotMultipleOfAlign(w) => write!(f, "{w} size not a multiple of {w} align"),
+            TypeError::SizeTooLarge(w) => write!(f, "{w} size too large"),
+        }
+    }
+}
+
+impl std::error::Error for TypeError {}
+
+/// A validated map type descriptor (Go's `maptype`, `abi.OldMapType`).
+///
+/// ```text
+/// bucket (bmap), BucketSize bytes:
+/// +-------------+---------------------+-----------------------+----------+
+/// | tophash[8]  | keys[8]             | elems[8]              | overflow |
+/// | 8 x u8      | 8 x KeySize         | 8 x ValueSize         | *bmap    |
+/// +-------------+---------------------+-----------------------+----------+
+/// 0             8 (DATA_OFFSET)       8+8*KeySize            BucketSize-8
+/// ```
+///
+/// `KeySize`/`ValueSize` are the slot sizes: the type's size, or 8 (a pointer)
+/// when the key/elem is stored out of line.
+pub struct MapType {
+    pub(crate) key: TypeInfo,
+    pub(crate) elem: TypeInfo,
+    pub(crate) hasher: HashFn,
+    pub(crate) equal: EqualFn,
+    pub(crate) key_check: Option<KeyCheckFn>,
+    pub(crate) key_clone: Option<CloneFn>,
+    pub(crate) elem_clone: Option<CloneFn>,
+    pub(crate) key_drop: Option<DropFn>,
+    pub(crate) elem_drop: Option<DropFn>,
+    pub(crate) ctx: *const (),
+    /// Keeps whatever `ctx` points into alive for as long as the descriptor.
+    _ctx_owner: Option<Arc<dyn Any + Send + Sync>>,
+    pub(crate) kind: KeyKind,
+    /// Slot size of a key (`KeySize`).
+    pub(crate) keysize: u8,
+    /// Slot size of an elem (`ValueSize`).
+    pub(crate) valuesize: u8,
+    /// Size of a bucket (`BucketSize`, also `Bucket.Size_`).
+    pub(crate) bucketsize: u16,
+    /// `FLAG_*` bits (`Flags`).
+    pub(crate) flags: u32,
+    /// Whether buckets hold pointers (`Bucket.Pointers()`).
+    pub(crate) bucket_pointers: bool,
+}
+
+// SAFETY: a MapType is immutable after construction. `ctx` is only ever passed
+// to the descriptor's own callbacks, which `MapTypeBuilder::ctx`'s contract
+// requires to be callable from any thread.
+unsafe impl Send for MapType {}
+// SAFETY: see the Send impl; shared access never mutates.
+unsafe impl Sync for MapType {}
+
+impl fmt::Debug for MapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapType")
+            .field("key", &self.key)
+            .field("elem", &self.elem)
+            .field("kind", &self.kind)
+            .field("keysize", &self.keysize)
+            .field("valuesize", &self.valuesize)
+            .field("bucketsize", &self.bucketsize)
+            .field("flags", &self.flags)
+            .field("bucket_pointers", &self.bucket_pointers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MapType {
+    /// `IndirectKey()`: keys are stored out of line.
+    #[inline(always)]
+    pub fn indirect_key(&self) -> bool {
+        self.flags & FLAG_INDIRECT_KEY != 0
+    }
+    /// `IndirectElem()`: elems are stored out of line.
+    #[inline(always)]
+    pub fn indirect_elem(&self) -> bool {
+        self.flags & FLAG_INDIRECT_ELEM != 0
+    }
+    /// `ReflexiveKey()`: `k == k` for every key.
+    #[inline(always)]
+    pub fn reflexive_key(&self) -> bool {
+        self.flags & FLAG_REFLEXIVE_KEY != 0
+    }
+    /// `NeedKeyUpdate()`: overwrite the key on an update.
+    #[inline(always)]
+    pub fn need_key_update(&self) -> bool {
+        self.flags & FLAG_NEED_KEY_UPDATE != 0
+    }
+    /// `HashMightPanic()`: hashing may fail.
+    #[inline(always)]
+    pub fn hash_might_panic(&self) -> bool {
+        self.flags & FLAG_HASH_MIGHT_PANIC != 0
+    }
+    /// The key type.
+    pub fn key(&self) -> TypeInfo {
+        self.key
+    }
+    /// The elem type.
+    pub fn elem(&self) -> TypeInfo {
+        self.elem
+    }
+    /// Key slot size (`KeySize`).
+    pub fn keysize(&self) -> usize {
+        self.keysize as usize
+    }
+    /// Elem slot size (`ValueSize`).
+    pub fn valuesize(&self) -> usize {
+        self.valuesize as usize
+    }
+    /// Bucket size (`BucketSize`).
+    pub fn bucketsize(&self) -> usize {
+        self.bucketsize as usize
+    }
+    /// The `FLAG_*` bits.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+    /// Whether buckets hold pointers (`Bucket.Pointers()`).
+    pub fn bucket_pointers(&self) -> bool {
+        self.bucket_pointers
+    }
+    /// Which built-in hash the key uses.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+    /// Hashes `key` with `seed` (Go's `t.Hasher(key, seed)`).
+    ///
+    /// # Safety
+    /// `key` must point to a valid key of this type.
+    #[inline(always)]
+    pub unsafe fn hash(&self, key: *const u8, seed: usize) -> usize {
+        // SAFETY: forwarded from the caller; `ctx` belongs to this descriptor.
+        unsafe { (self.hasher)(key, seed, self.ctx) }
+    }
+    /// Compares two keys (Go's `t.Key.Equal(a, b)`).
+    ///
+    /// # Safety
+    /// `a` and `b` must point to valid keys of this type.
+    #[inline(always)]
+    pub unsafe fn key_equal(&self, a: *const u8, b: *const u8) -> bool {
+        // SAFETY: forwarded from the caller; `ctx` belongs to this descriptor.
+        unsafe { (self.equal)(a, b, self.ctx) }
+    }
+}
+
+/// Builds a [`MapType`], deriving the layout and flags the way Go's compiler
+/// does and rejecting what `reflect_makemap` would reject.
+pub struct MapTypeBuilder {
+    key: TypeInfo,
+    elem: TypeInfo,
+    hasher: HashFn,
+    equal: EqualFn,
+    reflexive: bool,
+    need_key_update: bool,
+    key_check: Option<KeyCheckFn>,
+    key_clone: Option<CloneFn>,
+    elem_clone: Option<CloneFn>,
+    key_drop: Option<DropFn>,
+    elem_drop: Option<DropFn>,
+    ctx: *const (),
+    ctx_owner: Option<Arc<dyn Any + Send + Sync>>,
+    kind: KeyKind,
+}
+
+impl MapTypeBuilder {
+    /// Starts a descriptor for keys `key` hashed by `hasher` and compared by
+    /// `equal`, with elems `elem`. Defaults: reflexive keys, no key update,
+    /// hashing never fails, plain bytes (copied with memcpy, never dropped).
+    pub fn new(key: TypeInfo, elem: TypeInfo, hasher: HashFn, equal: EqualFn) -> Self {
+        Self {
+            key,
+            elem,
+            hasher,
+            equal,
+            reflexive: true,
+            need_key_update: false,
+            key_check: None,
+            key_clone: None,
+            elem_clone: None,
+            key_drop: None,
+            elem_drop: None,
+            ctx: core::ptr::null(),
+            ctx_owner: None,
+            kind: KeyKind::Custom,
+        }
+    }
+    /// Whether `k == k` for all keys (false for floats and anything holding one).
+    pub fn reflexive(mut self, yes: bool) -> Self {
+        self.reflexive = yes;
+        self
+    }
+    /// Whether an overwrite must store the new key's bits (floats, strings).
+    pub fn need_key_update(mut self, yes: bool) -> Self {
+        self.need_key_update = yes;
+        self
+    }
+    /// Declares that hashing may fail and gives the check Go's `mapKeyError`
+    /// makes; sets `HashMightPanic`.
+    pub fn key_check(mut self, check: KeyCheckFn) -> Self {
+        self.key_check = Some(check);
+        self
+    }
+    /// Copy hooks used where Go does `typedmemmove` between maps (clone);
+    /// without them, slots are copied bytewise.
+    pub fn clone_fns(mut self, key: Option<CloneFn>, elem: Option<CloneFn>) -> Self {
+        self.key_clone = key;
+        self.elem_clone = elem;
+        self
+    }
+    /// Drop hooks run on a live entry's key/elem when the entry leaves the map
+    /// (delete, clear, drop of the map); without them nothing is run.
+    pub fn drop_fns(mut self, key: Option<DropFn>, elem: Option<DropFn>) -> Self {
+        self.key_drop = key;
+        self.elem_drop = elem;
+        self
+    }
+    /// Context passed to every callback; `owner` keeps it alive.
+    ///
+    /// # Safety
+    /// Every callback must be callable with `ctx` from any thread for as long
+    /// as the descriptor lives.
+    pub unsafe fn ctx(mut self, ctx: *const (), owner: Option<Arc<dyn Any + Send + Sync>>) -> Self {
+        self.ctx = ctx;
+        self.ctx_owner = owner;
+        self
+    }
+    /// Records which built-in hash the hasher is.
+    pub fn kind(mut self, kind: KeyKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Validates and derives the layout (Go: `reflect.MapOf` +
+    /// `reflect_makemap`'s checks, map_noswiss.go:1388-1431).
+    pub fn build(self) -> Result<MapType, TypeError> {
+        check_type(&self.key, "key")?;
+        check_type(&self.elem, "elem")?;
+        let mut flags = 0;
+        let indirect_key = self.key.size > MAX_KEY_BYTES;
+        let indirect_elem = self.elem.size > MAX_ELEM_BYTES;
+        if indirect_key {
+            flags |= FLAG_INDIRECT_KEY;
+        }
+        if indirect_elem {
+            flags |= FLAG_INDIRECT_ELEM;
+        }
+        if self.reflexive {
+            flags |= FLAG_REFLEXIVE_KEY;
+        }
+        if self.need_key_update {
+            flags |= FLAG_NEED_KEY_UPDATE;
+        }
+        if self.key_check.is_some() {
+            flags |= FLAG_HASH_MIGHT_PANIC;
+        }
+        let keysize = if indirect_key { PTR_SIZE } else { self.key.size };
+        let valuesize = if indirect_elem { PTR_SIZE } else { self.elem.size };
+        // tophash[8] + keys[8] + elems[8] + overflow pointer. Every part is a
+        // multiple of 8 bytes wide or ends 8-aligned, so no padding is needed
+        // (the compiler's MapBucketType checks the same).
+        let bucketsize = BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE;
+        let bucket_pointers = self.key.pointers || self.elem.pointers || indirect_key || indirect_elem;
+        Ok(MapType {
+            key: self.key,
+            elem: self.elem,
+            hasher: self.hasher,
+            equal: self.equal,
+            key_check: self.key_check,
+            key_clone: self.key_clone,
+            elem_clone: self.elem_clone,
+            key_drop: self.key_drop,
+            elem_drop: self.elem_drop,
+            ctx: self.ctx,
+            _ctx_owner: self.ctx_owner,
+            kind: self.kind,
+            keysize: keysize as u8,
+            valuesize: valuesize as u8,
+            bucketsize: bucketsize as u16,
+            flags,
+            bucket_pointers,
+        })
+    }
+}
+
+fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
+    if t.align == 0 || !t.align.is_power_of_two() {
+        return Err(TypeError::BadAlign(what));
+    }
+    if t.align > BUCKET_CNT {
+        return Err(TypeError::AlignTooBig(what));
+    }
+    if t.size % t.align != 0 {
+        return Err(TypeError::SizeNotMultipleOfAlign(what));
+    }
+    if t.size > isize::MAX as usize / 2 {
+        return Err(TypeError::SizeTooLarge(what));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe fn h(_: *const u8, _: usize, _: *const ()) -> usize {
+        0
+    }
+    unsafe fn e(_: *const u8, _: *const u8, _: *const ()) -> bool {
+        true
+    }
+
+    #[test]
+    fn layout_matches_go_formula() {
+        let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), h, e).build().unwrap();
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        let big = TypeInfo { size: 129, align: 1, pointers: false };
+        let t = MapTypeBuilder::new(big, big, h, e).build().unwrap();
+        assert!(t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        let zero = TypeInfo { size: 0, align: 1, pointers: false };
+        let t = MapTypeBuilder::new(zero, zero, h, e).build().unwrap();
+        assert_eq!(t.bucketsize(), 16);
+        // 128 bytes stays inline (the limit is inclusive).
+        let k128 = TypeInfo { size: 128, align: 8, pointers: false };
+        let t = MapTypeBuilder::new(k128, k128, h, e).build().unwrap();
+        assert!(!t.indirect_key());
+        assert_eq!(t.bucketsize(), 8 * (1 + 128 + 128) + 8);
+    }
+
+    #[test]
+    fn reflect_makemap_checks_become_errors() {
+        let bad = |size, align| TypeInfo { size, align, pointers: false };
+        let ok = TypeInfo::of::<u32>();
+        let b = |k, v| MapTypeBuilder::new(k, v, h, e).build().map(|_| ()).unwrap_err();
+        assert_eq!(b(bad(16, 16), ok), TypeError::AlignTooBig("key"));
+        assert_eq!(b(ok, bad(16, 16)), TypeError::AlignTooBig("elem"));
+        assert_eq!(b(bad(6, 4), ok), TypeError::SizeNotMultipleOfAlign("key"));
+        assert_eq!(b(bad(4, 0), ok), TypeError::BadAlign("key"));
+        assert_eq!(b(bad(6, 3), ok), TypeError::BadAlign("key"));
+        assert_eq!(b(ok, bad(usize::MAX - 7, 8)), TypeError::SizeTooLarge("elem"));
+    }
+}

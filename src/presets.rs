@@ -1,0 +1,1 @@
+//! MapType presets (placeholder; being written).

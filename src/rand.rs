@@ -1,0 +1,127 @@
+//! The runtime's random source: every draw Go's map code takes from
+//! `runtime.rand()` comes through [`rand`].
+//!
+//! Go draws a random number in exactly these places (Go 1.24.11 line numbers):
+//!
+//! | draw | Go | gomap |
+//! |---|---|---|
+//! | hash seed of a new map | `makemap_small` (map_noswiss.go:305), `makemap` (:335) | [`crate::map::makemap_small`], [`crate::map::makemap`] |
+//! | reseed when the last entry is deleted | `mapdelete` (:852), fast variants | [`crate::map::mapdelete`] |
+//! | reseed on clear | `mapclear` (:1094) | [`crate::map::mapclear`] |
+//! | iteration start bucket and offset | `mapiterinit` (:919) | [`crate::map::mapiterinit`] |
+//! | overflow counter sampling at B >= 16 | `incrnoverflow` (:240) | [`crate::map::HMap::incrnoverflow`] |
+//! | hash of a NaN key | `f32hash`/`f64hash` (alg.go) | [`crate::alg`] |
+//! | `keys`/`values` start | `keys` (:1777) | [`crate::map::keys`] |
+//!
+//! The source is chosen, from highest priority to lowest:
+//! 1. a per-thread override installed with [`with_source`] (deterministic
+//!    replay, tests);
+//! 2. a process-wide host hook installed with [`set_host_source`] (the C ABI's
+//!    random-source hook);
+//! 3. the default: `rand`'s thread-local generator, seeded from the OS.
+
+use core::cell::{Cell, RefCell};
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use rand::{Rng, SeedableRng};
+
+/// A host-supplied random function, as installed by the C ABI.
+pub type HostRandFn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
+
+/// The host hook, stored as a function address (0 = none) plus its context.
+static HOST_FN: AtomicUsize = AtomicUsize::new(0);
+static HOST_CTX: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
+
+thread_local! {
+    /// Whether this thread has an override installed (cheap check on the hot path).
+    static HAS_OVERRIDE: Cell<bool> = const { Cell::new(false) };
+    /// The per-thread override stack's top.
+    static OVERRIDE: RefCell<Option<Box<dyn FnMut() -> u64>>> = const { RefCell::new(None) };
+}
+
+/// Returns the next random draw, like Go's `runtime.rand` (rand.go:160).
+#[doc(alias = "rand")]
+#[inline]
+pub fn rand() -> u64 {
+    if HAS_OVERRIDE.with(Cell::get) {
+        if let Some(v) = OVERRIDE.with(|o| o.borrow_mut().as_mut().map(|f| f())) {
+            return v;
+        }
+    }
+    let f = HOST_FN.load(Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: HOST_FN only ever holds 0 or the address of a `HostRandFn`
+        // stored by `set_host_source`, and function pointers round-trip
+        // through usize on every supported (64-bit) target.
+        let f: HostRandFn = unsafe { core::mem::transmute::<usize, HostRandFn>(f) };
+        // SAFETY: the host promised in `set_host_source` that `f` may be called
+        // with this context from any thread.
+        return unsafe { f(HOST_CTX.load(Ordering::Acquire)) };
+    }
+    rand::rng().random::<u64>()
+}
+
+/// Installs (or with `None`, removes) a process-wide random source.
+///
+/// # Safety
+/// `f` must be safe to call from any thread with `ctx`, for as long as it is
+/// installed.
+pub unsafe fn set_host_source(f: Option<HostRandFn>, ctx: *mut c_void) {
+    HOST_CTX.store(ctx, Ordering::Release);
+    HOST_FN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+/// Runs `body` with `source` supplying every draw made on this thread.
+/// Overrides nest; the previous source is restored afterwards, also on unwind.
+pub fn with_source<R>(source: impl FnMut() -> u64 + 'static, body: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Box<dyn FnMut() -> u64>>, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            OVERRIDE.with(|o| *o.borrow_mut() = prev);
+            HAS_OVERRIDE.with(|h| h.set(self.1));
+        }
+    }
+    let prev = OVERRIDE.with(|o| o.borrow_mut().replace(Box::new(source)));
+    let had = HAS_OVERRIDE.with(|h| h.replace(true));
+    let _restore = Restore(prev, had);
+    body()
+}
+
+/// A deterministic source: a seeded ChaCha generator. Same seed, same draws.
+pub fn seeded(seed: u64) -> impl FnMut() -> u64 + 'static {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    move || rng.random::<u64>()
+}
+
+/// A scripted source that returns the given draws in order, then panics: used
+/// to replay the exact draws a real Go program recorded.
+pub fn scripted(draws: Vec<u64>) -> impl FnMut() -> u64 + 'static {
+    let mut it = draws.into_iter();
+    move || it.next().expect("scripted random source exhausted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_is_deterministic_and_restored() {
+        let a: Vec<u64> = with_source(seeded(7), || (0..4).map(|_| rand()).collect());
+        let b: Vec<u64> = with_source(seeded(7), || (0..4).map(|_| rand()).collect());
+        assert_eq!(a, b);
+        let c: Vec<u64> = with_source(scripted(vec![1, 2, 3]), || (0..3).map(|_| rand()).collect());
+        assert_eq!(c, [1, 2, 3]);
+        assert!(!HAS_OVERRIDE.with(Cell::get));
+    }
+
+    #[test]
+    fn overrides_nest() {
+        with_source(scripted(vec![10, 11]), || {
+            assert_eq!(rand(), 10);
+            with_source(scripted(vec![20]), || assert_eq!(rand(), 20));
+            assert_eq!(rand(), 11);
+        });
+    }
+}
