@@ -41,7 +41,6 @@ thread_local! {
 }
 
 /// Returns the next random draw, like Go's `runtime.rand` (rand.go:160).
-#[doc(alias = "rand")]
 #[inline]
 pub fn rand() -> u64 {
     if HAS_OVERRIDE.with(Cell::get) {
