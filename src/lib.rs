@@ -13,3 +13,8 @@ pub mod alg;
 pub mod maptype;
 pub mod presets;
 pub mod rand;
+pub mod alloc;
+pub mod fatal;
+pub mod map;
+pub mod msize;
+pub mod inspect;

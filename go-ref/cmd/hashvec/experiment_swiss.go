@@ -1,0 +1,5 @@
+//go:build goexperiment.swissmap
+
+package main
+
+const noswissmap = false

@@ -1,0 +1,501 @@
+//go:build !goexperiment.swissmap
+
+package main
+
+import (
+	"encoding/binary"
+	"maps"
+	"math"
+	"strconv"
+	"unsafe"
+
+	"gomap/go-ref/internal/rt"
+)
+
+// A kind drives one concrete map type with real Go statements, so the
+// compiler picks the same runtime entry points ordinary code gets
+// (mapassign_fast32/fast64/faststr, mapassign, mapaccess2*, mapdelete*,
+// mapclear, maps.Clone -> runtime.mapclone).
+//
+// Keys and elems are named by integer ids; the kind maps ids to values.
+// Every *Op method prepares its operands and returns a closure holding only
+// the Go statement, so that nothing else runs while the generator is armed.
+type kind interface {
+	name() string
+	goKey() string  // Go key type, for the header
+	goElem() string // Go elem type
+	keySize() uintptr
+	elemSize() uintptr
+	makeOp(hint int, out *any) func()
+	assignOp(m any, k, v int) func()
+	deleteOp(m any, k int) func()
+	getOp(m any, k int, ok *bool, vout *[]byte) func()
+	clearOp(m any) func()
+	cloneOp(m any, out *any) func()
+	lenOp(m any, out *int) func()
+	keyBytes(k int) []byte  // the key's value bytes (string: content)
+	elemBytes(v int) []byte // the elem's value bytes
+	canon(k int) int        // equality class of key id; -1 for NaN (never equal)
+	normalKey(i int) int    // i-th ordinary key id (i >= 0)
+	specialKeys() []int     // ids of edge-case keys (NaN, ±0, ±Inf, ...)
+	maxKeys() int           // number of distinct keys the type has (0 = unbounded)
+	isString() bool
+}
+
+func u32b(x uint32) []byte { return binary.LittleEndian.AppendUint32(nil, x) }
+func u64b(x uint64) []byte { return binary.LittleEndian.AppendUint64(nil, x) }
+
+// ---- u32: map[uint32]uint32 (fast32 paths) ----
+
+type kU32 struct{}
+
+func (kU32) name() string            { return "u32" }
+func (kU32) goKey() string           { return "uint32" }
+func (kU32) goElem() string          { return "uint32" }
+func (kU32) keySize() uintptr        { return 4 }
+func (kU32) elemSize() uintptr       { return 4 }
+func (kU32) key(k int) uint32        { return uint32(k)*0x01000193 + 7 }
+func (kU32) elem(v int) uint32       { return uint32(v)*0x9E3779B1 + 1 }
+func (x kU32) keyBytes(k int) []byte { return u32b(x.key(k)) }
+func (x kU32) elemBytes(v int) []byte {
+	return u32b(x.elem(v))
+}
+func (kU32) canon(k int) int     { return k }
+func (kU32) normalKey(i int) int { return i }
+func (kU32) specialKeys() []int  { return nil }
+func (kU32) maxKeys() int        { return 0 }
+func (kU32) isString() bool      { return false }
+func (kU32) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[uint32]uint32) }
+	}
+	return func() { *out = make(map[uint32]uint32, hint) }
+}
+func (x kU32) assignOp(m any, k, v int) func() {
+	mm, kk, vv := m.(map[uint32]uint32), x.key(k), x.elem(v)
+	return func() { mm[kk] = vv }
+}
+func (x kU32) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[uint32]uint32), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kU32) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[uint32]uint32), x.key(k)
+	var v uint32
+	return func() { v, *ok = mm[kk]; *vout = u32b(v) }
+}
+func (kU32) clearOp(m any) func() {
+	mm := m.(map[uint32]uint32)
+	return func() { clear(mm) }
+}
+func (kU32) cloneOp(m any, out *any) func() {
+	mm := m.(map[uint32]uint32)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kU32) lenOp(m any, out *int) func() {
+	mm := m.(map[uint32]uint32)
+	return func() { *out = len(mm) }
+}
+
+// ---- u64: map[uint64]uint64 (fast64 paths) ----
+
+type kU64 struct{}
+
+func (kU64) name() string              { return "u64" }
+func (kU64) goKey() string             { return "uint64" }
+func (kU64) goElem() string            { return "uint64" }
+func (kU64) keySize() uintptr          { return 8 }
+func (kU64) elemSize() uintptr         { return 8 }
+func (kU64) key(k int) uint64          { return uint64(k)*0x100000001B3 + 0x1234 }
+func (kU64) elem(v int) uint64         { return uint64(v)*0x9E3779B97F4A7C15 + 1 }
+func (x kU64) keyBytes(k int) []byte   { return u64b(x.key(k)) }
+func (x kU64) elemBytes(v int) []byte  { return u64b(x.elem(v)) }
+func (kU64) canon(k int) int           { return k }
+func (kU64) normalKey(i int) int       { return i }
+func (kU64) specialKeys() []int        { return nil }
+func (kU64) maxKeys() int              { return 0 }
+func (kU64) isString() bool            { return false }
+func (kU64) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[uint64]uint64) }
+	}
+	return func() { *out = make(map[uint64]uint64, hint) }
+}
+func (x kU64) assignOp(m any, k, v int) func() {
+	mm, kk, vv := m.(map[uint64]uint64), x.key(k), x.elem(v)
+	return func() { mm[kk] = vv }
+}
+func (x kU64) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[uint64]uint64), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kU64) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[uint64]uint64), x.key(k)
+	var v uint64
+	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
+}
+func (kU64) clearOp(m any) func() {
+	mm := m.(map[uint64]uint64)
+	return func() { clear(mm) }
+}
+func (kU64) cloneOp(m any, out *any) func() {
+	mm := m.(map[uint64]uint64)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kU64) lenOp(m any, out *int) func() {
+	mm := m.(map[uint64]uint64)
+	return func() { *out = len(mm) }
+}
+
+// ---- str: map[string]uint64 (faststr paths) ----
+//
+// Key ids map to non-empty strings. Every 7th id (k%7 == 3) is a long key
+// (> 32 bytes) sharing its first and last 4 bytes with the other long keys,
+// which drives mapaccess*_faststr's one-bucket long-key comparison and its
+// fall back to hashing.
+
+type kStr struct{}
+
+func (kStr) name() string      { return "str" }
+func (kStr) goKey() string     { return "string" }
+func (kStr) goElem() string    { return "uint64" }
+func (kStr) keySize() uintptr  { return 16 }
+func (kStr) elemSize() uintptr { return 8 }
+func (kStr) key(k int) string {
+	if k%7 == 3 {
+		return "LONG/" + strconv.Itoa(k) + "/padding-padding-padding-padding/TAIL"
+	}
+	return "k" + strconv.Itoa(k)
+}
+func (kStr) elem(v int) uint64        { return uint64(v)*0xC2B2AE3D27D4EB4F + 3 }
+func (x kStr) keyBytes(k int) []byte  { return []byte(x.key(k)) }
+func (x kStr) elemBytes(v int) []byte { return u64b(x.elem(v)) }
+func (kStr) canon(k int) int          { return k }
+func (kStr) normalKey(i int) int      { return i }
+func (kStr) specialKeys() []int       { return nil }
+func (kStr) maxKeys() int             { return 0 }
+func (kStr) isString() bool           { return true }
+func (kStr) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[string]uint64) }
+	}
+	return func() { *out = make(map[string]uint64, hint) }
+}
+func (x kStr) assignOp(m any, k, v int) func() {
+	mm, kk, vv := m.(map[string]uint64), x.key(k), x.elem(v)
+	return func() { mm[kk] = vv }
+}
+func (x kStr) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[string]uint64), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kStr) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[string]uint64), x.key(k)
+	var v uint64
+	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
+}
+func (kStr) clearOp(m any) func() {
+	mm := m.(map[string]uint64)
+	return func() { clear(mm) }
+}
+func (kStr) cloneOp(m any, out *any) func() {
+	mm := m.(map[string]uint64)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kStr) lenOp(m any, out *int) func() {
+	mm := m.(map[string]uint64)
+	return func() { *out = len(mm) }
+}
+
+// ---- f64: map[float64]uint64 (generic paths, NaN draws) ----
+//
+// Ids: 0 = +0, 1 = -0 (equal to +0, NeedKeyUpdate rewrites the stored key),
+// 2 = +Inf, 3 = -Inf, 4 = the default quiet NaN, 5 = a negative NaN with a
+// payload; id >= 6 are ordinary values.
+
+type kF64 struct{}
+
+const f64NaNPayload = 0xFFF8_0000_DEAD_BEEF
+
+func (kF64) name() string      { return "f64" }
+func (kF64) goKey() string     { return "float64" }
+func (kF64) goElem() string    { return "uint64" }
+func (kF64) keySize() uintptr  { return 8 }
+func (kF64) elemSize() uintptr { return 8 }
+func (kF64) key(k int) float64 {
+	switch k {
+	case 0:
+		return 0
+	case 1:
+		return math.Copysign(0, -1)
+	case 2:
+		return math.Inf(1)
+	case 3:
+		return math.Inf(-1)
+	case 4:
+		return math.NaN()
+	case 5:
+		return math.Float64frombits(f64NaNPayload)
+	}
+	return float64(k-6)*0.75 + 1
+}
+func (kF64) elem(v int) uint64        { return uint64(v)*0x165667B19E3779F9 + 5 }
+func (x kF64) keyBytes(k int) []byte  { return u64b(math.Float64bits(x.key(k))) }
+func (x kF64) elemBytes(v int) []byte { return u64b(x.elem(v)) }
+func (kF64) canon(k int) int {
+	switch k {
+	case 1:
+		return 0
+	case 4, 5:
+		return -1
+	}
+	return k
+}
+func (kF64) normalKey(i int) int { return i + 6 }
+func (kF64) specialKeys() []int  { return []int{0, 1, 2, 3, 4, 5} }
+func (kF64) maxKeys() int        { return 0 }
+func (kF64) isString() bool      { return false }
+func (kF64) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[float64]uint64) }
+	}
+	return func() { *out = make(map[float64]uint64, hint) }
+}
+func (x kF64) assignOp(m any, k, v int) func() {
+	mm, kk, vv := m.(map[float64]uint64), x.key(k), x.elem(v)
+	return func() { mm[kk] = vv }
+}
+func (x kF64) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[float64]uint64), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kF64) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[float64]uint64), x.key(k)
+	var v uint64
+	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
+}
+func (kF64) clearOp(m any) func() {
+	mm := m.(map[float64]uint64)
+	return func() { clear(mm) }
+}
+func (kF64) cloneOp(m any, out *any) func() {
+	mm := m.(map[float64]uint64)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kF64) lenOp(m any, out *int) func() {
+	mm := m.(map[float64]uint64)
+	return func() { *out = len(mm) }
+}
+
+// ---- big: map[[136]byte][144]byte (indirect key and elem) ----
+
+type bigK = [136]byte
+type bigE = [144]byte
+
+type kBig struct{}
+
+func (kBig) name() string      { return "big" }
+func (kBig) goKey() string     { return "[136]byte" }
+func (kBig) goElem() string    { return "[144]byte" }
+func (kBig) keySize() uintptr  { return 136 }
+func (kBig) elemSize() uintptr { return 144 }
+func (kBig) key(k int) (b bigK) {
+	binary.LittleEndian.PutUint64(b[:], uint64(k)*0x9E3779B97F4A7C15)
+	for i := 8; i < len(b); i++ {
+		b[i] = byte(i)
+	}
+	b[135] = byte(k)
+	return
+}
+func (kBig) elem(v int) (b bigE) {
+	binary.LittleEndian.PutUint64(b[:], uint64(v))
+	binary.LittleEndian.PutUint64(b[136:], ^uint64(v))
+	return
+}
+func (x kBig) keyBytes(k int) []byte  { b := x.key(k); return b[:] }
+func (x kBig) elemBytes(v int) []byte { b := x.elem(v); return b[:] }
+func (kBig) canon(k int) int          { return k }
+func (kBig) normalKey(i int) int      { return i }
+func (kBig) specialKeys() []int       { return nil }
+func (kBig) maxKeys() int             { return 0 }
+func (kBig) isString() bool           { return false }
+func (kBig) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[bigK]bigE) }
+	}
+	return func() { *out = make(map[bigK]bigE, hint) }
+}
+func (x kBig) assignOp(m any, k, v int) func() {
+	mm, kk, vv := m.(map[bigK]bigE), x.key(k), x.elem(v)
+	return func() { mm[kk] = vv }
+}
+func (x kBig) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[bigK]bigE), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kBig) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[bigK]bigE), x.key(k)
+	var v bigE
+	return func() { v, *ok = mm[kk]; *vout = v[:] }
+}
+func (kBig) clearOp(m any) func() {
+	mm := m.(map[bigK]bigE)
+	return func() { clear(mm) }
+}
+func (kBig) cloneOp(m any, out *any) func() {
+	mm := m.(map[bigK]bigE)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kBig) lenOp(m any, out *int) func() {
+	mm := m.(map[bigK]bigE)
+	return func() { *out = len(mm) }
+}
+
+// ---- zst: map[struct{}]struct{} ----
+
+type kZst struct{}
+
+func (kZst) name() string           { return "zst" }
+func (kZst) goKey() string          { return "struct{}" }
+func (kZst) goElem() string         { return "struct{}" }
+func (kZst) keySize() uintptr       { return 0 }
+func (kZst) elemSize() uintptr      { return 0 }
+func (kZst) keyBytes(int) []byte    { return nil }
+func (kZst) elemBytes(int) []byte   { return nil }
+func (kZst) canon(int) int          { return 0 }
+func (kZst) normalKey(int) int      { return 0 }
+func (kZst) specialKeys() []int     { return nil }
+func (kZst) maxKeys() int           { return 1 }
+func (kZst) isString() bool         { return false }
+func (kZst) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[struct{}]struct{}) }
+	}
+	return func() { *out = make(map[struct{}]struct{}, hint) }
+}
+func (kZst) assignOp(m any, k, v int) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { mm[struct{}{}] = struct{}{} }
+}
+func (kZst) deleteOp(m any, k int) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { delete(mm, struct{}{}) }
+}
+func (kZst) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { _, *ok = mm[struct{}{}]; *vout = nil }
+}
+func (kZst) clearOp(m any) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { clear(mm) }
+}
+func (kZst) cloneOp(m any, out *any) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { *out = maps.Clone(mm) }
+}
+func (kZst) lenOp(m any, out *int) func() {
+	mm := m.(map[struct{}]struct{})
+	return func() { *out = len(mm) }
+}
+
+// ---- comp: map[Comp]uint32 ----
+//
+// Comp is 24 bytes: A at 0, 4 bytes padding, F at 8, S at 16, 6 bytes
+// padding. A plain `m[k] = v` statement copies the key through a stack
+// temporary whose padding bytes are whatever the stack held, so assignments
+// call runtime.mapassign (exactly what the compiler emits for this key type)
+// on a key whose padding is zero. Lookups and deletes never store the key and
+// use ordinary statements.
+//
+// Ids: low 20 bits select the value (A = id&15, F = float64(id>>4 & 0xffff),
+// S = id*7); bit 20 turns F == 0 into -0 (same key as +0, stored key
+// rewritten on update). F is never NaN.
+
+type Comp struct {
+	A uint32
+	F float64
+	S uint16
+}
+
+type kComp struct{}
+
+const compNegZero = 1 << 20
+
+func (kComp) name() string      { return "comp" }
+func (kComp) goKey() string     { return "struct{A uint32; F float64; S uint16}" }
+func (kComp) goElem() string    { return "uint32" }
+func (kComp) keySize() uintptr  { return 24 }
+func (kComp) elemSize() uintptr { return 4 }
+func (kComp) key(k int) (c Comp) {
+	base := k & (compNegZero - 1)
+	c.A = uint32(base & 15)
+	c.F = float64(base >> 4 & 0xffff)
+	if c.F == 0 && k&compNegZero != 0 {
+		c.F = math.Copysign(0, -1)
+	}
+	c.S = uint16(base * 7)
+	return
+}
+func (kComp) elem(v int) uint32 { return uint32(v)*0x27D4EB2F + 9 }
+func (x kComp) keyBytes(k int) []byte {
+	c := x.key(k)
+	b := make([]byte, 24)
+	binary.LittleEndian.PutUint32(b[0:], c.A)
+	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(c.F))
+	binary.LittleEndian.PutUint16(b[16:], c.S)
+	return b
+}
+func (x kComp) elemBytes(v int) []byte { return u32b(x.elem(v)) }
+func (kComp) canon(k int) int          { return k & (compNegZero - 1) }
+func (kComp) normalKey(i int) int      { return i + 1 }
+func (kComp) specialKeys() []int       { return []int{0, compNegZero, 1, 1 | compNegZero} }
+func (kComp) maxKeys() int             { return 0 }
+func (kComp) isString() bool           { return false }
+func (kComp) makeOp(hint int, out *any) func() {
+	if hint == 0 {
+		return func() { *out = make(map[Comp]uint32) }
+	}
+	return func() { *out = make(map[Comp]uint32, hint) }
+}
+func (x kComp) assignOp(m any, k, v int) func() {
+	t, h := rt.Eface(m)
+	// A zeroed heap buffer carries the key, so its padding is zero.
+	buf := new([3]uint64)
+	kb := x.keyBytes(k)
+	copy((*[24]byte)(unsafe.Pointer(buf))[:], kb)
+	key := unsafe.Pointer(buf)
+	vv := x.elem(v)
+	return func() { *(*uint32)(rt.MapAssign(t, h, key)) = vv }
+}
+func (x kComp) deleteOp(m any, k int) func() {
+	mm, kk := m.(map[Comp]uint32), x.key(k)
+	return func() { delete(mm, kk) }
+}
+func (x kComp) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[Comp]uint32), x.key(k)
+	var v uint32
+	return func() { v, *ok = mm[kk]; *vout = u32b(v) }
+}
+func (kComp) clearOp(m any) func() {
+	mm := m.(map[Comp]uint32)
+	return func() { clear(mm) }
+}
+func (kComp) cloneOp(m any, out *any) func() {
+	mm := m.(map[Comp]uint32)
+	return func() { *out = maps.Clone(mm) }
+}
+func (kComp) lenOp(m any, out *int) func() {
+	mm := m.(map[Comp]uint32)
+	return func() { *out = len(mm) }
+}
+
+var kinds = []kind{kU32{}, kU64{}, kStr{}, kF64{}, kBig{}, kZst{}, kComp{}}
+
+func kindByName(n string) kind {
+	for _, k := range kinds {
+		if k.name() == n {
+			return k
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+//go:build !goexperiment.swissmap
+
+package rt
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// Deterministic runtime randomness.
+//
+// Every draw a map operation makes goes through runtime.rand (runtime/rand.go:160),
+// which reads the ChaCha8 state embedded in the current M (runtime2.go:619,
+// m.chacha8, an internal/chacha8rand.State, chacha8.go:27). The oracle locks its
+// goroutine to one OS thread (hence one M), finds that state once, and before
+// every traced operation re-initialises it from a seed derived from the scenario
+// seed and the operation index. Afterwards it replays the same generator on a
+// private copy until the copy reaches the M's position again: the values
+// produced on the way are exactly the draws the operation consumed, in order
+// (hash0 reseeds, mapiterinit's start, one per NaN hash, ...).
+
+// chachaState mirrors internal/chacha8rand.State.
+type chachaState struct {
+	buf  [32]uint64
+	seed [4]uint64
+	i    uint32
+	n    uint32
+	c    uint32
+}
+
+//go:linkname chachaBlock internal/chacha8rand.block
+func chachaBlock(seed *[4]uint64, blocks *[32]uint64, counter uint32)
+
+//go:linkname rtRand runtime.rand
+func rtRand() uint64
+
+//go:linkname acquirem runtime.acquirem
+func acquirem() unsafe.Pointer
+
+//go:linkname releasem runtime.releasem
+func releasem(mp unsafe.Pointer)
+
+// Generator constants of chacha8rand (chacha8.go:12-17): 32 words per block,
+// block counter steps by 4 up to 16, then the last 4 words become the new key.
+const (
+	chChunk  = 32
+	chCtrInc = 4
+	chCtrMax = 16
+	chReseed = 4
+)
+
+func (s *chachaState) init64(seed [4]uint64) {
+	s.seed = seed
+	chachaBlock(&s.seed, &s.buf, 0)
+	s.c, s.i, s.n = 0, 0, chChunk
+}
+
+func (s *chachaState) refill() {
+	s.c += chCtrInc
+	if s.c == chCtrMax {
+		copy(s.seed[:], s.buf[chChunk-chReseed:])
+		s.c = 0
+	}
+	chachaBlock(&s.seed, &s.buf, s.c)
+	s.i, s.n = 0, chChunk
+	if s.c == chCtrMax-chCtrInc {
+		s.n = chChunk - chReseed
+	}
+}
+
+func (s *chachaState) draw() uint64 {
+	for s.i >= s.n {
+		s.refill()
+	}
+	v := s.buf[s.i&31]
+	s.i++
+	return v
+}
+
+func (s *chachaState) samePos(o *chachaState) bool {
+	return s.seed == o.seed && s.c == o.c && s.i == o.i && s.n == o.n
+}
+
+// Rand controls the runtime generator of the oracle's (locked) M.
+type Rand struct {
+	mp    unsafe.Pointer
+	st    *chachaState
+	seed  [4]uint64
+	armed bool
+}
+
+// LockRand pins the calling goroutine to its OS thread, locates that M's
+// ChaCha8 state and verifies that seeding it makes runtime.rand predictable.
+// It must be called from the goroutine that performs all traced operations.
+func LockRand() (*Rand, error) {
+	runtime.LockOSThread()
+	mp := acquirem()
+	releasem(mp)
+	// runtime.rand returns buf[i] and bumps i; find the word it returned
+	// inside the M, then the State whose i counter matches that slot.
+	x := rtRand()
+	var st *chachaState
+	for o := uintptr(0); o < 8192 && st == nil; o += 8 {
+		if *(*uint64)(unsafe.Add(mp, o)) != x {
+			continue
+		}
+		for k := uintptr(0); k < 32 && k*8 <= o; k++ {
+			c := (*chachaState)(unsafe.Add(mp, o-8*k))
+			if c.i == uint32(k+1) && (c.n == chChunk || c.n == chChunk-chReseed) && c.c%chCtrInc == 0 && c.c < chCtrMax {
+				st = c
+				break
+			}
+		}
+	}
+	if st == nil {
+		return nil, fmt.Errorf("could not locate the M's chacha8 state")
+	}
+	r := &Rand{mp: mp, st: st}
+	// Self-test: a seeded state must produce exactly the replica's values,
+	// across a refill boundary.
+	r.Arm([4]uint64{1, 2, 3, 4})
+	var got [40]uint64
+	for i := range got {
+		got[i] = rtRand()
+	}
+	d, err := r.Consumed()
+	if err != nil {
+		return nil, err
+	}
+	if len(d) != len(got) {
+		return nil, fmt.Errorf("rand self-test: replica counted %d draws, made %d", len(d), len(got))
+	}
+	for i := range got {
+		if d[i] != got[i] {
+			return nil, fmt.Errorf("rand self-test: draw %d differs", i)
+		}
+	}
+	return r, nil
+}
+
+// Arm re-initialises the M's generator with seed. Call it immediately before
+// the traced Go statement; nothing that draws may run in between.
+func (r *Rand) Arm(seed [4]uint64) {
+	mp := acquirem()
+	releasem(mp)
+	if mp != r.mp {
+		panic("oracle goroutine moved to another M")
+	}
+	r.seed = seed
+	r.st.init64(seed)
+	r.armed = true
+}
+
+// Consumed returns every value runtime.rand produced since Arm.
+func (r *Rand) Consumed() ([]uint64, error) {
+	if !r.armed {
+		return nil, fmt.Errorf("Consumed without Arm")
+	}
+	r.armed = false
+	var rep chachaState
+	rep.init64(r.seed)
+	draws := []uint64{}
+	for !rep.samePos(r.st) {
+		if len(draws) > 1<<16 {
+			return nil, fmt.Errorf("could not match the M's generator position")
+		}
+		draws = append(draws, rep.draw())
+	}
+	return draws, nil
+}

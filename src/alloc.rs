@@ -1,0 +1,244 @@
+//! Memory for maps without a garbage collector.
+//!
+//! Every allocation a map makes (the `hmap`, bucket arrays, overflow buckets,
+//! out-of-line keys and elems) is a *block*: a 16-byte [`Header`] followed by
+//! zeroed payload. The header is never visible to map code; it exists so that
+//! a block can be put on a retire list without allocating (so retiring can
+//! never fail) and freed with its size.
+//!
+//! ```text
+//!  base                      payload (what map code sees, 8-aligned)
+//!  +-----------+-------------+---------------------------------------+
+//!  | next      | size | kind | zeroed bytes ...                      |
+//!  +-----------+-------------+---------------------------------------+
+//! ```
+//!
+//! Go's GC keeps memory alive while anything can reach it. The places where
+//! that matters for the map are old bucket arrays an iterator still walks,
+//! overflow buckets cut off by `mapclear`, and out-of-line keys/elems that an
+//! iterator may still read through a stale slot. gomap's rule (see
+//! `docs/memory.md`): a block that a live iterator could still reach is
+//! *retired* instead of freed; retired blocks are freed when the map's last
+//! live iterator ends, or when the map is freed.
+
+use core::ffi::c_void;
+use core::ptr::{self, NonNull};
+
+/// Allocates `size` zeroed bytes, 8-aligned, or returns null.
+pub type AllocZeroedFn = unsafe fn(size: usize, ctx: *mut c_void) -> *mut u8;
+/// Frees memory returned by the matching [`AllocZeroedFn`]; `size` is the
+/// size that was requested.
+pub type FreeFn = unsafe fn(p: *mut u8, size: usize, ctx: *mut c_void);
+
+/// Where a map's memory comes from. Each map keeps the allocator it was made
+/// with and frees every one of its blocks through it.
+#[derive(Clone, Copy, Debug)]
+pub struct Allocator {
+    /// Returns zeroed memory or null.
+    pub alloc_zeroed: AllocZeroedFn,
+    /// Releases memory.
+    pub free: FreeFn,
+    /// Passed to both.
+    pub ctx: *mut c_void,
+}
+
+// SAFETY: an Allocator is two function pointers and a context; whoever builds
+// one promises (see `Allocator::new`) that they may be called from any thread.
+unsafe impl Send for Allocator {}
+// SAFETY: as above; the fields are never mutated through a shared reference.
+unsafe impl Sync for Allocator {}
+
+unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+    // SAFETY: calloc may be called with any size; it returns null or memory
+    // aligned for any fundamental type (16 bytes on 64-bit Linux).
+    unsafe { libc::calloc(1, size).cast() }
+}
+
+unsafe fn libc_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
+    // SAFETY: `p` came from `libc_calloc` (the caller's contract).
+    unsafe { libc::free(p.cast()) }
+}
+
+impl Allocator {
+    /// The C library's `calloc`/`free`.
+    pub const LIBC: Allocator = Allocator { alloc_zeroed: libc_calloc, free: libc_free, ctx: ptr::null_mut() };
+
+    /// An allocator from caller-supplied functions.
+    ///
+    /// # Safety
+    /// `alloc_zeroed` must return null or `size` zeroed bytes aligned to 8 that
+    /// stay valid until passed to `free`; both must be callable from any
+    /// thread with `ctx` for as long as any map made with this allocator lives.
+    pub unsafe fn new(alloc_zeroed: AllocZeroedFn, free: FreeFn, ctx: *mut c_void) -> Self {
+        Self { alloc_zeroed, free, ctx }
+    }
+}
+
+static DEFAULT: std::sync::Mutex<Allocator> = std::sync::Mutex::new(Allocator::LIBC);
+
+/// The allocator new maps get unless one is given explicitly.
+pub fn default_allocator() -> Allocator {
+    *DEFAULT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Replaces the default allocator for maps made from now on (existing maps
+/// keep theirs). The C ABI's allocator hook.
+pub fn set_default_allocator(a: Allocator) {
+    *DEFAULT.lock().unwrap_or_else(|e| e.into_inner()) = a;
+}
+
+/// The block header. `next` links retired blocks; `size_kind` holds the
+/// payload size (a multiple of 8) in its high bits and a [`Kind`] in its low 3.
+#[repr(C)]
+pub(crate) struct Header {
+    next: *mut Header,
+    size_kind: usize,
+}
+
+impl Header {
+    /// Sets the retire-list link.
+    pub(crate) fn set_next(&mut self, next: *mut Header) {
+        self.next = next;
+    }
+}
+
+/// Size of [`Header`]; payloads start this far into a block.
+pub(crate) const HEADER: usize = core::mem::size_of::<Header>();
+const _: () = assert!(HEADER == 16);
+
+/// What a block holds, which decides how it is freed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum Kind {
+    /// Plain memory: freed as is (overflow buckets, out-of-line elems).
+    Plain = 0,
+    /// A bucket array: freeing it also frees the heap overflow buckets its
+    /// chains reach.
+    Array = 1,
+    /// A key whose drop hook has not run yet (deferred while iterators live).
+    Key = 2,
+    /// The `hmap` itself.
+    Hmap = 3,
+}
+
+/// Allocates a zeroed block with `size` bytes of payload.
+///
+/// # Safety
+/// `a` must be a valid allocator (see [`Allocator::new`]).
+pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Option<NonNull<u8>> {
+    let size = size.checked_next_multiple_of(8)?;
+    let total = size.checked_add(HEADER)?;
+    if total > isize::MAX as usize {
+        return None;
+    }
+    // SAFETY: the allocator's contract; `total` is a valid request.
+    let base = unsafe { (a.alloc_zeroed)(total, a.ctx) };
+    let base = NonNull::new(base)?;
+    let h = base.cast::<Header>();
+    // SAFETY: `base` points to `total >= HEADER` fresh bytes, 8-aligned.
+    unsafe { h.write(Header { next: ptr::null_mut(), size_kind: size | kind as usize }) };
+    // SAFETY: HEADER <= total, so the payload pointer stays in the block.
+    Some(unsafe { base.byte_add(HEADER) })
+}
+
+/// The header of the block whose payload is `p`.
+///
+/// # Safety
+/// `p` must be the payload pointer of a live block from [`alloc_block`].
+#[inline]
+pub(crate) unsafe fn header_of(p: NonNull<u8>) -> NonNull<Header> {
+    // SAFETY: every payload sits exactly HEADER bytes into its block.
+    unsafe { p.byte_sub(HEADER).cast() }
+}
+
+/// Payload size of a block.
+///
+/// # Safety
+/// As [`header_of`].
+pub(crate) unsafe fn block_size(p: NonNull<u8>) -> usize {
+    // SAFETY: forwarded; the header is initialised by alloc_block.
+    unsafe { (*header_of(p).as_ptr()).size_kind & !7 }
+}
+
+/// Kind of a block.
+///
+/// # Safety
+/// As [`header_of`].
+pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
+    // SAFETY: forwarded; the header is initialised by alloc_block.
+    match unsafe { (*header_of(p).as_ptr()).size_kind } & 7 {
+        0 => Kind::Plain,
+        1 => Kind::Array,
+        2 => Kind::Key,
+        _ => Kind::Hmap,
+    }
+}
+
+/// Frees a block.
+///
+/// # Safety
+/// `p` must be the payload of a live block allocated with `a`; nothing may use
+/// it afterwards.
+pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
+    // SAFETY: forwarded from the caller.
+    let size = unsafe { block_size(p) };
+    // SAFETY: the block's base is HEADER bytes before its payload, and it was
+    // allocated by `a` with exactly `size + HEADER` bytes.
+    unsafe { (a.free)(header_of(p).as_ptr().cast(), size + HEADER, a.ctx) }
+}
+
+/// Pushes a block on an intrusive retire list.
+///
+/// # Safety
+/// `p` must be a live block not already on a list; `list` is the list head.
+pub(crate) unsafe fn push_retired(list: &mut *mut Header, p: NonNull<u8>) {
+    // SAFETY: forwarded; the header belongs to the block.
+    let h = unsafe { header_of(p) }.as_ptr();
+    // SAFETY: `h` is a valid header (see above).
+    unsafe { (*h).next = *list };
+    *list = h;
+}
+
+/// Pops one block off a retire list, returning its payload.
+///
+/// # Safety
+/// `list` must be a list built by [`push_retired`] of live blocks.
+pub(crate) unsafe fn pop_retired(list: &mut *mut Header) -> Option<NonNull<u8>> {
+    let h = NonNull::new(*list)?;
+    // SAFETY: `h` is a live block's header on this list.
+    *list = unsafe { (*h.as_ptr()).next };
+    // SAFETY: the payload follows the header inside the same block.
+    Some(unsafe { h.cast::<u8>().byte_add(HEADER) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_zeroed_and_sized() {
+        let a = Allocator::LIBC;
+        // SAFETY: LIBC is a valid allocator; the block is freed once.
+        unsafe {
+            let p = alloc_block(&a, 20, Kind::Plain).unwrap();
+            assert_eq!(block_size(p), 24);
+            assert_eq!(block_kind(p), Kind::Plain);
+            assert!((0..24).all(|i| p.as_ptr().add(i).read() == 0));
+            assert_eq!(p.as_ptr().addr() % 8, 0);
+            let mut list = ptr::null_mut();
+            push_retired(&mut list, p);
+            assert_eq!(pop_retired(&mut list), Some(p));
+            assert_eq!(pop_retired(&mut list), None);
+            free_block(&a, p);
+        }
+    }
+
+    #[test]
+    fn overflowing_sizes_fail_cleanly() {
+        // SAFETY: LIBC is valid; the requests fail before reaching it.
+        unsafe {
+            assert!(alloc_block(&Allocator::LIBC, usize::MAX - 3, Kind::Plain).is_none());
+            assert!(alloc_block(&Allocator::LIBC, isize::MAX as usize, Kind::Plain).is_none());
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Read-only introspection and the invariant checker.
+//!
+//! [`snapshot`] copies out everything map.go keeps in an `hmap` and its
+//! buckets (header fields, every chain of the current and old arrays, tophash
+//! bytes, raw key/elem slot bytes, where each overflow bucket came from). The
+//! tests, the parity replay and the inspector read maps only through it.
+//!
+//! [`check_invariants`] plays the role of Go's `MapTombstoneCheck`
+//! (export_test.go) and more; tests call it after every operation.
+
+use core::ptr::NonNull;
+
+use crate::alloc;
+use crate::map::*;
+use crate::maptype::{BUCKET_CNT, MapType};
+
+/// Header fields of an `hmap`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// `count`
+    pub count: usize,
+    /// `flags`
+    pub flags: u8,
+    /// `B`
+    pub b: u8,
+    /// `noverflow`
+    pub noverflow: u16,
+    /// `hash0`
+    pub hash0: u32,
+    /// `nevacuate`
+    pub nevacuate: usize,
+    /// `clearSeq`
+    pub clear_seq: u64,
+    /// Whether `oldbuckets` is non-null.
+    pub growing: bool,
+    /// Index (within the bucket array) of `extra.nextOverflow`, if any.
+    pub next_overflow: Option<usize>,
+    /// Total buckets allocated in the current array (2^B + preallocated).
+    pub array_buckets: usize,
+}
+
+/// Where a bucket of a chain lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// A main bucket (index < 2^B) of its array.
+    Main(usize),
+    /// A preallocated overflow bucket at this index of the array.
+    Pre(usize),
+    /// A separately allocated overflow bucket.
+    Heap,
+}
+
+/// One bucket's contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    /// Where it lives.
+    pub at: At,
+    /// `tophash[8]`
+    pub tophash: [u8; BUCKET_CNT],
+    /// Key slot values (for out-of-line keys: the pointee, or `None` if the
+    /// slot pointer is null). Raw bytes, stale bytes of empty slots included.
+    pub keys: Vec<Option<Vec<u8>>>,
+    /// Elem slot values, as `keys`.
+    pub elems: Vec<Option<Vec<u8>>>,
+}
+
+/// A full copy of a map's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Header fields.
+    pub header: Header,
+    /// One chain per main bucket of the current array.
+    pub buckets: Vec<Vec<Bucket>>,
+    /// One chain per main bucket of the old array, while growing.
+    pub oldbuckets: Option<Vec<Vec<Bucket>>>,
+}
+
+/// Reads the header of a live map.
+///
+/// # Safety
+/// `h` is a live map of type `t`, not being written.
+pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
+    // SAFETY: a live map (caller).
+    let h = unsafe { h.as_ref() };
+    let array_buckets = if h.buckets.is_null() {
+        0
+    } else {
+        // SAFETY: the current array is a live block of this map.
+        unsafe { alloc::block_size(NonNull::new_unchecked(h.buckets)) / t.bucketsize() }
+    };
+    let next_overflow = (!h.extra.next_overflow.is_null())
+        .then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
+    Header {
+        count: h.count,
+        flags: h.flags(),
+        b: h.b,
+        noverflow: h.noverflow,
+        hash0: h.hash0,
+        nevacuate: h.nevacuate,
+        clear_seq: h.clear_seq,
+        growing: h.growing(),
+        next_overflow,
+        array_buckets,
+    }
+}
+
+/// Reads one slot value (following an indirection).
+///
+/// # Safety
+/// `slot` is a slot of a live bucket; `indirect` says whether it holds a pointer.
+unsafe fn slot_value(slot: *mut u8, indirect: bool, size: usize) -> Option<Vec<u8>> {
+    let p = if indirect {
+        // SAFETY: indirect slots hold a pointer or null.
+        let p = unsafe { deref_slot(slot) };
+        if p.is_null() {
+            return None;
+        }
+        p
+    } else {
+        slot
+    };
+    // SAFETY: `p` is valid for `size` bytes (a slot or a key/elem block).
+    Some(unsafe { core::slice::from_raw_parts(p, size) }.to_vec())
+}
+
+/// Reads every chain of an array with `n` main buckets.
+///
+/// # Safety
+/// `arr` is a live bucket array of type `t` with at least `n` buckets.
+unsafe fn read_array(t: &MapType, arr: *mut u8, n: usize) -> Vec<Vec<Bucket>> {
+    // SAFETY: a live array block.
+    let size = unsafe { alloc::block_size(NonNull::new_unchecked(arr)) };
+    let lo = arr.addr();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut chain = Vec::new();
+        // SAFETY: i < n.
+        let mut b = unsafe { bucket_at(t, arr, i) };
+        let mut first = true;
+        while !b.is_null() {
+            let at = if first {
+                At::Main(i)
+            } else if (lo..lo + size).contains(&b.addr()) {
+                At::Pre((b.addr() - lo) / t.bucketsize())
+            } else {
+                At::Heap
+            };
+            first = false;
+            let mut tophash = [0u8; BUCKET_CNT];
+            let mut keys = Vec::with_capacity(BUCKET_CNT);
+            let mut elems = Vec::with_capacity(BUCKET_CNT);
+            for (j, th_j) in tophash.iter_mut().enumerate() {
+                // SAFETY: slot j of a live bucket.
+                unsafe {
+                    *th_j = th(b, j);
+                    keys.push(slot_value(key_at(t, b, j), t.indirect_key(), t.key().size));
+                    elems.push(slot_value(elem_at(t, b, j), t.indirect_elem(), t.elem().size));
+                }
+            }
+            chain.push(Bucket { at, tophash, keys, elems });
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+        out.push(chain);
+    }
+    out
+}
+
+/// Copies out a map's whole state.
+///
+/// # Safety
+/// `h` is a live map of type `t`, not being written.
+pub unsafe fn snapshot(t: &MapType, h: NonNull<HMap>) -> Snapshot {
+    // SAFETY: forwarded.
+    let header = unsafe { header(t, h) };
+    // SAFETY: a live map (caller).
+    let hr = unsafe { h.as_ref() };
+    let buckets = if hr.buckets.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: the current array has 2^B main buckets.
+        unsafe { read_array(t, hr.buckets, bucket_shift(hr.b)) }
+    };
+    // SAFETY: the old array has noldbuckets() main buckets.
+    let oldbuckets = hr.growing().then(|| unsafe { read_array(t, hr.oldbuckets, hr.noldbuckets()) });
+    Snapshot { header, buckets, oldbuckets }
+}
+
+/// Checks everything that must hold between operations; returns the first
+/// violation found. Mirrors Go's `MapTombstoneCheck` (export_test.go) and
+/// adds: counts match the live slots, no filled slot carries a marker, keys
+/// sit in the bucket their hash selects, old buckets below `nevacuate` are
+/// evacuated, no write flag is left set, and the overflow count is exact
+/// while B < 16.
+///
+/// # Safety
+/// `h` is a live map of type `t`, not being written.
+pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), String> {
+    // SAFETY: forwarded.
+    let s = unsafe { snapshot(t, h) };
+    // SAFETY: a live map.
+    let hr = unsafe { h.as_ref() };
+    let hd = &s.header;
+    if hd.flags & HASH_WRITING != 0 {
+        return Err("hashWriting left set".into());
+    }
+    if !hd.growing && hd.flags & SAME_SIZE_GROW != 0 {
+        return Err("sameSizeGrow set while not growing".into());
+    }
+    let check_chain = |chain: &[Bucket], evacuated_ok: bool| -> Result<usize, String> {
+        // tombstones: after an emptyRest only emptyRest may follow.
+        let mut live = 0;
+        let mut rest = false;
+        for (bi, b) in chain.iter().enumerate() {
+            for (i, &x) in b.tophash.iter().enumerate() {
+                if rest && x != EMPTY_REST && !(evacuated_ok && x == EVACUATED_EMPTY) {
+                    return Err(format!("slot {bi}/{i} = {x} after emptyRest"));
+                }
+                if x == EMPTY_REST {
+                    rest = true;
+                }
+                if !evacuated_ok && (EVACUATED_X..MIN_TOP_HASH).contains(&x) {
+                    return Err(format!("evacuation marker {x} in a live bucket at {bi}/{i}"));
+                }
+                if x >= MIN_TOP_HASH {
+                    live += 1;
+                }
+            }
+        }
+        // a slot followed (in chain order) only by empty slots must be
+        // emptyRest, not emptyOne
+        let flat: Vec<u8> = chain.iter().flat_map(|b| b.tophash).collect();
+        if !evacuated_ok {
+            if let Some(last) = flat.iter().rposition(|&x| !is_empty(x)) {
+                if flat[last + 1..].iter().any(|&x| x == EMPTY_ONE) {
+                    return Err(format!("emptyOne where emptyRest belongs: {flat:?}"));
+                }
+            } else if flat.iter().any(|&x| x == EMPTY_ONE) {
+                return Err(format!("emptyOne in an all-empty chain: {flat:?}"));
+            }
+        }
+        Ok(live)
+    };
+    let mut live = 0;
+    let mut overflow_buckets = 0;
+    for (bi, chain) in s.buckets.iter().enumerate() {
+        live += check_chain(chain, false).map_err(|e| format!("bucket {bi}: {e}"))?;
+        overflow_buckets += chain.len() - 1;
+        // every live key hashes to this bucket
+        let mut b = hr.buckets;
+        // SAFETY: main bucket bi of the current array.
+        b = unsafe { bucket_at(t, b, bi) };
+        while !b.is_null() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of a live bucket.
+                let top = unsafe { th(b, i) };
+                if top < MIN_TOP_HASH {
+                    continue;
+                }
+                // SAFETY: a live key.
+                let k = unsafe { key_of(t, b, i) };
+                // SAFETY: a key of `t`.
+                if t.reflexive_key() || unsafe { t.key_equal(k, k) } {
+                    // SAFETY: a key of `t`.
+                    let hash = unsafe { t.hash(k, hr.hash0 as usize) };
+                    if hash & bucket_mask(hr.b) != bi {
+                        return Err(format!("key in bucket {bi} hashes to {}", hash & bucket_mask(hr.b)));
+                    }
+                    if tophash(hash) != top {
+                        return Err(format!("bucket {bi} slot {i}: tophash {top} != {}", tophash(hash)));
+                    }
+                }
+            }
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+    }
+    if let Some(old) = &s.oldbuckets {
+        for (bi, chain) in old.iter().enumerate() {
+            let ev = (EVACUATED_X..MIN_TOP_HASH).contains(&chain[0].tophash[0]);
+            if bi < hd.nevacuate && !ev {
+                return Err(format!("old bucket {bi} < nevacuate {} not evacuated", hd.nevacuate));
+            }
+            if ev {
+                for b in chain {
+                    if b.tophash.iter().any(|&x| x >= MIN_TOP_HASH || x == EMPTY_ONE) {
+                        return Err(format!("evacuated old bucket {bi} holds a live slot"));
+                    }
+                }
+            } else {
+                live += check_chain(chain, false).map_err(|e| format!("old bucket {bi}: {e}"))?;
+            }
+        }
+        if hd.nevacuate >= old.len() {
+            return Err("growth finished but oldbuckets kept".into());
+        }
+    }
+    if live != hd.count {
+        return Err(format!("count {} but {live} live slots", hd.count));
+    }
+    if hd.b < 16 && !hd.growing && hd.noverflow as usize != overflow_buckets {
+        // Exact only without old buckets: hashGrow resets noverflow while
+        // the old array still has its overflow buckets.
+        return Err(format!("noverflow {} but {overflow_buckets} overflow buckets", hd.noverflow));
+    }
+    Ok(())
+}

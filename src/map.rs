@@ -1,0 +1,2592 @@
+//! The map itself: a line-by-line port of Go 1.24.11's `runtime/map_noswiss.go`.
+//!
+//! # Design (the same as Go's; see `docs/design.md` for the long form)
+//!
+//! A map is an array of 2^B buckets. A bucket holds 8 entries: their 8
+//! *tophash* bytes (the high byte of each key's hash, or a marker below
+//! [`MIN_TOP_HASH`]), then the 8 keys, then the 8 elems, then a pointer to an
+//! overflow bucket. A key's bucket is chosen by the low B bits of its hash; the
+//! tophash lets a lookup skip most slots without comparing keys.
+//!
+//! When the average load passes 6.5 entries per bucket (or overflow buckets
+//! pile up), the map *grows*: a new array (twice as large, or the same size to
+//! compact) is allocated and the old one is evacuated a bucket or two at a
+//! time by later writes (`growWork`), so no single operation pays for the
+//! whole copy. During growth each old bucket's entries go to bucket X (same
+//! index) or Y (index + old size) of the new array, decided by one more hash
+//! bit. Entries never move inside a bucket array, which is what lets iterators
+//! keep walking through inserts, deletes and growth.
+//!
+//! # What differs from Go, and why
+//!
+//! * No GC: every allocation is a block from [`crate::alloc`], owned by exactly
+//!   one map. Memory that a live iterator could still reach is retired rather
+//!   than freed, and freed when the last iterator ends ([`mapiterend`]) or the
+//!   map is freed ([`mapfree`]). `mapextra`'s `overflow`/`oldoverflow` slices,
+//!   which exist only to keep overflow buckets alive for Go's GC, are gone;
+//!   `mapextra` itself is embedded in the `hmap` so that creating it can
+//!   never fail.
+//! * Allocation failure is an error, not a crash: writes reserve the overflow
+//!   buckets growth work may need before changing anything, so a failed
+//!   allocation leaves the map's contents unchanged.
+//! * Out-of-line keys are never shared between two maps (Go's `mapclone2`
+//!   shares them; we copy, because each map frees its own).
+//! * Go's recoverable panics become [`MapError`]s; Go's fatal errors go through
+//!   [`crate::fatal::fatal`] with Go's exact messages.
+
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+
+use crate::alloc::{self, Allocator, Header, Kind};
+use crate::fatal::{
+    CONCURRENT_CLONE_WRITE, CONCURRENT_ITER_WRITE, CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal,
+    throw,
+};
+use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
+use crate::msize::{MAX_ALLOC, roundupsize};
+
+// ---------------------------------------------------------------------------
+// Constants (map_noswiss.go:69-107)
+// ---------------------------------------------------------------------------
+
+/// Numerator of the load factor 13/2 = 6.5 entries per bucket, kept as a
+/// fraction for integer math (`loadFactorNum` = 2 * 8 * 13 / 16).
+pub const LOAD_FACTOR_NUM: usize = 13;
+/// Denominator of the load factor (`loadFactorDen`).
+pub const LOAD_FACTOR_DEN: usize = 2;
+
+/// Tophash marker: this slot is empty and so is every later slot of the bucket
+/// and of its overflow chain, so a search may stop here (`emptyRest`).
+/// Being 0, it is what a freshly zeroed bucket holds.
+pub const EMPTY_REST: u8 = 0;
+/// Tophash marker: this slot is empty (`emptyOne`).
+pub const EMPTY_ONE: u8 = 1;
+/// Tophash marker in an old bucket: the entry was moved to the X half
+/// (`evacuatedX`). The key and elem bytes may still be there for iterators.
+pub const EVACUATED_X: u8 = 2;
+/// Tophash marker in an old bucket: moved to the Y half (`evacuatedY`).
+pub const EVACUATED_Y: u8 = 3;
+/// Tophash marker in an old bucket: the slot was empty when it was evacuated
+/// (`evacuatedEmpty`).
+pub const EVACUATED_EMPTY: u8 = 4;
+/// Smallest tophash of a filled slot; real tophashes below it are bumped up
+/// so they cannot be mistaken for markers (`minTopHash`).
+pub const MIN_TOP_HASH: u8 = 5;
+
+/// `hmap.flags`: an iterator may be using `buckets` (`iterator`).
+pub const ITERATOR: u8 = 1;
+/// `hmap.flags`: an iterator may be using `oldbuckets` (`oldIterator`).
+pub const OLD_ITERATOR: u8 = 2;
+/// `hmap.flags`: a write is in progress (`hashWriting`).
+pub const HASH_WRITING: u8 = 4;
+/// `hmap.flags`: the current growth keeps the bucket count (`sameSizeGrow`).
+pub const SAME_SIZE_GROW: u8 = 8;
+
+/// `hiter.checkBucket` value meaning "no filtering needed" (`noCheck`).
+pub const NO_CHECK: usize = usize::MAX;
+
+/// Reports whether a tophash marks an empty slot (`isEmpty`, :109).
+#[inline(always)]
+pub fn is_empty(x: u8) -> bool {
+    x <= EMPTY_ONE
+}
+
+/// 1024 zero bytes, 8-aligned: what [`mapaccess1`] returns for a missing key
+/// (Go's `zeroVal`, `abi.ZeroValSize`).
+#[repr(C, align(8))]
+struct ZeroVal([u8; 1024]);
+static ZERO_VAL: ZeroVal = ZeroVal([0; 1024]);
+
+/// Size of the shared zero value; larger elems need [`mapaccess1_fat`].
+pub const ZERO_VAL_SIZE: usize = 1024;
+
+/// Pointer to the shared zero value.
+#[inline(always)]
+pub fn zero_val() -> *const u8 {
+    ZERO_VAL.0.as_ptr()
+}
+
+// ---------------------------------------------------------------------------
+// Types (map_noswiss.go:114-182)
+// ---------------------------------------------------------------------------
+
+/// Go's `mapextra` (:132), reduced to what a GC-less map needs: the next free
+/// preallocated overflow bucket. Embedded in [`HMap`] (Go allocates it lazily).
+#[repr(C)]
+#[derive(Debug)]
+pub struct MapExtra {
+    /// Next unused preallocated overflow bucket at the end of `buckets`, or
+    /// null. The last preallocated bucket's overflow pointer is set to the
+    /// array start as an end marker (see [`make_bucket_array`]).
+    pub(crate) next_overflow: *mut u8,
+}
+
+/// The map header: Go's `hmap` (:114), followed by gomap's own bookkeeping.
+///
+/// Go's fields keep their order and meaning. `flags` is atomic because
+/// readers set the iterator bits (`mapiterinit`'s `atomic.Or8`).
+#[repr(C)]
+pub struct HMap {
+    /// Live entries (`count`). `len()` reads it.
+    pub(crate) count: usize,
+    /// `ITERATOR | OLD_ITERATOR | HASH_WRITING | SAME_SIZE_GROW` bits.
+    pub(crate) flags: AtomicU8,
+    /// log2 of the bucket count: the map holds up to 6.5 * 2^B entries.
+    pub(crate) b: u8,
+    /// Approximate count of overflow buckets (exact while B < 16; see
+    /// [`HMap::incrnoverflow`]).
+    pub(crate) noverflow: u16,
+    /// Hash seed, redrawn on make, on delete-to-empty and on clear.
+    pub(crate) hash0: u32,
+    /// The 2^B buckets (plus preallocated overflow buckets); null while a
+    /// map made with B = 0 is still empty.
+    pub(crate) buckets: *mut u8,
+    /// The previous array during growth; null otherwise.
+    pub(crate) oldbuckets: *mut u8,
+    /// Evacuation progress: old buckets below this index are evacuated.
+    pub(crate) nevacuate: usize,
+    /// Incremented by every clear, so iterators notice (golang/go#70189).
+    pub(crate) clear_seq: u64,
+    /// `mapextra`, embedded.
+    pub(crate) extra: MapExtra,
+
+    // --- gomap's bookkeeping (no Go twin: it replaces the GC) ---
+    /// Where this map's blocks come from and go back to.
+    pub(crate) alloc: Allocator,
+    /// Iterators that have started and not ended.
+    pub(crate) live_iters: AtomicUsize,
+    /// Blocks waiting for the last live iterator to end.
+    pub(crate) retired: AtomicPtr<Header>,
+    /// Overflow buckets reserved ahead of a write, so the write cannot fail
+    /// half-way (see [`HMap::reserve_overflow`]).
+    pub(crate) spare: *mut Header,
+    /// Number of blocks on `spare`.
+    pub(crate) nspare: usize,
+}
+
+/// Go's iterator state `hiter` (:164), same fields in the same order.
+///
+/// A zeroed `HIter` ([`HIter::new`]) is ready for [`mapiterinit`]. Between
+/// `mapiterinit` and [`mapiterend`] the iterator keeps the map's retired
+/// memory alive; it must not outlive the map.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HIter {
+    /// Current key, or null when iteration is over.
+    pub key: *mut u8,
+    /// Current elem.
+    pub elem: *mut u8,
+    pub(crate) t: *const MapType,
+    pub(crate) h: *mut HMap,
+    /// The bucket array at `mapiterinit` time.
+    pub(crate) buckets: *mut u8,
+    /// Current bucket.
+    pub(crate) bptr: *mut u8,
+    /// Go keeps overflow buckets alive for its GC here; unused (always null).
+    pub(crate) overflow: *mut u8,
+    /// As `overflow`, for the old array; unused (always null).
+    pub(crate) oldoverflow: *mut u8,
+    /// The random bucket iteration started at.
+    pub(crate) start_bucket: usize,
+    /// The random slot offset used in every bucket (0..8).
+    pub(crate) offset: u8,
+    /// Whether iteration wrapped from the last bucket to bucket 0.
+    pub(crate) wrapped: bool,
+    /// B at `mapiterinit` time.
+    pub(crate) b: u8,
+    /// Next slot to look at in `bptr`.
+    pub(crate) i: u8,
+    /// gomap: whether this iterator is counted in the map's `live_iters`
+    /// (sits in what is padding in Go's struct).
+    pub(crate) registered: bool,
+    /// Next bucket index to visit.
+    pub(crate) bucket: usize,
+    /// Bucket whose entries an old bucket must be filtered for, or [`NO_CHECK`].
+    pub(crate) check_bucket: usize,
+    /// The map's `clear_seq` at `mapiterinit` time.
+    pub(crate) clear_seq: u64,
+}
+
+// Go checks hiter's size in mapiterinit (8 + 12 pointers); our extra flag
+// lives in padding, so the size is the same.
+const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE);
+const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
+const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
+// Go's hmap is 56 bytes on 64-bit (TestHmapSize, with clearSeq); ours keeps
+// that prefix and appends its bookkeeping.
+const _: () = assert!(core::mem::offset_of!(HMap, extra) == 48);
+
+impl HIter {
+    /// A fresh iterator, ready for [`mapiterinit`].
+    pub const fn new() -> Self {
+        HIter {
+            key: ptr::null_mut(),
+            elem: ptr::null_mut(),
+            t: ptr::null(),
+            h: ptr::null_mut(),
+            buckets: ptr::null_mut(),
+            bptr: ptr::null_mut(),
+            overflow: ptr::null_mut(),
+            oldoverflow: ptr::null_mut(),
+            start_bucket: 0,
+            offset: 0,
+            wrapped: false,
+            b: 0,
+            i: 0,
+            registered: false,
+            bucket: 0,
+            check_bucket: 0,
+            clear_seq: 0,
+        }
+    }
+    /// The random start the iterator drew: `(start_bucket, offset)`.
+    pub fn start(&self) -> (usize, u8) {
+        (self.start_bucket, self.offset)
+    }
+}
+
+impl Default for HIter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Result of [`mapassign`]: the elem slot for the key, and whether the key was
+/// newly inserted (then the map took a copy of the key's bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct Slot {
+    /// Where the caller writes the elem. Valid until the next write.
+    pub elem: NonNull<u8>,
+    /// True if the key was not in the map before.
+    pub inserted: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers (map_noswiss.go:184-225). One unsafe operation each.
+// ---------------------------------------------------------------------------
+
+/// 2^b as a bucket count (`bucketShift`, :184). The mask keeps the shift in
+/// range like Go's, so a corrupted B cannot cause an overflowing shift.
+#[inline(always)]
+pub fn bucket_shift(b: u8) -> usize {
+    1usize << (b & (usize::BITS as u8 - 1))
+}
+
+/// 2^b - 1 (`bucketMask`, :190).
+#[inline(always)]
+pub fn bucket_mask(b: u8) -> usize {
+    bucket_shift(b) - 1
+}
+
+/// The tophash of a hash: its top byte, bumped past the markers (`tophash`, :195).
+#[inline(always)]
+pub fn tophash(hash: usize) -> u8 {
+    let mut top = (hash >> (usize::BITS - 8)) as u8;
+    if top < MIN_TOP_HASH {
+        top += MIN_TOP_HASH;
+    }
+    top
+}
+
+/// Bucket `i` of the array at `base`.
+///
+/// # Safety
+/// `base` must point to an array of at least `i + 1` buckets of `t`.
+#[inline(always)]
+pub(crate) unsafe fn bucket_at(t: &MapType, base: *mut u8, i: usize) -> *mut u8 {
+    // SAFETY: in bounds by the caller's contract.
+    unsafe { base.add(i * t.bucketsize()) }
+}
+
+/// `b.tophash[i]`.
+///
+/// # Safety
+/// `b` must point to a bucket; `i < 8`.
+#[inline(always)]
+pub(crate) unsafe fn th(b: *mut u8, i: usize) -> u8 {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: tophash[8] starts each bucket; i < 8.
+    unsafe { b.add(i).read() }
+}
+
+/// `b.tophash[i] = v`.
+///
+/// # Safety
+/// As [`th`]; no other thread may be reading the bucket.
+#[inline(always)]
+pub(crate) unsafe fn set_th(b: *mut u8, i: usize, v: u8) {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: as `th`; exclusive by the caller's contract.
+    unsafe { b.add(i).write(v) }
+}
+
+/// Address of key slot `i` of bucket `b`.
+///
+/// # Safety
+/// `b` must point to a bucket of `t`; `i < 8`.
+#[inline(always)]
+pub(crate) unsafe fn key_at(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: keys[8] start at DATA_OFFSET and are inside the bucket.
+    unsafe { b.add(DATA_OFFSET + i * t.keysize()) }
+}
+
+/// Address of elem slot `i` of bucket `b`.
+///
+/// # Safety
+/// As [`key_at`].
+#[inline(always)]
+pub(crate) unsafe fn elem_at(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: elems[8] follow keys[8] and are inside the bucket.
+    unsafe { b.add(DATA_OFFSET + BUCKET_CNT * t.keysize() + i * t.valuesize()) }
+}
+
+/// Follows an out-of-line slot: the key or elem the slot points to.
+///
+/// # Safety
+/// `slot` must be an indirect key/elem slot (8-aligned pointer storage).
+#[inline(always)]
+pub(crate) unsafe fn deref_slot(slot: *mut u8) -> *mut u8 {
+    // SAFETY: indirect slots hold a pointer written by `write_slot_ptr`.
+    unsafe { slot.cast::<*mut u8>().read() }
+}
+
+/// Stores a pointer in an out-of-line slot.
+///
+/// # Safety
+/// As [`deref_slot`]; exclusive access.
+#[inline(always)]
+pub(crate) unsafe fn write_slot_ptr(slot: *mut u8, p: *mut u8) {
+    // SAFETY: the slot is 8 bytes of pointer storage, 8-aligned.
+    unsafe { slot.cast::<*mut u8>().write(p) }
+}
+
+/// The key stored in slot `i`, following the indirection if any.
+///
+/// # Safety
+/// As [`key_at`].
+#[inline(always)]
+pub(crate) unsafe fn key_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
+    // SAFETY: forwarded.
+    let k = unsafe { key_at(t, b, i) };
+    // SAFETY: indirect key slots hold pointers.
+    if t.indirect_key() { unsafe { deref_slot(k) } } else { k }
+}
+
+/// The elem stored in slot `i`, following the indirection if any.
+///
+/// # Safety
+/// As [`key_at`].
+#[inline(always)]
+pub(crate) unsafe fn elem_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
+    // SAFETY: forwarded.
+    let e = unsafe { elem_at(t, b, i) };
+    // SAFETY: indirect elem slots hold pointers.
+    if t.indirect_elem() { unsafe { deref_slot(e) } } else { e }
+}
+
+/// Reports whether bucket `b` has been evacuated: its first tophash is one of
+/// the evacuation markers (`evacuated`, :203).
+///
+/// # Safety
+/// As [`th`].
+#[inline(always)]
+pub(crate) unsafe fn evacuated(b: *mut u8) -> bool {
+    // SAFETY: forwarded.
+    let h = unsafe { th(b, 0) };
+    h > EMPTY_ONE && h < MIN_TOP_HASH
+}
+
+/// `b.overflow(t)` (:208): the next bucket of the chain, or null.
+///
+/// # Safety
+/// `b` must point to a bucket of `t`.
+#[inline(always)]
+pub(crate) unsafe fn overflow(t: &MapType, b: *mut u8) -> *mut u8 {
+    // SAFETY: the overflow pointer is the bucket's last 8 bytes, 8-aligned.
+    unsafe { b.add(t.bucketsize() - PTR_SIZE).cast::<*mut u8>().read() }
+}
+
+/// `b.setoverflow(t, ovf)` (:212).
+///
+/// # Safety
+/// As [`overflow`]; exclusive access.
+#[inline(always)]
+pub(crate) unsafe fn set_overflow(t: &MapType, b: *mut u8, ovf: *mut u8) {
+    // SAFETY: as `overflow`.
+    unsafe { b.add(t.bucketsize() - PTR_SIZE).cast::<*mut u8>().write(ovf) }
+}
+
+/// Copies a key or elem: Go's `typedmemmove` (a memmove: a caller may pass a
+/// key that aliases a slot).
+///
+/// # Safety
+/// Both ranges valid for `n` bytes.
+#[inline(always)]
+pub(crate) unsafe fn memmove(dst: *mut u8, src: *const u8, n: usize) {
+    // SAFETY: forwarded; `copy` allows overlap.
+    unsafe { ptr::copy(src, dst, n) }
+}
+
+/// Zeroes `n` bytes: Go's `memclrHasPointers`/`memclrNoHeapPointers`.
+///
+/// # Safety
+/// `p` valid for writes of `n` bytes.
+#[inline(always)]
+pub(crate) unsafe fn memclr(p: *mut u8, n: usize) {
+    // SAFETY: forwarded.
+    unsafe { ptr::write_bytes(p, 0, n) }
+}
+
+/// Go's `mapKeyError` (alg.go): fails for keys that cannot be hashed, for
+/// types that declare `HashMightPanic`.
+///
+/// # Safety
+/// `key` must point to a key of `t`.
+#[inline]
+unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
+    if t.hash_might_panic() {
+        if let Some(check) = t.key_check {
+            // SAFETY: forwarded; ctx belongs to `t`.
+            if !unsafe { check(key, t.ctx) } {
+                return Err(MapError::UnhashableKey);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Clears `HASH_WRITING` if a callback unwinds out of a write, so the map is
+/// not left looking permanently busy. (Go leaves the flag set.)
+struct WritingGuard(*const AtomicU8);
+
+impl Drop for WritingGuard {
+    fn drop(&mut self) {
+        // SAFETY: the guard lives inside a write on a live map.
+        unsafe { (*self.0).fetch_and(!HASH_WRITING, Ordering::Relaxed) };
+    }
+}
+
+impl HMap {
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> u8 {
+        self.flags.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    fn set_flags(&self, f: u8) {
+        self.flags.store(f, Ordering::Relaxed)
+    }
+    /// Starts a write: Go's `h.flags ^= hashWriting`.
+    #[inline(always)]
+    fn start_writing(&self) -> WritingGuard {
+        self.flags.fetch_xor(HASH_WRITING, Ordering::Relaxed);
+        WritingGuard(&self.flags)
+    }
+    /// Ends a write: Go's check that nobody else cleared the flag, then
+    /// `h.flags &^= hashWriting`.
+    #[inline(always)]
+    fn end_writing(&self, g: WritingGuard) {
+        core::mem::forget(g);
+        if self.flags() & HASH_WRITING == 0 {
+            fatal(CONCURRENT_WRITES);
+        }
+        self.flags.fetch_and(!HASH_WRITING, Ordering::Relaxed);
+    }
+    /// Ends a write that failed before changing the map.
+    #[inline]
+    fn abort_writing(&self, g: WritingGuard) {
+        drop(g);
+    }
+
+    // -----------------------------------------------------------------------
+    // Overflow buckets (map_noswiss.go:227-281)
+    // -----------------------------------------------------------------------
+
+    /// Counts a new overflow bucket (`incrnoverflow`, :227). Exact while
+    /// B < 16; above that it counts with probability 1/2^(B-15), so the count
+    /// stays comparable to 2^15 (it is a u16).
+    pub(crate) fn incrnoverflow(&mut self) {
+        if self.b < 16 {
+            self.noverflow = self.noverflow.wrapping_add(1);
+            return;
+        }
+        let mask = (1u32 << (self.b - 15)) - 1;
+        if (crate::rand::rand() as u32) & mask == 0 {
+            self.noverflow = self.noverflow.wrapping_add(1);
+        }
+    }
+
+    /// Makes sure `n` spare overflow buckets are reserved, so that the growth
+    /// work of the coming write cannot fail half-way. gomap only: Go's
+    /// allocations cannot fail.
+    ///
+    /// # Safety
+    /// `t` must be this map's type.
+    unsafe fn reserve_overflow(&mut self, t: &MapType, n: usize) -> Result<(), MapError> {
+        while self.nspare < n {
+            // SAFETY: our allocator.
+            let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
+                .ok_or(MapError::AllocFailed)?;
+            // SAFETY: a fresh block, on no list.
+            unsafe { alloc::push_retired(&mut self.spare, b) };
+            self.nspare += 1;
+        }
+        Ok(())
+    }
+
+    /// Hangs a fresh overflow bucket off `b` and returns it (`newoverflow`,
+    /// :246). It comes from the preallocated ones at the end of the bucket
+    /// array while they last, else from the reserve, else from the allocator.
+    ///
+    /// # Safety
+    /// `b` must be the last bucket of a chain of this map.
+    pub(crate) unsafe fn newoverflow(&mut self, t: &MapType, b: *mut u8) -> Result<*mut u8, MapError> {
+        let ovf;
+        if !self.extra.next_overflow.is_null() {
+            // Take the next preallocated bucket. Only the last one has a
+            // non-null overflow pointer (the end marker): clear it and note
+            // that none are left.
+            ovf = self.extra.next_overflow;
+            // SAFETY: next_overflow points into the current bucket array.
+            if unsafe { overflow(t, ovf) }.is_null() {
+                // SAFETY: the marker guarantees a next preallocated bucket.
+                self.extra.next_overflow = unsafe { ovf.add(t.bucketsize()) };
+            } else {
+                // SAFETY: as above.
+                unsafe { set_overflow(t, ovf, ptr::null_mut()) };
+                self.extra.next_overflow = ptr::null_mut();
+            }
+        } else {
+            // SAFETY: the spare list holds live zeroed blocks of bucket size.
+            ovf = match unsafe { alloc::pop_retired(&mut self.spare) } {
+                Some(p) => {
+                    self.nspare -= 1;
+                    // SAFETY: the block left the spare list; clear its link.
+                    unsafe { (*alloc::header_of(p).as_ptr()).clear_next() };
+                    p.as_ptr()
+                }
+                // SAFETY: our allocator.
+                None => unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
+                    .ok_or(MapError::AllocFailed)?
+                    .as_ptr(),
+            };
+        }
+        self.incrnoverflow();
+        // SAFETY: `b` is a bucket of this map (caller); `ovf` a zeroed bucket.
+        unsafe { set_overflow(t, b, ovf) };
+        Ok(ovf)
+    }
+
+    /// Reports whether the map is growing (`growing`, :1182).
+    #[inline(always)]
+    pub(crate) fn growing(&self) -> bool {
+        !self.oldbuckets.is_null()
+    }
+
+    /// Reports whether the current growth keeps the size (`sameSizeGrow`, :1187).
+    #[inline(always)]
+    pub(crate) fn same_size_grow(&self) -> bool {
+        self.flags() & SAME_SIZE_GROW != 0
+    }
+
+    /// Number of buckets in the old array (`noldbuckets`, :1197).
+    #[inline(always)]
+    pub(crate) fn noldbuckets(&self) -> usize {
+        let mut old_b = self.b;
+        if !self.same_size_grow() {
+            old_b -= 1;
+        }
+        bucket_shift(old_b)
+    }
+
+    /// `noldbuckets() - 1` (`oldbucketmask`, :1206).
+    #[inline(always)]
+    pub(crate) fn oldbucketmask(&self) -> usize {
+        self.noldbuckets() - 1
+    }
+
+    /// Number of entries (Go's `len(m)`).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Reports whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+impl Header {
+    /// Clears the retire-list link.
+    pub(crate) fn clear_next(&mut self) {
+        self.set_next(ptr::null_mut());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Retirement: what replaces the GC (gomap only; see docs/memory.md)
+// ---------------------------------------------------------------------------
+
+/// Frees a block now, running whatever its kind requires.
+///
+/// # Safety
+/// `p` must be a live block of a map of type `t` allocated with `a`, that
+/// nothing will use again.
+unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
+    // SAFETY: forwarded.
+    match unsafe { alloc::block_kind(p) } {
+        // SAFETY: forwarded: an array block of `t`'s buckets.
+        Kind::Array => unsafe { free_array(t, a, p) },
+        Kind::Key => {
+            if let Some(drop_key) = t.key_drop {
+                // SAFETY: a Key block holds one key whose drop was deferred.
+                unsafe { drop_key(p.as_ptr(), t.ctx) };
+            }
+            // SAFETY: forwarded.
+            unsafe { alloc::free_block(a, p) }
+        }
+        // SAFETY: forwarded.
+        Kind::Plain | Kind::Hmap => unsafe { alloc::free_block(a, p) },
+    }
+}
+
+/// Frees a bucket array and every heap overflow bucket its chains reach.
+///
+/// Chains start at every bucket of the array (main or preallocated) and run
+/// into heap buckets; a heap bucket is reached from exactly one predecessor,
+/// so each is freed once. A link back into the array (the preallocation end
+/// marker) ends the walk.
+///
+/// # Safety
+/// As [`free_now`], and the array's chains must be intact or cut (never
+/// pointing at freed memory).
+unsafe fn free_array(t: &MapType, a: &Allocator, arr: NonNull<u8>) {
+    // SAFETY: forwarded.
+    let size = unsafe { alloc::block_size(arr) };
+    let n = size / t.bucketsize();
+    let (lo, hi) = (arr.as_ptr().addr(), arr.as_ptr().addr() + size);
+    for i in 0..n {
+        // SAFETY: i < n buckets in the array.
+        let b = unsafe { bucket_at(t, arr.as_ptr(), i) };
+        // SAFETY: `b` is a bucket.
+        let mut o = unsafe { overflow(t, b) };
+        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
+            // SAFETY: `o` is a live heap overflow bucket of this array.
+            let next = unsafe { overflow(t, o) };
+            // SAFETY: reached once, from its only predecessor.
+            unsafe { alloc::free_block(a, NonNull::new_unchecked(o)) };
+            o = next;
+        }
+    }
+    // SAFETY: the array block itself.
+    unsafe { alloc::free_block(a, arr) };
+}
+
+impl HMap {
+    /// Frees `p` now if no iterator is live, else retires it until the last
+    /// live iterator ends.
+    ///
+    /// # Safety
+    /// `p` must be a live block of this map that the map itself no longer
+    /// references; `t` this map's type.
+    pub(crate) unsafe fn retire(&self, t: &MapType, p: NonNull<u8>) {
+        if self.live_iters.load(Ordering::Acquire) == 0 {
+            // SAFETY: forwarded; no iterator can reach it.
+            unsafe { free_now(t, &self.alloc, p) };
+        } else {
+            let mut head = self.retired.load(Ordering::Acquire);
+            // SAFETY: forwarded; the block is on no list.
+            unsafe { alloc::push_retired(&mut head, p) };
+            self.retired.store(head, Ordering::Release);
+        }
+    }
+
+    /// Frees everything on the retire list.
+    ///
+    /// # Safety
+    /// No live iterator may remain that could reach retired memory.
+    unsafe fn free_retired(&self, t: &MapType) {
+        let mut head = self.retired.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: the list holds live retired blocks of this map.
+        while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
+            // SAFETY: unreachable by the map and by any iterator.
+            unsafe { free_now(t, &self.alloc, p) };
+        }
+    }
+
+    /// Runs the drop hook of the key value at `k`, or, while an iterator
+    /// could still hash a stale copy of it, moves its bytes to a retired
+    /// block whose drop runs when the last iterator ends.
+    ///
+    /// # Safety
+    /// `k` is a live key value of this map that is being discarded.
+    unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
+        let Some(d) = t.key_drop else { return Ok(()) };
+        if self.live_iters.load(Ordering::Acquire) != 0 {
+            // SAFETY: our allocator.
+            let copy = unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }
+                .ok_or(MapError::AllocFailed)?;
+            // SAFETY: `copy` has room for one key; `k` holds one.
+            unsafe { memmove(copy.as_ptr(), k, t.key.size) };
+            // SAFETY: a fresh block, unreferenced by the map.
+            unsafe { self.retire(t, copy) };
+        } else {
+            // SAFETY: the live key, dropped once.
+            unsafe { d(k, t.ctx) };
+        }
+        Ok(())
+    }
+
+    /// Releases a key leaving the map: its drop (see [`Self::drop_key_value`])
+    /// and its out-of-line storage (retired while iterators live). The slot
+    /// itself is not touched.
+    ///
+    /// # Safety
+    /// `slot` is a live key slot of this map, whose entry is being removed.
+    unsafe fn release_key(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
+        // SAFETY: a live key slot (caller).
+        let k = if t.indirect_key() { unsafe { deref_slot(slot) } } else { slot };
+        // SAFETY: as above.
+        unsafe { self.drop_key_value(t, k) }?;
+        if t.indirect_key() {
+            // SAFETY: indirect key slots point to live key blocks, which the
+            // map stops referencing now.
+            unsafe { self.retire(t, NonNull::new_unchecked(k)) };
+        }
+        Ok(())
+    }
+
+    /// Releases an elem leaving the map: drop hook now (iterators only read
+    /// elems of live entries), storage retired or freed.
+    ///
+    /// # Safety
+    /// `slot` is a live elem slot of this map, whose entry is being removed.
+    unsafe fn release_elem(&self, t: &MapType, slot: *mut u8) {
+        if t.indirect_elem() {
+            // SAFETY: indirect elem slots point to live elem blocks.
+            let e = unsafe { NonNull::new_unchecked(deref_slot(slot)) };
+            if let Some(d) = t.elem_drop {
+                // SAFETY: the live elem, dropped once.
+                unsafe { d(e.as_ptr(), t.ctx) };
+            }
+            // SAFETY: no longer referenced by the map.
+            unsafe { self.retire(t, e) };
+        } else if let Some(d) = t.elem_drop {
+            // SAFETY: the live elem, dropped once.
+            unsafe { d(slot, t.ctx) };
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Making maps (map_noswiss.go:283-413)
+// ---------------------------------------------------------------------------
+
+/// Allocates and initialises an `hmap` with allocator `a`.
+fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
+    // SAFETY: `a` is a valid allocator (Allocator's construction contract).
+    let p = unsafe { alloc::alloc_block(a, core::mem::size_of::<HMap>(), Kind::Hmap) }
+        .ok_or(MapError::AllocFailed)?
+        .cast::<HMap>();
+    // SAFETY: a fresh block of hmap size, 8-aligned (HMap's alignment is 8).
+    unsafe {
+        p.write(HMap {
+            count: 0,
+            flags: AtomicU8::new(0),
+            b: 0,
+            noverflow: 0,
+            hash0: 0,
+            buckets: ptr::null_mut(),
+            oldbuckets: ptr::null_mut(),
+            nevacuate: 0,
+            clear_seq: 0,
+            extra: MapExtra { next_overflow: ptr::null_mut() },
+            alloc: *a,
+            live_iters: AtomicUsize::new(0),
+            retired: AtomicPtr::new(ptr::null_mut()),
+            spare: ptr::null_mut(),
+            nspare: 0,
+        })
+    };
+    Ok(p)
+}
+
+/// `make(map[k]v, hint)` with a 64-bit hint (`makemap64`, :283). On 64-bit
+/// targets an int64 always fits an int, so this is [`makemap`].
+pub fn makemap64(t: &MapType, hint: i64) -> Result<NonNull<HMap>, MapError> {
+    makemap(t, hint as isize)
+}
+
+/// `make(map[k]v)` or a hint of at most 8 (`makemap_small`, :303): B = 0 and
+/// no buckets until the first insert.
+pub fn makemap_small() -> Result<NonNull<HMap>, MapError> {
+    makemap_small_in(&crate::alloc::default_allocator())
+}
+
+/// [`makemap_small`] with an explicit allocator.
+pub fn makemap_small_in(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
+    let h = new_hmap(a)?;
+    // SAFETY: a fresh, exclusively owned hmap.
+    unsafe { (*h.as_ptr()).hash0 = crate::rand::rand() as u32 };
+    Ok(h)
+}
+
+/// `make(map[k]v, hint)` (`makemap`, :324): picks the smallest B whose
+/// buckets hold `hint` entries under the load factor; allocates them now
+/// unless B = 0. A negative or absurd hint counts as 0, like Go's.
+pub fn makemap(t: &MapType, hint: isize) -> Result<NonNull<HMap>, MapError> {
+    makemap_in(t, hint, &crate::alloc::default_allocator())
+}
+
+/// [`makemap`] with an explicit allocator.
+pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMap>, MapError> {
+    let mut hint = hint;
+    match (hint as usize).checked_mul(t.bucketsize()) {
+        Some(mem) if mem <= MAX_ALLOC => {}
+        _ => hint = 0,
+    }
+
+    let hp = new_hmap(a)?;
+    // SAFETY: a fresh, exclusively owned hmap.
+    let h = unsafe { &mut *hp.as_ptr() };
+    h.hash0 = crate::rand::rand() as u32;
+
+    // Find the size parameter B that can hold `hint` elements.
+    let mut b = 0u8;
+    while over_load_factor(hint, b) {
+        b += 1;
+    }
+    h.b = b;
+
+    // Allocate the table now unless B == 0; a B == 0 map gets its single
+    // bucket lazily, in mapassign.
+    if h.b != 0 {
+        // SAFETY: `t` is the map's type; a fresh allocation (no dirtyalloc).
+        match unsafe { make_bucket_array(t, &h.alloc, h.b, ptr::null_mut()) } {
+            Some((buckets, next_overflow)) => {
+                h.buckets = buckets;
+                h.extra.next_overflow = next_overflow;
+            }
+            None => {
+                // SAFETY: the hmap block, unshared.
+                unsafe { alloc::free_block(a, hp.cast()) };
+                return Err(MapError::AllocFailed);
+            }
+        }
+    }
+    Ok(hp)
+}
+
+/// Allocates (or, given `dirtyalloc`, clears) a bucket array for 2^b buckets
+/// (`makeBucketArray`, :365). Returns the array and the first preallocated
+/// overflow bucket, or null if there are none.
+///
+/// For b >= 4 it adds about 2^(b-4) overflow buckets, then rounds the request
+/// up to Go's malloc size class and keeps every whole bucket that fits: the
+/// count depends on that rounding, which is why [`roundupsize`] is ported.
+///
+/// # Safety
+/// `dirtyalloc` is null, or an array previously returned for the same `t`
+/// and `b` by this function, which is cleared in place.
+#[doc(alias = "makeBucketArray")]
+pub(crate) unsafe fn make_bucket_array(
+    t: &MapType,
+    a: &Allocator,
+    b: u8,
+    dirtyalloc: *mut u8,
+) -> Option<(*mut u8, *mut u8)> {
+    let base = bucket_shift(b);
+    let mut nbuckets = base;
+    // For small b, overflow buckets are unlikely; skip the extra work.
+    if b >= 4 {
+        nbuckets += bucket_shift(b - 4);
+        let sz = t.bucketsize().checked_mul(nbuckets)?;
+        let up = roundupsize(sz, !t.bucket_pointers());
+        if up != sz {
+            nbuckets = up / t.bucketsize();
+        }
+    }
+
+    let buckets = if dirtyalloc.is_null() {
+        let size = t.bucketsize().checked_mul(nbuckets)?;
+        // SAFETY: a valid allocator.
+        unsafe { alloc::alloc_block(a, size, Kind::Array) }?.as_ptr()
+    } else {
+        // SAFETY: dirtyalloc is an array of exactly nbuckets buckets (same
+        // t and b), exclusively ours.
+        unsafe { memclr(dirtyalloc, t.bucketsize() * nbuckets) };
+        dirtyalloc
+    };
+
+    let mut next_overflow = ptr::null_mut();
+    if base != nbuckets {
+        // Preallocated overflow buckets follow the 2^b main ones. A null
+        // overflow pointer means "more follow"; the last bucket points back
+        // at the array start to mark the end (any non-null value would do).
+        // SAFETY: base < nbuckets, all inside the array.
+        next_overflow = unsafe { bucket_at(t, buckets, base) };
+        // SAFETY: nbuckets - 1 is the array's last bucket.
+        let last = unsafe { bucket_at(t, buckets, nbuckets - 1) };
+        // SAFETY: `last` is a bucket of the array.
+        unsafe { set_overflow(t, last, buckets) };
+    }
+    Some((buckets, next_overflow))
+}
+
+// ---------------------------------------------------------------------------
+// Lookup (map_noswiss.go:415-618)
+// ---------------------------------------------------------------------------
+
+/// The lookup loop shared by the three `mapaccess` functions: the bucket for
+/// `hash` (the old one if it is not evacuated yet), then its chain, stopping
+/// at the first `emptyRest`. Returns the key and elem, or nulls.
+///
+/// # Safety
+/// `h` is a live non-empty map of type `t`; `key` points to a key of `t`.
+#[inline(always)]
+unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8, *mut u8) {
+    let mut m = bucket_mask(h.b);
+    // SAFETY: hash & m < 2^B buckets.
+    let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
+    let c = h.oldbuckets;
+    if !c.is_null() {
+        if !h.same_size_grow() {
+            // There used to be half as many buckets; mask down one more power of two.
+            m >>= 1;
+        }
+        // SAFETY: hash & m indexes the old array.
+        let oldb = unsafe { bucket_at(t, c, hash & m) };
+        // SAFETY: a bucket.
+        if !unsafe { evacuated(oldb) } {
+            b = oldb;
+        }
+    }
+    let top = tophash(hash);
+    'bucketloop: while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            // SAFETY: `b` is a bucket of the chain; i < 8.
+            let thi = unsafe { th(b, i) };
+            if thi != top {
+                if thi == EMPTY_REST {
+                    break 'bucketloop;
+                }
+                continue;
+            }
+            // SAFETY: slot i of a live bucket.
+            let k = unsafe { key_of(t, b, i) };
+            // SAFETY: both are keys of `t`.
+            if unsafe { t.key_equal(key, k) } {
+                // SAFETY: slot i of a live bucket.
+                return (k, unsafe { elem_of(t, b, i) });
+            }
+        }
+        // SAFETY: `b` is a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+    (ptr::null_mut(), ptr::null_mut())
+}
+
+/// `v := m[k]` (`mapaccess1`, :415): a pointer to the elem, or to the shared
+/// zero value if the key is absent. Never null. For elems larger than
+/// [`ZERO_VAL_SIZE`] use [`mapaccess1_fat`].
+///
+/// # Safety
+/// `h` is null (a nil map) or a live map of type `t`; `key` points to a key
+/// of `t`. The result is valid until the next write to the map.
+pub unsafe fn mapaccess1(t: &MapType, h: *const HMap, key: *const u8) -> Result<*const u8, MapError> {
+    // SAFETY: forwarded.
+    let (e, _) = unsafe { mapaccess2(t, h, key) }?;
+    Ok(e)
+}
+
+/// `v, ok := m[k]` (`mapaccess2`, :485).
+///
+/// # Safety
+/// As [`mapaccess1`].
+pub unsafe fn mapaccess2(t: &MapType, h: *const HMap, key: *const u8) -> Result<(*const u8, bool), MapError> {
+    // SAFETY: null or a live map (caller).
+    let Some(h) = (unsafe { h.as_ref() }) else {
+        // SAFETY: key of `t` (caller).
+        unsafe { map_key_error(t, key) }?;
+        return Ok((zero_val(), false));
+    };
+    if h.count == 0 {
+        // SAFETY: as above.
+        unsafe { map_key_error(t, key) }?;
+        return Ok((zero_val(), false));
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_READ_WRITE);
+    }
+    // SAFETY: as above.
+    unsafe { map_key_error(t, key) }?;
+    // SAFETY: key of `t`.
+    let hash = unsafe { t.hash(key, h.hash0 as usize) };
+    // SAFETY: a live non-empty map of type `t`.
+    let (_, e) = unsafe { lookup(t, h, key, hash) };
+    if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
+}
+
+/// Returns both the stored key and elem, or nulls (`mapaccessK`, :547).
+/// Used by iterators to re-find entries that moved. Does not check for
+/// concurrent writes (Go's does not either: iterators call it mid-write).
+///
+/// # Safety
+/// As [`mapaccess1`].
+#[doc(alias = "mapaccessK")]
+pub unsafe fn mapaccess_k(t: &MapType, h: *const HMap, key: *const u8) -> (*mut u8, *mut u8) {
+    // SAFETY: null or a live map (caller).
+    let Some(h) = (unsafe { h.as_ref() }) else { return (ptr::null_mut(), ptr::null_mut()) };
+    if h.count == 0 {
+        return (ptr::null_mut(), ptr::null_mut());
+    }
+    // SAFETY: key of `t`.
+    let hash = unsafe { t.hash(key, h.hash0 as usize) };
+    // SAFETY: a live non-empty map of type `t`.
+    unsafe { lookup(t, h, key, hash) }
+}
+
+/// [`mapaccess1`] with a caller-supplied zero value, for big elems
+/// (`mapaccess1_fat`, :590).
+///
+/// # Safety
+/// As [`mapaccess1`]; `zero` points to a zero elem.
+pub unsafe fn mapaccess1_fat(
+    t: &MapType,
+    h: *const HMap,
+    key: *const u8,
+    zero: *const u8,
+) -> Result<*const u8, MapError> {
+    // SAFETY: forwarded.
+    let (e, ok) = unsafe { mapaccess2(t, h, key) }?;
+    Ok(if ok { e } else { zero })
+}
+
+/// [`mapaccess2`] with a caller-supplied zero value (`mapaccess2_fat`, :598).
+///
+/// # Safety
+/// As [`mapaccess1_fat`].
+pub unsafe fn mapaccess2_fat(
+    t: &MapType,
+    h: *const HMap,
+    key: *const u8,
+    zero: *const u8,
+) -> Result<(*const u8, bool), MapError> {
+    // SAFETY: forwarded.
+    let (e, ok) = unsafe { mapaccess2(t, h, key) }?;
+    Ok(if ok { (e, true) } else { (zero, false) })
+}
+
+// ---------------------------------------------------------------------------
+// Assign and delete (map_noswiss.go:620-879)
+// ---------------------------------------------------------------------------
+
+/// How many spare overflow buckets the growth work for `bucket` could need:
+/// [`grow_work`] evacuates two old buckets; one evacuated chain holding `n`
+/// entries needs at most `n / 8 + 1` overflow buckets across X and Y.
+///
+/// # Safety
+/// `h` is a live growing map of type `t`.
+unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usize {
+    // SAFETY: forwarded; each index is inside the old array.
+    unsafe {
+        let chain_need = |i: usize| -> usize {
+            let mut b = bucket_at(t, h.oldbuckets, i);
+            if evacuated(b) {
+                return 0;
+            }
+            let mut n = 0;
+            while !b.is_null() {
+                n += (0..BUCKET_CNT).filter(|&j| !is_empty(th(b, j))).count();
+                b = overflow(t, b);
+            }
+            n / BUCKET_CNT + 1
+        };
+        let first = bucket & h.oldbucketmask();
+        // The second evacuation targets h.nevacuate after the first one has
+        // possibly advanced it; replay advanceEvacuationMark's scan.
+        let newbit = h.noldbuckets();
+        let mut nev = h.nevacuate;
+        if first == nev {
+            nev += 1;
+            let stop = (nev + 1024).min(newbit);
+            while nev != stop && (nev == first || evacuated(bucket_at(t, h.oldbuckets, nev))) {
+                nev += 1;
+            }
+        }
+        let second = if nev >= newbit || nev == first { 0 } else { chain_need(nev) };
+        chain_need(first) + second
+    }
+}
+
+/// `m[k] = v`, first half (`mapassign`, :620): finds or makes the slot for
+/// `key` and returns its elem slot, for the caller to write the elem into.
+/// A new key's bytes are copied into the map; an existing key's are too
+/// when the type needs key updates (floats: +0 replaced by -0).
+///
+/// Errors: nil map (`h` null), unhashable key, allocation failure; in each
+/// case the map's contents are unchanged.
+///
+/// # Safety
+/// `h` is null or a live map of type `t`; `key` points to a key of `t` that
+/// does not alias the map's own memory. The returned slot is valid until the
+/// next write to the map.
+pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slot, MapError> {
+    // SAFETY: null or a live map, used exclusively by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    // SAFETY: a key of `t`.
+    unsafe { map_key_error(t, key) }?;
+    // SAFETY: a key of `t`.
+    let hash = unsafe { t.hash(key, h.hash0 as usize) };
+
+    // Mark the write only now: if the hasher fails, nothing was written.
+    let g = h.start_writing();
+
+    if h.buckets.is_null() {
+        // SAFETY: fresh single-bucket array.
+        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
+            Some(b) => h.buckets = b.as_ptr(),
+            None => {
+                h.abort_writing(g);
+                return Err(MapError::AllocFailed);
+            }
+        }
+    }
+
+    let mut inserted = false;
+    let elem: *mut u8;
+    'done: {
+        'again: loop {
+            let bucket = hash & bucket_mask(h.b);
+            if h.growing() {
+                // SAFETY: growing map of type `t`.
+                let need = unsafe { grow_work_need(t, h, bucket) } + 1;
+                // SAFETY: `t` is the map's type.
+                if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                // SAFETY: growing map of type `t`, reserve in place.
+                unsafe { grow_work(t, h, bucket) };
+            }
+            // SAFETY: bucket < 2^B.
+            let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
+            let top = tophash(hash);
+
+            let mut inserti: *mut u8 = ptr::null_mut();
+            let mut insertk: *mut u8 = ptr::null_mut();
+            let mut inserte: *mut u8 = ptr::null_mut();
+            'bucketloop: loop {
+                for i in 0..BUCKET_CNT {
+                    // SAFETY: `b` is a bucket of the chain; i < 8.
+                    let thi = unsafe { th(b, i) };
+                    if thi != top {
+                        if is_empty(thi) && inserti.is_null() {
+                            // SAFETY: slot i of `b`.
+                            unsafe {
+                                inserti = b.add(i);
+                                insertk = key_at(t, b, i);
+                                inserte = elem_at(t, b, i);
+                            }
+                        }
+                        if thi == EMPTY_REST {
+                            break 'bucketloop;
+                        }
+                        continue;
+                    }
+                    // SAFETY: slot i holds a live key.
+                    let k = unsafe { key_of(t, b, i) };
+                    // SAFETY: both are keys of `t`.
+                    if !unsafe { t.key_equal(key, k) } {
+                        continue;
+                    }
+                    // Already have a mapping for key. Update it.
+                    if t.need_key_update() {
+                        // SAFETY: the stored key value is being replaced.
+                        if let Err(e) = unsafe { h.drop_key_value(t, k) } {
+                            h.abort_writing(g);
+                            return Err(e);
+                        }
+                        // SAFETY: `k` holds a key of `t`; `key` is one.
+                        unsafe { memmove(k, key, t.key.size) };
+                    }
+                    // SAFETY: slot i of `b`.
+                    elem = unsafe { elem_at(t, b, i) };
+                    break 'done;
+                }
+                // SAFETY: `b` is a bucket.
+                let ovf = unsafe { overflow(t, b) };
+                if ovf.is_null() {
+                    break;
+                }
+                b = ovf;
+            }
+
+            // Did not find mapping for key. Allocate new cell & add entry.
+
+            // If we hit the max load factor or we have too many overflow
+            // buckets, and we're not already in the middle of growing, start
+            // growing.
+            if !h.growing() && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b)) {
+                // SAFETY: `t` is the map's type.
+                if let Err(e) = unsafe { hash_grow(t, h) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                continue 'again; // Growing the table invalidates everything, so try again
+            }
+
+            // Out-of-line storage first, so that a failure leaves no trace.
+            let mut kmem = ptr::null_mut();
+            let mut vmem = ptr::null_mut();
+            if t.indirect_key() {
+                // SAFETY: our allocator.
+                match unsafe { alloc::alloc_block(&h.alloc, t.key.size, Kind::Plain) } {
+                    Some(p) => kmem = p.as_ptr(),
+                    None => {
+                        h.abort_writing(g);
+                        return Err(MapError::AllocFailed);
+                    }
+                }
+            }
+            if t.indirect_elem() {
+                // SAFETY: our allocator.
+                match unsafe { alloc::alloc_block(&h.alloc, t.elem.size, Kind::Plain) } {
+                    Some(p) => vmem = p.as_ptr(),
+                    None => {
+                        if let Some(k) = NonNull::new(kmem) {
+                            // SAFETY: allocated just above, unshared.
+                            unsafe { alloc::free_block(&h.alloc, k) };
+                        }
+                        h.abort_writing(g);
+                        return Err(MapError::AllocFailed);
+                    }
+                }
+            }
+
+            if inserti.is_null() {
+                // The current bucket and all the overflow buckets connected
+                // to it are full, allocate a new one.
+                // SAFETY: `b` is the chain's last bucket; reserve makes it
+                // infallible while growing, else it may fail cleanly.
+                let newb = match unsafe { h.newoverflow(t, b) } {
+                    Ok(nb) => nb,
+                    Err(e) => {
+                        for p in [kmem, vmem] {
+                            if let Some(p) = NonNull::new(p) {
+                                // SAFETY: allocated above, unshared.
+                                unsafe { alloc::free_block(&h.alloc, p) };
+                            }
+                        }
+                        h.abort_writing(g);
+                        return Err(e);
+                    }
+                };
+                inserti = newb;
+                // SAFETY: slot 0 of the new bucket.
+                unsafe {
+                    insertk = key_at(t, newb, 0);
+                    inserte = elem_at(t, newb, 0);
+                }
+            }
+
+            // Store new key/elem at insert position.
+            if t.indirect_key() {
+                // SAFETY: an indirect key slot.
+                unsafe { write_slot_ptr(insertk, kmem) };
+                insertk = kmem;
+            }
+            if t.indirect_elem() {
+                // SAFETY: an indirect elem slot.
+                unsafe { write_slot_ptr(inserte, vmem) };
+            }
+            // SAFETY: insertk has room for a key; `key` is one.
+            unsafe { memmove(insertk, key, t.key.size) };
+            // SAFETY: inserti points at the slot's tophash byte.
+            unsafe { inserti.write(top) };
+            h.count += 1;
+            inserted = true;
+            elem = inserte;
+            break 'done;
+        }
+    }
+
+    h.end_writing(g);
+    // SAFETY: `elem` is an elem slot of the map.
+    let e = if t.indirect_elem() { unsafe { deref_slot(elem) } } else { elem };
+    // SAFETY: slots are never null.
+    Ok(Slot { elem: unsafe { NonNull::new_unchecked(e) }, inserted })
+}
+
+/// `delete(m, k)` (`mapdelete`, :746). Turns the slot into `emptyOne`, then
+/// walks backwards turning trailing `emptyOne`s into `emptyRest` across the
+/// chain; draws a new seed when the map becomes empty.
+///
+/// Errors: unhashable key; allocation failure (only possible while growth
+/// work needs an overflow bucket, or for a deferred key drop): the map's
+/// contents are then unchanged.
+///
+/// # Safety
+/// `h` is null or a live map of type `t`; `key` points to a key of `t`.
+pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(), MapError> {
+    // SAFETY: null or a live map, exclusively used by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else {
+        // SAFETY: a key of `t`.
+        return unsafe { map_key_error(t, key) };
+    };
+    if h.count == 0 {
+        // SAFETY: a key of `t`.
+        return unsafe { map_key_error(t, key) };
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    // SAFETY: a key of `t`.
+    unsafe { map_key_error(t, key) }?;
+    // SAFETY: a key of `t`.
+    let hash = unsafe { t.hash(key, h.hash0 as usize) };
+
+    // Mark the write only after hashing (the hasher may fail).
+    let g = h.start_writing();
+
+    let bucket = hash & bucket_mask(h.b);
+    if h.growing() {
+        // SAFETY: a growing map of type `t`.
+        let need = unsafe { grow_work_need(t, h, bucket) };
+        // SAFETY: `t` is the map's type.
+        if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+            h.abort_writing(g);
+            return Err(e);
+        }
+        // SAFETY: reserve in place.
+        unsafe { grow_work(t, h, bucket) };
+    }
+    // SAFETY: bucket < 2^B.
+    let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
+    let b_orig = b;
+    let top = tophash(hash);
+    'search: while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            // SAFETY: a bucket of the chain, i < 8.
+            let thi = unsafe { th(b, i) };
+            if thi != top {
+                if thi == EMPTY_REST {
+                    break 'search;
+                }
+                continue;
+            }
+            // SAFETY: slot i of `b`.
+            let k = unsafe { key_at(t, b, i) };
+            // SAFETY: slot i holds a live key.
+            let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
+            // SAFETY: both keys of `t`.
+            if !unsafe { t.key_equal(key, k2) } {
+                continue;
+            }
+            // Release the key first: it is the only step that can fail.
+            // SAFETY: the entry is being removed.
+            if let Err(e) = unsafe { h.release_key(t, k) } {
+                h.abort_writing(g);
+                return Err(e);
+            }
+            // Only clear key if there are pointers in it.
+            if t.indirect_key() {
+                // SAFETY: an indirect key slot.
+                unsafe { write_slot_ptr(k, ptr::null_mut()) };
+            } else if t.key.pointers {
+                // SAFETY: a key slot.
+                unsafe { memclr(k, t.key.size) };
+            }
+            // SAFETY: slot i of `b`.
+            let e = unsafe { elem_at(t, b, i) };
+            // SAFETY: the entry is being removed.
+            unsafe { h.release_elem(t, e) };
+            if t.indirect_elem() {
+                // SAFETY: an indirect elem slot.
+                unsafe { write_slot_ptr(e, ptr::null_mut()) };
+            } else {
+                // SAFETY: an elem slot.
+                unsafe { memclr(e, t.elem.size) };
+            }
+            // SAFETY: slot i of `b`.
+            unsafe { set_th(b, i, EMPTY_ONE) };
+            // If the bucket now ends in a bunch of emptyOne states, change
+            // those to emptyRest states.
+            'not_last: {
+                if i == BUCKET_CNT - 1 {
+                    // SAFETY: `b` is a bucket.
+                    let ovf = unsafe { overflow(t, b) };
+                    // SAFETY: `ovf` is a bucket when non-null.
+                    if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
+                        break 'not_last;
+                    }
+                // SAFETY: i + 1 < 8.
+                } else if unsafe { th(b, i + 1) } != EMPTY_REST {
+                    break 'not_last;
+                }
+                let mut i = i;
+                loop {
+                    // SAFETY: slot i of `b`, a bucket of this chain.
+                    unsafe { set_th(b, i, EMPTY_REST) };
+                    if i == 0 {
+                        if b == b_orig {
+                            break; // beginning of initial bucket, we're done.
+                        }
+                        // Find previous bucket, continue at its last entry.
+                        let c = b;
+                        b = b_orig;
+                        // SAFETY: `c` is on the chain starting at b_orig.
+                        while unsafe { overflow(t, b) } != c {
+                            // SAFETY: buckets of the chain.
+                            b = unsafe { overflow(t, b) };
+                        }
+                        i = BUCKET_CNT - 1;
+                    } else {
+                        i -= 1;
+                    }
+                    // SAFETY: slot i of `b`.
+                    if unsafe { th(b, i) } != EMPTY_ONE {
+                        break;
+                    }
+                }
+            }
+            h.count -= 1;
+            // Reset the hash seed to make it more difficult for attackers to
+            // repeatedly trigger hash collisions. See Go issue 25237.
+            if h.count == 0 {
+                h.hash0 = crate::rand::rand() as u32;
+            }
+            break 'search;
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+
+    h.end_writing(g);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Iteration (map_noswiss.go:881-1068)
+// ---------------------------------------------------------------------------
+
+/// Starts an iteration (`mapiterinit`, :881): draws the random start bucket
+/// and slot offset, marks the map as iterated, and advances to the first
+/// entry (`it.key` null if none). The iterator must be ended with
+/// [`mapiterend`] (or run to its end) before the map is freed.
+///
+/// # Safety
+/// `h` is null or a live map of type `t`; `it` is not in use by another
+/// iteration (a fresh or ended `HIter`). `t` and the map must outlive the
+/// iteration.
+pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
+    // SAFETY: an ended iterator holds nothing; a registered one is released.
+    unsafe { mapiterend(it) };
+    *it = HIter::new();
+    it.t = t;
+    // SAFETY: null or a live map (caller).
+    let Some(hr) = (unsafe { h.as_ref() }) else { return };
+    if hr.count == 0 {
+        return;
+    }
+    it.h = h;
+    it.clear_seq = hr.clear_seq;
+
+    // Grab snapshot of bucket state.
+    it.b = hr.b;
+    it.buckets = hr.buckets;
+    hr.live_iters.fetch_add(1, Ordering::AcqRel);
+    it.registered = true;
+
+    // Decide where to start.
+    let r = crate::rand::rand() as usize;
+    it.start_bucket = r & bucket_mask(hr.b);
+    it.offset = ((r >> hr.b) & (BUCKET_CNT - 1)) as u8;
+
+    // Iterator state.
+    it.bucket = it.start_bucket;
+
+    // Remember we have an iterator. Can run concurrently with another
+    // mapiterinit().
+    let old = hr.flags();
+    if old & (ITERATOR | OLD_ITERATOR) != ITERATOR | OLD_ITERATOR {
+        hr.flags.fetch_or(ITERATOR | OLD_ITERATOR, Ordering::Relaxed);
+    }
+
+    // SAFETY: the iterator was just set up on a live map.
+    unsafe { mapiternext(it) };
+}
+
+/// Advances to the next entry (`mapiternext`, :941); `it.key` becomes null
+/// at the end, and the iterator then ends itself (as [`mapiterend`]).
+///
+/// Entries are produced in bucket order from the random start, each bucket
+/// from the random offset. During growth, an iterator that started at the
+/// current size walks old buckets that are not evacuated yet, producing only
+/// the entries that will land in the new bucket it stands for
+/// (`checkBucket`); entries that moved are looked up again, so their current
+/// value is produced, and skipped if deleted.
+///
+/// # Safety
+/// `it` was started by [`mapiterinit`] and its map and type are alive.
+pub unsafe fn mapiternext(it: &mut HIter) {
+    let hp = it.h;
+    if hp.is_null() || !it.registered {
+        it.key = ptr::null_mut();
+        it.elem = ptr::null_mut();
+        return;
+    }
+    // SAFETY: a live map while the iterator is registered (caller).
+    let h = unsafe { &*hp };
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_ITER_WRITE);
+    }
+    // SAFETY: the type outlives the iteration (caller).
+    let t = unsafe { &*it.t };
+    let mut bucket = it.bucket;
+    let mut b = it.bptr;
+    let mut i = it.i as usize;
+    let mut check_bucket = it.check_bucket;
+
+    'next: loop {
+        if b.is_null() {
+            if bucket == it.start_bucket && it.wrapped {
+                // end of iteration
+                it.key = ptr::null_mut();
+                it.elem = ptr::null_mut();
+                // SAFETY: this iterator is done with the map's memory.
+                unsafe { mapiterend(it) };
+                return;
+            }
+            if h.growing() && it.b == h.b {
+                // Iterator was started in the middle of a grow, and the grow
+                // isn't done yet. If the bucket we're looking at hasn't been
+                // filled in yet (i.e. the old bucket hasn't been evacuated)
+                // then we need to iterate through the old bucket and only
+                // return the ones that will be migrated to this bucket.
+                let oldbucket = bucket & h.oldbucketmask();
+                // SAFETY: oldbucket indexes the old array.
+                b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
+                // SAFETY: a bucket.
+                if !unsafe { evacuated(b) } {
+                    check_bucket = bucket;
+                } else {
+                    // SAFETY: bucket < 2^it.B buckets of it.buckets.
+                    b = unsafe { bucket_at(t, it.buckets, bucket) };
+                    check_bucket = NO_CHECK;
+                }
+            } else {
+                // SAFETY: bucket < 2^it.B buckets of it.buckets (kept alive
+                // by this iterator's registration).
+                b = unsafe { bucket_at(t, it.buckets, bucket) };
+                check_bucket = NO_CHECK;
+            }
+            bucket += 1;
+            if bucket == bucket_shift(it.b) {
+                bucket = 0;
+                it.wrapped = true;
+            }
+            i = 0;
+        }
+        while i < BUCKET_CNT {
+            let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
+            // SAFETY: `b` is a live (or retired, still allocated) bucket.
+            let top = unsafe { th(b, offi) };
+            if is_empty(top) || top == EVACUATED_EMPTY {
+                // TODO: emptyRest is hard to use here, as we start iterating
+                // in the middle of a bucket. It's feasible, just tricky.
+                i += 1;
+                continue;
+            }
+            // SAFETY: slot offi holds a key (maybe a stale copy, still readable).
+            let k = unsafe { key_of(t, b, offi) };
+            // SAFETY: slot offi.
+            let e = unsafe { elem_at(t, b, offi) };
+            if check_bucket != NO_CHECK && !h.same_size_grow() {
+                // Special case: iterator was started during a grow to a
+                // larger size and the grow is not done yet. We're working on
+                // a bucket whose oldbucket has not been evacuated yet. So
+                // we're iterating through the oldbucket, skipping any keys
+                // that will go to the other new bucket.
+                // SAFETY: `k` is a key of `t`.
+                if t.reflexive_key() || unsafe { t.key_equal(k, k) } {
+                    // If the item in the oldbucket is not destined for the
+                    // current new bucket in the iteration, skip it.
+                    // SAFETY: `k` is a key of `t`.
+                    let hash = unsafe { t.hash(k, h.hash0 as usize) };
+                    if hash & bucket_mask(it.b) != check_bucket {
+                        i += 1;
+                        continue;
+                    }
+                } else if (check_bucket >> (it.b - 1)) != (top & 1) as usize {
+                    // Hash isn't repeatable if k != k (NaNs): use the low bit
+                    // of tophash to decide which way NaNs go, as evacuate does.
+                    i += 1;
+                    continue;
+                }
+            }
+            // SAFETY (both branches): `k` is a key of `t`.
+            if it.clear_seq == h.clear_seq
+                && ((top != EVACUATED_X && top != EVACUATED_Y) || !(t.reflexive_key() || unsafe { t.key_equal(k, k) }))
+            {
+                // This is the golden data, we can return it. OR key!=key, so
+                // the entry can't be deleted or updated, so we can just
+                // return it. That's lucky for us because when key!=key we
+                // can't look it up successfully.
+                it.key = k;
+                // SAFETY: slot offi's elem.
+                it.elem = if t.indirect_elem() { unsafe { deref_slot(e) } } else { e };
+            } else {
+                // The hash table has grown since the iterator was started.
+                // The golden data for this key is now somewhere else. Check
+                // the current hash table for the data. This code handles the
+                // case where the key has been deleted, updated, or deleted
+                // and reinserted. NOTE: we need to regrab the key as it has
+                // potentially been updated to an equal() but not identical
+                // key (e.g. +0.0 vs -0.0).
+                // SAFETY: `k` is a key of `t`; the map is live.
+                let (rk, re) = unsafe { mapaccess_k(t, hp, k) };
+                if rk.is_null() {
+                    i += 1;
+                    continue; // key has been deleted
+                }
+                it.key = rk;
+                it.elem = re;
+            }
+            it.bucket = bucket;
+            it.bptr = b;
+            it.i = (i + 1) as u8;
+            it.check_bucket = check_bucket;
+            return;
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+        i = 0;
+        continue 'next;
+    }
+}
+
+/// Ends an iteration (gomap only: Go's GC does this by forgetting the
+/// iterator). Releases the iterator's hold on memory the map retired; the
+/// last live iterator frees it. Idempotent; a no-op on a fresh iterator.
+///
+/// # Safety
+/// If `it` is registered, its map and type are alive.
+pub unsafe fn mapiterend(it: &mut HIter) {
+    if !it.registered {
+        return;
+    }
+    it.registered = false;
+    // SAFETY: registered iterators point to live maps and types (caller).
+    let h = unsafe { &*it.h };
+    if h.live_iters.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SAFETY: no live iterator remains, and in legal use no write runs
+        // concurrently with this (writes exclude iteration steps).
+        unsafe { h.free_retired(&*it.t) };
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clear (map_noswiss.go:1070-1116)
+// ---------------------------------------------------------------------------
+
+/// Calls `f(bucket, slot)` for every live entry: the chains of the current
+/// array, then those of old buckets not yet evacuated.
+///
+/// # Safety
+/// `h` is a live map of type `t`; `f` must not change the chains.
+pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut u8, usize)) {
+    let mut chain = |mut b: *mut u8| {
+        while !b.is_null() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: `b` is a bucket of a chain of the map.
+                if !is_empty(unsafe { th(b, i) }) {
+                    f(b, i);
+                }
+            }
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+    };
+    if h.buckets.is_null() {
+        return;
+    }
+    for i in 0..bucket_shift(h.b) {
+        // SAFETY: i < 2^B.
+        chain(unsafe { bucket_at(t, h.buckets, i) });
+    }
+    if h.growing() {
+        for i in 0..h.noldbuckets() {
+            // SAFETY: i < old bucket count.
+            let b = unsafe { bucket_at(t, h.oldbuckets, i) };
+            // SAFETY: a bucket.
+            if !unsafe { evacuated(b) } {
+                chain(b);
+            }
+        }
+    }
+}
+
+/// Releases every live entry's key and elem (drop hooks, out-of-line storage).
+///
+/// # Safety
+/// `h` is a live map of type `t` whose entries are all being removed.
+unsafe fn release_all(t: &MapType, h: &HMap) {
+    if !(t.indirect_key() || t.indirect_elem() || t.key_drop.is_some() || t.elem_drop.is_some()) {
+        return;
+    }
+    // SAFETY: every (b, i) is a live slot; each is released once.
+    unsafe {
+        for_each_live(t, h, |b, i| {
+            if h.release_key(t, key_at(t, b, i)).is_err() {
+                fatal("out of memory");
+            }
+            h.release_elem(t, elem_at(t, b, i));
+        })
+    };
+}
+
+/// Retires (or frees) the heap overflow buckets hanging off the array at
+/// `arr`, whose chains are about to be cut by clearing the array.
+///
+/// # Safety
+/// `arr` is this map's current bucket array.
+unsafe fn release_heap_overflow(t: &MapType, h: &HMap, arr: *mut u8) {
+    // SAFETY: `arr` is an array block of this map.
+    let arr = unsafe { NonNull::new_unchecked(arr) };
+    // SAFETY: as above.
+    let size = unsafe { alloc::block_size(arr) };
+    let (lo, hi) = (arr.as_ptr().addr(), arr.as_ptr().addr() + size);
+    for i in 0..size / t.bucketsize() {
+        // SAFETY: i indexes the array.
+        let mut o = unsafe { overflow(t, bucket_at(t, arr.as_ptr(), i)) };
+        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
+            // SAFETY: a live heap overflow bucket of this array.
+            let next = unsafe { overflow(t, o) };
+            // SAFETY: cut off from the map once the array is cleared.
+            unsafe { h.retire(t, NonNull::new_unchecked(o)) };
+            o = next;
+        }
+    }
+}
+
+/// `clear(m)` (`mapclear`, :1070): removes every entry, keeps the bucket
+/// array (cleared in place), draws a new seed, and bumps `clear_seq` so live
+/// iterators stop producing old entries.
+///
+/// # Safety
+/// `h` is null or a live map of type `t`.
+pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
+    // SAFETY: null or a live map, exclusively used by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return };
+    if h.count == 0 {
+        return;
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    let g = h.start_writing();
+
+    // gomap: give back what the entries own, then the memory the cleared
+    // array stops referencing (Go's GC would find it unreachable).
+    // SAFETY: every entry is being removed.
+    unsafe { release_all(t, h) };
+    // SAFETY: h.buckets is the current array (count > 0, so non-null).
+    unsafe { release_heap_overflow(t, h, h.buckets) };
+    if let Some(old) = NonNull::new(h.oldbuckets) {
+        // SAFETY: the old array is dropped from the map below.
+        unsafe { h.retire(t, old) };
+    }
+
+    // Reset the hash seed to make it more difficult for attackers to
+    // repeatedly trigger hash collisions. See Go issue 25237.
+    h.set_flags(h.flags() & !SAME_SIZE_GROW);
+    h.oldbuckets = ptr::null_mut();
+    h.nevacuate = 0;
+    h.noverflow = 0;
+    h.count = 0;
+    h.clear_seq += 1;
+
+    h.hash0 = crate::rand::rand() as u32;
+
+    // Keep the mapextra allocation but clear any extra information.
+    h.extra.next_overflow = ptr::null_mut();
+
+    // makeBucketArray clears the memory pointed to by h.buckets and recovers
+    // any overflow buckets by generating them as if h.buckets was newly
+    // alloced.
+    // SAFETY: h.buckets is this map's array for this t and h.b.
+    let (_, next_overflow) = unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }
+        .unwrap_or_else(|| throw("bad map state"));
+    h.extra.next_overflow = next_overflow;
+
+    h.end_writing(g);
+}
+
+// ---------------------------------------------------------------------------
+// Growth (map_noswiss.go:1118-1386)
+// ---------------------------------------------------------------------------
+
+/// Starts growing (`hashGrow`, :1118): twice the buckets if over the load
+/// factor, else the same number (to squeeze out overflow buckets). Only
+/// allocates and swaps arrays; [`grow_work`] moves the entries later.
+///
+/// # Safety
+/// `h` is a live map of type `t`, not growing, under a write.
+#[doc(alias = "hashGrow")]
+pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError> {
+    let mut bigger = 1u8;
+    let same = !over_load_factor(h.count as isize + 1, h.b);
+    if same {
+        bigger = 0;
+    }
+    let oldbuckets = h.buckets;
+    // SAFETY: a fresh array.
+    let (newbuckets, next_overflow) =
+        unsafe { make_bucket_array(t, &h.alloc, h.b + bigger, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
+    if same {
+        h.set_flags(h.flags() | SAME_SIZE_GROW);
+    }
+
+    let mut flags = h.flags() & !(ITERATOR | OLD_ITERATOR);
+    if h.flags() & ITERATOR != 0 {
+        flags |= OLD_ITERATOR;
+    }
+    // commit the grow (atomic wrt gc)
+    h.b += bigger;
+    h.set_flags(flags);
+    h.oldbuckets = oldbuckets;
+    h.buckets = newbuckets;
+    h.nevacuate = 0;
+    h.noverflow = 0;
+
+    // Go moves extra.overflow to extra.oldoverflow here; gomap has no
+    // overflow lists (chains are walked instead).
+    h.extra.next_overflow = next_overflow;
+
+    // the actual copying of the hash table data is done incrementally by
+    // growWork() and evacuate().
+    Ok(())
+}
+
+/// Reports whether `count` entries in 2^b buckets exceed the load factor
+/// (`overLoadFactor`, :1162).
+#[doc(alias = "overLoadFactor")]
+#[inline]
+pub fn over_load_factor(count: isize, b: u8) -> bool {
+    count > BUCKET_CNT as isize && count as usize > LOAD_FACTOR_NUM * (bucket_shift(b) / LOAD_FACTOR_DEN)
+}
+
+/// Reports whether there are too many overflow buckets for 2^b buckets
+/// (`tooManyOverflowBuckets`, :1169): about as many as main buckets (the
+/// threshold stops at 2^15, matching the u16 counter).
+#[doc(alias = "tooManyOverflowBuckets")]
+#[inline]
+pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
+    let b = b.min(15);
+    noverflow >= 1u16 << (b & 15)
+}
+
+/// Does a little growth work (`growWork`, :1210): evacuates the old bucket
+/// that `bucket` maps to, then one more to keep growth moving.
+///
+/// # Safety
+/// `h` is a live growing map of type `t`, under a write, with enough spare
+/// overflow buckets reserved ([`grow_work_need`]).
+#[doc(alias = "growWork")]
+pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) {
+    // make sure we evacuate the oldbucket corresponding to the bucket we're
+    // about to use
+    // SAFETY: forwarded.
+    unsafe { evacuate(t, h, bucket & h.oldbucketmask()) };
+
+    // evacuate one more oldbucket to make progress on growing
+    if h.growing() {
+        // SAFETY: forwarded.
+        unsafe { evacuate(t, h, h.nevacuate) };
+    }
+}
+
+/// Reports whether old bucket `bucket` is evacuated (`bucketEvacuated`, :1221).
+///
+/// # Safety
+/// `h` is growing; `bucket` indexes the old array.
+#[doc(alias = "bucketEvacuated")]
+pub(crate) unsafe fn bucket_evacuated(t: &MapType, h: &HMap, bucket: usize) -> bool {
+    // SAFETY: forwarded.
+    unsafe { evacuated(bucket_at(t, h.oldbuckets, bucket)) }
+}
+
+/// An evacuation destination (`evacDst`, :1227).
+struct EvacDst {
+    /// current destination bucket
+    b: *mut u8,
+    /// key/elem index into b
+    i: usize,
+    /// pointer to current key storage
+    k: *mut u8,
+    /// pointer to current elem storage
+    e: *mut u8,
+}
+
+/// Moves the entries of old bucket `oldbucket` (and its chain) to the new
+/// array (`evacuate`, :1234): to X (same index) or, when doubling, Y (index +
+/// old size), by the hash bit the larger mask adds. Old slots get
+/// `evacuatedX/Y/Empty` markers; their data stays for iterators unless no
+/// iterator can be in the old array and the buckets hold pointers.
+///
+/// # Safety
+/// As [`grow_work`]; `oldbucket` indexes the old array.
+pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
+    // SAFETY: oldbucket indexes the old array.
+    let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
+    let newbit = h.noldbuckets();
+    // SAFETY: a bucket.
+    if !unsafe { evacuated(b) } {
+        // TODO: reuse overflow buckets instead of using new ones, if there
+        // is no iterator using the old buckets.  (If !oldIterator.)
+
+        // xy contains the x and y (low and high) evacuation destinations.
+        let dst = |i: usize| {
+            // SAFETY: i < 2^B buckets of the new array.
+            let b = unsafe { bucket_at(t, h.buckets, i) };
+            // SAFETY: slot 0 of `b`.
+            let (k, e) = unsafe { (key_at(t, b, 0), elem_at(t, b, 0)) };
+            EvacDst { b, i: 0, k, e }
+        };
+        let mut xy = [dst(oldbucket), EvacDst { b: ptr::null_mut(), i: 0, k: ptr::null_mut(), e: ptr::null_mut() }];
+        if !h.same_size_grow() {
+            // Only calculate y pointers if we're growing bigger. Otherwise
+            // GC can see bad pointers.
+            xy[1] = dst(oldbucket + newbit);
+        }
+
+        let first = b;
+        while !b.is_null() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of an old bucket.
+                let mut top = unsafe { th(b, i) };
+                if is_empty(top) {
+                    // SAFETY: slot i.
+                    unsafe { set_th(b, i, EVACUATED_EMPTY) };
+                    continue;
+                }
+                if top < MIN_TOP_HASH {
+                    throw("bad map state");
+                }
+                // SAFETY: slot i holds a live key.
+                let k = unsafe { key_at(t, b, i) };
+                // SAFETY: as above.
+                let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
+                let mut use_y = 0usize;
+                if !h.same_size_grow() {
+                    // Compute hash to make our evacuation decision (whether
+                    // we need to send this key/elem to bucket x or bucket y).
+                    // SAFETY: a key of `t`.
+                    let hash = unsafe { t.hash(k2, h.hash0 as usize) };
+                    // SAFETY (equality): a key of `t`.
+                    if h.flags() & ITERATOR != 0 && !t.reflexive_key() && !unsafe { t.key_equal(k2, k2) } {
+                        // If key != key (NaNs), then the hash could be (and
+                        // probably will be) entirely different from the old
+                        // hash. Moreover, it isn't reproducible.
+                        // Reproducibility is required in the presence of
+                        // iterators, as our evacuation decision must match
+                        // whatever decision the iterator made. We let the
+                        // low bit of tophash drive the evacuation decision,
+                        // and recompute a fresh random tophash.
+                        use_y = (top & 1) as usize;
+                        top = tophash(hash);
+                    } else if hash & newbit != 0 {
+                        use_y = 1;
+                    }
+                }
+
+                // SAFETY: slot i.
+                unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // evacuatedX + 1 == evacuatedY
+                let d = &mut xy[use_y]; // evacuation destination
+
+                if d.i == BUCKET_CNT {
+                    // SAFETY: d.b ends its chain; spare buckets were reserved.
+                    d.b = unsafe { h.newoverflow(t, d.b) }.unwrap_or_else(|_| fatal("out of memory"));
+                    d.i = 0;
+                    // SAFETY: slot 0 of the new bucket.
+                    unsafe {
+                        d.k = key_at(t, d.b, 0);
+                        d.e = elem_at(t, d.b, 0);
+                    }
+                }
+                // SAFETY: slot d.i of a new bucket (masked like Go's, < 8).
+                unsafe { set_th(d.b, d.i & (BUCKET_CNT - 1), top) };
+                if t.indirect_key() {
+                    // SAFETY: indirect slots; the pointer is copied (shared
+                    // with the old slot, owned by the new one).
+                    unsafe { write_slot_ptr(d.k, k2) };
+                } else {
+                    // SAFETY: key slots of `t`.
+                    unsafe { memmove(d.k, k, t.key.size) };
+                }
+                // SAFETY: slot i's elem.
+                let e = unsafe { elem_at(t, b, i) };
+                if t.indirect_elem() {
+                    // SAFETY: indirect elem slots.
+                    unsafe { write_slot_ptr(d.e, deref_slot(e)) };
+                } else {
+                    // SAFETY: elem slots of `t`.
+                    unsafe { memmove(d.e, e, t.elem.size) };
+                }
+                d.i += 1;
+                // These updates might push these pointers past the end of the
+                // key or elem arrays.  That's ok, as we have the overflow
+                // pointer at the end of the bucket to protect against
+                // pointing past the end of the bucket.
+                d.k = d.k.wrapping_add(t.keysize());
+                d.e = d.e.wrapping_add(t.valuesize());
+            }
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+        // Unlink the overflow buckets & clear key/elem to help GC.
+        if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
+            // gomap: clearing the first bucket cuts its chain; give back the
+            // heap overflow buckets first (Go's GC would collect them).
+            // SAFETY: a bucket of the old array.
+            let mut o = unsafe { overflow(t, first) };
+            // SAFETY: the old array block.
+            let (lo, size) = (h.oldbuckets.addr(), unsafe { alloc::block_size(NonNull::new_unchecked(h.oldbuckets)) });
+            while !o.is_null() && !(lo..lo + size).contains(&o.addr()) {
+                // SAFETY: a live heap overflow bucket of this chain.
+                let next = unsafe { overflow(t, o) };
+                // SAFETY: unreachable once the chain is cut below.
+                unsafe { h.retire(t, NonNull::new_unchecked(o)) };
+                o = next;
+            }
+            // Preserve b.tophash because the evacuation state is maintained
+            // there.
+            // SAFETY: the first bucket's bytes after tophash.
+            unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
+        }
+    }
+
+    if oldbucket == h.nevacuate {
+        // SAFETY: forwarded.
+        unsafe { advance_evacuation_mark(h, t, newbit) };
+    }
+}
+
+/// Moves `nevacuate` past evacuated buckets (`advanceEvacuationMark`, :1348),
+/// scanning at most 1024 ahead; when every old bucket is done, drops the old
+/// array and ends the growth.
+///
+/// # Safety
+/// As [`grow_work`].
+#[doc(alias = "advanceEvacuationMark")]
+pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: usize) {
+    h.nevacuate += 1;
+    // Experiments suggest that 1024 is overkill by at least an order of
+    // magnitude. Put it in there as a safeguard anyway, to ensure O(1)
+    // behavior.
+    let stop = (h.nevacuate + 1024).min(newbit);
+    // SAFETY: indexes below newbit are old buckets.
+    while h.nevacuate != stop && unsafe { bucket_evacuated(t, h, h.nevacuate) } {
+        h.nevacuate += 1;
+    }
+    if h.nevacuate == newbit {
+        // newbit == # of oldbuckets
+        // Growing is all done. Free old main bucket array.
+        let old = h.oldbuckets;
+        h.oldbuckets = ptr::null_mut();
+        // gomap: the old array (and its chains) goes to the retire list if
+        // an iterator may still walk it.
+        // SAFETY: the map no longer references it.
+        unsafe { h.retire(t, NonNull::new_unchecked(old)) };
+        h.set_flags(h.flags() & !SAME_SIZE_GROW);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clone (map_noswiss.go:1595-1764)
+// ---------------------------------------------------------------------------
+
+/// Copies a key between maps: hook or bytes; out-of-line keys get a copy of
+/// their own.
+///
+/// # Safety
+/// `dst` is a fresh key slot of `h`, `src` a key of `t` (already followed if
+/// indirect).
+unsafe fn clone_key_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8) -> Result<(), MapError> {
+    let mut target = dst;
+    if t.indirect_key() {
+        // SAFETY: our allocator.
+        let p = unsafe { alloc::alloc_block(&h.alloc, t.key.size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
+        // SAFETY: an indirect key slot.
+        unsafe { write_slot_ptr(dst, p.as_ptr()) };
+        target = p.as_ptr();
+    }
+    match t.key_clone {
+        // SAFETY: `target` is uninitialised key storage; `src` a key.
+        Some(c) => unsafe { c(target, src, t.ctx) },
+        // SAFETY: key-sized ranges.
+        None => unsafe { memmove(target, src, t.key.size) },
+    }
+    Ok(())
+}
+
+/// As [`clone_key_into`], for elems.
+///
+/// # Safety
+/// As [`clone_key_into`].
+unsafe fn clone_elem_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8) -> Result<(), MapError> {
+    let mut target = dst;
+    if t.indirect_elem() {
+        // SAFETY: our allocator.
+        let p = unsafe { alloc::alloc_block(&h.alloc, t.elem.size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
+        // SAFETY: an indirect elem slot.
+        unsafe { write_slot_ptr(dst, p.as_ptr()) };
+        target = p.as_ptr();
+    }
+    match t.elem_clone {
+        // SAFETY: `target` is uninitialised elem storage; `src` an elem.
+        Some(c) => unsafe { c(target, src, t.ctx) },
+        // SAFETY: elem-sized ranges.
+        None => unsafe { memmove(target, src, t.elem.size) },
+    }
+    Ok(())
+}
+
+/// Copies the live entries of `src` (one bucket) into `dst` from slot `pos`
+/// on, chaining new overflow buckets as needed (`moveToBmap`, :1603).
+///
+/// # Safety
+/// `h` is the (private) clone under construction of type `t`; `dst` the last
+/// bucket of one of its chains; `src` a bucket of the source map.
+#[doc(alias = "moveToBmap")]
+unsafe fn move_to_bmap(
+    t: &MapType,
+    h: &mut HMap,
+    mut dst: *mut u8,
+    mut pos: usize,
+    src: *mut u8,
+) -> Result<(*mut u8, usize), MapError> {
+    for i in 0..BUCKET_CNT {
+        // SAFETY: slot i of a source bucket.
+        if is_empty(unsafe { th(src, i) }) {
+            continue;
+        }
+
+        // SAFETY: pos < 8 while probing.
+        while pos < BUCKET_CNT && !is_empty(unsafe { th(dst, pos) }) {
+            pos += 1;
+        }
+
+        if pos == BUCKET_CNT {
+            // SAFETY: `dst` ends its chain.
+            dst = unsafe { h.newoverflow(t, dst) }?;
+            pos = 0;
+        }
+
+        // SAFETY: slots of live buckets; keys and elems of `t`.
+        unsafe {
+            let src_k = key_of(t, src, i);
+            let src_e = elem_of(t, src, i);
+            clone_key_into(t, h, key_at(t, dst, pos), src_k)?;
+            if let Err(e) = clone_elem_into(t, h, elem_at(t, dst, pos), src_e) {
+                release_partial_key(t, h, key_at(t, dst, pos));
+                return Err(e);
+            }
+            set_th(dst, pos, th(src, i));
+        }
+
+        pos += 1;
+        h.count += 1;
+    }
+    Ok((dst, pos))
+}
+
+/// Undoes [`clone_key_into`] for a slot whose elem failed to copy.
+///
+/// # Safety
+/// `slot` was just filled by `clone_key_into` on the private clone `h`.
+unsafe fn release_partial_key(t: &MapType, h: &HMap, slot: *mut u8) {
+    // SAFETY: the clone is private: no iterators; the key is live.
+    unsafe {
+        h.release_key(t, slot).ok();
+        if t.indirect_key() {
+            write_slot_ptr(slot, ptr::null_mut());
+        }
+    }
+}
+
+/// `maps.Clone(m)` (`mapclone2`, :1654): a new map with the same seed and
+/// entries, laid out the way Go lays it out (bucket order and slot order
+/// preserved where Go preserves them). Errors leave `src` untouched and
+/// free the partial copy.
+///
+/// # Safety
+/// `src` is a live map of type `t`, not being written.
+#[doc(alias = "mapclone")]
+pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, MapError> {
+    // SAFETY: a live map (caller).
+    let srch = unsafe { &*src };
+    let mut hint = srch.count as isize;
+    if over_load_factor(hint, srch.b) {
+        // Note: in rare cases (e.g. during a same-sized grow) the map size
+        // is greater than what the bucket count can hold; clamp the hint.
+        hint = (LOAD_FACTOR_NUM * (bucket_shift(srch.b) / LOAD_FACTOR_DEN)) as isize;
+    }
+    let dstp = makemap_in(t, hint, &srch.alloc)?;
+    // SAFETY: fresh map, ours alone; on error it is freed whole.
+    let r = unsafe { mapclone_fill(t, srch, &mut *dstp.as_ptr()) };
+    match r {
+        Ok(()) => Ok(dstp),
+        Err(e) => {
+            // SAFETY: the partial clone is valid (every slot filled or empty).
+            unsafe { mapfree(t, dstp.as_ptr()) }.ok();
+            Err(e)
+        }
+    }
+}
+
+/// The body of [`mapclone2`] after `makemap`.
+///
+/// # Safety
+/// As [`mapclone2`]; `dst` is the fresh clone.
+unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), MapError> {
+    dst.hash0 = src.hash0;
+    dst.nevacuate = 0;
+    // flags do not need to be copied here, just like a new map.
+
+    if src.count == 0 {
+        return Ok(());
+    }
+
+    if src.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_CLONE_WRITE);
+    }
+
+    if src.b == 0 && !t.indirect_elem() {
+        // Go also requires !(IndirectKey && NeedKeyUpdate) here, because it
+        // shares out-of-line keys otherwise; gomap copies them (below), which
+        // keeps this byte-for-byte path for every inline-elem type.
+        // SAFETY: one fresh bucket.
+        dst.buckets = unsafe { alloc::alloc_block(&dst.alloc, t.bucketsize(), Kind::Array) }
+            .ok_or(MapError::AllocFailed)?
+            .as_ptr();
+        // SAFETY: both are single buckets of `t`.
+        unsafe { memmove(dst.buckets, src.buckets, t.bucketsize()) };
+        // The copied overflow pointer of a B = 0 bucket is always null: a
+        // B = 0 map with an overflow bucket would have grown first.
+        // SAFETY: the fresh bucket.
+        unsafe { set_overflow(t, dst.buckets, ptr::null_mut()) };
+        if t.indirect_key() || t.key_clone.is_some() || t.elem_clone.is_some() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of the copied bucket.
+                if is_empty(unsafe { th(dst.buckets, i) }) {
+                    continue;
+                }
+                // SAFETY: live slots of both buckets. On error the slots not
+                // yet copied are emptied so that freeing the clone releases
+                // exactly what was copied.
+                unsafe {
+                    let empty_from = |j0: usize| {
+                        for j in j0..BUCKET_CNT {
+                            set_th(dst.buckets, j, EMPTY_ONE);
+                            if t.indirect_key() {
+                                write_slot_ptr(key_at(t, dst.buckets, j), ptr::null_mut());
+                            }
+                        }
+                    };
+                    if let Err(e) = clone_key_into(t, dst, key_at(t, dst.buckets, i), key_of(t, src.buckets, i)) {
+                        if t.indirect_key() {
+                            write_slot_ptr(key_at(t, dst.buckets, i), ptr::null_mut());
+                        }
+                        empty_from(i);
+                        return Err(e);
+                    }
+                    if t.elem_clone.is_some() {
+                        if let Err(e) =
+                            clone_elem_into(t, dst, elem_at(t, dst.buckets, i), elem_of(t, src.buckets, i))
+                        {
+                            release_partial_key(t, dst, key_at(t, dst.buckets, i));
+                            empty_from(i);
+                            return Err(e);
+                        }
+                    }
+                    dst.count += 1;
+                }
+            }
+        } else {
+            dst.count = src.count;
+        }
+        return Ok(());
+    }
+
+    if dst.b == 0 {
+        // SAFETY: one fresh bucket.
+        dst.buckets = unsafe { alloc::alloc_block(&dst.alloc, t.bucketsize(), Kind::Array) }
+            .ok_or(MapError::AllocFailed)?
+            .as_ptr();
+    }
+    let dst_array_size = bucket_shift(dst.b);
+    let src_array_size = bucket_shift(src.b);
+    for i in 0..dst_array_size {
+        // SAFETY: i < 2^dst.B.
+        let mut dst_bmap = unsafe { bucket_at(t, dst.buckets, i) };
+        let mut pos = 0;
+        let mut j = 0;
+        while j < src_array_size {
+            // SAFETY: i + j < 2^src.B.
+            let mut src_bmap = unsafe { bucket_at(t, src.buckets, i + j) };
+            while !src_bmap.is_null() {
+                // SAFETY: buckets of the clone and of the source.
+                (dst_bmap, pos) = unsafe { move_to_bmap(t, dst, dst_bmap, pos, src_bmap) }?;
+                // SAFETY: a source bucket.
+                src_bmap = unsafe { overflow(t, src_bmap) };
+            }
+            j += dst_array_size;
+        }
+    }
+
+    if src.oldbuckets.is_null() {
+        return Ok(());
+    }
+
+    let mut old_b = src.b;
+    let src_oldbuckets = src.oldbuckets;
+    if !src.same_size_grow() {
+        old_b -= 1;
+    }
+    let old_src_array_size = bucket_shift(old_b);
+
+    for i in 0..old_src_array_size {
+        // SAFETY: i indexes the source's old array.
+        let mut src_bmap = unsafe { bucket_at(t, src_oldbuckets, i) };
+        // SAFETY: a bucket.
+        if unsafe { evacuated(src_bmap) } {
+            continue;
+        }
+
+        if old_b >= dst.b {
+            // main bucket bits in dst is less than oldB bits in src
+            // SAFETY: (i & mask) < 2^dst.B.
+            let mut dst_bmap = unsafe { bucket_at(t, dst.buckets, i & bucket_mask(dst.b)) };
+            // SAFETY: buckets of the clone's chain.
+            while !unsafe { overflow(t, dst_bmap) }.is_null() {
+                // SAFETY: as above.
+                dst_bmap = unsafe { overflow(t, dst_bmap) };
+            }
+            let mut pos = 0;
+            while !src_bmap.is_null() {
+                // SAFETY: as in the loop above.
+                (dst_bmap, pos) = unsafe { move_to_bmap(t, dst, dst_bmap, pos, src_bmap) }?;
+                // SAFETY: a source bucket.
+                src_bmap = unsafe { overflow(t, src_bmap) };
+            }
+            continue;
+        }
+
+        // oldB < dst.B, so a single source bucket may go to multiple
+        // destination buckets. Process entries one at a time.
+        while !src_bmap.is_null() {
+            // move from oldBlucket to new bucket
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of a source bucket.
+                if is_empty(unsafe { th(src_bmap, i) }) {
+                    continue;
+                }
+
+                if src.flags() & HASH_WRITING != 0 {
+                    fatal(CONCURRENT_CLONE_WRITE);
+                }
+
+                // SAFETY: live source slots; `dst` is a live map of `t`.
+                unsafe {
+                    let src_k = key_of(t, src_bmap, i);
+                    let src_e = elem_of(t, src_bmap, i);
+                    // mapassign copies the key bytes; give out-of-line and
+                    // hooked keys a copy of their own first.
+                    let slot = if t.key_clone.is_some() {
+                        let tmp = alloc::alloc_block(&dst.alloc, t.key.size, Kind::Plain)
+                            .ok_or(MapError::AllocFailed)?;
+                        (t.key_clone.unwrap_unchecked())(tmp.as_ptr(), src_k, t.ctx);
+                        let r = mapassign(t, dst, tmp.as_ptr());
+                        if r.as_ref().is_ok_and(|s| !s.inserted) {
+                            if let Some(d) = t.key_drop {
+                                d(tmp.as_ptr(), t.ctx);
+                            }
+                        }
+                        alloc::free_block(&dst.alloc, tmp);
+                        r?
+                    } else {
+                        mapassign(t, dst, src_k)?
+                    };
+                    if !slot.inserted {
+                        if let Some(d) = t.elem_drop {
+                            d(slot.elem.as_ptr(), t.ctx);
+                        }
+                    }
+                    match t.elem_clone {
+                        Some(c) => c(slot.elem.as_ptr(), src_e, t.ctx),
+                        None => memmove(slot.elem.as_ptr(), src_e, t.elem.size),
+                    }
+                }
+            }
+            // SAFETY: a source bucket.
+            src_bmap = unsafe { overflow(t, src_bmap) };
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// keys and values (map_noswiss.go:1766-1888)
+// ---------------------------------------------------------------------------
+
+/// Copies every key into `out` (room for `cap` keys), in Go's order for
+/// `maps.Keys`-style bulk copies (`keys`, :1766): buckets from a random
+/// start, slots from a random offset, then old buckets not yet evacuated.
+/// Returns how many keys were written.
+///
+/// # Safety
+/// `h` null or a live map of type `t`; `out` valid for `cap` keys.
+pub unsafe fn keys(t: &MapType, h: *const HMap, out: *mut u8, cap: usize) -> usize {
+    // SAFETY: forwarded.
+    unsafe { copy_all(t, h, out, cap, true) }
+}
+
+/// As [`keys`], for elems (`values`, :1830).
+///
+/// # Safety
+/// As [`keys`], with `out` valid for `cap` elems.
+pub unsafe fn values(t: &MapType, h: *const HMap, out: *mut u8, cap: usize) -> usize {
+    // SAFETY: forwarded.
+    unsafe { copy_all(t, h, out, cap, false) }
+}
+
+/// The shared body of `keys`/`values`.
+///
+/// # Safety
+/// As [`keys`].
+unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_keys: bool) -> usize {
+    // SAFETY: null or live (caller).
+    let Some(h) = (unsafe { h.as_ref() }) else { return 0 };
+    if h.count == 0 {
+        return 0;
+    }
+    let mut len = 0usize;
+    let r = crate::rand::rand() as usize;
+    let offset = (r >> h.b) & (BUCKET_CNT - 1);
+    // SAFETY: every bucket visited belongs to the map.
+    unsafe {
+        let mut copy = |b: *mut u8| copy_bucket(t, h, b, out, cap, &mut len, offset, want_keys);
+        if h.b == 0 {
+            copy(h.buckets);
+            return len;
+        }
+        let array_size = bucket_shift(h.b);
+        for i in 0..array_size {
+            let bucket = (i + r) & (array_size - 1);
+            copy(bucket_at(t, h.buckets, bucket));
+        }
+        if h.growing() {
+            let old_array_size = h.noldbuckets();
+            for i in 0..old_array_size {
+                let bucket = (i + r) & (old_array_size - 1);
+                let b = bucket_at(t, h.oldbuckets, bucket);
+                if evacuated(b) {
+                    continue;
+                }
+                copy(b);
+            }
+        }
+    }
+    len
+}
+
+/// `copyKeys`/`copyValues` (:1803, :1866).
+///
+/// # Safety
+/// As [`keys`]; `b` a bucket of `h`.
+#[allow(clippy::too_many_arguments)]
+#[doc(alias = "copyKeys")]
+#[doc(alias = "copyValues")]
+unsafe fn copy_bucket(
+    t: &MapType,
+    h: &HMap,
+    mut b: *mut u8,
+    out: *mut u8,
+    cap: usize,
+    len: &mut usize,
+    offset: usize,
+    want_keys: bool,
+) {
+    while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            let offi = (i + offset) & (BUCKET_CNT - 1);
+            // SAFETY: slot offi of a live bucket.
+            if is_empty(unsafe { th(b, offi) }) {
+                continue;
+            }
+            if h.flags() & HASH_WRITING != 0 {
+                fatal(CONCURRENT_READ_WRITE);
+            }
+            if *len >= cap {
+                fatal(CONCURRENT_READ_WRITE);
+            }
+            let (src, size) = if want_keys {
+                // SAFETY: a live slot.
+                (unsafe { key_of(t, b, offi) }, t.key.size)
+            } else {
+                // SAFETY: a live slot.
+                (unsafe { elem_of(t, b, offi) }, t.elem.size)
+            };
+            // SAFETY: `out` has room for `cap` values; *len < cap.
+            unsafe { memmove(out.add(*len * size), src, size) };
+            *len += 1;
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Freeing (gomap only)
+// ---------------------------------------------------------------------------
+
+/// Frees a map and everything it owns: drop hooks run on every live entry,
+/// then every block is freed. Fails with [`MapError::Busy`] (freeing
+/// nothing) while iterators are live. A null map is a no-op.
+///
+/// # Safety
+/// `h` is null or a live map of type `t`, not used again after success.
+pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
+    let Some(hp) = NonNull::new(h) else { return Ok(()) };
+    // SAFETY: a live map, ours to free (caller).
+    let hr = unsafe { &mut *hp.as_ptr() };
+    if hr.live_iters.load(Ordering::Acquire) != 0 {
+        return Err(MapError::Busy);
+    }
+    if hr.count != 0 {
+        // SAFETY: every entry is being removed; no iterators are live.
+        unsafe { release_all(t, hr) };
+    }
+    // SAFETY: no iterators: nothing can reach these blocks any more.
+    unsafe {
+        hr.free_retired(t);
+        if let Some(old) = NonNull::new(hr.oldbuckets) {
+            free_array(t, &hr.alloc, old);
+        }
+        if let Some(b) = NonNull::new(hr.buckets) {
+            free_array(t, &hr.alloc, b);
+        }
+        while let Some(p) = alloc::pop_retired(&mut hr.spare) {
+            alloc::free_block(&hr.alloc, p);
+        }
+        let a = hr.alloc;
+        alloc::free_block(&a, hp.cast());
+    }
+    Ok(())
+}
