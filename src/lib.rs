@@ -18,3 +18,5 @@ pub mod fatal;
 pub mod map;
 pub mod msize;
 pub mod inspect;
+pub mod gomap;
+pub use gomap::{GoKey, GoMap};

@@ -468,3 +468,45 @@ mod tests {
         assert_eq!(b(ok, bad(usize::MAX - 7, 8)), TypeError::SizeTooLarge("elem"));
     }
 }
+
+impl MapType {
+    /// Returns this descriptor with drop and clone hooks replaced (used by the
+    /// typed wrapper to add Rust drop glue to a preset).
+    pub fn with_hooks(
+        mut self,
+        key_drop: Option<DropFn>,
+        elem_drop: Option<DropFn>,
+        key_clone: Option<CloneFn>,
+        elem_clone: Option<CloneFn>,
+    ) -> MapType {
+        self.key_drop = key_drop;
+        self.elem_drop = elem_drop;
+        self.key_clone = key_clone;
+        self.elem_clone = elem_clone;
+        self
+    }
+
+    /// A copy of this descriptor sharing its callbacks and context (hooks
+    /// included).
+    pub fn duplicate(&self) -> MapType {
+        MapType {
+            key: self.key,
+            elem: self.elem,
+            hasher: self.hasher,
+            equal: self.equal,
+            key_check: self.key_check,
+            key_clone: self.key_clone,
+            elem_clone: self.elem_clone,
+            key_drop: self.key_drop,
+            elem_drop: self.elem_drop,
+            ctx: self.ctx,
+            _ctx_owner: self._ctx_owner.clone(),
+            kind: self.kind,
+            keysize: self.keysize,
+            valuesize: self.valuesize,
+            bucketsize: self.bucketsize,
+            flags: self.flags,
+            bucket_pointers: self.bucket_pointers,
+        }
+    }
+}

@@ -1,1 +1,591 @@
-//! MapType presets (placeholder; being written).
+//! Ready-made [`MapType`]s for common key kinds, with the hasher, equality
+//! and flags Go's compiler would pick for the corresponding Go key type.
+//!
+//! How Go chooses (Go 1.24.11):
+//!
+//! * the hasher: `reflectdata.genhash` (cmd/compile/internal/reflectdata/alg.go:52)
+//!   switches on `AlgType` (same file, :22). Plain memory ("regular memory":
+//!   integers, pointers, bools, arrays and unpadded structs of those) of
+//!   size 0, 1, 2, 4, 8 or 16 gets `memhash0/8/16/32/64/128`, other sizes
+//!   `memhash_varlen` with the size in the closure; floats, complex numbers
+//!   and strings get `f32hash`..`c128hash`, `strhash`; everything else (structs
+//!   with padding, blank fields or non-memory fields; arrays of non-memory
+//!   elements) gets a generated function that walks the fields
+//!   (`hashFunc`, :137);
+//! * the flags: `reflexive` from `types.IsReflexive` (types/type.go:1813),
+//!   false as soon as a float or complex is involved; `need key update` from
+//!   `reflectdata.needkeyupdate` (reflectdata/reflect.go:620), true for
+//!   floats, complex numbers and strings.
+//!
+//! `tests/hash_vectors.rs` checks every preset against the hasher and flags
+//! read out of real Go map types (`tests/data/hash_vectors.json`).
+
+use core::any::Any;
+use core::ptr;
+use std::sync::Arc;
+
+use crate::alg::{self, GoString};
+use crate::maptype::{EqualFn, HashFn, KeyKind, MapType, MapTypeBuilder, TypeError, TypeInfo};
+
+/// Which hash path the dispatching hashers currently use: `"aes"` or
+/// `"fallback"`.
+pub fn hash_path_name() -> &'static str {
+    if alg::use_aeshash() { "aes" } else { "fallback" }
+}
+
+// ---------------------------------------------------------------------------
+// Hasher and equality adapters with the descriptor's `ctx` argument.
+
+macro_rules! hash_adapter {
+    ($name:ident, $f:path) => {
+        /// # Safety
+        /// `p` must point to a readable key of the descriptor's type.
+        unsafe fn $name(p: *const u8, seed: usize, _ctx: *const ()) -> usize {
+            // SAFETY: forwarded from the map code, which passes a valid key.
+            unsafe { $f(p, seed) }
+        }
+    };
+}
+
+hash_adapter!(h_mem0, alg::memhash0);
+hash_adapter!(h_mem8, alg::memhash8);
+hash_adapter!(h_mem16, alg::memhash16);
+hash_adapter!(h_mem32, alg::memhash32);
+hash_adapter!(h_mem64, alg::memhash64);
+hash_adapter!(h_mem128, alg::memhash128);
+hash_adapter!(h_f32, alg::f32hash);
+hash_adapter!(h_f64, alg::f64hash);
+hash_adapter!(h_c64, alg::c64hash);
+hash_adapter!(h_c128, alg::c128hash);
+hash_adapter!(h_str, alg::strhash);
+
+/// Go's `memhash_varlen` (alg.go:37): the size travels in the closure; here
+/// it is the address value of `ctx`.
+///
+/// # Safety
+/// `p` must be valid for reads of `ctx as usize` bytes.
+unsafe fn h_memvar(p: *const u8, seed: usize, ctx: *const ()) -> usize {
+    // SAFETY: the descriptor's ctx encodes its key size; `p` is a key.
+    unsafe { alg::memhash(p, seed, ctx as usize) }
+}
+
+macro_rules! eq_adapter {
+    ($name:ident, $f:path) => {
+        /// # Safety
+        /// `a` and `b` must point to readable keys of the descriptor's type.
+        unsafe fn $name(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
+            // SAFETY: forwarded from the map code, which passes valid keys.
+            unsafe { $f(a, b) }
+        }
+    };
+}
+
+eq_adapter!(e_f32, alg::f32equal);
+eq_adapter!(e_f64, alg::f64equal);
+eq_adapter!(e_c64, alg::c64equal);
+eq_adapter!(e_c128, alg::c128equal);
+eq_adapter!(e_str, alg::strequal);
+
+/// `memequal0` (alg.go:325): zero-size keys are all equal.
+unsafe fn e_mem0(_a: *const u8, _b: *const u8, _ctx: *const ()) -> bool {
+    true
+}
+
+macro_rules! eq_fixed {
+    ($name:ident, $t:ty) => {
+        /// # Safety
+        /// `a` and `b` must be valid for reads of the type's size.
+        unsafe fn $name(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
+            // SAFETY: forwarded from the map code, which passes valid keys.
+            unsafe { ptr::read_unaligned(a.cast::<$t>()) == ptr::read_unaligned(b.cast::<$t>()) }
+        }
+    };
+}
+
+eq_fixed!(e_mem8, u8);
+eq_fixed!(e_mem16, u16);
+eq_fixed!(e_mem32, u32);
+eq_fixed!(e_mem64, u64);
+eq_fixed!(e_mem128, u128);
+
+/// `memequal_varlen`: the size is the address value of `ctx`.
+///
+/// # Safety
+/// `a` and `b` must be valid for reads of `ctx as usize` bytes.
+unsafe fn e_memvar(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
+    // SAFETY: the descriptor's ctx encodes its key size.
+    unsafe { alg::memequal(a, b, ctx as usize) }
+}
+
+// ---------------------------------------------------------------------------
+// Plain memory keys.
+
+fn mem_key_info(key: TypeInfo, elem: TypeInfo) -> Result<MapType, TypeError> {
+    // AlgType's size switch (reflectdata/alg.go:30). Its alignment escape
+    // (:25) never fires on amd64/arm64, whose `Alignment` is 1.
+    let (h, e): (HashFn, EqualFn) = match key.size {
+        0 => (h_mem0, e_mem0),
+        1 => (h_mem8, e_mem8),
+        2 => (h_mem16, e_mem16),
+        4 => (h_mem32, e_mem32),
+        8 => (h_mem64, e_mem64),
+        16 => (h_mem128, e_mem128),
+        _ => (h_memvar, e_memvar),
+    };
+    let b = MapTypeBuilder::new(key, elem, h, e).kind(KeyKind::Memory);
+    let b = if matches!(key.size, 0 | 1 | 2 | 4 | 8 | 16) {
+        b
+    } else {
+        // SAFETY: the ctx is a plain integer (the key size) read back by
+        // `h_memvar`/`e_memvar`; it never dangles and is thread-agnostic.
+        unsafe { b.ctx(ptr::without_provenance(key.size), None) }
+    };
+    b.build()
+}
+
+/// Generates one-line conveniences for fixed-size plain-memory keys.
+macro_rules! mem_presets {
+    ($($(#[$doc:meta])* $name:ident => $info:expr;)*) => {
+        impl MapType {
+            $(
+                $(#[$doc])*
+                pub fn $name(elem: TypeInfo) -> Result<MapType, TypeError> {
+                    mem_key_info($info, elem)
+                }
+            )*
+        }
+    };
+}
+
+mem_presets! {
+    /// `map[bool]V`: `memhash8`.
+    bool_key => TypeInfo::of::<bool>();
+    /// `map[uint8]V`: `memhash8`.
+    u8_key => TypeInfo::of::<u8>();
+    /// `map[int8]V`: `memhash8`.
+    i8_key => TypeInfo::of::<i8>();
+    /// `map[uint16]V`: `memhash16`.
+    u16_key => TypeInfo::of::<u16>();
+    /// `map[int16]V`: `memhash16`.
+    i16_key => TypeInfo::of::<i16>();
+    /// `map[uint32]V`: `memhash32`.
+    u32_key => TypeInfo::of::<u32>();
+    /// `map[int32]V`: `memhash32`.
+    i32_key => TypeInfo::of::<i32>();
+    /// `map[uint64]V`: `memhash64`.
+    u64_key => TypeInfo::of::<u64>();
+    /// `map[int64]V`: `memhash64`.
+    i64_key => TypeInfo::of::<i64>();
+    /// `map[uintptr]V` / `map[uint]V`: `memhash64`.
+    usize_key => TypeInfo::of::<usize>();
+    /// `map[int]V`: `memhash64`.
+    isize_key => TypeInfo::of::<isize>();
+    /// `map[*T]V` (also `unsafe.Pointer`, channels): `memhash64` on the
+    /// address; the key holds a pointer, so buckets are not "noscan".
+    ptr_key => TypeInfo::of_pointerful::<*const u8>();
+}
+
+impl MapType {
+    /// Keys of `size` bytes of plain memory aligned to `align` (integers,
+    /// arrays and unpadded structs of those): `memhash0/8/16/32/64/128` for
+    /// sizes 0, 1, 2, 4, 8, 16, otherwise `memhash(p, h, size)` (Go's
+    /// `memhash_varlen`). Keys over 128 bytes are stored out of line.
+    pub fn mem_key(size: usize, align: usize, elem: TypeInfo) -> Result<MapType, TypeError> {
+        mem_key_info(TypeInfo { size, align, pointers: false }, elem)
+    }
+
+    /// `map[[n]byte]V`: plain memory of `n` bytes, alignment 1.
+    pub fn bytes_key(n: usize, elem: TypeInfo) -> Result<MapType, TypeError> {
+        Self::mem_key(n, 1, elem)
+    }
+
+    /// `map[float32]V`: `f32hash`/`f32equal`; not reflexive (NaN), keys
+    /// updated on overwrite (+0/-0).
+    pub fn f32_key(elem: TypeInfo) -> Result<MapType, TypeError> {
+        float_like(TypeInfo::of::<f32>(), elem, h_f32, e_f32, KeyKind::F32)
+    }
+
+    /// `map[float64]V`: `f64hash`/`f64equal`.
+    pub fn f64_key(elem: TypeInfo) -> Result<MapType, TypeError> {
+        float_like(TypeInfo::of::<f64>(), elem, h_f64, e_f64, KeyKind::F64)
+    }
+
+    /// `map[complex64]V` (two `f32`, align 4): `c64hash`/`c64equal`.
+    pub fn c64_key(elem: TypeInfo) -> Result<MapType, TypeError> {
+        float_like(TypeInfo { size: 8, align: 4, pointers: false }, elem, h_c64, e_c64, KeyKind::C64)
+    }
+
+    /// `map[complex128]V` (two `f64`): `c128hash`/`c128equal`.
+    pub fn c128_key(elem: TypeInfo) -> Result<MapType, TypeError> {
+        float_like(TypeInfo { size: 16, align: 8, pointers: false }, elem, h_c128, e_c128, KeyKind::C128)
+    }
+
+    /// `map[string]V`: keys are [`GoString`] headers hashed with `strhash`
+    /// and compared by content; reflexive, keys updated on overwrite (the
+    /// new key may have a smaller backing store).
+    pub fn str_key(elem: TypeInfo) -> Result<MapType, TypeError> {
+        MapTypeBuilder::new(TypeInfo::of_pointerful::<GoString>(), elem, h_str, e_str)
+            .kind(KeyKind::Str)
+            .need_key_update(true)
+            .build()
+    }
+
+    /// A struct (or array) key described field by field, hashed as Go's
+    /// compiler-generated hasher does (`hashFunc`, reflectdata/alg.go:137):
+    ///
+    /// * fields are visited in order; [`FieldKind::Blank`] fields are skipped;
+    /// * a maximal run of adjacent plain-memory fields ([`FieldKind::Mem`],
+    ///   [`FieldKind::Ptr`]) is hashed with one `memhash(p+off, h, len)`
+    ///   (`compare.Memrun`, compare/compare.go:28): a run ends at padding
+    ///   (the next field does not start where the previous ends), before a
+    ///   blank field and before any other kind of field;
+    /// * floats, complex numbers and strings use their own hash, chained.
+    ///
+    /// A struct that is regular memory (only memory fields, no gaps, no
+    /// blank fields) is hashed as plain memory of its size instead, and a
+    /// one-field struct exactly like its field (Go's `AlgType` rules,
+    /// types/size.go:560), which also gives it the field's [`KeyKind`].
+    ///
+    /// Nested structs and arrays are described flattened. Go hashes a nested
+    /// struct (or an array element) that is *not* regular memory with its
+    /// own generated function, so memory runs never cross its boundaries:
+    /// put a zero-size [`FieldKind::Blank`] at its start and end offsets to
+    /// reproduce that. Nested regular-memory structs merge with neighbouring
+    /// memory fields, like plain fields (no markers).
+    ///
+    /// Flags: reflexive unless a float or complex field exists; key update
+    /// when a float, complex or string field exists; the key holds pointers
+    /// when a string or [`FieldKind::Ptr`] field exists. Blank fields count
+    /// as plain memory for the flags (Go would look at their type).
+    ///
+    /// # Panics
+    /// If the fields are not sorted by offset, overlap, extend past `size`,
+    /// or a float/complex/string field has the wrong size.
+    pub fn composite_key(fields: &[Field], size: usize, align: usize, elem: TypeInfo) -> Result<MapType, TypeError> {
+        validate_fields(fields, size);
+        let pointers = fields.iter().any(|f| matches!(f.kind, FieldKind::Str | FieldKind::Ptr));
+        let key = TypeInfo { size, align, pointers };
+
+        // Regular memory: only memory fields tiling [0, size).
+        let mut end = 0;
+        let mut regular = true;
+        for f in fields {
+            if !matches!(f.kind, FieldKind::Mem | FieldKind::Ptr) || f.offset != end {
+                regular = false;
+                break;
+            }
+            end = f.offset + f.size;
+        }
+        if regular && end == size {
+            return mem_key_info(key, elem);
+        }
+
+        // A one-field struct is its field. (A lone memory field was handled
+        // above; a lone blank field hashes nothing, like the general walk.)
+        if let [f] = fields {
+            if f.offset == 0 && f.size == size {
+                let (h, e, kind): (HashFn, EqualFn, KeyKind) = match f.kind {
+                    FieldKind::F32 => (h_f32, e_f32, KeyKind::F32),
+                    FieldKind::F64 => (h_f64, e_f64, KeyKind::F64),
+                    FieldKind::C64 => (h_c64, e_c64, KeyKind::C64),
+                    FieldKind::C128 => (h_c128, e_c128, KeyKind::C128),
+                    FieldKind::Str => (h_str, e_str, KeyKind::Str),
+                    FieldKind::Mem | FieldKind::Ptr | FieldKind::Blank => (h_composite, e_composite, KeyKind::Composite),
+                };
+                if kind == KeyKind::Str {
+                    return MapTypeBuilder::new(key, elem, h, e).kind(kind).need_key_update(true).build();
+                }
+                if kind != KeyKind::Composite {
+                    return float_like(key, elem, h, e, kind);
+                }
+            }
+        }
+
+        // The general walk.
+        let mut ops: Vec<Op> = Vec::new();
+        let mut run: Option<(usize, usize)> = None; // (start, end) of the open memory run
+        fn flush(run: &mut Option<(usize, usize)>, ops: &mut Vec<Op>) {
+            if let Some((s, e)) = run.take() {
+                ops.push(Op::Mem { off: s, len: e - s });
+            }
+        }
+        let mut has_float = false;
+        let mut has_update = false;
+        for f in fields {
+            match f.kind {
+                FieldKind::Mem | FieldKind::Ptr => match &mut run {
+                    Some((_, e)) if *e == f.offset => *e += f.size,
+                    _ => {
+                        flush(&mut run, &mut ops);
+                        run = Some((f.offset, f.offset + f.size));
+                    }
+                },
+                FieldKind::Blank => flush(&mut run, &mut ops),
+                k => {
+                    flush(&mut run, &mut ops);
+                    has_update = true;
+                    has_float |= k != FieldKind::Str;
+                    ops.push(match k {
+                        FieldKind::F32 => Op::F32(f.offset),
+                        FieldKind::F64 => Op::F64(f.offset),
+                        FieldKind::C64 => Op::C64(f.offset),
+                        FieldKind::C128 => Op::C128(f.offset),
+                        _ => Op::Str(f.offset),
+                    });
+                }
+            }
+        }
+        flush(&mut run, &mut ops);
+        let ctx = Arc::new(Composite { ops });
+        let ctx_ptr = Arc::as_ptr(&ctx).cast::<()>();
+        let owner: Arc<dyn Any + Send + Sync> = ctx;
+        let b = MapTypeBuilder::new(key, elem, h_composite, e_composite)
+            .kind(KeyKind::Composite)
+            .reflexive(!has_float)
+            .need_key_update(has_update);
+        // SAFETY: `ctx_ptr` points into `owner`, which the descriptor keeps
+        // alive; `Composite` is immutable plain data, usable from any thread.
+        unsafe { b.ctx(ctx_ptr, Some(owner)) }.build()
+    }
+}
+
+fn float_like(key: TypeInfo, elem: TypeInfo, h: HashFn, e: EqualFn, kind: KeyKind) -> Result<MapType, TypeError> {
+    MapTypeBuilder::new(key, elem, h, e).kind(kind).reflexive(false).need_key_update(true).build()
+}
+
+// ---------------------------------------------------------------------------
+// Composite keys.
+
+/// What a field of a composite key is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Plain memory without pointers (integers, bools, arrays and
+    /// regular-memory structs of those).
+    Mem,
+    /// Plain memory that holds a pointer (hashed like [`FieldKind::Mem`];
+    /// makes the key pointerful).
+    Ptr,
+    /// `float32`: `f32hash`, compared with `==`.
+    F32,
+    /// `float64`: `f64hash`, compared with `==`.
+    F64,
+    /// `complex64`: `c64hash`, compared part-wise with `==`.
+    C64,
+    /// `complex128`: `c128hash`, compared part-wise with `==`.
+    C128,
+    /// A [`GoString`] header: `strhash`, compared by content.
+    Str,
+    /// A blank (`_`) field: neither hashed nor compared, and it ends a memory
+    /// run. Zero-size blank fields mark the boundaries of nested non-memory
+    /// structs and array elements (see [`MapType::composite_key`]).
+    Blank,
+}
+
+/// A field of a composite key: `size` bytes at `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Byte offset in the key.
+    pub offset: usize,
+    /// Size in bytes.
+    pub size: usize,
+    /// How it is hashed and compared.
+    pub kind: FieldKind,
+}
+
+impl Field {
+    /// A field of `kind` with `size` bytes at `offset`.
+    pub const fn new(offset: usize, size: usize, kind: FieldKind) -> Self {
+        Self { offset, size, kind }
+    }
+    /// `size` bytes of plain memory at `offset`.
+    pub const fn mem(offset: usize, size: usize) -> Self {
+        Self::new(offset, size, FieldKind::Mem)
+    }
+    /// A `float32` at `offset`.
+    pub const fn f32(offset: usize) -> Self {
+        Self::new(offset, 4, FieldKind::F32)
+    }
+    /// A `float64` at `offset`.
+    pub const fn f64(offset: usize) -> Self {
+        Self::new(offset, 8, FieldKind::F64)
+    }
+    /// A `complex64` at `offset`.
+    pub const fn c64(offset: usize) -> Self {
+        Self::new(offset, 8, FieldKind::C64)
+    }
+    /// A `complex128` at `offset`.
+    pub const fn c128(offset: usize) -> Self {
+        Self::new(offset, 16, FieldKind::C128)
+    }
+    /// A string header at `offset`.
+    pub const fn str(offset: usize) -> Self {
+        Self::new(offset, 16, FieldKind::Str)
+    }
+    /// A blank field of `size` bytes at `offset` (0 for a run boundary).
+    pub const fn blank(offset: usize, size: usize) -> Self {
+        Self::new(offset, size, FieldKind::Blank)
+    }
+}
+
+fn validate_fields(fields: &[Field], size: usize) {
+    let mut end = 0;
+    for (i, f) in fields.iter().enumerate() {
+        let want = match f.kind {
+            FieldKind::F32 => Some(4),
+            FieldKind::F64 | FieldKind::C64 => Some(8),
+            FieldKind::C128 | FieldKind::Str => Some(16),
+            FieldKind::Mem | FieldKind::Ptr | FieldKind::Blank => None,
+        };
+        if let Some(w) = want {
+            assert!(f.size == w, "composite_key: field {i} ({:?}) must be {w} bytes, not {}", f.kind, f.size);
+        }
+        assert!(f.offset >= end, "composite_key: field {i} at {} overlaps or is out of order", f.offset);
+        end = f.offset.checked_add(f.size).expect("composite_key: field end overflows");
+        assert!(end <= size, "composite_key: field {i} ends at {end}, past the key size {size}");
+    }
+}
+
+/// One step of a composite hash/equality.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Mem { off: usize, len: usize },
+    F32(usize),
+    F64(usize),
+    C64(usize),
+    C128(usize),
+    Str(usize),
+}
+
+/// The context of a composite descriptor.
+#[derive(Debug)]
+struct Composite {
+    ops: Vec<Op>,
+}
+
+/// The generated struct hasher (reflectdata/alg.go:190-226), interpreted.
+///
+/// # Safety
+/// `p` must point to a readable key of the descriptor's layout; `ctx` must be
+/// the descriptor's `Composite`.
+unsafe fn h_composite(p: *const u8, mut h: usize, ctx: *const ()) -> usize {
+    // SAFETY: the descriptor's ctx is its live `Composite`.
+    let c = unsafe { &*ctx.cast::<Composite>() };
+    for op in &c.ops {
+        // SAFETY: every op addresses a field inside the key (validated).
+        h = unsafe {
+            match *op {
+                Op::Mem { off, len } => alg::memhash(p.add(off), h, len),
+                Op::F32(off) => alg::f32hash(p.add(off), h),
+                Op::F64(off) => alg::f64hash(p.add(off), h),
+                Op::C64(off) => alg::c64hash(p.add(off), h),
+                Op::C128(off) => alg::c128hash(p.add(off), h),
+                Op::Str(off) => alg::strhash(p.add(off), h),
+            }
+        };
+    }
+    h
+}
+
+/// The generated struct equality (`geneq`, reflectdata/alg.go:294),
+/// interpreted: blank fields and padding are ignored.
+///
+/// # Safety
+/// As [`h_composite`], for both keys.
+unsafe fn e_composite(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
+    // SAFETY: the descriptor's ctx is its live `Composite`.
+    let c = unsafe { &*ctx.cast::<Composite>() };
+    c.ops.iter().all(|op| {
+        // SAFETY: every op addresses a field inside both keys (validated).
+        unsafe {
+            match *op {
+                Op::Mem { off, len } => alg::memequal(a.add(off), b.add(off), len),
+                Op::F32(off) => alg::f32equal(a.add(off), b.add(off)),
+                Op::F64(off) => alg::f64equal(a.add(off), b.add(off)),
+                Op::C64(off) => alg::c64equal(a.add(off), b.add(off)),
+                Op::C128(off) => alg::c128equal(a.add(off), b.add(off)),
+                Op::Str(off) => alg::strequal(a.add(off), b.add(off)),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! No test here changes the process-wide hash path or material.
+    use super::*;
+    use crate::maptype::{FLAG_NEED_KEY_UPDATE, FLAG_REFLEXIVE_KEY};
+
+    const U64: TypeInfo = TypeInfo::of::<u64>();
+
+    fn ops(t: &MapType) -> Vec<Op> {
+        // SAFETY: only called on composite descriptors, whose ctx is a Composite.
+        unsafe { (*t.ctx.cast::<Composite>()).ops.clone() }
+    }
+
+    #[test]
+    fn presets_flags_and_kinds() {
+        let t = MapType::u32_key(U64).unwrap();
+        assert_eq!((t.kind(), t.flags()), (KeyKind::Memory, FLAG_REFLEXIVE_KEY));
+        let t = MapType::f64_key(U64).unwrap();
+        assert_eq!((t.kind(), t.flags()), (KeyKind::F64, FLAG_NEED_KEY_UPDATE));
+        let t = MapType::str_key(U64).unwrap();
+        assert_eq!((t.kind(), t.flags()), (KeyKind::Str, FLAG_REFLEXIVE_KEY | FLAG_NEED_KEY_UPDATE));
+        assert!(t.bucket_pointers());
+        let t = MapType::bytes_key(200, U64).unwrap();
+        assert!(t.indirect_key());
+        assert!(matches!(hash_path_name(), "aes" | "fallback"));
+    }
+
+    #[test]
+    fn presets_composite_runs() {
+        // struct{A uint8; B uint32; C, D uint16; E uint64}: three runs.
+        let f = [Field::mem(0, 1), Field::mem(4, 4), Field::mem(8, 2), Field::mem(10, 2), Field::mem(16, 8)];
+        let t = MapType::composite_key(&f, 24, 8, U64).unwrap();
+        assert_eq!(t.kind(), KeyKind::Composite);
+        assert_eq!(t.flags(), FLAG_REFLEXIVE_KEY);
+        let got: Vec<_> = ops(&t).iter().map(|o| format!("{o:?}")).collect();
+        assert_eq!(got, ["Mem { off: 0, len: 1 }", "Mem { off: 4, len: 8 }", "Mem { off: 16, len: 8 }"]);
+        // Regular memory collapses to plain memory of the whole size.
+        let t = MapType::composite_key(&[Field::mem(0, 2), Field::mem(2, 2), Field::mem(4, 4)], 8, 4, U64).unwrap();
+        assert_eq!(t.kind(), KeyKind::Memory);
+        // A one-field struct is its field.
+        let t = MapType::composite_key(&[Field::str(0)], 16, 8, U64).unwrap();
+        assert_eq!(t.kind(), KeyKind::Str);
+        // Blank markers split runs.
+        let f = [Field::mem(0, 4), Field::blank(4, 0), Field::mem(4, 4), Field::f32(8)];
+        let t = MapType::composite_key(&f, 12, 4, U64).unwrap();
+        assert_eq!(ops(&t).len(), 3);
+        assert_eq!(t.flags(), FLAG_NEED_KEY_UPDATE);
+    }
+
+    #[test]
+    fn presets_composite_equality_ignores_padding_and_blank() {
+        let f = [Field::mem(0, 1), Field::blank(1, 3), Field::f64(8), Field::str(16)];
+        let t = MapType::composite_key(&f, 32, 8, U64).unwrap();
+        let (s1, s2) = (b"abc".to_vec(), b"abc".to_vec());
+        let mut a = [0u8; 32];
+        let mut b = [0xffu8; 32];
+        for (k, s) in [(&mut a, &s1), (&mut b, &s2)] {
+            k[0] = 7;
+            k[8..16].copy_from_slice(&0.0f64.to_ne_bytes());
+            let g = GoString::from_bytes(s);
+            // SAFETY: 16 bytes at offset 16 of a 32-byte buffer.
+            unsafe { ptr::write_unaligned(k.as_mut_ptr().add(16).cast::<GoString>(), g) };
+        }
+        b[8..16].copy_from_slice(&(-0.0f64).to_ne_bytes());
+        // SAFETY: both buffers hold keys of the layout; strings are alive.
+        unsafe {
+            assert!(t.key_equal(a.as_ptr(), b.as_ptr()));
+            assert_eq!(t.hash(a.as_ptr(), 99), t.hash(b.as_ptr(), 99));
+        }
+        b[0] = 8;
+        // SAFETY: as above.
+        assert!(!unsafe { t.key_equal(a.as_ptr(), b.as_ptr()) });
+    }
+
+    #[test]
+    #[should_panic(expected = "must be 8 bytes")]
+    fn presets_composite_rejects_bad_float_size() {
+        let _ = MapType::composite_key(&[Field::new(0, 4, FieldKind::F64)], 8, 8, U64);
+    }
+}

@@ -40,6 +40,7 @@ type kind interface {
 	specialKeys() []int     // ids of edge-case keys (NaN, ±0, ±Inf, ...)
 	maxKeys() int           // number of distinct keys the type has (0 = unbounded)
 	isString() bool
+	zero() any // a nil map of the type (for its type descriptor)
 }
 
 func u32b(x uint32) []byte { return binary.LittleEndian.AppendUint32(nil, x) }
@@ -65,6 +66,7 @@ func (kU32) normalKey(i int) int { return i }
 func (kU32) specialKeys() []int  { return nil }
 func (kU32) maxKeys() int        { return 0 }
 func (kU32) isString() bool      { return false }
+func (kU32) zero() any { return map[uint32]uint32(nil) }
 func (kU32) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[uint32]uint32) }
@@ -115,6 +117,7 @@ func (kU64) normalKey(i int) int       { return i }
 func (kU64) specialKeys() []int        { return nil }
 func (kU64) maxKeys() int              { return 0 }
 func (kU64) isString() bool            { return false }
+func (kU64) zero() any { return map[uint64]uint64(nil) }
 func (kU64) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[uint64]uint64) }
@@ -175,6 +178,7 @@ func (kStr) normalKey(i int) int      { return i }
 func (kStr) specialKeys() []int       { return nil }
 func (kStr) maxKeys() int             { return 0 }
 func (kStr) isString() bool           { return true }
+func (kStr) zero() any { return map[string]uint64(nil) }
 func (kStr) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[string]uint64) }
@@ -255,6 +259,7 @@ func (kF64) normalKey(i int) int { return i + 6 }
 func (kF64) specialKeys() []int  { return []int{0, 1, 2, 3, 4, 5} }
 func (kF64) maxKeys() int        { return 0 }
 func (kF64) isString() bool      { return false }
+func (kF64) zero() any { return map[float64]uint64(nil) }
 func (kF64) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[float64]uint64) }
@@ -319,6 +324,7 @@ func (kBig) normalKey(i int) int      { return i }
 func (kBig) specialKeys() []int       { return nil }
 func (kBig) maxKeys() int             { return 0 }
 func (kBig) isString() bool           { return false }
+func (kBig) zero() any { return map[bigK]bigE(nil) }
 func (kBig) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[bigK]bigE) }
@@ -367,6 +373,7 @@ func (kZst) normalKey(int) int      { return 0 }
 func (kZst) specialKeys() []int     { return nil }
 func (kZst) maxKeys() int           { return 1 }
 func (kZst) isString() bool         { return false }
+func (kZst) zero() any { return map[struct{}]struct{}(nil) }
 func (kZst) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[struct{}]struct{}) }
@@ -451,6 +458,7 @@ func (kComp) normalKey(i int) int      { return i + 1 }
 func (kComp) specialKeys() []int       { return []int{0, compNegZero, 1, 1 | compNegZero} }
 func (kComp) maxKeys() int             { return 0 }
 func (kComp) isString() bool           { return false }
+func (kComp) zero() any { return map[Comp]uint32(nil) }
 func (kComp) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[Comp]uint32) }

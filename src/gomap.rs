@@ -1,0 +1,401 @@
+//! `GoMap<K, V>`: a safe, typed map with Go's semantics, on the erased core.
+//!
+//! Keys are the types Go allows as map keys and that have a Go hash
+//! ([`GoKey`]): integers, `bool`, `char`, floats (NaN never equals itself,
+//! +0 == -0), byte arrays and `String` (hashed with Go's `strhash` over its
+//! bytes; stored as Rust's 24-byte `String`, so string maps differ from Go's
+//! in slot size, not in hashing). Values are any type.
+//!
+//! Iteration follows Go: a random start every time, and [`GoMap::range`]
+//! lets the body insert and delete while iterating, with Go's guarantees.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::ControlFlow;
+use core::ptr::{self, NonNull};
+
+use crate::map::{self, HIter, HMap};
+use crate::maptype::{MapType, TypeInfo};
+
+/// A key type with Go's hashing and equality.
+///
+/// # Safety
+/// `map_type` must describe `Self` exactly: size and alignment of `Self`, a
+/// hasher and equality that read one `Self` at the key pointer, equal keys
+/// hashing alike.
+pub unsafe trait GoKey: Sized {
+    /// The descriptor for maps from `Self` to values described by `elem`,
+    /// without drop or clone hooks (the wrapper adds them).
+    fn map_type(elem: TypeInfo) -> MapType;
+}
+
+macro_rules! mem_key {
+    ($($t:ty),*) => {$(
+        // SAFETY: plain memory of the type's size: memhash by size, byte equality.
+        unsafe impl GoKey for $t {
+            fn map_type(elem: TypeInfo) -> MapType {
+                MapType::mem_key(core::mem::size_of::<$t>(), core::mem::align_of::<$t>(), elem)
+                    .expect("plain keys always make a valid descriptor")
+            }
+        }
+    )*};
+}
+mem_key!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, char);
+
+// SAFETY: Go's f32 key: f32hash and float equality.
+unsafe impl GoKey for f32 {
+    fn map_type(elem: TypeInfo) -> MapType {
+        MapType::f32_key(elem).expect("valid descriptor")
+    }
+}
+// SAFETY: Go's f64 key: f64hash and float equality.
+unsafe impl GoKey for f64 {
+    fn map_type(elem: TypeInfo) -> MapType {
+        MapType::f64_key(elem).expect("valid descriptor")
+    }
+}
+// SAFETY: N bytes of plain memory.
+unsafe impl<const N: usize> GoKey for [u8; N] {
+    fn map_type(elem: TypeInfo) -> MapType {
+        MapType::mem_key(N, 1, elem).expect("valid descriptor")
+    }
+}
+
+/// Hashes a Rust `String` key the way Go hashes a string with its bytes.
+unsafe fn string_hash(p: *const u8, seed: usize, _ctx: *const ()) -> usize {
+    // SAFETY: `p` points to a String (GoKey contract).
+    let s = unsafe { &*p.cast::<String>() };
+    let hdr = crate::alg::GoString { ptr: s.as_ptr(), len: s.len() };
+    // SAFETY: `hdr` is a valid string header for the duration of the call.
+    unsafe { crate::alg::strhash((&raw const hdr).cast(), seed) }
+}
+
+/// Compares two Rust `String` keys.
+unsafe fn string_equal(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
+    // SAFETY: both point to Strings.
+    unsafe { *a.cast::<String>() == *b.cast::<String>() }
+}
+
+// SAFETY: the hasher and equality read one String.
+unsafe impl GoKey for String {
+    fn map_type(elem: TypeInfo) -> MapType {
+        crate::maptype::MapTypeBuilder::new(TypeInfo::of_pointerful::<String>(), elem, string_hash, string_equal)
+            .kind(crate::maptype::KeyKind::Custom)
+            .build()
+            .expect("valid descriptor")
+    }
+}
+
+unsafe fn drop_fn<T>(p: *mut u8, _ctx: *const ()) {
+    // SAFETY: the map calls drop hooks once per live value of type T.
+    unsafe { ptr::drop_in_place(p.cast::<T>()) }
+}
+
+unsafe fn clone_fn<T: Clone>(dst: *mut u8, src: *const u8, _ctx: *const ()) {
+    // SAFETY: `src` holds a T; `dst` is storage for one T.
+    unsafe { dst.cast::<T>().write((*src.cast::<T>()).clone()) }
+}
+
+fn type_info<T>() -> TypeInfo {
+    if core::mem::needs_drop::<T>() { TypeInfo::of_pointerful::<T>() } else { TypeInfo::of::<T>() }
+}
+
+fn drop_hook<T>() -> Option<crate::maptype::DropFn> {
+    core::mem::needs_drop::<T>().then_some(drop_fn::<T> as crate::maptype::DropFn)
+}
+
+/// A Go map from `K` to `V`.
+pub struct GoMap<K: GoKey, V> {
+    t: Box<MapType>,
+    h: NonNull<HMap>,
+    _marker: PhantomData<(K, V)>,
+}
+
+// SAFETY: the map owns its keys and values; moving it moves them.
+unsafe impl<K: GoKey + Send, V: Send> Send for GoMap<K, V> {}
+// SAFETY: shared access only reads (lookups, iteration), which Go allows
+// concurrently; the iterator flag update is atomic.
+unsafe impl<K: GoKey + Sync, V: Sync> Sync for GoMap<K, V> {}
+
+fn oom<T>(r: Result<T, crate::fatal::MapError>) -> T {
+    r.unwrap_or_else(|e| panic!("gomap: {e}"))
+}
+
+impl<K: GoKey, V> GoMap<K, V> {
+    fn descriptor() -> Box<MapType> {
+        let t = K::map_type(type_info::<V>());
+        Box::new(t.with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None))
+    }
+
+    /// `make(map[K]V)`.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// `make(map[K]V, hint)`.
+    pub fn with_capacity(hint: usize) -> Self {
+        let t = Self::descriptor();
+        let h = oom(map::makemap(&t, hint.min(isize::MAX as usize) as isize));
+        GoMap { t, h, _marker: PhantomData }
+    }
+
+    /// The descriptor (for introspection).
+    pub fn map_type(&self) -> &MapType {
+        &self.t
+    }
+
+    /// The erased map (for introspection with [`crate::inspect`]).
+    pub fn raw(&self) -> NonNull<HMap> {
+        self.h
+    }
+
+    /// `len(m)`.
+    pub fn len(&self) -> usize {
+        // SAFETY: a live map.
+        unsafe { self.h.as_ref() }.len()
+    }
+
+    /// Reports whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `v, ok := m[k]`.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        // SAFETY: a live map of this type; `k` is a key.
+        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
+        // SAFETY: a found elem slot holds a V, valid while `self` is borrowed.
+        ok.then(|| unsafe { &*e.cast::<V>() })
+    }
+
+    /// Mutable access to the value for `k`.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        // SAFETY: as `get`; `&mut self` makes the access exclusive.
+        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
+        // SAFETY: as `get`.
+        ok.then(|| unsafe { &mut *e.cast_mut().cast::<V>() })
+    }
+
+    /// Reports whether `k` is present.
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// `m[k] = v`; returns the previous value.
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let k = core::mem::ManuallyDrop::new(k);
+        // SAFETY: a live map of this type; `k` is a key outside the map.
+        let slot = oom(unsafe { map::mapassign(&self.t, self.h.as_ptr(), (&raw const *k).cast()) });
+        if !slot.inserted && !self.t.need_key_update() {
+            // The map kept its own key: ours is still ours to drop.
+            drop(core::mem::ManuallyDrop::into_inner(k));
+        }
+        let e = slot.elem.as_ptr().cast::<V>();
+        if slot.inserted {
+            // SAFETY: a fresh elem slot.
+            unsafe { e.write(v) };
+            None
+        } else {
+            // SAFETY: an existing elem slot holds a V.
+            Some(unsafe { e.replace(v) })
+        }
+    }
+
+    /// `delete(m, k)`; returns the removed value.
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        // SAFETY: a live map; `k` is a key.
+        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
+        if !ok {
+            return None;
+        }
+        // SAFETY: the slot holds a V; read it out, then delete the entry
+        // without dropping it again (a hook-free descriptor for the elem).
+        let v = unsafe { e.cast::<V>().read() };
+        let t = self.t.duplicate().with_hooks(self.t.key_drop, None, None, None);
+        // SAFETY: the same map layout; the elem was moved out above.
+        oom(unsafe { map::mapdelete(&t, self.h.as_ptr(), (k as *const K).cast()) });
+        Some(v)
+    }
+
+    /// `clear(m)`.
+    pub fn clear(&mut self) {
+        // SAFETY: a live map of this type.
+        unsafe { map::mapclear(&self.t, self.h.as_ptr()) }
+    }
+
+    /// Iterates in Go's order (a fresh random start each time).
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        let mut it = Box::new(HIter::new());
+        // SAFETY: a live map; the iterator is ended in Iter's Drop, before
+        // the borrow of `self` ends.
+        unsafe { map::mapiterinit(&self.t, self.h.as_ptr(), &mut it) };
+        Iter { it, t: &self.t, _marker: PhantomData }
+    }
+
+    /// Keys in Go's iteration order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// Values in Go's iteration order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// Go's `for k, v := range m { ... }` with a body that may change the
+    /// map: entries inserted during the loop may or may not be produced,
+    /// entries deleted before being reached are not, every other entry is
+    /// produced exactly once, with its current value. The body gets copies of
+    /// the key and value.
+    pub fn range(&mut self, mut body: impl FnMut(&mut RangeMap<'_, K, V>, K, V) -> ControlFlow<()>)
+    where
+        K: Clone,
+        V: Clone,
+    {
+        struct End<'a>(&'a mut HIter);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                // SAFETY: the iterator belongs to a live map (borrowed).
+                unsafe { map::mapiterend(self.0) }
+            }
+        }
+        let mut it = HIter::new();
+        // SAFETY: a live map; ended by `End`, also on unwind.
+        unsafe { map::mapiterinit(&self.t, self.h.as_ptr(), &mut it) };
+        let end = End(&mut it);
+        loop {
+            if end.0.key.is_null() {
+                break;
+            }
+            // SAFETY: the iterator points at a live key and elem.
+            let (k, v) = unsafe { ((*end.0.key.cast::<K>()).clone(), (*end.0.elem.cast::<V>()).clone()) };
+            let mut rm = RangeMap { m: self };
+            if body(&mut rm, k, v).is_break() {
+                break;
+            }
+            // SAFETY: the iterator is registered on this live map.
+            unsafe { map::mapiternext(end.0) };
+        }
+    }
+}
+
+/// The map as seen from inside [`GoMap::range`]: reads and writes, but it
+/// cannot be replaced or dropped while the loop runs.
+pub struct RangeMap<'a, K: GoKey, V> {
+    m: &'a mut GoMap<K, V>,
+}
+
+impl<K: GoKey, V> RangeMap<'_, K, V> {
+    /// See [`GoMap::get`].
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.m.get(k)
+    }
+    /// See [`GoMap::insert`].
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        self.m.insert(k, v)
+    }
+    /// See [`GoMap::remove`].
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        self.m.remove(k)
+    }
+    /// See [`GoMap::clear`].
+    pub fn clear(&mut self) {
+        self.m.clear()
+    }
+    /// See [`GoMap::len`].
+    pub fn len(&self) -> usize {
+        self.m.len()
+    }
+    /// See [`GoMap::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.m.is_empty()
+    }
+}
+
+impl<K: GoKey, V> Drop for GoMap<K, V> {
+    fn drop(&mut self) {
+        // SAFETY: a live map with no live iterators (they borrow the map).
+        let r = unsafe { map::mapfree(&self.t, self.h.as_ptr()) };
+        debug_assert!(r.is_ok());
+    }
+}
+
+impl<K: GoKey, V> Default for GoMap<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
+    /// `maps.Clone(m)`: same seed and layout.
+    fn clone(&self) -> Self {
+        let with_clone = self.t.duplicate().with_hooks(
+            self.t.key_drop,
+            self.t.elem_drop,
+            core::mem::needs_drop::<K>().then_some(clone_fn::<K> as crate::maptype::CloneFn),
+            core::mem::needs_drop::<V>().then_some(clone_fn::<V> as crate::maptype::CloneFn),
+        );
+        // SAFETY: a live map; `with_clone` has the same layout as `self.t`.
+        let h = oom(unsafe { map::mapclone2(&with_clone, self.h.as_ptr()) });
+        GoMap { t: Self::descriptor(), h, _marker: PhantomData }
+    }
+}
+
+impl<K: GoKey + fmt::Debug, V: fmt::Debug> fmt::Debug for GoMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: GoKey, V> Extend<(K, V)> for GoMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K: GoKey, V> FromIterator<(K, V)> for GoMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut m = GoMap::new();
+        m.extend(iter);
+        m
+    }
+}
+
+impl<'a, K: GoKey, V> IntoIterator for &'a GoMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V>;
+    fn into_iter(self) -> Iter<'a, K, V> {
+        self.iter()
+    }
+}
+
+/// Iterator over a borrowed map, in Go's order.
+pub struct Iter<'a, K, V> {
+    it: Box<HIter>,
+    t: &'a MapType,
+    _marker: PhantomData<&'a (K, V)>,
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+    fn next(&mut self) -> Option<Self::Item> {
+        let _ = self.t;
+        if self.it.key.is_null() {
+            return None;
+        }
+        // SAFETY: the iterator points at a live entry of a map borrowed for 'a.
+        let item = unsafe { (&*self.it.key.cast::<K>(), &*self.it.elem.cast::<V>()) };
+        // SAFETY: registered on a live map.
+        unsafe { map::mapiternext(&mut self.it) };
+        Some(item)
+    }
+}
+
+impl<K, V> Drop for Iter<'_, K, V> {
+    fn drop(&mut self) {
+        // SAFETY: the map is borrowed for the iterator's lifetime.
+        unsafe { map::mapiterend(&mut self.it) }
+    }
+}

@@ -1,0 +1,700 @@
+//! Known-answer tests against hashes recorded from the real Go 1.24.11
+//! runtime (`tests/data/hash_vectors.json`, written by go-ref/cmd/hashvec),
+//! plus properties ported from Go's runtime/hash_test.go.
+//!
+//! Every test installs `test_key_material()` (the same material the
+//! generator used) and calls `gomap::alg::fallback::*` / `gomap::alg::aes::*`
+//! directly. Only `maphash_vectors_match_presets` switches the global path
+//! (the presets' hashers dispatch on it); no other test here depends on it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use gomap::alg::{self, C0, C1, GoString};
+use gomap::maptype::{KeyKind, MapType, TypeInfo};
+use gomap::presets::Field;
+
+// ---------------------------------------------------------------------------
+// A small JSON reader, enough for the generator's output.
+
+#[derive(Debug, Clone)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(u64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn get(&self, k: &str) -> &Json {
+        match self {
+            Json::Obj(v) => v.iter().find(|(n, _)| n == k).map(|(_, j)| j).unwrap_or(&Json::Null),
+            _ => &Json::Null,
+        }
+    }
+    fn str(&self) -> &str {
+        match self {
+            Json::Str(s) => s,
+            j => panic!("not a string: {j:?}"),
+        }
+    }
+    fn num(&self) -> usize {
+        match self {
+            Json::Num(n) => *n as usize,
+            j => panic!("not a number: {j:?}"),
+        }
+    }
+    fn bool(&self) -> bool {
+        match self {
+            Json::Bool(b) => *b,
+            j => panic!("not a bool: {j:?}"),
+        }
+    }
+    fn arr(&self) -> &[Json] {
+        match self {
+            Json::Arr(v) => v,
+            j => panic!("not an array: {j:?}"),
+        }
+    }
+    /// A "0x..." string as a number.
+    fn hexnum(&self) -> u64 {
+        u64::from_str_radix(self.str().trim_start_matches("0x"), 16).unwrap()
+    }
+    /// A hex string as bytes.
+    fn bytes(&self) -> Vec<u8> {
+        let s = self.str().as_bytes();
+        assert!(s.len() % 2 == 0);
+        s.chunks(2).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()).collect()
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) {
+        self.ws();
+        assert_eq!(self.s[self.i], c, "JSON: expected {:?} at {}", c as char, self.i);
+        self.i += 1;
+    }
+    fn value(&mut self) -> Json {
+        self.ws();
+        match self.s[self.i] {
+            b'{' => {
+                self.i += 1;
+                let mut v = Vec::new();
+                self.ws();
+                if self.s[self.i] == b'}' {
+                    self.i += 1;
+                    return Json::Obj(v);
+                }
+                loop {
+                    self.ws();
+                    let k = match self.value() {
+                        Json::Str(s) => s,
+                        j => panic!("JSON: key {j:?}"),
+                    };
+                    self.eat(b':');
+                    v.push((k, self.value()));
+                    self.ws();
+                    self.i += 1;
+                    if self.s[self.i - 1] == b'}' {
+                        return Json::Obj(v);
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut v = Vec::new();
+                self.ws();
+                if self.s[self.i] == b']' {
+                    self.i += 1;
+                    return Json::Arr(v);
+                }
+                loop {
+                    v.push(self.value());
+                    self.ws();
+                    self.i += 1;
+                    if self.s[self.i - 1] == b']' {
+                        return Json::Arr(v);
+                    }
+                }
+            }
+            b'"' => {
+                let start = self.i + 1;
+                let len = self.s[start..].iter().position(|&c| c == b'"').unwrap();
+                let s = std::str::from_utf8(&self.s[start..start + len]).unwrap();
+                assert!(!s.contains('\\'), "JSON: escapes are not used by the generator");
+                self.i = start + len + 1;
+                Json::Str(s.to_owned())
+            }
+            b't' => {
+                self.i += 4;
+                Json::Bool(true)
+            }
+            b'f' => {
+                self.i += 5;
+                Json::Bool(false)
+            }
+            b'n' => {
+                self.i += 4;
+                Json::Null
+            }
+            _ => {
+                let start = self.i;
+                while self.s[self.i].is_ascii_digit() {
+                    self.i += 1;
+                }
+                Json::Num(std::str::from_utf8(&self.s[start..self.i]).unwrap().parse().unwrap())
+            }
+        }
+    }
+}
+
+fn doc() -> &'static Json {
+    static DOC: OnceLock<Json> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hash_vectors.json");
+        let text = std::fs::read(path).expect("read tests/data/hash_vectors.json");
+        Parser { s: &text, i: 0 }.value()
+    })
+}
+
+fn setup() {
+    // Every test installs the same material, so concurrent calls are benign.
+    alg::set_key_material(&alg::test_key_material());
+}
+
+// ---------------------------------------------------------------------------
+// Runtime function vectors.
+
+#[derive(Clone, Copy)]
+enum Path {
+    Fallback,
+    #[cfg(target_arch = "x86_64")]
+    Aes,
+}
+
+/// Computes one raw-function vector on `path`; `None` for maphash vectors.
+fn eval(path: Path, v: &Json, data: &[u8]) -> Option<u64> {
+    let seed = v.get("seed").hexnum() as usize;
+    let fname = v.get("fn").str();
+    let bits = || v.get("bits").hexnum();
+    let (re, im) = (|| v.get("re").hexnum(), || v.get("im").hexnum());
+    type F1 = unsafe fn(*const u8, usize) -> usize;
+    let (mem, m32, m64, st, f32h, f64h, c64h, c128h): (unsafe fn(*const u8, usize, usize) -> usize, F1, F1, F1, F1, F1, F1, F1) =
+        match path {
+            Path::Fallback => (
+                alg::fallback::memhash,
+                alg::fallback::memhash32,
+                alg::fallback::memhash64,
+                alg::fallback::strhash,
+                alg::fallback::f32hash,
+                alg::fallback::f64hash,
+                alg::fallback::c64hash,
+                alg::fallback::c128hash,
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Path::Aes => (
+                alg::aes::memhash,
+                alg::aes::memhash32,
+                alg::aes::memhash64,
+                alg::aes::strhash,
+                alg::aes::f32hash,
+                alg::aes::f64hash,
+                alg::aes::c64hash,
+                alg::aes::c128hash,
+            ),
+        };
+    // SAFETY: every pointer below addresses live, correctly sized data; the
+    // AES path is only evaluated when `aes_available()`.
+    let h = unsafe {
+        match fname {
+            "memhash" => {
+                let (off, len) = (v.get("off").num(), v.get("len").num());
+                mem(data[off..off + len].as_ptr(), seed, len)
+            }
+            "strhash" => {
+                let (off, len) = (v.get("off").num(), v.get("len").num());
+                let s = GoString::from_bytes(&data[off..off + len]);
+                st((&s as *const GoString).cast(), seed)
+            }
+            "memhash32" => m32((bits() as u32).to_ne_bytes().as_ptr(), seed),
+            "memhash64" => m64(bits().to_ne_bytes().as_ptr(), seed),
+            "f32hash" => f32h((bits() as u32).to_ne_bytes().as_ptr(), seed),
+            "f64hash" => f64h(bits().to_ne_bytes().as_ptr(), seed),
+            "c64hash" => {
+                let mut b = [0u8; 8];
+                b[..4].copy_from_slice(&(re() as u32).to_ne_bytes());
+                b[4..].copy_from_slice(&(im() as u32).to_ne_bytes());
+                c64h(b.as_ptr(), seed)
+            }
+            "c128hash" => {
+                let mut b = [0u8; 16];
+                b[..8].copy_from_slice(&re().to_ne_bytes());
+                b[8..].copy_from_slice(&im().to_ne_bytes());
+                c128h(b.as_ptr(), seed)
+            }
+            "maphash" => return None,
+            f => panic!("unknown fn {f}"),
+        }
+    };
+    Some(h as u64)
+}
+
+/// Checks every raw-function vector of `name`'s path; returns how many.
+fn check_path(path: Path, name: &str) -> usize {
+    setup();
+    let d = doc();
+    let data = d.get("data").bytes();
+    let mut n = 0;
+    let mut bad = Vec::new();
+    for v in d.get("vectors").arr().iter().filter(|v| v.get("path").str() == name) {
+        if let Some(got) = eval(path, v, &data) {
+            n += 1;
+            let want = v.get("hash").hexnum();
+            if got != want {
+                bad.push(format!("{v:?}: got {got:#018x}, want {want:#018x}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} of {n} {name} vectors differ, e.g.:\n{}", bad.len(), bad[..bad.len().min(8)].join("\n"));
+    n
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads a file; the properties below run under Miri")]
+fn header_matches_test_material() {
+    let d = doc();
+    assert!(d.get("go_version").str().starts_with("go1.24.11"));
+    assert_eq!(d.get("goexperiment").str(), "noswissmap");
+    let km = alg::test_key_material();
+    assert_eq!(d.get("aeskeysched").bytes(), km.aeskeysched);
+    let hk: Vec<u64> = d.get("hashkey").arr().iter().map(Json::hexnum).collect();
+    assert_eq!(hk, km.hashkey);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads a file; the properties below run under Miri")]
+fn fallback_vectors_match_go() {
+    let n = check_path(Path::Fallback, "fallback");
+    assert!(n > 2000, "only {n} fallback vectors");
+    eprintln!("fallback: {n} runtime-function vectors match Go");
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+#[cfg_attr(miri, ignore = "AES intrinsics")]
+fn aes_vectors_match_go() {
+    if !alg::aes_available() {
+        eprintln!("AES path not available on this CPU: skipped");
+        return;
+    }
+    let n = check_path(Path::Aes, "aes");
+    assert!(n > 2000, "only {n} aes vectors");
+    eprintln!("aes: {n} runtime-function vectors match Go");
+}
+
+// ---------------------------------------------------------------------------
+// Map type vectors: the presets against the hashers and flags of real Go map
+// types `map[K]uint64`.
+
+fn preset(name: &str) -> MapType {
+    use gomap::presets::FieldKind::Blank;
+    let e = TypeInfo::of::<u64>();
+    let comp = |f: &[Field], size, align| MapType::composite_key(f, size, align, e);
+    let m = Field::mem;
+    let t = match name {
+        "bool" => MapType::bool_key(e),
+        "uint8" => MapType::u8_key(e),
+        "int16" => MapType::i16_key(e),
+        "uint32" => MapType::u32_key(e),
+        "int64" => MapType::i64_key(e),
+        "uintptr" => MapType::usize_key(e),
+        "ptr" => MapType::ptr_key(e),
+        "[3]byte" => MapType::bytes_key(3, e),
+        "[4]byte" => MapType::bytes_key(4, e),
+        "[16]byte" => MapType::bytes_key(16, e),
+        "[24]byte" => MapType::bytes_key(24, e),
+        "[200]byte" => MapType::bytes_key(200, e),
+        "[2]uint16" => MapType::mem_key(4, 2, e),
+        "float32" => MapType::f32_key(e),
+        "float64" => MapType::f64_key(e),
+        "complex64" => MapType::c64_key(e),
+        "complex128" => MapType::c128_key(e),
+        "string" => MapType::str_key(e),
+        // struct{ A uint32; F float64; S uint16 }
+        "S1" => comp(&[m(0, 4), Field::f64(8), m(16, 2)], 24, 8),
+        // struct{ A uint8; B uint64; S string }
+        "S2" => comp(&[m(0, 1), m(8, 8), Field::str(16)], 32, 8),
+        // struct{ A uint8; B uint32; C, D uint16; E uint64 }
+        "S3" => comp(&[m(0, 1), m(4, 4), m(8, 2), m(10, 2), m(16, 8)], 24, 8),
+        // struct{ A, B uint16; C uint32 } (regular memory)
+        "S4" => comp(&[m(0, 2), m(2, 2), m(4, 4)], 8, 4),
+        // struct{ A uint32; _ uint32; B uint32; F float32 }
+        "S5" => comp(&[m(0, 4), Field::new(4, 4, Blank), m(8, 4), Field::f32(12)], 16, 4),
+        // [2]struct{ A uint32; F float32; B uint32 }: element boundary marked
+        "A6" => comp(
+            &[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4), Field::f32(16), m(20, 4)],
+            24,
+            4,
+        ),
+        // struct{ C complex64; S string; Z [3]byte }
+        "S7" => comp(&[Field::c64(0), Field::str(8), m(24, 3)], 32, 8),
+        // struct{ In struct{ A uint32; F float32; B uint32 }; C uint32 }
+        "S8" => comp(&[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4)], 16, 4),
+        // struct{ X struct{ A, B uint16; C uint32 }; C uint32; F float64 }
+        "S9" => comp(&[m(0, 2), m(2, 2), m(4, 4), m(8, 4), Field::f64(16)], 24, 8),
+        "[2]string" => comp(&[Field::str(0), Field::str(16)], 32, 8),
+        "[2]float64" => comp(&[Field::f64(0), Field::f64(8)], 16, 8),
+        n => panic!("no preset for Go key type {n}"),
+    };
+    t.unwrap()
+}
+
+/// The key kind a Go hasher corresponds to.
+fn kind_of_go_hasher(h: &str) -> KeyKind {
+    match h {
+        "runtime.memhash8" | "runtime.memhash16" | "runtime.memhash32" | "runtime.memhash64" | "runtime.memhash128"
+        | "runtime.memhash_varlen" | "runtime.memhash0" => KeyKind::Memory,
+        "runtime.f32hash" => KeyKind::F32,
+        "runtime.f64hash" => KeyKind::F64,
+        "runtime.c64hash" => KeyKind::C64,
+        "runtime.c128hash" => KeyKind::C128,
+        "runtime.strhash" => KeyKind::Str,
+        h if h.starts_with("type:.hash.") => KeyKind::Composite,
+        h => panic!("unknown Go hasher {h}"),
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads a file")]
+fn maptypes_match_go_descriptors() {
+    for mt in doc().get("maptypes").arr() {
+        let name = mt.get("type").str();
+        let t = preset(name);
+        let ctx = format!("map[{}]uint64", mt.get("go").str());
+        assert_eq!(t.key().size, mt.get("size").num(), "{ctx}: key size");
+        assert_eq!(t.key().align, mt.get("align").num(), "{ctx}: key align");
+        assert_eq!(t.key().pointers, mt.get("key_pointers").bool(), "{ctx}: key pointers");
+        assert_eq!(t.keysize(), mt.get("keysize").num(), "{ctx}: KeySize");
+        assert_eq!(t.valuesize(), mt.get("valuesize").num(), "{ctx}: ValueSize");
+        assert_eq!(t.bucketsize(), mt.get("bucketsize").num(), "{ctx}: BucketSize");
+        assert_eq!(t.flags() as usize, mt.get("flags").num(), "{ctx}: Flags");
+        assert_eq!(t.bucket_pointers(), mt.get("bucket_pointers").bool(), "{ctx}: bucket pointers");
+        assert_eq!(t.kind(), kind_of_go_hasher(mt.get("hasher").str()), "{ctx}: hasher {}", mt.get("hasher").str());
+    }
+}
+
+/// A key recorded by the generator, rebuilt in memory: an 8-aligned buffer
+/// with the recorded bytes and our own string headers patched in.
+struct Key {
+    words: Vec<u64>,
+    _strs: Vec<Vec<u8>>,
+}
+
+impl Key {
+    fn new(v: &Json) -> Key {
+        let bytes = v.get("key").bytes();
+        let mut words = vec![0u64; bytes.len().div_ceil(8) + 1];
+        let p = words.as_mut_ptr().cast::<u8>();
+        // SAFETY: `words` has room for `bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+        let mut strs = Vec::new();
+        for s in v.get("strs").arr() {
+            let data = s.get("data").bytes();
+            let off = s.get("off").num();
+            let hdr = GoString::from_bytes(&data);
+            // SAFETY: the generator only records headers inside the key.
+            unsafe { std::ptr::write_unaligned(p.add(off).cast::<GoString>(), hdr) };
+            strs.push(data); // moving the Vec keeps its heap buffer in place
+        }
+        Key { words, _strs: strs }
+    }
+    fn ptr(&self) -> *const u8 {
+        self.words.as_ptr().cast()
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "reads a file")]
+fn maphash_vectors_match_presets() {
+    setup();
+    let d = doc();
+    let mut types: HashMap<String, MapType> = HashMap::new();
+    let mut checked = Vec::new();
+    for path in d.get("paths").arr().iter().map(Json::str) {
+        let on = path == "aes";
+        if alg::set_use_aeshash(on) != on {
+            eprintln!("{path} path not available: maphash vectors skipped");
+            continue;
+        }
+        assert_eq!(gomap::presets::hash_path_name(), path);
+        let mut n = 0;
+        for v in d.get("vectors").arr() {
+            if v.get("path").str() != path || v.get("fn").str() != "maphash" {
+                continue;
+            }
+            let name = v.get("type").str();
+            let t = types.entry(name.to_owned()).or_insert_with(|| preset(name));
+            let k = Key::new(v);
+            let seed = v.get("seed").hexnum() as usize;
+            // SAFETY: `k` holds a key of `t`'s layout with live strings.
+            let got = unsafe { t.hash(k.ptr(), seed) } as u64;
+            assert_eq!(got, v.get("hash").hexnum(), "{path} map[{name}] seed {seed:#x} key {}", v.get("key").str());
+            // A key equals itself unless it holds a NaN (none recorded).
+            // SAFETY: as above.
+            assert!(unsafe { t.key_equal(k.ptr(), k.ptr()) });
+            n += 1;
+        }
+        checked.push(format!("{path}: {n}"));
+    }
+    alg::set_use_aeshash(alg::aes_available());
+    eprintln!("maphash vectors matching Go's map hashers: {}", checked.join(", "));
+}
+
+// ---------------------------------------------------------------------------
+// Properties (runtime/hash_test.go), on every available path.
+
+type MemFn = unsafe fn(*const u8, usize, usize) -> usize;
+
+fn paths() -> Vec<(&'static str, MemFn)> {
+    let mut v: Vec<(&'static str, MemFn)> = vec![("fallback", alg::fallback::memhash)];
+    #[cfg(target_arch = "x86_64")]
+    if alg::aes_available() {
+        v.push(("aes", alg::aes::memhash));
+    }
+    v
+}
+
+fn bytes_hash(f: MemFn, b: &[u8], seed: usize) -> usize {
+    // SAFETY: `b` is readable; `f` is only the AES path when available.
+    unsafe { f(b.as_ptr(), seed, b.len()) }
+}
+
+/// Go's HashSet.check (hash_test.go:108): collisions must not exceed what a
+/// random 64-bit function would produce, with generous slop.
+fn check_collisions(what: &str, mut list: Vec<usize>) {
+    list.sort_unstable();
+    let collisions = list.windows(2).filter(|w| w[0] == w[1]).count();
+    let n = list.len() as f64;
+    let expected = n * (n - 1.0) / 2.0 / 2f64.powi(64);
+    let stddev = expected.sqrt();
+    let limit = expected + 50.0 * (3.0 * stddev + 1.0);
+    assert!((collisions as f64) <= limit, "{what}: {collisions} collisions (limit {limit})");
+}
+
+/// A tiny deterministic generator for test data.
+fn rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut s = seed;
+    move || {
+        s = s.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+}
+
+#[test]
+fn memhash32_64_equal_memhash_on_fallback() {
+    // TestMemHash32Equality / TestMemHash64Equality (hash_test.go:22, :39).
+    setup();
+    let mut r = rng(1234);
+    let seed = r() as usize;
+    for _ in 0..if cfg!(miri) { 10 } else { 100 } {
+        let b = r().to_ne_bytes();
+        // SAFETY: `b` has 8 readable bytes.
+        unsafe {
+            assert_eq!(alg::fallback::memhash32(b.as_ptr(), seed), alg::fallback::memhash(b.as_ptr(), seed, 4));
+            assert_eq!(alg::fallback::memhash64(b.as_ptr(), seed), alg::fallback::memhash(b.as_ptr(), seed, 8));
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+#[cfg_attr(miri, ignore = "AES intrinsics")]
+fn aes_memhash32_64_are_distinct_functions() {
+    // On the AES path Go's memhash32/64 (asm_amd64.s:1568, :1585) are not
+    // memhash(p, h, 4/8) (which goes through aeshashbody).
+    setup();
+    if !alg::aes_available() {
+        return;
+    }
+    let b = 0x0123456789abcdefu64.to_ne_bytes();
+    // SAFETY: AES available; `b` has 8 readable bytes.
+    unsafe {
+        assert_ne!(alg::aes::memhash32(b.as_ptr(), 1), alg::aes::memhash(b.as_ptr(), 1, 4));
+        assert_ne!(alg::aes::memhash64(b.as_ptr(), 1), alg::aes::memhash(b.as_ptr(), 1, 8));
+    }
+}
+
+#[test]
+fn hash_ignores_bytes_outside_key_and_alignment() {
+    // TestSmhasherSanity (hash_test.go:67), scaled down.
+    setup();
+    let mut r = rng(99);
+    let (keymax, reps) = if cfg!(miri) { (33, 1) } else { (130, 3) };
+    for (name, f) in paths() {
+        for _ in 0..reps {
+            for n in 0..keymax {
+                for off in [0usize, 1, 3, 8, 15] {
+                    let b: Vec<u8> = (0..keymax + 48).map(|_| r() as u8).collect();
+                    let mut c: Vec<u8> = (0..keymax + 48).map(|_| r() as u8).collect();
+                    c[16 + off..16 + off + n].copy_from_slice(&b[16..16 + n]);
+                    assert_eq!(
+                        bytes_hash(f, &b[16..16 + n], 0),
+                        bytes_hash(f, &c[16 + off..16 + off + n], 0),
+                        "{name}: n={n} off={off}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn smhasher_small_sets() {
+    setup();
+    for (name, f) in paths() {
+        // TestSmhasherAppendedZeros (hash_test.go:132).
+        let mut s = b"hello".to_vec();
+        s.resize(5 + 256, 0);
+        let n = if cfg!(miri) { 40 } else { s.len() };
+        check_collisions(&format!("{name} appended zeros"), (0..=n).map(|i| bytes_hash(f, &s[..i], 0)).collect());
+
+        // TestSmhasherSmallKeys in short mode (hash_test.go:142): all 1- and
+        // 2-byte keys.
+        let top = if cfg!(miri) { 8 } else { 256 };
+        let mut list = Vec::new();
+        for i in 0..top {
+            list.push(bytes_hash(f, &[i as u8], 0));
+            for j in 0..top {
+                list.push(bytes_hash(f, &[i as u8, j as u8], 0));
+            }
+        }
+        check_collisions(&format!("{name} small keys"), list);
+
+        // TestSmhasherZeros in short mode (hash_test.go:167).
+        let z = vec![0u8; if cfg!(miri) { 64 } else { 1024 }];
+        check_collisions(&format!("{name} zeros"), (0..=z.len()).map(|i| bytes_hash(f, &z[..i], 0)).collect());
+
+        // TestSmhasherSeed (hash_test.go:630), scaled down.
+        let n = if cfg!(miri) { 100 } else { 20_000 };
+        check_collisions(&format!("{name} seeds"), (0..n).map(|seed| bytes_hash(f, b"hello", seed)).collect());
+
+        // TestIssue66841 (hash_test.go:640): 16-byte keys whose first half
+        // is a constant the fallback once handled badly.
+        let n = if cfg!(miri) { 50 } else { 1000 };
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&0xe7037ed1a0b428dbu64.to_le_bytes());
+        let list = (0..n as u64)
+            .map(|i| {
+                b[8..].copy_from_slice(&i.to_le_bytes());
+                bytes_hash(f, &b, 0)
+            })
+            .collect();
+        check_collisions(&format!("{name} issue 66841"), list);
+    }
+}
+
+#[test]
+fn string_hash_is_memhash_of_bytes() {
+    setup();
+    let s = "the quick brown fox jumps over the lazy dog";
+    let g = GoString::from_str(s);
+    for seed in [0usize, 5, usize::MAX] {
+        // SAFETY: `g` views the live `s`.
+        unsafe {
+            let p = (&g as *const GoString).cast();
+            assert_eq!(alg::fallback::strhash(p, seed), alg::fallback::memhash(s.as_ptr(), seed, s.len()));
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            if alg::aes_available() {
+                assert_eq!(alg::aes::strhash(p, seed), alg::aes::memhash(s.as_ptr(), seed, s.len()));
+            }
+        }
+    }
+}
+
+#[test]
+fn signed_zeros_hash_alike() {
+    setup();
+    let h = 0xfeed;
+    let z = C1.wrapping_mul(C0 ^ h);
+    let f32s = [0.0f32.to_ne_bytes(), (-0.0f32).to_ne_bytes()];
+    let f64s = [0.0f64.to_ne_bytes(), (-0.0f64).to_ne_bytes()];
+    let c128 = |re: f64, im: f64| {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&re.to_ne_bytes());
+        b[8..].copy_from_slice(&im.to_ne_bytes());
+        b
+    };
+    // SAFETY: all pointers address live arrays of the right size; the
+    // dispatching functions pick an available path.
+    unsafe {
+        for b in &f32s {
+            assert_eq!(alg::f32hash(b.as_ptr(), h), z);
+            assert_eq!(alg::fallback::f32hash(b.as_ptr(), h), z);
+        }
+        for b in &f64s {
+            assert_eq!(alg::f64hash(b.as_ptr(), h), z);
+            assert_eq!(alg::fallback::f64hash(b.as_ptr(), h), z);
+        }
+        let a = alg::fallback::c128hash(c128(0.0, 1.5).as_ptr(), h);
+        assert_eq!(a, alg::fallback::c128hash(c128(-0.0, 1.5).as_ptr(), h));
+        let a = alg::fallback::c128hash(c128(2.0, 0.0).as_ptr(), h);
+        assert_eq!(a, alg::fallback::c128hash(c128(2.0, -0.0).as_ptr(), h));
+    }
+}
+
+#[test]
+fn nan_hash_draws_exactly_one_rand() {
+    setup();
+    let h = 0x1234_5678usize;
+    let nan32 = f32::from_bits(0x7fc0_0001).to_ne_bytes();
+    let nan64 = (-f64::NAN).to_ne_bytes();
+    let one = 1.0f64.to_ne_bytes();
+    let draw = 0xdead_beef_cafe_f00du64;
+    let want = C1.wrapping_mul(C0 ^ h ^ draw as usize);
+    // `scripted` panics if asked for more draws than given: each NaN hash
+    // must take exactly one, ordinary values none.
+    // SAFETY (closures): pointers to live arrays of the right size.
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe { alg::f32hash(nan32.as_ptr(), h) });
+    assert_eq!(got, want);
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
+        alg::fallback::f64hash(nan64.as_ptr(), h)
+    });
+    assert_eq!(got, want);
+    gomap::rand::with_source(gomap::rand::scripted(vec![]), || unsafe { alg::f64hash(one.as_ptr(), h) });
+    // complex128(NaN, NaN): two draws, chained like Go's c128hash.
+    let mut c = [0u8; 16];
+    c[..8].copy_from_slice(&nan64);
+    c[8..].copy_from_slice(&nan64);
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![1, 2]), || unsafe { alg::c128hash(c.as_ptr(), h) });
+    let first = C1.wrapping_mul(C0 ^ h ^ 1);
+    assert_eq!(got, C1.wrapping_mul(C0 ^ first ^ 2));
+    // The AES path takes the same draws.
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    if alg::aes_available() {
+        let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
+            alg::aes::f64hash(nan64.as_ptr(), h)
+        });
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn key_material_round_trips() {
+    setup();
+    assert_eq!(alg::key_material(), alg::test_key_material());
+}
