@@ -576,7 +576,7 @@ unsafe fn r8(p: *const u8) -> u64 {
 unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     let mut seed = seed as u64 ^ k.hashkey(0);
     let (a, b);
-    // SAFETY (whole block): every load below reads bytes in [p, p+s), which
+    // SAFETY: (whole block) every load below reads bytes in [p, p+s), which
     // the caller guarantees readable: the case analysis mirrors Go's.
     unsafe {
         match s {
@@ -718,7 +718,7 @@ pub mod fallback {
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     use core::arch::x86_64::*;
-    // SAFETY (whole block): the intrinsics need the target features this
+    // SAFETY: (whole block) the intrinsics need the target features this
     // function is compiled with (the caller guarantees the CPU has them);
     // every load reads 16 bytes inside [p, p+s) (for s >= 16) or a local
     // buffer, and the caller guarantees [p, p+s) readable.

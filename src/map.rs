@@ -445,7 +445,7 @@ pub(crate) unsafe fn memclr(p: *mut u8, n: usize) {
 /// # Safety
 /// `key` must point to a key of `t`.
 #[inline]
-unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
+pub(crate) unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
     if t.hash_might_panic() {
         if let Some(check) = t.key_check {
             // SAFETY: forwarded; ctx belongs to `t`.
@@ -459,7 +459,7 @@ unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
 
 /// Clears `HASH_WRITING` if a callback unwinds out of a write, so the map is
 /// not left looking permanently busy. (Go leaves the flag set.)
-struct WritingGuard(*const AtomicU8);
+pub(crate) struct WritingGuard(*const AtomicU8);
 
 impl Drop for WritingGuard {
     fn drop(&mut self) {
@@ -479,14 +479,14 @@ impl HMap {
     }
     /// Starts a write: Go's `h.flags ^= hashWriting`.
     #[inline(always)]
-    fn start_writing(&self) -> WritingGuard {
+    pub(crate) fn start_writing(&self) -> WritingGuard {
         self.flags.fetch_xor(HASH_WRITING, Ordering::Relaxed);
         WritingGuard(&self.flags)
     }
     /// Ends a write: Go's check that nobody else cleared the flag, then
     /// `h.flags &^= hashWriting`.
     #[inline(always)]
-    fn end_writing(&self, g: WritingGuard) {
+    pub(crate) fn end_writing(&self, g: WritingGuard) {
         core::mem::forget(g);
         if self.flags() & HASH_WRITING == 0 {
             fatal(CONCURRENT_WRITES);
@@ -495,7 +495,7 @@ impl HMap {
     }
     /// Ends a write that failed before changing the map.
     #[inline]
-    fn abort_writing(&self, g: WritingGuard) {
+    pub(crate) fn abort_writing(&self, g: WritingGuard) {
         drop(g);
     }
 
@@ -523,7 +523,7 @@ impl HMap {
     ///
     /// # Safety
     /// `t` must be this map's type.
-    unsafe fn reserve_overflow(&mut self, t: &MapType, n: usize) -> Result<(), MapError> {
+    pub(crate) unsafe fn reserve_overflow(&mut self, t: &MapType, n: usize) -> Result<(), MapError> {
         while self.nspare < n {
             // SAFETY: our allocator.
             let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
@@ -721,7 +721,7 @@ impl HMap {
     ///
     /// # Safety
     /// `k` is a live key value of this map that is being discarded.
-    unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
+    pub(crate) unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
         let Some(d) = t.key_drop else { return Ok(()) };
         if self.live_iters.load(Ordering::Acquire) != 0 {
             // SAFETY: our allocator.
@@ -744,7 +744,7 @@ impl HMap {
     ///
     /// # Safety
     /// `slot` is a live key slot of this map, whose entry is being removed.
-    unsafe fn release_key(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
+    pub(crate) unsafe fn release_key(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
         // SAFETY: a live key slot (caller).
         let k = if t.indirect_key() { unsafe { deref_slot(slot) } } else { slot };
         // SAFETY: as above.
@@ -762,7 +762,7 @@ impl HMap {
     ///
     /// # Safety
     /// `slot` is a live elem slot of this map, whose entry is being removed.
-    unsafe fn release_elem(&self, t: &MapType, slot: *mut u8) {
+    pub(crate) unsafe fn release_elem(&self, t: &MapType, slot: *mut u8) {
         if t.indirect_elem() {
             // SAFETY: indirect elem slots point to live elem blocks.
             let e = unsafe { NonNull::new_unchecked(deref_slot(slot)) };
@@ -1088,7 +1088,7 @@ pub unsafe fn mapaccess2_fat(
 ///
 /// # Safety
 /// `h` is a live growing map of type `t`.
-unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usize {
+pub(crate) unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usize {
     // SAFETY: forwarded; each index is inside the old array.
     unsafe {
         let chain_need = |i: usize| -> usize {

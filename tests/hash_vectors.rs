@@ -668,7 +668,7 @@ fn nan_hash_draws_exactly_one_rand() {
     let want = C1.wrapping_mul(C0 ^ h ^ draw as usize);
     // `scripted` panics if asked for more draws than given: each NaN hash
     // must take exactly one, ordinary values none.
-    // SAFETY (closures): pointers to live arrays of the right size.
+    // SAFETY: (closures) pointers to live arrays of the right size.
     let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe { alg::f32hash(nan32.as_ptr(), h) });
     assert_eq!(got, want);
     let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
