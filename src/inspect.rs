@@ -88,8 +88,8 @@ pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
         // SAFETY: the current array is a live block of this map.
         unsafe { alloc::block_size(NonNull::new_unchecked(h.buckets)) / t.bucketsize() }
     };
-    let next_overflow = (!h.extra.next_overflow.is_null())
-        .then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
+    let next_overflow =
+        (!h.extra.next_overflow.is_null()).then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
     Header {
         count: h.count,
         flags: h.flags(),

@@ -39,8 +39,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 
 use crate::alloc::{self, Allocator, Header, Kind};
 use crate::fatal::{
-    CONCURRENT_CLONE_WRITE, CONCURRENT_ITER_WRITE, CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal,
-    throw,
+    CONCURRENT_CLONE_WRITE, CONCURRENT_ITER_WRITE, CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::msize::{MAX_ALLOC, roundupsize};
@@ -526,8 +525,8 @@ impl HMap {
     pub(crate) unsafe fn reserve_overflow(&mut self, t: &MapType, n: usize) -> Result<(), MapError> {
         while self.nspare < n {
             // SAFETY: our allocator.
-            let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
-                .ok_or(MapError::AllocFailed)?;
+            let b =
+                unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }.ok_or(MapError::AllocFailed)?;
             // SAFETY: a fresh block, on no list.
             unsafe { alloc::push_retired(&mut self.spare, b) };
             self.nspare += 1;
@@ -725,8 +724,8 @@ impl HMap {
         let Some(d) = t.key_drop else { return Ok(()) };
         if self.live_iters.load(Ordering::Acquire) != 0 {
             // SAFETY: our allocator.
-            let copy = unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }
-                .ok_or(MapError::AllocFailed)?;
+            let copy =
+                unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }.ok_or(MapError::AllocFailed)?;
             // SAFETY: `copy` has room for one key; `k` holds one.
             unsafe { memmove(copy.as_ptr(), k, t.key.size) };
             // SAFETY: a fresh block, unreferenced by the map.
@@ -1231,7 +1230,9 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             // If we hit the max load factor or we have too many overflow
             // buckets, and we're not already in the middle of growing, start
             // growing.
-            if !h.growing() && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b)) {
+            if !h.growing()
+                && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
+            {
                 // SAFETY: `t` is the map's type.
                 if let Err(e) = unsafe { hash_grow(t, h) } {
                     h.abort_writing(g);
@@ -1820,8 +1821,8 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     // any overflow buckets by generating them as if h.buckets was newly
     // alloced.
     // SAFETY: h.buckets is this map's array for this t and h.b.
-    let (_, next_overflow) = unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }
-        .unwrap_or_else(|| throw("bad map state"));
+    let (_, next_overflow) =
+        unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }.unwrap_or_else(|| throw("bad map state"));
     h.extra.next_overflow = next_overflow;
 
     h.end_writing(g);
@@ -2307,8 +2308,7 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                         return Err(e);
                     }
                     if t.elem_clone.is_some() {
-                        if let Err(e) =
-                            clone_elem_into(t, dst, elem_at(t, dst.buckets, i), elem_of(t, src.buckets, i))
+                        if let Err(e) = clone_elem_into(t, dst, elem_at(t, dst.buckets, i), elem_of(t, src.buckets, i))
                         {
                             release_partial_key(t, dst, key_at(t, dst.buckets, i));
                             empty_from(i);
@@ -2409,8 +2409,8 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                     // mapassign copies the key bytes; give out-of-line and
                     // hooked keys a copy of their own first.
                     let slot = if t.key_clone.is_some() {
-                        let tmp = alloc::alloc_block(&dst.alloc, t.key.size, Kind::Plain)
-                            .ok_or(MapError::AllocFailed)?;
+                        let tmp =
+                            alloc::alloc_block(&dst.alloc, t.key.size, Kind::Plain).ok_or(MapError::AllocFailed)?;
                         (t.key_clone.unwrap_unchecked())(tmp.as_ptr(), src_k, t.ctx);
                         let r = mapassign(t, dst, tmp.as_ptr());
                         if r.as_ref().is_ok_and(|s| !s.inserted) {

@@ -22,10 +22,10 @@ pub const MAX_ALLOC: usize = 1 << 48;
 /// of 8, so "the smallest class not below the request" gives exactly what Go's
 /// two lookup tables (`size_to_class8`, `size_to_class128`) give.
 const CLASS_TO_SIZE: [u16; 68] = [
-    0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352,
-    384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304,
-    2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880,
-    12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
+    0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448,
+    480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096,
+    4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
+    20480, 21760, 24576, 27264, 28672, 32768,
 ];
 
 /// Returns the size Go's allocator would really hand out for a request of
@@ -38,10 +38,7 @@ pub fn roundupsize(size: usize, noscan: bool) -> usize {
         if !noscan && req > MIN_SIZE_FOR_MALLOC_HEADER {
             req += MALLOC_HEADER_SIZE;
         }
-        let class = CLASS_TO_SIZE
-            .iter()
-            .position(|&c| c as usize >= req)
-            .expect("request fits a small size class");
+        let class = CLASS_TO_SIZE.iter().position(|&c| c as usize >= req).expect("request fits a small size class");
         return CLASS_TO_SIZE[class] as usize - (req - size);
     }
     match req.checked_add(PAGE_SIZE - 1) {

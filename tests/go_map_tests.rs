@@ -215,10 +215,8 @@ fn test_map_huge_zero() {
     let zero = [0u8; 2048];
     let k = 5i32;
     // SAFETY: a live map; keys and zero of the right types.
-    let (e, ok) = unsafe {
-        map::mapaccess2_fat(m.map_type(), m.raw().as_ptr(), (&raw const k).cast(), zero.as_ptr())
-    }
-    .unwrap();
+    let (e, ok) =
+        unsafe { map::mapaccess2_fat(m.map_type(), m.raw().as_ptr(), (&raw const k).cast(), zero.as_ptr()) }.unwrap();
     assert!(!ok);
     // SAFETY: `e` is the caller's zero.
     assert!(unsafe { std::slice::from_raw_parts(e, 2048) }.iter().all(|&b| b == 0));
@@ -319,20 +317,8 @@ fn test_ignore_bogus_map_hint() {
 }
 
 /// Go's mapBucketTests (map_noswiss_test.go): elements -> bucket count.
-const MAP_BUCKET_TESTS: [(i64, usize); 12] = [
-    (-(1 << 30), 1),
-    (-1, 1),
-    (0, 1),
-    (1, 1),
-    (8, 1),
-    (9, 2),
-    (12, 2),
-    (14, 4),
-    (24, 4),
-    (27, 8),
-    (48, 8),
-    (53, 16),
-];
+const MAP_BUCKET_TESTS: [(i64, usize); 12] =
+    [(-(1 << 30), 1), (-1, 1), (0, 1), (1, 1), (8, 1), (9, 2), (12, 2), (14, 4), (24, 4), (27, 8), (48, 8), (53, 16)];
 
 #[test]
 fn test_map_buckets() {
@@ -764,10 +750,7 @@ fn nil_map_semantics() {
         assert!(it.key.is_null());
         map::mapfree(&t, nil).unwrap();
     }
-    assert_eq!(
-        gomap::fatal::MapError::NilMapAssign.to_string(),
-        "assignment to entry in nil map"
-    );
+    assert_eq!(gomap::fatal::MapError::NilMapAssign.to_string(), "assignment to entry in nil map");
 }
 
 #[test]
