@@ -1,0 +1,175 @@
+//! Fails the N-th allocation of a workload, for every N the workload reaches:
+//! each operation either completes or returns `AllocFailed` with the map's
+//! contents unchanged and its invariants intact, and every block is freed.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+
+use gomap::alloc::Allocator;
+use gomap::fatal::MapError;
+use gomap::inspect::check_invariants;
+use gomap::map::{self, HIter};
+use gomap::maptype::{MapType, TypeInfo};
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static FAIL_AT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+unsafe fn counting_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+    let n = ALLOCS.with(|a| {
+        a.set(a.get() + 1);
+        a.get()
+    });
+    if n == FAIL_AT.with(Cell::get) {
+        return std::ptr::null_mut();
+    }
+    LIVE.with(|l| l.set(l.get() + 1));
+    // SAFETY: plain calloc.
+    unsafe { libc::calloc(1, size).cast() }
+}
+
+unsafe fn counting_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
+    LIVE.with(|l| l.set(l.get() - 1));
+    // SAFETY: from counting_calloc.
+    unsafe { libc::free(p.cast()) }
+}
+
+fn alloc() -> Allocator {
+    // SAFETY: calloc/free wrappers, callable from this thread (thread-local
+    // counters; the test uses one thread).
+    unsafe { Allocator::new(counting_calloc, counting_free, std::ptr::null_mut()) }
+}
+
+/// Runs the workload with the `fail_at`-th allocation failing. Returns the
+/// number of allocations the workload made and how many ops failed.
+fn run(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize, fail_at: usize) -> (usize, usize) {
+    ALLOCS.with(|a| a.set(0));
+    LIVE.with(|l| l.set(0));
+    FAIL_AT.with(|f| f.set(fail_at));
+    let mut failed = 0;
+    let mut model: BTreeMap<u64, u8> = BTreeMap::new();
+    let h = match map::makemap_in(t, 0, &alloc()) {
+        Ok(h) => h,
+        Err(e) => {
+            assert_eq!(e, MapError::AllocFailed);
+            assert_eq!(LIVE.with(Cell::get), 0, "leak after failed makemap");
+            return (ALLOCS.with(Cell::get), 1);
+        }
+    };
+    let hp = h.as_ptr();
+    let verify = |model: &BTreeMap<u64, u8>| {
+        // SAFETY: a live map, not being written.
+        unsafe { check_invariants(t, h) }.unwrap();
+        // SAFETY: live.
+        assert_eq!(unsafe { h.as_ref() }.len(), model.len());
+        for (&k, &v) in model {
+            let kb = key(k);
+            // SAFETY: live map; key of t's size.
+            let (e, ok) = unsafe { map::mapaccess2(t, hp, kb.as_ptr()) }.unwrap();
+            assert!(ok, "key {k} lost");
+            // SAFETY: elem of esize bytes.
+            assert_eq!(unsafe { *e }, v);
+        }
+    };
+    let n = if cfg!(miri) { 40 } else { 300 };
+    let mut it = HIter::new();
+    for i in 0..n {
+        // inserts (growth), with an iterator alive for a while (retirement)
+        if i == n / 3 {
+            // SAFETY: live map; ended below.
+            unsafe { map::mapiterinit(t, hp, &mut it) };
+        }
+        let k = (i * 7) % (n / 2 + 3);
+        let kb = key(k);
+        // SAFETY: live map, key of t.
+        match unsafe { map::mapassign(t, hp, kb.as_ptr()) } {
+            Ok(s) => {
+                // SAFETY: elem slot of esize bytes.
+                unsafe { std::ptr::write_bytes(s.elem.as_ptr(), i as u8, esize) };
+                model.insert(k, i as u8);
+            }
+            Err(e) => {
+                assert_eq!(e, MapError::AllocFailed);
+                failed += 1;
+            }
+        }
+        if i % 3 == 0 {
+            let d = key((i * 5) % (n / 2 + 3));
+            // SAFETY: as above.
+            match unsafe { map::mapdelete(t, hp, d.as_ptr()) } {
+                Ok(()) => {
+                    model.remove(&((i * 5) % (n / 2 + 3)));
+                }
+                Err(e) => {
+                    assert_eq!(e, MapError::AllocFailed);
+                    failed += 1;
+                }
+            }
+        }
+        if i == 2 * n / 3 {
+            // SAFETY: the iterator is registered on the live map.
+            unsafe { map::mapiterend(&mut it) };
+        }
+        if i % 17 == 0 {
+            verify(&model);
+        }
+    }
+    verify(&model);
+    // SAFETY: live map.
+    match unsafe { map::mapclone2(t, hp) } {
+        Ok(c) => {
+            // SAFETY: live clone.
+            unsafe { check_invariants(t, c) }.unwrap();
+            // SAFETY: freed once.
+            unsafe { map::mapfree(t, c.as_ptr()) }.unwrap();
+        }
+        Err(e) => {
+            assert_eq!(e, MapError::AllocFailed);
+            failed += 1;
+        }
+    }
+    // SAFETY: live map, no iterators.
+    unsafe { map::mapclear(t, hp) };
+    // SAFETY: freed once.
+    unsafe { map::mapfree(t, hp) }.unwrap();
+    assert_eq!(LIVE.with(Cell::get), 0, "blocks leaked (fail_at={fail_at})");
+    (ALLOCS.with(Cell::get), failed)
+}
+
+fn every_allocation(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize) {
+    let (total, failed) = run(t, key, esize, usize::MAX);
+    assert_eq!(failed, 0);
+    assert!(total > 5);
+    let step = if cfg!(miri) { (total / 6).max(1) } else { 1 };
+    let mut sites = 0;
+    for n in (1..=total).step_by(step) {
+        let (_, failed) = run(t, key, esize, n);
+        assert!(failed <= 1, "one failed allocation failed {failed} operations");
+        sites += 1;
+    }
+    println!("failed each of {sites} allocation sites of {total}");
+}
+
+#[test]
+fn u64_map_every_allocation_fails_once() {
+    let t = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
+    every_allocation(&t, &|k| k.to_le_bytes().to_vec(), 8);
+}
+
+#[test]
+fn indirect_map_every_allocation_fails_once() {
+    let t = MapType::bytes_key(200, TypeInfo { size: 136, align: 8, pointers: false }).unwrap();
+    assert!(t.indirect_key() && t.indirect_elem());
+    every_allocation(
+        &t,
+        &|k| {
+            let mut v = vec![0u8; 200];
+            v[..8].copy_from_slice(&k.to_le_bytes());
+            v
+        },
+        136,
+    );
+}
