@@ -709,6 +709,39 @@ pub mod fallback {
 // ---------------------------------------------------------------------------
 // The AES path (asm_amd64.s).
 
+/// The 1..=15 bytes at `p` as a zero-padded little-endian 16-byte block
+/// `(low word, high word)`, read with (possibly overlapping) loads that stay
+/// inside the key.
+///
+/// # Safety
+/// `1 <= s <= 15` and `p` must be valid for reads of `s` bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn small_block(p: *const u8, s: usize) -> (u64, u64) {
+    debug_assert!((1..16).contains(&s));
+    // SAFETY: every load lies in [p, p+s): 8..=15 bytes are read as the
+    // first and the last 8, 4..=7 as the first and the last 4, 1..=3 bytewise.
+    unsafe {
+        if s >= 8 {
+            // The last 8 bytes hold bytes s-8..s; keep the top s-8 of them.
+            let hi = if s == 8 { 0 } else { r8(p.add(s - 8)) >> (8 * (16 - s)) };
+            (r8(p), hi)
+        } else if s >= 4 {
+            let top = r4(p.add(s - 4)) >> (8 * (8 - s));
+            (r4(p) | top << 32, 0)
+        } else {
+            let mut lo = *p as u64;
+            if s > 1 {
+                lo |= (*p.add(1) as u64) << 8;
+            }
+            if s > 2 {
+                lo |= (*p.add(2) as u64) << 16;
+            }
+            (lo, 0)
+        }
+    }
+}
+
 /// `aeshashbody` (asm_amd64.s:1233) over explicit key material.
 ///
 /// # Safety
@@ -746,13 +779,12 @@ unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> us
                 // `aes0` (:1285): one more scramble of the seed.
                 return low(enc(x0));
             }
-            // `aes0to15` (:1253): Go loads 16 bytes and masks (or shifts)
-            // away all but the key's `s` bytes, zero-filling the rest. Here
-            // the key is copied into a zeroed buffer: same block, no read
-            // outside the key.
-            let mut buf = [0u8; 16];
-            ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), s);
-            return final1(_mm_loadu_si128(buf.as_ptr().cast::<__m128i>()));
+            // `aes0to15` (:1253): Go loads 16 bytes and masks (`masks<>`)
+            // or shifts (`shifts<>`, near a page end) away all but the key's
+            // `s` bytes, leaving them zero-padded in a block. The same block
+            // is built here from loads inside the key only.
+            let (lo, hi) = small_block(p, s);
+            return final1(_mm_set_epi64x(hi as i64, lo as i64));
         }
         if s == 16 {
             // `aes16` (:1291).
@@ -760,7 +792,9 @@ unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> us
         }
         // Seeds of lanes 1.. (:1297, :1325, :1371): the unscrambled seed
         // block XOR key block i, scrambled once.
-        let lane_seed = |i: usize| if i == 0 { x0 } else { enc(_mm_xor_si128(x1, block(i))) };
+        let lane_seed = |i: usize| {
+            if i == 0 { x0 } else { enc(_mm_xor_si128(x1, block(i))) }
+        };
         if s <= 32 {
             // `aes17to32` (:1295): first and last 16 bytes (overlapping).
             let a = enc(enc(enc(_mm_xor_si128(load(0), x0))));
@@ -869,7 +903,7 @@ unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 /// `aeskeysched`.
 ///
 /// Every function requires a CPU with AES, SSSE3 and SSE4.1: check
-/// [`aes_available`](super::aes_available) first.
+/// [`aes_available`] first.
 #[cfg(target_arch = "x86_64")]
 pub mod aes {
     use super::{GoString, aes_hashbody, aes_memhash32, aes_memhash64, global_keys};
@@ -1066,11 +1100,27 @@ mod tests {
             buf.fill(n as u8);
             buf[32..32 + n].copy_from_slice(&d[8..8 + n]);
             // SAFETY: AES available; both ranges are inside their buffers.
-            let (x, y) = unsafe {
-                (aes_hashbody(&TK, d.as_ptr().add(8), 0, n), aes_hashbody(&TK, buf.as_ptr().add(32), 0, n))
-            };
+            let (x, y) =
+                unsafe { (aes_hashbody(&TK, d.as_ptr().add(8), 0, n), aes_hashbody(&TK, buf.as_ptr().add(32), 0, n)) };
             assert_eq!(x, y, "n={n}");
             assert!(seen.insert(x), "collision at n={n}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn alg_aes_small_block_reads_only_the_key() {
+        // The masked 16-byte block of `aes0to15`, built without reading past
+        // the key: exact-size allocations make Miri check the bounds.
+        let d = data(15);
+        for s in 1..16 {
+            let key: Box<[u8]> = d[..s].into();
+            let mut want = [0u8; 16];
+            want[..s].copy_from_slice(&key);
+            // SAFETY: `key` holds exactly `s` readable bytes, 1 <= s <= 15.
+            let (lo, hi) = unsafe { small_block(key.as_ptr(), s) };
+            assert_eq!(lo.to_le_bytes(), want[..8], "s={s}");
+            assert_eq!(hi.to_le_bytes(), want[8..], "s={s}");
         }
     }
 

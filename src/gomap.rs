@@ -81,6 +81,7 @@ unsafe impl GoKey for String {
     fn map_type(elem: TypeInfo) -> MapType {
         crate::maptype::MapTypeBuilder::new(TypeInfo::of_pointerful::<String>(), elem, string_hash, string_equal)
             .kind(crate::maptype::KeyKind::Custom)
+            .trusted_callbacks()
             .build()
             .expect("valid descriptor")
     }

@@ -232,10 +232,10 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
         let flat: Vec<u8> = chain.iter().flat_map(|b| b.tophash).collect();
         if !evacuated_ok {
             if let Some(last) = flat.iter().rposition(|&x| !is_empty(x)) {
-                if flat[last + 1..].iter().any(|&x| x == EMPTY_ONE) {
+                if flat[last + 1..].contains(&EMPTY_ONE) {
                     return Err(format!("emptyOne where emptyRest belongs: {flat:?}"));
                 }
-            } else if flat.iter().any(|&x| x == EMPTY_ONE) {
+            } else if flat.contains(&EMPTY_ONE) {
                 return Err(format!("emptyOne in an all-empty chain: {flat:?}"));
             }
         }

@@ -1630,10 +1630,12 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                     continue;
                 }
             }
-            // SAFETY (both branches): `k` is a key of `t`.
-            if it.clear_seq == h.clear_seq
-                && ((top != EVACUATED_X && top != EVACUATED_Y) || !(t.reflexive_key() || unsafe { t.key_equal(k, k) }))
-            {
+            let golden = it.clear_seq == h.clear_seq
+                && ((top != EVACUATED_X && top != EVACUATED_Y) || !(t.reflexive_key() || {
+                    // SAFETY: `k` is a key of `t`.
+                    unsafe { t.key_equal(k, k) }
+                }));
+            if golden {
                 // This is the golden data, we can return it. OR key!=key, so
                 // the entry can't be deleted or updated, so we can just
                 // return it. That's lucky for us because when key!=key we
@@ -1966,11 +1968,21 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
             xy[1] = dst(oldbucket + newbit);
         }
 
+        // gomap: with callbacks that may unwind, decide every entry's
+        // destination before moving anything (see `evac_decisions`).
+        let pre = if t.may_unwind && !h.same_size_grow() {
+            // SAFETY: `b` is the old bucket being evacuated.
+            Some(unsafe { evac_decisions(t, h, b, newbit) })
+        } else {
+            None
+        };
+        let mut n = 0usize;
+
         let first = b;
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
                 // SAFETY: slot i of an old bucket.
-                let mut top = unsafe { th(b, i) };
+                let top = unsafe { th(b, i) };
                 if is_empty(top) {
                     // SAFETY: slot i.
                     unsafe { set_th(b, i, EVACUATED_EMPTY) };
@@ -1983,28 +1995,12 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
                 let k = unsafe { key_at(t, b, i) };
                 // SAFETY: as above.
                 let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
-                let mut use_y = 0usize;
-                if !h.same_size_grow() {
-                    // Compute hash to make our evacuation decision (whether
-                    // we need to send this key/elem to bucket x or bucket y).
-                    // SAFETY: a key of `t`.
-                    let hash = unsafe { t.hash(k2, h.hash0 as usize) };
-                    // SAFETY (equality): a key of `t`.
-                    if h.flags() & ITERATOR != 0 && !t.reflexive_key() && !unsafe { t.key_equal(k2, k2) } {
-                        // If key != key (NaNs), then the hash could be (and
-                        // probably will be) entirely different from the old
-                        // hash. Moreover, it isn't reproducible.
-                        // Reproducibility is required in the presence of
-                        // iterators, as our evacuation decision must match
-                        // whatever decision the iterator made. We let the
-                        // low bit of tophash drive the evacuation decision,
-                        // and recompute a fresh random tophash.
-                        use_y = (top & 1) as usize;
-                        top = tophash(hash);
-                    } else if hash & newbit != 0 {
-                        use_y = 1;
-                    }
-                }
+                let (use_y, top) = match &pre {
+                    Some(d) => d[n],
+                    // SAFETY: a live key of `t`.
+                    None => unsafe { evac_decision(t, h, k2, top, newbit) },
+                };
+                n += 1;
 
                 // SAFETY: slot i.
                 unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // evacuatedX + 1 == evacuatedY
@@ -2076,6 +2072,61 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
         // SAFETY: forwarded.
         unsafe { advance_evacuation_mark(h, t, newbit) };
     }
+}
+
+/// Where `evacuate` sends one entry, and the tophash it gets there: X or
+/// Y by the hash bit the doubled mask adds, except for keys that are not
+/// equal to themselves (NaNs) while an iterator may be walking the new
+/// buckets: their hash is not reproducible, so the old tophash's low bit
+/// decides (as `mapiternext` assumes) and a fresh tophash is drawn.
+///
+/// # Safety
+/// `h` is growing to double size; `k2` is a live key of `t` whose old
+/// tophash is `top`.
+#[inline(always)]
+unsafe fn evac_decision(t: &MapType, h: &HMap, k2: *const u8, top: u8, newbit: usize) -> (usize, u8) {
+    if h.same_size_grow() {
+        return (0, top);
+    }
+    // SAFETY: a key of `t`.
+    let hash = unsafe { t.hash(k2, h.hash0 as usize) };
+    if h.flags() & ITERATOR != 0 && !t.reflexive_key() && !{
+        // SAFETY: a key of `t`.
+        unsafe { t.key_equal(k2, k2) }
+    } {
+        ((top & 1) as usize, tophash(hash))
+    } else if hash & newbit != 0 {
+        (1, top)
+    } else {
+        (0, top)
+    }
+}
+
+/// Runs [`evac_decision`] for every live entry of the chain at `b` before
+/// anything is moved (gomap only): if a caller-supplied hasher or equality
+/// unwinds here, the map is untouched. Same calls in the same order as the
+/// single pass, so random draws (NaN hashes) are taken identically.
+///
+/// # Safety
+/// As [`evac_decision`]; `b` is an old bucket not yet evacuated.
+unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize) -> Vec<(usize, u8)> {
+    let mut out = Vec::new();
+    while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            // SAFETY: slot i of a live old bucket.
+            let top = unsafe { th(b, i) };
+            if is_empty(top) {
+                continue;
+            }
+            // SAFETY: a live key.
+            let k2 = unsafe { key_of(t, b, i) };
+            // SAFETY: forwarded.
+            out.push(unsafe { evac_decision(t, h, k2, top, newbit) });
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+    out
 }
 
 /// Moves `nevacuate` past evacuated buckets (`advanceEvacuationMark`, :1348),

@@ -159,6 +159,11 @@ pub struct MapType {
     /// Keeps whatever `ctx` points into alive for as long as the descriptor.
     _ctx_owner: Option<Arc<dyn Any + Send + Sync>>,
     pub(crate) kind: KeyKind,
+    /// Whether the hasher or equality may unwind (caller-supplied callbacks
+    /// not declared trusted). Evacuation then decides every entry's
+    /// destination before moving anything, so a failing callback leaves the
+    /// map as it was.
+    pub(crate) may_unwind: bool,
     /// Slot size of a key (`KeySize`).
     pub(crate) keysize: u8,
     /// Slot size of an elem (`ValueSize`).
@@ -288,6 +293,7 @@ pub struct MapTypeBuilder {
     ctx: *const (),
     ctx_owner: Option<Arc<dyn Any + Send + Sync>>,
     kind: KeyKind,
+    trusted: bool,
 }
 
 impl MapTypeBuilder {
@@ -310,7 +316,14 @@ impl MapTypeBuilder {
             ctx: core::ptr::null(),
             ctx_owner: None,
             kind: KeyKind::Custom,
+            trusted: false,
         }
+    }
+    /// Declares that the hasher and equality never unwind (never panic),
+    /// which spares evacuation a pre-pass. Built-in presets are trusted.
+    pub fn trusted_callbacks(mut self) -> Self {
+        self.trusted = true;
+        self
     }
     /// Whether `k == k` for all keys (false for floats and anything holding one).
     pub fn reflexive(mut self, yes: bool) -> Self {
@@ -401,6 +414,7 @@ impl MapTypeBuilder {
             ctx: self.ctx,
             _ctx_owner: self.ctx_owner,
             kind: self.kind,
+            may_unwind: self.kind == KeyKind::Custom && !self.trusted,
             keysize: keysize as u8,
             valuesize: valuesize as u8,
             bucketsize: bucketsize as u16,
@@ -424,6 +438,49 @@ fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
         return Err(TypeError::SizeTooLarge(what));
     }
     Ok(())
+}
+
+impl MapType {
+    /// Returns this descriptor with drop and clone hooks replaced (used by the
+    /// typed wrapper to add Rust drop glue to a preset).
+    pub fn with_hooks(
+        mut self,
+        key_drop: Option<DropFn>,
+        elem_drop: Option<DropFn>,
+        key_clone: Option<CloneFn>,
+        elem_clone: Option<CloneFn>,
+    ) -> MapType {
+        self.key_drop = key_drop;
+        self.elem_drop = elem_drop;
+        self.key_clone = key_clone;
+        self.elem_clone = elem_clone;
+        self
+    }
+
+    /// A copy of this descriptor sharing its callbacks and context (hooks
+    /// included).
+    pub fn duplicate(&self) -> MapType {
+        MapType {
+            key: self.key,
+            elem: self.elem,
+            hasher: self.hasher,
+            equal: self.equal,
+            key_check: self.key_check,
+            key_clone: self.key_clone,
+            elem_clone: self.elem_clone,
+            key_drop: self.key_drop,
+            elem_drop: self.elem_drop,
+            ctx: self.ctx,
+            _ctx_owner: self._ctx_owner.clone(),
+            kind: self.kind,
+            may_unwind: self.may_unwind,
+            keysize: self.keysize,
+            valuesize: self.valuesize,
+            bucketsize: self.bucketsize,
+            flags: self.flags,
+            bucket_pointers: self.bucket_pointers,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -466,47 +523,5 @@ mod tests {
         assert_eq!(b(bad(4, 0), ok), TypeError::BadAlign("key"));
         assert_eq!(b(bad(6, 3), ok), TypeError::BadAlign("key"));
         assert_eq!(b(ok, bad(usize::MAX - 7, 8)), TypeError::SizeTooLarge("elem"));
-    }
-}
-
-impl MapType {
-    /// Returns this descriptor with drop and clone hooks replaced (used by the
-    /// typed wrapper to add Rust drop glue to a preset).
-    pub fn with_hooks(
-        mut self,
-        key_drop: Option<DropFn>,
-        elem_drop: Option<DropFn>,
-        key_clone: Option<CloneFn>,
-        elem_clone: Option<CloneFn>,
-    ) -> MapType {
-        self.key_drop = key_drop;
-        self.elem_drop = elem_drop;
-        self.key_clone = key_clone;
-        self.elem_clone = elem_clone;
-        self
-    }
-
-    /// A copy of this descriptor sharing its callbacks and context (hooks
-    /// included).
-    pub fn duplicate(&self) -> MapType {
-        MapType {
-            key: self.key,
-            elem: self.elem,
-            hasher: self.hasher,
-            equal: self.equal,
-            key_check: self.key_check,
-            key_clone: self.key_clone,
-            elem_clone: self.elem_clone,
-            key_drop: self.key_drop,
-            elem_drop: self.elem_drop,
-            ctx: self.ctx,
-            _ctx_owner: self._ctx_owner.clone(),
-            kind: self.kind,
-            keysize: self.keysize,
-            valuesize: self.valuesize,
-            bucketsize: self.bucketsize,
-            flags: self.flags,
-            bucket_pointers: self.bucket_pointers,
-        }
     }
 }

@@ -67,7 +67,9 @@ mod tests {
 
     #[test]
     fn large_objects_round_to_pages() {
-        assert_eq!(roundupsize(32761, true), 40960);
+        // Past 32760 bytes objects are large: whole 8 KiB pages.
+        assert_eq!(roundupsize(32761, true), 32768);
+        assert_eq!(roundupsize(32769, true), 40960);
         assert_eq!(roundupsize(32768, true), 32768);
         assert_eq!(roundupsize(100_000, false), 106_496);
         assert_eq!(roundupsize(usize::MAX - 3, true), usize::MAX - 3);

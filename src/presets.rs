@@ -290,7 +290,9 @@ impl MapType {
                     FieldKind::C64 => (h_c64, e_c64, KeyKind::C64),
                     FieldKind::C128 => (h_c128, e_c128, KeyKind::C128),
                     FieldKind::Str => (h_str, e_str, KeyKind::Str),
-                    FieldKind::Mem | FieldKind::Ptr | FieldKind::Blank => (h_composite, e_composite, KeyKind::Composite),
+                    FieldKind::Mem | FieldKind::Ptr | FieldKind::Blank => {
+                        (h_composite, e_composite, KeyKind::Composite)
+                    }
                 };
                 if kind == KeyKind::Str {
                     return MapTypeBuilder::new(key, elem, h, e).kind(kind).need_key_update(true).build();

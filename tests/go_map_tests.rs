@@ -741,7 +741,7 @@ fn nil_map_semantics() {
     let nil = std::ptr::null_mut();
     // SAFETY: a null map is Go's nil map.
     unsafe {
-        assert_eq!(map::mapaccess2(&t, nil, (&raw const k).cast()).unwrap().1, false);
+        assert!(!map::mapaccess2(&t, nil, (&raw const k).cast()).unwrap().1);
         assert_eq!(map::mapassign(&t, nil, (&raw const k).cast()).unwrap_err(), gomap::fatal::MapError::NilMapAssign);
         map::mapdelete(&t, nil, (&raw const k).cast()).unwrap();
         map::mapclear(&t, nil);

@@ -191,30 +191,30 @@ fn eval(path: Path, v: &Json, data: &[u8]) -> Option<u64> {
     let bits = || v.get("bits").hexnum();
     let (re, im) = (|| v.get("re").hexnum(), || v.get("im").hexnum());
     type F1 = unsafe fn(*const u8, usize) -> usize;
-    let (mem, m32, m64, st, f32h, f64h, c64h, c128h): (unsafe fn(*const u8, usize, usize) -> usize, F1, F1, F1, F1, F1, F1, F1) =
-        match path {
-            Path::Fallback => (
-                alg::fallback::memhash,
-                alg::fallback::memhash32,
-                alg::fallback::memhash64,
-                alg::fallback::strhash,
-                alg::fallback::f32hash,
-                alg::fallback::f64hash,
-                alg::fallback::c64hash,
-                alg::fallback::c128hash,
-            ),
-            #[cfg(target_arch = "x86_64")]
-            Path::Aes => (
-                alg::aes::memhash,
-                alg::aes::memhash32,
-                alg::aes::memhash64,
-                alg::aes::strhash,
-                alg::aes::f32hash,
-                alg::aes::f64hash,
-                alg::aes::c64hash,
-                alg::aes::c128hash,
-            ),
-        };
+    type Fns = (MemFn, F1, F1, F1, F1, F1, F1, F1);
+    let (mem, m32, m64, st, f32h, f64h, c64h, c128h): Fns = match path {
+        Path::Fallback => (
+            alg::fallback::memhash,
+            alg::fallback::memhash32,
+            alg::fallback::memhash64,
+            alg::fallback::strhash,
+            alg::fallback::f32hash,
+            alg::fallback::f64hash,
+            alg::fallback::c64hash,
+            alg::fallback::c128hash,
+        ),
+        #[cfg(target_arch = "x86_64")]
+        Path::Aes => (
+            alg::aes::memhash,
+            alg::aes::memhash32,
+            alg::aes::memhash64,
+            alg::aes::strhash,
+            alg::aes::f32hash,
+            alg::aes::f64hash,
+            alg::aes::c64hash,
+            alg::aes::c128hash,
+        ),
+    };
     // SAFETY: every pointer below addresses live, correctly sized data; the
     // AES path is only evaluated when `aes_available()`.
     let h = unsafe {
@@ -267,7 +267,12 @@ fn check_path(path: Path, name: &str) -> usize {
             }
         }
     }
-    assert!(bad.is_empty(), "{} of {n} {name} vectors differ, e.g.:\n{}", bad.len(), bad[..bad.len().min(8)].join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {n} {name} vectors differ, e.g.:\n{}",
+        bad.len(),
+        bad[..bad.len().min(8)].join("\n")
+    );
     n
 }
 
@@ -343,11 +348,9 @@ fn preset(name: &str) -> MapType {
         // struct{ A uint32; _ uint32; B uint32; F float32 }
         "S5" => comp(&[m(0, 4), Field::new(4, 4, Blank), m(8, 4), Field::f32(12)], 16, 4),
         // [2]struct{ A uint32; F float32; B uint32 }: element boundary marked
-        "A6" => comp(
-            &[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4), Field::f32(16), m(20, 4)],
-            24,
-            4,
-        ),
+        "A6" => {
+            comp(&[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4), Field::f32(16), m(20, 4)], 24, 4)
+        }
         // struct{ C complex64; S string; Z [3]byte }
         "S7" => comp(&[Field::c64(0), Field::str(8), m(24, 3)], 32, 8),
         // struct{ In struct{ A uint32; F float32; B uint32 }; C uint32 }
@@ -364,8 +367,13 @@ fn preset(name: &str) -> MapType {
 /// The key kind a Go hasher corresponds to.
 fn kind_of_go_hasher(h: &str) -> KeyKind {
     match h {
-        "runtime.memhash8" | "runtime.memhash16" | "runtime.memhash32" | "runtime.memhash64" | "runtime.memhash128"
-        | "runtime.memhash_varlen" | "runtime.memhash0" => KeyKind::Memory,
+        "runtime.memhash8"
+        | "runtime.memhash16"
+        | "runtime.memhash32"
+        | "runtime.memhash64"
+        | "runtime.memhash128"
+        | "runtime.memhash_varlen"
+        | "runtime.memhash0" => KeyKind::Memory,
         "runtime.f32hash" => KeyKind::F32,
         "runtime.f64hash" => KeyKind::F64,
         "runtime.c64hash" => KeyKind::C64,
@@ -669,7 +677,8 @@ fn nan_hash_draws_exactly_one_rand() {
     // `scripted` panics if asked for more draws than given: each NaN hash
     // must take exactly one, ordinary values none.
     // SAFETY: (closures) pointers to live arrays of the right size.
-    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe { alg::f32hash(nan32.as_ptr(), h) });
+    let got =
+        gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe { alg::f32hash(nan32.as_ptr(), h) });
     assert_eq!(got, want);
     let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
         alg::fallback::f64hash(nan64.as_ptr(), h)

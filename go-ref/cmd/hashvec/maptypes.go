@@ -83,7 +83,7 @@ type S3 struct {
 // Unpadded plain memory: regular memory of size 8, hashed with memhash64.
 type S4 struct {
 	A, B uint16
-	C uint32
+	C    uint32
 }
 
 // A blank field: skipped by the hasher and it ends a memory run.
