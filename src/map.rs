@@ -851,15 +851,14 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
     let h = unsafe { &mut *hp.as_ptr() };
     h.hash0 = crate::rand::rand() as u32;
 
-    // Find the size parameter B that can hold `hint` elements.
+    // Smallest B whose buckets hold `hint` entries at 6.5 per bucket.
     let mut b = 0u8;
     while over_load_factor(hint, b) {
         b += 1;
     }
     h.b = b;
 
-    // Allocate the table now unless B == 0; a B == 0 map gets its single
-    // bucket lazily, in mapassign.
+    // B > 0: allocate now. B == 0: mapassign allocates the one bucket.
     if h.b != 0 {
         // SAFETY: `t` is the map's type; a fresh allocation (no dirtyalloc).
         match unsafe { make_bucket_array(t, &h.alloc, h.b, ptr::null_mut()) } {
@@ -897,7 +896,7 @@ pub(crate) unsafe fn make_bucket_array(
 ) -> Option<(*mut u8, *mut u8)> {
     let base = bucket_shift(b);
     let mut nbuckets = base;
-    // For small b, overflow buckets are unlikely; skip the extra work.
+    // Only from b = 4 on does Go add room for overflow buckets.
     if b >= 4 {
         nbuckets += bucket_shift(b - 4);
         let sz = t.bucketsize().checked_mul(nbuckets)?;
@@ -951,7 +950,7 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
     let c = h.oldbuckets;
     if !c.is_null() {
         if !h.same_size_grow() {
-            // There used to be half as many buckets; mask down one more power of two.
+            // A doubling grow: the old array is half as big, so one bit fewer selects its bucket.
             m >>= 1;
         }
         // SAFETY: hash & m indexes the old array.
@@ -1203,7 +1202,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                     if !unsafe { t.key_equal(key, k) } {
                         continue;
                     }
-                    // Already have a mapping for key. Update it.
+                    // Found: an update. Float-like keys take the new key's bits.
                     if t.need_key_update() {
                         // SAFETY: the stored key value is being replaced.
                         if let Err(e) = unsafe { h.drop_key_value(t, k) } {
@@ -1225,11 +1224,11 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 b = ovf;
             }
 
-            // Did not find mapping for key. Allocate new cell & add entry.
+            // The key is new: it needs a slot.
 
-            // If we hit the max load factor or we have too many overflow
-            // buckets, and we're not already in the middle of growing, start
-            // growing.
+            // Go grows before inserting when one more entry would pass 6.5
+            // per bucket or overflow buckets have piled up, unless a growth
+            // is already under way; the table changed, so search again.
             if !h.growing()
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
@@ -1238,7 +1237,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                     h.abort_writing(g);
                     return Err(e);
                 }
-                continue 'again; // Growing the table invalidates everything, so try again
+                continue 'again;
             }
 
             // Out-of-line storage first, so that a failure leaves no trace.
@@ -1270,8 +1269,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             }
 
             if inserti.is_null() {
-                // The current bucket and all the overflow buckets connected
-                // to it are full, allocate a new one.
+                // No free slot anywhere in the chain: hang a new overflow
+                // bucket off its end and use its first slot.
                 // SAFETY: `b` is the chain's last bucket; reserve makes it
                 // infallible while growing, else it may fail cleanly.
                 let newb = match unsafe { h.newoverflow(t, b) } {
@@ -1295,7 +1294,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 }
             }
 
-            // Store new key/elem at insert position.
+            // Fill the slot: out-of-line pointers, key bytes, then the tophash.
             if t.indirect_key() {
                 // SAFETY: an indirect key slot.
                 unsafe { write_slot_ptr(insertk, kmem) };
@@ -1394,7 +1393,8 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
                 h.abort_writing(g);
                 return Err(e);
             }
-            // Only clear key if there are pointers in it.
+            // Zero the key only where stale bytes could pin memory (pointers);
+            // the elem is always zeroed, as Go does.
             if t.indirect_key() {
                 // SAFETY: an indirect key slot.
                 unsafe { write_slot_ptr(k, ptr::null_mut()) };
@@ -1415,8 +1415,9 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
             }
             // SAFETY: slot i of `b`.
             unsafe { set_th(b, i, EMPTY_ONE) };
-            // If the bucket now ends in a bunch of emptyOne states, change
-            // those to emptyRest states.
+            // If nothing live follows this slot in the chain, walk backwards
+            // turning the trailing run of emptyOne into emptyRest, so that
+            // searches stop early.
             'not_last: {
                 if i == BUCKET_CNT - 1 {
                     // SAFETY: `b` is a bucket.
@@ -1435,9 +1436,10 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
                     unsafe { set_th(b, i, EMPTY_REST) };
                     if i == 0 {
                         if b == b_orig {
-                            break; // beginning of initial bucket, we're done.
+                            break; // reached slot 0 of the chain's first bucket
                         }
-                        // Find previous bucket, continue at its last entry.
+                        // Step back to the bucket before `c` (chains are singly
+                        // linked: walk from the start) and its last slot.
                         let c = b;
                         b = b_orig;
                         // SAFETY: `c` is on the chain starting at b_orig.
@@ -1456,8 +1458,8 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
                 }
             }
             h.count -= 1;
-            // Reset the hash seed to make it more difficult for attackers to
-            // repeatedly trigger hash collisions. See Go issue 25237.
+            // An emptied map gets a fresh seed, so keys an attacker found
+            // colliding stop colliding (golang/go#25237).
             if h.count == 0 {
                 h.hash0 = crate::rand::rand() as u32;
             }
@@ -1497,22 +1499,21 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
     it.h = h;
     it.clear_seq = hr.clear_seq;
 
-    // Grab snapshot of bucket state.
+    // The iterator walks the array as it is now, even if the map grows.
     it.b = hr.b;
     it.buckets = hr.buckets;
     hr.live_iters.fetch_add(1, Ordering::AcqRel);
     it.registered = true;
 
-    // Decide where to start.
+    // One draw picks both the first bucket and the slot offset.
     let r = crate::rand::rand() as usize;
     it.start_bucket = r & bucket_mask(hr.b);
     it.offset = ((r >> hr.b) & (BUCKET_CNT - 1)) as u8;
 
-    // Iterator state.
     it.bucket = it.start_bucket;
 
-    // Remember we have an iterator. Can run concurrently with another
-    // mapiterinit().
+    // Mark the map as iterated (both arrays); several readers may do this
+    // at once, hence the atomic or.
     let old = hr.flags();
     if old & (ITERATOR | OLD_ITERATOR) != ITERATOR | OLD_ITERATOR {
         hr.flags.fetch_or(ITERATOR | OLD_ITERATOR, Ordering::Relaxed);
@@ -1556,7 +1557,7 @@ pub unsafe fn mapiternext(it: &mut HIter) {
     'next: loop {
         if b.is_null() {
             if bucket == it.start_bucket && it.wrapped {
-                // end of iteration
+                // Back at the start after wrapping: done.
                 it.key = ptr::null_mut();
                 it.elem = ptr::null_mut();
                 // SAFETY: this iterator is done with the map's memory.
@@ -1564,11 +1565,10 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 return;
             }
             if h.growing() && it.b == h.b {
-                // Iterator was started in the middle of a grow, and the grow
-                // isn't done yet. If the bucket we're looking at hasn't been
-                // filled in yet (i.e. the old bucket hasn't been evacuated)
-                // then we need to iterate through the old bucket and only
-                // return the ones that will be migrated to this bucket.
+                // Same B as the map and a growth in progress: new bucket
+                // `bucket` may still be empty because its old bucket has not
+                // moved yet. Then read the old bucket instead, keeping only
+                // the entries that will land in `bucket` (check_bucket).
                 let oldbucket = bucket & h.oldbucketmask();
                 // SAFETY: oldbucket indexes the old array.
                 b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
@@ -1598,8 +1598,8 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             // SAFETY: `b` is a live (or retired, still allocated) bucket.
             let top = unsafe { th(b, offi) };
             if is_empty(top) || top == EVACUATED_EMPTY {
-                // TODO: emptyRest is hard to use here, as we start iterating
-                // in the middle of a bucket. It's feasible, just tricky.
+                // (emptyRest cannot end the bucket early here: the walk
+                // starts at a random offset and wraps.)
                 i += 1;
                 continue;
             }
@@ -1608,15 +1608,10 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             // SAFETY: slot offi.
             let e = unsafe { elem_at(t, b, offi) };
             if check_bucket != NO_CHECK && !h.same_size_grow() {
-                // Special case: iterator was started during a grow to a
-                // larger size and the grow is not done yet. We're working on
-                // a bucket whose oldbucket has not been evacuated yet. So
-                // we're iterating through the oldbucket, skipping any keys
-                // that will go to the other new bucket.
+                // Reading an unevacuated old bucket during a doubling: skip
+                // entries bound for the other half (X vs Y).
                 // SAFETY: `k` is a key of `t`.
                 if t.reflexive_key() || unsafe { t.key_equal(k, k) } {
-                    // If the item in the oldbucket is not destined for the
-                    // current new bucket in the iteration, skip it.
                     // SAFETY: `k` is a key of `t`.
                     let hash = unsafe { t.hash(k, h.hash0 as usize) };
                     if hash & bucket_mask(it.b) != check_bucket {
@@ -1624,38 +1619,36 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                         continue;
                     }
                 } else if (check_bucket >> (it.b - 1)) != (top & 1) as usize {
-                    // Hash isn't repeatable if k != k (NaNs): use the low bit
-                    // of tophash to decide which way NaNs go, as evacuate does.
+                    // k != k (NaN): its hash cannot be recomputed, so the
+                    // tophash's low bit decides, exactly as evacuate will.
                     i += 1;
                     continue;
                 }
             }
             let golden = it.clear_seq == h.clear_seq
-                && ((top != EVACUATED_X && top != EVACUATED_Y) || !(t.reflexive_key() || {
-                    // SAFETY: `k` is a key of `t`.
-                    unsafe { t.key_equal(k, k) }
-                }));
+                && ((top != EVACUATED_X && top != EVACUATED_Y)
+                    || !(t.reflexive_key() || {
+                        // SAFETY: `k` is a key of `t`.
+                        unsafe { t.key_equal(k, k) }
+                    }));
             if golden {
-                // This is the golden data, we can return it. OR key!=key, so
-                // the entry can't be deleted or updated, so we can just
-                // return it. That's lucky for us because when key!=key we
-                // can't look it up successfully.
+                // The slot is authoritative (not moved, no clear since the
+                // start) or its key is a NaN, which no write can reach, and
+                // which a lookup could never find anyway: produce it as is.
                 it.key = k;
                 // SAFETY: slot offi's elem.
                 it.elem = if t.indirect_elem() { unsafe { deref_slot(e) } } else { e };
             } else {
-                // The hash table has grown since the iterator was started.
-                // The golden data for this key is now somewhere else. Check
-                // the current hash table for the data. This code handles the
-                // case where the key has been deleted, updated, or deleted
-                // and reinserted. NOTE: we need to regrab the key as it has
-                // potentially been updated to an equal() but not identical
-                // key (e.g. +0.0 vs -0.0).
+                // The entry moved (or the map was cleared since the start):
+                // look it up in the live map to get its current key and
+                // elem, and skip it if it is gone. The key is re-read too:
+                // an update may have stored an equal key with other bits
+                // (+0.0 replaced by -0.0).
                 // SAFETY: `k` is a key of `t`; the map is live.
                 let (rk, re) = unsafe { mapaccess_k(t, hp, k) };
                 if rk.is_null() {
                     i += 1;
-                    continue; // key has been deleted
+                    continue; // deleted since
                 }
                 it.key = rk;
                 it.elem = re;
@@ -1805,8 +1798,8 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         unsafe { h.retire(t, old) };
     }
 
-    // Reset the hash seed to make it more difficult for attackers to
-    // repeatedly trigger hash collisions. See Go issue 25237.
+    // Reset the growth state and draw a fresh seed (golang/go#25237, as in
+    // mapdelete); clear_seq tells live iterators their snapshot is void.
     h.set_flags(h.flags() & !SAME_SIZE_GROW);
     h.oldbuckets = ptr::null_mut();
     h.nevacuate = 0;
@@ -1816,12 +1809,10 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
 
     h.hash0 = crate::rand::rand() as u32;
 
-    // Keep the mapextra allocation but clear any extra information.
     h.extra.next_overflow = ptr::null_mut();
 
-    // makeBucketArray clears the memory pointed to by h.buckets and recovers
-    // any overflow buckets by generating them as if h.buckets was newly
-    // alloced.
+    // Zero the array in place; its preallocated overflow buckets become
+    // available again, exactly as for a fresh array.
     // SAFETY: h.buckets is this map's array for this t and h.b.
     let (_, next_overflow) =
         unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }.unwrap_or_else(|| throw("bad map state"));
@@ -1859,7 +1850,7 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     if h.flags() & ITERATOR != 0 {
         flags |= OLD_ITERATOR;
     }
-    // commit the grow (atomic wrt gc)
+    // Install the new array; the old one waits for evacuation.
     h.b += bigger;
     h.set_flags(flags);
     h.oldbuckets = oldbuckets;
@@ -1871,8 +1862,7 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     // overflow lists (chains are walked instead).
     h.extra.next_overflow = next_overflow;
 
-    // the actual copying of the hash table data is done incrementally by
-    // growWork() and evacuate().
+    // Nothing moves yet: each later write evacuates a bucket or two.
     Ok(())
 }
 
@@ -1902,12 +1892,12 @@ pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 /// overflow buckets reserved ([`grow_work_need`]).
 #[doc(alias = "growWork")]
 pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) {
-    // make sure we evacuate the oldbucket corresponding to the bucket we're
-    // about to use
+    // First the old bucket feeding the bucket this write touches, so the
+    // write sees all its entries in the new array...
     // SAFETY: forwarded.
     unsafe { evacuate(t, h, bucket & h.oldbucketmask()) };
 
-    // evacuate one more oldbucket to make progress on growing
+    // ...then the oldest unevacuated one, so growth always finishes.
     if h.growing() {
         // SAFETY: forwarded.
         unsafe { evacuate(t, h, h.nevacuate) };
@@ -1926,13 +1916,13 @@ pub(crate) unsafe fn bucket_evacuated(t: &MapType, h: &HMap, bucket: usize) -> b
 
 /// An evacuation destination (`evacDst`, :1227).
 struct EvacDst {
-    /// current destination bucket
+    /// The bucket being filled.
     b: *mut u8,
-    /// key/elem index into b
+    /// Next free slot of `b` (8 = full).
     i: usize,
-    /// pointer to current key storage
+    /// Key slot `i` of `b`.
     k: *mut u8,
-    /// pointer to current elem storage
+    /// Elem slot `i` of `b`.
     e: *mut u8,
 }
 
@@ -1950,10 +1940,8 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
     let newbit = h.noldbuckets();
     // SAFETY: a bucket.
     if !unsafe { evacuated(b) } {
-        // TODO: reuse overflow buckets instead of using new ones, if there
-        // is no iterator using the old buckets.  (If !oldIterator.)
-
-        // xy contains the x and y (low and high) evacuation destinations.
+        // Destinations: X, the bucket with the same index, and when
+        // doubling Y, the one `newbit` higher.
         let dst = |i: usize| {
             // SAFETY: i < 2^B buckets of the new array.
             let b = unsafe { bucket_at(t, h.buckets, i) };
@@ -1963,8 +1951,6 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
         };
         let mut xy = [dst(oldbucket), EvacDst { b: ptr::null_mut(), i: 0, k: ptr::null_mut(), e: ptr::null_mut() }];
         if !h.same_size_grow() {
-            // Only calculate y pointers if we're growing bigger. Otherwise
-            // GC can see bad pointers.
             xy[1] = dst(oldbucket + newbit);
         }
 
@@ -2003,8 +1989,8 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
                 n += 1;
 
                 // SAFETY: slot i.
-                unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // evacuatedX + 1 == evacuatedY
-                let d = &mut xy[use_y]; // evacuation destination
+                unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // X + 1 is Y
+                let d = &mut xy[use_y];
 
                 if d.i == BUCKET_CNT {
                     // SAFETY: d.b ends its chain; spare buckets were reserved.
@@ -2036,17 +2022,18 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
                     unsafe { memmove(d.e, e, t.elem.size) };
                 }
                 d.i += 1;
-                // These updates might push these pointers past the end of the
-                // key or elem arrays.  That's ok, as we have the overflow
-                // pointer at the end of the bucket to protect against
-                // pointing past the end of the bucket.
+                // After slot 7 these point past the slot arrays (into the
+                // next array or the overflow word); they are only used
+                // after the `d.i == 8` check replaces them.
                 d.k = d.k.wrapping_add(t.keysize());
                 d.e = d.e.wrapping_add(t.valuesize());
             }
             // SAFETY: a bucket.
             b = unsafe { overflow(t, b) };
         }
-        // Unlink the overflow buckets & clear key/elem to help GC.
+        // With no iterator on the old array, Go zeroes the first old
+        // bucket's data (keys, elems, overflow link) so stale pointers do
+        // not keep memory alive.
         if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
             // gomap: clearing the first bucket cuts its chain; give back the
             // heap overflow buckets first (Go's GC would collect them).
@@ -2061,8 +2048,7 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
                 unsafe { h.retire(t, NonNull::new_unchecked(o)) };
                 o = next;
             }
-            // Preserve b.tophash because the evacuation state is maintained
-            // there.
+            // The tophash bytes stay: they carry the evacuation marks.
             // SAFETY: the first bucket's bytes after tophash.
             unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
         }
@@ -2090,10 +2076,13 @@ unsafe fn evac_decision(t: &MapType, h: &HMap, k2: *const u8, top: u8, newbit: u
     }
     // SAFETY: a key of `t`.
     let hash = unsafe { t.hash(k2, h.hash0 as usize) };
-    if h.flags() & ITERATOR != 0 && !t.reflexive_key() && !{
-        // SAFETY: a key of `t`.
-        unsafe { t.key_equal(k2, k2) }
-    } {
+    if h.flags() & ITERATOR != 0
+        && !t.reflexive_key()
+        && !{
+            // SAFETY: a key of `t`.
+            unsafe { t.key_equal(k2, k2) }
+        }
+    {
         ((top & 1) as usize, tophash(hash))
     } else if hash & newbit != 0 {
         (1, top)
@@ -2138,17 +2127,14 @@ unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize) -
 #[doc(alias = "advanceEvacuationMark")]
 pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: usize) {
     h.nevacuate += 1;
-    // Experiments suggest that 1024 is overkill by at least an order of
-    // magnitude. Put it in there as a safeguard anyway, to ensure O(1)
-    // behavior.
+    // Scan at most 1024 buckets ahead, bounding the work of one write.
     let stop = (h.nevacuate + 1024).min(newbit);
     // SAFETY: indexes below newbit are old buckets.
     while h.nevacuate != stop && unsafe { bucket_evacuated(t, h, h.nevacuate) } {
         h.nevacuate += 1;
     }
     if h.nevacuate == newbit {
-        // newbit == # of oldbuckets
-        // Growing is all done. Free old main bucket array.
+        // Every old bucket is evacuated: the growth is over.
         let old = h.oldbuckets;
         h.oldbuckets = ptr::null_mut();
         // gomap: the old array (and its chains) goes to the retire list if
@@ -2285,8 +2271,9 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
     let srch = unsafe { &*src };
     let mut hint = srch.count as isize;
     if over_load_factor(hint, srch.b) {
-        // Note: in rare cases (e.g. during a same-sized grow) the map size
-        // is greater than what the bucket count can hold; clamp the hint.
+        // A map can hold more than its B allows (more inserts after a
+        // same-size grow started): cap the hint at B's capacity, so the
+        // clone has the same B (golang/go#69110).
         hint = (LOAD_FACTOR_NUM * (bucket_shift(srch.b) / LOAD_FACTOR_DEN)) as isize;
     }
     let dstp = makemap_in(t, hint, &srch.alloc)?;
@@ -2309,7 +2296,7 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
 unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), MapError> {
     dst.hash0 = src.hash0;
     dst.nevacuate = 0;
-    // flags do not need to be copied here, just like a new map.
+    // Flags start clear, as in a fresh map.
 
     if src.count == 0 {
         return Ok(());
@@ -2421,7 +2408,8 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         }
 
         if old_b >= dst.b {
-            // main bucket bits in dst is less than oldB bits in src
+            // The clone has no more buckets than the old array: the whole
+            // old chain goes to the end of one clone chain.
             // SAFETY: (i & mask) < 2^dst.B.
             let mut dst_bmap = unsafe { bucket_at(t, dst.buckets, i & bucket_mask(dst.b)) };
             // SAFETY: buckets of the clone's chain.
@@ -2439,10 +2427,9 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
             continue;
         }
 
-        // oldB < dst.B, so a single source bucket may go to multiple
-        // destination buckets. Process entries one at a time.
+        // The clone has more buckets than the old array: one old bucket
+        // spreads over several new ones, so insert entry by entry.
         while !src_bmap.is_null() {
-            // move from oldBlucket to new bucket
             for i in 0..BUCKET_CNT {
                 // SAFETY: slot i of a source bucket.
                 if is_empty(unsafe { th(src_bmap, i) }) {
