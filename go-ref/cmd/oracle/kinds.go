@@ -17,19 +17,22 @@ import (
 // (mapassign_fast32/fast64/faststr, mapassign, mapaccess2*, mapdelete*,
 // mapclear, maps.Clone -> runtime.mapclone).
 //
-// Keys and elems are named by integer ids; the kind maps ids to values.
-// Every *Op method prepares its operands and returns a closure holding only
-// the Go statement, so that nothing else runs while the generator is armed.
+// Scenarios name keys and elems by integer ids (keyBytes/elemBytes give the
+// value bytes); operations take those bytes, so a trace can be replayed from
+// its own "k"/"v" fields. Every *Op method decodes its operands first and
+// returns a closure holding only the Go statement, so that nothing else runs
+// while the generator is armed.
 type kind interface {
 	name() string
-	goKey() string  // Go key type, for the header
-	goElem() string // Go elem type
+	goKey() string    // Go key type, for the header
+	goElem() string   // Go elem type
+	elemName() string // short elem name: u32, u64, b144, zst
 	keySize() uintptr
 	elemSize() uintptr
 	makeOp(hint int, out *any) func()
-	assignOp(m any, k, v int) func()
-	deleteOp(m any, k int) func()
-	getOp(m any, k int, ok *bool, vout *[]byte) func()
+	assignOp(m any, kb, vb []byte) func()
+	deleteOp(m any, kb []byte) func()
+	getOp(m any, kb []byte, ok *bool, vout *[]byte) func()
 	clearOp(m any) func()
 	cloneOp(m any, out *any) func()
 	lenOp(m any, out *int) func()
@@ -66,23 +69,24 @@ func (kU32) normalKey(i int) int { return i }
 func (kU32) specialKeys() []int  { return nil }
 func (kU32) maxKeys() int        { return 0 }
 func (kU32) isString() bool      { return false }
-func (kU32) zero() any { return map[uint32]uint32(nil) }
+func (kU32) zero() any           { return map[uint32]uint32(nil) }
+func (kU32) elemName() string    { return "u32" }
 func (kU32) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[uint32]uint32) }
 	}
 	return func() { *out = make(map[uint32]uint32, hint) }
 }
-func (x kU32) assignOp(m any, k, v int) func() {
-	mm, kk, vv := m.(map[uint32]uint32), x.key(k), x.elem(v)
+func (kU32) assignOp(m any, kb, vb []byte) func() {
+	mm, kk, vv := m.(map[uint32]uint32), binary.LittleEndian.Uint32(kb), binary.LittleEndian.Uint32(vb)
 	return func() { mm[kk] = vv }
 }
-func (x kU32) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[uint32]uint32), x.key(k)
+func (kU32) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[uint32]uint32), binary.LittleEndian.Uint32(kb)
 	return func() { delete(mm, kk) }
 }
-func (x kU32) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[uint32]uint32), x.key(k)
+func (kU32) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[uint32]uint32), binary.LittleEndian.Uint32(kb)
 	var v uint32
 	return func() { v, *ok = mm[kk]; *vout = u32b(v) }
 }
@@ -103,37 +107,38 @@ func (kU32) lenOp(m any, out *int) func() {
 
 type kU64 struct{}
 
-func (kU64) name() string              { return "u64" }
-func (kU64) goKey() string             { return "uint64" }
-func (kU64) goElem() string            { return "uint64" }
-func (kU64) keySize() uintptr          { return 8 }
-func (kU64) elemSize() uintptr         { return 8 }
-func (kU64) key(k int) uint64          { return uint64(k)*0x100000001B3 + 0x1234 }
-func (kU64) elem(v int) uint64         { return uint64(v)*0x9E3779B97F4A7C15 + 1 }
-func (x kU64) keyBytes(k int) []byte   { return u64b(x.key(k)) }
-func (x kU64) elemBytes(v int) []byte  { return u64b(x.elem(v)) }
-func (kU64) canon(k int) int           { return k }
-func (kU64) normalKey(i int) int       { return i }
-func (kU64) specialKeys() []int        { return nil }
-func (kU64) maxKeys() int              { return 0 }
-func (kU64) isString() bool            { return false }
-func (kU64) zero() any { return map[uint64]uint64(nil) }
+func (kU64) name() string             { return "u64" }
+func (kU64) goKey() string            { return "uint64" }
+func (kU64) goElem() string           { return "uint64" }
+func (kU64) keySize() uintptr         { return 8 }
+func (kU64) elemSize() uintptr        { return 8 }
+func (kU64) key(k int) uint64         { return uint64(k)*0x100000001B3 + 0x1234 }
+func (kU64) elem(v int) uint64        { return uint64(v)*0x9E3779B97F4A7C15 + 1 }
+func (x kU64) keyBytes(k int) []byte  { return u64b(x.key(k)) }
+func (x kU64) elemBytes(v int) []byte { return u64b(x.elem(v)) }
+func (kU64) canon(k int) int          { return k }
+func (kU64) normalKey(i int) int      { return i }
+func (kU64) specialKeys() []int       { return nil }
+func (kU64) maxKeys() int             { return 0 }
+func (kU64) isString() bool           { return false }
+func (kU64) zero() any                { return map[uint64]uint64(nil) }
+func (kU64) elemName() string         { return "u64" }
 func (kU64) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[uint64]uint64) }
 	}
 	return func() { *out = make(map[uint64]uint64, hint) }
 }
-func (x kU64) assignOp(m any, k, v int) func() {
-	mm, kk, vv := m.(map[uint64]uint64), x.key(k), x.elem(v)
+func (kU64) assignOp(m any, kb, vb []byte) func() {
+	mm, kk, vv := m.(map[uint64]uint64), binary.LittleEndian.Uint64(kb), binary.LittleEndian.Uint64(vb)
 	return func() { mm[kk] = vv }
 }
-func (x kU64) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[uint64]uint64), x.key(k)
+func (kU64) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[uint64]uint64), binary.LittleEndian.Uint64(kb)
 	return func() { delete(mm, kk) }
 }
-func (x kU64) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[uint64]uint64), x.key(k)
+func (kU64) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[uint64]uint64), binary.LittleEndian.Uint64(kb)
 	var v uint64
 	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
 }
@@ -178,23 +183,24 @@ func (kStr) normalKey(i int) int      { return i }
 func (kStr) specialKeys() []int       { return nil }
 func (kStr) maxKeys() int             { return 0 }
 func (kStr) isString() bool           { return true }
-func (kStr) zero() any { return map[string]uint64(nil) }
+func (kStr) zero() any                { return map[string]uint64(nil) }
+func (kStr) elemName() string         { return "u64" }
 func (kStr) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[string]uint64) }
 	}
 	return func() { *out = make(map[string]uint64, hint) }
 }
-func (x kStr) assignOp(m any, k, v int) func() {
-	mm, kk, vv := m.(map[string]uint64), x.key(k), x.elem(v)
+func (kStr) assignOp(m any, kb, vb []byte) func() {
+	mm, kk, vv := m.(map[string]uint64), string(kb), binary.LittleEndian.Uint64(vb)
 	return func() { mm[kk] = vv }
 }
-func (x kStr) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[string]uint64), x.key(k)
+func (kStr) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[string]uint64), string(kb)
 	return func() { delete(mm, kk) }
 }
-func (x kStr) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[string]uint64), x.key(k)
+func (kStr) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[string]uint64), string(kb)
 	var v uint64
 	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
 }
@@ -259,23 +265,24 @@ func (kF64) normalKey(i int) int { return i + 6 }
 func (kF64) specialKeys() []int  { return []int{0, 1, 2, 3, 4, 5} }
 func (kF64) maxKeys() int        { return 0 }
 func (kF64) isString() bool      { return false }
-func (kF64) zero() any { return map[float64]uint64(nil) }
+func (kF64) zero() any           { return map[float64]uint64(nil) }
+func (kF64) elemName() string    { return "u64" }
 func (kF64) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[float64]uint64) }
 	}
 	return func() { *out = make(map[float64]uint64, hint) }
 }
-func (x kF64) assignOp(m any, k, v int) func() {
-	mm, kk, vv := m.(map[float64]uint64), x.key(k), x.elem(v)
+func (kF64) assignOp(m any, kb, vb []byte) func() {
+	mm, kk, vv := m.(map[float64]uint64), math.Float64frombits(binary.LittleEndian.Uint64(kb)), binary.LittleEndian.Uint64(vb)
 	return func() { mm[kk] = vv }
 }
-func (x kF64) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[float64]uint64), x.key(k)
+func (kF64) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[float64]uint64), math.Float64frombits(binary.LittleEndian.Uint64(kb))
 	return func() { delete(mm, kk) }
 }
-func (x kF64) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[float64]uint64), x.key(k)
+func (kF64) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[float64]uint64), math.Float64frombits(binary.LittleEndian.Uint64(kb))
 	var v uint64
 	return func() { v, *ok = mm[kk]; *vout = u64b(v) }
 }
@@ -324,23 +331,24 @@ func (kBig) normalKey(i int) int      { return i }
 func (kBig) specialKeys() []int       { return nil }
 func (kBig) maxKeys() int             { return 0 }
 func (kBig) isString() bool           { return false }
-func (kBig) zero() any { return map[bigK]bigE(nil) }
+func (kBig) zero() any                { return map[bigK]bigE(nil) }
+func (kBig) elemName() string         { return "b144" }
 func (kBig) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[bigK]bigE) }
 	}
 	return func() { *out = make(map[bigK]bigE, hint) }
 }
-func (x kBig) assignOp(m any, k, v int) func() {
-	mm, kk, vv := m.(map[bigK]bigE), x.key(k), x.elem(v)
+func (kBig) assignOp(m any, kb, vb []byte) func() {
+	mm, kk, vv := m.(map[bigK]bigE), bigK(kb), bigE(vb)
 	return func() { mm[kk] = vv }
 }
-func (x kBig) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[bigK]bigE), x.key(k)
+func (kBig) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[bigK]bigE), bigK(kb)
 	return func() { delete(mm, kk) }
 }
-func (x kBig) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[bigK]bigE), x.key(k)
+func (kBig) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[bigK]bigE), bigK(kb)
 	var v bigE
 	return func() { v, *ok = mm[kk]; *vout = v[:] }
 }
@@ -361,34 +369,35 @@ func (kBig) lenOp(m any, out *int) func() {
 
 type kZst struct{}
 
-func (kZst) name() string           { return "zst" }
-func (kZst) goKey() string          { return "struct{}" }
-func (kZst) goElem() string         { return "struct{}" }
-func (kZst) keySize() uintptr       { return 0 }
-func (kZst) elemSize() uintptr      { return 0 }
-func (kZst) keyBytes(int) []byte    { return nil }
-func (kZst) elemBytes(int) []byte   { return nil }
-func (kZst) canon(int) int          { return 0 }
-func (kZst) normalKey(int) int      { return 0 }
-func (kZst) specialKeys() []int     { return nil }
-func (kZst) maxKeys() int           { return 1 }
-func (kZst) isString() bool         { return false }
-func (kZst) zero() any { return map[struct{}]struct{}(nil) }
+func (kZst) name() string         { return "zst" }
+func (kZst) goKey() string        { return "struct{}" }
+func (kZst) goElem() string       { return "struct{}" }
+func (kZst) keySize() uintptr     { return 0 }
+func (kZst) elemSize() uintptr    { return 0 }
+func (kZst) keyBytes(int) []byte  { return nil }
+func (kZst) elemBytes(int) []byte { return nil }
+func (kZst) canon(int) int        { return 0 }
+func (kZst) normalKey(int) int    { return 0 }
+func (kZst) specialKeys() []int   { return nil }
+func (kZst) maxKeys() int         { return 1 }
+func (kZst) isString() bool       { return false }
+func (kZst) zero() any            { return map[struct{}]struct{}(nil) }
+func (kZst) elemName() string     { return "zst" }
 func (kZst) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[struct{}]struct{}) }
 	}
 	return func() { *out = make(map[struct{}]struct{}, hint) }
 }
-func (kZst) assignOp(m any, k, v int) func() {
+func (kZst) assignOp(m any, kb, vb []byte) func() {
 	mm := m.(map[struct{}]struct{})
 	return func() { mm[struct{}{}] = struct{}{} }
 }
-func (kZst) deleteOp(m any, k int) func() {
+func (kZst) deleteOp(m any, kb []byte) func() {
 	mm := m.(map[struct{}]struct{})
 	return func() { delete(mm, struct{}{}) }
 }
-func (kZst) getOp(m any, k int, ok *bool, vout *[]byte) func() {
+func (kZst) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
 	mm := m.(map[struct{}]struct{})
 	return func() { _, *ok = mm[struct{}{}]; *vout = nil }
 }
@@ -416,7 +425,8 @@ func (kZst) lenOp(m any, out *int) func() {
 //
 // Ids: low 20 bits select the value (A = id&15, F = float64(id>>4 & 0xffff),
 // S = id*7); bit 20 turns F == 0 into -0 (same key as +0, stored key
-// rewritten on update). F is never NaN.
+// rewritten on update); bit 21 makes F a NaN (the key is then unequal to
+// everything, and hashing it draws through f64hash).
 
 type Comp struct {
 	A uint32
@@ -426,10 +436,13 @@ type Comp struct {
 
 type kComp struct{}
 
-const compNegZero = 1 << 20
+const (
+	compNegZero = 1 << 20
+	compNaN     = 1 << 21
+)
 
 func (kComp) name() string      { return "comp" }
-func (kComp) goKey() string     { return "struct{A uint32; F float64; S uint16}" }
+func (kComp) goKey() string     { return "Comp" } // struct{A uint32; F float64; S uint16}
 func (kComp) goElem() string    { return "uint32" }
 func (kComp) keySize() uintptr  { return 24 }
 func (kComp) elemSize() uintptr { return 4 }
@@ -441,6 +454,9 @@ func (kComp) key(k int) (c Comp) {
 		c.F = math.Copysign(0, -1)
 	}
 	c.S = uint16(base * 7)
+	if k&compNaN != 0 {
+		c.F = math.NaN()
+	}
 	return
 }
 func (kComp) elem(v int) uint32 { return uint32(v)*0x27D4EB2F + 9 }
@@ -452,35 +468,50 @@ func (x kComp) keyBytes(k int) []byte {
 	binary.LittleEndian.PutUint16(b[16:], c.S)
 	return b
 }
+func compFromBytes(b []byte) Comp {
+	return Comp{
+		A: binary.LittleEndian.Uint32(b[0:]),
+		F: math.Float64frombits(binary.LittleEndian.Uint64(b[8:])),
+		S: binary.LittleEndian.Uint16(b[16:]),
+	}
+}
 func (x kComp) elemBytes(v int) []byte { return u32b(x.elem(v)) }
-func (kComp) canon(k int) int          { return k & (compNegZero - 1) }
-func (kComp) normalKey(i int) int      { return i + 1 }
-func (kComp) specialKeys() []int       { return []int{0, compNegZero, 1, 1 | compNegZero} }
-func (kComp) maxKeys() int             { return 0 }
-func (kComp) isString() bool           { return false }
-func (kComp) zero() any { return map[Comp]uint32(nil) }
+func (kComp) canon(k int) int {
+	if k&compNaN != 0 {
+		return -1
+	}
+	return k & (compNegZero - 1)
+}
+func (kComp) normalKey(i int) int { return i + 1 }
+func (kComp) specialKeys() []int {
+	return []int{0, compNegZero, 1, 1 | compNegZero, 3 | compNaN, 21 | compNaN}
+}
+func (kComp) maxKeys() int     { return 0 }
+func (kComp) isString() bool   { return false }
+func (kComp) zero() any        { return map[Comp]uint32(nil) }
+func (kComp) elemName() string { return "u32" }
 func (kComp) makeOp(hint int, out *any) func() {
 	if hint == 0 {
 		return func() { *out = make(map[Comp]uint32) }
 	}
 	return func() { *out = make(map[Comp]uint32, hint) }
 }
-func (x kComp) assignOp(m any, k, v int) func() {
+func (kComp) assignOp(m any, kb, vb []byte) func() {
 	t, h := rt.Eface(m)
-	// A zeroed heap buffer carries the key, so its padding is zero.
+	// A zeroed heap buffer carries the key, so its padding is zero
+	// (the trace's key bytes always have zero padding).
 	buf := new([3]uint64)
-	kb := x.keyBytes(k)
 	copy((*[24]byte)(unsafe.Pointer(buf))[:], kb)
 	key := unsafe.Pointer(buf)
-	vv := x.elem(v)
+	vv := binary.LittleEndian.Uint32(vb)
 	return func() { *(*uint32)(rt.MapAssign(t, h, key)) = vv }
 }
-func (x kComp) deleteOp(m any, k int) func() {
-	mm, kk := m.(map[Comp]uint32), x.key(k)
+func (kComp) deleteOp(m any, kb []byte) func() {
+	mm, kk := m.(map[Comp]uint32), compFromBytes(kb)
 	return func() { delete(mm, kk) }
 }
-func (x kComp) getOp(m any, k int, ok *bool, vout *[]byte) func() {
-	mm, kk := m.(map[Comp]uint32), x.key(k)
+func (kComp) getOp(m any, kb []byte, ok *bool, vout *[]byte) func() {
+	mm, kk := m.(map[Comp]uint32), compFromBytes(kb)
 	var v uint32
 	return func() { v, *ok = mm[kk]; *vout = u32b(v) }
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"sort"
+	"unsafe"
 )
 
 // ---------------------------------------------------------------------------
@@ -89,9 +90,60 @@ func (s *sc) liveKey(m int) int {
 	return md.live[s.r(len(md.live))].kid
 }
 
+// bucketOf is the main bucket ordinary key k hashes to in map m now
+// (generation-time helper: it calls the map's hasher outside any traced op).
+func (s *sc) bucketOf(m, k int) int {
+	v := s.t.view(m)
+	var p unsafe.Pointer
+	if s.k.isString() {
+		str := string(s.k.keyBytes(k))
+		p = unsafe.Pointer(&str)
+	} else {
+		b := append(make([]byte, 0, 256), s.k.keyBytes(k)...)
+		p = unsafe.Pointer(unsafe.SliceData(b))
+	}
+	return int(v.t.Hasher(p, uintptr(v.h.Hash0)) & (uintptr(1)<<v.h.B - 1))
+}
+
+// chainLens is the number of buckets in each chain of m's current array.
+func (s *sc) chainLens(m int) []int {
+	v := s.t.view(m)
+	n := 1 << v.h.B
+	out := make([]int, n)
+	if v.h.Buckets == nil {
+		return out
+	}
+	for i := 0; i < n; i++ {
+		for b := unsafe.Add(v.h.Buckets, uintptr(i)*v.bs()); b != nil; b = v.ovf(b) {
+			out[i]++
+		}
+	}
+	return out
+}
+
+// spreadKey picks a present key to delete so that load moves away from
+// chains that already have overflow buckets: new keys then fill the other
+// chains until they overflow too, which drives tooManyOverflowBuckets.
+func (s *sc) spreadKey(m int) int {
+	lens := s.chainLens(m)
+	var cand []int
+	for _, e := range s.models[m].live {
+		if lens[s.bucketOf(m, e.kid)] > 1 {
+			cand = append(cand, e.kid)
+		}
+	}
+	if len(cand) == 0 || s.chance(0.2) {
+		return s.liveKey(m)
+	}
+	return cand[s.r(len(cand))]
+}
+
 // someKey: a present key with probability pHit, else a fresh one; now and
 // then an edge-case key.
 func (s *sc) someKey(m int, pHit, pSpecial float64) int {
+	if s.k.name() == "f64" || s.k.name() == "comp" {
+		pSpecial *= 2.5
+	}
 	if s.chance(pSpecial) {
 		if k := s.special(); k >= 0 {
 			return k
@@ -137,7 +189,7 @@ func (s *sc) mk(hint int) int {
 func (s *sc) assign(m, k int) {
 	s.spend()
 	v := s.val()
-	s.t.opAssign(m, k, v)
+	s.t.opAssign(m, s.k.keyBytes(k), s.k.elemBytes(v))
 	md := s.models[m]
 	c := s.k.canon(k)
 	if c < 0 {
@@ -153,7 +205,7 @@ func (s *sc) assign(m, k int) {
 
 func (s *sc) del(m, k int) {
 	s.spend()
-	s.t.opDelete(m, k)
+	s.t.opDelete(m, s.k.keyBytes(k))
 	md := s.models[m]
 	if c := s.k.canon(k); c >= 0 {
 		if i := md.find(c); i >= 0 {
@@ -165,7 +217,7 @@ func (s *sc) del(m, k int) {
 
 func (s *sc) get(m, k int) {
 	s.spend()
-	ok, vb := s.t.opGet(m, k)
+	ok, vb := s.t.opGet(m, s.k.keyBytes(k))
 	md := s.models[m]
 	wantOK, want := false, make([]byte, len(s.k.elemBytes(0)))
 	if c := s.k.canon(k); c >= 0 {
@@ -320,7 +372,7 @@ func scSameSize(s *sc) {
 		targetB = 2
 	}
 	if s.k.name() == "big" {
-		targetB = 1
+		targetB = 2
 	}
 	m := s.mk(0)
 	limit := capacity(targetB)
@@ -347,6 +399,7 @@ func scSameSize(s *sc) {
 			}
 			continue
 		}
+		limit = capacity(s.B(m))
 		if same && it < 0 && s.chance(0.3) {
 			it = s.itInit(m)
 		}
@@ -364,7 +417,7 @@ func scSameSize(s *sc) {
 			s.length(m)
 		default:
 			if s.count(m) >= limit {
-				if k := s.liveKey(m); k >= 0 {
+				if k := s.spreadKey(m); k >= 0 {
 					s.del(m, k)
 				}
 			}
@@ -388,21 +441,21 @@ func scIter(s *sc) {
 	s.itEnd(e)
 	for cycle := 0; ; cycle++ {
 		_, B, _, _ := s.hdr(m)
-		for s.count(m) < capacity(B) {
+		for s.count(m) < capacity(B) && (s.canGrow() || s.count(m) == 0) {
 			s.assign(m, s.someKey(m, 0, 0.06))
 		}
 		it0 := s.itInit(m)
 		for i := 0; i < 2+s.r(3); i++ {
 			s.itNext(it0)
 		}
-		for !s.growing(m) {
+		for i := 0; !s.growing(m) && (s.canGrow() || i < 3); i++ {
 			s.assign(m, s.someKey(m, 0, 0.06))
 			if s.chance(0.5) {
 				s.itNext(it0)
 			}
 		}
 		it1 := s.itInit(m)
-		for s.growing(m) {
+		for i := 0; s.growing(m) || (!s.canGrow() && i < 6); i++ {
 			switch x := s.r(100); {
 			case x < 30:
 				s.itNext(it1)
@@ -468,7 +521,7 @@ func scClear(s *sc) {
 			s.itNext(it)
 		}
 		if cycle%2 == 1 {
-			for !s.growing(m) {
+			for s.canGrow() && !s.growing(m) {
 				s.assign(m, s.fresh())
 			}
 			s.itNext(it)
@@ -521,10 +574,25 @@ func scClone(s *sc) {
 		s.itEnd(it)
 	}
 	drain(c1)
-	for !s.growing(m0) {
+	if !s.canGrow() {
+		scMixed(s)
+		return
+	}
+	// Clone in the middle of a doubling growth with unevacuated old buckets
+	// (B >= 3, cloned by the op right after the one that started growing):
+	// runtime.mapclone2 re-inserts their entries with mapassign, which
+	// hashes (and, for NaN keys, draws) again.
+	for s.B(m0) < 2 || s.count(m0) < capacity(s.B(m0))-3 {
 		s.assign(m0, s.someKey(m0, 0.05, 0.05))
 	}
-	s.assign(m0, s.fresh())
+	for _, k := range s.k.specialKeys() {
+		if s.k.canon(k) < 0 {
+			s.assign(m0, k) // NaNs, to be re-inserted by the clone
+		}
+	}
+	for !s.growing(m0) {
+		s.assign(m0, s.fresh())
+	}
 	c2 := s.clone(m0)
 	for i := 0; i < 12; i++ {
 		s.assign(m0, s.fresh())
@@ -544,7 +612,7 @@ func scClone(s *sc) {
 			break
 		}
 		if s.count(m3) >= limit {
-			s.del(m3, s.liveKey(m3))
+			s.del(m3, s.spreadKey(m3))
 		}
 		s.assign(m3, s.fresh())
 	}
@@ -585,10 +653,15 @@ func scClone(s *sc) {
 // repeat (updates, hits, re-inserts after deletes).
 func scMixed(s *sc) {
 	var ranges []int
-	pick := func() int { return s.r(len(s.models)) }
+	pick := func() int {
+		if s.chance(0.6) {
+			return 0 // the primary map gets most traffic, so it grows
+		}
+		return s.r(len(s.models))
+	}
 	newMap := func(m int) {
 		for len(ranges) <= m {
-			ranges = append(ranges, []int{16, 64, 256, 1024}[s.r(4)])
+			ranges = append(ranges, []int{24, 96, 400, 2000}[s.r(4)])
 		}
 	}
 	key := func(m int) int {
@@ -600,6 +673,7 @@ func scMixed(s *sc) {
 		return s.k.normalKey(s.r(ranges[m]))
 	}
 	newMap(s.mk(0))
+	ranges[0] = 400
 	for {
 		var open []int
 		for _, id := range s.live {
@@ -608,10 +682,10 @@ func scMixed(s *sc) {
 			}
 		}
 		switch x := s.r(100); {
-		case x < 36:
+		case x < 42:
 			m := pick()
 			s.assign(m, key(m))
-		case x < 50:
+		case x < 52:
 			m := pick()
 			k := s.liveKey(m)
 			if k < 0 || s.chance(0.3) {
@@ -623,8 +697,8 @@ func scMixed(s *sc) {
 			s.get(m, key(m))
 		case x < 67:
 			s.length(pick())
-		case x < 69:
-			s.clr(pick())
+		case x < 68:
+			s.clr(s.r(len(s.models)))
 		case x < 71:
 			if len(s.models) < 6 {
 				src := pick()

