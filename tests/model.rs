@@ -372,7 +372,7 @@ fn run_kind(k: &Kind, seed: u64, ops: usize) {
                 }
             }
         }
-        if ops >= 10_000 {
+        if ops >= 100_000 {
             assert!(
                 stats[0] > 0 && stats[1] > 0 && stats[2] > 0,
                 "{}: growth kinds not all reached: {stats:?}",
