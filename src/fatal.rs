@@ -10,7 +10,7 @@
 
 use core::cell::Cell;
 use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// Go's fatal message for two writers at once (mapassign, mapdelete, mapclear).
 pub const CONCURRENT_WRITES: &str = "concurrent map writes";
@@ -26,7 +26,8 @@ pub const CONCURRENT_CLONE_WRITE: &str = "concurrent map clone and map write";
 /// A Rust handler may panic to unwind out of the failing operation (tests do).
 pub type FatalHook = fn(msg: &'static str);
 
-static HOOK: AtomicUsize = AtomicUsize::new(0);
+/// The process-wide hook as a pointer (null = none), keeping provenance.
+static HOOK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
 thread_local! {
     static LOCAL_HOOK: Cell<Option<FatalHook>> = const { Cell::new(None) };
@@ -34,7 +35,7 @@ thread_local! {
 
 /// Installs (or removes) the process-wide fatal hook.
 pub fn set_fatal_hook(hook: Option<FatalHook>) {
-    HOOK.store(hook.map_or(0, |f| f as usize), Ordering::Release);
+    HOOK.store(hook.map_or(core::ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
 }
 
 /// Runs `body` with `hook` as this thread's fatal hook (tests).
@@ -58,9 +59,9 @@ pub fn fatal(msg: &'static str) -> ! {
         h(msg);
     } else {
         let f = HOOK.load(Ordering::Acquire);
-        if f != 0 {
-            // SAFETY: HOOK holds 0 or a `FatalHook` stored by `set_fatal_hook`.
-            let h: FatalHook = unsafe { core::mem::transmute::<usize, FatalHook>(f) };
+        if !f.is_null() {
+            // SAFETY: HOOK holds null or a `FatalHook` stored by `set_fatal_hook`.
+            let h: FatalHook = unsafe { core::mem::transmute::<*mut (), FatalHook>(f) };
             h(msg);
         }
     }

@@ -15,32 +15,56 @@ use core::ops::ControlFlow;
 use core::ptr::{self, NonNull};
 
 use crate::map::{self, HIter, HMap};
-use crate::maptype::{MapType, TypeInfo};
+use crate::maptype::{MAX_ELEM_BYTES, MapType, TypeInfo};
+use crate::{fast32, fast64};
+
+/// Which of Go's specialised map functions serve a key type. Go's compiler
+/// picks them from the key's hash algorithm (`mapfast`,
+/// cmd/compile/internal/walk/walk.go), for elems of at most 128 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FastKind {
+    /// The generic functions of [`crate::map`].
+    None,
+    /// [`crate::fast32`]: keys of 4 bytes of plain memory (`memhash32`).
+    Fast32,
+    /// [`crate::fast64`]: keys of 8 bytes of plain memory (`memhash64`).
+    Fast64,
+}
 
 /// A key type with Go's hashing and equality.
 ///
 /// # Safety
 /// `map_type` must describe `Self` exactly: size and alignment of `Self`, a
 /// hasher and equality that read one `Self` at the key pointer, equal keys
-/// hashing alike.
+/// hashing alike. `FAST` may be [`FastKind::Fast32`] (or `Fast64`) only if
+/// `Self` is 4 (or 8) bytes of plain memory, hashed over exactly those bytes
+/// and compared bytewise.
 pub unsafe trait GoKey: Sized {
     /// The descriptor for maps from `Self` to values described by `elem`,
     /// without drop or clone hooks (the wrapper adds them).
     fn map_type(elem: TypeInfo) -> MapType;
+    /// The fast paths Go's compiler would use for this key type.
+    const FAST: FastKind = FastKind::None;
 }
 
 macro_rules! mem_key {
-    ($($t:ty),*) => {$(
-        // SAFETY: plain memory of the type's size: memhash by size, byte equality.
+    ($($t:ty => $fast:ident),*) => {$(
+        // SAFETY: plain memory of the type's size: memhash by size, byte
+        // equality; the fast kind matches the size (4: Fast32, 8: Fast64).
         unsafe impl GoKey for $t {
             fn map_type(elem: TypeInfo) -> MapType {
                 MapType::mem_key(core::mem::size_of::<$t>(), core::mem::align_of::<$t>(), elem)
                     .expect("plain keys always make a valid descriptor")
             }
+            const FAST: FastKind = FastKind::$fast;
         }
     )*};
 }
-mem_key!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, char);
+mem_key!(
+    u8 => None, u16 => None, u32 => Fast32, u64 => Fast64, usize => Fast64,
+    i8 => None, i16 => None, i32 => Fast32, i64 => Fast64, isize => Fast64,
+    bool => None, char => Fast32
+);
 
 // SAFETY: Go's f32 key: f32hash and float equality.
 unsafe impl GoKey for f32 {
@@ -54,11 +78,16 @@ unsafe impl GoKey for f64 {
         MapType::f64_key(elem).expect("valid descriptor")
     }
 }
-// SAFETY: N bytes of plain memory.
+// SAFETY: N bytes of plain memory; the fast kind matches N.
 unsafe impl<const N: usize> GoKey for [u8; N] {
     fn map_type(elem: TypeInfo) -> MapType {
         MapType::mem_key(N, 1, elem).expect("valid descriptor")
     }
+    const FAST: FastKind = match N {
+        4 => FastKind::Fast32,
+        8 => FastKind::Fast64,
+        _ => FastKind::None,
+    };
 }
 
 /// Hashes a Rust `String` key the way Go hashes a string with its bytes.
@@ -123,6 +152,56 @@ fn oom<T>(r: Result<T, crate::fatal::MapError>) -> T {
 }
 
 impl<K: GoKey, V> GoMap<K, V> {
+    /// The map functions Go's compiler would call for `map[K]V`.
+    const FAST: FastKind = if core::mem::size_of::<V>() > MAX_ELEM_BYTES { FastKind::None } else { K::FAST };
+
+    /// `mapaccess2`, or its fast variant.
+    fn access2(&self, k: &K) -> (*const u8, bool) {
+        let (t, h, kp) = (&*self.t, self.h.as_ptr(), (k as *const K).cast::<u8>());
+        // SAFETY: a live map of this type; `kp` points to a key, which is 4
+        // or 8 bytes when FAST says so (GoKey's contract; read unaligned).
+        oom(unsafe {
+            match Self::FAST {
+                FastKind::Fast32 => fast32::mapaccess2_fast32(t, h, kp.cast::<u32>().read_unaligned()),
+                FastKind::Fast64 => fast64::mapaccess2_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::None => map::mapaccess2(t, h, kp),
+            }
+        })
+    }
+
+    /// `mapassign`, or its fast variant.
+    ///
+    /// # Safety
+    /// `kp` points to a key outside the map.
+    unsafe fn assign(&mut self, kp: *const u8) -> map::Slot {
+        let (t, h) = (&*self.t, self.h.as_ptr());
+        // SAFETY: a live map of this type; key as in `access2`.
+        oom(unsafe {
+            match Self::FAST {
+                FastKind::Fast32 => fast32::mapassign_fast32(t, h, kp.cast::<u32>().read_unaligned()),
+                FastKind::Fast64 => fast64::mapassign_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::None => map::mapassign(t, h, kp),
+            }
+        })
+    }
+
+    /// `mapdelete`, or its fast variant, with descriptor `t` (this map's
+    /// layout).
+    ///
+    /// # Safety
+    /// `t` describes this map's layout; `kp` points to a key.
+    unsafe fn delete(&mut self, t: &MapType, kp: *const u8) {
+        let h = self.h.as_ptr();
+        // SAFETY: a live map laid out as `t`; key as in `access2`.
+        oom(unsafe {
+            match Self::FAST {
+                FastKind::Fast32 => fast32::mapdelete_fast32(t, h, kp.cast::<u32>().read_unaligned()),
+                FastKind::Fast64 => fast64::mapdelete_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::None => map::mapdelete(t, h, kp),
+            }
+        })
+    }
+
     fn descriptor() -> Box<MapType> {
         let t = K::map_type(type_info::<V>());
         Box::new(t.with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None))
@@ -163,17 +242,15 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `v, ok := m[k]`.
     pub fn get(&self, k: &K) -> Option<&V> {
-        // SAFETY: a live map of this type; `k` is a key.
-        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
+        let (e, ok) = self.access2(k);
         // SAFETY: a found elem slot holds a V, valid while `self` is borrowed.
         ok.then(|| unsafe { &*e.cast::<V>() })
     }
 
     /// Mutable access to the value for `k`.
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let (e, ok) = self.access2(k);
         // SAFETY: as `get`; `&mut self` makes the access exclusive.
-        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
-        // SAFETY: as `get`.
         ok.then(|| unsafe { &mut *e.cast_mut().cast::<V>() })
     }
 
@@ -185,8 +262,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `m[k] = v`; returns the previous value.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let k = core::mem::ManuallyDrop::new(k);
-        // SAFETY: a live map of this type; `k` is a key outside the map.
-        let slot = oom(unsafe { map::mapassign(&self.t, self.h.as_ptr(), (&raw const *k).cast()) });
+        // SAFETY: `k` is a key outside the map.
+        let slot = unsafe { self.assign((&raw const *k).cast()) };
         if !slot.inserted && !self.t.need_key_update() {
             // The map kept its own key: ours is still ours to drop.
             drop(core::mem::ManuallyDrop::into_inner(k));
@@ -204,8 +281,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `delete(m, k)`; returns the removed value.
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        // SAFETY: a live map; `k` is a key.
-        let (e, ok) = oom(unsafe { map::mapaccess2(&self.t, self.h.as_ptr(), (k as *const K).cast()) });
+        let (e, ok) = self.access2(k);
         if !ok {
             return None;
         }
@@ -214,7 +290,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         let v = unsafe { e.cast::<V>().read() };
         let t = self.t.duplicate().with_hooks(self.t.key_drop, None, None, None);
         // SAFETY: the same map layout; the elem was moved out above.
-        oom(unsafe { map::mapdelete(&t, self.h.as_ptr(), (k as *const K).cast()) });
+        unsafe { self.delete(&t, (k as *const K).cast()) };
         Some(v)
     }
 
@@ -277,6 +353,39 @@ impl<K: GoKey, V> GoMap<K, V> {
             // SAFETY: the iterator is registered on this live map.
             unsafe { map::mapiternext(end.0) };
         }
+    }
+
+    /// Gives memory back (beyond Go: Go's maps never shrink): rebuilds the
+    /// map at the smallest size that holds its entries, freeing the old
+    /// bucket array and every overflow bucket. Entries move; no value is
+    /// dropped, cloned or rehashed. If the new array cannot be allocated the
+    /// map stays as it was. See [`crate::shrink`].
+    pub fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// As [`Self::shrink_to_fit`], keeping room for at least `min_capacity`
+    /// entries (the size `with_capacity(min_capacity)` would have). Never
+    /// makes the bucket array larger than it is.
+    pub fn shrink_to(&mut self, min_capacity: usize) {
+        // SAFETY: a live map of this type. `&mut self` excludes live
+        // iterators (they borrow the map), so the only failure is an
+        // allocation failure, which leaves the map unchanged.
+        let _ = unsafe { crate::shrink::mapshrink(&self.t, self.h.as_ptr(), min_capacity) };
+    }
+
+    /// Sets when the map shrinks by itself (after `clear`, or after deletes
+    /// leave it mostly empty); `None`, the default, keeps Go's never-shrink
+    /// behaviour. See [`crate::shrink::ShrinkPolicy`].
+    pub fn set_shrink_policy(&mut self, policy: Option<crate::shrink::ShrinkPolicy>) {
+        // SAFETY: a live map, exclusively borrowed.
+        unsafe { crate::shrink::set_shrink_policy(self.h.as_ptr(), policy) }
+    }
+
+    /// The map's shrink policy.
+    pub fn shrink_policy(&self) -> Option<crate::shrink::ShrinkPolicy> {
+        // SAFETY: a live map.
+        unsafe { crate::shrink::shrink_policy(self.h.as_ptr()) }
     }
 }
 

@@ -10,13 +10,19 @@
 compile_error!("gomap supports 64-bit targets only (Go's layout constants assume 8-byte pointers)");
 
 pub mod alg;
+pub mod alloc;
+pub mod ffi;
+pub mod fast32;
+pub mod fast64;
+pub mod faststr;
+pub mod fatal;
+pub mod gomap;
+pub mod inspect;
+pub mod map;
 pub mod maptype;
+pub mod msize;
 pub mod presets;
 pub mod rand;
-pub mod alloc;
-pub mod fatal;
-pub mod map;
-pub mod msize;
-pub mod inspect;
-pub mod gomap;
+pub mod shrink;
+pub mod visit;
 pub use gomap::{GoKey, GoMap};

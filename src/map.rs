@@ -161,6 +161,9 @@ pub struct HMap {
     pub(crate) spare: *mut Header,
     /// Number of blocks on `spare`.
     pub(crate) nspare: usize,
+    /// When the map shrinks by itself (`crate::shrink`); `None`, the
+    /// default, never (Go's maps never shrink).
+    pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
 }
 
 /// Go's iterator state `hiter` (:164), same fields in the same order.
@@ -806,6 +809,7 @@ fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
             retired: AtomicPtr::new(ptr::null_mut()),
             spare: ptr::null_mut(),
             nspare: 0,
+            shrink_policy: None,
         })
     };
     Ok(p)
@@ -1470,6 +1474,10 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
     }
 
     h.end_writing(g);
+    if h.shrink_policy.is_some() {
+        // SAFETY: a live map of type `t`, no longer being written.
+        unsafe { crate::shrink::after_delete(t, h) };
+    }
     Ok(())
 }
 
@@ -1819,6 +1827,10 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     h.extra.next_overflow = next_overflow;
 
     h.end_writing(g);
+    if h.shrink_policy.is_some() {
+        // SAFETY: a live map of type `t`, no longer being written.
+        unsafe { crate::shrink::after_clear(t, h) };
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1915,15 +1927,15 @@ pub(crate) unsafe fn bucket_evacuated(t: &MapType, h: &HMap, bucket: usize) -> b
 }
 
 /// An evacuation destination (`evacDst`, :1227).
-struct EvacDst {
+pub(crate) struct EvacDst {
     /// The bucket being filled.
-    b: *mut u8,
+    pub(crate) b: *mut u8,
     /// Next free slot of `b` (8 = full).
-    i: usize,
+    pub(crate) i: usize,
     /// Key slot `i` of `b`.
-    k: *mut u8,
+    pub(crate) k: *mut u8,
     /// Elem slot `i` of `b`.
-    e: *mut u8,
+    pub(crate) e: *mut u8,
 }
 
 /// Moves the entries of old bucket `oldbucket` (and its chain) to the new
@@ -2098,7 +2110,7 @@ unsafe fn evac_decision(t: &MapType, h: &HMap, k2: *const u8, top: u8, newbit: u
 ///
 /// # Safety
 /// As [`evac_decision`]; `b` is an old bucket not yet evacuated.
-unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize) -> Vec<(usize, u8)> {
+pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize) -> Vec<(usize, u8)> {
     let mut out = Vec::new();
     while !b.is_null() {
         for i in 0..BUCKET_CNT {

@@ -22,15 +22,16 @@
 
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use rand::{Rng, SeedableRng};
 
 /// A host-supplied random function, as installed by the C ABI.
 pub type HostRandFn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 
-/// The host hook, stored as a function address (0 = none) plus its context.
-static HOST_FN: AtomicUsize = AtomicUsize::new(0);
+/// The host hook, stored as a function pointer (null = none; a pointer, not
+/// an integer, so that it keeps its provenance) plus its context.
+static HOST_FN: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 static HOST_CTX: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
 
 thread_local! {
@@ -49,11 +50,11 @@ pub fn rand() -> u64 {
         }
     }
     let f = HOST_FN.load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: HOST_FN only ever holds 0 or the address of a `HostRandFn`
-        // stored by `set_host_source`, and function pointers round-trip
-        // through usize on every supported (64-bit) target.
-        let f: HostRandFn = unsafe { core::mem::transmute::<usize, HostRandFn>(f) };
+    if !f.is_null() {
+        // SAFETY: HOST_FN only ever holds null or a `HostRandFn` stored by
+        // `set_host_source`; data and function pointers have the same size
+        // on every supported target.
+        let f: HostRandFn = unsafe { core::mem::transmute::<*mut (), HostRandFn>(f) };
         // SAFETY: the host promised in `set_host_source` that `f` may be called
         // with this context from any thread.
         return unsafe { f(HOST_CTX.load(Ordering::Acquire)) };
@@ -68,7 +69,7 @@ pub fn rand() -> u64 {
 /// installed.
 pub unsafe fn set_host_source(f: Option<HostRandFn>, ctx: *mut c_void) {
     HOST_CTX.store(ctx, Ordering::Release);
-    HOST_FN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+    HOST_FN.store(f.map_or(core::ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
 }
 
 /// Runs `body` with `source` supplying every draw made on this thread.

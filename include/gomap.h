@@ -1,0 +1,309 @@
+/*
+ * gomap.h - C API of gomap, Go 1.24.11's classic runtime hash map
+ * (runtime/map_noswiss.go) as a library for language runtimes.
+ *
+ * Hand-written; the Rust side (src/ffi.rs) asserts the same sizes and
+ * alignments. Full documentation: docs/c-api.md.
+ *
+ * Conventions
+ *   - Every fallible function returns a gomap_status; out-parameters come
+ *     last and are written only when GOMAP_OK is returned.
+ *   - Every pointer argument is checked for NULL (GOMAP_ERR_NULL), except
+ *     where NULL has a documented meaning: a NULL gomap_map* is Go's nil map
+ *     (reads see nothing, assignment fails with GOMAP_ERR_NIL_MAP_ASSIGN,
+ *     delete/clear are no-ops); *_free(NULL) is a no-op.
+ *   - No panic ever crosses the boundary (GOMAP_ERR_PANIC instead).
+ *   - Allocation failure is GOMAP_ERR_NOMEM and leaves the map unchanged.
+ *
+ * Thread safety (Go's rules)
+ *   A map may be used by many readers at once (mapaccess*, len, iteration,
+ *   clone, visit) OR by exactly one writer (mapassign, mapdelete, mapclear,
+ *   free) with no concurrent reader. Iterating while the same thread writes
+ *   is allowed (Go's range-with-insert/delete). Misuse is detected on a
+ *   best-effort basis with Go's fatal messages ("concurrent map writes",
+ *   "concurrent map read and map write", "concurrent map iteration and map
+ *   write", "concurrent map clone and map write"), which go to the fatal
+ *   handler and then abort the process. Type handles are immutable and may
+ *   be shared freely. The hook setters are process-wide and thread-safe.
+ *
+ * Pointer lifetimes
+ *   Elem and key pointers returned by mapaccess*, mapassign and the iterator
+ *   point into the map: they stay valid until the next write to the map
+ *   (assign, delete, clear, free). Iterator key/elem pointers additionally
+ *   stay readable while the iterator is live.
+ */
+#ifndef GOMAP_H
+#define GOMAP_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes: values are ABI and never change ---------------------- */
+
+typedef enum gomap_status {
+    GOMAP_OK = 0,
+    GOMAP_ERR_NULL = 1,           /* a required pointer was NULL */
+    GOMAP_ERR_BAD_TYPE = 2,       /* malformed type descriptor */
+    GOMAP_ERR_NIL_MAP_ASSIGN = 3, /* "assignment to entry in nil map" */
+    GOMAP_ERR_UNHASHABLE = 4,     /* "runtime error: hash of unhashable type" */
+    GOMAP_ERR_NOMEM = 5,          /* allocation failed; map unchanged */
+    GOMAP_ERR_BUSY = 6,           /* map has live iterators */
+    GOMAP_ERR_PANIC = 7,          /* internal panic caught at the boundary */
+    GOMAP_ERR_BAD_ARG = 8         /* unknown kind, misaligned/garbage iterator */
+} gomap_status;
+
+/* Static description of a status (never NULL; unknown codes included). */
+const char *gomap_strerror(int status);
+
+/* ---- types --------------------------------------------------------------- */
+
+typedef struct gomap_type gomap_type; /* opaque, immutable */
+typedef struct gomap_map gomap_map;   /* opaque */
+
+/* Go's string header: the layout of GOMAP_KEY_STRING keys. The map stores
+ * the header only; the bytes must stay valid while the key is in the map. */
+typedef struct gomap_string {
+    const uint8_t *ptr;
+    size_t len;
+} gomap_string;
+
+/* Largest key or elem size accepted (1 GiB). */
+#define GOMAP_MAX_TYPE_SIZE ((size_t)1 << 30)
+/* For a NULL (nil) map, mapaccess returns a pointer to this many zero bytes. */
+#define GOMAP_ZERO_SIZE 1024
+
+/* Key kinds for gomap_type_preset. */
+#define GOMAP_KEY_BOOL 1u
+#define GOMAP_KEY_U8 2u
+#define GOMAP_KEY_U16 3u
+#define GOMAP_KEY_U32 4u
+#define GOMAP_KEY_U64 5u
+#define GOMAP_KEY_I8 6u
+#define GOMAP_KEY_I16 7u
+#define GOMAP_KEY_I32 8u
+#define GOMAP_KEY_I64 9u
+#define GOMAP_KEY_UINTPTR 10u /* uintptr, uint, int */
+#define GOMAP_KEY_PTR 11u     /* a pointer, hashed by address */
+#define GOMAP_KEY_F32 12u
+#define GOMAP_KEY_F64 13u
+#define GOMAP_KEY_C64 14u  /* float _Complex (two floats) */
+#define GOMAP_KEY_C128 15u /* double _Complex (two doubles) */
+#define GOMAP_KEY_STRING 16u
+
+/* Built-in key kind with Go's hash, equality and flags. Elem: size, a
+ * power-of-two alignment <= 8, and whether it holds pointers (affects only
+ * Go's layout decisions, never correctness). */
+gomap_status gomap_type_preset(uint32_t kind, size_t elem_size, size_t elem_align,
+                               bool elem_has_pointers, gomap_type **out);
+
+/* [n]byte keys. */
+gomap_status gomap_type_bytes(size_t n, size_t elem_size, size_t elem_align,
+                              bool elem_has_pointers, gomap_type **out);
+
+/* Composite (struct) keys, hashed the way Go's generated hash does. */
+#define GOMAP_FIELD_MEM 0u    /* plain memory, no pointers */
+#define GOMAP_FIELD_PTR 1u    /* plain memory holding a pointer */
+#define GOMAP_FIELD_F32 2u
+#define GOMAP_FIELD_F64 3u
+#define GOMAP_FIELD_C64 4u
+#define GOMAP_FIELD_C128 5u
+#define GOMAP_FIELD_STRING 6u /* a gomap_string */
+#define GOMAP_FIELD_BLANK 7u  /* `_`: neither hashed nor compared */
+
+typedef struct gomap_field {
+    size_t offset;
+    size_t size;
+    uint32_t kind; /* GOMAP_FIELD_* */
+} gomap_field;
+
+/* fields sorted by offset, non-overlapping, inside [0, size); float,
+ * complex and string fields of their natural size. */
+gomap_status gomap_type_composite(const gomap_field *fields, size_t nfields, size_t size,
+                                  size_t align, size_t elem_size, size_t elem_align,
+                                  bool elem_has_pointers, gomap_type **out);
+
+/* Custom keys. Callbacks receive the descriptor's ctx and must be callable
+ * from any thread for as long as any map of the type lives.
+ *
+ * hash: return the hash of *key for seed. Set *err non-zero if the key
+ *   cannot be hashed: the operation then returns GOMAP_ERR_UNHASHABLE.
+ *   The map stays valid only if the failure happens before the operation
+ *   begins writing, i.e. on the caller's key: a hasher should fail only for
+ *   keys that were never inserted (rehashing stored keys during growth must
+ *   succeed). Prefer GOMAP_DESC_HASH_MIGHT_PANIC + key_check, which is
+ *   always checked before anything else.
+ * equal: report whether *a == *b. Must not call into the same map.
+ * key_check: with GOMAP_DESC_HASH_MIGHT_PANIC, Go's mapKeyError: return
+ *   false for an unhashable key (GOMAP_ERR_UNHASHABLE, map untouched). */
+typedef uint64_t (*gomap_hash_fn)(void *ctx, const void *key, uint64_t seed, int *err);
+typedef bool (*gomap_equal_fn)(void *ctx, const void *a, const void *b);
+typedef bool (*gomap_key_check_fn)(void *ctx, const void *key);
+
+#define GOMAP_DESC_KEY_POINTERS 1u     /* the key holds pointers */
+#define GOMAP_DESC_ELEM_POINTERS 2u    /* the elem holds pointers */
+#define GOMAP_DESC_REFLEXIVE 4u        /* k == k for every key (no NaN-like keys) */
+#define GOMAP_DESC_NEED_KEY_UPDATE 8u  /* overwrite stores the new key's bytes */
+#define GOMAP_DESC_HASH_MIGHT_PANIC 16u /* requires key_check */
+
+typedef struct gomap_type_desc {
+    size_t key_size, key_align;   /* align: power of two <= 8; size % align == 0 */
+    size_t elem_size, elem_align;
+    uint32_t flags;               /* GOMAP_DESC_*; unknown bits are rejected */
+    gomap_hash_fn hash;           /* required */
+    gomap_equal_fn equal;         /* required */
+    gomap_key_check_fn key_check; /* iff GOMAP_DESC_HASH_MIGHT_PANIC */
+    void *ctx;
+} gomap_type_desc;
+
+gomap_status gomap_type_custom(const gomap_type_desc *desc, gomap_type **out);
+
+/* Key size, elem size and Go's type flags (IndirectKey 1, IndirectElem 2,
+ * ReflexiveKey 4, NeedKeyUpdate 8, HashMightPanic 16). */
+gomap_status gomap_type_info(const gomap_type *t, size_t *out_key_size, size_t *out_elem_size,
+                             uint32_t *out_flags);
+
+/* Maps hold their own reference: a type may be freed while its maps live. */
+void gomap_type_free(gomap_type *t);
+
+/* ---- maps (Go's names) --------------------------------------------------- */
+
+gomap_status gomap_makemap(const gomap_type *t, ptrdiff_t hint, gomap_map **out);
+gomap_status gomap_makemap64(const gomap_type *t, int64_t hint, gomap_map **out);
+gomap_status gomap_makemap_small(const gomap_type *t, gomap_map **out);
+
+/* v := m[k]: *out points to the elem or to a zero elem. */
+gomap_status gomap_mapaccess1(const gomap_map *m, const void *key, const void **out);
+/* v, ok := m[k] */
+gomap_status gomap_mapaccess2(const gomap_map *m, const void *key, const void **out_elem,
+                              bool *out_ok);
+/* m[k] = v: *out_elem is the elem slot to write v into (zeroed if new). The
+ * key's bytes are copied into the map (key may point into the map itself,
+ * e.g. an iterator's key). */
+gomap_status gomap_mapassign(gomap_map *m, const void *key, void **out_elem);
+/* delete(m, k) */
+gomap_status gomap_mapdelete(gomap_map *m, const void *key);
+/* clear(m) */
+gomap_status gomap_mapclear(gomap_map *m);
+/* maps.Clone(m): same type and allocator; a NULL map clones to NULL. */
+gomap_status gomap_mapclone(const gomap_map *m, gomap_map **out);
+/* len(m) */
+gomap_status gomap_len(const gomap_map *m, size_t *out);
+/* Frees the map; GOMAP_ERR_BUSY (nothing freed) while iterators are live. */
+gomap_status gomap_free(gomap_map *m);
+
+/* ---- fast paths (map_fast32/64/str_noswiss.go) ------------------------------
+ * Same map, same results as the generic functions, minus the generic work
+ * (keys passed by value, compared as integers / by content). They require a
+ * type whose key is 4 (fast32) or 8 (fast64, fast64ptr) bytes of plain memory
+ * (GOMAP_KEY_U32/I32, U64/I64/UINTPTR/PTR; not floats; [4]/[8]byte and
+ * regular-memory composites) or a string (faststr), with an elem of at most
+ * 128 bytes; any other type gets GOMAP_ERR_BAD_TYPE. NULL maps behave as in
+ * the generic functions. */
+gomap_status gomap_mapaccess1_fast32(const gomap_map *m, uint32_t key, const void **out);
+gomap_status gomap_mapaccess2_fast32(const gomap_map *m, uint32_t key, const void **out_elem,
+                                     bool *out_ok);
+gomap_status gomap_mapassign_fast32(gomap_map *m, uint32_t key, void **out_elem);
+gomap_status gomap_mapdelete_fast32(gomap_map *m, uint32_t key);
+gomap_status gomap_mapaccess1_fast64(const gomap_map *m, uint64_t key, const void **out);
+gomap_status gomap_mapaccess2_fast64(const gomap_map *m, uint64_t key, const void **out_elem,
+                                     bool *out_ok);
+gomap_status gomap_mapassign_fast64(gomap_map *m, uint64_t key, void **out_elem);
+gomap_status gomap_mapassign_fast64ptr(gomap_map *m, void *key, void **out_elem);
+gomap_status gomap_mapdelete_fast64(gomap_map *m, uint64_t key);
+gomap_status gomap_mapaccess1_faststr(const gomap_map *m, gomap_string key, const void **out);
+gomap_status gomap_mapaccess2_faststr(const gomap_map *m, gomap_string key,
+                                      const void **out_elem, bool *out_ok);
+gomap_status gomap_mapassign_faststr(gomap_map *m, gomap_string key, void **out_elem);
+gomap_status gomap_mapdelete_faststr(gomap_map *m, gomap_string key);
+
+/* ---- iteration ------------------------------------------------------------ */
+
+#define GOMAP_HITER_SIZE 104
+#define GOMAP_HITER_ALIGN 8
+
+/* Caller-owned (typically on the stack), zero-initialised. Keep it at a
+ * fixed address while live; do not copy a live iterator. */
+typedef struct gomap_hiter {
+    alignas(8) unsigned char opaque[GOMAP_HITER_SIZE];
+} gomap_hiter;
+
+#define GOMAP_HITER_INIT {{0}}
+
+/* Starts at a random entry (ending any live iteration in *it first). An
+ * iterator is live from a mapiterinit that found entries until it returns
+ * the last one (it then ends itself) or gomap_mapiterend is called. While
+ * live it keeps memory the map retires alive, and gomap_free of its map
+ * returns GOMAP_ERR_BUSY. An iterator abandoned while live keeps that
+ * memory until ended: call gomap_mapiterend when breaking out of a loop. */
+gomap_status gomap_mapiterinit(const gomap_map *m, gomap_hiter *it);
+gomap_status gomap_mapiternext(gomap_hiter *it);
+gomap_status gomap_mapiterend(gomap_hiter *it); /* idempotent */
+void *gomap_hiter_key(const gomap_hiter *it);  /* NULL at the end */
+void *gomap_hiter_elem(const gomap_hiter *it); /* NULL at the end */
+
+/* ---- host hooks ----------------------------------------------------------- */
+
+/* Allocator: return NULL or `size` zeroed bytes aligned to 8; free gets the
+ * same size. Callable from any thread while any map made with it lives. */
+typedef void *(*gomap_calloc_fn)(void *ctx, size_t size);
+typedef void (*gomap_free_fn)(void *ctx, void *p, size_t size);
+
+/* Process default for maps made from now on (existing maps keep theirs).
+ * (NULL, NULL, _) restores calloc/free. */
+gomap_status gomap_set_allocator(gomap_calloc_fn alloc_fn, gomap_free_fn free_fn, void *ctx);
+gomap_status gomap_makemap_with_allocator(const gomap_type *t, ptrdiff_t hint,
+                                          gomap_calloc_fn alloc_fn, gomap_free_fn free_fn,
+                                          void *ctx, gomap_map **out);
+
+/* GC visitor. For GOMAP_VISIT_KEY/ELEM, ptr/size are a live key or elem and
+ * its type size. For GOMAP_VISIT_ALLOC_* (>= 16), ptr/size are exactly what
+ * the map's allocator returned / was asked for: together they are every
+ * live allocation of the map. The map handle itself is malloc'd by gomap
+ * and not reported. The visitor must not use the map. */
+#define GOMAP_VISIT_KEY 1u
+#define GOMAP_VISIT_ELEM 2u
+#define GOMAP_VISIT_ALLOC_HMAP 16u
+#define GOMAP_VISIT_ALLOC_BUCKETS 17u  /* current or old bucket array */
+#define GOMAP_VISIT_ALLOC_OVERFLOW 18u /* heap overflow bucket */
+#define GOMAP_VISIT_ALLOC_KEY 19u      /* out-of-line key (> 128 bytes) */
+#define GOMAP_VISIT_ALLOC_ELEM 20u     /* out-of-line elem (> 128 bytes) */
+#define GOMAP_VISIT_ALLOC_RETIRED 21u  /* kept for live iterators */
+#define GOMAP_VISIT_ALLOC_SPARE 22u    /* reserved overflow bucket */
+#define GOMAP_VISIT_IS_ALLOC(what) ((what) >= 16u)
+typedef void (*gomap_visitor)(void *ctx, uint32_t what, void *ptr, size_t size);
+gomap_status gomap_visit(const gomap_map *m, gomap_visitor visitor, void *ctx);
+
+/* Fatal errors (Go's fatal/throw): msg is Go's message without "fatal
+ * error: ". The handler should not return (exit, abort); if it does, gomap
+ * prints the message and aborts. It must not longjmp out. NULL removes it. */
+typedef void (*gomap_fatal_fn)(const char *msg, void *ctx);
+gomap_status gomap_set_fatal_handler(gomap_fatal_fn f, void *ctx);
+
+/* Random source for hash seeds, iteration starts and NaN hashes (default:
+ * an OS-seeded generator). NULL restores the default. */
+typedef uint64_t (*gomap_rand_fn)(void *ctx);
+gomap_status gomap_set_rand(gomap_rand_fn f, void *ctx);
+
+/* ---- ABI checks ----------------------------------------------------------- */
+
+#ifndef __cplusplus
+_Static_assert(sizeof(void *) == 8, "gomap supports 64-bit targets only");
+_Static_assert(sizeof(gomap_status) == 4, "gomap_status is a 32-bit enum");
+_Static_assert(sizeof(gomap_string) == 16 && alignof(gomap_string) == 8, "gomap_string");
+_Static_assert(sizeof(gomap_field) == 24 && alignof(gomap_field) == 8, "gomap_field");
+_Static_assert(sizeof(gomap_type_desc) == 72 && alignof(gomap_type_desc) == 8, "gomap_type_desc");
+_Static_assert(sizeof(gomap_hiter) == GOMAP_HITER_SIZE, "gomap_hiter size");
+_Static_assert(alignof(gomap_hiter) == GOMAP_HITER_ALIGN, "gomap_hiter align");
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOMAP_H */

@@ -1,0 +1,702 @@
+//! Go's fast paths for maps whose keys are 8 bytes of plain memory
+//! (`uint64`, `int64`, `int`, `uintptr`, pointers, `[8]byte`, ...): a
+//! function-by-function port of Go 1.24.11's `runtime/map_fast64_noswiss.go`.
+//!
+//! Go's compiler calls these instead of the generic functions of
+//! [`crate::map`] when the key type's hash is `memhash64` and the elem is at
+//! most 128 bytes (so stored inline). They work on the very same `hmap` and
+//! bucket layout, so a map can be used through both sets of functions at
+//! once; they only skip work the generic code does for every key type:
+//! keys are compared as `u64` values instead of through the equality
+//! callback, lookups in a one-bucket map do not hash at all, and keys are
+//! copied with one 8-byte store.
+//!
+//! gomap's additions are kept exactly as in [`crate::map`]: spare overflow
+//! buckets are reserved before growth work (so a write fails before changing
+//! anything, or not at all), the write flag is held by a guard, deletes run
+//! the descriptor's drop hooks (retiring what an iterator could still read),
+//! and evacuation returns the heap overflow buckets it cuts off.
+//!
+//! Every function requires a descriptor with 8-byte, inline keys hashed by a
+//! function that reads exactly those 8 bytes and compared bytewise (e.g.
+//! [`MapType::u64_key`](crate::maptype::MapType)), and inline elems (at
+//! most 128 bytes); violations are caught by debug assertions only.
+
+use core::ptr::{self, NonNull};
+
+use crate::alloc::{self, Kind};
+use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
+use crate::map::{
+    EMPTY_ONE, EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
+    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, grow_work_need, hash_grow, is_empty,
+    memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, zero_val,
+};
+use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
+
+/// Width of a key slot.
+const KEY: usize = 8;
+
+/// Key slot `i` of bucket `b` (Go: `add(unsafe.Pointer(b), dataOffset+i*8)`).
+///
+/// # Safety
+/// `b` points to a bucket of a map with 8-byte keys; `i < 8`.
+#[inline(always)]
+unsafe fn key64(b: *mut u8, i: usize) -> *mut u8 {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: the 8 key slots follow tophash[8] inside the bucket.
+    unsafe { b.add(DATA_OFFSET + i * KEY) }
+}
+
+/// Elem slot `i` of bucket `b` (Go: `dataOffset+bucketCnt*8+i*ValueSize`).
+///
+/// # Safety
+/// As [`key64`], for a bucket of `t`.
+#[inline(always)]
+unsafe fn elem64(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
+    debug_assert!(i < BUCKET_CNT);
+    // SAFETY: the 8 elem slots follow the 8 key slots inside the bucket.
+    unsafe { b.add(DATA_OFFSET + BUCKET_CNT * KEY + i * t.valuesize()) }
+}
+
+/// The stored key of slot `i` (stale bytes for an empty slot).
+///
+/// # Safety
+/// As [`key64`].
+#[inline(always)]
+unsafe fn load64(b: *mut u8, i: usize) -> u64 {
+    // SAFETY: buckets are 8-aligned, so 8-byte slots at 8 + 8i are 8-aligned;
+    // the bytes are initialised (blocks are zeroed when allocated).
+    unsafe { key64(b, i).cast::<u64>().read() }
+}
+
+/// Checks (in debug builds) that `t` is a descriptor the fast64 paths may use.
+#[inline(always)]
+fn debug_check(t: &MapType) {
+    debug_assert!(
+        t.keysize() == KEY && !t.indirect_key() && !t.indirect_elem(),
+        "fast64 map function used with a descriptor it does not fit: {t:?}"
+    );
+}
+
+/// Finds the elem slot of `key`, or null: the lookup shared by
+/// [`mapaccess1_fast64`] and [`mapaccess2_fast64`] (Go repeats it in both).
+///
+/// # Safety
+/// `h` is a live, non-empty map of type `t`, `t` fits the fast64 paths.
+#[inline(always)]
+unsafe fn lookup_fast64(t: &MapType, h: &HMap, key: u64) -> *mut u8 {
+    let mut b;
+    if h.b == 0 {
+        // A single bucket: no need to hash (and a one-bucket map never grows
+        // in place, so there are no old buckets to consult).
+        b = h.buckets;
+    } else {
+        // SAFETY: `key` is an 8-byte key for `t`'s hasher.
+        let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+        let mut m = bucket_mask(h.b);
+        // SAFETY: hash & m < 2^B.
+        b = unsafe { bucket_at(t, h.buckets, hash & m) };
+        let c = h.oldbuckets;
+        if !c.is_null() {
+            if !h.same_size_grow() {
+                // The old array has half as many buckets.
+                m >>= 1;
+            }
+            // SAFETY: hash & m indexes the old array.
+            let oldb = unsafe { bucket_at(t, c, hash & m) };
+            // SAFETY: a bucket.
+            if !unsafe { evacuated(oldb) } {
+                b = oldb;
+            }
+        }
+    }
+    while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            // SAFETY: slot i of a bucket of the chain. Go compares the key
+            // first and checks the slot is live second; so do we.
+            if unsafe { load64(b, i) } == key && !is_empty(unsafe { th(b, i) }) {
+                // SAFETY: slot i of the bucket.
+                return unsafe { elem64(t, b, i) };
+            }
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+    ptr::null_mut()
+}
+
+/// `v := m[k]` for 8-byte keys (`mapaccess1_fast64`, map_fast64_noswiss.go:16):
+/// a pointer to the elem, or to the shared zero value. Never fails; the
+/// `Result` matches [`crate::map::mapaccess1`].
+///
+/// # Safety
+/// `h` is null or a live map of type `t`; `t` has 8-byte inline keys
+/// compared bytewise and inline elems. The result is valid until the next
+/// write to the map.
+pub unsafe fn mapaccess1_fast64(t: &MapType, h: *const HMap, key: u64) -> Result<*const u8, MapError> {
+    // SAFETY: forwarded.
+    let (e, _) = unsafe { mapaccess2_fast64(t, h, key) }?;
+    Ok(e)
+}
+
+/// `v, ok := m[k]` for 8-byte keys (`mapaccess2_fast64`, map_fast64_noswiss.go:65).
+///
+/// # Safety
+/// As [`mapaccess1_fast64`].
+pub unsafe fn mapaccess2_fast64(t: &MapType, h: *const HMap, key: u64) -> Result<(*const u8, bool), MapError> {
+    debug_check(t);
+    // SAFETY: null or a live map (caller).
+    let Some(h) = (unsafe { h.as_ref() }) else { return Ok((zero_val(), false)) };
+    if h.count == 0 {
+        return Ok((zero_val(), false));
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_READ_WRITE);
+    }
+    // SAFETY: a live non-empty map of type `t`, which fits.
+    let e = unsafe { lookup_fast64(t, h, key) };
+    if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
+}
+
+/// `m[k] = v`, first half, for 8-byte keys (`mapassign_fast64`,
+/// map_fast64_noswiss.go:115): the elem slot for `key`, inserting the key if
+/// it is new. Errors as [`crate::map::mapassign`]: nil map, allocation
+/// failure; the map's contents are then unchanged.
+///
+/// # Safety
+/// As [`mapaccess1_fast64`]. The returned slot is valid until the next write.
+pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Slot, MapError> {
+    debug_check(t);
+    // SAFETY: null or a live map, used exclusively by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    // SAFETY: an 8-byte key for `t`'s hasher.
+    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+
+    // Mark the write only after hashing, as mapassign does.
+    let g = h.start_writing();
+
+    if h.buckets.is_null() {
+        // SAFETY: a fresh single-bucket array.
+        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
+            Some(b) => h.buckets = b.as_ptr(),
+            None => {
+                h.abort_writing(g);
+                return Err(MapError::AllocFailed);
+            }
+        }
+    }
+
+    let mut inserted = false;
+    let insertb: *mut u8;
+    let inserti: usize;
+    'done: {
+        'again: loop {
+            let bucket = hash & bucket_mask(h.b);
+            if h.growing() {
+                // SAFETY: a growing map of type `t`.
+                let need = unsafe { grow_work_need(t, h, bucket) } + 1;
+                // SAFETY: `t` is the map's type.
+                if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                // SAFETY: a growing map of type `t`, spare buckets reserved.
+                unsafe { grow_work_fast64(t, h, bucket) };
+            }
+            // SAFETY: bucket < 2^B.
+            let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
+
+            let mut ib: *mut u8 = ptr::null_mut();
+            let mut ii = 0usize;
+
+            'bucketloop: loop {
+                for i in 0..BUCKET_CNT {
+                    // SAFETY: slot i of a bucket of the chain.
+                    let thi = unsafe { th(b, i) };
+                    if is_empty(thi) {
+                        if ib.is_null() {
+                            ii = i;
+                            ib = b;
+                        }
+                        if thi == EMPTY_REST {
+                            break 'bucketloop;
+                        }
+                        continue;
+                    }
+                    // SAFETY: slot i of the bucket.
+                    let k = unsafe { load64(b, i) };
+                    if k != key {
+                        continue;
+                    }
+                    inserti = i;
+                    insertb = b;
+                    break 'done;
+                }
+                // SAFETY: a bucket.
+                let ovf = unsafe { overflow(t, b) };
+                if ovf.is_null() {
+                    break;
+                }
+                b = ovf;
+            }
+
+            // The key is new. Grow first if the map is over the load factor
+            // or has too many overflow buckets (and is not growing already).
+            if !h.growing()
+                && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
+            {
+                // SAFETY: `t` is the map's type; not growing; under a write.
+                if let Err(e) = unsafe { hash_grow(t, h) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                continue 'again; // every bucket pointer is stale now
+            }
+
+            if ib.is_null() {
+                // The whole chain is full: hang a new overflow bucket off it.
+                // SAFETY: `b` ends its chain. While growing the reserve makes
+                // this infallible; otherwise it fails before any change.
+                ib = match unsafe { h.newoverflow(t, b) } {
+                    Ok(nb) => nb,
+                    Err(e) => {
+                        h.abort_writing(g);
+                        return Err(e);
+                    }
+                };
+                ii = 0;
+            }
+            // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
+            unsafe { set_th(ib, ii & (BUCKET_CNT - 1), tophash(hash)) };
+
+            // SAFETY: key slot ii of `ib`, 8-aligned.
+            unsafe { key64(ib, ii).cast::<u64>().write(key) };
+
+            h.count += 1;
+            inserted = true;
+            inserti = ii;
+            insertb = ib;
+            break 'done;
+        }
+    }
+
+    // SAFETY: slot inserti of bucket insertb.
+    let elem = unsafe { elem64(t, insertb, inserti) };
+    h.end_writing(g);
+    // SAFETY: a slot address is never null.
+    Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
+}
+
+/// `m[k] = v`, first half, for pointer keys (`mapassign_fast64ptr`,
+/// map_fast64_noswiss.go:215): as [`mapassign_fast64`], with the key an
+/// address (Go's compiler picks it for 8-byte keys that hold a pointer,
+/// such as `*T` or `unsafe.Pointer`, e.g. [`MapType::ptr_key`]).
+///
+/// # Safety
+/// As [`mapassign_fast64`].
+pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Result<Slot, MapError> {
+    debug_check(t);
+    // SAFETY: null or a live map, used exclusively by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    // SAFETY: a pointer-sized key for `t`'s hasher (Go hashes &key too).
+    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+
+    // Mark the write only after hashing, as mapassign does.
+    let g = h.start_writing();
+
+    if h.buckets.is_null() {
+        // SAFETY: a fresh single-bucket array.
+        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
+            Some(b) => h.buckets = b.as_ptr(),
+            None => {
+                h.abort_writing(g);
+                return Err(MapError::AllocFailed);
+            }
+        }
+    }
+
+    let mut inserted = false;
+    let insertb: *mut u8;
+    let inserti: usize;
+    'done: {
+        'again: loop {
+            let bucket = hash & bucket_mask(h.b);
+            if h.growing() {
+                // SAFETY: a growing map of type `t`.
+                let need = unsafe { grow_work_need(t, h, bucket) } + 1;
+                // SAFETY: `t` is the map's type.
+                if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                // SAFETY: a growing map of type `t`, spare buckets reserved.
+                unsafe { grow_work_fast64(t, h, bucket) };
+            }
+            // SAFETY: bucket < 2^B.
+            let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
+
+            let mut ib: *mut u8 = ptr::null_mut();
+            let mut ii = 0usize;
+
+            'bucketloop: loop {
+                for i in 0..BUCKET_CNT {
+                    // SAFETY: slot i of a bucket of the chain.
+                    let thi = unsafe { th(b, i) };
+                    if is_empty(thi) {
+                        if ib.is_null() {
+                            ii = i;
+                            ib = b;
+                        }
+                        if thi == EMPTY_REST {
+                            break 'bucketloop;
+                        }
+                        continue;
+                    }
+                    // SAFETY: key slot i holds a pointer, 8-aligned.
+                    let k = unsafe { key64(b, i).cast::<*mut u8>().read() };
+                    if k != key {
+                        continue;
+                    }
+                    inserti = i;
+                    insertb = b;
+                    break 'done;
+                }
+                // SAFETY: a bucket.
+                let ovf = unsafe { overflow(t, b) };
+                if ovf.is_null() {
+                    break;
+                }
+                b = ovf;
+            }
+
+            // The key is new. Grow first if the map is over the load factor
+            // or has too many overflow buckets (and is not growing already).
+            if !h.growing()
+                && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
+            {
+                // SAFETY: `t` is the map's type; not growing; under a write.
+                if let Err(e) = unsafe { hash_grow(t, h) } {
+                    h.abort_writing(g);
+                    return Err(e);
+                }
+                continue 'again; // every bucket pointer is stale now
+            }
+
+            if ib.is_null() {
+                // The whole chain is full: hang a new overflow bucket off it.
+                // SAFETY: `b` ends its chain (see mapassign_fast64).
+                ib = match unsafe { h.newoverflow(t, b) } {
+                    Ok(nb) => nb,
+                    Err(e) => {
+                        h.abort_writing(g);
+                        return Err(e);
+                    }
+                };
+                ii = 0;
+            }
+            // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
+            unsafe { set_th(ib, ii & (BUCKET_CNT - 1), tophash(hash)) };
+
+            // SAFETY: key slot ii of `ib`, pointer-sized and 8-aligned.
+            unsafe { key64(ib, ii).cast::<*mut u8>().write(key) };
+
+            h.count += 1;
+            inserted = true;
+            inserti = ii;
+            insertb = ib;
+            break 'done;
+        }
+    }
+
+    // SAFETY: slot inserti of bucket insertb.
+    let elem = unsafe { elem64(t, insertb, inserti) };
+    h.end_writing(g);
+    // SAFETY: a slot address is never null.
+    Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
+}
+
+/// `delete(m, k)` for 8-byte keys (`mapdelete_fast64`, map_fast64_noswiss.go:305).
+/// Errors as [`crate::map::mapdelete`] (allocation failure while growth work
+/// needs an overflow bucket, or for a deferred key drop); the map's contents
+/// are then unchanged.
+///
+/// # Safety
+/// As [`mapaccess1_fast64`].
+pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<(), MapError> {
+    debug_check(t);
+    // SAFETY: null or a live map, used exclusively by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
+    if h.count == 0 {
+        return Ok(());
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+
+    // SAFETY: an 8-byte key for `t`'s hasher.
+    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+
+    // Mark the write only after hashing, as mapdelete does.
+    let g = h.start_writing();
+
+    let bucket = hash & bucket_mask(h.b);
+    if h.growing() {
+        // SAFETY: a growing map of type `t`.
+        let need = unsafe { grow_work_need(t, h, bucket) };
+        // SAFETY: `t` is the map's type.
+        if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+            h.abort_writing(g);
+            return Err(e);
+        }
+        // SAFETY: spare buckets reserved.
+        unsafe { grow_work_fast64(t, h, bucket) };
+    }
+    // SAFETY: bucket < 2^B.
+    let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
+    let b_orig = b;
+    'search: while !b.is_null() {
+        for i in 0..BUCKET_CNT {
+            // SAFETY: slot i of a bucket of the chain.
+            if key != unsafe { load64(b, i) } || is_empty(unsafe { th(b, i) }) {
+                continue;
+            }
+            // SAFETY: slot i of the bucket.
+            let k = unsafe { key64(b, i) };
+            // gomap: release the key first, the only step that can fail.
+            // SAFETY: the entry is being removed.
+            if let Err(e) = unsafe { h.release_key(t, k) } {
+                h.abort_writing(g);
+                return Err(e);
+            }
+            // Clear the key only if it holds pointers.
+            if t.key().pointers {
+                if PTR_SIZE == 8 {
+                    // SAFETY: the 8-aligned key slot holds one pointer.
+                    unsafe { k.cast::<*mut u8>().write(ptr::null_mut()) };
+                } else {
+                    // Where pointers are 4 bytes, Go clears the whole key.
+                    // SAFETY: the key slot.
+                    unsafe { memclr(k, KEY) };
+                }
+            }
+            // SAFETY: slot i of the bucket.
+            let e = unsafe { elem64(t, b, i) };
+            // SAFETY: the entry is being removed (gomap: drop hook).
+            unsafe { h.release_elem(t, e) };
+            // SAFETY: an inline elem slot.
+            unsafe { memclr(e, t.elem().size) };
+            // SAFETY: slot i of the bucket.
+            unsafe { set_th(b, i, EMPTY_ONE) };
+            // If nothing live follows this slot in the chain, turn it and
+            // the run of emptyOne slots before it into emptyRest.
+            'not_last: {
+                if i == BUCKET_CNT - 1 {
+                    // SAFETY: a bucket.
+                    let ovf = unsafe { overflow(t, b) };
+                    // SAFETY: `ovf` is a bucket when non-null.
+                    if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
+                        break 'not_last;
+                    }
+                // SAFETY: i + 1 < 8.
+                } else if unsafe { th(b, i + 1) } != EMPTY_REST {
+                    break 'not_last;
+                }
+                let mut i = i;
+                loop {
+                    // SAFETY: slot i of a bucket of this chain.
+                    unsafe { set_th(b, i, EMPTY_REST) };
+                    if i == 0 {
+                        if b == b_orig {
+                            break; // reached slot 0 of the chain's first bucket
+                        }
+                        // Step back to the last slot of the previous bucket.
+                        let c = b;
+                        b = b_orig;
+                        // SAFETY: `c` is on the chain starting at b_orig.
+                        while unsafe { overflow(t, b) } != c {
+                            // SAFETY: buckets of the chain.
+                            b = unsafe { overflow(t, b) };
+                        }
+                        i = BUCKET_CNT - 1;
+                    } else {
+                        i -= 1;
+                    }
+                    // SAFETY: slot i of `b`.
+                    if unsafe { th(b, i) } != EMPTY_ONE {
+                        break;
+                    }
+                }
+            }
+            h.count -= 1;
+            // A new seed once the map is empty, so that an attacker cannot
+            // keep aiming at the same buckets (Go issue 25237).
+            if h.count == 0 {
+                h.hash0 = crate::rand::rand() as u32;
+            }
+            break 'search;
+        }
+        // SAFETY: a bucket.
+        b = unsafe { overflow(t, b) };
+    }
+
+    h.end_writing(g);
+    // gomap: a map with a shrink policy may give memory back now, exactly
+    // as after `mapdelete`.
+    if h.shrink_policy.is_some() {
+        // SAFETY: a live map of type `t`, no longer being written.
+        unsafe { crate::shrink::after_delete(t, h) };
+    }
+    Ok(())
+}
+
+/// Evacuates the old bucket `bucket` maps to, then one more
+/// (`growWork_fast64`, map_fast64_noswiss.go:397).
+///
+/// # Safety
+/// `h` is a live growing map of type `t` (fitting the fast64 paths), under a
+/// write, with spare overflow buckets reserved
+/// ([`crate::map::grow_work_need`]).
+#[doc(alias = "growWork_fast64")]
+pub(crate) unsafe fn grow_work_fast64(t: &MapType, h: &mut HMap, bucket: usize) {
+    // First the old bucket the caller is about to use...
+    // SAFETY: forwarded; the index is inside the old array.
+    unsafe { evacuate_fast64(t, h, bucket & h.oldbucketmask()) };
+
+    // ...then one more, so that growth keeps moving.
+    if h.growing() {
+        // SAFETY: forwarded; nevacuate < old bucket count while growing.
+        unsafe { evacuate_fast64(t, h, h.nevacuate) };
+    }
+}
+
+/// Moves the entries of old bucket `oldbucket` to the new array
+/// (`evacuate_fast64`, map_fast64_noswiss.go:408), as
+/// [`crate::map::evacuate`] does but with 8-byte key copies and no NaN case.
+///
+/// # Safety
+/// As [`grow_work_fast64`]; `oldbucket` indexes the old array.
+pub(crate) unsafe fn evacuate_fast64(t: &MapType, h: &mut HMap, oldbucket: usize) {
+    // SAFETY: oldbucket indexes the old array.
+    let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
+    let newbit = h.noldbuckets();
+    // SAFETY: a bucket.
+    if !unsafe { evacuated(b) } {
+        // Destinations: X, the bucket with the same index, and when doubling
+        // Y, the one `newbit` higher.
+        let dst = |i: usize| {
+            // SAFETY: i < 2^B buckets of the new array.
+            let b = unsafe { bucket_at(t, h.buckets, i) };
+            // SAFETY: the first key and elem slots of `b`.
+            let (k, e) = unsafe { (key64(b, 0), elem64(t, b, 0)) };
+            EvacDst { b, i: 0, k, e }
+        };
+        let mut xy = [dst(oldbucket), EvacDst { b: ptr::null_mut(), i: 0, k: ptr::null_mut(), e: ptr::null_mut() }];
+        if !h.same_size_grow() {
+            xy[1] = dst(oldbucket + newbit);
+        }
+
+        // gomap: with callbacks that may unwind, decide every entry's
+        // destination before moving anything, as `evacuate` does. (Its
+        // NaN case cannot arise: 8-byte memory keys equal themselves.)
+        let pre = if t.may_unwind && !h.same_size_grow() {
+            // SAFETY: `b` is the old bucket being evacuated.
+            Some(unsafe { evac_decisions(t, h, b, newbit) })
+        } else {
+            None
+        };
+        let mut n = 0usize;
+
+        while !b.is_null() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of an old bucket.
+                let top = unsafe { th(b, i) };
+                if is_empty(top) {
+                    // SAFETY: slot i.
+                    unsafe { set_th(b, i, EVACUATED_EMPTY) };
+                    continue;
+                }
+                if top < MIN_TOP_HASH {
+                    throw("bad map state");
+                }
+                // SAFETY: slot i of the bucket.
+                let (k, e) = unsafe { (key64(b, i), elem64(t, b, i)) };
+                let mut use_y = 0usize;
+                if let Some(d) = &pre {
+                    use_y = d[n].0;
+                } else if !h.same_size_grow() {
+                    // The hash bit the doubled mask adds picks X or Y.
+                    // SAFETY: a live 8-byte key.
+                    let hash = unsafe { t.hash(k, h.hash0 as usize) };
+                    if hash & newbit != 0 {
+                        use_y = 1;
+                    }
+                }
+                n += 1;
+
+                // SAFETY: slot i.
+                unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // X + 1 is Y
+                let d = &mut xy[use_y];
+
+                if d.i == BUCKET_CNT {
+                    // SAFETY: d.b ends its chain; spare buckets were reserved.
+                    d.b = unsafe { h.newoverflow(t, d.b) }.unwrap_or_else(|_| fatal("out of memory"));
+                    d.i = 0;
+                    // SAFETY: the first slots of the new bucket.
+                    unsafe {
+                        d.k = key64(d.b, 0);
+                        d.e = elem64(t, d.b, 0);
+                    }
+                }
+                // SAFETY: slot d.i of a new bucket (masked like Go's, < 8).
+                unsafe { set_th(d.b, d.i & (BUCKET_CNT - 1), top) };
+
+                // The key: one 8-byte copy. (Go copies pointer keys with a
+                // write barrier while its GC is marking; there is no GC here.)
+                // SAFETY: 8-aligned key slots.
+                unsafe { d.k.cast::<u64>().write(k.cast::<u64>().read()) };
+
+                // SAFETY: inline elem slots of `t`.
+                unsafe { memmove(d.e, e, t.elem().size) };
+                d.i += 1;
+                // After slot 7 these point past the slot arrays; they are
+                // only used after the `d.i == 8` check replaces them.
+                d.k = d.k.wrapping_add(KEY);
+                d.e = d.e.wrapping_add(t.valuesize());
+            }
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+        // With no iterator on the old array, zero the first old bucket's
+        // data (keys, elems, overflow link), keeping its tophash marks.
+        if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
+            // SAFETY: oldbucket indexes the old array.
+            let first = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
+            // gomap: clearing cuts the chain; give back its heap overflow
+            // buckets first, as `evacuate` does.
+            // SAFETY: a bucket of the old array.
+            let mut o = unsafe { overflow(t, first) };
+            // SAFETY: the old array is a live block.
+            let (lo, size) = (h.oldbuckets.addr(), unsafe { alloc::block_size(NonNull::new_unchecked(h.oldbuckets)) });
+            while !o.is_null() && !(lo..lo + size).contains(&o.addr()) {
+                // SAFETY: a live heap overflow bucket of this chain.
+                let next = unsafe { overflow(t, o) };
+                // SAFETY: unreachable once the chain is cut below.
+                unsafe { h.retire(t, NonNull::new_unchecked(o)) };
+                o = next;
+            }
+            // SAFETY: the first bucket's bytes after tophash.
+            unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
+        }
+    }
+
+    if oldbucket == h.nevacuate {
+        // SAFETY: forwarded.
+        unsafe { advance_evacuation_mark(h, t, newbit) };
+    }
+}

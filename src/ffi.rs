@@ -1,0 +1,1445 @@
+//! The C ABI (`include/gomap.h`, documented in `docs/c-api.md`).
+//!
+//! Every function is `extern "C"`, checks every pointer for NULL, catches any
+//! panic (returning [`gomap_status::GOMAP_ERR_PANIC`]) and writes its
+//! out-parameters (always last) only on success.
+//!
+//! Handles:
+//! * [`gomap_type`]: a validated descriptor, shared by reference count with
+//!   every map made from it, so it may be freed while its maps live.
+//! * [`gomap_map`]: a map plus its type; a NULL `gomap_map *` is Go's nil map.
+//! * `gomap_hiter`: caller-owned storage for an [`HIter`] (104 bytes,
+//!   8-aligned, zero-initialised).
+//!
+//! Custom hashers report failure through an `int *err` out-parameter; the
+//! trampoline turns that into an unwind with a private payload that the
+//! boundary maps to `GOMAP_ERR_UNHASHABLE`. Map code hashes a new key before
+//! it starts writing, so a failure on a key that was never inserted leaves
+//! the map intact; a failure on a stored key during growth work does not.
+
+#![allow(non_camel_case_types)]
+
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr::{self, NonNull};
+use std::alloc::Layout;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::alloc::{Allocator, set_default_allocator};
+use crate::fatal::{MapError, set_fatal_hook};
+use crate::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
+use crate::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
+use crate::presets::{Field, FieldKind};
+use crate::visit::{self, Item};
+
+// ---------------------------------------------------------------------------
+// Status codes
+// ---------------------------------------------------------------------------
+
+/// Result of every fallible C function. The numeric values are part of the
+/// ABI and never change; new codes are only ever appended.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum gomap_status {
+    /// Success.
+    GOMAP_OK = 0,
+    /// A required pointer argument was NULL.
+    GOMAP_ERR_NULL = 1,
+    /// A type descriptor was malformed.
+    GOMAP_ERR_BAD_TYPE = 2,
+    /// Assignment to an entry in a nil (NULL) map.
+    GOMAP_ERR_NIL_MAP_ASSIGN = 3,
+    /// The key cannot be hashed.
+    GOMAP_ERR_UNHASHABLE = 4,
+    /// The allocator returned no memory; the map is unchanged.
+    GOMAP_ERR_NOMEM = 5,
+    /// The map has live iterators.
+    GOMAP_ERR_BUSY = 6,
+    /// An internal panic was caught at the boundary.
+    GOMAP_ERR_PANIC = 7,
+    /// An argument was out of range (unknown kind, misaligned iterator, ...).
+    GOMAP_ERR_BAD_ARG = 8,
+}
+
+use gomap_status::*;
+
+const _: () = assert!(core::mem::size_of::<gomap_status>() == 4);
+
+impl From<MapError> for gomap_status {
+    fn from(e: MapError) -> Self {
+        match e {
+            MapError::NilMapAssign => GOMAP_ERR_NIL_MAP_ASSIGN,
+            MapError::UnhashableKey => GOMAP_ERR_UNHASHABLE,
+            MapError::AllocFailed => GOMAP_ERR_NOMEM,
+            MapError::Busy => GOMAP_ERR_BUSY,
+        }
+    }
+}
+
+impl From<TypeError> for gomap_status {
+    fn from(_: TypeError) -> Self {
+        GOMAP_ERR_BAD_TYPE
+    }
+}
+
+/// The private unwind payload of a failing C hasher.
+struct Unhashable;
+
+/// Runs `f`, turning any unwind into a status.
+fn guard(f: impl FnOnce() -> gomap_status) -> gomap_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(s) => s,
+        Err(p) => {
+            if p.is::<Unhashable>() {
+                GOMAP_ERR_UNHASHABLE
+            } else {
+                GOMAP_ERR_PANIC
+            }
+        }
+    }
+}
+
+/// Runs `f` for a function without a status; an unwind yields `fallback`.
+fn guard_val<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+macro_rules! nonnull {
+    ($($p:expr),*) => {
+        $(if $p.is_null() { return GOMAP_ERR_NULL; })*
+    };
+}
+
+/// Returns a static, NUL-terminated description of a status code.
+///
+/// # Safety
+/// Always safe to call; `unsafe` only for uniformity of the ABI.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_strerror(status: c_int) -> *const c_char {
+    let s: &'static [u8] = match status {
+        0 => b"ok\0",
+        1 => b"null pointer argument\0",
+        2 => b"malformed type descriptor\0",
+        3 => b"assignment to entry in nil map\0",
+        4 => b"runtime error: hash of unhashable type\0",
+        5 => b"out of memory\0",
+        6 => b"map has live iterators\0",
+        7 => b"internal panic\0",
+        8 => b"bad argument\0",
+        _ => b"unknown gomap status\0",
+    };
+    s.as_ptr().cast()
+}
+
+// ---------------------------------------------------------------------------
+// Type descriptors
+// ---------------------------------------------------------------------------
+
+/// Largest key or elem size accepted (1 GiB): anything larger is a
+/// malformed descriptor.
+pub const GOMAP_MAX_TYPE_SIZE: usize = 1 << 30;
+
+/// A map type descriptor handle (opaque to C).
+pub struct gomap_type {
+    t: Arc<FfiType>,
+}
+
+/// A descriptor plus the zero elem `mapaccess1` returns for absent keys.
+struct FfiType {
+    t: MapType,
+    /// A zeroed buffer of the elem size when it exceeds [`ZERO_VAL_SIZE`]
+    /// (Go's `mapaccess1_fat` zero value); null otherwise.
+    big_zero: *mut u8,
+}
+
+// SAFETY: `t` is Send + Sync; `big_zero` is an immutable zero buffer.
+unsafe impl Send for FfiType {}
+// SAFETY: as above.
+unsafe impl Sync for FfiType {}
+
+impl FfiType {
+    fn zero(&self) -> *const u8 {
+        if self.big_zero.is_null() { zero_val() } else { self.big_zero }
+    }
+}
+
+impl Drop for FfiType {
+    fn drop(&mut self) {
+        if !self.big_zero.is_null() {
+            let l = Layout::from_size_align(self.t.elem.size, 8).expect("validated at creation");
+            // SAFETY: allocated in `finish_type` with this layout.
+            unsafe { std::alloc::dealloc(self.big_zero, l) };
+        }
+    }
+}
+
+fn check_info(size: usize, align: usize) -> Result<(), gomap_status> {
+    if size > GOMAP_MAX_TYPE_SIZE || align == 0 || !align.is_power_of_two() || align > 8 || size % align != 0 {
+        return Err(GOMAP_ERR_BAD_TYPE);
+    }
+    Ok(())
+}
+
+/// Boxes a built descriptor and writes the handle to `out`.
+///
+/// # Safety
+/// `out` is valid for a pointer write.
+unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) -> gomap_status {
+    let t = match r {
+        Ok(t) => t,
+        Err(e) => return e.into(),
+    };
+    let mut big_zero = ptr::null_mut();
+    if t.elem.size > ZERO_VAL_SIZE {
+        let Ok(l) = Layout::from_size_align(t.elem.size, 8) else { return GOMAP_ERR_BAD_TYPE };
+        // SAFETY: a non-zero size.
+        big_zero = unsafe { std::alloc::alloc_zeroed(l) };
+        if big_zero.is_null() {
+            return GOMAP_ERR_NOMEM;
+        }
+    }
+    let h = Box::new(gomap_type { t: Arc::new(FfiType { t, big_zero }) });
+    // SAFETY: valid for writes (caller).
+    unsafe { out.write(Box::into_raw(h)) };
+    GOMAP_OK
+}
+
+fn elem_info(size: usize, align: usize, pointers: bool) -> Result<TypeInfo, gomap_status> {
+    check_info(size, align)?;
+    Ok(TypeInfo { size, align, pointers })
+}
+
+/// Key kinds of [`gomap_type_preset`].
+pub const GOMAP_KEY_BOOL: u32 = 1;
+/// `uint8`
+pub const GOMAP_KEY_U8: u32 = 2;
+/// `uint16`
+pub const GOMAP_KEY_U16: u32 = 3;
+/// `uint32`
+pub const GOMAP_KEY_U32: u32 = 4;
+/// `uint64`
+pub const GOMAP_KEY_U64: u32 = 5;
+/// `int8`
+pub const GOMAP_KEY_I8: u32 = 6;
+/// `int16`
+pub const GOMAP_KEY_I16: u32 = 7;
+/// `int32`
+pub const GOMAP_KEY_I32: u32 = 8;
+/// `int64`
+pub const GOMAP_KEY_I64: u32 = 9;
+/// `uintptr` / `uint` / `int`
+pub const GOMAP_KEY_UINTPTR: u32 = 10;
+/// a pointer
+pub const GOMAP_KEY_PTR: u32 = 11;
+/// `float32`
+pub const GOMAP_KEY_F32: u32 = 12;
+/// `float64`
+pub const GOMAP_KEY_F64: u32 = 13;
+/// `complex64`
+pub const GOMAP_KEY_C64: u32 = 14;
+/// `complex128`
+pub const GOMAP_KEY_C128: u32 = 15;
+/// `string` as `gomap_string {ptr, len}`
+pub const GOMAP_KEY_STRING: u32 = 16;
+
+/// Makes a descriptor for a built-in key kind (`GOMAP_KEY_*`) and an elem of
+/// `elem_size` bytes aligned to `elem_align`.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_preset(
+    kind: u32,
+    elem_size: usize,
+    elem_align: usize,
+    elem_has_pointers: bool,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        let elem = match elem_info(elem_size, elem_align, elem_has_pointers) {
+            Ok(e) => e,
+            Err(s) => return s,
+        };
+        let r = match kind {
+            GOMAP_KEY_BOOL => MapType::bool_key(elem),
+            GOMAP_KEY_U8 => MapType::u8_key(elem),
+            GOMAP_KEY_U16 => MapType::u16_key(elem),
+            GOMAP_KEY_U32 => MapType::u32_key(elem),
+            GOMAP_KEY_U64 => MapType::u64_key(elem),
+            GOMAP_KEY_I8 => MapType::i8_key(elem),
+            GOMAP_KEY_I16 => MapType::i16_key(elem),
+            GOMAP_KEY_I32 => MapType::i32_key(elem),
+            GOMAP_KEY_I64 => MapType::i64_key(elem),
+            GOMAP_KEY_UINTPTR => MapType::usize_key(elem),
+            GOMAP_KEY_PTR => MapType::ptr_key(elem),
+            GOMAP_KEY_F32 => MapType::f32_key(elem),
+            GOMAP_KEY_F64 => MapType::f64_key(elem),
+            GOMAP_KEY_C64 => MapType::c64_key(elem),
+            GOMAP_KEY_C128 => MapType::c128_key(elem),
+            GOMAP_KEY_STRING => MapType::str_key(elem),
+            _ => return GOMAP_ERR_BAD_ARG,
+        };
+        // SAFETY: `out` checked non-null; valid for writes (caller).
+        unsafe { finish_type(r, out) }
+    })
+}
+
+/// Makes a descriptor for `[n]byte` keys (plain memory of `n` bytes).
+///
+/// # Safety
+/// As [`gomap_type_preset`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_bytes(
+    n: usize,
+    elem_size: usize,
+    elem_align: usize,
+    elem_has_pointers: bool,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        if n > GOMAP_MAX_TYPE_SIZE {
+            return GOMAP_ERR_BAD_TYPE;
+        }
+        let elem = match elem_info(elem_size, elem_align, elem_has_pointers) {
+            Ok(e) => e,
+            Err(s) => return s,
+        };
+        // SAFETY: `out` checked non-null; valid for writes (caller).
+        unsafe { finish_type(MapType::bytes_key(n, elem), out) }
+    })
+}
+
+/// A field of a composite key (`gomap_field`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct gomap_field {
+    /// Byte offset in the key.
+    pub offset: usize,
+    /// Size in bytes.
+    pub size: usize,
+    /// `GOMAP_FIELD_*`.
+    pub kind: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<gomap_field>() == 24);
+const _: () = assert!(core::mem::align_of::<gomap_field>() == 8);
+
+/// Plain memory without pointers.
+pub const GOMAP_FIELD_MEM: u32 = 0;
+/// Plain memory holding a pointer.
+pub const GOMAP_FIELD_PTR: u32 = 1;
+/// `float32`
+pub const GOMAP_FIELD_F32: u32 = 2;
+/// `float64`
+pub const GOMAP_FIELD_F64: u32 = 3;
+/// `complex64`
+pub const GOMAP_FIELD_C64: u32 = 4;
+/// `complex128`
+pub const GOMAP_FIELD_C128: u32 = 5;
+/// `gomap_string`
+pub const GOMAP_FIELD_STRING: u32 = 6;
+/// A blank (`_`) field.
+pub const GOMAP_FIELD_BLANK: u32 = 7;
+
+/// Makes a descriptor for a struct key described field by field (see
+/// `MapType::composite_key`).
+///
+/// # Safety
+/// `fields` must be NULL (only if `nfields` is 0) or valid for reading
+/// `nfields` fields; `out` as [`gomap_type_preset`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_composite(
+    fields: *const gomap_field,
+    nfields: usize,
+    size: usize,
+    align: usize,
+    elem_size: usize,
+    elem_align: usize,
+    elem_has_pointers: bool,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        if fields.is_null() && nfields != 0 {
+            return GOMAP_ERR_NULL;
+        }
+        if nfields > GOMAP_MAX_TYPE_SIZE || check_info(size, align).is_err() {
+            return GOMAP_ERR_BAD_TYPE;
+        }
+        let elem = match elem_info(elem_size, elem_align, elem_has_pointers) {
+            Ok(e) => e,
+            Err(s) => return s,
+        };
+        let cf: &[gomap_field] = if nfields == 0 {
+            &[]
+        } else {
+            // SAFETY: non-null and valid for `nfields` reads (caller).
+            unsafe { core::slice::from_raw_parts(fields, nfields) }
+        };
+        let mut fs = Vec::with_capacity(nfields);
+        let mut end = 0usize;
+        for f in cf {
+            let (kind, want) = match f.kind {
+                GOMAP_FIELD_MEM => (FieldKind::Mem, None),
+                GOMAP_FIELD_PTR => (FieldKind::Ptr, None),
+                GOMAP_FIELD_F32 => (FieldKind::F32, Some(4)),
+                GOMAP_FIELD_F64 => (FieldKind::F64, Some(8)),
+                GOMAP_FIELD_C64 => (FieldKind::C64, Some(8)),
+                GOMAP_FIELD_C128 => (FieldKind::C128, Some(16)),
+                GOMAP_FIELD_STRING => (FieldKind::Str, Some(16)),
+                GOMAP_FIELD_BLANK => (FieldKind::Blank, None),
+                _ => return GOMAP_ERR_BAD_TYPE,
+            };
+            // The checks composite_key asserts, as errors.
+            if want.is_some_and(|w| w != f.size) || f.offset < end {
+                return GOMAP_ERR_BAD_TYPE;
+            }
+            match f.offset.checked_add(f.size) {
+                Some(e) if e <= size => end = e,
+                _ => return GOMAP_ERR_BAD_TYPE,
+            }
+            fs.push(Field::new(f.offset, f.size, kind));
+        }
+        // SAFETY: `out` checked non-null; valid for writes (caller).
+        unsafe { finish_type(MapType::composite_key(&fs, size, align, elem), out) }
+    })
+}
+
+/// C hasher: returns the hash of `key` with `seed`; sets `*err` non-zero if
+/// the key cannot be hashed.
+pub type gomap_hash_fn = unsafe extern "C" fn(ctx: *mut c_void, key: *const c_void, seed: u64, err: *mut c_int) -> u64;
+/// C equality.
+pub type gomap_equal_fn = unsafe extern "C" fn(ctx: *mut c_void, a: *const c_void, b: *const c_void) -> bool;
+/// C hashability check (Go's `mapKeyError`): true if `key` can be hashed.
+pub type gomap_key_check_fn = unsafe extern "C" fn(ctx: *mut c_void, key: *const c_void) -> bool;
+
+/// `gomap_type_desc.flags`: the key holds pointers.
+pub const GOMAP_DESC_KEY_POINTERS: u32 = 1;
+/// The elem holds pointers.
+pub const GOMAP_DESC_ELEM_POINTERS: u32 = 2;
+/// `k == k` for every key (`ReflexiveKey`).
+pub const GOMAP_DESC_REFLEXIVE: u32 = 4;
+/// Overwrites store the new key's bytes (`NeedKeyUpdate`).
+pub const GOMAP_DESC_NEED_KEY_UPDATE: u32 = 8;
+/// Hashing may fail (`HashMightPanic`); requires `key_check`.
+pub const GOMAP_DESC_HASH_MIGHT_PANIC: u32 = 16;
+const DESC_ALL: u32 = 31;
+
+/// A custom type descriptor (`gomap_type_desc`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct gomap_type_desc {
+    /// Key size in bytes.
+    pub key_size: usize,
+    /// Key alignment: a power of two, at most 8.
+    pub key_align: usize,
+    /// Elem size in bytes.
+    pub elem_size: usize,
+    /// Elem alignment: a power of two, at most 8.
+    pub elem_align: usize,
+    /// `GOMAP_DESC_*` bits.
+    pub flags: u32,
+    /// Required.
+    pub hash: Option<gomap_hash_fn>,
+    /// Required.
+    pub equal: Option<gomap_equal_fn>,
+    /// Required with `GOMAP_DESC_HASH_MIGHT_PANIC`, else must be NULL.
+    pub key_check: Option<gomap_key_check_fn>,
+    /// Passed to every callback.
+    pub ctx: *mut c_void,
+}
+
+const _: () = assert!(core::mem::size_of::<gomap_type_desc>() == 72);
+const _: () = assert!(core::mem::align_of::<gomap_type_desc>() == 8);
+
+/// The context of a custom descriptor: the C callbacks and their context.
+struct CCallbacks {
+    hash: gomap_hash_fn,
+    equal: gomap_equal_fn,
+    key_check: Option<gomap_key_check_fn>,
+    ctx: *mut c_void,
+}
+
+// SAFETY: the C caller promises (header docs) that the callbacks may be
+// called with `ctx` from any thread.
+unsafe impl Send for CCallbacks {}
+// SAFETY: as above; never mutated.
+unsafe impl Sync for CCallbacks {}
+
+/// The Rust hasher of custom descriptors.
+///
+/// # Safety
+/// `ctx` points to the descriptor's [`CCallbacks`]; `key` to a key.
+unsafe fn tramp_hash(key: *const u8, seed: usize, ctx: *const ()) -> usize {
+    // SAFETY: the descriptor's ctx is its CCallbacks, kept alive by it.
+    let c = unsafe { &*ctx.cast::<CCallbacks>() };
+    let mut err: c_int = 0;
+    // SAFETY: the C callback's contract (header).
+    let h = unsafe { (c.hash)(c.ctx, key.cast(), seed as u64, &mut err) };
+    if err != 0 {
+        // No panic hook runs: the boundary turns this into GOMAP_ERR_UNHASHABLE.
+        resume_unwind(Box::new(Unhashable));
+    }
+    h as usize
+}
+
+/// The Rust equality of custom descriptors.
+///
+/// # Safety
+/// As [`tramp_hash`], with two keys.
+unsafe fn tramp_equal(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
+    // SAFETY: as tramp_hash.
+    let c = unsafe { &*ctx.cast::<CCallbacks>() };
+    // SAFETY: the C callback's contract.
+    unsafe { (c.equal)(c.ctx, a.cast(), b.cast()) }
+}
+
+/// The Rust key check of custom descriptors.
+///
+/// # Safety
+/// As [`tramp_hash`].
+unsafe fn tramp_key_check(key: *const u8, ctx: *const ()) -> bool {
+    // SAFETY: as tramp_hash.
+    let c = unsafe { &*ctx.cast::<CCallbacks>() };
+    match c.key_check {
+        // SAFETY: the C callback's contract.
+        Some(f) => unsafe { f(c.ctx, key.cast()) },
+        None => true,
+    }
+}
+
+/// Makes a descriptor from caller-supplied callbacks.
+///
+/// # Safety
+/// `desc` must be NULL or point to a readable `gomap_type_desc`; its
+/// callbacks must be callable with `ctx` from any thread for as long as any
+/// map of the type lives. `out` as [`gomap_type_preset`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_custom(desc: *const gomap_type_desc, out: *mut *mut gomap_type) -> gomap_status {
+    guard(|| {
+        nonnull!(desc, out);
+        // SAFETY: non-null, readable (caller). Option<fn> has a null niche.
+        let d = unsafe { desc.read() };
+        let (Some(hash), Some(equal)) = (d.hash, d.equal) else { return GOMAP_ERR_BAD_TYPE };
+        if d.flags & !DESC_ALL != 0 || (d.flags & GOMAP_DESC_HASH_MIGHT_PANIC != 0) != d.key_check.is_some() {
+            return GOMAP_ERR_BAD_TYPE;
+        }
+        let key = match elem_info(d.key_size, d.key_align, d.flags & GOMAP_DESC_KEY_POINTERS != 0) {
+            Ok(k) => k,
+            Err(s) => return s,
+        };
+        let elem = match elem_info(d.elem_size, d.elem_align, d.flags & GOMAP_DESC_ELEM_POINTERS != 0) {
+            Ok(e) => e,
+            Err(s) => return s,
+        };
+        let cb = Arc::new(CCallbacks { hash, equal, key_check: d.key_check, ctx: d.ctx });
+        let ctx = Arc::as_ptr(&cb).cast::<()>();
+        let mut b = MapTypeBuilder::new(key, elem, tramp_hash, tramp_equal)
+            .reflexive(d.flags & GOMAP_DESC_REFLEXIVE != 0)
+            .need_key_update(d.flags & GOMAP_DESC_NEED_KEY_UPDATE != 0);
+        if d.key_check.is_some() {
+            b = b.key_check(tramp_key_check);
+        }
+        // SAFETY: `ctx` points into `cb`, which the descriptor keeps alive;
+        // the callbacks are callable from any thread (caller's contract).
+        let b = unsafe { b.ctx(ctx, Some(cb)) };
+        // SAFETY: `out` checked non-null; valid for writes (caller).
+        unsafe { finish_type(b.build(), out) }
+    })
+}
+
+/// Frees a type handle. Maps made from it keep their own reference, so it
+/// may be freed while they live. NULL is a no-op.
+///
+/// # Safety
+/// `t` is NULL or a handle from a `gomap_type_*` constructor, not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_free(t: *mut gomap_type) {
+    guard(|| {
+        if !t.is_null() {
+            // SAFETY: a live handle from Box::into_raw (caller).
+            drop(unsafe { Box::from_raw(t) });
+        }
+        GOMAP_OK
+    });
+}
+
+/// Reports a type's key size, elem size and `FLAG_*` bits (Go's
+/// `IndirectKey`=1, `IndirectElem`=2, `ReflexiveKey`=4, `NeedKeyUpdate`=8,
+/// `HashMightPanic`=16).
+///
+/// # Safety
+/// `t` is NULL or a live handle; out pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_info(
+    t: *const gomap_type,
+    out_key_size: *mut usize,
+    out_elem_size: *mut usize,
+    out_flags: *mut u32,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(t, out_key_size, out_elem_size, out_flags);
+        // SAFETY: a live handle (caller).
+        let ty = unsafe { &(&*t).t.t };
+        // SAFETY: writable (caller), checked non-null.
+        unsafe {
+            out_key_size.write(ty.key.size);
+            out_elem_size.write(ty.elem.size);
+            out_flags.write(ty.flags());
+        }
+        GOMAP_OK
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Maps
+// ---------------------------------------------------------------------------
+
+/// A map handle (opaque to C): the `hmap` and its type.
+pub struct gomap_map {
+    h: NonNull<HMap>,
+    t: Arc<FfiType>,
+}
+
+/// Allocates a map handle without aborting on failure.
+fn new_handle(h: NonNull<HMap>, t: Arc<FfiType>) -> Option<*mut gomap_map> {
+    let l = Layout::new::<gomap_map>();
+    // SAFETY: a non-zero-size layout.
+    let p = unsafe { std::alloc::alloc(l) }.cast::<gomap_map>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: fresh memory for one gomap_map.
+    unsafe { p.write(gomap_map { h, t }) };
+    Some(p)
+}
+
+/// Frees a handle's memory (not its map).
+///
+/// # Safety
+/// `m` came from [`new_handle`] and is not used again.
+unsafe fn free_handle(m: *mut gomap_map) {
+    // SAFETY: a live handle (caller).
+    unsafe {
+        ptr::drop_in_place(m);
+        std::alloc::dealloc(m.cast(), Layout::new::<gomap_map>());
+    }
+}
+
+/// Wraps a fresh map in a handle, freeing the map if that fails.
+///
+/// # Safety
+/// `out` writable; `h` a fresh map of type `t`.
+unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, t: &Arc<FfiType>, out: *mut *mut gomap_map) -> gomap_status {
+    let h = match r {
+        Ok(h) => h,
+        Err(e) => return e.into(),
+    };
+    match new_handle(h, t.clone()) {
+        Some(m) => {
+            // SAFETY: writable (caller).
+            unsafe { out.write(m) };
+            GOMAP_OK
+        }
+        None => {
+            // SAFETY: the fresh map, never shared.
+            let _ = unsafe { map::mapfree(&t.t, h.as_ptr()) };
+            GOMAP_ERR_NOMEM
+        }
+    }
+}
+
+/// `make(map[K]V, hint)` (`makemap`). A negative or absurd hint counts as 0.
+///
+/// # Safety
+/// `t` NULL or a live type handle; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *mut *mut gomap_map) -> gomap_status {
+    guard(|| {
+        nonnull!(t, out);
+        // SAFETY: a live handle (caller).
+        let ty = unsafe { &(&*t).t };
+        // SAFETY: `out` checked, writable.
+        unsafe { finish_map(map::makemap(&ty.t, hint), ty, out) }
+    })
+}
+
+/// `makemap64`: as [`gomap_makemap`] with a 64-bit hint.
+///
+/// # Safety
+/// As [`gomap_makemap`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *mut *mut gomap_map) -> gomap_status {
+    guard(|| {
+        nonnull!(t, out);
+        // SAFETY: a live handle (caller).
+        let ty = unsafe { &(&*t).t };
+        // SAFETY: `out` checked, writable.
+        unsafe { finish_map(map::makemap64(&ty.t, hint), ty, out) }
+    })
+}
+
+/// `makemap_small`: `make(map[K]V)` without a hint; no buckets until the
+/// first insert.
+///
+/// # Safety
+/// As [`gomap_makemap`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mut gomap_map) -> gomap_status {
+    guard(|| {
+        nonnull!(t, out);
+        // SAFETY: a live handle (caller).
+        let ty = unsafe { &(&*t).t };
+        // SAFETY: `out` checked, writable.
+        unsafe { finish_map(map::makemap_small(), ty, out) }
+    })
+}
+
+/// A host allocator: zeroed, 8-aligned memory of `size` bytes, or NULL.
+pub type gomap_calloc_fn = unsafe extern "C" fn(ctx: *mut c_void, size: usize) -> *mut c_void;
+/// Frees what the matching [`gomap_calloc_fn`] returned (`size` as requested).
+pub type gomap_free_fn = unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, size: usize);
+
+/// The C allocator triple, the ctx of a bridged [`Allocator`].
+struct CAlloc {
+    alloc: gomap_calloc_fn,
+    free: gomap_free_fn,
+    ctx: *mut c_void,
+}
+
+/// Every C allocator ever installed. Entries are never freed (maps keep
+/// pointing at them) and identical triples are shared, so repeated calls do
+/// not grow the list.
+#[allow(clippy::vec_box)] // boxed: maps keep pointers to the entries
+static C_ALLOCS: Mutex<Vec<Box<CAlloc>>> = Mutex::new(Vec::new());
+
+// SAFETY: the C caller promises the functions may be called from any thread.
+unsafe impl Send for CAlloc {}
+
+/// # Safety
+/// `ctx` is a [`CAlloc`] from [`C_ALLOCS`].
+unsafe fn bridge_alloc(size: usize, ctx: *mut c_void) -> *mut u8 {
+    // SAFETY: entries of C_ALLOCS live forever.
+    let c = unsafe { &*ctx.cast::<CAlloc>() };
+    // SAFETY: the C allocator's contract.
+    unsafe { (c.alloc)(c.ctx, size).cast() }
+}
+
+/// # Safety
+/// As [`bridge_alloc`]; `p` from it with `size`.
+unsafe fn bridge_free(p: *mut u8, size: usize, ctx: *mut c_void) {
+    // SAFETY: entries of C_ALLOCS live forever.
+    let c = unsafe { &*ctx.cast::<CAlloc>() };
+    // SAFETY: the C allocator's contract.
+    unsafe { (c.free)(c.ctx, p.cast(), size) }
+}
+
+/// Builds the Rust allocator bridging to a C pair.
+///
+/// # Safety
+/// The C pair must satisfy the header's allocator contract.
+unsafe fn bridged(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void) -> Allocator {
+    let c = CAlloc { alloc, free, ctx };
+    let mut list = C_ALLOCS.lock().unwrap_or_else(|e| e.into_inner());
+    let same = |e: &CAlloc| e.alloc as usize == alloc as usize && e.free as usize == free as usize && e.ctx == ctx;
+    let p: *const CAlloc = match list.iter().find(|e| same(e)) {
+        Some(e) => &**e,
+        None => {
+            list.push(Box::new(c));
+            &**list.last().expect("just pushed")
+        }
+    };
+    // SAFETY: the C pair's contract (caller); `p` lives forever.
+    unsafe { Allocator::new(bridge_alloc, bridge_free, p.cast_mut().cast()) }
+}
+
+/// Sets the allocator of maps made from now on (existing maps keep theirs).
+/// All three NULL restores calloc/free.
+///
+/// # Safety
+/// `alloc_fn` must return NULL or `size` zeroed bytes aligned to 8, valid
+/// until passed to `free_fn`; both must be callable from any thread with
+/// `ctx` for as long as any map made with them lives.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_set_allocator(
+    alloc_fn: Option<gomap_calloc_fn>,
+    free_fn: Option<gomap_free_fn>,
+    ctx: *mut c_void,
+) -> gomap_status {
+    guard(|| match (alloc_fn, free_fn) {
+        (None, None) => {
+            set_default_allocator(Allocator::LIBC);
+            GOMAP_OK
+        }
+        (Some(a), Some(f)) => {
+            // SAFETY: the caller's contract.
+            set_default_allocator(unsafe { bridged(a, f, ctx) });
+            GOMAP_OK
+        }
+        _ => GOMAP_ERR_NULL,
+    })
+}
+
+/// [`gomap_makemap`] with an explicit allocator for this map (and its
+/// clones).
+///
+/// # Safety
+/// As [`gomap_makemap`] and [`gomap_set_allocator`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_makemap_with_allocator(
+    t: *const gomap_type,
+    hint: isize,
+    alloc_fn: Option<gomap_calloc_fn>,
+    free_fn: Option<gomap_free_fn>,
+    ctx: *mut c_void,
+    out: *mut *mut gomap_map,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(t, out);
+        let (Some(a), Some(f)) = (alloc_fn, free_fn) else { return GOMAP_ERR_NULL };
+        // SAFETY: the caller's contract.
+        let al = unsafe { bridged(a, f, ctx) };
+        // SAFETY: a live handle (caller).
+        let ty = unsafe { &(&*t).t };
+        // SAFETY: `out` checked, writable.
+        unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), ty, out) }
+    })
+}
+
+/// Copies a key to aligned scratch space, so that a key pointing into the
+/// map's own memory (an iterator's key) stays valid while the map changes.
+/// Calls `f` with the copy.
+///
+/// # Safety
+/// `key` readable for `size` bytes.
+unsafe fn with_key_copy(key: *const c_void, size: usize, f: impl FnOnce(*const u8) -> gomap_status) -> gomap_status {
+    const INLINE: usize = 16;
+    if size <= INLINE * 8 {
+        let mut buf = [0u64; INLINE];
+        // SAFETY: `key` readable for `size` <= 128 bytes; buf has 128.
+        unsafe { ptr::copy_nonoverlapping(key.cast::<u8>(), buf.as_mut_ptr().cast(), size) };
+        f(buf.as_ptr().cast())
+    } else {
+        let mut v: Vec<u64> = Vec::new();
+        if v.try_reserve_exact(size.div_ceil(8)).is_err() {
+            return GOMAP_ERR_NOMEM;
+        }
+        // SAFETY: capacity >= size bytes; `key` readable for `size`.
+        unsafe { ptr::copy_nonoverlapping(key.cast::<u8>(), v.as_mut_ptr().cast(), size) };
+        f(v.as_ptr().cast())
+    }
+}
+
+/// `v := m[k]` (`mapaccess1`): `*out` points to the elem, or to a zero elem
+/// if the key is absent (for a NULL map: to `GOMAP_ZERO_SIZE` zero bytes).
+/// Valid until the next write to the map.
+///
+/// # Safety
+/// `m` NULL or a live map; `key` NULL or a readable key of its type; `out`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapaccess1(
+    m: *const gomap_map,
+    key: *const c_void,
+    out: *mut *const c_void,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out);
+        let mut e = zero_val();
+        // SAFETY: NULL or a live handle (caller).
+        if let Some(m) = unsafe { m.as_ref() } {
+            // SAFETY: a live map of this type; a key of it.
+            match unsafe { map::mapaccess1_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
+                Ok(p) => e = p,
+                Err(err) => return err.into(),
+            }
+        }
+        // SAFETY: writable (caller).
+        unsafe { out.write(e.cast()) };
+        GOMAP_OK
+    })
+}
+
+/// `v, ok := m[k]` (`mapaccess2`).
+///
+/// # Safety
+/// As [`gomap_mapaccess1`]; `out_ok` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapaccess2(
+    m: *const gomap_map,
+    key: *const c_void,
+    out_elem: *mut *const c_void,
+    out_ok: *mut bool,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_elem, out_ok);
+        let (mut e, mut ok) = (zero_val(), false);
+        // SAFETY: NULL or a live handle (caller).
+        if let Some(m) = unsafe { m.as_ref() } {
+            // SAFETY: a live map of this type; a key of it.
+            match unsafe { map::mapaccess2_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
+                Ok(r) => (e, ok) = r,
+                Err(err) => return err.into(),
+            }
+        }
+        // SAFETY: writable (caller).
+        unsafe {
+            out_elem.write(e.cast());
+            out_ok.write(ok);
+        }
+        GOMAP_OK
+    })
+}
+
+/// `m[k] = ...` (`mapassign`): finds or inserts `key` and returns its elem
+/// slot in `*out_elem`, for the caller to write the elem into. Valid until the
+/// next write to the map. A new entry's elem is zeroed.
+///
+/// # Safety
+/// `m` NULL or a live map not used by any other thread; `key` NULL or a
+/// readable key of its type; `out_elem` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapassign(
+    m: *mut gomap_map,
+    key: *const c_void,
+    out_elem: *mut *mut c_void,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_elem);
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+        let t = &m.t.t;
+        // SAFETY: `key` readable for a key (caller).
+        unsafe {
+            with_key_copy(key, t.key.size, |k| match map::mapassign(t, m.h.as_ptr(), k) {
+                Ok(slot) => {
+                    out_elem.write(slot.elem.as_ptr().cast());
+                    GOMAP_OK
+                }
+                Err(e) => e.into(),
+            })
+        }
+    })
+}
+
+/// `delete(m, k)` (`mapdelete`). Deleting from a NULL map or an absent key
+/// is a no-op.
+///
+/// # Safety
+/// As [`gomap_mapassign`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) -> gomap_status {
+    guard(|| {
+        nonnull!(key);
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        let t = &m.t.t;
+        // SAFETY: `key` readable for a key (caller); a live map.
+        unsafe {
+            with_key_copy(key, t.key.size, |k| match map::mapdelete(t, m.h.as_ptr(), k) {
+                Ok(()) => GOMAP_OK,
+                Err(e) => e.into(),
+            })
+        }
+    })
+}
+
+/// `clear(m)` (`mapclear`). Live iterators stop producing old entries.
+///
+/// # Safety
+/// `m` NULL or a live map not used by any other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle (caller).
+        if let Some(m) = unsafe { m.as_ref() } {
+            // SAFETY: a live map of this type.
+            unsafe { map::mapclear(&m.t.t, m.h.as_ptr()) };
+        }
+        GOMAP_OK
+    })
+}
+
+/// `maps.Clone(m)` (`mapclone2`): a new map with the same entries, type and
+/// allocator. Cloning a NULL map yields NULL.
+///
+/// # Safety
+/// `m` NULL or a live map not being written; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapclone(m: *const gomap_map, out: *mut *mut gomap_map) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else {
+            // SAFETY: writable (caller).
+            unsafe { out.write(ptr::null_mut()) };
+            return GOMAP_OK;
+        };
+        // SAFETY: a live map of this type; `out` writable.
+        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), &m.t, out) }
+    })
+}
+
+/// `len(m)`: 0 for a NULL map.
+///
+/// # Safety
+/// `m` NULL or a live map; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        // SAFETY: NULL or a live handle and map (caller).
+        let n = unsafe { m.as_ref() }.map_or(0, |m| unsafe { m.h.as_ref() }.len());
+        // SAFETY: writable (caller).
+        unsafe { out.write(n) };
+        GOMAP_OK
+    })
+}
+
+/// Frees a map and everything it owns. Fails with `GOMAP_ERR_BUSY` (freeing
+/// nothing) while iterators of the map are live. NULL is a no-op.
+///
+/// # Safety
+/// `m` NULL or a live map, not used again after `GOMAP_OK`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
+    guard(|| {
+        if m.is_null() {
+            return GOMAP_OK;
+        }
+        // SAFETY: a live handle (caller).
+        let mr = unsafe { &*m };
+        // SAFETY: a live map of this type, ours to free.
+        match unsafe { map::mapfree(&mr.t.t, mr.h.as_ptr()) } {
+            Ok(()) => {
+                // SAFETY: the handle, not used again.
+                unsafe { free_handle(m) };
+                GOMAP_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Iteration
+// ---------------------------------------------------------------------------
+
+/// Size of `gomap_hiter` (Go's `hiter`: 8 + 12 pointers).
+pub const GOMAP_HITER_SIZE: usize = 104;
+const _: () = assert!(core::mem::size_of::<HIter>() == GOMAP_HITER_SIZE);
+const _: () = assert!(core::mem::align_of::<HIter>() == 8);
+
+/// Caller-owned iterator storage (`gomap_hiter`), zero-initialised.
+#[repr(C, align(8))]
+pub struct gomap_hiter {
+    /// Opaque.
+    pub opaque: [u8; GOMAP_HITER_SIZE],
+}
+
+const _: () = assert!(core::mem::size_of::<gomap_hiter>() == GOMAP_HITER_SIZE);
+const _: () = assert!(core::mem::align_of::<gomap_hiter>() == 8);
+
+/// Checks that `it` is aligned storage holding a valid `HIter` (its one
+/// field with invalid bit patterns, the `registered` bool, is 0 or 1).
+///
+/// # Safety
+/// `it` non-null and valid for `GOMAP_HITER_SIZE` bytes.
+unsafe fn hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
+    if it.addr() % 8 != 0 {
+        return None;
+    }
+    // SAFETY: inside the 104 bytes (caller).
+    let reg = unsafe { it.cast::<u8>().add(core::mem::offset_of!(HIter, registered)).read() };
+    if reg > 1 {
+        return None;
+    }
+    // SAFETY: aligned, sized, every field valid for any bits but `registered`.
+    Some(unsafe { &mut *it.cast::<HIter>() })
+}
+
+/// `for k, v := range m` (`mapiterinit`): starts iterating `m` from a random
+/// position and advances to the first entry. A still-live iteration in `it`
+/// is ended first. A NULL map iterates nothing.
+///
+/// # Safety
+/// `m` NULL or a live map; `it` NULL or `GOMAP_HITER_SIZE` writable bytes
+/// that are zeroed or hold an iterator whose map is still alive.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_hiter) -> gomap_status {
+    guard(|| {
+        nonnull!(it);
+        // SAFETY: non-null, 104 bytes (caller).
+        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        // SAFETY: NULL or a live handle (caller).
+        match unsafe { m.as_ref() } {
+            // SAFETY: a live map of this type; the iterator is fresh or live.
+            Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
+            None => {
+                // SAFETY: a registered iterator's map is alive (caller).
+                unsafe { map::mapiterend(it) };
+                *it = HIter::new();
+            }
+        }
+        GOMAP_OK
+    })
+}
+
+/// Advances to the next entry (`mapiternext`). At the end the key becomes
+/// NULL and the iterator ends itself.
+///
+/// # Safety
+/// `it` NULL or an iterator started by [`gomap_mapiterinit`] whose map is
+/// alive.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status {
+    guard(|| {
+        nonnull!(it);
+        // SAFETY: non-null, 104 bytes (caller).
+        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        // SAFETY: its map is alive (caller).
+        unsafe { map::mapiternext(it) };
+        GOMAP_OK
+    })
+}
+
+/// Ends an iteration early, releasing the memory it kept alive. Idempotent.
+///
+/// # Safety
+/// As [`gomap_mapiternext`] (or a zeroed iterator).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapiterend(it: *mut gomap_hiter) -> gomap_status {
+    guard(|| {
+        nonnull!(it);
+        // SAFETY: non-null, 104 bytes (caller).
+        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        // SAFETY: a registered iterator's map is alive (caller).
+        unsafe { map::mapiterend(it) };
+        GOMAP_OK
+    })
+}
+
+/// The current key, or NULL when iteration is over (or `it` is NULL).
+///
+/// # Safety
+/// `it` NULL or an iterator storage as for [`gomap_mapiternext`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_hiter_key(it: *const gomap_hiter) -> *mut c_void {
+    guard_val(ptr::null_mut(), || {
+        if it.is_null() || it.addr() % 8 != 0 {
+            return ptr::null_mut();
+        }
+        // SAFETY: `key` is the first pointer of the storage (offset 0).
+        unsafe { it.cast::<*mut c_void>().read() }
+    })
+}
+
+/// The current elem, or NULL when iteration is over (or `it` is NULL).
+///
+/// # Safety
+/// As [`gomap_hiter_key`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_hiter_elem(it: *const gomap_hiter) -> *mut c_void {
+    guard_val(ptr::null_mut(), || {
+        if it.is_null() || it.addr() % 8 != 0 {
+            return ptr::null_mut();
+        }
+        // SAFETY: `key` is null exactly when iteration is over; `elem` is
+        // the second pointer of the storage (offset 8).
+        unsafe {
+            if it.cast::<*mut c_void>().read().is_null() {
+                return ptr::null_mut();
+            }
+            it.cast::<*mut c_void>().add(1).read()
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Host hooks
+// ---------------------------------------------------------------------------
+
+/// A GC visitor callback: `what` is a `GOMAP_VISIT_*` code; for keys and
+/// elems `ptr`/`size` are the value's address and type size, for blocks the
+/// pointer the allocator returned and the size it was asked for.
+pub type gomap_visitor = unsafe extern "C" fn(ctx: *mut c_void, what: u32, ptr: *mut c_void, size: usize);
+
+/// Reports every live key and elem of `m` and every allocation it owns.
+///
+/// # Safety
+/// `m` NULL or a live map not being written; the visitor must not use the
+/// map.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_visit(
+    m: *const gomap_map,
+    visitor: Option<gomap_visitor>,
+    ctx: *mut c_void,
+) -> gomap_status {
+    guard(|| {
+        let Some(v) = visitor else { return GOMAP_ERR_NULL };
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        let mut f = |what: Item, p: *mut u8, size: usize| {
+            // SAFETY: the visitor's contract (caller).
+            unsafe { v(ctx, what as u32, p.cast(), size) }
+        };
+        // SAFETY: a live map of this type, not being written.
+        unsafe { visit::visit(&m.t.t, m.h.as_ptr(), &mut f) };
+        GOMAP_OK
+    })
+}
+
+/// A fatal-error handler: receives Go's message ("concurrent map writes",
+/// ...), without the "fatal error: " prefix.
+pub type gomap_fatal_fn = unsafe extern "C" fn(msg: *const c_char, ctx: *mut c_void);
+
+/// The C handler as a pointer (not an integer, so that provenance survives).
+static FATAL_FN: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
+static FATAL_CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
+
+/// The Rust fatal hook that forwards to the C handler.
+fn fatal_bridge(msg: &'static str) {
+    let f = FATAL_FN.load(Ordering::Acquire);
+    if f.is_null() {
+        return;
+    }
+    // SAFETY: FATAL_FN holds null or a `gomap_fatal_fn` stored by
+    // gomap_set_fatal_handler; data and function pointers have the same
+    // size and representation on every supported target.
+    let f: gomap_fatal_fn = unsafe { core::mem::transmute::<*mut (), gomap_fatal_fn>(f) };
+    let mut buf = [0u8; 256];
+    let n = msg.len().min(buf.len() - 1);
+    buf[..n].copy_from_slice(&msg.as_bytes()[..n]);
+    // SAFETY: the handler's contract; `buf` is NUL-terminated.
+    unsafe { f(buf.as_ptr().cast(), FATAL_CTX.load(Ordering::Acquire)) };
+}
+
+/// Installs (or with NULL removes) the process-wide fatal-error handler. It
+/// should not return; if it does, gomap prints Go's message and aborts.
+///
+/// # Safety
+/// `f` must be callable from any thread with `ctx`; it must not unwind or
+/// `longjmp` through gomap's frames.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_set_fatal_handler(f: Option<gomap_fatal_fn>, ctx: *mut c_void) -> gomap_status {
+    guard(|| {
+        FATAL_CTX.store(ctx, Ordering::Release);
+        FATAL_FN.store(f.map_or(ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
+        set_fatal_hook(f.map(|_| fatal_bridge as fn(&'static str)));
+        GOMAP_OK
+    })
+}
+
+/// A host random source.
+pub type gomap_rand_fn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
+
+/// Installs (or with NULL removes) the process-wide random source used for
+/// hash seeds, iteration starts and NaN hashes.
+///
+/// # Safety
+/// `f` must be callable from any thread with `ctx` while installed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_set_rand(f: Option<gomap_rand_fn>, ctx: *mut c_void) -> gomap_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { crate::rand::set_host_source(f, ctx) };
+        GOMAP_OK
+    })
+}
+
+const _: () = assert!(core::mem::size_of::<crate::alg::GoString>() == 16);
+const _: () = assert!(core::mem::align_of::<crate::alg::GoString>() == 8);
+
+// ---------------------------------------------------------------------------
+// Fast paths (map_fast32/64/str_noswiss.go)
+// ---------------------------------------------------------------------------
+
+use crate::alg::GoString;
+use crate::maptype::KeyKind;
+use crate::{fast32, fast64, faststr};
+
+/// Whether `t` fits the fast paths for `width`-byte memory keys (Go's
+/// compiler picks them for `AMEM32`/`AMEM64` keys with inline elems).
+fn fits_mem(t: &MapType, width: usize) -> bool {
+    t.kind() == KeyKind::Memory && t.key.size == width && !t.indirect_key() && !t.indirect_elem()
+}
+
+/// Whether `t` fits the faststr paths (`string` keys, inline elems).
+fn fits_str(t: &MapType) -> bool {
+    t.kind() == KeyKind::Str && t.need_key_update() && !t.indirect_key() && !t.indirect_elem()
+}
+
+/// Defines the four fast functions for one key kind.
+macro_rules! fast_ffi {
+    (
+        $key:ty, $fits:expr,
+        $acc1:ident => $racc1:path,
+        $acc2:ident => $racc2:path,
+        $asg:ident => $rasg:path,
+        $del:ident => $rdel:path
+    ) => {
+        /// Go's fast `mapaccess1` for this key kind. `GOMAP_ERR_BAD_TYPE` if
+        /// the map's type does not fit the fast path (see the header).
+        ///
+        /// # Safety
+        /// `m` NULL or a live map; `out` NULL or writable.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $acc1(m: *const gomap_map, key: $key, out: *mut *const c_void) -> gomap_status {
+            guard(|| {
+                nonnull!(out);
+                let mut e = zero_val();
+                // SAFETY: NULL or a live handle (caller).
+                if let Some(m) = unsafe { m.as_ref() } {
+                    if !$fits(&m.t.t) {
+                        return GOMAP_ERR_BAD_TYPE;
+                    }
+                    // SAFETY: a live map whose type fits the fast path.
+                    match unsafe { $racc1(&m.t.t, m.h.as_ptr(), key) } {
+                        Ok(p) => e = p,
+                        Err(err) => return err.into(),
+                    }
+                }
+                // SAFETY: writable (caller).
+                unsafe { out.write(e.cast()) };
+                GOMAP_OK
+            })
+        }
+
+        /// Go's fast `mapaccess2` for this key kind.
+        ///
+        /// # Safety
+        /// As the `mapaccess1` variant; `out_ok` NULL or writable.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $acc2(
+            m: *const gomap_map,
+            key: $key,
+            out_elem: *mut *const c_void,
+            out_ok: *mut bool,
+        ) -> gomap_status {
+            guard(|| {
+                nonnull!(out_elem, out_ok);
+                let (mut e, mut ok) = (zero_val(), false);
+                // SAFETY: NULL or a live handle (caller).
+                if let Some(m) = unsafe { m.as_ref() } {
+                    if !$fits(&m.t.t) {
+                        return GOMAP_ERR_BAD_TYPE;
+                    }
+                    // SAFETY: a live map whose type fits the fast path.
+                    match unsafe { $racc2(&m.t.t, m.h.as_ptr(), key) } {
+                        Ok(r) => (e, ok) = r,
+                        Err(err) => return err.into(),
+                    }
+                }
+                // SAFETY: writable (caller).
+                unsafe {
+                    out_elem.write(e.cast());
+                    out_ok.write(ok);
+                }
+                GOMAP_OK
+            })
+        }
+
+        /// Go's fast `mapassign` for this key kind.
+        ///
+        /// # Safety
+        /// `m` NULL or a live map used by no other thread; `out_elem` NULL or
+        /// writable.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $asg(m: *mut gomap_map, key: $key, out_elem: *mut *mut c_void) -> gomap_status {
+            guard(|| {
+                nonnull!(out_elem);
+                // SAFETY: NULL or a live handle (caller).
+                let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+                if !$fits(&m.t.t) {
+                    return GOMAP_ERR_BAD_TYPE;
+                }
+                // SAFETY: a live map whose type fits the fast path.
+                match unsafe { $rasg(&m.t.t, m.h.as_ptr(), key) } {
+                    Ok(slot) => {
+                        // SAFETY: writable (caller).
+                        unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
+                        GOMAP_OK
+                    }
+                    Err(e) => e.into(),
+                }
+            })
+        }
+
+        /// Go's fast `mapdelete` for this key kind.
+        ///
+        /// # Safety
+        /// `m` NULL or a live map used by no other thread.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $del(m: *mut gomap_map, key: $key) -> gomap_status {
+            guard(|| {
+                // SAFETY: NULL or a live handle (caller).
+                let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+                if !$fits(&m.t.t) {
+                    return GOMAP_ERR_BAD_TYPE;
+                }
+                // SAFETY: a live map whose type fits the fast path.
+                match unsafe { $rdel(&m.t.t, m.h.as_ptr(), key) } {
+                    Ok(()) => GOMAP_OK,
+                    Err(e) => e.into(),
+                }
+            })
+        }
+    };
+}
+
+fast_ffi!(
+    u32, |t| fits_mem(t, 4),
+    gomap_mapaccess1_fast32 => fast32::mapaccess1_fast32,
+    gomap_mapaccess2_fast32 => fast32::mapaccess2_fast32,
+    gomap_mapassign_fast32 => fast32::mapassign_fast32,
+    gomap_mapdelete_fast32 => fast32::mapdelete_fast32
+);
+
+fast_ffi!(
+    u64, |t| fits_mem(t, 8),
+    gomap_mapaccess1_fast64 => fast64::mapaccess1_fast64,
+    gomap_mapaccess2_fast64 => fast64::mapaccess2_fast64,
+    gomap_mapassign_fast64 => fast64::mapassign_fast64,
+    gomap_mapdelete_fast64 => fast64::mapdelete_fast64
+);
+
+fast_ffi!(
+    GoString, fits_str,
+    gomap_mapaccess1_faststr => faststr::mapaccess1_faststr,
+    gomap_mapaccess2_faststr => faststr::mapaccess2_faststr,
+    gomap_mapassign_faststr => faststr::mapassign_faststr,
+    gomap_mapdelete_faststr => faststr::mapdelete_faststr
+);
+
+/// Go's `mapassign_fast64ptr`: 8-byte pointer keys (`map[*T]V`).
+///
+/// # Safety
+/// As `gomap_mapassign_fast64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
+    m: *mut gomap_map,
+    key: *mut c_void,
+    out_elem: *mut *mut c_void,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(out_elem);
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+        if !fits_mem(&m.t.t, 8) {
+            return GOMAP_ERR_BAD_TYPE;
+        }
+        // SAFETY: a live map whose type fits the fast path; the key is the
+        // pointer value itself.
+        match unsafe { fast64::mapassign_fast64ptr(&m.t.t, m.h.as_ptr(), key.cast()) } {
+            Ok(slot) => {
+                // SAFETY: writable (caller).
+                unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
+                GOMAP_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}

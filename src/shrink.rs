@@ -1,0 +1,517 @@
+//! Beyond Go: maps that give memory back.
+//!
+//! Go's maps never shrink (golang/go#20135; `maps.Shrink` was proposed in
+//! #54454, see also #16070 and #23156): a map that once held a million
+//! entries keeps its million-entry bucket array after `delete` or `clear`.
+//! This module adds what Go lacks, without changing anything Go does:
+//!
+//! * [`mapshrink`] rebuilds a map at the smallest size that holds its entries
+//!   (or a caller-given minimum capacity), releasing the old bucket array(s)
+//!   and every overflow bucket.
+//! * A per-map [`ShrinkPolicy`], off by default, shrinks automatically at the
+//!   end of `mapdelete` / `mapclear`.
+//!
+//! # What a shrunk map is
+//!
+//! Exactly the map that `makemap(t, hint)` followed by `mapassign` of every
+//! entry would build, with the map's own hash seed kept, where
+//!
+//! * `hint = max(count, min(min_capacity, capacity(B)))` — [`shrink_hint`]:
+//!   a shrink never makes the bucket array larger than it is (like Rust's
+//!   `shrink_to`), except when `count` itself needs more room than `B` gives
+//!   (possible only in the middle of a same-size growth);
+//! * the entries are inserted in **shrink order**: the chains of the current
+//!   bucket array in bucket order (each chain front to back, slots 0..8),
+//!   then, while the map is growing, the chains of the old buckets that are
+//!   not evacuated yet, in the same order (the order `mapclear` walks live
+//!   entries in).
+//!
+//! Bucket, slot, tophash, overflow chain (preallocated or heap), `noverflow`
+//! and `nextOverflow` all match; `tests/shrink.rs` checks it with
+//! [`crate::inspect::snapshot`]. What is kept rather than reset: `hash0` (so
+//! the layout is a function of the entries; a fresh map would draw a new seed,
+//! which nothing observable depends on) and `clearSeq` (a counter only
+//! iterators read). `flags` become those of a fresh map (no iterator can be
+//! live: see below), the overflow-bucket reserve is freed.
+//!
+//! Keys that are not equal to themselves (NaNs) have no reproducible hash: a
+//! NaN entry keeps its tophash and goes where its bucket index sends it when
+//! no hash is needed, and gets a fresh hash (as `mapassign` would give it)
+//! when one is. Any of these placements is one a fresh map could have drawn.
+//! Above B = 15 `noverflow` is a sampled counter (`incrnoverflow`), drawn
+//! afresh during the rebuild as during a fresh fill.
+//!
+//! # How
+//!
+//! The rebuild never touches the old buckets: it copies every entry bitwise
+//! (tophash, key slot, elem slot; for out-of-line keys and elems that is the
+//! pointer: the block moves to the new slot, nothing is cloned or dropped)
+//! into a fresh array, then frees the old array(s) with their overflow
+//! chains. Which new bucket an entry goes to needs no hashing when the map
+//! does not get bigger (bucket `i` of a 2^b array lands in bucket
+//! `i & (2^new_b - 1)`), so no caller callback runs. When it does (the old
+//! buckets of a doubling growth, or a map over its load factor), every hash is
+//! computed into a scratch block *before* anything is written, so a hasher
+//! that unwinds leaves the map untouched.
+//!
+//! Allocation failure at any point (scratch block, new array, a heap
+//! overflow bucket) frees what the rebuild allocated and returns
+//! [`MapError::AllocFailed`] with the map exactly as it was. While it runs, the
+//! map is marked as being written (`hashWriting`), with Go's fatal checks.
+//!
+//! # Iterators
+//!
+//! A shrink while an iterator is live is refused with [`MapError::Busy`].
+//! An iterator holds pointers into the bucket array it started on, a bucket
+//! index and a slot offset in it, and relies on entries never moving within an
+//! array and on growth moving them only along Go's X/Y evacuation (which
+//! `mapiternext` knows how to follow through `checkBucket` and `mapaccessK`).
+//! A shrink moves every entry to a bucket of a *smaller* array: an
+//! evacuation in a direction the iterator logic does not know, which could
+//! make it produce an entry twice or miss one. Making that sound would need an
+//! incremental shrink with its own iterator rules; refusing is the simple
+//! sound choice. The typed wrapper cannot hit it ([`crate::GoMap::shrink_to`]
+//! takes `&mut self`, which no iterator can coexist with); the automatic
+//! policy just skips the shrink (e.g. deletes inside `GoMap::range`).
+//!
+//! # Cost
+//!
+//! O(live entries + buckets), done at once (not incrementally); peak memory is
+//! the old and the new arrays together. The numbers are in `docs/shrink.md`.
+
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+
+use crate::alloc::{self, Allocator, Kind};
+use crate::fatal::{CONCURRENT_WRITES, MapError, fatal, throw};
+use crate::map::*;
+use crate::maptype::{BUCKET_CNT, MapType};
+
+/// When a map shrinks by itself. Off unless set ([`set_shrink_policy`]):
+/// maps follow Go and never shrink by default.
+///
+/// A shrink the policy asks for that fails (allocation failure) or is refused
+/// (live iterators) is skipped; the map is as it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShrinkPolicy {
+    /// After `clear(m)`: shrink to room for `min_capacity` entries (freeing
+    /// the bucket array altogether when that is 8 or fewer, like a fresh
+    /// `make(map[k]v)`), unless the map already has that size.
+    pub after_clear: bool,
+    /// After a delete that leaves fewer entries than this percentage of the
+    /// map's capacity (6.5 entries per bucket): shrink to room for twice
+    /// the entries (and at least `min_capacity`), if that halves the bucket
+    /// array at least. The shrunk map is then between a quarter and a half
+    /// full, so it has to double before growing again and halve before
+    /// shrinking again: alternating inserts and deletes cannot make it
+    /// rebuild over and over. Because of that, percentages above 25 act as 25.
+    /// `None` or `Some(0)`: deletes never shrink.
+    pub below_fraction: Option<u8>,
+    /// The policy never shrinks below room for this many entries.
+    pub min_capacity: usize,
+}
+
+/// How many entries 2^b buckets hold before the map grows: 6.5 per bucket
+/// (Go's load factor), and 8 for the single bucket of B = 0.
+pub fn capacity(b: u8) -> usize {
+    (LOAD_FACTOR_NUM * (bucket_shift(b) / LOAD_FACTOR_DEN)).max(BUCKET_CNT)
+}
+
+/// The B that `makemap(t, hint)` picks: the smallest whose buckets hold
+/// `hint` entries under the load factor.
+pub fn bucket_bits_for_hint(hint: usize) -> u8 {
+    let hint = hint.min(isize::MAX as usize) as isize;
+    let mut b = 0u8;
+    while over_load_factor(hint, b) {
+        b += 1;
+    }
+    b
+}
+
+/// The `makemap` hint a shrink of a map with `count` entries and `b` bucket
+/// bits to `min_capacity` builds for: `max(count, min(min_capacity,
+/// capacity(b)))`.
+pub fn shrink_hint(count: usize, b: u8, min_capacity: usize) -> usize {
+    count.max(min_capacity.min(capacity(b)))
+}
+
+/// Shrinks the map: rebuilds it as `makemap(t, hint)` plus an insert of
+/// every entry, in shrink order, with the same hash seed (see the module
+/// docs), where `hint` is [`shrink_hint`]`(count, B, min_capacity)`. The old
+/// bucket arrays and every overflow bucket are freed. Always rebuilds (also
+/// when the size does not change: that compacts the overflow chains and
+/// drops tombstones). A nil map is left alone.
+///
+/// Errors, each leaving the map exactly as it was:
+/// * [`MapError::Busy`]: an iterator is live on the map.
+/// * [`MapError::AllocFailed`]: the new array, a heap overflow bucket or the
+///   hash scratch block could not be allocated.
+///
+/// Fatal ("concurrent map writes") if another write is in progress.
+///
+/// # Safety
+/// `h` is null or a live map of type `t` (any descriptor with `t`'s layout
+/// and hasher: no drop or clone hook runs), not accessed by another thread
+/// during the call except as Go allows for writes (i.e. not at all).
+pub unsafe fn mapshrink(t: &MapType, h: *mut HMap, min_capacity: usize) -> Result<(), MapError> {
+    // SAFETY: null or a live map, used exclusively by this write (caller).
+    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
+    // SAFETY: forwarded.
+    unsafe { shrink(t, h, min_capacity) }
+}
+
+/// Sets (or with `None`, removes) a map's shrink policy.
+///
+/// # Safety
+/// `h` is null (a no-op) or a live map, not being accessed by another thread.
+pub unsafe fn set_shrink_policy(h: *mut HMap, policy: Option<ShrinkPolicy>) {
+    // SAFETY: null or live, exclusive (caller).
+    if let Some(h) = unsafe { h.as_mut() } {
+        h.shrink_policy = policy;
+    }
+}
+
+/// A map's shrink policy (`None` for a nil map or no policy).
+///
+/// # Safety
+/// `h` is null or a live map, not being written.
+pub unsafe fn shrink_policy(h: *const HMap) -> Option<ShrinkPolicy> {
+    // SAFETY: null or live (caller).
+    unsafe { h.as_ref() }.and_then(|h| h.shrink_policy)
+}
+
+/// The policy hook at the end of `mapdelete` (called only when a policy is
+/// set).
+///
+/// # Safety
+/// `h` is a live map of type `t`, just written by the calling delete.
+pub(crate) unsafe fn after_delete(t: &MapType, h: &mut HMap) {
+    let Some(ShrinkPolicy { below_fraction: Some(pct), min_capacity, .. }) = h.shrink_policy else { return };
+    if h.buckets.is_null() || h.count.saturating_mul(100) >= pct as usize * capacity(h.b) {
+        return;
+    }
+    let want = h.count.saturating_mul(2).max(min_capacity);
+    if bucket_bits_for_hint(shrink_hint(h.count, h.b, want)) >= h.b {
+        return;
+    }
+    // Skipped on failure or with live iterators: the map is unchanged.
+    // SAFETY: forwarded.
+    let _ = unsafe { shrink(t, h, want) };
+}
+
+/// The policy hook at the end of `mapclear` (called only when a policy is
+/// set).
+///
+/// # Safety
+/// `h` is a live map of type `t`, just cleared by the calling `mapclear`.
+pub(crate) unsafe fn after_clear(t: &MapType, h: &mut HMap) {
+    let Some(ShrinkPolicy { after_clear: true, min_capacity, .. }) = h.shrink_policy else { return };
+    let b = bucket_bits_for_hint(shrink_hint(h.count, h.b, min_capacity));
+    if b < h.b || (b == 0 && !h.buckets.is_null()) {
+        // Skipped on failure or with live iterators: the map is unchanged.
+        // SAFETY: forwarded.
+        let _ = unsafe { shrink(t, h, min_capacity) };
+    }
+}
+
+/// [`mapshrink`] on a non-null map.
+///
+/// # Safety
+/// As [`mapshrink`].
+unsafe fn shrink(t: &MapType, h: &mut HMap, min_capacity: usize) -> Result<(), MapError> {
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    if h.live_iters.load(Ordering::Acquire) != 0 {
+        return Err(MapError::Busy);
+    }
+    let new_b = bucket_bits_for_hint(shrink_hint(h.count, h.b, min_capacity));
+    let g = h.start_writing();
+    // SAFETY: a live map of type `t` under this write, no live iterator.
+    match unsafe { rebuild(t, h, new_b) } {
+        Ok(()) => {
+            h.end_writing(g);
+            Ok(())
+        }
+        Err(e) => {
+            h.abort_writing(g);
+            Err(e)
+        }
+    }
+}
+
+/// A bucket array whose live entries move into the new one.
+#[derive(Clone, Copy)]
+struct Source {
+    /// The array.
+    arr: *mut u8,
+    /// Its main bucket count.
+    n: usize,
+    /// Skip main buckets marked evacuated (the old array of a growing map).
+    old: bool,
+    /// Whether the new bucket must come from the hash (the new array has
+    /// more buckets than this one).
+    hashed: bool,
+}
+
+/// Calls `f(index, bucket, slot)` for every live slot of `src`, in shrink
+/// order; stops at the first error.
+///
+/// # Safety
+/// `src` describes an array of the live map of type `t`; `f` does not change it.
+#[inline(always)]
+unsafe fn for_each_entry(
+    t: &MapType,
+    src: &Source,
+    mut f: impl FnMut(usize, *mut u8, usize) -> Result<(), MapError>,
+) -> Result<(), MapError> {
+    for idx in 0..src.n {
+        // SAFETY: idx < the array's main bucket count.
+        let mut b = unsafe { bucket_at(t, src.arr, idx) };
+        // SAFETY: a bucket of the array.
+        if src.old && unsafe { evacuated(b) } {
+            continue;
+        }
+        while !b.is_null() {
+            for i in 0..BUCKET_CNT {
+                // SAFETY: slot i of a bucket of the chain.
+                if !is_empty(unsafe { th(b, i) }) {
+                    f(idx, b, i)?;
+                }
+            }
+            // SAFETY: a bucket.
+            b = unsafe { overflow(t, b) };
+        }
+    }
+    Ok(())
+}
+
+/// A block the rebuild allocated for itself, freed on every exit (also on
+/// unwind from a hasher).
+struct Scratch {
+    a: Allocator,
+    p: Option<NonNull<u8>>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(p) = self.p {
+            // SAFETY: allocated with `a` by `rebuild`, referenced by nothing else.
+            unsafe { alloc::free_block(&self.a, p) };
+        }
+    }
+}
+
+/// Where the next entry for the last destination bucket goes (saves walking
+/// the chain for consecutive entries bound for the same bucket).
+struct Cursor {
+    /// Destination main bucket index, or `usize::MAX` for none yet.
+    dst: usize,
+    /// Last bucket of its chain.
+    b: *mut u8,
+    /// First free slot of `b` (8: full).
+    pos: usize,
+}
+
+/// Appends one entry to the chain of main bucket `dst` of the staging map
+/// `s`, exactly where `mapassign` would put a new key in a map that has
+/// only seen inserts: the first free slot, or slot 0 of a new overflow
+/// bucket when the chain is full.
+///
+/// # Safety
+/// `s` is the private staging map of type `t` with a bucket array;
+/// `dst < 2^s.B`; `k` and `e` are a live key slot and elem slot of `t`
+/// outside `s`.
+#[inline(always)]
+unsafe fn append(
+    t: &MapType,
+    s: &mut HMap,
+    cur: &mut Cursor,
+    dst: usize,
+    top: u8,
+    k: *const u8,
+    e: *const u8,
+) -> Result<(), MapError> {
+    if cur.dst != dst {
+        // SAFETY: dst < 2^B.
+        let mut b = unsafe { bucket_at(t, s.buckets, dst) };
+        // SAFETY: buckets of the staging map's chain.
+        unsafe {
+            while !overflow(t, b).is_null() {
+                b = overflow(t, b);
+            }
+        }
+        let mut pos = 0;
+        // SAFETY: slots of `b`; filled slots come first (inserts only).
+        while pos < BUCKET_CNT && !is_empty(unsafe { th(b, pos) }) {
+            pos += 1;
+        }
+        *cur = Cursor { dst, b, pos };
+    }
+    if cur.pos == BUCKET_CNT {
+        // The current bucket and all the overflow buckets connected to it
+        // are full, allocate a new one.
+        // SAFETY: `cur.b` ends its chain in the staging map.
+        cur.b = unsafe { s.newoverflow(t, cur.b) }?;
+        cur.pos = 0;
+    }
+    // SAFETY: slot `pos` of a bucket of the staging map; the slot ranges are
+    // of `t`'s sizes and disjoint from the source's.
+    unsafe {
+        ptr::copy_nonoverlapping(k, key_at(t, cur.b, cur.pos), t.keysize());
+        ptr::copy_nonoverlapping(e, elem_at(t, cur.b, cur.pos), t.valuesize());
+        set_th(cur.b, cur.pos, top);
+    }
+    cur.pos += 1;
+    s.count += 1;
+    Ok(())
+}
+
+/// The rebuild proper (see the module docs). On error nothing of `h` has
+/// changed and everything allocated here is freed.
+///
+/// # Safety
+/// `h` is a live map of type `t`, marked as being written, with no live
+/// iterator.
+unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> {
+    let newsize = bucket_shift(new_b);
+    let cur = Source { arr: h.buckets, n: bucket_shift(h.b), old: false, hashed: h.b < new_b };
+    let sources = [
+        (!h.buckets.is_null()).then_some(cur),
+        h.growing().then(|| {
+            let n = h.noldbuckets();
+            Source { arr: h.oldbuckets, n, old: true, hashed: n < newsize }
+        }),
+    ];
+    let sources = sources.iter().flatten();
+
+    // 1. Hashes, where the new bucket index needs more bits than the old
+    //    one gives: all of them before anything is written.
+    let mut nhash = 0usize;
+    for src in sources.clone().filter(|s| s.hashed) {
+        // SAFETY: an array of the map; counting only.
+        let _ = unsafe {
+            for_each_entry(t, src, |_, _, _| {
+                nhash += 1;
+                Ok(())
+            })
+        };
+    }
+    let mut scratch = Scratch { a: h.alloc, p: None };
+    if nhash > 0 {
+        // SAFETY: the map's allocator; nhash <= count, so the size fits.
+        let p = unsafe { alloc::alloc_block(&h.alloc, nhash * size_of::<usize>(), Kind::Plain) }
+            .ok_or(MapError::AllocFailed)?;
+        scratch.p = Some(p);
+        let hashes = p.as_ptr().cast::<usize>();
+        let mut j = 0;
+        for src in sources.clone().filter(|s| s.hashed) {
+            // SAFETY: live keys of `t`; j < nhash (same walk as the count).
+            let _ = unsafe {
+                for_each_entry(t, src, |_, b, i| {
+                    hashes.add(j).write(t.hash(key_of(t, b, i), h.hash0 as usize));
+                    j += 1;
+                    Ok(())
+                })
+            };
+        }
+    }
+
+    // 2. The new map, as makemap leaves it (B = 0 maps get their single
+    //    bucket from the first insert, as in mapassign).
+    let mut s = HMap {
+        count: 0,
+        flags: AtomicU8::new(0),
+        b: new_b,
+        noverflow: 0,
+        hash0: h.hash0,
+        buckets: ptr::null_mut(),
+        oldbuckets: ptr::null_mut(),
+        nevacuate: 0,
+        clear_seq: 0,
+        extra: MapExtra { next_overflow: ptr::null_mut() },
+        alloc: h.alloc,
+        live_iters: AtomicUsize::new(0),
+        retired: AtomicPtr::new(ptr::null_mut()),
+        spare: ptr::null_mut(),
+        nspare: 0,
+        shrink_policy: None,
+    };
+    if h.count > 0 || new_b > 0 {
+        // SAFETY: a fresh array for `t`.
+        let (arr, next_overflow) =
+            unsafe { make_bucket_array(t, &h.alloc, new_b, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
+        s.buckets = arr;
+        s.extra.next_overflow = next_overflow;
+    }
+
+    // 3. Move every entry, bitwise, in shrink order.
+    if h.count > 0 {
+        let hashes = scratch.p.map_or(ptr::null(), |p| p.as_ptr().cast::<usize>().cast_const());
+        let mut j = 0;
+        let mut cursor = Cursor { dst: usize::MAX, b: ptr::null_mut(), pos: 0 };
+        let mask = bucket_mask(new_b);
+        let mut moved = Ok(());
+        for src in sources {
+            // SAFETY: live slots of the map; `s` is the private staging map.
+            moved = unsafe {
+                for_each_entry(t, src, |idx, b, i| {
+                    let (dst, top) = if src.hashed {
+                        // j < nhash: the walk that filled the hashes.
+                        let hash = hashes.add(j).read();
+                        j += 1;
+                        (hash & mask, tophash(hash))
+                    } else {
+                        // The low bits of the old index are the low bits
+                        // of the hash; the tophash is the stored one.
+                        (idx & mask, th(b, i))
+                    };
+                    append(t, &mut s, &mut cursor, dst, top, key_at(t, b, i), elem_at(t, b, i))
+                })
+            };
+            if moved.is_err() {
+                break;
+            }
+        }
+        if let Err(e) = moved {
+            // The map still owns every entry (the copies in `s` are bitwise
+            // duplicates): free the new array and the overflow buckets it
+            // took, nothing else.
+            // SAFETY: the staging array, published nowhere; no iterator can
+            // reach it, so retire frees it now with its chains.
+            unsafe { h.retire(t, NonNull::new_unchecked(s.buckets)) };
+            return Err(e);
+        }
+        if s.count != h.count {
+            throw("bad map state");
+        }
+    }
+
+    // 4. Commit: the new array replaces the old ones, which are freed with
+    //    their overflow chains (the entries they still show are now owned by
+    //    the new slots: nothing is dropped).
+    let (old_cur, old_old) = (h.buckets, h.oldbuckets);
+    h.b = s.b;
+    h.buckets = s.buckets;
+    h.oldbuckets = ptr::null_mut();
+    h.nevacuate = 0;
+    h.noverflow = s.noverflow;
+    h.extra.next_overflow = s.extra.next_overflow;
+    // A fresh map's flags: no iterator is live, no growth is under way.
+    h.flags.store(HASH_WRITING, Ordering::Relaxed);
+    for p in [old_old, old_cur] {
+        if let Some(p) = NonNull::new(p) {
+            // SAFETY: an array of this map that it no longer references;
+            // with no live iterator it is freed now.
+            unsafe { h.retire(t, p) };
+        }
+    }
+    // The overflow reserve: a fresh map has none.
+    // SAFETY: the spare list holds live blocks of this map's allocator.
+    while let Some(p) = unsafe { alloc::pop_retired(&mut h.spare) } {
+        // SAFETY: off the list, referenced by nothing.
+        unsafe { alloc::free_block(&h.alloc, p) };
+    }
+    h.nspare = 0;
+    Ok(())
+}

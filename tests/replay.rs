@@ -1,0 +1,513 @@
+//! Parity with real Go: replays the oracle's traces (`docs/trace-format.md`)
+//! on gomap, feeding it the random draws Go took, and compares after every
+//! operation: the result, the header fields, the FNV-1a checksum of the full
+//! state (every bucket's tophash, keys, elems and overflow chain, stale bytes
+//! included), the full state where the trace prints it, and iterator starts.
+//!
+//! * `golden_traces`: the committed traces in `tests/golden/` (no Go needed).
+//! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
+//!   fresh ones with a random seed via `scripts/live-replay.sh`).
+//!
+//! On the first divergence it prints the trace, the op number and a readable
+//! diff of the two states.
+
+mod common;
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::rc::Rc;
+use std::sync::Mutex;
+
+use common::json::{Json, parse};
+use gomap::alg::{GoString, KeyMaterial};
+use gomap::inspect::{At, Snapshot, snapshot};
+use gomap::map::{self, HIter, HMap};
+use gomap::maptype::{MapType, TypeInfo};
+use gomap::presets::{Field, FieldKind};
+use gomap::{fast32, fast64, faststr};
+
+/// The hash path is process-wide: replays take turns.
+static PATH_LOCK: Mutex<()> = Mutex::new(());
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Key {
+    U32,
+    U64,
+    Str,
+    F64,
+    Big,
+    Zst,
+    Comp,
+}
+
+struct Replay {
+    key: Key,
+    t: MapType,
+    esize: usize,
+    maps: Vec<Option<NonNull<HMap>>>,
+    iters: Vec<Box<HIter>>,
+    /// String keys handed to maps must outlive them: an arena.
+    strings: Vec<Box<[u8]>>,
+    name: String,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+fn fnv1a(s: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in s.as_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Replay {
+    fn new(hdr: &Json, name: &str) -> Replay {
+        let key = match hdr.get("key").str() {
+            "u32" => Key::U32,
+            "u64" => Key::U64,
+            "str" => Key::Str,
+            "f64" => Key::F64,
+            "big" => Key::Big,
+            "zst" => Key::Zst,
+            "comp" => Key::Comp,
+            k => panic!("unknown key type {k}"),
+        };
+        let elem = match hdr.get("elem").str() {
+            "u32" => TypeInfo::of::<u32>(),
+            "u64" => TypeInfo::of::<u64>(),
+            "b144" => TypeInfo { size: 144, align: 1, pointers: false },
+            "zst" => TypeInfo { size: 0, align: 1, pointers: false },
+            e => panic!("unknown elem type {e}"),
+        };
+        let t = match key {
+            Key::U32 => MapType::u32_key(elem),
+            Key::U64 => MapType::u64_key(elem),
+            Key::Str => MapType::str_key(elem),
+            Key::F64 => MapType::f64_key(elem),
+            Key::Big => MapType::bytes_key(136, elem),
+            Key::Zst => MapType::mem_key(0, 1, elem),
+            Key::Comp => MapType::composite_key(
+                &[
+                    Field { offset: 0, size: 4, kind: FieldKind::Mem },
+                    Field { offset: 8, size: 8, kind: FieldKind::F64 },
+                    Field { offset: 16, size: 2, kind: FieldKind::Mem },
+                ],
+                24,
+                8,
+                elem,
+            ),
+        }
+        .unwrap();
+        // The descriptor must be Go's.
+        assert_eq!(t.keysize(), hdr.get("keysize").num(), "{name}: keysize");
+        assert_eq!(t.valuesize(), hdr.get("valuesize").num(), "{name}: valuesize");
+        assert_eq!(t.bucketsize(), hdr.get("bucketsize").num(), "{name}: bucketsize");
+        assert_eq!(t.flags() as usize, hdr.get("flags").num(), "{name}: flags");
+        assert_eq!(t.bucket_pointers(), hdr.get("bucketpointers").bool(), "{name}: bucket pointers");
+        Replay { key, t, esize: elem.size, maps: Vec::new(), iters: Vec::new(), strings: Vec::new(), name: name.into() }
+    }
+
+    /// The key bytes gomap stores for a trace key.
+    fn key_bytes(&mut self, k: &Json) -> Vec<u8> {
+        let raw = unhex(k.str());
+        if self.key == Key::Str {
+            let b: Box<[u8]> = raw.into_boxed_slice();
+            let g = GoString { ptr: b.as_ptr(), len: b.len() };
+            self.strings.push(b);
+            // SAFETY: GoString is two plain words.
+            return unsafe { std::slice::from_raw_parts((&raw const g).cast::<u8>(), 16) }.to_vec();
+        }
+        raw
+    }
+
+    fn gostr(kb: &[u8]) -> GoString {
+        // SAFETY: `kb` holds a GoString's 16 bytes (see key_bytes).
+        unsafe { kb.as_ptr().cast::<GoString>().read_unaligned() }
+    }
+
+    /// The trace's text for the key stored at `p` (its content for strings).
+    fn key_text(&self, p: *const u8) -> String {
+        let size = self.t.key().size;
+        if self.key == Key::Str {
+            // SAFETY: a GoString key; its bytes live in our arena.
+            let g = unsafe { p.cast::<GoString>().read_unaligned() };
+            // SAFETY: as above.
+            return hex(unsafe { std::slice::from_raw_parts(g.ptr, g.len) });
+        }
+        // SAFETY: a key of `size` bytes.
+        hex(unsafe { std::slice::from_raw_parts(p, size) })
+    }
+
+    fn elem_text(&self, p: *const u8) -> String {
+        // SAFETY: an elem of `esize` bytes.
+        hex(unsafe { std::slice::from_raw_parts(p, self.esize) })
+    }
+
+    /// STATE text as defined in docs/trace-format.md section 5.
+    fn state_text(&self, s: &Snapshot) -> String {
+        let slot = |v: &Option<Vec<u8>>, is_key: bool| -> String {
+            match v {
+                None => "null".into(),
+                Some(b) if is_key && self.key == Key::Str => {
+                    let g = Self::gostr(b);
+                    if g.ptr.is_null() {
+                        format!("\"~{}\"", g.len)
+                    } else {
+                        // SAFETY: non-null string pointers point into our arena.
+                        format!("\"{}\"", hex(unsafe { std::slice::from_raw_parts(g.ptr, g.len) }))
+                    }
+                }
+                Some(b) => format!("\"{}\"", hex(b)),
+            }
+        };
+        let array = |a: Option<&Vec<Vec<gomap::inspect::Bucket>>>| -> String {
+            let Some(a) = a else { return "null".into() };
+            let chains: Vec<String> = a
+                .iter()
+                .map(|chain| {
+                    let bs: Vec<String> = chain
+                        .iter()
+                        .map(|b| {
+                            let at = match b.at {
+                                At::Main(_) => "\"main\"".to_string(),
+                                At::Pre(j) => format!("{{\"pre\":{j}}}"),
+                                At::Heap => "\"heap\"".into(),
+                            };
+                            let th: Vec<String> = b.tophash.iter().map(|x| x.to_string()).collect();
+                            let ks: Vec<String> = b.keys.iter().map(|k| slot(k, true)).collect();
+                            let es: Vec<String> = b.elems.iter().map(|e| slot(e, false)).collect();
+                            format!(
+                                "{{\"at\":{at},\"tophash\":[{}],\"keys\":[{}],\"elems\":[{}]}}",
+                                th.join(","),
+                                ks.join(","),
+                                es.join(",")
+                            )
+                        })
+                        .collect();
+                    format!("[{}]", bs.join(","))
+                })
+                .collect();
+            format!("[{}]", chains.join(","))
+        };
+        let buckets = if s.header.array_buckets == 0 { None } else { Some(&s.buckets) };
+        format!("{{\"buckets\":{},\"oldbuckets\":{}}}", array(buckets), array(s.oldbuckets.as_ref()))
+    }
+
+    fn map(&self, id: usize) -> NonNull<HMap> {
+        self.maps[id].expect("map id in use")
+    }
+
+    fn res_entry(&self, it: &HIter) -> String {
+        if it.key.is_null() {
+            return "null".into();
+        }
+        format!("{{\"k\":\"{}\",\"v\":\"{}\"}}", self.key_text(it.key), self.elem_text(it.elem))
+    }
+
+    /// Performs one op; returns our `res` text.
+    fn op(&mut self, line: &Json) -> String {
+        let t = &self.t as *const MapType;
+        // SAFETY: `t` lives as long as `self`; the reference does not alias
+        // the mutable uses of other fields below.
+        let t = unsafe { &*t };
+        let op = line.get("op").str();
+        let id = if line.get("map").is_null() { usize::MAX } else { line.get("map").num() };
+        match op {
+            "make" => {
+                let hint = line.get("hint").num();
+                let h = if hint == 0 { map::makemap_small() } else { map::makemap(t, hint as isize) }.unwrap();
+                assert_eq!(id, self.maps.len());
+                self.maps.push(Some(h));
+                "null".into()
+            }
+            "assign" => {
+                let kb = self.key_bytes(line.get("k"));
+                let v = unhex(line.get("v").str());
+                let h = self.map(id).as_ptr();
+                // SAFETY: a live map of type t; keys and elems of its types.
+                let s = unsafe {
+                    match self.key {
+                        Key::U32 => fast32::mapassign_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
+                        Key::U64 => fast64::mapassign_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
+                        Key::Str => faststr::mapassign_faststr(t, h, Self::gostr(&kb)),
+                        _ => map::mapassign(t, h, kb.as_ptr()),
+                    }
+                }
+                .unwrap();
+                // SAFETY: the elem slot has esize bytes.
+                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), s.elem.as_ptr(), self.esize) };
+                "null".into()
+            }
+            "delete" => {
+                let kb = self.key_bytes(line.get("k"));
+                let h = self.map(id).as_ptr();
+                // SAFETY: as above.
+                unsafe {
+                    match self.key {
+                        Key::U32 => fast32::mapdelete_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
+                        Key::U64 => fast64::mapdelete_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
+                        Key::Str => faststr::mapdelete_faststr(t, h, Self::gostr(&kb)),
+                        _ => map::mapdelete(t, h, kb.as_ptr()),
+                    }
+                }
+                .unwrap();
+                "null".into()
+            }
+            "get" => {
+                let kb = self.key_bytes(line.get("k"));
+                let h = self.map(id).as_ptr();
+                // SAFETY: as above.
+                let (e, ok) = unsafe {
+                    match self.key {
+                        Key::U32 => fast32::mapaccess2_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
+                        Key::U64 => fast64::mapaccess2_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
+                        Key::Str => faststr::mapaccess2_faststr(t, h, Self::gostr(&kb)),
+                        _ => map::mapaccess2(t, h, kb.as_ptr()),
+                    }
+                }
+                .unwrap();
+                format!("{{\"ok\":{ok},\"v\":\"{}\"}}", self.elem_text(e))
+            }
+            "clear" => {
+                // SAFETY: a live map.
+                unsafe { map::mapclear(t, self.map(id).as_ptr()) };
+                "null".into()
+            }
+            "clone" => {
+                // SAFETY: a live map.
+                let c = unsafe { map::mapclone2(t, self.map(id).as_ptr()) }.unwrap();
+                self.maps.push(Some(c));
+                format!("{{\"map\":{}}}", self.maps.len() - 1)
+            }
+            "len" => {
+                // SAFETY: a live map.
+                unsafe { self.map(id).as_ref() }.len().to_string()
+            }
+            "iterinit" => {
+                let itid = line.get("it").num();
+                assert_eq!(itid, self.iters.len());
+                let mut it = Box::new(HIter::new());
+                // SAFETY: a live map; iterators end before maps are freed.
+                unsafe { map::mapiterinit(t, self.map(id).as_ptr(), &mut it) };
+                self.check_iter(line, &it);
+                let r = self.res_entry(&it);
+                self.iters.push(it);
+                r
+            }
+            "iternext" => {
+                let itid = line.get("it").num();
+                let mut it = std::mem::take(&mut self.iters[itid]);
+                // SAFETY: registered on a live map.
+                unsafe { map::mapiternext(&mut it) };
+                self.check_iter(line, &it);
+                let r = self.res_entry(&it);
+                self.iters[itid] = it;
+                r
+            }
+            "iterend" => {
+                let itid = line.get("it").num();
+                // SAFETY: the map is live.
+                unsafe { map::mapiterend(&mut self.iters[itid]) };
+                "null".into()
+            }
+            "final" => "null".into(),
+            o => panic!("unknown op {o}"),
+        }
+    }
+
+    fn check_iter(&self, line: &Json, it: &HIter) {
+        let want = line.get("iter");
+        if want.is_null() || it.key.is_null() {
+            return;
+        }
+        let (sb, off) = it.start();
+        assert_eq!(sb, want.get("startbucket").num(), "{}: iterator start bucket", self.name);
+        assert_eq!(off as usize, want.get("offset").num(), "{}: iterator offset", self.name);
+    }
+
+    fn compare(&self, n: usize, line: &Json) -> Result<(), String> {
+        for (mid, m) in line.get("maps").fields() {
+            let h = self.map(mid.parse().unwrap());
+            // SAFETY: a live map of type t, not being written.
+            let s = unsafe { snapshot(&self.t, h) };
+            let want = m.get("hdr");
+            let ours = &s.header;
+            let mut diffs = Vec::new();
+            let mut cmp = |name: &str, a: u64, b: u64| {
+                if a != b {
+                    diffs.push(format!("{name}: gomap {a}, Go {b}"));
+                }
+            };
+            cmp("count", ours.count as u64, want.get("count").u64());
+            cmp("flags", ours.flags as u64, want.get("flags").u64());
+            cmp("B", ours.b as u64, want.get("B").u64());
+            cmp("noverflow", ours.noverflow as u64, want.get("noverflow").u64());
+            cmp("hash0", ours.hash0 as u64, want.get("hash0").u64());
+            cmp("nevacuate", ours.nevacuate as u64, want.get("nevacuate").u64());
+            cmp("clearseq", ours.clear_seq, want.get("clearseq").u64());
+            cmp("oldbuckets", ours.growing as u64, want.get("oldbuckets").bool() as u64);
+            let no = want.get("nextoverflow");
+            cmp(
+                "nextoverflow",
+                ours.next_overflow.map_or(u64::MAX, |x| x as u64),
+                if no.is_null() { u64::MAX } else { no.u64() },
+            );
+            let text = self.state_text(&s);
+            let sum = fnv1a(&text);
+            if sum != m.get("sum").str() {
+                diffs.push(format!("state checksum: gomap {sum}, Go {}", m.get("sum").str()));
+            }
+            if !diffs.is_empty() {
+                let mut msg = format!("{}: op {n} ({}) map {mid} diverges from Go:\n  {}", self.name, line.get("op").str(), diffs.join("\n  "));
+                if !m.get("state").is_null() {
+                    msg.push_str(&state_diff(&text, &reserialize(m.get("state"))));
+                } else {
+                    let _ = write!(msg, "\n  (no Go state printed at this op; gomap state: {})", &text[..text.len().min(600)]);
+                }
+                return Err(msg);
+            }
+            if !m.get("state").is_null() {
+                let go = reserialize(m.get("state"));
+                if go != text {
+                    return Err(format!("{}: op {n}: state text differs:{}", self.name, state_diff(&text, &go)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Compact JSON text of a parsed value, in its original key order.
+fn reserialize(j: &Json) -> String {
+    match j {
+        Json::Null => "null".into(),
+        Json::Bool(b) => b.to_string(),
+        Json::Num(n) => n.to_string(),
+        Json::Str(s) => format!("\"{s}\""),
+        Json::Arr(v) => format!("[{}]", v.iter().map(reserialize).collect::<Vec<_>>().join(",")),
+        Json::Obj(v) => {
+            format!("{{{}}}", v.iter().map(|(k, x)| format!("\"{k}\":{}", reserialize(x))).collect::<Vec<_>>().join(","))
+        }
+    }
+}
+
+/// Points at the first bucket whose text differs.
+fn state_diff(ours: &str, go: &str) -> String {
+    let split = |s: &str| s.split("{\"at\"").map(str::to_owned).collect::<Vec<_>>();
+    let (a, b) = (split(ours), split(go));
+    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+        if x != y {
+            return format!("\n  first differing bucket (#{i} in walk order):\n    gomap: {{\"at\"{x}\n    Go:    {{\"at\"{y}");
+        }
+    }
+    format!("\n  bucket counts differ: gomap {}, Go {}", a.len(), b.len())
+}
+
+fn replay_file(path: &Path) -> Result<usize, String> {
+    let text = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut lines = text.split(|&c| c == b'\n').filter(|l| !l.is_empty());
+    let hdr = parse(lines.next().unwrap());
+    assert_eq!(hdr.get("format").str(), "gomap-trace/1");
+    let aes = hdr.get("hash").str() == "aes";
+    if aes && !gomap::alg::aes_available() {
+        eprintln!("{name}: skipped (this CPU has no AES-NI)");
+        return Ok(0);
+    }
+    let _lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let sched: [u8; 128] = unhex(hdr.get("aeskeysched").str()).try_into().unwrap();
+    let hk: Vec<u64> = hdr.get("hashkey").arr().iter().map(|x| x.hexnum()).collect();
+    gomap::alg::set_key_material(&KeyMaterial { aeskeysched: sched, hashkey: hk.try_into().unwrap() });
+    assert!(gomap::alg::set_use_aeshash(aes) == aes);
+    let mut r = Replay::new(&hdr, &name);
+    let mut ops = 0;
+    let result = (|| {
+        for l in lines {
+            let line = parse(l);
+            let n = line.get("n").num();
+            let draws: Vec<u64> = line.get("rand").arr().iter().map(Json::u64).collect();
+            let ndraws = draws.len();
+            let used = Rc::new(Cell::new(0usize));
+            let u = used.clone();
+            let mut it = draws.into_iter();
+            let res = gomap::rand::with_source(
+                move || {
+                    u.set(u.get() + 1);
+                    it.next().unwrap_or_else(|| panic!("more random draws than Go took"))
+                },
+                || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.op(&line))),
+            )
+            .map_err(|e| {
+                let m = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                format!("{name}: op {n} ({}) panicked: {}", line.get("op").str(), m.unwrap_or_default())
+            })?;
+            if used.get() != ndraws {
+                return Err(format!("{name}: op {n} ({}) took {} draws, Go took {ndraws}", line.get("op").str(), used.get()));
+            }
+            let want = reserialize(line.get("res"));
+            if res != want {
+                return Err(format!("{name}: op {n} ({}) result: gomap {res}, Go {want}", line.get("op").str()));
+            }
+            r.compare(n, &line)?;
+            ops += 1;
+        }
+        Ok(())
+    })();
+    // Tidy up: end iterators, free maps.
+    for it in &mut r.iters {
+        // SAFETY: the maps are still alive.
+        unsafe { map::mapiterend(it) };
+    }
+    for h in r.maps.iter().flatten() {
+        // SAFETY: no live iterators; freed once.
+        unsafe { map::mapfree(&r.t, h.as_ptr()) }.unwrap();
+    }
+    gomap::alg::set_use_aeshash(gomap::alg::aes_available());
+    result.map(|()| ops)
+}
+
+fn replay_dir(dir: &Path) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no traces in {}", dir.display());
+    let (mut total, mut failures) = (0, Vec::new());
+    for f in &files {
+        match replay_file(f) {
+            Ok(n) => total += n,
+            Err(e) => failures.push(e),
+        }
+    }
+    println!("replayed {total} ops from {} traces in {}", files.len(), dir.display());
+    assert!(failures.is_empty(), "{} of {} traces diverge:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
+fn golden_traces() {
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "needs Go-generated files")]
+fn live_traces() {
+    if let Ok(dir) = std::env::var("GOMAP_TRACE_DIR") {
+        replay_dir(Path::new(&dir));
+    }
+}
