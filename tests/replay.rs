@@ -47,7 +47,7 @@ struct Replay {
     t: MapType,
     esize: usize,
     maps: Vec<Option<NonNull<HMap>>>,
-    iters: Vec<Box<HIter>>,
+    iters: Vec<HIter>,
     /// String keys handed to maps must outlive them: an arena.
     strings: Vec<Box<[u8]>>,
     name: String,
@@ -299,7 +299,7 @@ impl Replay {
             "iterinit" => {
                 let itid = line.get("it").num();
                 assert_eq!(itid, self.iters.len());
-                let mut it = Box::new(HIter::new());
+                let mut it = HIter::new();
                 // SAFETY: a live map; iterators end before maps are freed.
                 unsafe { map::mapiterinit(t, self.map(id).as_ptr(), &mut it) };
                 self.check_iter(line, &it);
