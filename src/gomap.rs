@@ -16,7 +16,9 @@ use core::ptr::{self, NonNull};
 
 use crate::map::{self, HIter, HMap};
 use crate::maptype::{MAX_ELEM_BYTES, MapType, TypeInfo};
-use crate::{fast32, fast64};
+use crate::alg::GoString;
+use crate::{fast32, fast64, faststr};
+pub use crate::gostr::GoStr;
 
 /// Which of Go's specialised map functions serve a key type. Go's compiler
 /// picks them from the key's hash algorithm (`mapfast`,
@@ -29,6 +31,8 @@ pub enum FastKind {
     Fast32,
     /// [`crate::fast64`]: keys of 8 bytes of plain memory (`memhash64`).
     Fast64,
+    /// [`crate::faststr`]: Go string headers (`strhash`), i.e. [`GoStr`].
+    FastStr,
 }
 
 /// A key type with Go's hashing and equality.
@@ -38,7 +42,8 @@ pub enum FastKind {
 /// hasher and equality that read one `Self` at the key pointer, equal keys
 /// hashing alike. `FAST` may be [`FastKind::Fast32`] (or `Fast64`) only if
 /// `Self` is 4 (or 8) bytes of plain memory, hashed over exactly those bytes
-/// and compared bytewise.
+/// and compared bytewise; `FastStr` only if `Self` is laid out as a Go string
+/// header (`alg::GoString`) and described by `MapType::str_key`.
 pub unsafe trait GoKey: Sized {
     /// The descriptor for maps from `Self` to values described by `elem`,
     /// without drop or clone hooks (the wrapper adds them).
@@ -164,6 +169,7 @@ impl<K: GoKey, V> GoMap<K, V> {
             match Self::FAST {
                 FastKind::Fast32 => fast32::mapaccess2_fast32(t, h, kp.cast::<u32>().read_unaligned()),
                 FastKind::Fast64 => fast64::mapaccess2_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::FastStr => faststr::mapaccess2_faststr(t, h, kp.cast::<GoString>().read()),
                 FastKind::None => map::mapaccess2(t, h, kp),
             }
         })
@@ -180,6 +186,7 @@ impl<K: GoKey, V> GoMap<K, V> {
             match Self::FAST {
                 FastKind::Fast32 => fast32::mapassign_fast32(t, h, kp.cast::<u32>().read_unaligned()),
                 FastKind::Fast64 => fast64::mapassign_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::FastStr => faststr::mapassign_faststr(t, h, kp.cast::<GoString>().read()),
                 FastKind::None => map::mapassign(t, h, kp),
             }
         })
@@ -197,6 +204,7 @@ impl<K: GoKey, V> GoMap<K, V> {
             match Self::FAST {
                 FastKind::Fast32 => fast32::mapdelete_fast32(t, h, kp.cast::<u32>().read_unaligned()),
                 FastKind::Fast64 => fast64::mapdelete_fast64(t, h, kp.cast::<u64>().read_unaligned()),
+                FastKind::FastStr => faststr::mapdelete_faststr(t, h, kp.cast::<GoString>().read()),
                 FastKind::None => map::mapdelete(t, h, kp),
             }
         })

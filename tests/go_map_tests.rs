@@ -785,3 +785,107 @@ fn drop_hooks_run_once() {
     }
     assert_eq!(Rc::strong_count(&tracker), 1, "a value leaked or was dropped twice");
 }
+
+#[test]
+fn test_increment_after_delete_value_int32() {
+    const KEY1: i32 = 12;
+    const KEY2: i32 = 13;
+    let mut m: GoMap<i32, i32> = GoMap::new();
+    m.insert(KEY1, 99);
+    m.remove(&KEY1);
+    let v = m.get(&KEY2).copied().unwrap_or(0) + 1;
+    m.insert(KEY2, v);
+    assert_eq!(m.get(&KEY2), Some(&1));
+}
+
+#[test]
+fn test_increment_after_delete_value_int64() {
+    const KEY1: i64 = 12;
+    const KEY2: i64 = 13;
+    let mut m: GoMap<i64, i64> = GoMap::new();
+    m.insert(KEY1, 99);
+    m.remove(&KEY1);
+    let v = m.get(&KEY2).copied().unwrap_or(0) + 1;
+    m.insert(KEY2, v);
+    assert_eq!(m.get(&KEY2), Some(&1));
+}
+
+/// Go's TestGrowWithNegativeZero, with `FloatInt{x float64; y int}` as a
+/// composite key: during an iteration that grows the map, overwriting the
+/// keys {+0, i} with {-0, i} updates key and value together, and the
+/// iteration sees each entry once, with the update.
+#[test]
+fn test_grow_with_negative_zero() {
+    use gomap::presets::{Field, FieldKind};
+    let t = MapType::composite_key(
+        &[Field { offset: 0, size: 8, kind: FieldKind::F64 }, Field { offset: 8, size: 8, kind: FieldKind::Mem }],
+        16,
+        8,
+        TypeInfo::of::<i64>(),
+    )
+    .unwrap();
+    assert!(!t.reflexive_key() && t.need_key_update());
+    let h = map::makemap(&t, 4).unwrap().as_ptr();
+    let key = |x: f64, y: i64| {
+        let mut k = [0u8; 16];
+        k[..8].copy_from_slice(&x.to_le_bytes());
+        k[8..].copy_from_slice(&y.to_le_bytes());
+        k
+    };
+    let put = |x: f64, y: i64, v: i64| {
+        let k = key(x, y);
+        // SAFETY: a live map of FloatInt -> i64.
+        let s = unsafe { map::mapassign(&t, h, k.as_ptr()) }.unwrap();
+        // SAFETY: an i64 elem slot.
+        unsafe { s.elem.as_ptr().cast::<i64>().write(v) };
+    };
+    let get = |x: f64, y: i64| {
+        let k = key(x, y);
+        // SAFETY: as above.
+        let (e, _) = unsafe { map::mapaccess2(&t, h, k.as_ptr()) }.unwrap();
+        // SAFETY: an i64 (or the zero value).
+        unsafe { e.cast::<i64>().read() }
+    };
+    put(0.0, 0, 1);
+    put(0.0, 1, get(0.0, 1) + 2);
+    put(0.0, 2, get(0.0, 2) + 4);
+    put(0.0, 3, 8);
+    let mut growflag = true;
+    let (mut s, mut cnt, mut negcnt) = (0, 0, 0);
+    let mut it = HIter::new();
+    // SAFETY: a live map; the iterator runs to its end.
+    unsafe { map::mapiterinit(&t, h, &mut it) };
+    while !it.key.is_null() {
+        // SAFETY: the iterator's key and elem.
+        let (x, v) = unsafe { (it.key.cast::<f64>().read(), it.elem.cast::<i64>().read()) };
+        if v != 0 {
+            cnt += 1;
+            if x.is_sign_negative() {
+                assert!(v & 16 != 0, "key/value not updated together 1");
+                negcnt += 1;
+                s |= v & 15;
+            } else {
+                assert!(v & 16 == 0, "key/value not updated together 2");
+                s |= v;
+            }
+            if growflag {
+                for i in 0..100 {
+                    put(3.0, i, 0);
+                }
+                for i in 0..4 {
+                    put(-0.0, i, (1 << i) | 16);
+                }
+                growflag = false;
+            }
+        }
+        // SAFETY: registered on the live map.
+        unsafe { map::mapiternext(&mut it) };
+    }
+    assert_eq!(s, 15, "entry missing");
+    assert_eq!(cnt, 4, "wrong number of entries returned by iterator");
+    assert_eq!(negcnt, 3, "update to negzero missed by iteration");
+    // SAFETY: live, not being written.
+    unsafe { check_invariants(&t, std::ptr::NonNull::new(h).unwrap()) }.unwrap();
+    // SAFETY: freed once; the iterator ended itself.
+    unsafe { map::mapfree(&t, h) }.unwrap();
+}

@@ -1,0 +1,134 @@
+//! `GoStr`: an owned, immutable string laid out exactly like Go's string
+//! header `{ptr, len}` ([`crate::alg::GoString`]), so that `GoMap<GoStr, V>`
+//! stores Go's 16-byte string slots, hashes with `strhash` and runs on the
+//! `faststr` paths, as a Go `map[string]V` does.
+
+use core::fmt;
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+use crate::gomap::{FastKind, GoKey};
+use crate::maptype::{MapType, TypeInfo};
+
+/// An owned UTF-8 string with Go's string-header layout.
+#[repr(C)]
+pub struct GoStr {
+    /// Start of the bytes: from a leaked `Box<[u8]>` (dangling when empty).
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+const _: () = assert!(core::mem::size_of::<GoStr>() == core::mem::size_of::<crate::alg::GoString>());
+const _: () = assert!(core::mem::align_of::<GoStr>() == core::mem::align_of::<crate::alg::GoString>());
+
+// SAFETY: GoStr owns its bytes, like a Box<str>.
+unsafe impl Send for GoStr {}
+// SAFETY: shared access only reads the bytes.
+unsafe impl Sync for GoStr {}
+
+impl GoStr {
+    /// Copies `s`.
+    pub fn new(s: &str) -> GoStr {
+        let b: Box<[u8]> = s.as_bytes().into();
+        let len = b.len();
+        // SAFETY: Box::into_raw never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(Box::into_raw(b).cast::<u8>()) };
+        GoStr { ptr, len }
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        // SAFETY: `ptr`/`len` came from a Box<[u8]> holding valid UTF-8 that
+        // this value owns.
+        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.as_ptr(), self.len)) }
+    }
+}
+
+impl Drop for GoStr {
+    fn drop(&mut self) {
+        let raw = core::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+        // SAFETY: rebuilds the Box<[u8]> leaked in `new`, exactly once.
+        drop(unsafe { Box::from_raw(raw) });
+    }
+}
+
+impl Clone for GoStr {
+    fn clone(&self) -> GoStr {
+        GoStr::new(self.as_str())
+    }
+}
+
+impl Deref for GoStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for GoStr {
+    fn eq(&self, o: &GoStr) -> bool {
+        self.as_str() == o.as_str()
+    }
+}
+impl Eq for GoStr {}
+
+impl core::hash::Hash for GoStr {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl fmt::Debug for GoStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for GoStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for GoStr {
+    fn from(s: &str) -> GoStr {
+        GoStr::new(s)
+    }
+}
+
+impl From<String> for GoStr {
+    fn from(s: String) -> GoStr {
+        GoStr::new(&s)
+    }
+}
+
+// SAFETY: GoStr is a Go string header; str_key hashes and compares exactly
+// that, and FastStr is Go's choice for string keys.
+unsafe impl GoKey for GoStr {
+    fn map_type(elem: TypeInfo) -> MapType {
+        MapType::str_key(elem).expect("valid descriptor")
+    }
+    const FAST: FastKind = FastKind::FastStr;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GoMap;
+
+    #[test]
+    fn gostr_maps_use_go_string_slots() {
+        let mut m: GoMap<GoStr, u64> = GoMap::new();
+        assert_eq!(m.map_type().keysize(), 16);
+        for i in 0..(if cfg!(miri) { 30 } else { 300 }) {
+            m.insert(GoStr::new(&format!("k{i}")), i);
+        }
+        m.insert("k7".into(), 700);
+        assert_eq!(m.get(&"k7".into()), Some(&700));
+        assert_eq!(m.remove(&"k8".into()), Some(8));
+        assert!(m.get(&"k8".into()).is_none());
+        let c = m.clone();
+        assert_eq!(c.len(), m.len());
+        assert_eq!(GoStr::new("").as_str(), "");
+    }
+}
