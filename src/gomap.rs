@@ -14,11 +14,11 @@ use core::marker::PhantomData;
 use core::ops::ControlFlow;
 use core::ptr::{self, NonNull};
 
+use crate::alg::GoString;
+pub use crate::gostr::GoStr;
 use crate::map::{self, HIter, HMap};
 use crate::maptype::{MAX_ELEM_BYTES, MapType, TypeInfo};
-use crate::alg::GoString;
 use crate::{fast32, fast64, faststr};
-pub use crate::gostr::GoStr;
 
 /// Which of Go's specialised map functions serve a key type. Go's compiler
 /// picks them from the key's hash algorithm (`mapfast`,

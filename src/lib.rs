@@ -11,11 +11,11 @@ compile_error!("gomap supports 64-bit targets only (Go's layout constants assume
 
 pub mod alg;
 pub mod alloc;
-pub mod ffi;
 pub mod fast32;
 pub mod fast64;
 pub mod faststr;
 pub mod fatal;
+pub mod ffi;
 pub mod gomap;
 pub mod gostr;
 pub mod inspect;
@@ -24,6 +24,7 @@ pub mod maptype;
 pub mod msize;
 pub mod presets;
 pub mod rand;
+pub mod render;
 pub mod shrink;
 pub mod visit;
 pub use gomap::{GoKey, GoMap, GoStr};

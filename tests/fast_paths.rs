@@ -534,8 +534,10 @@ fn run<K: Kind>(mut kind: K, seed: u64) {
         (scale(200, 40), 8, 0, false),
     ];
     let untrusted = K::untrusted(TypeInfo::of_pointerful::<u64>());
+    // Under Miri: two episodes (one reaching same-size growth) per descriptor.
+    let episodes = if cfg!(miri) { &episodes[1..3] } else { &episodes[..] };
     for t in [Some(&plain), Some(&hooked), untrusted.as_ref()].into_iter().flatten() {
-        for &ep in &episodes {
+        for &ep in episodes {
             episode(&mut kind, t, g.next(), ep, &mut r);
         }
     }

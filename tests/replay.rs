@@ -371,11 +371,20 @@ impl Replay {
                 diffs.push(format!("state checksum: gomap {sum}, Go {}", m.get("sum").str()));
             }
             if !diffs.is_empty() {
-                let mut msg = format!("{}: op {n} ({}) map {mid} diverges from Go:\n  {}", self.name, line.get("op").str(), diffs.join("\n  "));
+                let mut msg = format!(
+                    "{}: op {n} ({}) map {mid} diverges from Go:\n  {}",
+                    self.name,
+                    line.get("op").str(),
+                    diffs.join("\n  ")
+                );
                 if !m.get("state").is_null() {
                     msg.push_str(&state_diff(&text, &reserialize(m.get("state"))));
                 } else {
-                    let _ = write!(msg, "\n  (no Go state printed at this op; gomap state: {})", &text[..text.len().min(600)]);
+                    let _ = write!(
+                        msg,
+                        "\n  (no Go state printed at this op; gomap state: {})",
+                        &text[..text.len().min(600)]
+                    );
                 }
                 return Err(msg);
             }
@@ -399,7 +408,10 @@ fn reserialize(j: &Json) -> String {
         Json::Str(s) => format!("\"{s}\""),
         Json::Arr(v) => format!("[{}]", v.iter().map(reserialize).collect::<Vec<_>>().join(",")),
         Json::Obj(v) => {
-            format!("{{{}}}", v.iter().map(|(k, x)| format!("\"{k}\":{}", reserialize(x))).collect::<Vec<_>>().join(","))
+            format!(
+                "{{{}}}",
+                v.iter().map(|(k, x)| format!("\"{k}\":{}", reserialize(x))).collect::<Vec<_>>().join(",")
+            )
         }
     }
 }
@@ -410,7 +422,9 @@ fn state_diff(ours: &str, go: &str) -> String {
     let (a, b) = (split(ours), split(go));
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
         if x != y {
-            return format!("\n  first differing bucket (#{i} in walk order):\n    gomap: {{\"at\"{x}\n    Go:    {{\"at\"{y}");
+            return format!(
+                "\n  first differing bucket (#{i} in walk order):\n    gomap: {{\"at\"{x}\n    Go:    {{\"at\"{y}"
+            );
         }
     }
     format!("\n  bucket counts differ: gomap {}, Go {}", a.len(), b.len())
@@ -455,7 +469,11 @@ fn replay_file(path: &Path) -> Result<usize, String> {
                 format!("{name}: op {n} ({}) panicked: {}", line.get("op").str(), m.unwrap_or_default())
             })?;
             if used.get() != ndraws {
-                return Err(format!("{name}: op {n} ({}) took {} draws, Go took {ndraws}", line.get("op").str(), used.get()));
+                return Err(format!(
+                    "{name}: op {n} ({}) took {} draws, Go took {ndraws}",
+                    line.get("op").str(),
+                    used.get()
+                ));
             }
             let want = reserialize(line.get("res"));
             if res != want {

@@ -2,7 +2,6 @@
 //! programs write (no escapes, unsigned integers kept exact as u64).
 #![allow(dead_code)]
 
-
 #[derive(Debug, Clone)]
 pub enum Json {
     Null,
@@ -145,7 +144,6 @@ impl Parser<'_> {
         }
     }
 }
-
 
 impl Json {
     /// A number as u64 (exact: draws use the full range).
