@@ -704,11 +704,32 @@ impl HMap {
         }
     }
 
+    /// Retires the out-of-line storage of a removed key or elem. Besides
+    /// live iterators, stale slots of the old bucket array may still point
+    /// to it while the map grows with `OLD_ITERATOR` set (evacuate then keeps
+    /// the old data, as Go does); such storage waits on the retire list too,
+    /// which [`advance_evacuation_mark`] empties when growth ends with no
+    /// live iterator.
+    ///
+    /// # Safety
+    /// As [`Self::retire`].
+    unsafe fn retire_storage(&self, t: &MapType, p: NonNull<u8>) {
+        if self.growing() && self.flags() & OLD_ITERATOR != 0 {
+            let mut head = self.retired.load(Ordering::Acquire);
+            // SAFETY: forwarded; the block is on no list.
+            unsafe { alloc::push_retired(&mut head, p) };
+            self.retired.store(head, Ordering::Release);
+        } else {
+            // SAFETY: forwarded.
+            unsafe { self.retire(t, p) };
+        }
+    }
+
     /// Frees everything on the retire list.
     ///
     /// # Safety
     /// No live iterator may remain that could reach retired memory.
-    unsafe fn free_retired(&self, t: &MapType) {
+    pub(crate) unsafe fn free_retired(&self, t: &MapType) {
         let mut head = self.retired.swap(ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: the list holds live retired blocks of this map.
         while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
@@ -753,8 +774,8 @@ impl HMap {
         unsafe { self.drop_key_value(t, k) }?;
         if t.indirect_key() {
             // SAFETY: indirect key slots point to live key blocks, which the
-            // map stops referencing now.
-            unsafe { self.retire(t, NonNull::new_unchecked(k)) };
+            // map's live slots stop referencing now.
+            unsafe { self.retire_storage(t, NonNull::new_unchecked(k)) };
         }
         Ok(())
     }
@@ -772,8 +793,8 @@ impl HMap {
                 // SAFETY: the live elem, dropped once.
                 unsafe { d(e.as_ptr(), t.ctx) };
             }
-            // SAFETY: no longer referenced by the map.
-            unsafe { self.retire(t, e) };
+            // SAFETY: no longer referenced by the map's live slots.
+            unsafe { self.retire_storage(t, e) };
         } else if let Some(d) = t.elem_drop {
             // SAFETY: the live elem, dropped once.
             unsafe { d(slot, t.ctx) };
@@ -1805,6 +1826,11 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
     }
+    if h.live_iters.load(Ordering::Acquire) == 0 {
+        // Storage kept for the old array's stale slots can go too.
+        // SAFETY: no iterator is live; the old array is gone.
+        unsafe { h.free_retired(t) };
+    }
 
     // Reset the growth state and draw a fresh seed (golang/go#25237, as in
     // mapdelete); clear_seq tells live iterators their snapshot is void.
@@ -2153,6 +2179,11 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
         // an iterator may still walk it.
         // SAFETY: the map no longer references it.
         unsafe { h.retire(t, NonNull::new_unchecked(old)) };
+        if h.live_iters.load(Ordering::Acquire) == 0 {
+            // Storage kept for the old array's stale slots can go now.
+            // SAFETY: no iterator is live and the old array is gone.
+            unsafe { h.free_retired(t) };
+        }
         h.set_flags(h.flags() & !SAME_SIZE_GROW);
     }
 }

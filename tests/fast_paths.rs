@@ -300,7 +300,13 @@ fn episode<K: Kind>(kind: &mut K, t: &MapType, seed: u64, (ops, window, hint, sl
     let (mut lo, mut hi) = (0u64, 0u64);
     let ksize = t.key().size;
 
+    let compared = std::cell::Cell::new(0usize);
     let compare = |a: &Side, b: &Side, what: &str| {
+        // Under Miri, snapshots are expensive: compare every 4th time.
+        compared.set(compared.get() + 1);
+        if cfg!(miri) && compared.get() % 4 != 0 {
+            return;
+        }
         // SAFETY: live maps of type `t`, not being written.
         let (mut x, mut y) = unsafe { (snapshot(t, a.h), snapshot(t, b.h)) };
         if K::STR {
@@ -534,8 +540,8 @@ fn run<K: Kind>(mut kind: K, seed: u64) {
         (scale(200, 40), 8, 0, false),
     ];
     let untrusted = K::untrusted(TypeInfo::of_pointerful::<u64>());
-    // Under Miri: two episodes (one reaching same-size growth) per descriptor.
-    let episodes = if cfg!(miri) { &episodes[1..3] } else { &episodes[..] };
+    // Under Miri: one episode (at B = 3's load limit) per descriptor.
+    let episodes = if cfg!(miri) { &episodes[2..3] } else { &episodes[..] };
     for t in [Some(&plain), Some(&hooked), untrusted.as_ref()].into_iter().flatten() {
         for &ep in episodes {
             episode(&mut kind, t, g.next(), ep, &mut r);

@@ -49,8 +49,9 @@ struct Kind {
 
 fn kinds() -> Vec<Kind> {
     // Strings live in a pool that outlives every map of the test.
+    static POOL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let pool: &'static Vec<String> =
-        Box::leak(Box::new((0..4000).map(|i| format!("key-{i}-{}", "x".repeat(i % 40))).collect()));
+        POOL.get_or_init(|| (0..4000).map(|i| format!("key-{i}-{}", "x".repeat(i % 40))).collect());
     let e8 = TypeInfo::of::<u64>();
     vec![
         Kind {
