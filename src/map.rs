@@ -2320,16 +2320,20 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
         hint = (LOAD_FACTOR_NUM * (bucket_shift(srch.b) / LOAD_FACTOR_DEN)) as isize;
     }
     let dstp = makemap_in(t, hint, &srch.alloc)?;
-    // SAFETY: fresh map, ours alone; on error it is freed whole.
-    let r = unsafe { mapclone_fill(t, srch, &mut *dstp.as_ptr()) };
-    match r {
-        Ok(()) => Ok(dstp),
-        Err(e) => {
-            // SAFETY: the partial clone is valid (every slot filled or empty).
-            unsafe { mapfree(t, dstp.as_ptr()) }.ok();
-            Err(e)
+    // Frees the partial clone if filling it fails or unwinds (a callback
+    // panicking, a fatal hook that panics): it is valid at every step.
+    struct FreeOnExit<'a>(&'a MapType, *mut HMap);
+    impl Drop for FreeOnExit<'_> {
+        fn drop(&mut self) {
+            // SAFETY: the private, valid, partially filled clone.
+            unsafe { mapfree(self.0, self.1) }.ok();
         }
     }
+    let guard = FreeOnExit(t, dstp.as_ptr());
+    // SAFETY: fresh map, ours alone.
+    unsafe { mapclone_fill(t, srch, &mut *dstp.as_ptr()) }?;
+    core::mem::forget(guard);
+    Ok(dstp)
 }
 
 /// The body of [`mapclone2`] after `makemap`.
