@@ -28,7 +28,7 @@ use crate::alg::{GoString, memequal};
 use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
-    EMPTY_ONE, EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
+    EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
     advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, grow_work_need, hash_grow, is_empty,
     memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, zero_val,
 };
@@ -463,54 +463,8 @@ pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Resu
             unsafe { h.release_elem(t, e) };
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
-            // SAFETY: slot i of the bucket.
-            unsafe { set_th(b, i, EMPTY_ONE) };
-            // If nothing live follows this slot in the chain, turn it and
-            // the run of emptyOne slots before it into emptyRest.
-            'not_last: {
-                if i == BUCKET_CNT - 1 {
-                    // SAFETY: a bucket.
-                    let ovf = unsafe { overflow(t, b) };
-                    // SAFETY: `ovf` is a bucket when non-null.
-                    if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
-                        break 'not_last;
-                    }
-                // SAFETY: i + 1 < 8.
-                } else if unsafe { th(b, i + 1) } != EMPTY_REST {
-                    break 'not_last;
-                }
-                let mut i = i;
-                loop {
-                    // SAFETY: slot i of a bucket of this chain.
-                    unsafe { set_th(b, i, EMPTY_REST) };
-                    if i == 0 {
-                        if b == b_orig {
-                            break; // reached slot 0 of the chain's first bucket
-                        }
-                        // Step back to the last slot of the previous bucket.
-                        let c = b;
-                        b = b_orig;
-                        // SAFETY: `c` is on the chain starting at b_orig.
-                        while unsafe { overflow(t, b) } != c {
-                            // SAFETY: buckets of the chain.
-                            b = unsafe { overflow(t, b) };
-                        }
-                        i = BUCKET_CNT - 1;
-                    } else {
-                        i -= 1;
-                    }
-                    // SAFETY: slot i of `b`.
-                    if unsafe { th(b, i) } != EMPTY_ONE {
-                        break;
-                    }
-                }
-            }
-            h.count -= 1;
-            // A new seed once the map is empty, so that an attacker cannot
-            // keep aiming at the same buckets (Go issue 25237).
-            if h.count == 0 {
-                h.hash0 = crate::rand::rand() as u32;
-            }
+            // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
+            unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
             break 'search;
         }
         // SAFETY: a bucket.

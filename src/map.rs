@@ -1438,56 +1438,8 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
                 // SAFETY: an elem slot.
                 unsafe { memclr(e, t.elem.size) };
             }
-            // SAFETY: slot i of `b`.
-            unsafe { set_th(b, i, EMPTY_ONE) };
-            // If nothing live follows this slot in the chain, walk backwards
-            // turning the trailing run of emptyOne into emptyRest, so that
-            // searches stop early.
-            'not_last: {
-                if i == BUCKET_CNT - 1 {
-                    // SAFETY: `b` is a bucket.
-                    let ovf = unsafe { overflow(t, b) };
-                    // SAFETY: `ovf` is a bucket when non-null.
-                    if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
-                        break 'not_last;
-                    }
-                // SAFETY: i + 1 < 8.
-                } else if unsafe { th(b, i + 1) } != EMPTY_REST {
-                    break 'not_last;
-                }
-                let mut i = i;
-                loop {
-                    // SAFETY: slot i of `b`, a bucket of this chain.
-                    unsafe { set_th(b, i, EMPTY_REST) };
-                    if i == 0 {
-                        if b == b_orig {
-                            break; // reached slot 0 of the chain's first bucket
-                        }
-                        // Step back to the bucket before `c` (chains are singly
-                        // linked: walk from the start) and its last slot.
-                        let c = b;
-                        b = b_orig;
-                        // SAFETY: `c` is on the chain starting at b_orig.
-                        while unsafe { overflow(t, b) } != c {
-                            // SAFETY: buckets of the chain.
-                            b = unsafe { overflow(t, b) };
-                        }
-                        i = BUCKET_CNT - 1;
-                    } else {
-                        i -= 1;
-                    }
-                    // SAFETY: slot i of `b`.
-                    if unsafe { th(b, i) } != EMPTY_ONE {
-                        break;
-                    }
-                }
-            }
-            h.count -= 1;
-            // An emptied map gets a fresh seed, so keys an attacker found
-            // colliding stop colliding (golang/go#25237).
-            if h.count == 0 {
-                h.hash0 = crate::rand::rand() as u32;
-            }
+            // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
+            unsafe { delete_slot(t, h, b_orig, b, i) };
             break 'search;
         }
         // SAFETY: a bucket.
@@ -1500,6 +1452,64 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
         unsafe { crate::shrink::after_delete(t, h) };
     }
     Ok(())
+}
+
+/// The end of every delete (`mapdelete` :813-855 and its fast twins): marks
+/// slot `i` of bucket `b` empty; if nothing live follows it in the chain
+/// that starts at `b_orig`, walks backwards turning the trailing run of
+/// `emptyOne` into `emptyRest`, so searches stop early; then counts the
+/// entry out and draws a fresh seed once the map is empty (golang/go#25237:
+/// keys an attacker found colliding stop colliding).
+///
+/// # Safety
+/// `h` is a live map of type `t` under a write; `b` is on the chain starting
+/// at `b_orig`; slot `i` (< 8) held the entry just removed.
+pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut b: *mut u8, i: usize) {
+    // SAFETY: slot i of `b`.
+    unsafe { set_th(b, i, EMPTY_ONE) };
+    'not_last: {
+        if i == BUCKET_CNT - 1 {
+            // SAFETY: `b` is a bucket.
+            let ovf = unsafe { overflow(t, b) };
+            // SAFETY: `ovf` is a bucket when non-null.
+            if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
+                break 'not_last;
+            }
+        // SAFETY: i + 1 < 8.
+        } else if unsafe { th(b, i + 1) } != EMPTY_REST {
+            break 'not_last;
+        }
+        let mut i = i;
+        loop {
+            // SAFETY: slot i of `b`, a bucket of this chain.
+            unsafe { set_th(b, i, EMPTY_REST) };
+            if i == 0 {
+                if b == b_orig {
+                    break; // reached slot 0 of the chain's first bucket
+                }
+                // Step back to the bucket before `c` (chains are singly
+                // linked: walk from the start) and its last slot.
+                let c = b;
+                b = b_orig;
+                // SAFETY: `c` is on the chain starting at b_orig.
+                while unsafe { overflow(t, b) } != c {
+                    // SAFETY: buckets of the chain.
+                    b = unsafe { overflow(t, b) };
+                }
+                i = BUCKET_CNT - 1;
+            } else {
+                i -= 1;
+            }
+            // SAFETY: slot i of `b`.
+            if unsafe { th(b, i) } != EMPTY_ONE {
+                break;
+            }
+        }
+    }
+    h.count -= 1;
+    if h.count == 0 {
+        h.hash0 = crate::rand::rand() as u32;
+    }
 }
 
 // ---------------------------------------------------------------------------
