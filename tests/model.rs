@@ -409,9 +409,9 @@ fn run_kind(k: &Kind, seed: u64, ops: usize) {
 fn model_all_kinds() {
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let ops: usize = std::env::var("GOMAP_MODEL_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(if cfg!(miri) {
-        300
+        60
     } else {
-        20_000
+        2_000
     });
     let seed: u64 = std::env::var("GOMAP_MODEL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
     for k in kinds() {
