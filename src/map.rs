@@ -161,6 +161,10 @@ pub struct HMap {
     pub(crate) spare: *mut Header,
     /// Number of blocks on `spare`.
     pub(crate) nspare: usize,
+    /// Heap overflow buckets hung into the current array's chains since it
+    /// was made or cleared (never less than the real number), so that
+    /// `mapclear` can skip the chain walk when there are none.
+    pub(crate) heap_overflow: usize,
     /// When the map shrinks by itself (`crate::shrink`); `None`, the
     /// default, never (Go's maps never shrink).
     pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
@@ -573,6 +577,7 @@ impl HMap {
                     .ok_or(MapError::AllocFailed)?
                     .as_ptr(),
             };
+            self.heap_overflow += 1;
         }
         self.incrnoverflow();
         // SAFETY: `b` is a bucket of this map (caller); `ovf` a zeroed bucket.
@@ -830,6 +835,7 @@ fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
             retired: AtomicPtr::new(ptr::null_mut()),
             spare: ptr::null_mut(),
             nspare: 0,
+            heap_overflow: 0,
             shrink_policy: None,
         })
     };
@@ -1830,8 +1836,11 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     // array stops referencing (Go's GC would find it unreachable).
     // SAFETY: every entry is being removed.
     unsafe { release_all(t, h) };
-    // SAFETY: h.buckets is the current array (count > 0, so non-null).
-    unsafe { release_heap_overflow(t, h, h.buckets) };
+    if h.heap_overflow != 0 {
+        // SAFETY: h.buckets is the current array (count > 0, so non-null).
+        unsafe { release_heap_overflow(t, h, h.buckets) };
+        h.heap_overflow = 0;
+    }
     if let Some(old) = NonNull::new(h.oldbuckets) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
@@ -1905,6 +1914,7 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     h.buckets = newbuckets;
     h.nevacuate = 0;
     h.noverflow = 0;
+    h.heap_overflow = 0;
 
     // Go moves extra.overflow to extra.oldoverflow here; gomap has no
     // overflow lists (chains are walked instead).

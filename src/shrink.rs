@@ -104,8 +104,9 @@ pub struct ShrinkPolicy {
     /// array at least. The shrunk map is then between a quarter and a half
     /// full, so it has to double before growing again and halve before
     /// shrinking again: alternating inserts and deletes cannot make it
-    /// rebuild over and over. Because of that, percentages above 25 act as 25.
-    /// `None` or `Some(0)`: deletes never shrink.
+    /// rebuild over and over. Because of that, percentages above 25 act as 25
+    /// (from B = 2 on; 2 buckets hold 13 entries, 1 holds 8). `None` or
+    /// `Some(0)`: deletes never shrink.
     pub below_fraction: Option<u8>,
     /// The policy never shrinks below room for this many entries.
     pub min_capacity: usize,
@@ -187,7 +188,7 @@ pub unsafe fn shrink_policy(h: *const HMap) -> Option<ShrinkPolicy> {
 /// `h` is a live map of type `t`, just written by the calling delete.
 pub(crate) unsafe fn after_delete(t: &MapType, h: &mut HMap) {
     let Some(ShrinkPolicy { below_fraction: Some(pct), min_capacity, .. }) = h.shrink_policy else { return };
-    if h.buckets.is_null() || h.count.saturating_mul(100) >= pct as usize * capacity(h.b) {
+    if h.buckets.is_null() || h.count.saturating_mul(100) >= capacity(h.b).saturating_mul(pct as usize) {
         return;
     }
     let want = h.count.saturating_mul(2).max(min_capacity);
@@ -435,6 +436,7 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         retired: AtomicPtr::new(ptr::null_mut()),
         spare: ptr::null_mut(),
         nspare: 0,
+        heap_overflow: 0,
         shrink_policy: None,
     };
     if h.count > 0 || new_b > 0 {
@@ -496,6 +498,7 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     h.oldbuckets = ptr::null_mut();
     h.nevacuate = 0;
     h.noverflow = s.noverflow;
+    h.heap_overflow = s.heap_overflow;
     h.extra.next_overflow = s.extra.next_overflow;
     // A fresh map's flags: no iterator is live, no growth is under way.
     h.flags.store(HASH_WRITING, Ordering::Relaxed);
