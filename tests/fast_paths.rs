@@ -559,26 +559,36 @@ fn run<K: Kind>(mut kind: K, seed: u64) {
 
 #[test]
 fn fast32_matches_generic() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     run(U32, 0x3232);
 }
 
 #[test]
 fn fast64_matches_generic() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     run(U64, 0x6464);
 }
 
 #[test]
 fn fast64ptr_matches_generic() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     run(Ptr, 0x7070);
 }
 
 #[test]
 fn faststr_matches_generic() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     run(Str::default(), 0x5757);
 }
 
 #[test]
 fn fast32ptr_is_for_32_bit_targets_only() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let t = MapType::u32_key(TypeInfo::of::<u64>()).unwrap();
     let h = map::makemap(&t, 0).unwrap();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -596,6 +606,8 @@ fn fast32ptr_is_for_32_bit_targets_only() {
 
 #[test]
 fn fast_paths_on_nil_and_empty_maps() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let t32 = MapType::u32_key(TypeInfo::of::<u64>()).unwrap();
     let t64 = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
     let ts = MapType::str_key(TypeInfo::of::<u64>()).unwrap();
@@ -665,6 +677,8 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn test_single_bucket_map_string_keys_dup_len() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let (x128, y128) = ("x".repeat(128), "y".repeat(128));
     let mut e = owned(&[("x", "x1val"), ("xx", "x2val"), ("foo", "fooval"), ("bar", "barval"), ("xxxx", "x4val")]);
     e.push((x128.clone(), "longval1".into()));
@@ -676,6 +690,8 @@ fn test_single_bucket_map_string_keys_dup_len() {
 
 #[test]
 fn test_single_bucket_map_string_keys_no_dup_len() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let mut e = owned(&[
         ("x", "x1val"),
         ("xx", "x2val"),
@@ -694,6 +710,8 @@ fn test_single_bucket_map_string_keys_no_dup_len() {
 /// sends the lookup to the hashed path (`dohash`).
 #[test]
 fn single_bucket_long_keys_keymaybe_and_dohash() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     let long = |mid: &str| format!("head{mid:-^40}tail");
     let keys: Vec<String> = ["a", "b", "c"].iter().map(|m| long(m)).collect();
     let mut e: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), format!("v{k}"))).collect();
@@ -708,6 +726,8 @@ fn single_bucket_long_keys_keymaybe_and_dohash() {
 /// like the generic ones through growth, updates and removals.
 #[test]
 fn gomap_wrapper_uses_fast_paths() {
+    // Key material is process-wide: every test pins the same one first.
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
     use gomap::gomap::FastKind;
     use gomap::{GoKey, GoMap};
     assert_eq!(<u32 as GoKey>::FAST, FastKind::Fast32);
