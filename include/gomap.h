@@ -190,6 +190,10 @@ gomap_status gomap_mapassign(gomap_map *m, const void *key, void **out_elem);
 gomap_status gomap_mapdelete(gomap_map *m, const void *key);
 /* clear(m) */
 gomap_status gomap_mapclear(gomap_map *m);
+/* gomap only (Go maps never shrink): rebuild at the smallest size holding
+ * the entries (at least min_capacity), giving memory back. GOMAP_ERR_BUSY
+ * while an iterator is live; GOMAP_ERR_NOMEM leaves the map unchanged. */
+gomap_status gomap_mapshrink(gomap_map *m, size_t min_capacity);
 /* maps.Clone(m): same type and allocator; a NULL map clones to NULL. */
 gomap_status gomap_mapclone(const gomap_map *m, gomap_map **out);
 /* len(m) */

@@ -963,6 +963,28 @@ pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
     })
 }
 
+/// gomap only: rebuilds the map at the smallest size that holds its entries
+/// (at least `min_capacity`), giving back the old bucket array and every
+/// overflow bucket (`shrink::mapshrink`, docs/shrink.md). Go semantics are
+/// unchanged. GOMAP_ERR_BUSY while an iterator of the map is live,
+/// GOMAP_ERR_NOMEM with the map unchanged if allocation fails; a NULL map is
+/// a no-op.
+///
+/// # Safety
+/// `m` NULL or a live map not used by any other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapshrink(m: *mut gomap_map, min_capacity: usize) -> gomap_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle (caller).
+        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        // SAFETY: a live map of this type.
+        match unsafe { crate::shrink::mapshrink(&m.t.t, m.h.as_ptr(), min_capacity) } {
+            Ok(()) => GOMAP_OK,
+            Err(e) => e.into(),
+        }
+    })
+}
+
 /// `maps.Clone(m)` (`mapclone2`): a new map with the same entries, type and
 /// allocator. Cloning a NULL map yields NULL.
 ///

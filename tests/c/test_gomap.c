@@ -928,12 +928,44 @@ static void test_concurrent_readers(void) {
     gomap_type_free(t);
 }
 
+static void test_shrink(void) {
+    counting c = {0};
+    gomap_type *t = u64_u64();
+    gomap_map *m = NULL;
+    OK(gomap_makemap_with_allocator(t, 0, c_alloc, c_free, &c, &m));
+    for (uint64_t i = 0; i < 20000; i++) put_u64(m, i, i * 3);
+    for (uint64_t i = 0; i < 20000; i++)
+        if (i % 100 != 0) OK(gomap_mapdelete(m, &i));
+    size_t before = 0, after = 0, n = 0;
+    for (size_t i = 0; i < c.nlive; i++) before += c.sizes[i];
+    /* refused while an iterator is live, the map untouched */
+    gomap_hiter it = GOMAP_HITER_INIT;
+    OK(gomap_mapiterinit(m, &it));
+    CHECK(gomap_mapshrink(m, 0) == GOMAP_ERR_BUSY);
+    OK(gomap_mapiterend(&it));
+    OK(gomap_mapshrink(m, 0));
+    for (size_t i = 0; i < c.nlive; i++) after += c.sizes[i];
+    CHECK(after < before / 10);
+    OK(gomap_len(m, &n));
+    CHECK(n == 200);
+    for (uint64_t i = 0; i < 20000; i += 100) {
+        uint64_t v = 0;
+        CHECK(get_u64(m, i, &v) && v == i * 3);
+    }
+    OK(gomap_mapshrink(NULL, 0));
+    OK(gomap_free(m));
+    CHECK(c.nlive == 0 && c.allocs == c.frees);
+    counting_done(&c);
+    gomap_type_free(t);
+}
+
 int main(void) {
     test_basic();
     test_iteration_growth();
     test_clear_during_iteration();
     test_clone();
     test_allocator_and_visit();
+    test_shrink();
     test_nomem();
     test_strings_floats_composite();
     test_errors();
