@@ -247,6 +247,17 @@ impl State<'_> {
         unsafe { map::mapfree(&self.k.t, c.as_ptr()) }.unwrap();
     }
 
+    /// gomap only: `mapshrink` keeps every entry (refused while iterators live).
+    fn shrink(&mut self) {
+        // SAFETY: a live map.
+        let r = unsafe { gomap::shrink::mapshrink(&self.k.t, self.h.as_ptr(), 0) };
+        if self.iters.iter().any(|i| !i.done) {
+            assert_eq!(r, Err(gomap::fatal::MapError::Busy), "{}: shrink under a live iterator", self.k.name);
+        } else {
+            r.unwrap();
+        }
+    }
+
     fn iter_start(&mut self) {
         let mut it = Box::new(HIter::new());
         let must: HashSet<MKey> = self.live.keys().map(|&k| MKey::Id(k)).collect();
@@ -364,7 +375,8 @@ fn run_kind(k: &Kind, seed: u64, ops: usize) {
                 400..=649 if !drift => s.delete(id),
                 650..=799 => s.get(id),
                 800 => s.clear(),
-                802..=806 => s.clone_check(),
+                802..=804 => s.clone_check(),
+                805..=806 => s.shrink(),
                 807..=829 if s.iters.len() < 3 => s.iter_start(),
                 830..=989 if !s.iters.is_empty() => {
                     let i = rng.random_range(0..s.iters.len());
