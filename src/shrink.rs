@@ -155,10 +155,17 @@ pub fn shrink_hint(count: usize, b: u8, min_capacity: usize) -> usize {
 /// and hasher: no drop or clone hook runs), not accessed by another thread
 /// during the call except as Go allows for writes (i.e. not at all).
 pub unsafe fn mapshrink(t: &MapType, h: *mut HMap, min_capacity: usize) -> Result<(), MapError> {
-    // SAFETY: null or a live map, used exclusively by this write (caller).
-    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
-    // SAFETY: forwarded.
-    unsafe { shrink(t, h, min_capacity) }
+    // Go's concurrent-write check comes first, through a shared reference:
+    // a write already in progress (the misuse it detects) may hold
+    // references into the map, which an exclusive one would invalidate.
+    // SAFETY: null or a live map (caller).
+    let Some(hr) = (unsafe { h.as_ref() }) else { return Ok(()) };
+    if hr.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    // SAFETY: a live map, used exclusively by this write (caller; no other
+    // write is in progress).
+    unsafe { shrink(t, &mut *h, min_capacity) }
 }
 
 /// Sets (or with `None`, removes) a map's shrink policy.

@@ -930,6 +930,31 @@ fn policy_below_fraction() {
 }
 
 #[test]
+fn policy_through_the_fast_deletes() {
+    // GoMap dispatches 4- and 8-byte keys to mapdelete_fast32/64.
+    let n = scale(3000, 1000, 80);
+    let p = Some(ShrinkPolicy { after_clear: true, below_fraction: Some(25), min_capacity: 0 });
+    let mut m64: GoMap<u64, u64> = GoMap::new();
+    let mut m32: GoMap<u32, u32> = GoMap::new();
+    m64.set_shrink_policy(p);
+    m32.set_shrink_policy(p);
+    for i in 0..n {
+        m64.insert(i as u64, i as u64);
+        m32.insert(i as u32, i as u32);
+    }
+    let (b64, b32) = (b_of(&m64), b_of(&m32));
+    for i in 0..n - 5 {
+        assert_eq!(m64.remove(&(i as u64)), Some(i as u64));
+        assert_eq!(m32.remove(&(i as u32)), Some(i as u32));
+    }
+    check_gomap(&m64);
+    check_gomap(&m32);
+    assert!(b_of(&m64) < b64 && b_of(&m32) < b32);
+    assert_eq!(m64.iter().count(), 5);
+    assert_eq!(m32.get(&(n as u32 - 1)), Some(&(n as u32 - 1)));
+}
+
+#[test]
 fn policy_skips_while_iterating_then_resumes() {
     let n = scale(2000, 1000, 80);
     let mut m: GoMap<String, u64> = GoMap::new();
