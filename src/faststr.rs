@@ -29,8 +29,8 @@ use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, grow_work_need, hash_grow, is_empty,
-    memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, zero_val,
+    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty, memclr, memmove,
+    over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 
@@ -282,9 +282,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
-                let need = unsafe { grow_work_need(t, h, bucket) } + 1;
-                // SAFETY: `t` is the map's type.
-                if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
                     h.abort_writing(g);
                     return Err(e);
                 }
@@ -421,9 +419,7 @@ pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Resu
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
         // SAFETY: a growing map of type `t`.
-        let need = unsafe { grow_work_need(t, h, bucket) };
-        // SAFETY: `t` is the map's type.
-        if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+        if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 0) } {
             h.abort_writing(g);
             return Err(e);
         }

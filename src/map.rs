@@ -541,6 +541,24 @@ impl HMap {
         Ok(())
     }
 
+    /// Reserves what the growth work for `bucket` may need (plus `extra`
+    /// buckets for the write itself), so that [`grow_work`] and the insert
+    /// cannot fail half-way (gomap only; see [`grow_work_need`]).
+    ///
+    /// # Safety
+    /// The map is growing and `t` is its type.
+    pub(crate) unsafe fn reserve_grow_work(
+        &mut self,
+        t: &MapType,
+        bucket: usize,
+        extra: usize,
+    ) -> Result<(), MapError> {
+        // SAFETY: forwarded.
+        let need = unsafe { grow_work_need(t, self, bucket) } + extra;
+        // SAFETY: `t` is the map's type.
+        unsafe { self.reserve_overflow(t, need) }
+    }
+
     /// Hangs a fresh overflow bucket off `b` and returns it (`newoverflow`,
     /// :246). It comes from the preallocated ones at the end of the bucket
     /// array while they last, else from the reserve, else from the allocator.
@@ -1192,10 +1210,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
         'again: loop {
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
-                // SAFETY: growing map of type `t`.
-                let need = unsafe { grow_work_need(t, h, bucket) } + 1;
-                // SAFETY: `t` is the map's type.
-                if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+                // SAFETY: a growing map of type `t`.
+                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
                     h.abort_writing(g);
                     return Err(e);
                 }
@@ -1387,9 +1403,7 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
         // SAFETY: a growing map of type `t`.
-        let need = unsafe { grow_work_need(t, h, bucket) };
-        // SAFETY: `t` is the map's type.
-        if let Err(e) = unsafe { h.reserve_overflow(t, need) } {
+        if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 0) } {
             h.abort_writing(g);
             return Err(e);
         }
