@@ -684,7 +684,10 @@ fn growth_with_iterators(t: &MapType, key: impl Fn(u64) -> Vec<u8>, elem_size: u
     });
     // SAFETY: freed once, no live iterators.
     unsafe { map::mapfree(t, h) }.unwrap();
-    let _ = ever_same_size;
+    // Same-size growth here depends on the process's hash key material, so
+    // it is not asserted; `same_size_growth_happens_under_churn` and the
+    // model test (CI) assert that it is reached.
+    println!("same-size growth reached with a live iterator: {ever_same_size}");
 }
 
 #[test]
