@@ -32,12 +32,16 @@
 //!
 //! * `impl`: `gomap-wrapper` (`GoMap<K, u64>`), `gomap-erased`
 //!   (`map::mapassign`/`mapaccess2`/... with the preset descriptor),
-//!   `gomap-cabi` (the `gomap_*` C functions), `std-hashmap`
+//!   `gomap-cabi` (the `gomap_*` C functions; the `_fast64` / `_faststr`
+//!   ones for insert, lookup and delete), `std-hashmap`
 //!   (`std::collections::HashMap`, default SipHash); Go prints `go-classic`
 //!   or `go-swiss`.
 //! * `key`: `u64` (u64 keys, u64 values) or `str16` (16-byte string keys, u64
-//!   values). String keys are `GoString` headers for the erased and C paths
-//!   (like Go's `string`), `String` for the wrapper and std (their key types).
+//!   values). String keys are what Go's `string` is, a header pointing at
+//!   bytes kept alive elsewhere (an arena here, the GC heap in Go): `GoString`
+//!   for the erased and C paths, `GoStrRef` for the wrapper (so it uses the
+//!   faststr paths and 16-byte slots like Go), `&str` for std. No path owns
+//!   its string bytes, so none frees or copies them on clear, delete or clone.
 //! * `op`, with what one "op" is:
 //!   `insert` (one insert into a map made without hint, growth included),
 //!   `hit` (one successful lookup, keys in a shuffled order),
@@ -84,12 +88,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
 
-use gomap::GoMap;
 use gomap::alg::GoString;
 use gomap::alloc::Allocator;
 use gomap::ffi;
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
+use gomap::{GoMap, GoStrRef};
 
 // ---------------------------------------------------------------------------
 // Allocation counting (bytes per entry)
@@ -246,6 +250,14 @@ fn string_keyset(n: usize, order: &[usize]) -> KeySet<String> {
     KeySet::from_fn(n, order, |x| String::from_utf8(hex16(x).to_vec()).expect("hex is ASCII"))
 }
 
+impl KeySet<String> {
+    /// The same keys, borrowed, converted by `f` (`&str`, `GoStrRef`).
+    fn borrowed<'a, K>(&'a self, f: impl Fn(&'a str) -> K) -> KeySet<K> {
+        let conv = |v: &'a [String]| v.iter().map(|s| f(s.as_str())).collect();
+        KeySet { ins: conv(&self.ins), perm: conv(&self.perm), miss: conv(&self.miss) }
+    }
+}
+
 /// Prints fingerprints of one size's key streams; the script checks that
 /// Rust and Go print the same ones. fold: `h = mix(h ^ x)` over the keys in
 /// order; strings: FNV-1a over the bytes of the shuffled strings in order.
@@ -379,6 +391,18 @@ trait RawKey: Copy {
     fn descriptor() -> &'static MapType;
     /// The C ABI's `GOMAP_KEY_*` kind.
     const C_KIND: u32;
+    /// `gomap_mapassign_fast64` / `_faststr`: the fast C functions, which a
+    /// C caller uses for these key types as Go's compiler does.
+    const C_ASSIGN: unsafe extern "C" fn(*mut ffi::gomap_map, Self, *mut *mut c_void) -> ffi::gomap_status;
+    /// `gomap_mapaccess2_fast64` / `_faststr`.
+    const C_ACCESS2: unsafe extern "C" fn(
+        *const ffi::gomap_map,
+        Self,
+        *mut *const c_void,
+        *mut bool,
+    ) -> ffi::gomap_status;
+    /// `gomap_mapdelete_fast64` / `_faststr`.
+    const C_DELETE: unsafe extern "C" fn(*mut ffi::gomap_map, Self) -> ffi::gomap_status;
 }
 
 impl RawKey for u64 {
@@ -387,6 +411,15 @@ impl RawKey for u64 {
         T.get_or_init(|| MapType::u64_key(TypeInfo::of::<u64>()).expect("u64 preset"))
     }
     const C_KIND: u32 = ffi::GOMAP_KEY_U64;
+    const C_ASSIGN: unsafe extern "C" fn(*mut ffi::gomap_map, u64, *mut *mut c_void) -> ffi::gomap_status =
+        ffi::gomap_mapassign_fast64;
+    const C_ACCESS2: unsafe extern "C" fn(
+        *const ffi::gomap_map,
+        u64,
+        *mut *const c_void,
+        *mut bool,
+    ) -> ffi::gomap_status = ffi::gomap_mapaccess2_fast64;
+    const C_DELETE: unsafe extern "C" fn(*mut ffi::gomap_map, u64) -> ffi::gomap_status = ffi::gomap_mapdelete_fast64;
 }
 
 impl RawKey for GoString {
@@ -395,6 +428,16 @@ impl RawKey for GoString {
         T.get_or_init(|| MapType::str_key(TypeInfo::of::<u64>()).expect("string preset"))
     }
     const C_KIND: u32 = ffi::GOMAP_KEY_STRING;
+    const C_ASSIGN: unsafe extern "C" fn(*mut ffi::gomap_map, GoString, *mut *mut c_void) -> ffi::gomap_status =
+        ffi::gomap_mapassign_faststr;
+    const C_ACCESS2: unsafe extern "C" fn(
+        *const ffi::gomap_map,
+        GoString,
+        *mut *const c_void,
+        *mut bool,
+    ) -> ffi::gomap_status = ffi::gomap_mapaccess2_faststr;
+    const C_DELETE: unsafe extern "C" fn(*mut ffi::gomap_map, GoString) -> ffi::gomap_status =
+        ffi::gomap_mapdelete_faststr;
 }
 
 /// The erased core: `map::makemap` / `mapassign` / `mapaccess2` / ... with
@@ -462,7 +505,10 @@ impl<K: RawKey> Impl for Erased<K> {
 }
 
 /// The C ABI, called from Rust through the exported `extern "C"` functions
-/// (status checks, unwind guards and the key copy included).
+/// (status checks and unwind guards included). Inserts, lookups and deletes
+/// use the fast functions (`gomap_mapassign_fast64`, `..._faststr`, ...), as
+/// a C program that knows its key type would, and as Go's compiler does;
+/// the rest (make, iterate, clear, clone, free) has no fast variant.
 struct CAbi<K>(core::marker::PhantomData<K>);
 
 fn c_type<K: RawKey>() -> *mut ffi::gomap_type {
@@ -503,7 +549,7 @@ impl<K: RawKey> Impl for CAbi<K> {
     fn insert(m: &mut Self::M, k: K, v: u64) {
         let mut e = ptr::null_mut();
         // SAFETY: a live map; `k` a key of its type; `e` writable.
-        check(unsafe { ffi::gomap_mapassign(*m, (&raw const k).cast(), &mut e) });
+        check(unsafe { K::C_ASSIGN(*m, k, &mut e) });
         // SAFETY: the elem slot of a u64 map.
         unsafe { e.cast::<u64>().write(v) };
     }
@@ -511,14 +557,14 @@ impl<K: RawKey> Impl for CAbi<K> {
     fn get(m: &Self::M, k: &K) -> Option<u64> {
         let (mut e, mut ok) = (ptr::null(), false);
         // SAFETY: a live map; `k` a key of its type; outputs writable.
-        check(unsafe { ffi::gomap_mapaccess2(*m, (k as *const K).cast(), &mut e, &mut ok) });
+        check(unsafe { K::C_ACCESS2(*m, *k, &mut e, &mut ok) });
         // SAFETY: a found elem of a u64 map.
         ok.then(|| unsafe { e.cast::<u64>().read() })
     }
     #[inline]
     fn remove(m: &mut Self::M, k: &K) {
         // SAFETY: a live map; `k` a key of its type.
-        check(unsafe { ffi::gomap_mapdelete(*m, (k as *const K).cast()) });
+        check(unsafe { K::C_DELETE(*m, *k) });
     }
     fn iterate(m: &Self::M) -> (usize, u64) {
         let (mut c, mut s) = (0, 0u64);
@@ -903,13 +949,19 @@ fn main() {
         run_impl::<Std<u64>>(&cfg, "u64", &refs, &clone_set);
     }
 
-    // 16-byte string keys: `String` for the wrapper and std...
+    // 16-byte string keys: `GoStrRef` for the wrapper, `&str` for std, both
+    // borrowing `String`s that outlive the maps...
     {
-        let sets: Vec<KeySet<String>> = sizes.iter().zip(&orders).map(|(&n, o)| string_keyset(n, o)).collect();
-        let refs: Vec<&KeySet<String>> = sets.iter().collect();
-        let clone_set = string_keyset(clone_n, &clone_order);
-        run_impl::<Wrapper<String>>(&cfg, "str16", &refs, &clone_set);
-        run_impl::<Std<String>>(&cfg, "str16", &refs, &clone_set);
+        let owned: Vec<KeySet<String>> = sizes.iter().zip(&orders).map(|(&n, o)| string_keyset(n, o)).collect();
+        let clone_owned = string_keyset(clone_n, &clone_order);
+
+        let sets: Vec<KeySet<GoStrRef<'_>>> = owned.iter().map(|ks| ks.borrowed(GoStrRef::new)).collect();
+        let refs: Vec<&KeySet<GoStrRef<'_>>> = sets.iter().collect();
+        run_impl::<Wrapper<GoStrRef<'_>>>(&cfg, "str16", &refs, &clone_owned.borrowed(GoStrRef::new));
+
+        let sets: Vec<KeySet<&str>> = owned.iter().map(|ks| ks.borrowed(|s| s)).collect();
+        let refs: Vec<&KeySet<&str>> = sets.iter().collect();
+        run_impl::<Std<&str>>(&cfg, "str16", &refs, &clone_owned.borrowed(|s| s));
     }
     // ...and `GoString` headers for the erased and C paths. The arenas own
     // the bytes and outlive every map below.

@@ -89,16 +89,29 @@ impl Allocator {
 }
 
 static DEFAULT: std::sync::Mutex<Allocator> = std::sync::Mutex::new(Allocator::LIBC);
+/// Whether [`DEFAULT`] may differ from [`Allocator::LIBC`]: until an
+/// allocator is installed, `make` skips the lock (an uncontended lock and
+/// unlock were a third of `make(map)`'s time).
+static CUSTOM_DEFAULT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// The allocator new maps get unless one is given explicitly.
+#[inline]
 pub fn default_allocator() -> Allocator {
+    if !CUSTOM_DEFAULT.load(core::sync::atomic::Ordering::Acquire) {
+        return Allocator::LIBC;
+    }
     *DEFAULT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Replaces the default allocator for maps made from now on (existing maps
 /// keep theirs). The C ABI's allocator hook.
 pub fn set_default_allocator(a: Allocator) {
-    *DEFAULT.lock().unwrap_or_else(|e| e.into_inner()) = a;
+    let mut d = DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
+    *d = a;
+    // Set while holding the lock, so a reader that sees the flag also sees
+    // the new allocator once it takes the lock. Never cleared: after the
+    // first installation every read takes the lock.
+    CUSTOM_DEFAULT.store(true, core::sync::atomic::Ordering::Release);
 }
 
 /// The block header. `next` links retired blocks; `size_kind` holds the

@@ -433,11 +433,26 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
 /// # Safety
 /// As [`mapaccess1_fast32`].
 pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<(), MapError> {
+    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    unsafe { mapdelete_fast32_into(t, h, key, ptr::null_mut()) }.map(|_| ())
+}
+
+/// [`mapdelete_fast32`] that moves the deleted entry's elem to `out` instead of
+/// dropping it (when `out` is not null) and reports whether an entry was
+/// deleted (gomap: one lookup for a typed `remove`, where Go's `delete`
+/// returns nothing). The decisions and the map's state are exactly
+/// [`mapdelete_fast32`]'s.
+///
+/// # Safety
+/// As [`mapdelete_fast32`]; `out` is null or valid for writing one elem (not
+/// overlapping the map).
+#[doc(alias = "mapdelete_fast32")]
+pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *mut u8) -> Result<bool, MapError> {
     debug_check(t);
     // SAFETY: null or a live map, used exclusively by this write (caller).
-    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
+    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(false) };
     if h.count == 0 {
-        return Ok(());
+        return Ok(false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
@@ -462,6 +477,7 @@ pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<()
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
+    let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
             // SAFETY: slot i of a bucket of the chain.
@@ -484,12 +500,14 @@ pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<()
             }
             // SAFETY: slot i of the bucket.
             let e = unsafe { elem32(t, b, i) };
-            // SAFETY: the entry is being removed (gomap: drop hook).
-            unsafe { h.release_elem(t, e) };
+            // SAFETY: the entry is being removed (gomap: drop hook, or moved
+            // to `out`).
+            unsafe { h.release_elem_into(t, e, out) };
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
             unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
+            found = true;
             break 'search;
         }
         // SAFETY: a bucket.
@@ -503,7 +521,7 @@ pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<()
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_delete(t, h) };
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Evacuates the old bucket `bucket` maps to, then one more

@@ -425,11 +425,26 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
 /// # Safety
 /// As [`mapaccess1_fast64`].
 pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<(), MapError> {
+    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    unsafe { mapdelete_fast64_into(t, h, key, ptr::null_mut()) }.map(|_| ())
+}
+
+/// [`mapdelete_fast64`] that moves the deleted entry's elem to `out` instead of
+/// dropping it (when `out` is not null) and reports whether an entry was
+/// deleted (gomap: one lookup for a typed `remove`, where Go's `delete`
+/// returns nothing). The decisions and the map's state are exactly
+/// [`mapdelete_fast64`]'s.
+///
+/// # Safety
+/// As [`mapdelete_fast64`]; `out` is null or valid for writing one elem (not
+/// overlapping the map).
+#[doc(alias = "mapdelete_fast64")]
+pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *mut u8) -> Result<bool, MapError> {
     debug_check(t);
     // SAFETY: null or a live map, used exclusively by this write (caller).
-    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
+    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(false) };
     if h.count == 0 {
-        return Ok(());
+        return Ok(false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
@@ -454,6 +469,7 @@ pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<()
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
+    let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
             // SAFETY: slot i of a bucket of the chain.
@@ -481,12 +497,14 @@ pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<()
             }
             // SAFETY: slot i of the bucket.
             let e = unsafe { elem64(t, b, i) };
-            // SAFETY: the entry is being removed (gomap: drop hook).
-            unsafe { h.release_elem(t, e) };
+            // SAFETY: the entry is being removed (gomap: drop hook, or moved
+            // to `out`).
+            unsafe { h.release_elem_into(t, e, out) };
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
             unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
+            found = true;
             break 'search;
         }
         // SAFETY: a bucket.
@@ -500,7 +518,7 @@ pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<()
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_delete(t, h) };
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Evacuates the old bucket `bucket` maps to, then one more

@@ -399,11 +399,26 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
 /// # Safety
 /// As [`mapaccess1_faststr`].
 pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Result<(), MapError> {
+    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    unsafe { mapdelete_faststr_into(t, h, ky, ptr::null_mut()) }.map(|_| ())
+}
+
+/// [`mapdelete_faststr`] that moves the deleted entry's elem to `out` instead of
+/// dropping it (when `out` is not null) and reports whether an entry was
+/// deleted (gomap: one lookup for a typed `remove`, where Go's `delete`
+/// returns nothing). The decisions and the map's state are exactly
+/// [`mapdelete_faststr`]'s.
+///
+/// # Safety
+/// As [`mapdelete_faststr`]; `out` is null or valid for writing one elem (not
+/// overlapping the map).
+#[doc(alias = "mapdelete_faststr")]
+pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, out: *mut u8) -> Result<bool, MapError> {
     debug_check(t);
     // SAFETY: null or a live map, used exclusively by this write (caller).
-    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(()) };
+    let Some(h) = (unsafe { h.as_mut() }) else { return Ok(false) };
     if h.count == 0 {
-        return Ok(());
+        return Ok(false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
@@ -430,6 +445,7 @@ pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Resu
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
     let top = tophash(hash);
+    let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
             // SAFETY: slot i of a bucket of the chain.
@@ -455,12 +471,14 @@ pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Resu
             unsafe { (&raw mut (*kp).ptr).write(ptr::null()) };
             // SAFETY: slot i of the bucket.
             let e = unsafe { elemstr(t, b, i) };
-            // SAFETY: the entry is being removed (gomap: drop hook).
-            unsafe { h.release_elem(t, e) };
+            // SAFETY: the entry is being removed (gomap: drop hook, or moved
+            // to `out`).
+            unsafe { h.release_elem_into(t, e, out) };
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
             unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
+            found = true;
             break 'search;
         }
         // SAFETY: a bucket.
@@ -474,7 +492,7 @@ pub unsafe fn mapdelete_faststr(t: &MapType, h: *mut HMap, ky: GoString) -> Resu
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_delete(t, h) };
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Evacuates the old bucket `bucket` maps to, then one more

@@ -15,7 +15,7 @@ use core::ops::ControlFlow;
 use core::ptr::{self, NonNull};
 
 use crate::alg::GoString;
-pub use crate::gostr::GoStr;
+pub use crate::gostr::{GoStr, GoStrRef};
 use crate::map::{self, HIter, HMap};
 use crate::maptype::{MAX_ELEM_BYTES, MapType, TypeInfo};
 use crate::{fast32, fast64, faststr};
@@ -57,6 +57,7 @@ macro_rules! mem_key {
         // SAFETY: plain memory of the type's size: memhash by size, byte
         // equality; the fast kind matches the size (4: Fast32, 8: Fast64).
         unsafe impl GoKey for $t {
+            #[inline]
             fn map_type(elem: TypeInfo) -> MapType {
                 MapType::mem_key(core::mem::size_of::<$t>(), core::mem::align_of::<$t>(), elem)
                     .expect("plain keys always make a valid descriptor")
@@ -73,18 +74,21 @@ mem_key!(
 
 // SAFETY: Go's f32 key: f32hash and float equality.
 unsafe impl GoKey for f32 {
+    #[inline]
     fn map_type(elem: TypeInfo) -> MapType {
         MapType::f32_key(elem).expect("valid descriptor")
     }
 }
 // SAFETY: Go's f64 key: f64hash and float equality.
 unsafe impl GoKey for f64 {
+    #[inline]
     fn map_type(elem: TypeInfo) -> MapType {
         MapType::f64_key(elem).expect("valid descriptor")
     }
 }
 // SAFETY: N bytes of plain memory; the fast kind matches N.
 unsafe impl<const N: usize> GoKey for [u8; N] {
+    #[inline]
     fn map_type(elem: TypeInfo) -> MapType {
         MapType::mem_key(N, 1, elem).expect("valid descriptor")
     }
@@ -112,6 +116,7 @@ unsafe fn string_equal(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
 
 // SAFETY: the hasher and equality read one String.
 unsafe impl GoKey for String {
+    #[inline]
     fn map_type(elem: TypeInfo) -> MapType {
         crate::maptype::MapTypeBuilder::new(TypeInfo::of_pointerful::<String>(), elem, string_hash, string_equal)
             .kind(crate::maptype::KeyKind::Custom)
@@ -141,7 +146,9 @@ fn drop_hook<T>() -> Option<crate::maptype::DropFn> {
 
 /// A Go map from `K` to `V`.
 pub struct GoMap<K: GoKey, V> {
-    t: Box<MapType>,
+    /// The descriptor, held inline: building it is cheaper than a heap
+    /// allocation, and `make` is a hot path for some users.
+    t: MapType,
     h: NonNull<HMap>,
     _marker: PhantomData<(K, V)>,
 }
@@ -162,7 +169,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `mapaccess2`, or its fast variant.
     fn access2(&self, k: &K) -> (*const u8, bool) {
-        let (t, h, kp) = (&*self.t, self.h.as_ptr(), (k as *const K).cast::<u8>());
+        let (t, h, kp) = (&self.t, self.h.as_ptr(), (k as *const K).cast::<u8>());
         // SAFETY: a live map of this type; `kp` points to a key, which is 4
         // or 8 bytes when FAST says so (GoKey's contract; read unaligned).
         oom(unsafe {
@@ -180,7 +187,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// # Safety
     /// `kp` points to a key outside the map.
     unsafe fn assign(&mut self, kp: *const u8) -> map::Slot {
-        let (t, h) = (&*self.t, self.h.as_ptr());
+        let (t, h) = (&self.t, self.h.as_ptr());
         // SAFETY: a live map of this type; key as in `access2`.
         oom(unsafe {
             match Self::FAST {
@@ -192,27 +199,28 @@ impl<K: GoKey, V> GoMap<K, V> {
         })
     }
 
-    /// `mapdelete`, or its fast variant, with descriptor `t` (this map's
-    /// layout).
+    /// `mapdelete`, or its fast variant, moving the elem to `out` (see
+    /// [`map::mapdelete_into`]); reports whether the key was present.
     ///
     /// # Safety
-    /// `t` describes this map's layout; `kp` points to a key.
-    unsafe fn delete(&mut self, t: &MapType, kp: *const u8) {
-        let h = self.h.as_ptr();
-        // SAFETY: a live map laid out as `t`; key as in `access2`.
+    /// `kp` points to a key; `out` is valid for writing one `V`.
+    unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
+        let (t, h) = (&self.t, self.h.as_ptr());
+        // SAFETY: a live map of this type; key as in `access2`.
         oom(unsafe {
             match Self::FAST {
-                FastKind::Fast32 => fast32::mapdelete_fast32(t, h, kp.cast::<u32>().read_unaligned()),
-                FastKind::Fast64 => fast64::mapdelete_fast64(t, h, kp.cast::<u64>().read_unaligned()),
-                FastKind::FastStr => faststr::mapdelete_faststr(t, h, kp.cast::<GoString>().read()),
-                FastKind::None => map::mapdelete(t, h, kp),
+                FastKind::Fast32 => fast32::mapdelete_fast32_into(t, h, kp.cast::<u32>().read_unaligned(), out),
+                FastKind::Fast64 => fast64::mapdelete_fast64_into(t, h, kp.cast::<u64>().read_unaligned(), out),
+                FastKind::FastStr => faststr::mapdelete_faststr_into(t, h, kp.cast::<GoString>().read(), out),
+                FastKind::None => map::mapdelete_into(t, h, kp, out),
             }
         })
     }
 
-    fn descriptor() -> Box<MapType> {
+    #[inline]
+    fn descriptor() -> MapType {
         let t = K::map_type(type_info::<V>());
-        Box::new(t.with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None))
+        t.with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None)
     }
 
     /// `make(map[K]V)`.
@@ -289,17 +297,12 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `delete(m, k)`; returns the removed value.
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        let (e, ok) = self.access2(k);
-        if !ok {
-            return None;
-        }
-        // SAFETY: the slot holds a V; read it out, then delete the entry
-        // without dropping it again (a hook-free descriptor for the elem).
-        let v = unsafe { e.cast::<V>().read() };
-        let t = self.t.duplicate().with_hooks(self.t.key_drop, None, None, None);
-        // SAFETY: the same map layout; the elem was moved out above.
-        unsafe { self.delete(&t, (k as *const K).cast()) };
-        Some(v)
+        let mut v = core::mem::MaybeUninit::<V>::uninit();
+        // SAFETY: `k` is a key; `v` has room for one V, which the delete
+        // moves the removed elem into (not dropping it).
+        let found = unsafe { self.delete_into((k as *const K).cast(), v.as_mut_ptr().cast()) };
+        // SAFETY: a found entry's elem was moved into `v`.
+        found.then(|| unsafe { v.assume_init() })
     }
 
     /// `clear(m)`.

@@ -105,6 +105,86 @@ impl From<String> for GoStr {
 // SAFETY: GoStr is a Go string header; str_key hashes and compares exactly
 // that, and FastStr is Go's choice for string keys.
 unsafe impl GoKey for GoStr {
+    #[inline]
+    fn map_type(elem: TypeInfo) -> MapType {
+        MapType::str_key(elem).expect("valid descriptor")
+    }
+    const FAST: FastKind = FastKind::FastStr;
+}
+
+/// A borrowed string with Go's string-header layout: what a Go `string`
+/// value is (a header pointing at bytes someone else keeps alive), without
+/// ownership. `GoMap<GoStrRef<'a>, V>` stores Go's 16-byte string slots,
+/// runs on the `faststr` paths, and, unlike [`GoStr`], has nothing to drop
+/// or deep-copy: `clear`, `remove` and `clone` touch only the map's own
+/// memory, as Go's do. The map cannot outlive the bytes (`'a`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct GoStrRef<'a> {
+    ptr: NonNull<u8>,
+    len: usize,
+    _bytes: core::marker::PhantomData<&'a str>,
+}
+
+const _: () = assert!(core::mem::size_of::<GoStrRef<'static>>() == core::mem::size_of::<crate::alg::GoString>());
+const _: () = assert!(core::mem::align_of::<GoStrRef<'static>>() == core::mem::align_of::<crate::alg::GoString>());
+
+// SAFETY: a shared borrow of a str.
+unsafe impl Send for GoStrRef<'_> {}
+// SAFETY: a shared borrow of a str.
+unsafe impl Sync for GoStrRef<'_> {}
+
+impl<'a> GoStrRef<'a> {
+    /// Borrows `s`.
+    pub const fn new(s: &'a str) -> GoStrRef<'a> {
+        // SAFETY: a str's pointer is never null (dangling but non-null when
+        // empty).
+        let ptr = unsafe { NonNull::new_unchecked(s.as_ptr().cast_mut()) };
+        GoStrRef { ptr, len: s.len(), _bytes: core::marker::PhantomData }
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &'a str {
+        // SAFETY: `ptr`/`len` came from a `&'a str`.
+        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.as_ptr(), self.len)) }
+    }
+}
+
+impl<'a> From<&'a str> for GoStrRef<'a> {
+    fn from(s: &'a str) -> GoStrRef<'a> {
+        GoStrRef::new(s)
+    }
+}
+
+impl<'a> Deref for GoStrRef<'a> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for GoStrRef<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        self.as_str() == o.as_str()
+    }
+}
+impl Eq for GoStrRef<'_> {}
+
+impl core::hash::Hash for GoStrRef<'_> {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl fmt::Debug for GoStrRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+// SAFETY: GoStrRef is a Go string header, like GoStr; see GoStr's impl.
+unsafe impl GoKey for GoStrRef<'_> {
+    #[inline]
     fn map_type(elem: TypeInfo) -> MapType {
         MapType::str_key(elem).expect("valid descriptor")
     }
@@ -130,5 +210,24 @@ mod tests {
         let c = m.clone();
         assert_eq!(c.len(), m.len());
         assert_eq!(GoStr::new("").as_str(), "");
+    }
+
+    #[test]
+    fn gostrref_maps_borrow_their_keys() {
+        let words: Vec<String> = (0..(if cfg!(miri) { 30 } else { 300 })).map(|i| format!("w{i}")).collect();
+        let mut m: GoMap<GoStrRef<'_>, usize> = GoMap::new();
+        assert_eq!(m.map_type().keysize(), 16);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(m.insert(GoStrRef::new(w), i), None);
+        }
+        // An equal key at another address finds the entry.
+        let probe = String::from("w7");
+        assert_eq!(m.get(&GoStrRef::new(&probe)), Some(&7));
+        assert_eq!(m.remove(&"w8".into()), Some(8));
+        assert_eq!(m.remove(&"w8".into()), None);
+        let c = m.clone();
+        assert_eq!(c.len(), words.len() - 1);
+        assert_eq!(c.get(&"w9".into()), Some(&9));
+        assert_eq!(GoStrRef::new("").as_str(), "");
     }
 }

@@ -27,4 +27,4 @@ pub mod rand;
 pub mod render;
 pub mod shrink;
 pub mod visit;
-pub use gomap::{GoKey, GoMap, GoStr};
+pub use gomap::{GoKey, GoMap, GoStr, GoStrRef};

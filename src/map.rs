@@ -823,6 +823,32 @@ impl HMap {
             unsafe { d(slot, t.ctx) };
         }
     }
+
+    /// [`Self::release_elem`], or, when `out` is not null, moves the elem to
+    /// `out` instead of dropping it (its out-of-line storage is still
+    /// retired or freed).
+    ///
+    /// # Safety
+    /// As [`Self::release_elem`]; `out` is null or valid for writing one elem.
+    #[inline(always)]
+    pub(crate) unsafe fn release_elem_into(&self, t: &MapType, slot: *mut u8, out: *mut u8) {
+        if out.is_null() {
+            // SAFETY: forwarded (caller).
+            return unsafe { self.release_elem(t, slot) };
+        }
+        if t.indirect_elem() {
+            // SAFETY: indirect elem slots point to live elem blocks.
+            let e = unsafe { NonNull::new_unchecked(deref_slot(slot)) };
+            // SAFETY: a live elem of elem.size bytes; `out` is writable and
+            // does not overlap the map (caller). Moved out: not dropped.
+            unsafe { ptr::copy_nonoverlapping(e.as_ptr(), out, t.elem.size) };
+            // SAFETY: no longer referenced by the map's live slots.
+            unsafe { self.retire_storage(t, e) };
+        } else {
+            // SAFETY: as above, for an inline elem.
+            unsafe { ptr::copy_nonoverlapping(slot, out, t.elem.size) };
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1380,14 +1406,29 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
 /// # Safety
 /// `h` is null or a live map of type `t`; `key` points to a key of `t`.
 pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(), MapError> {
+    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    unsafe { mapdelete_into(t, h, key, ptr::null_mut()) }.map(|_| ())
+}
+
+/// [`mapdelete`] that moves the deleted entry's elem to `out` instead of
+/// dropping it (when `out` is not null) and reports whether an entry was
+/// deleted (gomap: one lookup for a typed `remove`, where Go's `delete`
+/// returns nothing). The decisions and the map's state are exactly
+/// [`mapdelete`]'s.
+///
+/// # Safety
+/// As [`mapdelete`]; `out` is null or valid for writing one elem (not
+/// overlapping the map).
+#[doc(alias = "mapdelete")]
+pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mut u8) -> Result<bool, MapError> {
     // SAFETY: null or a live map, exclusively used by this write (caller).
     let Some(h) = (unsafe { h.as_mut() }) else {
         // SAFETY: a key of `t`.
-        return unsafe { map_key_error(t, key) };
+        return unsafe { map_key_error(t, key) }.map(|()| false);
     };
     if h.count == 0 {
         // SAFETY: a key of `t`.
-        return unsafe { map_key_error(t, key) };
+        return unsafe { map_key_error(t, key) }.map(|()| false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
@@ -1414,6 +1455,7 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
     let top = tophash(hash);
+    let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
             // SAFETY: a bucket of the chain, i < 8.
@@ -1449,8 +1491,8 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
             }
             // SAFETY: slot i of `b`.
             let e = unsafe { elem_at(t, b, i) };
-            // SAFETY: the entry is being removed.
-            unsafe { h.release_elem(t, e) };
+            // SAFETY: the entry is being removed (or its elem moved to `out`).
+            unsafe { h.release_elem_into(t, e, out) };
             if t.indirect_elem() {
                 // SAFETY: an indirect elem slot.
                 unsafe { write_slot_ptr(e, ptr::null_mut()) };
@@ -1460,6 +1502,7 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
             }
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
             unsafe { delete_slot(t, h, b_orig, b, i) };
+            found = true;
             break 'search;
         }
         // SAFETY: a bucket.
@@ -1471,7 +1514,7 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_delete(t, h) };
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The end of every delete (`mapdelete` :813-855 and its fast twins): marks

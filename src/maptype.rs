@@ -300,6 +300,7 @@ impl MapTypeBuilder {
     /// Starts a descriptor for keys `key` hashed by `hasher` and compared by
     /// `equal`, with elems `elem`. Defaults: reflexive keys, no key update,
     /// hashing never fails, plain bytes (copied with memcpy, never dropped).
+    #[inline]
     pub fn new(key: TypeInfo, elem: TypeInfo, hasher: HashFn, equal: EqualFn) -> Self {
         Self {
             key,
@@ -321,28 +322,33 @@ impl MapTypeBuilder {
     }
     /// Declares that the hasher and equality never unwind (never panic),
     /// which spares evacuation a pre-pass. Built-in presets are trusted.
+    #[inline]
     pub fn trusted_callbacks(mut self) -> Self {
         self.trusted = true;
         self
     }
     /// Whether `k == k` for all keys (false for floats and anything holding one).
+    #[inline]
     pub fn reflexive(mut self, yes: bool) -> Self {
         self.reflexive = yes;
         self
     }
     /// Whether an overwrite must store the new key's bits (floats, strings).
+    #[inline]
     pub fn need_key_update(mut self, yes: bool) -> Self {
         self.need_key_update = yes;
         self
     }
     /// Declares that hashing may fail and gives the check Go's `mapKeyError`
     /// makes; sets `HashMightPanic`.
+    #[inline]
     pub fn key_check(mut self, check: KeyCheckFn) -> Self {
         self.key_check = Some(check);
         self
     }
     /// Copy hooks used where Go does `typedmemmove` between maps (clone);
     /// without them, slots are copied bytewise.
+    #[inline]
     pub fn clone_fns(mut self, key: Option<CloneFn>, elem: Option<CloneFn>) -> Self {
         self.key_clone = key;
         self.elem_clone = elem;
@@ -350,6 +356,7 @@ impl MapTypeBuilder {
     }
     /// Drop hooks run on a live entry's key/elem when the entry leaves the map
     /// (delete, clear, drop of the map); without them nothing is run.
+    #[inline]
     pub fn drop_fns(mut self, key: Option<DropFn>, elem: Option<DropFn>) -> Self {
         self.key_drop = key;
         self.elem_drop = elem;
@@ -360,12 +367,14 @@ impl MapTypeBuilder {
     /// # Safety
     /// Every callback must be callable with `ctx` from any thread for as long
     /// as the descriptor lives.
+    #[inline]
     pub unsafe fn ctx(mut self, ctx: *const (), owner: Option<Arc<dyn Any + Send + Sync>>) -> Self {
         self.ctx = ctx;
         self.ctx_owner = owner;
         self
     }
     /// Records which built-in hash the hasher is.
+    #[inline]
     pub fn kind(mut self, kind: KeyKind) -> Self {
         self.kind = kind;
         self
@@ -373,6 +382,7 @@ impl MapTypeBuilder {
 
     /// Validates and derives the layout (Go: `reflect.MapOf` +
     /// `reflect_makemap`'s checks, map_noswiss.go:1388-1431).
+    #[inline]
     pub fn build(self) -> Result<MapType, TypeError> {
         check_type(&self.key, "key")?;
         check_type(&self.elem, "elem")?;
@@ -424,6 +434,7 @@ impl MapTypeBuilder {
     }
 }
 
+#[inline]
 fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
     if t.align == 0 || !t.align.is_power_of_two() {
         return Err(TypeError::BadAlign(what));
@@ -443,6 +454,7 @@ fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
 impl MapType {
     /// Returns this descriptor with drop and clone hooks replaced (used by the
     /// typed wrapper to add Rust drop glue to a preset).
+    #[inline]
     pub fn with_hooks(
         mut self,
         key_drop: Option<DropFn>,

@@ -120,6 +120,7 @@ unsafe fn e_memvar(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
 // ---------------------------------------------------------------------------
 // Plain memory keys.
 
+#[inline]
 fn mem_key_info(key: TypeInfo, elem: TypeInfo) -> Result<MapType, TypeError> {
     // AlgType's size switch (reflectdata/alg.go:30). Its alignment escape
     // (:25) never fires on amd64/arm64, whose `Alignment` is 1.
@@ -149,6 +150,7 @@ macro_rules! mem_presets {
         impl MapType {
             $(
                 $(#[$doc])*
+                #[inline]
                 pub fn $name(elem: TypeInfo) -> Result<MapType, TypeError> {
                     mem_key_info($info, elem)
                 }
@@ -190,6 +192,7 @@ impl MapType {
     /// arrays and unpadded structs of those): `memhash0/8/16/32/64/128` for
     /// sizes 0, 1, 2, 4, 8, 16, otherwise `memhash(p, h, size)` (Go's
     /// `memhash_varlen`). Keys over 128 bytes are stored out of line.
+    #[inline]
     pub fn mem_key(size: usize, align: usize, elem: TypeInfo) -> Result<MapType, TypeError> {
         mem_key_info(TypeInfo { size, align, pointers: false }, elem)
     }
@@ -201,11 +204,13 @@ impl MapType {
 
     /// `map[float32]V`: `f32hash`/`f32equal`; not reflexive (NaN), keys
     /// updated on overwrite (+0/-0).
+    #[inline]
     pub fn f32_key(elem: TypeInfo) -> Result<MapType, TypeError> {
         float_like(TypeInfo::of::<f32>(), elem, h_f32, e_f32, KeyKind::F32)
     }
 
     /// `map[float64]V`: `f64hash`/`f64equal`.
+    #[inline]
     pub fn f64_key(elem: TypeInfo) -> Result<MapType, TypeError> {
         float_like(TypeInfo::of::<f64>(), elem, h_f64, e_f64, KeyKind::F64)
     }
@@ -223,6 +228,7 @@ impl MapType {
     /// `map[string]V`: keys are [`GoString`] headers hashed with `strhash`
     /// and compared by content; reflexive, keys updated on overwrite (the
     /// new key may have a smaller backing store).
+    #[inline]
     pub fn str_key(elem: TypeInfo) -> Result<MapType, TypeError> {
         MapTypeBuilder::new(TypeInfo::of_pointerful::<GoString>(), elem, h_str, e_str)
             .kind(KeyKind::Str)
@@ -351,6 +357,7 @@ impl MapType {
     }
 }
 
+#[inline]
 fn float_like(key: TypeInfo, elem: TypeInfo, h: HashFn, e: EqualFn, kind: KeyKind) -> Result<MapType, TypeError> {
     MapTypeBuilder::new(key, elem, h, e).kind(kind).reflexive(false).need_key_update(true).build()
 }
