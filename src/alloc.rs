@@ -58,6 +58,10 @@ unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
         // SAFETY: malloc may be called with any size; it returns null or
         // memory aligned for any fundamental type (16 bytes on 64-bit Linux).
         let p: *mut u8 = unsafe { libc::malloc(size).cast() };
+        // LLVM turns `malloc` followed by zeroing back into `calloc` (and so
+        // back into the slow path this branch avoids) unless the pointer
+        // escapes in between.
+        let p = core::hint::black_box(p);
         if !p.is_null() {
             // SAFETY: `p` is valid for `size` bytes.
             unsafe { core::ptr::write_bytes(p, 0, size) };

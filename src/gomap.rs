@@ -17,7 +17,7 @@ use core::ptr::{self, NonNull};
 use crate::alg::GoString;
 pub use crate::gostr::{GoStr, GoStrRef};
 use crate::map::{self, HIter, HMap};
-use crate::maptype::{MAX_ELEM_BYTES, MapType, TypeInfo};
+use crate::maptype::{KeySpec, MAX_ELEM_BYTES, MapType, TypeInfo};
 use crate::{fast32, fast64, faststr};
 
 /// Which of Go's specialised map functions serve a key type. Go's compiler
@@ -38,16 +38,28 @@ pub enum FastKind {
 /// A key type with Go's hashing and equality.
 ///
 /// # Safety
-/// `map_type` must describe `Self` exactly: size and alignment of `Self`, a
-/// hasher and equality that read one `Self` at the key pointer, equal keys
-/// hashing alike. `FAST` may be [`FastKind::Fast32`] (or `Fast64`) only if
-/// `Self` is 4 (or 8) bytes of plain memory, hashed over exactly those bytes
-/// and compared bytewise; `FastStr` only if `Self` is laid out as a Go string
-/// header (`alg::GoString`) and described by `MapType::str_key`.
+/// The descriptor (`SPEC`, or `map_type` when there is no `SPEC`) must
+/// describe `Self` exactly: size and alignment of `Self`, a hasher and
+/// equality that read one `Self` at the key pointer, equal keys hashing
+/// alike. `FAST` may be [`FastKind::Fast32`] (or `Fast64`) only if `Self` is
+/// 4 (or 8) bytes of plain memory, hashed over exactly those bytes and
+/// compared bytewise; `FastStr` only if `Self` is laid out as a Go string
+/// header (`alg::GoString`) and described by [`KeySpec::string`].
 pub unsafe trait GoKey: Sized {
+    /// The key's half of the descriptor, when it needs no owned context
+    /// (every built-in key type). With it, [`GoMap`] builds its descriptor
+    /// at compile time and keeps it in static memory; without it (`None`),
+    /// `map_type` is called and the result boxed, once per map.
+    const SPEC: Option<KeySpec> = None;
     /// The descriptor for maps from `Self` to values described by `elem`,
-    /// without drop or clone hooks (the wrapper adds them).
-    fn map_type(elem: TypeInfo) -> MapType;
+    /// without drop or clone hooks (the wrapper adds them). The default
+    /// builds it from `SPEC`; implement it when `SPEC` is `None`.
+    fn map_type(elem: TypeInfo) -> MapType {
+        match Self::SPEC {
+            Some(spec) => MapType::try_from_spec(spec, elem).expect("valid descriptor"),
+            None => panic!("GoKey: a key type without SPEC must implement map_type"),
+        }
+    }
     /// The fast paths Go's compiler would use for this key type.
     const FAST: FastKind = FastKind::None;
 }
@@ -57,11 +69,7 @@ macro_rules! mem_key {
         // SAFETY: plain memory of the type's size: memhash by size, byte
         // equality; the fast kind matches the size (4: Fast32, 8: Fast64).
         unsafe impl GoKey for $t {
-            #[inline]
-            fn map_type(elem: TypeInfo) -> MapType {
-                MapType::mem_key(core::mem::size_of::<$t>(), core::mem::align_of::<$t>(), elem)
-                    .expect("plain keys always make a valid descriptor")
-            }
+            const SPEC: Option<KeySpec> = Some(KeySpec::memory(TypeInfo::of::<$t>()));
             const FAST: FastKind = FastKind::$fast;
         }
     )*};
@@ -74,24 +82,15 @@ mem_key!(
 
 // SAFETY: Go's f32 key: f32hash and float equality.
 unsafe impl GoKey for f32 {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        MapType::f32_key(elem).expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec::f32());
 }
 // SAFETY: Go's f64 key: f64hash and float equality.
 unsafe impl GoKey for f64 {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        MapType::f64_key(elem).expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec::f64());
 }
 // SAFETY: N bytes of plain memory; the fast kind matches N.
 unsafe impl<const N: usize> GoKey for [u8; N] {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        MapType::mem_key(N, 1, elem).expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec::memory(TypeInfo::of::<[u8; N]>()));
     const FAST: FastKind = match N {
         4 => FastKind::Fast32,
         8 => FastKind::Fast64,
@@ -116,14 +115,16 @@ unsafe fn string_equal(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
 
 // SAFETY: the hasher and equality read one String.
 unsafe impl GoKey for String {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        crate::maptype::MapTypeBuilder::new(TypeInfo::of_pointerful::<String>(), elem, string_hash, string_equal)
-            .kind(crate::maptype::KeyKind::Custom)
-            .trusted_callbacks()
-            .build()
-            .expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec {
+        key: TypeInfo::of_pointerful::<String>(),
+        hasher: string_hash,
+        equal: string_equal,
+        kind: crate::maptype::KeyKind::Custom,
+        reflexive: true,
+        need_key_update: false,
+        trusted: true,
+        ctx: ptr::null(),
+    });
 }
 
 unsafe fn drop_fn<T>(p: *mut u8, _ctx: *const ()) {
@@ -136,19 +137,26 @@ unsafe fn clone_fn<T: Clone>(dst: *mut u8, src: *const u8, _ctx: *const ()) {
     unsafe { dst.cast::<T>().write((*src.cast::<T>()).clone()) }
 }
 
-fn type_info<T>() -> TypeInfo {
+const fn type_info<T>() -> TypeInfo {
     if core::mem::needs_drop::<T>() { TypeInfo::of_pointerful::<T>() } else { TypeInfo::of::<T>() }
 }
 
-fn drop_hook<T>() -> Option<crate::maptype::DropFn> {
-    core::mem::needs_drop::<T>().then_some(drop_fn::<T> as crate::maptype::DropFn)
+const fn drop_hook<T>() -> Option<crate::maptype::DropFn> {
+    if core::mem::needs_drop::<T>() { Some(drop_fn::<T> as crate::maptype::DropFn) } else { None }
+}
+
+const fn clone_hook<T: Clone>() -> Option<crate::maptype::CloneFn> {
+    if core::mem::needs_drop::<T>() { Some(clone_fn::<T> as crate::maptype::CloneFn) } else { None }
 }
 
 /// A Go map from `K` to `V`.
 pub struct GoMap<K: GoKey, V> {
-    /// The descriptor, held inline: building it is cheaper than a heap
-    /// allocation, and `make` is a hot path for some users.
-    t: MapType,
+    /// The descriptor: in static memory (built at compile time from
+    /// `K::SPEC`), or boxed for this map when `owned_t` (keys without a
+    /// `SPEC`). Either way `make` costs no descriptor work for built-in keys,
+    /// and the map handle stays three words.
+    t: NonNull<MapType>,
+    owned_t: bool,
     h: NonNull<HMap>,
     _marker: PhantomData<(K, V)>,
 }
@@ -169,7 +177,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `mapaccess2`, or its fast variant.
     fn access2(&self, k: &K) -> (*const u8, bool) {
-        let (t, h, kp) = (&self.t, self.h.as_ptr(), (k as *const K).cast::<u8>());
+        let (t, h, kp) = (self.t(), self.h.as_ptr(), (k as *const K).cast::<u8>());
         // SAFETY: a live map of this type; `kp` points to a key, which is 4
         // or 8 bytes when FAST says so (GoKey's contract; read unaligned).
         oom(unsafe {
@@ -187,7 +195,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// # Safety
     /// `kp` points to a key outside the map.
     unsafe fn assign(&mut self, kp: *const u8) -> map::Slot {
-        let (t, h) = (&self.t, self.h.as_ptr());
+        let (t, h) = (self.t(), self.h.as_ptr());
         // SAFETY: a live map of this type; key as in `access2`.
         oom(unsafe {
             match Self::FAST {
@@ -205,7 +213,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// # Safety
     /// `kp` points to a key; `out` is valid for writing one `V`.
     unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
-        let (t, h) = (&self.t, self.h.as_ptr());
+        let (t, h) = (self.t(), self.h.as_ptr());
         // SAFETY: a live map of this type; key as in `access2`.
         oom(unsafe {
             match Self::FAST {
@@ -217,10 +225,30 @@ impl<K: GoKey, V> GoMap<K, V> {
         })
     }
 
+    /// The descriptor of `map[K]V` with Rust's drop glue as hooks, built at
+    /// compile time when `K` has a [`GoKey::SPEC`].
+    const STATIC_T: Option<&'static MapType> = match K::SPEC {
+        Some(spec) => Some(&MapType::from_spec(spec, type_info::<V>(), drop_hook::<K>(), drop_hook::<V>(), None, None)),
+        None => None,
+    };
+
+    /// The descriptor: the static one, or a fresh boxed one (`owned`).
     #[inline]
-    fn descriptor() -> MapType {
-        let t = K::map_type(type_info::<V>());
-        t.with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None)
+    fn descriptor() -> (NonNull<MapType>, bool) {
+        match Self::STATIC_T {
+            Some(t) => (NonNull::from(t), false),
+            None => {
+                let t = K::map_type(type_info::<V>()).with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None);
+                (NonNull::from(Box::leak(Box::new(t))), true)
+            }
+        }
+    }
+
+    /// The descriptor.
+    #[inline(always)]
+    fn t(&self) -> &MapType {
+        // SAFETY: static, or boxed and owned by this map until its drop.
+        unsafe { self.t.as_ref() }
     }
 
     /// `make(map[K]V)`.
@@ -230,14 +258,25 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `make(map[K]V, hint)`.
     pub fn with_capacity(hint: usize) -> Self {
-        let t = Self::descriptor();
-        let h = oom(map::makemap(&t, hint.min(isize::MAX as usize) as isize));
-        GoMap { t, h, _marker: PhantomData }
+        let (t, owned_t) = Self::descriptor();
+        // SAFETY: a valid descriptor (static or just boxed).
+        let made = map::makemap(unsafe { t.as_ref() }, hint.min(isize::MAX as usize) as isize);
+        let h = match made {
+            Ok(h) => h,
+            Err(e) => {
+                if owned_t {
+                    // SAFETY: boxed above, not shared.
+                    drop(unsafe { Box::from_raw(t.as_ptr()) });
+                }
+                oom(Err(e))
+            }
+        };
+        GoMap { t, owned_t, h, _marker: PhantomData }
     }
 
     /// The descriptor (for introspection).
     pub fn map_type(&self) -> &MapType {
-        &self.t
+        self.t()
     }
 
     /// The erased map (for introspection with [`crate::inspect`]).
@@ -280,7 +319,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         let k = core::mem::ManuallyDrop::new(k);
         // SAFETY: `k` is a key outside the map.
         let slot = unsafe { self.assign((&raw const *k).cast()) };
-        if !slot.inserted && !self.t.need_key_update() {
+        if !slot.inserted && !self.t().need_key_update() {
             // The map kept its own key: ours is still ours to drop.
             drop(core::mem::ManuallyDrop::into_inner(k));
         }
@@ -308,7 +347,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `clear(m)`.
     pub fn clear(&mut self) {
         // SAFETY: a live map of this type.
-        unsafe { map::mapclear(&self.t, self.h.as_ptr()) }
+        unsafe { map::mapclear(self.t(), self.h.as_ptr()) }
     }
 
     /// Iterates in Go's order (a fresh random start each time).
@@ -316,8 +355,8 @@ impl<K: GoKey, V> GoMap<K, V> {
         let mut it = Box::new(HIter::new());
         // SAFETY: a live map; the iterator is ended in Iter's Drop, before
         // the borrow of `self` ends.
-        unsafe { map::mapiterinit(&self.t, self.h.as_ptr(), &mut it) };
-        Iter { it, t: &self.t, _marker: PhantomData }
+        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        Iter { it, _marker: PhantomData }
     }
 
     /// Keys in Go's iteration order.
@@ -349,7 +388,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         }
         let mut it = HIter::new();
         // SAFETY: a live map; ended by `End`, also on unwind.
-        unsafe { map::mapiterinit(&self.t, self.h.as_ptr(), &mut it) };
+        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
         let end = End(&mut it);
         loop {
             if end.0.key.is_null() {
@@ -382,7 +421,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: a live map of this type. `&mut self` excludes live
         // iterators (they borrow the map), so the only failure is an
         // allocation failure, which leaves the map unchanged.
-        let _ = unsafe { crate::shrink::mapshrink(&self.t, self.h.as_ptr(), min_capacity) };
+        let _ = unsafe { crate::shrink::mapshrink(self.t(), self.h.as_ptr(), min_capacity) };
     }
 
     /// Sets when the map shrinks by itself (after `clear`, or after deletes
@@ -436,8 +475,13 @@ impl<K: GoKey, V> RangeMap<'_, K, V> {
 impl<K: GoKey, V> Drop for GoMap<K, V> {
     fn drop(&mut self) {
         // SAFETY: a live map with no live iterators (they borrow the map).
-        let r = unsafe { map::mapfree(&self.t, self.h.as_ptr()) };
+        let r = unsafe { map::mapfree(self.t(), self.h.as_ptr()) };
         debug_assert!(r.is_ok());
+        if self.owned_t {
+            // SAFETY: boxed by `descriptor` for this map alone; the map is
+            // gone, nothing refers to it any more.
+            drop(unsafe { Box::from_raw(self.t.as_ptr()) });
+        }
     }
 }
 
@@ -447,18 +491,50 @@ impl<K: GoKey, V> Default for GoMap<K, V> {
     }
 }
 
+impl<K: GoKey + Clone, V: Clone> GoMap<K, V> {
+    /// [`Self::STATIC_T`] plus clone hooks: what `clone` copies with.
+    const STATIC_T_CLONE: Option<&'static MapType> = match K::SPEC {
+        Some(spec) => Some(&MapType::from_spec(
+            spec,
+            type_info::<V>(),
+            drop_hook::<K>(),
+            drop_hook::<V>(),
+            clone_hook::<K>(),
+            clone_hook::<V>(),
+        )),
+        None => None,
+    };
+}
+
 impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
     /// `maps.Clone(m)`: same seed and layout.
     fn clone(&self) -> Self {
-        let with_clone = self.t.duplicate().with_hooks(
-            self.t.key_drop,
-            self.t.elem_drop,
-            core::mem::needs_drop::<K>().then_some(clone_fn::<K> as crate::maptype::CloneFn),
-            core::mem::needs_drop::<V>().then_some(clone_fn::<V> as crate::maptype::CloneFn),
-        );
+        let boxed;
+        let with_clone = match Self::STATIC_T_CLONE {
+            Some(t) => t,
+            None => {
+                boxed = self.t().duplicate().with_hooks(
+                    self.t().key_drop,
+                    self.t().elem_drop,
+                    clone_hook::<K>(),
+                    clone_hook::<V>(),
+                );
+                &boxed
+            }
+        };
+        let (t, owned_t) = Self::descriptor();
         // SAFETY: a live map; `with_clone` has the same layout as `self.t`.
-        let h = oom(unsafe { map::mapclone2(&with_clone, self.h.as_ptr()) });
-        GoMap { t: Self::descriptor(), h, _marker: PhantomData }
+        let h = match unsafe { map::mapclone2(with_clone, self.h.as_ptr()) } {
+            Ok(h) => h,
+            Err(e) => {
+                if owned_t {
+                    // SAFETY: boxed above, not shared.
+                    drop(unsafe { Box::from_raw(t.as_ptr()) });
+                }
+                oom(Err(e))
+            }
+        };
+        GoMap { t, owned_t, h, _marker: PhantomData }
     }
 }
 
@@ -495,14 +571,12 @@ impl<'a, K: GoKey, V> IntoIterator for &'a GoMap<K, V> {
 /// Iterator over a borrowed map, in Go's order.
 pub struct Iter<'a, K, V> {
     it: Box<HIter>,
-    t: &'a MapType,
     _marker: PhantomData<&'a (K, V)>,
 }
 
 impl<'a, K, V> Iterator for Iter<'a, K, V> {
     type Item = (&'a K, &'a V);
     fn next(&mut self) -> Option<Self::Item> {
-        let _ = self.t;
         if self.it.key.is_null() {
             return None;
         }
@@ -518,5 +592,48 @@ impl<K, V> Drop for Iter<'_, K, V> {
     fn drop(&mut self) {
         // SAFETY: the map is borrowed for the iterator's lifetime.
         unsafe { map::mapiterend(&mut self.it) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compile-time descriptor of a typed map equals the runtime preset
+    /// for the same key and elem: same layout, flags and key kind, and the
+    /// same hash of the same key under the same seed.
+    #[test]
+    fn static_descriptors_equal_the_runtime_presets() {
+        fn same<K: GoKey, V>(preset: MapType, key: K) {
+            let m: GoMap<K, V> = GoMap::new();
+            let t = m.map_type();
+            assert!(GoMap::<K, V>::STATIC_T.is_some(), "static descriptor expected");
+            assert_eq!(
+                (t.keysize(), t.valuesize(), t.bucketsize(), t.flags(), t.bucket_pointers(), t.kind()),
+                (
+                    preset.keysize(),
+                    preset.valuesize(),
+                    preset.bucketsize(),
+                    preset.flags(),
+                    preset.bucket_pointers(),
+                    preset.kind()
+                ),
+                "{t:?} vs {preset:?}"
+            );
+            for seed in [0usize, 1, 0x9e37_79b9, usize::MAX] {
+                let kp = (&raw const key).cast::<u8>();
+                // SAFETY: `kp` points to a key of both descriptors' type.
+                assert_eq!(unsafe { t.hash(kp, seed) }, unsafe { preset.hash(kp, seed) });
+            }
+        }
+        let u64e = TypeInfo::of::<u64>();
+        same::<u64, u64>(MapType::u64_key(u64e).unwrap(), 0x1234_5678_9abc_def0);
+        same::<u32, [u8; 200]>(MapType::u32_key(TypeInfo::of::<[u8; 200]>()).unwrap(), 77);
+        same::<[u8; 3], u8>(MapType::bytes_key(3, TypeInfo::of::<u8>()).unwrap(), *b"abc");
+        same::<[u8; 200], u8>(MapType::bytes_key(200, TypeInfo::of::<u8>()).unwrap(), [9; 200]);
+        same::<f64, ()>(MapType::f64_key(TypeInfo::of::<()>()).unwrap(), -0.0);
+        same::<f32, u16>(MapType::f32_key(TypeInfo::of::<u16>()).unwrap(), 1.5);
+        same::<GoStr, String>(MapType::str_key(TypeInfo::of_pointerful::<String>()).unwrap(), GoStr::new("key"));
+        same::<GoStrRef<'_>, u64>(MapType::str_key(u64e).unwrap(), GoStrRef::new("key"));
     }
 }

@@ -8,7 +8,7 @@ use core::ops::Deref;
 use core::ptr::NonNull;
 
 use crate::gomap::{FastKind, GoKey};
-use crate::maptype::{MapType, TypeInfo};
+use crate::maptype::KeySpec;
 
 /// An owned UTF-8 string with Go's string-header layout.
 #[repr(C)]
@@ -105,10 +105,7 @@ impl From<String> for GoStr {
 // SAFETY: GoStr is a Go string header; str_key hashes and compares exactly
 // that, and FastStr is Go's choice for string keys.
 unsafe impl GoKey for GoStr {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        MapType::str_key(elem).expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec::string());
     const FAST: FastKind = FastKind::FastStr;
 }
 
@@ -184,10 +181,7 @@ impl fmt::Debug for GoStrRef<'_> {
 
 // SAFETY: GoStrRef is a Go string header, like GoStr; see GoStr's impl.
 unsafe impl GoKey for GoStrRef<'_> {
-    #[inline]
-    fn map_type(elem: TypeInfo) -> MapType {
-        MapType::str_key(elem).expect("valid descriptor")
-    }
+    const SPEC: Option<KeySpec> = Some(KeySpec::string());
     const FAST: FastKind = FastKind::FastStr;
 }
 

@@ -384,33 +384,7 @@ impl MapTypeBuilder {
     /// `reflect_makemap`'s checks, map_noswiss.go:1388-1431).
     #[inline]
     pub fn build(self) -> Result<MapType, TypeError> {
-        check_type(&self.key, "key")?;
-        check_type(&self.elem, "elem")?;
-        let mut flags = 0;
-        let indirect_key = self.key.size > MAX_KEY_BYTES;
-        let indirect_elem = self.elem.size > MAX_ELEM_BYTES;
-        if indirect_key {
-            flags |= FLAG_INDIRECT_KEY;
-        }
-        if indirect_elem {
-            flags |= FLAG_INDIRECT_ELEM;
-        }
-        if self.reflexive {
-            flags |= FLAG_REFLEXIVE_KEY;
-        }
-        if self.need_key_update {
-            flags |= FLAG_NEED_KEY_UPDATE;
-        }
-        if self.key_check.is_some() {
-            flags |= FLAG_HASH_MIGHT_PANIC;
-        }
-        let keysize = if indirect_key { PTR_SIZE } else { self.key.size };
-        let valuesize = if indirect_elem { PTR_SIZE } else { self.elem.size };
-        // tophash[8] + keys[8] + elems[8] + overflow pointer. Every part is a
-        // multiple of 8 bytes wide or ends 8-aligned, so no padding is needed
-        // (the compiler's MapBucketType checks the same).
-        let bucketsize = BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE;
-        let bucket_pointers = self.key.pointers || self.elem.pointers || indirect_key || indirect_elem;
+        let l = Layout::derive(self.key, self.elem, self.reflexive, self.need_key_update, self.key_check.is_some())?;
         Ok(MapType {
             key: self.key,
             elem: self.elem,
@@ -424,7 +398,71 @@ impl MapTypeBuilder {
             ctx: self.ctx,
             _ctx_owner: self.ctx_owner,
             kind: self.kind,
-            may_unwind: self.kind == KeyKind::Custom && !self.trusted,
+            may_unwind: self.kind as u8 == KeyKind::Custom as u8 && !self.trusted,
+            keysize: l.keysize,
+            valuesize: l.valuesize,
+            bucketsize: l.bucketsize,
+            flags: l.flags,
+            bucket_pointers: l.bucket_pointers,
+        })
+    }
+}
+
+/// The derived part of a descriptor: what Go's compiler computes from the
+/// key and elem types (`reflectdata.MapBucketType`) and the flags.
+#[derive(Clone, Copy)]
+struct Layout {
+    keysize: u8,
+    valuesize: u8,
+    bucketsize: u16,
+    flags: u32,
+    bucket_pointers: bool,
+}
+
+impl Layout {
+    /// Checks the types as `reflect_makemap` does and derives the layout.
+    /// A `const fn`, so descriptors of Rust types can be built at compile
+    /// time ([`MapType::from_spec`]).
+    #[inline]
+    const fn derive(
+        key: TypeInfo,
+        elem: TypeInfo,
+        reflexive: bool,
+        need_key_update: bool,
+        hash_might_panic: bool,
+    ) -> Result<Layout, TypeError> {
+        if let Err(e) = check_type(&key, "key") {
+            return Err(e);
+        }
+        if let Err(e) = check_type(&elem, "elem") {
+            return Err(e);
+        }
+        let mut flags = 0;
+        let indirect_key = key.size > MAX_KEY_BYTES;
+        let indirect_elem = elem.size > MAX_ELEM_BYTES;
+        if indirect_key {
+            flags |= FLAG_INDIRECT_KEY;
+        }
+        if indirect_elem {
+            flags |= FLAG_INDIRECT_ELEM;
+        }
+        if reflexive {
+            flags |= FLAG_REFLEXIVE_KEY;
+        }
+        if need_key_update {
+            flags |= FLAG_NEED_KEY_UPDATE;
+        }
+        if hash_might_panic {
+            flags |= FLAG_HASH_MIGHT_PANIC;
+        }
+        let keysize = if indirect_key { PTR_SIZE } else { key.size };
+        let valuesize = if indirect_elem { PTR_SIZE } else { elem.size };
+        // tophash[8] + keys[8] + elems[8] + overflow pointer. Every part is a
+        // multiple of 8 bytes wide or ends 8-aligned, so no padding is needed
+        // (the compiler's MapBucketType checks the same).
+        let bucketsize = BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE;
+        let bucket_pointers = key.pointers || elem.pointers || indirect_key || indirect_elem;
+        Ok(Layout {
             keysize: keysize as u8,
             valuesize: valuesize as u8,
             bucketsize: bucketsize as u16,
@@ -434,8 +472,89 @@ impl MapTypeBuilder {
     }
 }
 
+/// A key type's half of a descriptor, for keys whose hashing needs no
+/// owned context: everything [`MapType::from_spec`] needs to build a
+/// descriptor at compile time. The presets' specs are
+/// [`KeySpec::memory`], [`KeySpec::f32`], [`KeySpec::f64`], [`KeySpec::string`].
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    /// The key type.
+    pub key: TypeInfo,
+    /// The hasher.
+    pub hasher: HashFn,
+    /// The equality.
+    pub equal: EqualFn,
+    /// Which built-in hash `hasher` is ([`KeyKind::Custom`] if none).
+    pub kind: KeyKind,
+    /// `ReflexiveKey`.
+    pub reflexive: bool,
+    /// `NeedKeyUpdate`.
+    pub need_key_update: bool,
+    /// Whether `hasher` and `equal` never unwind (see
+    /// [`MapTypeBuilder::trusted_callbacks`]); built-in kinds always are.
+    pub trusted: bool,
+    /// The context passed to `hasher` and `equal`: must stay valid forever
+    /// (a constant, e.g. a size smuggled in a pointer, or null).
+    pub ctx: *const (),
+}
+
+impl MapType {
+    /// [`Self::from_spec`] without hooks, returning the builder's errors
+    /// instead of panicking.
+    pub fn try_from_spec(spec: KeySpec, elem: TypeInfo) -> Result<MapType, TypeError> {
+        Layout::derive(spec.key, elem, spec.reflexive, spec.need_key_update, false)?;
+        Ok(Self::from_spec(spec, elem, None, None, None, None))
+    }
+
+    /// The descriptor for `spec`'s keys and `elem`, with drop and clone
+    /// hooks: what [`MapTypeBuilder::build`] derives, computed by a `const
+    /// fn`, so that a typed map's descriptor can be a constant (the typed
+    /// wrapper keeps one per `(K, V)` in static memory instead of building
+    /// one per `make`).
+    ///
+    /// # Panics
+    /// Where the builder returns a [`TypeError`] (at compile time when
+    /// evaluated in a constant).
+    pub const fn from_spec(
+        spec: KeySpec,
+        elem: TypeInfo,
+        key_drop: Option<DropFn>,
+        elem_drop: Option<DropFn>,
+        key_clone: Option<CloneFn>,
+        elem_clone: Option<CloneFn>,
+    ) -> MapType {
+        let l = match Layout::derive(spec.key, elem, spec.reflexive, spec.need_key_update, false) {
+            Ok(l) => l,
+            Err(TypeError::BadAlign(_)) => panic!("gomap: alignment is zero or not a power of two"),
+            Err(TypeError::AlignTooBig(_)) => panic!("gomap: key or elem alignment above 8"),
+            Err(TypeError::SizeNotMultipleOfAlign(_)) => panic!("gomap: size not a multiple of alignment"),
+            Err(TypeError::SizeTooLarge(_)) => panic!("gomap: key or elem size too large"),
+        };
+        MapType {
+            key: spec.key,
+            elem,
+            hasher: spec.hasher,
+            equal: spec.equal,
+            key_check: None,
+            key_clone,
+            elem_clone,
+            key_drop,
+            elem_drop,
+            ctx: spec.ctx,
+            _ctx_owner: None,
+            kind: spec.kind,
+            may_unwind: spec.kind as u8 == KeyKind::Custom as u8 && !spec.trusted,
+            keysize: l.keysize,
+            valuesize: l.valuesize,
+            bucketsize: l.bucketsize,
+            flags: l.flags,
+            bucket_pointers: l.bucket_pointers,
+        }
+    }
+}
+
 #[inline]
-fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
+const fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
     if t.align == 0 || !t.align.is_power_of_two() {
         return Err(TypeError::BadAlign(what));
     }

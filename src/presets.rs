@@ -25,7 +25,7 @@ use core::ptr;
 use std::sync::Arc;
 
 use crate::alg::{self, GoString};
-use crate::maptype::{EqualFn, HashFn, KeyKind, MapType, MapTypeBuilder, TypeError, TypeInfo};
+use crate::maptype::{EqualFn, HashFn, KeyKind, KeySpec, MapType, MapTypeBuilder, TypeError, TypeInfo};
 
 /// Which hash path the dispatching hashers currently use: `"aes"` or
 /// `"fallback"`.
@@ -120,28 +120,73 @@ unsafe fn e_memvar(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
 // ---------------------------------------------------------------------------
 // Plain memory keys.
 
+impl KeySpec {
+    /// Plain memory of `key.size` bytes: Go's `AlgType` size switch
+    /// (reflectdata/alg.go:30) picks `memhash{0,8,16,32,64,128}` or `memhash`
+    /// with the size (carried in `ctx`). Its alignment escape (:25) never
+    /// fires on amd64/arm64, whose `Alignment` is 1.
+    pub const fn memory(key: TypeInfo) -> KeySpec {
+        let (hasher, equal): (HashFn, EqualFn) = match key.size {
+            0 => (h_mem0, e_mem0),
+            1 => (h_mem8, e_mem8),
+            2 => (h_mem16, e_mem16),
+            4 => (h_mem32, e_mem32),
+            8 => (h_mem64, e_mem64),
+            16 => (h_mem128, e_mem128),
+            _ => (h_memvar, e_memvar),
+        };
+        // The ctx of h_memvar/e_memvar is the key size as a plain integer:
+        // it never dangles and is thread-agnostic.
+        let ctx = match key.size {
+            0 | 1 | 2 | 4 | 8 | 16 => ptr::null(),
+            n => ptr::without_provenance(n),
+        };
+        KeySpec {
+            key,
+            hasher,
+            equal,
+            kind: KeyKind::Memory,
+            reflexive: true,
+            need_key_update: false,
+            trusted: true,
+            ctx,
+        }
+    }
+
+    /// `float32` keys: `f32hash`/`f32equal`; not reflexive (NaN), keys
+    /// updated on overwrite (+0/-0).
+    pub const fn f32() -> KeySpec {
+        Self::float_like(TypeInfo::of::<f32>(), h_f32, e_f32, KeyKind::F32)
+    }
+
+    /// `float64` keys: `f64hash`/`f64equal`.
+    pub const fn f64() -> KeySpec {
+        Self::float_like(TypeInfo::of::<f64>(), h_f64, e_f64, KeyKind::F64)
+    }
+
+    const fn float_like(key: TypeInfo, hasher: HashFn, equal: EqualFn, kind: KeyKind) -> KeySpec {
+        KeySpec { key, hasher, equal, kind, reflexive: false, need_key_update: true, trusted: true, ctx: ptr::null() }
+    }
+
+    /// `string` keys (a Go string header): `strhash`/`strequal`; keys
+    /// updated on overwrite (equal strings may live at other addresses).
+    pub const fn string() -> KeySpec {
+        KeySpec {
+            key: TypeInfo::of_pointerful::<GoString>(),
+            hasher: h_str,
+            equal: e_str,
+            kind: KeyKind::Str,
+            reflexive: true,
+            need_key_update: true,
+            trusted: true,
+            ctx: ptr::null(),
+        }
+    }
+}
+
 #[inline]
 fn mem_key_info(key: TypeInfo, elem: TypeInfo) -> Result<MapType, TypeError> {
-    // AlgType's size switch (reflectdata/alg.go:30). Its alignment escape
-    // (:25) never fires on amd64/arm64, whose `Alignment` is 1.
-    let (h, e): (HashFn, EqualFn) = match key.size {
-        0 => (h_mem0, e_mem0),
-        1 => (h_mem8, e_mem8),
-        2 => (h_mem16, e_mem16),
-        4 => (h_mem32, e_mem32),
-        8 => (h_mem64, e_mem64),
-        16 => (h_mem128, e_mem128),
-        _ => (h_memvar, e_memvar),
-    };
-    let b = MapTypeBuilder::new(key, elem, h, e).kind(KeyKind::Memory);
-    let b = if matches!(key.size, 0 | 1 | 2 | 4 | 8 | 16) {
-        b
-    } else {
-        // SAFETY: the ctx is a plain integer (the key size) read back by
-        // `h_memvar`/`e_memvar`; it never dangles and is thread-agnostic.
-        unsafe { b.ctx(ptr::without_provenance(key.size), None) }
-    };
-    b.build()
+    MapType::try_from_spec(KeySpec::memory(key), elem)
 }
 
 /// Generates one-line conveniences for fixed-size plain-memory keys.
@@ -206,13 +251,13 @@ impl MapType {
     /// updated on overwrite (+0/-0).
     #[inline]
     pub fn f32_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        float_like(TypeInfo::of::<f32>(), elem, h_f32, e_f32, KeyKind::F32)
+        MapType::try_from_spec(KeySpec::f32(), elem)
     }
 
     /// `map[float64]V`: `f64hash`/`f64equal`.
     #[inline]
     pub fn f64_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        float_like(TypeInfo::of::<f64>(), elem, h_f64, e_f64, KeyKind::F64)
+        MapType::try_from_spec(KeySpec::f64(), elem)
     }
 
     /// `map[complex64]V` (two `f32`, align 4): `c64hash`/`c64equal`.
@@ -230,10 +275,7 @@ impl MapType {
     /// new key may have a smaller backing store).
     #[inline]
     pub fn str_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        MapTypeBuilder::new(TypeInfo::of_pointerful::<GoString>(), elem, h_str, e_str)
-            .kind(KeyKind::Str)
-            .need_key_update(true)
-            .build()
+        MapType::try_from_spec(KeySpec::string(), elem)
     }
 
     /// A struct (or array) key described field by field, hashed as Go's

@@ -399,9 +399,13 @@ fn remove_moves_the_value_out_exactly_once() {
     run(|i| i, |t| t, |v| v.id);
     run(|i| gomap::GoStr::new(&format!("k{i}")), |t| t, |v| v.id);
     run(|i| format!("k{i}"), |t| t, |v| v.id);
-    run(|i| i, |t| BigTracked { t, pad: [7; 20] }, |v| {
-        assert_eq!(v.pad, [7; 20]);
-        v.t.id
-    });
+    run(
+        |i| i,
+        |t| BigTracked { t, pad: [7; 20] },
+        |v| {
+            assert_eq!(v.pad, [7; 20]);
+            v.t.id
+        },
+    );
     run(|i| format!("k{i}"), |t| BigTracked { t, pad: [7; 20] }, |v| v.t.id);
 }
