@@ -53,6 +53,71 @@ unsafe impl Sync for Allocator {}
 /// already zero.
 const SMALL_BLOCK: usize = 4096;
 
+/// Blocks of at least this many bytes (big bucket arrays) are mapped
+/// directly, 2 MiB-aligned, and their whole 2 MiB pages are marked
+/// `MADV_HUGEPAGE`: random probes into a multi-megabyte array then miss the
+/// TLB far less (measured: hit 1e6 -12%, insert 1e6 -18%, see
+/// docs/benchmarks.md). The partial 2 MiB page at the end keeps 4 KiB pages,
+/// so resident memory does not grow. Linux only; not under Miri.
+const HUGE_BLOCK: usize = 2 << 20;
+/// The huge page size (x86_64 and arm64 with 4 KiB base pages).
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Whether a block of `size` bytes goes through [`huge_alloc`].
+#[inline]
+fn is_huge(size: usize) -> bool {
+    cfg!(all(target_os = "linux", not(miri))) && size >= HUGE_BLOCK
+}
+
+/// A zeroed, 2 MiB-aligned mapping of at least `size` bytes, or null.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn huge_alloc(size: usize) -> *mut u8 {
+    let Some(len) = size.checked_next_multiple_of(HUGE_PAGE) else { return core::ptr::null_mut() };
+    let Some(map_len) = len.checked_add(HUGE_PAGE) else { return core::ptr::null_mut() };
+    // SAFETY: an anonymous private mapping; no existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            map_len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return core::ptr::null_mut();
+    }
+    let p = p.cast::<u8>();
+    let head = p.addr().next_multiple_of(HUGE_PAGE) - p.addr();
+    let tail = map_len - head - len;
+    // SAFETY: `p .. p + map_len` is our fresh mapping; `head + len <= map_len`.
+    let aligned = unsafe { p.add(head) };
+    // Unmap the slack before and after the aligned part (munmap of a part
+    // of our own mapping cannot fail for page-aligned arguments; if it did,
+    // the slack would only stay mapped).
+    if head > 0 {
+        // SAFETY: the first `head` bytes of our mapping, page-aligned.
+        unsafe { libc::munmap(p.cast(), head) };
+    }
+    if tail > 0 {
+        // SAFETY: the last `tail` bytes of our mapping, page-aligned.
+        unsafe { libc::munmap(aligned.add(len).cast(), tail) };
+    }
+    let whole = size / HUGE_PAGE * HUGE_PAGE;
+    if whole > 0 {
+        // SAFETY: advice on our own mapping; failure (e.g. THP disabled) only
+        // means 4 KiB pages.
+        unsafe { libc::madvise(aligned.cast(), whole, libc::MADV_HUGEPAGE) };
+    }
+    aligned
+}
+
+#[cfg(not(all(target_os = "linux", not(miri))))]
+fn huge_alloc(_size: usize) -> *mut u8 {
+    unreachable!("is_huge is false on this target")
+}
+
 unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
     if size <= SMALL_BLOCK {
         // SAFETY: malloc may be called with any size; it returns null or
@@ -68,11 +133,24 @@ unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
         }
         return p;
     }
+    if is_huge(size) {
+        // Fresh anonymous pages are zero.
+        return huge_alloc(size);
+    }
     // SAFETY: as above, for calloc.
     unsafe { libc::calloc(1, size).cast() }
 }
 
-unsafe fn libc_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
+unsafe fn libc_free(p: *mut u8, size: usize, _ctx: *mut c_void) {
+    if is_huge(size) {
+        #[cfg(all(target_os = "linux", not(miri)))]
+        {
+            // SAFETY: `p` is a `huge_alloc` mapping of `size` bytes rounded
+            // up to whole huge pages (same size as allocated: the contract).
+            unsafe { libc::munmap(p.cast(), size.next_multiple_of(HUGE_PAGE)) };
+        }
+        return;
+    }
     // SAFETY: `p` came from `libc_calloc` (the caller's contract).
     unsafe { libc::free(p.cast()) }
 }

@@ -29,8 +29,9 @@ use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty, memclr, memmove,
-    over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, zero_val,
+    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty, match_byte,
+    memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, tophash_word,
+    zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 
@@ -185,11 +186,17 @@ unsafe fn lookup_faststr(t: &MapType, h: &HMap, ky: GoString) -> *mut u8 {
     }
     let top = tophash(hash);
     while !b.is_null() {
-        for i in 0..BUCKET_CNT {
+        // Go checks every slot's length and tophash; the slots whose tophash
+        // matches are found with word operations first, so the key slots
+        // of the others are never read (same slots, same order).
+        // SAFETY: a bucket of the chain.
+        let mut cand = match_byte(unsafe { tophash_word(b) }, top);
+        while cand != 0 {
+            let i = cand.trailing_zeros() as usize;
+            cand &= cand - 1;
             // SAFETY: slot i of a bucket of the chain.
             let k = unsafe { loadstr(b, i) };
-            // SAFETY: as above.
-            if k.len != key.len || unsafe { th(b, i) } != top {
+            if k.len != key.len {
                 continue;
             }
             // SAFETY: a live key and `key` both have key.len readable bytes.

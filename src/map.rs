@@ -90,6 +90,61 @@ pub fn is_empty(x: u8) -> bool {
     x <= EMPTY_ONE
 }
 
+// ---------------------------------------------------------------------------
+// Word-at-a-time tophash scans (gomap: no Go twin; they find exactly the
+// slots Go's byte loops stop at, without a data-dependent branch per slot)
+// ---------------------------------------------------------------------------
+
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HI: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The 8 tophash bytes of bucket `b` as one word, byte `i` = slot `i`.
+///
+/// # Safety
+/// `b` points to a bucket (8-aligned: buckets start 8-aligned and their
+/// size is a multiple of 8).
+#[inline(always)]
+pub(crate) unsafe fn tophash_word(b: *const u8) -> u64 {
+    // SAFETY: tophash[8] is the bucket's first 8 bytes, initialised.
+    u64::from_le(unsafe { b.cast::<u64>().read() })
+}
+
+/// High bit of each byte of `w` set iff that byte is not zero (exact: no
+/// carries cross bytes).
+#[inline(always)]
+fn nonzero_bytes(w: u64) -> u64 {
+    (((w & LO7) + LO7) | w) & HI
+}
+
+/// One bit per byte (bit `i` = byte `i`'s high bit) from a [`nonzero_bytes`]-
+/// style word.
+#[inline(always)]
+fn byte_mask(hi_bits: u64) -> u32 {
+    ((hi_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+}
+
+/// Bit `i` set iff slot `i`'s tophash equals `top`.
+#[inline(always)]
+pub(crate) fn match_byte(w: u64, top: u8) -> u32 {
+    !byte_mask(nonzero_bytes(w ^ (ONES * top as u64))) & 0xff
+}
+
+/// The bits below the lowest set bit of `mask` (all 8 if `mask` is 0): the
+/// slots a byte loop visits before it stops at the first slot in `mask`.
+#[inline(always)]
+pub(crate) fn below_first(mask: u32) -> u32 {
+    (mask.wrapping_sub(1) & !mask) & 0xff
+}
+
+/// Bit `i` set iff slot `i` is one an iteration produces or checks:
+/// neither empty ([`is_empty`]) nor [`EVACUATED_EMPTY`].
+#[inline(always)]
+pub(crate) fn iter_slots(w: u64) -> u32 {
+    // byte > 1 <=> byte & 0xfe != 0; byte != 4 <=> byte ^ 4 != 0.
+    byte_mask(nonzero_bytes(w & (ONES * 0xfe)) & nonzero_bytes(w ^ (ONES * EVACUATED_EMPTY as u64)))
+}
+
 /// 1024 zero bytes, 8-aligned: what [`mapaccess1`] returns for a missing key
 /// (Go's `zeroVal`, `abi.ZeroValSize`).
 #[repr(C, align(8))]
@@ -1036,16 +1091,18 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
         }
     }
     let top = tophash(hash);
-    'bucketloop: while !b.is_null() {
-        for i in 0..BUCKET_CNT {
-            // SAFETY: `b` is a bucket of the chain; i < 8.
-            let thi = unsafe { th(b, i) };
-            if thi != top {
-                if thi == EMPTY_REST {
-                    break 'bucketloop;
-                }
-                continue;
-            }
+    while !b.is_null() {
+        // Go walks i = 0..8, comparing keys where the tophash matches and
+        // stopping the whole search at the first emptyRest. The same slots,
+        // in the same order, from word operations: the matching slots below
+        // the first emptyRest (top >= MIN_TOP_HASH never equals emptyRest).
+        // SAFETY: `b` is a bucket of the chain.
+        let w = unsafe { tophash_word(b) };
+        let rest = match_byte(w, EMPTY_REST);
+        let mut cand = match_byte(w, top) & below_first(rest);
+        while cand != 0 {
+            let i = cand.trailing_zeros() as usize;
+            cand &= cand - 1;
             // SAFETY: slot i of a live bucket.
             let k = unsafe { key_of(t, b, i) };
             // SAFETY: both are keys of `t`.
@@ -1053,6 +1110,9 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
                 // SAFETY: slot i of a live bucket.
                 return (k, unsafe { elem_of(t, b, i) });
             }
+        }
+        if rest != 0 {
+            break;
         }
         // SAFETY: `b` is a bucket.
         b = unsafe { overflow(t, b) };
@@ -1696,15 +1756,22 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             i = 0;
         }
         while i < BUCKET_CNT {
-            let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
+            // Go visits i = 0..8 and skips empty and evacuatedEmpty slots one
+            // by one; we jump straight to the next slot it would not skip.
+            // Slot `offi = (i + offset) & 7` is bit `i` of the rotated mask.
+            // (emptyRest cannot end the bucket early here: the walk starts at
+            // a random offset and wraps.)
             // SAFETY: `b` is a live (or retired, still allocated) bucket.
-            let top = unsafe { th(b, offi) };
-            if is_empty(top) || top == EVACUATED_EMPTY {
-                // (emptyRest cannot end the bucket early here: the walk
-                // starts at a random offset and wraps.)
-                i += 1;
-                continue;
+            let live = (unsafe { iter_slots(tophash_word(b)) } as u8).rotate_right(it.offset as u32) as u32;
+            let ahead = live >> i;
+            if ahead == 0 {
+                break;
             }
+            i += ahead.trailing_zeros() as usize;
+            let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
+            // SAFETY: as above.
+            let top = unsafe { th(b, offi) };
+            debug_assert!(!is_empty(top) && top != EVACUATED_EMPTY);
             // SAFETY: slot offi holds a key (maybe a stale copy, still readable).
             let k = unsafe { key_of(t, b, offi) };
             // SAFETY: slot offi.
@@ -2751,4 +2818,48 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
         alloc::free_block(&a, hp.cast());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod swar_tests {
+    use super::*;
+
+    /// The word-at-a-time scans agree with the byte loops they replace, for
+    /// every byte value in every position and for random mixes of the
+    /// special tophash values.
+    #[test]
+    fn word_scans_equal_byte_loops() {
+        let check = |bytes: [u8; 8]| {
+            let w = u64::from_le_bytes(bytes);
+            let want_live =
+                (0..8).filter(|&i| !is_empty(bytes[i]) && bytes[i] != EVACUATED_EMPTY).fold(0, |m, i| m | 1 << i);
+            assert_eq!(iter_slots(w), want_live, "{bytes:?}");
+            for top in [0u8, 1, 2, 4, 5, 0x7f, 0x80, 0xfe, 0xff, bytes[3]] {
+                let want = (0..8).filter(|&i| bytes[i] == top).fold(0, |m, i| m | 1 << i);
+                assert_eq!(match_byte(w, top), want, "{bytes:?} top {top}");
+            }
+        };
+        for v in 0..=255u8 {
+            for pos in 0..8 {
+                let mut b = [MIN_TOP_HASH; 8];
+                b[pos] = v;
+                check(b);
+                let mut b = [0u8; 8];
+                b[pos] = v;
+                check(b);
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..if cfg!(miri) { 200 } else { 20_000 } {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let special = [0u8, 1, 2, 3, 4, 5, 6, 0x80, 0xff];
+            let b: [u8; 8] = core::array::from_fn(|i| {
+                let r = (x >> (8 * i)) as u8;
+                if r & 1 == 0 { special[(r as usize >> 1) % special.len()] } else { r }
+            });
+            check(b);
+        }
+    }
 }
