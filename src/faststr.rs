@@ -623,19 +623,8 @@ pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usiz
         if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
             // SAFETY: oldbucket indexes the old array.
             let first = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
-            // gomap: clearing cuts the chain; give back its heap overflow
-            // buckets first, as `evacuate` does.
-            // SAFETY: a bucket of the old array.
-            let mut o = unsafe { overflow(t, first) };
-            // SAFETY: the old array is a live block.
-            let (lo, size) = (h.oldbuckets.addr(), unsafe { alloc::block_size(NonNull::new_unchecked(h.oldbuckets)) });
-            while !o.is_null() && !(lo..lo + size).contains(&o.addr()) {
-                // SAFETY: a live heap overflow bucket of this chain.
-                let next = unsafe { overflow(t, o) };
-                // SAFETY: unreachable once the chain is cut below.
-                unsafe { h.retire(t, NonNull::new_unchecked(o)) };
-                o = next;
-            }
+            // Cutting the chain leaves its heap overflow buckets on
+            // `extra.oldoverflow` until growth ends, as in `evacuate`.
             // SAFETY: the first bucket's bytes after tophash.
             unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
         }

@@ -298,10 +298,93 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
     if live != hd.count {
         return Err(format!("count {} but {live} live slots", hd.count));
     }
+    // SAFETY: a live map of type `t`, not being written.
+    unsafe { check_overflow_lists(t, hr) }?;
     if hd.b < 16 && !hd.growing && hd.noverflow as usize != overflow_buckets {
         // Exact only without old buckets: hashGrow resets noverflow while
         // the old array still has its overflow buckets.
         return Err(format!("noverflow {} but {overflow_buckets} overflow buckets", hd.noverflow));
+    }
+    Ok(())
+}
+
+/// The heap overflow buckets hung into the chains of array `arr` (the
+/// buckets a chain reaches outside the array block), in chain order.
+///
+/// # Safety
+/// `arr` is a live array block of a map of type `t`, chains intact or cut.
+unsafe fn heap_buckets_of(t: &MapType, arr: *mut u8) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Some(a) = NonNull::new(arr) else { return out };
+    // SAFETY: a live array block.
+    let size = unsafe { alloc::block_size(a) };
+    let (lo, hi) = (arr.addr(), arr.addr() + size);
+    for i in 0..size / t.bucketsize() {
+        // SAFETY: i indexes the array; links lead to live buckets.
+        let mut o = unsafe { overflow(t, bucket_at(t, arr, i)) };
+        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
+            out.push(o.addr());
+            // SAFETY: a live heap overflow bucket.
+            o = unsafe { overflow(t, o) };
+        }
+    }
+    out
+}
+
+/// The payload addresses on an intrusive block list.
+///
+/// # Safety
+/// `head` heads a list of live blocks; it is only read.
+unsafe fn list_addrs(mut head: *mut alloc::Header) -> Vec<usize> {
+    let mut out = Vec::new();
+    // SAFETY: popping from a local copy of the head only reads the links.
+    while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
+        out.push(p.as_ptr().addr());
+    }
+    out
+}
+
+/// gomap's ownership of heap overflow buckets (no Go twin): `extra.overflow`
+/// holds exactly the heap buckets the current array's chains reach;
+/// `extra.oldoverflow` is empty unless growing and holds every heap bucket
+/// the old array's chains still reach (evacuation may cut chains of
+/// pointer-holding buckets, so it may hold more); no bucket is on both.
+///
+/// # Safety
+/// `h` is a live map of type `t`, not being written.
+unsafe fn check_overflow_lists(t: &MapType, h: &HMap) -> Result<(), String> {
+    use std::collections::HashSet;
+    // SAFETY: the map's lists and arrays (caller).
+    let (cur, old, ovf, oldovf) = unsafe {
+        (
+            heap_buckets_of(t, h.buckets),
+            heap_buckets_of(t, h.oldbuckets),
+            list_addrs(h.extra.overflow),
+            list_addrs(h.extra.oldoverflow),
+        )
+    };
+    let set = |v: &[usize], what: &str| -> Result<HashSet<usize>, String> {
+        let s: HashSet<usize> = v.iter().copied().collect();
+        if s.len() != v.len() { Err(format!("{what} lists a bucket twice")) } else { Ok(s) }
+    };
+    let (cur_s, ovf_s) = (set(&cur, "the current chains")?, set(&ovf, "extra.overflow")?);
+    let (old_s, oldovf_s) = (set(&old, "the old chains")?, set(&oldovf, "extra.oldoverflow")?);
+    if cur_s != ovf_s {
+        return Err(format!(
+            "extra.overflow has {} buckets, the current chains reach {} heap buckets ({} in common)",
+            ovf_s.len(),
+            cur_s.len(),
+            cur_s.intersection(&ovf_s).count()
+        ));
+    }
+    if h.oldbuckets.is_null() && !oldovf.is_empty() {
+        return Err("extra.oldoverflow is not empty while not growing".into());
+    }
+    if !old_s.is_subset(&oldovf_s) {
+        return Err("an old chain reaches a heap bucket missing from extra.oldoverflow".into());
+    }
+    if !ovf_s.is_disjoint(&oldovf_s) {
+        return Err("a bucket is on both extra.overflow and extra.oldoverflow".into());
     }
     Ok(())
 }

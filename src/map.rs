@@ -22,8 +22,10 @@
 //! * No GC: every allocation is a block from [`crate::alloc`], owned by exactly
 //!   one map. Memory that a live iterator could still reach is retired rather
 //!   than freed, and freed when the last iterator ends ([`mapiterend`]) or the
-//!   map is freed ([`mapfree`]). `mapextra`'s `overflow`/`oldoverflow` slices,
-//!   which exist only to keep overflow buckets alive for Go's GC, are gone;
+//!   map is freed ([`mapfree`]). `mapextra`'s `overflow`/`oldoverflow`
+//!   slices, which Go fills only to keep overflow buckets alive for its GC,
+//!   become intrusive lists that own every heap overflow bucket, so whole
+//!   lists are released when their array goes, without walking chains;
 //!   `mapextra` itself is embedded in the `hmap` so that creating it can
 //!   never fail.
 //! * Allocation failure is an error, not a crash: writes reserve the overflow
@@ -164,15 +166,37 @@ pub fn zero_val() -> *const u8 {
 // Types (map_noswiss.go:114-182)
 // ---------------------------------------------------------------------------
 
-/// Go's `mapextra` (:132), reduced to what a GC-less map needs: the next free
-/// preallocated overflow bucket. Embedded in [`HMap`] (Go allocates it lazily).
+/// Go's `mapextra` (:132), embedded in [`HMap`] (Go allocates it lazily).
+///
+/// Go keeps `overflow` and `oldoverflow` only for buckets without pointers,
+/// so that its GC, which then does not scan them, still sees the overflow
+/// buckets as alive. gomap keeps them for every map, as the owner of every
+/// heap overflow bucket: an intrusive list threaded through the blocks'
+/// headers (the link [`alloc::push_retired`] uses), so recording a bucket
+/// never allocates. Each heap overflow bucket is on exactly one list at a
+/// time: `spare` (reserved, unused), `overflow` (hung into the current
+/// array's chains), `oldoverflow` (the old array's, during growth) or the
+/// retire list. Whole lists are released when their array goes (growth end,
+/// clear, free), so no chain walk is ever needed to find them.
 #[repr(C)]
 #[derive(Debug)]
 pub struct MapExtra {
+    /// Heap overflow buckets of the current array's chains (Go: `overflow`).
+    pub(crate) overflow: *mut Header,
+    /// Heap overflow buckets of the old array's chains; null unless growing
+    /// (Go: `oldoverflow`).
+    pub(crate) oldoverflow: *mut Header,
     /// Next unused preallocated overflow bucket at the end of `buckets`, or
     /// null. The last preallocated bucket's overflow pointer is set to the
     /// array start as an end marker (see [`make_bucket_array`]).
     pub(crate) next_overflow: *mut u8,
+}
+
+impl MapExtra {
+    /// An empty `mapextra` (Go: `mapextra{}`).
+    pub(crate) const fn new() -> Self {
+        MapExtra { overflow: ptr::null_mut(), oldoverflow: ptr::null_mut(), next_overflow: ptr::null_mut() }
+    }
 }
 
 /// The map header: Go's `hmap` (:114), followed by gomap's own bookkeeping.
@@ -216,10 +240,6 @@ pub struct HMap {
     pub(crate) spare: *mut Header,
     /// Number of blocks on `spare`.
     pub(crate) nspare: usize,
-    /// Heap overflow buckets hung into the current array's chains since it
-    /// was made or cleared (never less than the real number), so that
-    /// `mapclear` can skip the chain walk when there are none.
-    pub(crate) heap_overflow: usize,
     /// When the map shrinks by itself (`crate::shrink`); `None`, the
     /// default, never (Go's maps never shrink).
     pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
@@ -243,7 +263,8 @@ pub struct HIter {
     pub(crate) buckets: *mut u8,
     /// Current bucket.
     pub(crate) bptr: *mut u8,
-    /// Go keeps overflow buckets alive for its GC here; unused (always null).
+    /// Go keeps overflow buckets alive for its GC here; unused (always null:
+    /// the map's own lists keep them, see [`MapExtra`]).
     pub(crate) overflow: *mut u8,
     /// As `overflow`, for the old array; unused (always null).
     pub(crate) oldoverflow: *mut u8,
@@ -657,7 +678,11 @@ impl HMap {
                     .ok_or(MapError::AllocFailed)?
                     .as_ptr(),
             };
-            self.heap_overflow += 1;
+            // Go records heap overflow buckets in `extra.overflow` (for
+            // pointer-free buckets only); gomap always does: the list is how
+            // they are found again when the array goes.
+            // SAFETY: a live block on no list (fresh, or its link cleared).
+            unsafe { alloc::push_retired(&mut self.extra.overflow, NonNull::new_unchecked(ovf)) };
         }
         self.incrnoverflow();
         // SAFETY: `b` is a bucket of this map (caller); `ovf` a zeroed bucket.
@@ -723,8 +748,6 @@ impl Header {
 unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
     // SAFETY: forwarded.
     match unsafe { alloc::block_kind(p) } {
-        // SAFETY: forwarded: an array block of `t`'s buckets.
-        Kind::Array => unsafe { free_array(t, a, p) },
         Kind::Key => {
             if let Some(drop_key) = t.key_drop {
                 // SAFETY: a Key block holds one key whose drop was deferred.
@@ -733,41 +756,11 @@ unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
             // SAFETY: forwarded.
             unsafe { alloc::free_block(a, p) }
         }
+        // An array's heap overflow buckets are not reached from here: they
+        // are on the `extra` list released with it (`retire_overflow`).
         // SAFETY: forwarded.
-        Kind::Plain | Kind::Hmap => unsafe { alloc::free_block(a, p) },
+        Kind::Array | Kind::Plain | Kind::Hmap => unsafe { alloc::free_block(a, p) },
     }
-}
-
-/// Frees a bucket array and every heap overflow bucket its chains reach.
-///
-/// Chains start at every bucket of the array (main or preallocated) and run
-/// into heap buckets; a heap bucket is reached from exactly one predecessor,
-/// so each is freed once. A link back into the array (the preallocation end
-/// marker) ends the walk.
-///
-/// # Safety
-/// As [`free_now`], and the array's chains must be intact or cut (never
-/// pointing at freed memory).
-unsafe fn free_array(t: &MapType, a: &Allocator, arr: NonNull<u8>) {
-    // SAFETY: forwarded.
-    let size = unsafe { alloc::block_size(arr) };
-    let n = size / t.bucketsize();
-    let (lo, hi) = (arr.as_ptr().addr(), arr.as_ptr().addr() + size);
-    for i in 0..n {
-        // SAFETY: i < n buckets in the array.
-        let b = unsafe { bucket_at(t, arr.as_ptr(), i) };
-        // SAFETY: `b` is a bucket.
-        let mut o = unsafe { overflow(t, b) };
-        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
-            // SAFETY: `o` is a live heap overflow bucket of this array.
-            let next = unsafe { overflow(t, o) };
-            // SAFETY: reached once, from its only predecessor.
-            unsafe { alloc::free_block(a, NonNull::new_unchecked(o)) };
-            o = next;
-        }
-    }
-    // SAFETY: the array block itself.
-    unsafe { alloc::free_block(a, arr) };
 }
 
 impl HMap {
@@ -806,6 +799,23 @@ impl HMap {
             self.retired.store(head, Ordering::Release);
         } else {
             // SAFETY: forwarded.
+            unsafe { self.retire(t, p) };
+        }
+    }
+
+    /// Releases a whole list of heap overflow buckets (`extra.overflow` or
+    /// `extra.oldoverflow`, taken out of the map by the caller): each is
+    /// freed now, or retired while an iterator is live. Go drops the slice
+    /// and lets its GC do the same.
+    ///
+    /// # Safety
+    /// `list` holds live heap overflow buckets of this map that the map no
+    /// longer references (their array is being dropped or cleared); `t` is
+    /// this map's type.
+    pub(crate) unsafe fn retire_overflow(&self, t: &MapType, mut list: *mut Header) {
+        // SAFETY: a list built by push_retired of live blocks (caller).
+        while let Some(p) = unsafe { alloc::pop_retired(&mut list) } {
+            // SAFETY: off its list; unreferenced by the map (caller).
             unsafe { self.retire(t, p) };
         }
     }
@@ -935,13 +945,12 @@ fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
             oldbuckets: ptr::null_mut(),
             nevacuate: 0,
             clear_seq: 0,
-            extra: MapExtra { next_overflow: ptr::null_mut() },
+            extra: MapExtra::new(),
             alloc: *a,
             live_iters: AtomicUsize::new(0),
             retired: AtomicPtr::new(ptr::null_mut()),
             spare: ptr::null_mut(),
             nspare: 0,
-            heap_overflow: 0,
             shrink_policy: None,
         })
     };
@@ -1922,30 +1931,6 @@ unsafe fn release_all(t: &MapType, h: &HMap) {
     };
 }
 
-/// Retires (or frees) the heap overflow buckets hanging off the array at
-/// `arr`, whose chains are about to be cut by clearing the array.
-///
-/// # Safety
-/// `arr` is this map's current bucket array.
-unsafe fn release_heap_overflow(t: &MapType, h: &HMap, arr: *mut u8) {
-    // SAFETY: `arr` is an array block of this map.
-    let arr = unsafe { NonNull::new_unchecked(arr) };
-    // SAFETY: as above.
-    let size = unsafe { alloc::block_size(arr) };
-    let (lo, hi) = (arr.as_ptr().addr(), arr.as_ptr().addr() + size);
-    for i in 0..size / t.bucketsize() {
-        // SAFETY: i indexes the array.
-        let mut o = unsafe { overflow(t, bucket_at(t, arr.as_ptr(), i)) };
-        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
-            // SAFETY: a live heap overflow bucket of this array.
-            let next = unsafe { overflow(t, o) };
-            // SAFETY: cut off from the map once the array is cleared.
-            unsafe { h.retire(t, NonNull::new_unchecked(o)) };
-            o = next;
-        }
-    }
-}
-
 /// `clear(m)` (`mapclear`, :1070): removes every entry, keeps the bucket
 /// array (cleared in place), draws a new seed, and bumps `clear_seq` so live
 /// iterators stop producing old entries.
@@ -1967,10 +1952,15 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     // array stops referencing (Go's GC would find it unreachable).
     // SAFETY: every entry is being removed.
     unsafe { release_all(t, h) };
-    if h.heap_overflow != 0 {
-        // SAFETY: h.buckets is the current array (count > 0, so non-null).
-        unsafe { release_heap_overflow(t, h, h.buckets) };
-        h.heap_overflow = 0;
+    // Go drops `extra`'s overflow slices (`*h.extra = mapextra{}` below);
+    // gomap releases the buckets on them: the cleared array's chains no
+    // longer reach them.
+    let (ovf, oldovf) = (h.extra.overflow, h.extra.oldoverflow);
+    h.extra = MapExtra::new();
+    // SAFETY: both lists hold this map's heap overflow buckets, now cut off.
+    unsafe {
+        h.retire_overflow(t, ovf);
+        h.retire_overflow(t, oldovf);
     }
     if let Some(old) = NonNull::new(h.oldbuckets) {
         // SAFETY: the old array is dropped from the map below.
@@ -1992,8 +1982,6 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     h.clear_seq += 1;
 
     h.hash0 = crate::rand::rand() as u32;
-
-    h.extra.next_overflow = ptr::null_mut();
 
     // Zero the array in place; its preallocated overflow buckets become
     // available again, exactly as for a fresh array.
@@ -2045,10 +2033,16 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     h.buckets = newbuckets;
     h.nevacuate = 0;
     h.noverflow = 0;
-    h.heap_overflow = 0;
 
-    // Go moves extra.overflow to extra.oldoverflow here; gomap has no
-    // overflow lists (chains are walked instead).
+    // The current heap overflow buckets now belong to the old array's
+    // chains; they are released together when growth ends.
+    if !h.extra.overflow.is_null() {
+        if !h.extra.oldoverflow.is_null() {
+            throw("oldoverflow is not nil");
+        }
+        h.extra.oldoverflow = h.extra.overflow;
+        h.extra.overflow = ptr::null_mut();
+    }
     h.extra.next_overflow = next_overflow;
 
     // Nothing moves yet: each later write evacuates a bucket or two.
@@ -2224,19 +2218,9 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
         // bucket's data (keys, elems, overflow link) so stale pointers do
         // not keep memory alive.
         if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
-            // gomap: clearing the first bucket cuts its chain; give back the
-            // heap overflow buckets first (Go's GC would collect them).
-            // SAFETY: a bucket of the old array.
-            let mut o = unsafe { overflow(t, first) };
-            // SAFETY: the old array block.
-            let (lo, size) = (h.oldbuckets.addr(), unsafe { alloc::block_size(NonNull::new_unchecked(h.oldbuckets)) });
-            while !o.is_null() && !(lo..lo + size).contains(&o.addr()) {
-                // SAFETY: a live heap overflow bucket of this chain.
-                let next = unsafe { overflow(t, o) };
-                // SAFETY: unreachable once the chain is cut below.
-                unsafe { h.retire(t, NonNull::new_unchecked(o)) };
-                o = next;
-            }
+            // This cuts the chain; its heap overflow buckets stay on
+            // `extra.oldoverflow` until growth ends (Go's GC would collect
+            // them sooner; nothing reads them either way).
             // The tophash bytes stay: they carry the evacuation marks.
             // SAFETY: the first bucket's bytes after tophash.
             unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
@@ -2326,10 +2310,15 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
         // Every old bucket is evacuated: the growth is over.
         let old = h.oldbuckets;
         h.oldbuckets = ptr::null_mut();
-        // gomap: the old array (and its chains) goes to the retire list if
-        // an iterator may still walk it.
-        // SAFETY: the map no longer references it.
-        unsafe { h.retire(t, NonNull::new_unchecked(old)) };
+        let oldovf = h.extra.oldoverflow;
+        h.extra.oldoverflow = ptr::null_mut();
+        // gomap: the old array and its heap overflow buckets go to the
+        // retire list if an iterator may still walk them.
+        // SAFETY: the map no longer references them.
+        unsafe {
+            h.retire(t, NonNull::new_unchecked(old));
+            h.retire_overflow(t, oldovf);
+        }
         if h.live_iters.load(Ordering::Acquire) == 0 {
             // Storage kept for the old array's stale slots can go now.
             // SAFETY: no iterator is live and the old array is gone.
@@ -2812,11 +2801,13 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
     // SAFETY: no iterators: nothing can reach these blocks any more.
     unsafe {
         hr.free_retired(t);
+        hr.retire_overflow(t, hr.extra.oldoverflow);
+        hr.retire_overflow(t, hr.extra.overflow);
         if let Some(old) = NonNull::new(hr.oldbuckets) {
-            free_array(t, &hr.alloc, old);
+            alloc::free_block(&hr.alloc, old);
         }
         if let Some(b) = NonNull::new(hr.buckets) {
-            free_array(t, &hr.alloc, b);
+            alloc::free_block(&hr.alloc, b);
         }
         while let Some(p) = alloc::pop_retired(&mut hr.spare) {
             alloc::free_block(&hr.alloc, p);

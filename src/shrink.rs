@@ -437,13 +437,12 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         oldbuckets: ptr::null_mut(),
         nevacuate: 0,
         clear_seq: 0,
-        extra: MapExtra { next_overflow: ptr::null_mut() },
+        extra: MapExtra::new(),
         alloc: h.alloc,
         live_iters: AtomicUsize::new(0),
         retired: AtomicPtr::new(ptr::null_mut()),
         spare: ptr::null_mut(),
         nspare: 0,
-        heap_overflow: 0,
         shrink_policy: None,
     };
     if h.count > 0 || new_b > 0 {
@@ -486,9 +485,13 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
             // The map still owns every entry (the copies in `s` are bitwise
             // duplicates): free the new array and the overflow buckets it
             // took, nothing else.
-            // SAFETY: the staging array, published nowhere; no iterator can
-            // reach it, so retire frees it now with its chains.
-            unsafe { h.retire(t, NonNull::new_unchecked(s.buckets)) };
+            // SAFETY: the staging array and its heap overflow buckets,
+            // published nowhere; no iterator can reach them, so retire frees
+            // them now.
+            unsafe {
+                h.retire(t, NonNull::new_unchecked(s.buckets));
+                h.retire_overflow(t, s.extra.overflow);
+            }
             return Err(e);
         }
         if s.count != h.count {
@@ -500,13 +503,14 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     //    their overflow chains (the entries they still show are now owned by
     //    the new slots: nothing is dropped).
     let (old_cur, old_old) = (h.buckets, h.oldbuckets);
+    let (old_ovf, old_oldovf) = (h.extra.overflow, h.extra.oldoverflow);
     h.b = s.b;
     h.buckets = s.buckets;
     h.oldbuckets = ptr::null_mut();
     h.nevacuate = 0;
     h.noverflow = s.noverflow;
-    h.heap_overflow = s.heap_overflow;
-    h.extra.next_overflow = s.extra.next_overflow;
+    h.extra =
+        MapExtra { overflow: s.extra.overflow, oldoverflow: ptr::null_mut(), next_overflow: s.extra.next_overflow };
     // A fresh map's flags: no iterator is live, no growth is under way.
     h.flags.store(HASH_WRITING, Ordering::Relaxed);
     for p in [old_old, old_cur] {
@@ -515,6 +519,11 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
             // with no live iterator it is freed now.
             unsafe { h.retire(t, p) };
         }
+    }
+    // SAFETY: the old arrays' heap overflow buckets, cut off with them.
+    unsafe {
+        h.retire_overflow(t, old_ovf);
+        h.retire_overflow(t, old_oldovf);
     }
     // The overflow reserve: a fresh map has none.
     // SAFETY: the spare list holds live blocks of this map's allocator.

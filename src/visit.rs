@@ -16,8 +16,8 @@
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
-use crate::alloc::{self, HEADER, Kind};
-use crate::map::{HMap, bucket_at, deref_slot, elem_at, for_each_live, key_at, overflow};
+use crate::alloc::{self, HEADER};
+use crate::map::{HMap, deref_slot, elem_at, for_each_live, key_at};
 use crate::maptype::MapType;
 
 /// What a visited item is.
@@ -53,29 +53,18 @@ unsafe fn block(p: NonNull<u8>) -> (*mut u8, usize) {
     unsafe { (alloc::header_of(p).as_ptr().cast::<u8>(), alloc::block_size(p) + HEADER) }
 }
 
-/// Reports the array block at `arr` as `what`, and every heap overflow
-/// bucket its chains reach (the walk `free_array` frees).
+/// Reports every block of an intrusive block list (`extra.overflow`,
+/// `extra.oldoverflow`, the retire or spare list) as `what`.
 ///
 /// # Safety
-/// `arr` is a live array block of a map of type `t` whose chains are intact.
-unsafe fn visit_array(t: &MapType, arr: NonNull<u8>, what: Item, f: &mut dyn FnMut(Item, *mut u8, usize)) {
-    // SAFETY: forwarded.
-    let (base, total) = unsafe { block(arr) };
-    f(what, base, total);
-    let size = total - HEADER;
-    let (lo, hi) = (arr.as_ptr().addr(), arr.as_ptr().addr() + size);
-    for i in 0..size / t.bucketsize() {
-        // SAFETY: i indexes a bucket of the array.
-        let b = unsafe { bucket_at(t, arr.as_ptr(), i) };
-        // SAFETY: `b` is a bucket.
-        let mut o = unsafe { overflow(t, b) };
-        while !o.is_null() && !(lo..hi).contains(&o.addr()) {
-            // SAFETY: a live heap overflow bucket of this array.
-            let (ob, os) = unsafe { block(NonNull::new_unchecked(o)) };
-            f(Item::AllocOverflow, ob, os);
-            // SAFETY: as above.
-            o = unsafe { overflow(t, o) };
-        }
+/// `head` heads a list of live blocks built by `alloc::push_retired`; it is
+/// only read.
+unsafe fn visit_list(mut head: *mut alloc::Header, what: Item, f: &mut dyn FnMut(Item, *mut u8, usize)) {
+    // SAFETY: popping from a local copy of the head only reads the links.
+    while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
+        // SAFETY: a live block of the list.
+        let (b, size) = unsafe { block(p) };
+        f(what, b, size);
     }
 }
 
@@ -114,36 +103,25 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
         };
     }
 
-    if let Some(b) = NonNull::new(hr.buckets) {
-        // SAFETY: the current array, chains intact.
-        unsafe { visit_array(t, b, Item::AllocBuckets, f) };
-    }
-    if let Some(b) = NonNull::new(hr.oldbuckets) {
-        // SAFETY: the old array, chains intact (evacuation cuts a chain only
-        // after retiring the heap buckets it held).
-        unsafe { visit_array(t, b, Item::AllocBuckets, f) };
-    }
-
-    let mut head = hr.retired.load(Ordering::Acquire);
-    // SAFETY: the retire list holds live blocks of this map; popping from a
-    // local copy of its head only reads the links.
-    while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-        // SAFETY: a live retired block.
-        if unsafe { alloc::block_kind(p) } == Kind::Array {
-            // SAFETY: retired arrays keep their chains (free_array walks them).
-            unsafe { visit_array(t, p, Item::AllocRetired, f) };
-        } else {
-            // SAFETY: a live retired block.
-            let (rb, rs) = unsafe { block(p) };
-            f(Item::AllocRetired, rb, rs);
+    for arr in [hr.buckets, hr.oldbuckets] {
+        if let Some(b) = NonNull::new(arr) {
+            // SAFETY: a live array block of the map.
+            let (bb, bs) = unsafe { block(b) };
+            f(Item::AllocBuckets, bb, bs);
         }
     }
+    // SAFETY: the map's lists of live heap overflow buckets (every bucket its
+    // chains reach outside the arrays is on one of them).
+    unsafe {
+        visit_list(hr.extra.overflow, Item::AllocOverflow, f);
+        visit_list(hr.extra.oldoverflow, Item::AllocOverflow, f);
+    }
 
-    let mut head = hr.spare;
-    // SAFETY: the spare list holds live blocks; only read through a copy.
-    while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-        // SAFETY: a live spare block.
-        let (sb, ss) = unsafe { block(p) };
-        f(Item::AllocSpare, sb, ss);
+    // SAFETY: the retire and spare lists hold live blocks of this map
+    // (retired arrays no longer own chains: their overflow buckets were
+    // retired with them, one by one).
+    unsafe {
+        visit_list(hr.retired.load(Ordering::Acquire), Item::AllocRetired, f);
+        visit_list(hr.spare, Item::AllocSpare, f);
     }
 }
