@@ -147,6 +147,14 @@ pub(crate) fn iter_slots(w: u64) -> u32 {
     byte_mask(nonzero_bytes(w & (ONES * 0xfe)) & nonzero_bytes(w ^ (ONES * EVACUATED_EMPTY as u64)))
 }
 
+/// Bit `i` set iff slot `i` is not empty (`!isEmpty(tophash[i])`): its
+/// tophash is neither `emptyRest` (0) nor `emptyOne` (1).
+#[inline(always)]
+pub(crate) fn nonempty_slots(w: u64) -> u32 {
+    // byte > 1 <=> byte & 0xfe != 0.
+    byte_mask(nonzero_bytes(w & (ONES * 0xfe)))
+}
+
 /// 1024 zero bytes, 8-aligned: what [`mapaccess1`] returns for a missing key
 /// (Go's `zeroVal`, `abi.ZeroValSize`).
 #[repr(C, align(8))]
@@ -2832,6 +2840,8 @@ mod swar_tests {
             let want_live =
                 (0..8).filter(|&i| !is_empty(bytes[i]) && bytes[i] != EVACUATED_EMPTY).fold(0, |m, i| m | 1 << i);
             assert_eq!(iter_slots(w), want_live, "{bytes:?}");
+            let want_nonempty = (0..8).filter(|&i| !is_empty(bytes[i])).fold(0, |m, i| m | 1 << i);
+            assert_eq!(nonempty_slots(w), want_nonempty, "{bytes:?}");
             for top in [0u8, 1, 2, 4, 5, 0x7f, 0x80, 0xfe, 0xff, bytes[3]] {
                 let want = (0..8).filter(|&i| bytes[i] == top).fold(0, |m, i| m | 1 << i);
                 assert_eq!(match_byte(w, top), want, "{bytes:?} top {top}");
