@@ -244,16 +244,24 @@ impl HexArena {
         let miss = self.miss.iter().map(|b| GoString::from_bytes(b)).collect();
         KeySet { ins, perm, miss }
     }
+    /// The same keys as `&str`s into the arena, shuffled ones sharing the
+    /// insertion keys' bytes (so, as in Go, a hit finds a stored key with the
+    /// very same data pointer).
+    fn str_keyset(&self, order: &[usize]) -> KeySet<&str> {
+        fn s(b: &[u8; 16]) -> &str {
+            std::str::from_utf8(b).expect("hex is ASCII")
+        }
+        let ins: Vec<&str> = self.ins.iter().map(s).collect();
+        let perm = order.iter().map(|&i| ins[i]).collect();
+        let miss = self.miss.iter().map(s).collect();
+        KeySet { ins, perm, miss }
+    }
 }
 
-fn string_keyset(n: usize, order: &[usize]) -> KeySet<String> {
-    KeySet::from_fn(n, order, |x| String::from_utf8(hex16(x).to_vec()).expect("hex is ASCII"))
-}
-
-impl KeySet<String> {
-    /// The same keys, borrowed, converted by `f` (`&str`, `GoStrRef`).
-    fn borrowed<'a, K>(&'a self, f: impl Fn(&'a str) -> K) -> KeySet<K> {
-        let conv = |v: &'a [String]| v.iter().map(|s| f(s.as_str())).collect();
+impl<'a> KeySet<&'a str> {
+    /// The same keys converted by `f` (`GoStrRef::new`).
+    fn map<K>(&self, f: impl Fn(&'a str) -> K) -> KeySet<K> {
+        let conv = |v: &[&'a str]| v.iter().map(|&s| f(s)).collect();
         KeySet { ins: conv(&self.ins), perm: conv(&self.perm), miss: conv(&self.miss) }
     }
 }
@@ -261,7 +269,7 @@ impl KeySet<String> {
 /// Prints fingerprints of one size's key streams; the script checks that
 /// Rust and Go print the same ones. fold: `h = mix(h ^ x)` over the keys in
 /// order; strings: FNV-1a over the bytes of the shuffled strings in order.
-fn keys_line(u: &KeySet<u64>, s: &KeySet<String>) {
+fn keys_line(u: &KeySet<u64>, s: &KeySet<&str>) {
     let fold = |ks: &[u64]| ks.iter().fold(0u64, |h, &k| mix(h ^ k));
     let mut fnv = 0xcbf2_9ce4_8422_2325u64;
     for b in s.perm.iter().flat_map(|k| k.bytes()) {
@@ -933,7 +941,7 @@ fn main() {
 
     let orders: Vec<Vec<usize>> = sizes.iter().map(|&n| shuffled(n)).collect();
     for (&n, o) in sizes.iter().zip(&orders) {
-        keys_line(&KeySet::from_fn(n, o, |x| x), &string_keyset(n, o));
+        keys_line(&KeySet::from_fn(n, o, |x| x), &HexArena::new(n).str_keyset(o));
     }
     let clone_n = cfg.clone_n();
     let clone_order = shuffled(clone_n);
@@ -949,27 +957,24 @@ fn main() {
         run_impl::<Std<u64>>(&cfg, "u64", &refs, &clone_set);
     }
 
-    // 16-byte string keys: `GoStrRef` for the wrapper, `&str` for std, both
-    // borrowing `String`s that outlive the maps...
-    {
-        let owned: Vec<KeySet<String>> = sizes.iter().zip(&orders).map(|(&n, o)| string_keyset(n, o)).collect();
-        let clone_owned = string_keyset(clone_n, &clone_order);
-
-        let sets: Vec<KeySet<GoStrRef<'_>>> = owned.iter().map(|ks| ks.borrowed(GoStrRef::new)).collect();
-        let refs: Vec<&KeySet<GoStrRef<'_>>> = sets.iter().collect();
-        run_impl::<Wrapper<GoStrRef<'_>>>(&cfg, "str16", &refs, &clone_owned.borrowed(GoStrRef::new));
-
-        let sets: Vec<KeySet<&str>> = owned.iter().map(|ks| ks.borrowed(|s| s)).collect();
-        let refs: Vec<&KeySet<&str>> = sets.iter().collect();
-        run_impl::<Std<&str>>(&cfg, "str16", &refs, &clone_owned.borrowed(|s| s));
-    }
-    // ...and `GoString` headers for the erased and C paths. The arenas own
-    // the bytes and outlive every map below.
+    // 16-byte string keys: the arenas own the bytes and outlive every map
+    // below. `GoStrRef` for the wrapper, `&str` for std, `GoString` headers
+    // for the erased and C paths, all pointing at the same bytes.
     {
         let arenas: Vec<HexArena> = sizes.iter().map(|&n| HexArena::new(n)).collect();
+        let clone_arena = HexArena::new(clone_n);
+        let strs: Vec<KeySet<&str>> = arenas.iter().zip(&orders).map(|(a, o)| a.str_keyset(o)).collect();
+        let clone_strs = clone_arena.str_keyset(&clone_order);
+
+        let sets: Vec<KeySet<GoStrRef<'_>>> = strs.iter().map(|ks| ks.map(GoStrRef::new)).collect();
+        let refs: Vec<&KeySet<GoStrRef<'_>>> = sets.iter().collect();
+        run_impl::<Wrapper<GoStrRef<'_>>>(&cfg, "str16", &refs, &clone_strs.map(GoStrRef::new));
+
+        let refs: Vec<&KeySet<&str>> = strs.iter().collect();
+        run_impl::<Std<&str>>(&cfg, "str16", &refs, &clone_strs);
+
         let sets: Vec<KeySet<GoString>> = arenas.iter().zip(&orders).map(|(a, o)| a.keyset(o)).collect();
         let refs: Vec<&KeySet<GoString>> = sets.iter().collect();
-        let clone_arena = HexArena::new(clone_n);
         let clone_set = clone_arena.keyset(&clone_order);
         run_impl::<Erased<GoString>>(&cfg, "str16", &refs, &clone_set);
         run_impl::<CAbi<GoString>>(&cfg, "str16", &refs, &clone_set);
