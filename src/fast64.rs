@@ -457,6 +457,7 @@ pub unsafe fn mapdelete_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<()
 /// As [`mapdelete_fast64`]; `out` is null or valid for writing one elem (not
 /// overlapping the map).
 #[doc(alias = "mapdelete_fast64")]
+#[inline]
 pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *mut u8) -> Result<bool, MapError> {
     debug_check(t);
     // SAFETY: null or a live map, used exclusively by this write (caller).

@@ -247,8 +247,14 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// The descriptor.
     #[inline(always)]
     fn t(&self) -> &MapType {
-        // SAFETY: static, or boxed and owned by this map until its drop.
-        unsafe { self.t.as_ref() }
+        // The static descriptor is named directly (it is what `self.t` points
+        // to then), so its fields are constants where the map functions
+        // inline: no loads, and hooks that are `None` vanish.
+        match Self::STATIC_T {
+            Some(t) => t,
+            // SAFETY: boxed and owned by this map until its drop.
+            None => unsafe { self.t.as_ref() },
+        }
     }
 
     /// `make(map[K]V)`.

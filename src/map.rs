@@ -870,7 +870,23 @@ impl HMap {
     ///
     /// # Safety
     /// `slot` is a live key slot of this map, whose entry is being removed.
+    #[inline(always)]
     pub(crate) unsafe fn release_key(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
+        // An inline key without a drop hook needs nothing (the common case,
+        // decided here so that it costs no call).
+        if t.key_drop.is_none() && !t.indirect_key() {
+            return Ok(());
+        }
+        // SAFETY: forwarded (caller).
+        unsafe { self.release_key_slow(t, slot) }
+    }
+
+    /// [`Self::release_key`] for keys with a drop hook or out-of-line storage.
+    ///
+    /// # Safety
+    /// As [`Self::release_key`].
+    #[inline(never)]
+    unsafe fn release_key_slow(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
         // SAFETY: a live key slot (caller).
         let k = if t.indirect_key() { unsafe { deref_slot(slot) } } else { slot };
         // SAFETY: as above.
@@ -1611,6 +1627,7 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
 /// # Safety
 /// `h` is a live map of type `t` under a write; `b` is on the chain starting
 /// at `b_orig`; slot `i` (< 8) held the entry just removed.
+#[inline(always)]
 pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut b: *mut u8, i: usize) {
     // SAFETY: slot i of `b`.
     unsafe { set_th(b, i, EMPTY_ONE) };
