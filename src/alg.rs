@@ -203,6 +203,15 @@ fn global_keys() -> Global {
     Global(())
 }
 
+/// The process-wide material without the initialisation check, for callers
+/// that have just seen [`PATH`] set: it is only set once the material is
+/// (see [`init_path_slow`] and [`set_use_aeshash`]).
+#[inline(always)]
+fn ready_keys() -> Global {
+    debug_assert!(KEYS_INIT.is_completed());
+    Global(())
+}
+
 impl Keys for Global {
     #[inline(always)]
     fn hashkey(self, i: usize) -> u64 {
@@ -253,19 +262,30 @@ pub fn aes_available() -> bool {
 /// [`aes_available`], like `alginit`.
 #[inline]
 pub fn use_aeshash() -> bool {
-    match PATH.load(Ordering::Relaxed) {
+    match PATH.load(Ordering::Acquire) {
         PATH_AES => true,
         PATH_FALLBACK => false,
         _ => init_path_slow(),
     }
 }
 
+/// Reports whether the AES path is selected, without deciding it: false
+/// while [`PATH`] is still unknown. True implies the key material is
+/// initialised (what [`ready_keys`] relies on).
+#[inline(always)]
+fn aes_selected() -> bool {
+    PATH.load(Ordering::Acquire) == PATH_AES
+}
+
 #[cold]
 fn init_path_slow() -> bool {
+    // The material first: a path is published only once the material is
+    // there (the release below pairs with the acquire loads of `PATH`).
+    ensure_keys();
     let on = aes_available();
     // Only the first initialiser wins; a racing `set_use_aeshash` is kept.
     let want = if on { PATH_AES } else { PATH_FALLBACK };
-    match PATH.compare_exchange(PATH_UNKNOWN, want, Ordering::Relaxed, Ordering::Relaxed) {
+    match PATH.compare_exchange(PATH_UNKNOWN, want, Ordering::Release, Ordering::Acquire) {
         Ok(_) => on,
         Err(cur) => cur == PATH_AES,
     }
@@ -280,7 +300,9 @@ fn init_path_slow() -> bool {
 /// map is in use.
 pub fn set_use_aeshash(on: bool) -> bool {
     let on = on && aes_available();
-    PATH.store(if on { PATH_AES } else { PATH_FALLBACK }, Ordering::Relaxed);
+    // As in `init_path_slow`: material first, then the path.
+    ensure_keys();
+    PATH.store(if on { PATH_AES } else { PATH_FALLBACK }, Ordering::Release);
     on
 }
 
@@ -312,6 +334,24 @@ pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
 /// `p` must be valid for reads of 4 bytes (no alignment needed).
 #[inline]
 pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
+    // The AES path decided with one load and entered with a jump; anything
+    // else (not decided yet, or the fallback) out of line.
+    #[cfg(target_arch = "x86_64")]
+    if aes_selected() {
+        // SAFETY: PATH_AES is only selected when `aes_available()`, and
+        // after the material is initialised; pointer from the caller.
+        return unsafe { aes::memhash32_ready(p, seed) };
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { memhash32_slow(p, seed) }
+}
+
+/// [`memhash32`] when the AES path is not (yet) known to be selected.
+///
+/// # Safety
+/// As [`memhash32`].
+#[inline(never)]
+unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
         // SAFETY: AES path available (see `memhash`); pointer from the caller.
@@ -328,6 +368,24 @@ pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
 /// `p` must be valid for reads of 8 bytes (no alignment needed).
 #[inline]
 pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
+    // The AES path decided with one load and entered with a jump; anything
+    // else (not decided yet, or the fallback) out of line.
+    #[cfg(target_arch = "x86_64")]
+    if aes_selected() {
+        // SAFETY: PATH_AES is only selected when `aes_available()`, and
+        // after the material is initialised; pointer from the caller.
+        return unsafe { aes::memhash64_ready(p, seed) };
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { memhash64_slow(p, seed) }
+}
+
+/// [`memhash64`] when the AES path is not (yet) known to be selected.
+///
+/// # Safety
+/// As [`memhash64`].
+#[inline(never)]
+unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
         // SAFETY: AES path available (see `memhash`); pointer from the caller.
@@ -906,7 +964,7 @@ unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 /// [`aes_available`] first.
 #[cfg(target_arch = "x86_64")]
 pub mod aes {
-    use super::{GoString, aes_hashbody, aes_memhash32, aes_memhash64, global_keys};
+    use super::{GoString, aes_hashbody, aes_memhash32, aes_memhash64, global_keys, ready_keys};
 
     /// Go's AES `memhash` (asm_amd64.s:1207 → `aeshashbody`, :1233).
     ///
@@ -932,6 +990,18 @@ pub mod aes {
         unsafe { aes_memhash32(global_keys(), p, seed) }
     }
 
+    /// [`memhash32`] for a caller that has seen the AES path selected (so the
+    /// material is initialised): no initialisation check.
+    ///
+    /// # Safety
+    /// As [`memhash32`]; `super::aes_selected()` was true.
+    #[inline]
+    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    pub(crate) unsafe fn memhash32_ready(p: *const u8, seed: usize) -> usize {
+        // SAFETY: forwarded from the caller.
+        unsafe { aes_memhash32(ready_keys(), p, seed) }
+    }
+
     /// Go's AES `memhash64` (asm_amd64.s:1585).
     ///
     /// # Safety
@@ -942,6 +1012,18 @@ pub mod aes {
     pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
         // SAFETY: forwarded from the caller.
         unsafe { aes_memhash64(global_keys(), p, seed) }
+    }
+
+    /// [`memhash64`] for a caller that has seen the AES path selected (so the
+    /// material is initialised): no initialisation check.
+    ///
+    /// # Safety
+    /// As [`memhash64`]; `super::aes_selected()` was true.
+    #[inline]
+    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    pub(crate) unsafe fn memhash64_ready(p: *const u8, seed: usize) -> usize {
+        // SAFETY: forwarded from the caller.
+        unsafe { aes_memhash64(ready_keys(), p, seed) }
     }
 
     /// Go's AES `strhash` (asm_amd64.s:1218): `aeshashbody` over the
