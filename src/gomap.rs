@@ -362,7 +362,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: a live map; the iterator is ended in Iter's Drop, before
         // the borrow of `self` ends.
         unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
-        Iter { it, _marker: PhantomData }
+        Iter { it, t: self.t(), _marker: PhantomData }
     }
 
     /// Keys in Go's iteration order.
@@ -407,7 +407,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 break;
             }
             // SAFETY: the iterator is registered on this live map.
-            unsafe { map::mapiternext(end.0) };
+            unsafe { map::mapiternext_inline(self.t(), end.0) };
         }
     }
 
@@ -577,19 +577,24 @@ impl<'a, K: GoKey, V> IntoIterator for &'a GoMap<K, V> {
 /// Iterator over a borrowed map, in Go's order.
 pub struct Iter<'a, K, V> {
     it: Box<HIter>,
+    /// The map's descriptor (see [`GoMap::t`]).
+    t: &'a MapType,
     _marker: PhantomData<&'a (K, V)>,
 }
 
-impl<'a, K, V> Iterator for Iter<'a, K, V> {
+impl<'a, K: GoKey, V> Iterator for Iter<'a, K, V> {
     type Item = (&'a K, &'a V);
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.it.key.is_null() {
             return None;
         }
         // SAFETY: the iterator points at a live entry of a map borrowed for 'a.
         let item = unsafe { (&*self.it.key.cast::<K>(), &*self.it.elem.cast::<V>()) };
-        // SAFETY: registered on a live map.
-        unsafe { map::mapiternext(&mut self.it) };
+        // The static descriptor by name where there is one, as in `GoMap::t`.
+        let t = GoMap::<K, V>::STATIC_T.unwrap_or(self.t);
+        // SAFETY: registered on a live map of type `t`.
+        unsafe { map::mapiternext_inline(t, &mut self.it) };
         Some(item)
     }
 }

@@ -1876,6 +1876,53 @@ pub unsafe fn mapiternext(it: &mut HIter) {
     }
 }
 
+/// The common case of [`mapiternext`], small enough to inline into a
+/// caller's loop (gomap only, no Go twin): the next entry is a later slot of
+/// the bucket the iterator stands in, and that slot is produced as is (no
+/// growth filter active, no clear since the start, not an evacuated copy).
+/// That is exactly the first pass of `mapiternext`'s inner loop with
+/// `checkBucket == noCheck` and a "golden" slot; every other case, and every
+/// check `mapiternext` makes first (nil map, ended iterator, concurrent
+/// write), is left to [`mapiternext`]. The result is therefore always
+/// `mapiternext`'s: same entry, same iterator state.
+///
+/// # Safety
+/// As [`mapiternext`]; `t` is the type of the iterator's map.
+#[inline(always)]
+pub unsafe fn mapiternext_inline(t: &MapType, it: &mut HIter) {
+    let b = it.bptr;
+    if it.registered && !b.is_null() && it.check_bucket == NO_CHECK {
+        // SAFETY: a registered iterator's map is alive (caller).
+        let h = unsafe { &*it.h };
+        if h.flags() & HASH_WRITING == 0 && it.clear_seq == h.clear_seq {
+            // As in mapiternext: bit `i` of the rotated mask is slot
+            // `(i + offset) & 7`; `it.i <= 8`, so `ahead` is 0 past the end.
+            // SAFETY: `b` is the live (or retired, still allocated) bucket
+            // the iterator stands in.
+            let live = (unsafe { iter_slots(tophash_word(b)) } as u8).rotate_right(it.offset as u32) as u32;
+            let ahead = live >> it.i;
+            if ahead != 0 {
+                let i = it.i as usize + ahead.trailing_zeros() as usize;
+                let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
+                // SAFETY: slot offi of `b`.
+                let top = unsafe { th(b, offi) };
+                if top != EVACUATED_X && top != EVACUATED_Y {
+                    // SAFETY: slot offi holds a live key and elem.
+                    unsafe {
+                        it.key = key_of(t, b, offi);
+                        let e = elem_at(t, b, offi);
+                        it.elem = if t.indirect_elem() { deref_slot(e) } else { e };
+                    }
+                    it.i = (i + 1) as u8;
+                    return;
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded.
+    unsafe { mapiternext(it) }
+}
+
 /// Ends an iteration (gomap only: Go's GC does this by forgetting the
 /// iterator). Releases the iterator's hold on memory the map retired; the
 /// last live iterator frees it. Idempotent; a no-op on a fresh iterator.
@@ -2841,6 +2888,75 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
         alloc::free_block(&a, hp.cast());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod iter_inline_tests {
+    use super::*;
+    use crate::maptype::TypeInfo;
+
+    /// `mapiternext_inline` leaves every iterator field exactly as
+    /// `mapiternext` does: two iterators started with the same random draws
+    /// walk one map side by side, one through each function, while the map
+    /// is written between steps (inserts that start and finish growths,
+    /// deletes, overwrites, the odd clear).
+    #[test]
+    fn inline_step_equals_mapiternext() {
+        let t = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
+        let rounds = if cfg!(miri) { 3 } else { 300 };
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..rounds {
+            let h = makemap(&t, 0).unwrap().as_ptr();
+            let n0 = [0, 5, 13, 40, 200][round % 5];
+            // SAFETY: a live map of type `t`; keys are u64 values on the stack;
+            // both iterators are ended before the map is freed.
+            unsafe {
+                for _ in 0..n0 {
+                    let k = next() % 400;
+                    mapassign(&t, h, (&raw const k).cast()).unwrap().elem.cast::<u64>().as_ptr().write(k);
+                }
+                // Every other round starts iterating in the middle of a
+                // growth, where old buckets are read through checkBucket.
+                let mut k = 1000;
+                while round % 2 == 1 && !(*h).growing() {
+                    mapassign(&t, h, (&raw const k).cast()).unwrap().elem.cast::<u64>().as_ptr().write(k);
+                    k += 1;
+                }
+                let (mut a, mut b) = (HIter::new(), HIter::new());
+                crate::rand::with_source(crate::rand::seeded(round as u64), || mapiterinit(&t, h, &mut a));
+                crate::rand::with_source(crate::rand::seeded(round as u64), || mapiterinit(&t, h, &mut b));
+                let mut steps = 0;
+                while !a.key.is_null() {
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "round {round} step {steps}");
+                    match next() % 16 {
+                        0..=5 => {
+                            let k = next() % 400;
+                            mapassign(&t, h, (&raw const k).cast()).unwrap().elem.cast::<u64>().as_ptr().write(!k);
+                        }
+                        6..=8 => {
+                            let k = next() % 400;
+                            mapdelete(&t, h, (&raw const k).cast()).unwrap();
+                        }
+                        9 if next() % 3 == 0 => mapclear(&t, h),
+                        _ => {}
+                    }
+                    mapiternext(&mut a);
+                    mapiternext_inline(&t, &mut b);
+                    steps += 1;
+                }
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "round {round} end");
+                mapiterend(&mut a);
+                mapiterend(&mut b);
+                mapfree(&t, h).unwrap();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
