@@ -148,6 +148,10 @@ pub struct gomap_type {
 /// A descriptor plus the zero elem `mapaccess1` returns for absent keys.
 struct FfiType {
     t: MapType,
+    /// Which fast-path families fit `t` (`FAST32 | FAST64 | FASTSTR` bits),
+    /// decided once when the descriptor is made so that the fast functions
+    /// test one byte per call.
+    fast: u8,
     /// A zeroed buffer of the elem size when it exceeds [`ZERO_VAL_SIZE`]
     /// (Go's `mapaccess1_fat` zero value); null otherwise.
     big_zero: *mut u8,
@@ -199,7 +203,8 @@ unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) 
             return GOMAP_ERR_NOMEM;
         }
     }
-    let h = Box::new(gomap_type { t: Arc::new(FfiType { t, big_zero }) });
+    let fast = fast_bits(&t);
+    let h = Box::new(gomap_type { t: Arc::new(FfiType { t, fast, big_zero }) });
     // SAFETY: valid for writes (caller).
     unsafe { out.write(Box::into_raw(h)) };
     GOMAP_OK
@@ -1294,10 +1299,32 @@ fn fits_str(t: &MapType) -> bool {
     t.kind() == KeyKind::Str && t.need_key_update() && !t.indirect_key() && !t.indirect_elem()
 }
 
+/// [`FfiType::fast`] bit: `t` fits the fast32 functions.
+const FAST32: u8 = 1;
+/// `t` fits the fast64 functions (and `mapassign_fast64ptr`).
+const FAST64: u8 = 2;
+/// `t` fits the faststr functions.
+const FASTSTR: u8 = 4;
+
+/// The [`FfiType::fast`] bits of `t`.
+fn fast_bits(t: &MapType) -> u8 {
+    let mut bits = 0;
+    if fits_mem(t, 4) {
+        bits |= FAST32;
+    }
+    if fits_mem(t, 8) {
+        bits |= FAST64;
+    }
+    if fits_str(t) {
+        bits |= FASTSTR;
+    }
+    bits
+}
+
 /// Defines the four fast functions for one key kind.
 macro_rules! fast_ffi {
     (
-        $key:ty, $fits:expr,
+        $key:ty, $bit:expr,
         $acc1:ident => $racc1:path,
         $acc2:ident => $racc2:path,
         $asg:ident => $rasg:path,
@@ -1315,7 +1342,7 @@ macro_rules! fast_ffi {
                 let mut e = zero_val();
                 // SAFETY: NULL or a live handle (caller).
                 if let Some(m) = unsafe { m.as_ref() } {
-                    if !$fits(&m.t.t) {
+                    if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
                     // SAFETY: a live map whose type fits the fast path.
@@ -1346,7 +1373,7 @@ macro_rules! fast_ffi {
                 let (mut e, mut ok) = (zero_val(), false);
                 // SAFETY: NULL or a live handle (caller).
                 if let Some(m) = unsafe { m.as_ref() } {
-                    if !$fits(&m.t.t) {
+                    if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
                     // SAFETY: a live map whose type fits the fast path.
@@ -1375,7 +1402,7 @@ macro_rules! fast_ffi {
                 nonnull!(out_elem);
                 // SAFETY: NULL or a live handle (caller).
                 let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
-                if !$fits(&m.t.t) {
+                if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
                 // SAFETY: a live map whose type fits the fast path.
@@ -1399,7 +1426,7 @@ macro_rules! fast_ffi {
             guard(|| {
                 // SAFETY: NULL or a live handle (caller).
                 let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
-                if !$fits(&m.t.t) {
+                if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
                 // SAFETY: a live map whose type fits the fast path.
@@ -1413,7 +1440,7 @@ macro_rules! fast_ffi {
 }
 
 fast_ffi!(
-    u32, |t| fits_mem(t, 4),
+    u32, FAST32,
     gomap_mapaccess1_fast32 => fast32::mapaccess1_fast32,
     gomap_mapaccess2_fast32 => fast32::mapaccess2_fast32,
     gomap_mapassign_fast32 => fast32::mapassign_fast32,
@@ -1421,7 +1448,7 @@ fast_ffi!(
 );
 
 fast_ffi!(
-    u64, |t| fits_mem(t, 8),
+    u64, FAST64,
     gomap_mapaccess1_fast64 => fast64::mapaccess1_fast64,
     gomap_mapaccess2_fast64 => fast64::mapaccess2_fast64,
     gomap_mapassign_fast64 => fast64::mapassign_fast64,
@@ -1429,7 +1456,7 @@ fast_ffi!(
 );
 
 fast_ffi!(
-    GoString, fits_str,
+    GoString, FASTSTR,
     gomap_mapaccess1_faststr => faststr::mapaccess1_faststr,
     gomap_mapaccess2_faststr => faststr::mapaccess2_faststr,
     gomap_mapassign_faststr => faststr::mapassign_faststr,
@@ -1450,7 +1477,7 @@ pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
         nonnull!(out_elem);
         // SAFETY: NULL or a live handle (caller).
         let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
-        if !fits_mem(&m.t.t, 8) {
+        if m.t.fast & FAST64 == 0 {
             return GOMAP_ERR_BAD_TYPE;
         }
         // SAFETY: a live map whose type fits the fast path; the key is the
