@@ -901,7 +901,7 @@ fn bytes_per_entry(cfg: &Cfg, n: usize) {
         for (i, &k) in keys.iter().enumerate() {
             CAbi::<u64>::insert(&mut m, k, i as u64);
         }
-        // The handle itself (a Rust allocation, not counted) is a fixed 16-ish bytes.
+        // The handle is the hmap block, counted like every other block.
         let bytes = LIVE.load(Ordering::Relaxed) - before;
         CAbi::<u64>::free(m);
         report("gomap-cabi", bytes);

@@ -268,8 +268,8 @@ gomap_status gomap_makemap_with_allocator(const gomap_type *t, ptrdiff_t hint,
 /* GC visitor. For GOMAP_VISIT_KEY/ELEM, ptr/size are a live key or elem and
  * its type size. For GOMAP_VISIT_ALLOC_* (>= 16), ptr/size are exactly what
  * the map's allocator returned / was asked for: together they are every
- * live allocation of the map. The map handle itself is malloc'd by gomap
- * and not reported. The visitor must not use the map. */
+ * live allocation of the map (the map handle lives in the ALLOC_HMAP
+ * block; it is no separate allocation). The visitor must not use the map. */
 #define GOMAP_VISIT_KEY 1u
 #define GOMAP_VISIT_ELEM 2u
 #define GOMAP_VISIT_ALLOC_HMAP 16u

@@ -7,7 +7,8 @@
 //! Handles:
 //! * [`gomap_type`]: a validated descriptor, shared by reference count with
 //!   every map made from it, so it may be freed while its maps live.
-//! * [`gomap_map`]: a map plus its type; a NULL `gomap_map *` is Go's nil map.
+//! * [`gomap_map`]: the map's `hmap` itself, holding a reference to its type;
+//!   a NULL `gomap_map *` is Go's nil map.
 //! * `gomap_hiter`: caller-owned storage for an [`HIter`] (104 bytes,
 //!   8-aligned, zero-initialised).
 //!
@@ -603,58 +604,58 @@ pub unsafe extern "C" fn gomap_type_info(
 // Maps
 // ---------------------------------------------------------------------------
 
-/// A map handle (opaque to C): the `hmap` and its type.
+/// A map handle (opaque to C). A `gomap_map *` is the map's `hmap` itself,
+/// whose `owner` word holds the map's counted reference to its [`FfiType`]
+/// (from [`Arc::into_raw`], released by [`gomap_free`]): making a map costs
+/// no allocation besides the map's own, all from its allocator.
+#[repr(C)]
 pub struct gomap_map {
+    _opaque: [u8; 0],
+}
+
+/// A live handle seen from Rust: its type and its `hmap`.
+#[derive(Clone, Copy)]
+struct MapRef<'a> {
+    t: &'a FfiType,
     h: NonNull<HMap>,
-    t: Arc<FfiType>,
 }
 
-/// Allocates a map handle without aborting on failure.
-fn new_handle(h: NonNull<HMap>, t: Arc<FfiType>) -> Option<*mut gomap_map> {
-    let l = Layout::new::<gomap_map>();
-    // SAFETY: a non-zero-size layout.
-    let p = unsafe { std::alloc::alloc(l) }.cast::<gomap_map>();
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: fresh memory for one gomap_map.
-    unsafe { p.write(gomap_map { h, t }) };
-    Some(p)
-}
-
-/// Frees a handle's memory (not its map).
+/// Opens a handle: `None` for NULL (Go's nil map).
 ///
 /// # Safety
-/// `m` came from [`new_handle`] and is not used again.
-unsafe fn free_handle(m: *mut gomap_map) {
-    // SAFETY: a live handle (caller).
-    unsafe {
-        ptr::drop_in_place(m);
-        std::alloc::dealloc(m.cast(), Layout::new::<gomap_map>());
-    }
+/// `m` is NULL or a live handle; the result must not be used after the map
+/// is freed.
+#[inline(always)]
+unsafe fn map_ref<'a>(m: *const gomap_map) -> Option<MapRef<'a>> {
+    let h = NonNull::new(m.cast_mut().cast::<HMap>())?;
+    // SAFETY: a live handle is an hmap whose `owner` was set by `finish_map`
+    // to a counted `FfiType` reference, unchanged until `gomap_free`; the
+    // word is only read (no reference to the whole hmap is made).
+    let t = unsafe { &*(*h.as_ptr()).owner.cast::<FfiType>() };
+    Some(MapRef { t, h })
 }
 
-/// Wraps a fresh map in a handle, freeing the map if that fails.
+/// Turns a fresh map into a handle: stores a new counted reference to `t`
+/// in its `owner` word and writes it to `out`.
 ///
 /// # Safety
-/// `out` writable; `h` a fresh map of type `t`.
-unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, t: &Arc<FfiType>, out: *mut *mut gomap_map) -> gomap_status {
+/// `out` writable; `h` a fresh map of type `t`; `t` lives in an [`Arc`] (a
+/// type handle's or a live map's).
+unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, t: &FfiType, out: *mut *mut gomap_map) -> gomap_status {
     let h = match r {
         Ok(h) => h,
         Err(e) => return e.into(),
     };
-    match new_handle(h, t.clone()) {
-        Some(m) => {
-            // SAFETY: writable (caller).
-            unsafe { out.write(m) };
-            GOMAP_OK
-        }
-        None => {
-            // SAFETY: the fresh map, never shared.
-            let _ = unsafe { map::mapfree(&t.t, h.as_ptr()) };
-            GOMAP_ERR_NOMEM
-        }
+    let tp = ptr::from_ref(t);
+    // SAFETY: `tp` is the data pointer of a live Arc (caller); the count
+    // taken here is released by gomap_free. `h` is fresh and unshared, so
+    // writing its owner word races with nothing.
+    unsafe {
+        Arc::increment_strong_count(tp);
+        (*h.as_ptr()).owner = tp.cast();
+        out.write(h.as_ptr().cast());
     }
+    GOMAP_OK
 }
 
 /// `make(map[K]V, hint)` (`makemap`). A negative or absurd hint counts as 0.
@@ -667,7 +668,7 @@ pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *
         nonnull!(t, out);
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable.
+        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
         unsafe { finish_map(map::makemap(&ty.t, hint), ty, out) }
     })
 }
@@ -682,7 +683,7 @@ pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *
         nonnull!(t, out);
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable.
+        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
         unsafe { finish_map(map::makemap64(&ty.t, hint), ty, out) }
     })
 }
@@ -698,7 +699,7 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
         nonnull!(t, out);
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable.
+        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
         unsafe { finish_map(map::makemap_small(), ty, out) }
     })
 }
@@ -809,7 +810,7 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
         let al = unsafe { bridged(a, f, ctx) };
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable.
+        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
         unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), ty, out) }
     })
 }
@@ -855,7 +856,7 @@ pub unsafe extern "C" fn gomap_mapaccess1(
         nonnull!(key, out);
         let mut e = zero_val();
         // SAFETY: NULL or a live handle (caller).
-        if let Some(m) = unsafe { m.as_ref() } {
+        if let Some(m) = unsafe { map_ref(m) } {
             // SAFETY: a live map of this type; a key of it.
             match unsafe { map::mapaccess1_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(p) => e = p,
@@ -883,7 +884,7 @@ pub unsafe extern "C" fn gomap_mapaccess2(
         nonnull!(key, out_elem, out_ok);
         let (mut e, mut ok) = (zero_val(), false);
         // SAFETY: NULL or a live handle (caller).
-        if let Some(m) = unsafe { m.as_ref() } {
+        if let Some(m) = unsafe { map_ref(m) } {
             // SAFETY: a live map of this type; a key of it.
             match unsafe { map::mapaccess2_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(r) => (e, ok) = r,
@@ -915,7 +916,7 @@ pub unsafe extern "C" fn gomap_mapassign(
     guard(|| {
         nonnull!(key, out_elem);
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
         let t = &m.t.t;
         // SAFETY: `key` readable for a key (caller).
         unsafe {
@@ -940,7 +941,7 @@ pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) 
     guard(|| {
         nonnull!(key);
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         let t = &m.t.t;
         // SAFETY: `key` readable for a key (caller); a live map.
         unsafe {
@@ -960,7 +961,7 @@ pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) 
 pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
     guard(|| {
         // SAFETY: NULL or a live handle (caller).
-        if let Some(m) = unsafe { m.as_ref() } {
+        if let Some(m) = unsafe { map_ref(m) } {
             // SAFETY: a live map of this type.
             unsafe { map::mapclear(&m.t.t, m.h.as_ptr()) };
         }
@@ -981,7 +982,7 @@ pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
 pub unsafe extern "C" fn gomap_mapshrink(m: *mut gomap_map, min_capacity: usize) -> gomap_status {
     guard(|| {
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         // SAFETY: a live map of this type.
         match unsafe { crate::shrink::mapshrink(&m.t.t, m.h.as_ptr(), min_capacity) } {
             Ok(()) => GOMAP_OK,
@@ -1000,13 +1001,14 @@ pub unsafe extern "C" fn gomap_mapclone(m: *const gomap_map, out: *mut *mut goma
     guard(|| {
         nonnull!(out);
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else {
+        let Some(m) = (unsafe { map_ref(m) }) else {
             // SAFETY: writable (caller).
             unsafe { out.write(ptr::null_mut()) };
             return GOMAP_OK;
         };
-        // SAFETY: a live map of this type; `out` writable.
-        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), &m.t, out) }
+        // SAFETY: a live map of this type, whose type lives in an Arc;
+        // `out` writable.
+        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), m.t, out) }
     })
 }
 
@@ -1018,8 +1020,8 @@ pub unsafe extern "C" fn gomap_mapclone(m: *const gomap_map, out: *mut *mut goma
 pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> gomap_status {
     guard(|| {
         nonnull!(out);
-        // SAFETY: NULL or a live handle and map (caller).
-        let n = unsafe { m.as_ref() }.map_or(0, |m| unsafe { m.h.as_ref() }.len());
+        // SAFETY: NULL or a live handle, i.e. an hmap (caller).
+        let n = unsafe { m.cast::<HMap>().as_ref() }.map_or(0, HMap::len);
         // SAFETY: writable (caller).
         unsafe { out.write(n) };
         GOMAP_OK
@@ -1034,16 +1036,14 @@ pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> goma
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
     guard(|| {
-        if m.is_null() {
-            return GOMAP_OK;
-        }
-        // SAFETY: a live handle (caller).
-        let mr = unsafe { &*m };
+        // SAFETY: NULL or a live handle (caller).
+        let Some(mr) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         // SAFETY: a live map of this type, ours to free.
         match unsafe { map::mapfree(&mr.t.t, mr.h.as_ptr()) } {
             Ok(()) => {
-                // SAFETY: the handle, not used again.
-                unsafe { free_handle(m) };
+                // SAFETY: the map's counted reference, taken by finish_map;
+                // the map is gone and `mr` is not used again.
+                drop(unsafe { Arc::from_raw(ptr::from_ref(mr.t)) });
                 GOMAP_OK
             }
             Err(e) => e.into(),
@@ -1102,7 +1102,7 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
         // SAFETY: non-null, 104 bytes (caller).
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: NULL or a live handle (caller).
-        match unsafe { m.as_ref() } {
+        match unsafe { map_ref(m) } {
             // SAFETY: a live map of this type; the iterator is fresh or live.
             Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
             None => {
@@ -1208,7 +1208,7 @@ pub unsafe extern "C" fn gomap_visit(
     guard(|| {
         let Some(v) = visitor else { return GOMAP_ERR_NULL };
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         let mut f = |what: Item, p: *mut u8, size: usize| {
             // SAFETY: the visitor's contract (caller).
             unsafe { v(ctx, what as u32, p.cast(), size) }
@@ -1341,7 +1341,7 @@ macro_rules! fast_ffi {
                 nonnull!(out);
                 let mut e = zero_val();
                 // SAFETY: NULL or a live handle (caller).
-                if let Some(m) = unsafe { m.as_ref() } {
+                if let Some(m) = unsafe { map_ref(m) } {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
@@ -1372,7 +1372,7 @@ macro_rules! fast_ffi {
                 nonnull!(out_elem, out_ok);
                 let (mut e, mut ok) = (zero_val(), false);
                 // SAFETY: NULL or a live handle (caller).
-                if let Some(m) = unsafe { m.as_ref() } {
+                if let Some(m) = unsafe { map_ref(m) } {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
@@ -1401,7 +1401,7 @@ macro_rules! fast_ffi {
             guard(|| {
                 nonnull!(out_elem);
                 // SAFETY: NULL or a live handle (caller).
-                let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+                let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
@@ -1425,7 +1425,7 @@ macro_rules! fast_ffi {
         pub unsafe extern "C" fn $del(m: *mut gomap_map, key: $key) -> gomap_status {
             guard(|| {
                 // SAFETY: NULL or a live handle (caller).
-                let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_OK };
+                let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
@@ -1476,7 +1476,7 @@ pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
     guard(|| {
         nonnull!(out_elem);
         // SAFETY: NULL or a live handle (caller).
-        let Some(m) = (unsafe { m.as_ref() }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
         if m.t.fast & FAST64 == 0 {
             return GOMAP_ERR_BAD_TYPE;
         }

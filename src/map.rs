@@ -251,6 +251,10 @@ pub struct HMap {
     /// When the map shrinks by itself (`crate::shrink`); `None`, the
     /// default, never (Go's maps never shrink).
     pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
+    /// A word for the layer that made the map; map code never reads or
+    /// writes it. The C ABI keeps its type's counted reference here, so that
+    /// a `gomap_map *` is the `hmap` itself. Null for maps made in Rust.
+    pub(crate) owner: *const (),
 }
 
 /// Go's iterator state `hiter` (:164), same fields in the same order.
@@ -976,6 +980,7 @@ fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
             spare: ptr::null_mut(),
             nspare: 0,
             shrink_policy: None,
+            owner: ptr::null(),
         })
     };
     Ok(p)

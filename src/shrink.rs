@@ -444,6 +444,7 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         spare: ptr::null_mut(),
         nspare: 0,
         shrink_policy: None,
+        owner: ptr::null(),
     };
     if h.count > 0 || new_b > 0 {
         // SAFETY: a fresh array for `t`.
