@@ -162,18 +162,30 @@ pub unsafe fn mapaccess1_fast64(t: &MapType, h: *const HMap, key: u64) -> Result
 /// # Safety
 /// As [`mapaccess1_fast64`].
 pub unsafe fn mapaccess2_fast64(t: &MapType, h: *const HMap, key: u64) -> Result<(*const u8, bool), MapError> {
+    // SAFETY: forwarded.
+    Ok(unsafe { access2_fast64(t, h, key) })
+}
+
+/// The body of [`mapaccess2_fast64`] without the `Result`, always inlined:
+/// for callers that are themselves thin wrappers (the C ABI's
+/// `gomap_mapaccess*_fast64`), so that a lookup is one call, not two.
+///
+/// # Safety
+/// As [`mapaccess1_fast64`].
+#[inline(always)]
+pub(crate) unsafe fn access2_fast64(t: &MapType, h: *const HMap, key: u64) -> (*const u8, bool) {
     debug_check(t);
     // SAFETY: null or a live map (caller).
-    let Some(h) = (unsafe { h.as_ref() }) else { return Ok((zero_val(), false)) };
+    let Some(h) = (unsafe { h.as_ref() }) else { return (zero_val(), false) };
     if h.count == 0 {
-        return Ok((zero_val(), false));
+        return (zero_val(), false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_READ_WRITE);
     }
     // SAFETY: a live non-empty map of type `t`, which fits.
     let e = unsafe { lookup_fast64(t, h, key) };
-    if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
+    if e.is_null() { (zero_val(), false) } else { (e, true) }
 }
 
 /// `m[k] = v`, first half, for 8-byte keys (`mapassign_fast64`,

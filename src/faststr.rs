@@ -230,18 +230,30 @@ pub unsafe fn mapaccess1_faststr(t: &MapType, h: *const HMap, ky: GoString) -> R
 /// # Safety
 /// As [`mapaccess1_faststr`].
 pub unsafe fn mapaccess2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> Result<(*const u8, bool), MapError> {
+    // SAFETY: forwarded.
+    Ok(unsafe { access2_faststr(t, h, ky) })
+}
+
+/// The body of [`mapaccess2_faststr`] without the `Result`, always inlined:
+/// for callers that are themselves thin wrappers (the C ABI's
+/// `gomap_mapaccess*_faststr`), so that a lookup is one call, not two.
+///
+/// # Safety
+/// As [`mapaccess1_faststr`].
+#[inline(always)]
+pub(crate) unsafe fn access2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> (*const u8, bool) {
     debug_check(t);
     // SAFETY: null or a live map (caller).
-    let Some(h) = (unsafe { h.as_ref() }) else { return Ok((zero_val(), false)) };
+    let Some(h) = (unsafe { h.as_ref() }) else { return (zero_val(), false) };
     if h.count == 0 {
-        return Ok((zero_val(), false));
+        return (zero_val(), false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_READ_WRITE);
     }
     // SAFETY: a live non-empty map of type `t`, which fits; `ky` readable.
     let e = unsafe { lookup_faststr(t, h, ky) };
-    if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
+    if e.is_null() { (zero_val(), false) } else { (e, true) }
 }
 
 /// `m[k] = v`, first half, for string keys (`mapassign_faststr`,

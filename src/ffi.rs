@@ -1325,8 +1325,7 @@ fn fast_bits(t: &MapType) -> u8 {
 macro_rules! fast_ffi {
     (
         $key:ty, $bit:expr,
-        $acc1:ident => $racc1:path,
-        $acc2:ident => $racc2:path,
+        $acc1:ident, $acc2:ident => $racc:path,
         $asg:ident => $rasg:path,
         $del:ident => $rdel:path
     ) => {
@@ -1346,10 +1345,7 @@ macro_rules! fast_ffi {
                         return GOMAP_ERR_BAD_TYPE;
                     }
                     // SAFETY: a live map whose type fits the fast path.
-                    match unsafe { $racc1(&m.t.t, m.h.as_ptr(), key) } {
-                        Ok(p) => e = p,
-                        Err(err) => return err.into(),
-                    }
+                    e = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) }.0;
                 }
                 // SAFETY: writable (caller).
                 unsafe { out.write(e.cast()) };
@@ -1377,10 +1373,7 @@ macro_rules! fast_ffi {
                         return GOMAP_ERR_BAD_TYPE;
                     }
                     // SAFETY: a live map whose type fits the fast path.
-                    match unsafe { $racc2(&m.t.t, m.h.as_ptr(), key) } {
-                        Ok(r) => (e, ok) = r,
-                        Err(err) => return err.into(),
-                    }
+                    (e, ok) = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) };
                 }
                 // SAFETY: writable (caller).
                 unsafe {
@@ -1441,24 +1434,21 @@ macro_rules! fast_ffi {
 
 fast_ffi!(
     u32, FAST32,
-    gomap_mapaccess1_fast32 => fast32::mapaccess1_fast32,
-    gomap_mapaccess2_fast32 => fast32::mapaccess2_fast32,
+    gomap_mapaccess1_fast32, gomap_mapaccess2_fast32 => fast32::access2_fast32,
     gomap_mapassign_fast32 => fast32::mapassign_fast32,
     gomap_mapdelete_fast32 => fast32::mapdelete_fast32
 );
 
 fast_ffi!(
     u64, FAST64,
-    gomap_mapaccess1_fast64 => fast64::mapaccess1_fast64,
-    gomap_mapaccess2_fast64 => fast64::mapaccess2_fast64,
+    gomap_mapaccess1_fast64, gomap_mapaccess2_fast64 => fast64::access2_fast64,
     gomap_mapassign_fast64 => fast64::mapassign_fast64,
     gomap_mapdelete_fast64 => fast64::mapdelete_fast64
 );
 
 fast_ffi!(
     GoString, FASTSTR,
-    gomap_mapaccess1_faststr => faststr::mapaccess1_faststr,
-    gomap_mapaccess2_faststr => faststr::mapaccess2_faststr,
+    gomap_mapaccess1_faststr, gomap_mapaccess2_faststr => faststr::access2_faststr,
     gomap_mapassign_faststr => faststr::mapassign_faststr,
     gomap_mapdelete_faststr => faststr::mapdelete_faststr
 );
