@@ -19,14 +19,20 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
+/// The newest of `target/<profile>/libgomap.a` (uplifted by `cargo build`)
+/// and `target/<profile>/deps/libgomap.a` (what `cargo test` builds): the
+/// uplifted copy is stale after a source change that only `cargo test` saw.
 fn static_lib() -> PathBuf {
     let dir = profile_dir();
-    for p in [dir.join("libgomap.a"), dir.join("deps").join("libgomap.a")] {
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("libgomap.a not found in {} (the lib's staticlib crate type should have been built)", dir.display());
+    let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    [dir.join("libgomap.a"), dir.join("deps").join("libgomap.a")]
+        .into_iter()
+        .filter_map(|p| mtime(&p).map(|t| (t, p)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| {
+            panic!("libgomap.a not found in {} (the lib's staticlib crate type should have been built)", dir.display())
+        })
 }
 
 fn on_path(tool: &str) -> bool {
