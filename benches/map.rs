@@ -579,17 +579,16 @@ impl<K: RawKey> Impl for CAbi<K> {
         let mut it = ffi::gomap_hiter { opaque: [0; ffi::GOMAP_HITER_SIZE] };
         // SAFETY: a live map; zeroed iterator storage.
         check(unsafe { ffi::gomap_mapiterinit(*m, &mut it) });
-        loop {
-            // SAFETY: iterator storage of a live iteration.
-            let e = unsafe { ffi::gomap_hiter_elem(&it) };
-            if e.is_null() {
-                break;
-            }
+        // The documented one-call-per-entry loop: the accessors once, then
+        // `gomap_mapiternext_kv` (advance + key + elem).
+        // SAFETY: iterator storage of a live iteration.
+        let (mut k, mut e) = unsafe { (ffi::gomap_hiter_key(&it), ffi::gomap_hiter_elem(&it)) };
+        while !k.is_null() {
             c += 1;
             // SAFETY: a live entry's elem is a u64.
             s = s.wrapping_add(unsafe { e.cast::<u64>().read() });
-            // SAFETY: a live iteration of a live map.
-            check(unsafe { ffi::gomap_mapiternext(&mut it) });
+            // SAFETY: a live iteration of a live map; outputs writable.
+            check(unsafe { ffi::gomap_mapiternext_kv(&mut it, &mut k, &mut e) });
         }
         // SAFETY: as above (idempotent after the end).
         check(unsafe { ffi::gomap_mapiterend(&mut it) });

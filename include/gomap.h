@@ -247,6 +247,9 @@ typedef struct gomap_hiter {
  * memory until ended: call gomap_mapiterend when breaking out of a loop. */
 gomap_status gomap_mapiterinit(const gomap_map *m, gomap_hiter *it);
 gomap_status gomap_mapiternext(gomap_hiter *it);
+/* gomap_mapiternext, then the new current key and elem (both NULL at the
+ * end) in *out_key / *out_elem: one call per entry instead of three. */
+gomap_status gomap_mapiternext_kv(gomap_hiter *it, void **out_key, void **out_elem);
 gomap_status gomap_mapiterend(gomap_hiter *it); /* idempotent */
 void *gomap_hiter_key(const gomap_hiter *it);  /* NULL at the end */
 void *gomap_hiter_elem(const gomap_hiter *it); /* NULL at the end */

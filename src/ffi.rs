@@ -1133,6 +1133,35 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
     })
 }
 
+/// [`gomap_mapiternext`], then the new current key and elem in `*out_key`
+/// and `*out_elem` (both NULL at the end): one call per entry instead of
+/// three. Same iterator, same semantics; the two may be mixed.
+///
+/// # Safety
+/// As [`gomap_mapiternext`]; `out_key` and `out_elem` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapiternext_kv(
+    it: *mut gomap_hiter,
+    out_key: *mut *mut c_void,
+    out_elem: *mut *mut c_void,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(it, out_key, out_elem);
+        // SAFETY: non-null, 104 bytes (caller).
+        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        // SAFETY: its map is alive (caller).
+        unsafe { map::mapiternext(it) };
+        let k = it.key;
+        let e = if k.is_null() { ptr::null_mut() } else { it.elem };
+        // SAFETY: writable (caller), checked non-null.
+        unsafe {
+            out_key.write(k.cast());
+            out_elem.write(e.cast());
+        }
+        GOMAP_OK
+    })
+}
+
 /// Ends an iteration early, releasing the memory it kept alive. Idempotent.
 ///
 /// # Safety

@@ -51,11 +51,12 @@ int main(void) {
     /* for k, v := range m (random order, like Go) */
     gomap_hiter it = GOMAP_HITER_INIT;
     TRY(gomap_mapiterinit(m, &it));
-    while (gomap_hiter_key(&it)) {
-        const gomap_string *key = gomap_hiter_key(&it);
-        printf("  %.*s = %lld\n", (int)key->len, (const char *)key->ptr,
-               (long long)*(const int64_t *)gomap_hiter_elem(&it));
-        TRY(gomap_mapiternext(&it));
+    void *key = gomap_hiter_key(&it), *elem = gomap_hiter_elem(&it);
+    while (key) {
+        const gomap_string *ks = key;
+        printf("  %.*s = %lld\n", (int)ks->len, (const char *)ks->ptr, (long long)*(const int64_t *)elem);
+        /* advance and fetch the next key and elem in one call */
+        TRY(gomap_mapiternext_kv(&it, &key, &elem));
     }
     /* The loop ran to the end, so the iterator has ended itself; after a
      * `break`, call gomap_mapiterend(&it). */

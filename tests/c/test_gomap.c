@@ -226,6 +226,89 @@ static void test_iteration_growth(void) {
     gomap_type_free(t);
 }
 
+/* gomap_mapiternext_kv: the one-call-per-entry loop, equal to
+ * gomap_mapiternext plus the accessors, with growth and deletes under it. */
+static void test_iteration_kv(void) {
+    gomap_type *t = u64_u64();
+    gomap_map *m = NULL;
+    OK(gomap_makemap_small(t, &m));
+    enum { N0 = 50, N = 3000 };
+    for (uint64_t i = 0; i < N0; i++) put_u64(m, i, i);
+    static unsigned char seen[N];
+    memset(seen, 0, sizeof seen);
+    gomap_hiter it = GOMAP_HITER_INIT;
+    OK(gomap_mapiterinit(m, &it));
+    void *k = gomap_hiter_key(&it), *v = gomap_hiter_elem(&it);
+    uint64_t next = N0;
+    size_t steps = 0;
+    while (k) {
+        uint64_t kk = *(uint64_t *)k;
+        CHECK(kk == *(uint64_t *)v && kk < N);
+        if (kk < N) {
+            CHECK(!seen[kk]);
+            seen[kk] = 1;
+        }
+        for (int j = 0; j < 20 && next < N; j++, next++) put_u64(m, next, next);
+        k = v = (void *)1; /* must be overwritten */
+        OK(gomap_mapiternext_kv(&it, &k, &v));
+        CHECK(k == gomap_hiter_key(&it) && v == gomap_hiter_elem(&it));
+        steps++;
+    }
+    CHECK(k == NULL && v == NULL);
+    for (uint64_t i = 0; i < N0; i++) CHECK(seen[i]);
+    CHECK(steps >= N0);
+    /* ended itself: stepping again stays at the end, and free succeeds */
+    OK(gomap_mapiternext_kv(&it, &k, &v));
+    CHECK(k == NULL && v == NULL);
+    for (; next < N; next++) put_u64(m, next, next);
+    CHECK(len_of(m) == N);
+
+    /* a full pass sees every entry once, values intact */
+    size_t count = 0;
+    uint64_t sum = 0;
+    OK(gomap_mapiterinit(m, &it));
+    for (k = gomap_hiter_key(&it), v = gomap_hiter_elem(&it); k;) {
+        CHECK(*(uint64_t *)k == *(uint64_t *)v);
+        sum += *(uint64_t *)v;
+        count++;
+        OK(gomap_mapiternext_kv(&it, &k, &v));
+    }
+    CHECK(count == N && sum == (uint64_t)N * (N - 1) / 2);
+
+    /* delete during iteration with the iterator's key; mixing both styles */
+    count = 0;
+    OK(gomap_mapiterinit(m, &it));
+    k = gomap_hiter_key(&it);
+    while (k) {
+        OK(gomap_mapdelete(m, k));
+        count++;
+        if (count % 2) {
+            OK(gomap_mapiternext_kv(&it, &k, &v));
+        } else {
+            OK(gomap_mapiternext(&it));
+            k = gomap_hiter_key(&it);
+        }
+    }
+    CHECK(count == N && len_of(m) == 0);
+
+    /* errors: NULLs and garbage storage; out-parameters untouched */
+    k = v = (void *)1;
+    CHECK(gomap_mapiternext_kv(NULL, &k, &v) == GOMAP_ERR_NULL);
+    CHECK(gomap_mapiternext_kv(&it, NULL, &v) == GOMAP_ERR_NULL);
+    CHECK(gomap_mapiternext_kv(&it, &k, NULL) == GOMAP_ERR_NULL);
+    gomap_hiter garbage;
+    memset(&garbage, 0xFF, sizeof garbage);
+    CHECK(gomap_mapiternext_kv(&garbage, &k, &v) == GOMAP_ERR_BAD_ARG);
+    CHECK(k == (void *)1 && v == (void *)1);
+
+    /* a nil map iterates nothing */
+    OK(gomap_mapiterinit(NULL, &it));
+    OK(gomap_mapiternext_kv(&it, &k, &v));
+    CHECK(k == NULL && v == NULL);
+    OK(gomap_free(m));
+    gomap_type_free(t);
+}
+
 static void test_clear_during_iteration(void) {
     counting c = {0};
     gomap_type *t = u64_u64();
@@ -962,6 +1045,7 @@ static void test_shrink(void) {
 int main(void) {
     test_basic();
     test_iteration_growth();
+    test_iteration_kv();
     test_clear_during_iteration();
     test_clone();
     test_allocator_and_visit();
