@@ -88,22 +88,40 @@ impl From<TypeError> for gomap_status {
 struct Unhashable;
 
 /// Runs `f`, turning any unwind into a status.
+#[inline(always)]
 fn guard(f: impl FnOnce() -> gomap_status) -> gomap_status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(s) => s,
-        Err(p) => {
-            if p.is::<Unhashable>() {
-                GOMAP_ERR_UNHASHABLE
-            } else {
-                GOMAP_ERR_PANIC
-            }
-        }
+        Err(p) => unwind_status(p),
     }
 }
 
+/// The status of a caught unwind. Out of line and cold, so that the landing
+/// pad of every C function is a call and not inlined payload handling, which
+/// would make each function save callee-saved registers on its hot path.
+#[cold]
+#[inline(never)]
+fn unwind_status(p: Box<dyn core::any::Any + Send>) -> gomap_status {
+    if p.is::<Unhashable>() { GOMAP_ERR_UNHASHABLE } else { GOMAP_ERR_PANIC }
+}
+
+/// Drops a caught unwind's payload, out of line (as [`unwind_status`]).
+#[cold]
+#[inline(never)]
+fn drop_unwind(p: Box<dyn core::any::Any + Send>) {
+    drop(p);
+}
+
 /// Runs `f` for a function without a status; an unwind yields `fallback`.
+#[inline(always)]
 fn guard_val<T>(fallback: T, f: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(p) => {
+            drop_unwind(p);
+            fallback
+        }
+    }
 }
 
 macro_rules! nonnull {
