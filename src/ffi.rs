@@ -1169,12 +1169,12 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: its map is alive (caller).
         unsafe { map::mapiternext(it) };
-        let k = it.key;
-        let e = if k.is_null() { ptr::null_mut() } else { it.elem };
+        // mapiternext sets both, and both to null at the end.
+        debug_assert!(!it.key.is_null() || it.elem.is_null());
         // SAFETY: writable (caller), checked non-null.
         unsafe {
-            out_key.write(k.cast());
-            out_elem.write(e.cast());
+            out_key.write(it.key.cast());
+            out_elem.write(it.elem.cast());
         }
         GOMAP_OK
     })
