@@ -487,8 +487,8 @@ impl<K: RawKey> Impl for Erased<K> {
             c += 1;
             // SAFETY: a live entry's elem is a u64.
             s = s.wrapping_add(unsafe { it.elem.cast::<u64>().read() });
-            // SAFETY: the iterator is registered on a live map.
-            unsafe { map::mapiternext(&mut it) };
+            // SAFETY: the iterator is registered on a live map of this type.
+            unsafe { map::mapiternext_inline(K::descriptor(), &mut it) };
         }
         // SAFETY: the iterator's map is alive (it has already ended itself).
         unsafe { map::mapiterend(&mut it) };

@@ -1146,7 +1146,7 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
         // SAFETY: non-null, 104 bytes (caller).
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: its map is alive (caller).
-        unsafe { map::mapiternext(it) };
+        unsafe { map::mapiternext_own_type(it) };
         GOMAP_OK
     })
 }
@@ -1168,7 +1168,7 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
         // SAFETY: non-null, 104 bytes (caller).
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: its map is alive (caller).
-        unsafe { map::mapiternext(it) };
+        unsafe { map::mapiternext_own_type(it) };
         // mapiternext sets both, and both to null at the end.
         debug_assert!(!it.key.is_null() || it.elem.is_null());
         // SAFETY: writable (caller), checked non-null.

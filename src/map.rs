@@ -1939,6 +1939,25 @@ pub unsafe fn mapiternext_inline(t: &MapType, it: &mut HIter) {
     unsafe { mapiternext(it) }
 }
 
+/// [`mapiternext_inline`] with the iterator's own descriptor, for callers
+/// that do not hold the type (the C ABI).
+///
+/// # Safety
+/// As [`mapiternext`].
+#[inline(always)]
+pub unsafe fn mapiternext_own_type(it: &mut HIter) {
+    if it.registered {
+        // SAFETY: a registered iterator's type outlives the iteration
+        // (mapiternext's contract).
+        let t = unsafe { &*it.t };
+        // SAFETY: forwarded; `t` is the iterator's map type.
+        unsafe { mapiternext_inline(t, it) }
+    } else {
+        // SAFETY: forwarded (an ended or fresh iterator).
+        unsafe { mapiternext(it) }
+    }
+}
+
 /// What [`iter_next_slot`] found.
 enum IterStep {
     /// The next slot, produced as is: the iterator's next `i`, key, elem.
