@@ -28,8 +28,9 @@ use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty, memclr, memmove,
-    nonempty_slots, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, tophash_word, zero_val,
+    advance_evacuation_mark, below_first, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty,
+    match_byte, memclr, memmove, nonempty_slots, over_load_factor, overflow, set_th, th, too_many_overflow_buckets,
+    tophash, tophash_word, zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 
@@ -85,41 +86,68 @@ fn debug_check(t: &MapType) {
 /// `h` is a live, non-empty map of type `t`, `t` fits the fast32 paths.
 #[inline(always)]
 unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
-    let mut b;
     if h.b == 0 {
         // A single bucket: no need to hash (and a one-bucket map never grows
-        // in place, so there are no old buckets to consult).
-        b = h.buckets;
-    } else {
-        // SAFETY: `key` is a 4-byte key for `t`'s hasher.
-        let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
-        let mut m = bucket_mask(h.b);
-        // SAFETY: hash & m < 2^B.
-        b = unsafe { bucket_at(t, h.buckets, hash & m) };
-        let c = h.oldbuckets;
-        if !c.is_null() {
-            if !h.same_size_grow() {
-                // The old array has half as many buckets.
-                m >>= 1;
+        // in place, so there are no old buckets to consult). Go walks
+        // i = 0..8 and returns the first slot whose key equals `key` and
+        // whose tophash is not empty; the same slot, from all 8 comparisons
+        // at once: the lowest bit of the match mask.
+        let mut b = h.buckets;
+        while !b.is_null() {
+            // SAFETY: a bucket of the chain.
+            let m = unsafe { key_matches(b, key) };
+            if m != 0 {
+                // SAFETY: slot m.trailing_zeros() (< 8) of the bucket.
+                return unsafe { elem32(t, b, m.trailing_zeros() as usize) };
             }
-            // SAFETY: hash & m indexes the old array.
-            let oldb = unsafe { bucket_at(t, c, hash & m) };
             // SAFETY: a bucket.
-            if !unsafe { evacuated(oldb) } {
-                b = oldb;
-            }
+            b = unsafe { overflow(t, b) };
+        }
+        return ptr::null_mut();
+    }
+    // SAFETY: `key` is a 4-byte key for `t`'s hasher.
+    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+    let mut m = bucket_mask(h.b);
+    // SAFETY: hash & m < 2^B.
+    let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
+    let c = h.oldbuckets;
+    if !c.is_null() {
+        if !h.same_size_grow() {
+            // The old array has half as many buckets.
+            m >>= 1;
+        }
+        // SAFETY: hash & m indexes the old array.
+        let oldb = unsafe { bucket_at(t, c, hash & m) };
+        // SAFETY: a bucket.
+        if !unsafe { evacuated(oldb) } {
+            b = oldb;
         }
     }
+    let top = tophash(hash);
     while !b.is_null() {
-        // Go walks i = 0..8 and returns the first slot whose key equals
-        // `key` and whose tophash is not empty. The same slot, from all 8
-        // comparisons at once (no branch per slot, so the CPU can run ahead
-        // into the next lookup): the lowest bit of the match mask.
+        // Go compares the key of every slot and returns the first one equal
+        // to `key` whose tophash is not empty. A live slot holding `key`
+        // carries `tophash(hash)` and comes before the chain's first
+        // emptyRest (the invariants `check_invariants` verifies, which Go's
+        // generic mapaccess relies on too), so the same slot is the first
+        // candidate, in slot order, whose tophash matches, before the first
+        // emptyRest: found with word operations, reading only the tophash
+        // word for most misses.
         // SAFETY: `b` is a bucket of the chain.
-        let m = unsafe { key_matches(b, key) };
-        if m != 0 {
-            // SAFETY: slot m.trailing_zeros() (< 8) of the bucket.
-            return unsafe { elem32(t, b, m.trailing_zeros() as usize) };
+        let w = unsafe { tophash_word(b) };
+        let rest = match_byte(w, EMPTY_REST);
+        let mut cand = match_byte(w, top) & below_first(rest);
+        while cand != 0 {
+            let i = cand.trailing_zeros() as usize;
+            cand &= cand - 1;
+            // SAFETY: slot i of the bucket.
+            if unsafe { load32(b, i) } == key {
+                // SAFETY: slot i of the bucket.
+                return unsafe { elem32(t, b, i) };
+            }
+        }
+        if rest != 0 {
+            break;
         }
         // SAFETY: a bucket.
         b = unsafe { overflow(t, b) };
