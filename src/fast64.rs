@@ -28,8 +28,8 @@ use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, below_first, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty,
-    match_byte, memclr, memmove, nonempty_slots, over_load_factor, overflow, set_th, th, too_many_overflow_buckets,
+    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, find_in_chain, hash_grow, is_empty,
+    lookup_bucket, memclr, memmove, nonempty_slots, over_load_factor, overflow, set_th, th, too_many_overflow_buckets,
     tophash, tophash_word, zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
@@ -107,52 +107,14 @@ unsafe fn lookup_fast64(t: &MapType, h: &HMap, key: u64) -> *mut u8 {
     }
     // SAFETY: `key` is a 8-byte key for `t`'s hasher.
     let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
-    let mut m = bucket_mask(h.b);
-    // SAFETY: hash & m < 2^B.
-    let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
-    let c = h.oldbuckets;
-    if !c.is_null() {
-        if !h.same_size_grow() {
-            // The old array has half as many buckets.
-            m >>= 1;
-        }
-        // SAFETY: hash & m indexes the old array.
-        let oldb = unsafe { bucket_at(t, c, hash & m) };
-        // SAFETY: a bucket.
-        if !unsafe { evacuated(oldb) } {
-            b = oldb;
-        }
+    // With B > 0 the hash is at hand, so the walk is the generic lookup's
+    // (see `find_in_chain` for why it finds the slot Go's loop returns).
+    // SAFETY: a live non-empty map (caller); slots of its live buckets.
+    match unsafe { find_in_chain(t, lookup_bucket(t, h, hash), tophash(hash), |b, i| load64(b, i) == key) } {
+        // SAFETY: slot i of a live bucket.
+        Some((b, i)) => unsafe { elem64(t, b, i) },
+        None => ptr::null_mut(),
     }
-    let top = tophash(hash);
-    while !b.is_null() {
-        // Go compares the key of every slot and returns the first one equal
-        // to `key` whose tophash is not empty. A live slot holding `key`
-        // carries `tophash(hash)` and comes before the chain's first
-        // emptyRest (the invariants `check_invariants` verifies, which Go's
-        // generic mapaccess relies on too), so the same slot is the first
-        // candidate, in slot order, whose tophash matches, before the first
-        // emptyRest: found with word operations, reading only the tophash
-        // word for most misses.
-        // SAFETY: `b` is a bucket of the chain.
-        let w = unsafe { tophash_word(b) };
-        let rest = match_byte(w, EMPTY_REST);
-        let mut cand = match_byte(w, top) & below_first(rest);
-        while cand != 0 {
-            let i = cand.trailing_zeros() as usize;
-            cand &= cand - 1;
-            // SAFETY: slot i of the bucket.
-            if unsafe { load64(b, i) } == key {
-                // SAFETY: slot i of the bucket.
-                return unsafe { elem64(t, b, i) };
-            }
-        }
-        if rest != 0 {
-            break;
-        }
-        // SAFETY: a bucket.
-        b = unsafe { overflow(t, b) };
-    }
-    ptr::null_mut()
 }
 
 /// Bit `i` set iff slot `i` of `b` holds `key` and is not empty: the slots

@@ -29,8 +29,8 @@ use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, hash_grow, is_empty, match_byte,
-    memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash, tophash_word,
+    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, find_in_chain, hash_grow, is_empty,
+    lookup_bucket, memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash,
     zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
@@ -168,47 +168,22 @@ unsafe fn lookup_faststr(t: &MapType, h: &HMap, ky: GoString) -> *mut u8 {
     // dohash:
     // SAFETY: `ky` is a string header whose bytes are readable.
     let hash = unsafe { t.hash((&raw const ky).cast(), h.hash0 as usize) };
-    let mut m = bucket_mask(h.b);
-    // SAFETY: hash & m < 2^B.
-    let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
-    let c = h.oldbuckets;
-    if !c.is_null() {
-        if !h.same_size_grow() {
-            // The old array has half as many buckets.
-            m >>= 1;
-        }
-        // SAFETY: hash & m indexes the old array.
-        let oldb = unsafe { bucket_at(t, c, hash & m) };
-        // SAFETY: a bucket.
-        if !unsafe { evacuated(oldb) } {
-            b = oldb;
-        }
+    // Go checks every slot's length and tophash; the tophash matches are
+    // found with word operations first (see `find_in_chain` for why this is
+    // the slot Go's loop returns), so other slots' keys are never read.
+    // SAFETY: a live non-empty map (caller); slots of its live buckets, and
+    // a live key and `key` both have key.len readable bytes.
+    let found = unsafe {
+        find_in_chain(t, lookup_bucket(t, h, hash), tophash(hash), |b, i| {
+            let k = loadstr(b, i);
+            k.len == key.len && (k.ptr == key.ptr || memequal(k.ptr, key.ptr, key.len))
+        })
+    };
+    match found {
+        // SAFETY: slot i of a live bucket.
+        Some((b, i)) => unsafe { elemstr(t, b, i) },
+        None => ptr::null_mut(),
     }
-    let top = tophash(hash);
-    while !b.is_null() {
-        // Go checks every slot's length and tophash; the slots whose tophash
-        // matches are found with word operations first, so the key slots
-        // of the others are never read (same slots, same order).
-        // SAFETY: a bucket of the chain.
-        let mut cand = match_byte(unsafe { tophash_word(b) }, top);
-        while cand != 0 {
-            let i = cand.trailing_zeros() as usize;
-            cand &= cand - 1;
-            // SAFETY: slot i of a bucket of the chain.
-            let k = unsafe { loadstr(b, i) };
-            if k.len != key.len {
-                continue;
-            }
-            // SAFETY: a live key and `key` both have key.len readable bytes.
-            if k.ptr == key.ptr || unsafe { memequal(k.ptr, key.ptr, key.len) } {
-                // SAFETY: slot i of the bucket.
-                return unsafe { elemstr(t, b, i) };
-            }
-        }
-        // SAFETY: a bucket.
-        b = unsafe { overflow(t, b) };
-    }
-    ptr::null_mut()
 }
 
 /// `v := m[k]` for string keys (`mapaccess1_faststr`, map_faststr_noswiss.go:16):

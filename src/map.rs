@@ -1111,14 +1111,15 @@ pub(crate) unsafe fn make_bucket_array(
 // Lookup (map_noswiss.go:415-618)
 // ---------------------------------------------------------------------------
 
-/// The lookup loop shared by the three `mapaccess` functions: the bucket for
-/// `hash` (the old one if it is not evacuated yet), then its chain, stopping
-/// at the first `emptyRest`. Returns the key and elem, or nulls.
+/// The bucket a lookup of `hash` starts at: bucket `hash & mask` of the
+/// current array, or, while growing, of the old array if that one is not
+/// evacuated yet (the step every `mapaccess` function of map.go and the fast
+/// files repeats; gomap keeps it once).
 ///
 /// # Safety
-/// `h` is a live non-empty map of type `t`; `key` points to a key of `t`.
+/// `h` is a live map of type `t` with a bucket array.
 #[inline(always)]
-unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8, *mut u8) {
+pub(crate) unsafe fn lookup_bucket(t: &MapType, h: &HMap, hash: usize) -> *mut u8 {
     let mut m = bucket_mask(h.b);
     // SAFETY: hash & m < 2^B buckets.
     let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
@@ -1135,12 +1136,34 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
             b = oldb;
         }
     }
-    let top = tophash(hash);
+    b
+}
+
+/// The first slot of the chain at `b` whose tophash is `top` and for which
+/// `eq(bucket, slot)` holds, looking no further than the chain's first
+/// `emptyRest`; the bucket-and-slot walk of every lookup.
+///
+/// Go walks i = 0..8 in each bucket and compares the key of every slot whose
+/// tophash matches (the fast files: of every slot whose length or value
+/// could match), the generic code stopping at the first `emptyRest`. The
+/// same slot, from word operations: the matching slots below the first
+/// `emptyRest`, in slot order (`top >= MIN_TOP_HASH` never equals a marker).
+/// A live slot holding the key carries `tophash(hash)` and precedes the
+/// chain's first `emptyRest` (invariants `check_invariants` verifies), so
+/// the fast paths find exactly the slot Go's loops return, and most misses
+/// read only the tophash word.
+///
+/// # Safety
+/// `b` is null or a bucket of a live map of type `t`; `eq` may read the key
+/// slot it is given.
+#[inline(always)]
+pub(crate) unsafe fn find_in_chain(
+    t: &MapType,
+    mut b: *mut u8,
+    top: u8,
+    mut eq: impl FnMut(*mut u8, usize) -> bool,
+) -> Option<(*mut u8, usize)> {
     while !b.is_null() {
-        // Go walks i = 0..8, comparing keys where the tophash matches and
-        // stopping the whole search at the first emptyRest. The same slots,
-        // in the same order, from word operations: the matching slots below
-        // the first emptyRest (top >= MIN_TOP_HASH never equals emptyRest).
         // SAFETY: `b` is a bucket of the chain.
         let w = unsafe { tophash_word(b) };
         let rest = match_byte(w, EMPTY_REST);
@@ -1148,12 +1171,8 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
         while cand != 0 {
             let i = cand.trailing_zeros() as usize;
             cand &= cand - 1;
-            // SAFETY: slot i of a live bucket.
-            let k = unsafe { key_of(t, b, i) };
-            // SAFETY: both are keys of `t`.
-            if unsafe { t.key_equal(key, k) } {
-                // SAFETY: slot i of a live bucket.
-                return (k, unsafe { elem_of(t, b, i) });
+            if eq(b, i) {
+                return Some((b, i));
             }
         }
         if rest != 0 {
@@ -1162,7 +1181,25 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
         // SAFETY: `b` is a bucket.
         b = unsafe { overflow(t, b) };
     }
-    (ptr::null_mut(), ptr::null_mut())
+    None
+}
+
+/// The lookup shared by the three `mapaccess` functions: the bucket for
+/// `hash` ([`lookup_bucket`]), then its chain ([`find_in_chain`]). Returns
+/// the key and elem, or nulls.
+///
+/// # Safety
+/// `h` is a live non-empty map of type `t`; `key` points to a key of `t`.
+#[inline(always)]
+unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8, *mut u8) {
+    // SAFETY: a live non-empty map (caller), so it has buckets.
+    let b = unsafe { lookup_bucket(t, h, hash) };
+    // SAFETY: slots of live buckets; both are keys of `t`.
+    match unsafe { find_in_chain(t, b, tophash(hash), |b, i| t.key_equal(key, key_of(t, b, i))) } {
+        // SAFETY: slot i of a live bucket.
+        Some((b, i)) => unsafe { (key_of(t, b, i), elem_of(t, b, i)) },
+        None => (ptr::null_mut(), ptr::null_mut()),
+    }
 }
 
 /// `v := m[k]` (`mapaccess1`, :415): a pointer to the elem, or to the shared
