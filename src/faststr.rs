@@ -167,7 +167,7 @@ unsafe fn lookup_faststr(t: &MapType, h: &HMap, ky: GoString) -> *mut u8 {
     }
     // dohash:
     // SAFETY: `ky` is a string header whose bytes are readable.
-    let hash = unsafe { t.hash((&raw const ky).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash_str((&raw const ky).cast(), h.hash0 as usize) };
     // Go checks every slot's length and tophash; the tophash matches are
     // found with word operations first (see `find_in_chain` for why this is
     // the slot Go's loop returns), so other slots' keys are never read.
@@ -194,6 +194,7 @@ unsafe fn lookup_faststr(t: &MapType, h: &HMap, ky: GoString) -> *mut u8 {
 /// `h` is null or a live map of type `t`; `t` fits the faststr paths (see
 /// the module docs); `ky`'s bytes are readable. The result is valid until
 /// the next write to the map.
+#[inline]
 pub unsafe fn mapaccess1_faststr(t: &MapType, h: *const HMap, ky: GoString) -> Result<*const u8, MapError> {
     // SAFETY: forwarded.
     let (e, _) = unsafe { mapaccess2_faststr(t, h, ky) }?;
@@ -204,6 +205,7 @@ pub unsafe fn mapaccess1_faststr(t: &MapType, h: *const HMap, ky: GoString) -> R
 ///
 /// # Safety
 /// As [`mapaccess1_faststr`].
+#[inline]
 pub unsafe fn mapaccess2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> Result<(*const u8, bool), MapError> {
     // SAFETY: forwarded.
     Ok(unsafe { access2_faststr(t, h, ky) })
@@ -252,7 +254,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
     }
     let key = s;
     // SAFETY: a string header whose bytes are readable.
-    let hash = unsafe { t.hash((&raw const s).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash_str((&raw const s).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
     let g = h.start_writing();
@@ -420,7 +422,7 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
 
     let key = ky;
     // SAFETY: a string header whose bytes are readable.
-    let hash = unsafe { t.hash((&raw const ky).cast(), h.hash0 as usize) };
+    let hash = unsafe { t.hash_str((&raw const ky).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapdelete does.
     let g = h.start_writing();
@@ -566,7 +568,7 @@ pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usiz
                 } else if !h.same_size_grow() {
                     // The hash bit the doubled mask adds picks X or Y.
                     // SAFETY: a live string key.
-                    let hash = unsafe { t.hash(k.cast(), h.hash0 as usize) };
+                    let hash = unsafe { t.hash_str(k.cast(), h.hash0 as usize) };
                     if hash & newbit != 0 {
                         use_y = 1;
                     }

@@ -279,6 +279,50 @@ impl MapType {
             }
         }
     }
+    /// [`Self::hash`] for the fast64 paths, whose keys are 8 bytes: one
+    /// check of the kind.
+    ///
+    /// # Safety
+    /// As [`Self::hash`]; the key is 8 bytes.
+    #[inline(always)]
+    pub unsafe fn hash64(&self, key: *const u8, seed: usize) -> usize {
+        debug_assert_eq!(self.key.size, 8);
+        // SAFETY: an 8-byte key of this type (caller); `ctx` is ours.
+        unsafe {
+            if self.kind == KeyKind::Memory {
+                crate::alg::memhash64(key, seed)
+            } else {
+                (self.hasher)(key, seed, self.ctx)
+            }
+        }
+    }
+    /// [`Self::hash`] for the fast32 paths, whose keys are 4 bytes.
+    ///
+    /// # Safety
+    /// As [`Self::hash`]; the key is 4 bytes.
+    #[inline(always)]
+    pub unsafe fn hash32(&self, key: *const u8, seed: usize) -> usize {
+        debug_assert_eq!(self.key.size, 4);
+        // SAFETY: a 4-byte key of this type (caller); `ctx` is ours.
+        unsafe {
+            if self.kind == KeyKind::Memory {
+                crate::alg::memhash32(key, seed)
+            } else {
+                (self.hasher)(key, seed, self.ctx)
+            }
+        }
+    }
+    /// [`Self::hash`] for the faststr paths, whose keys are string headers.
+    ///
+    /// # Safety
+    /// As [`Self::hash`]; the key is a string header with readable bytes.
+    #[inline(always)]
+    pub unsafe fn hash_str(&self, key: *const u8, seed: usize) -> usize {
+        // SAFETY: a string key of this type (caller); `ctx` is ours.
+        unsafe {
+            if self.kind == KeyKind::Str { crate::alg::strhash(key, seed) } else { (self.hasher)(key, seed, self.ctx) }
+        }
+    }
     /// Compares two keys (Go's `t.Key.Equal(a, b)`).
     ///
     /// # Safety
