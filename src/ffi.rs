@@ -635,6 +635,10 @@ pub struct gomap_map {
 #[derive(Clone, Copy)]
 struct MapRef<'a> {
     t: &'a FfiType,
+    /// The `owner` word: the map's counted reference, as `Arc::into_raw`
+    /// made it (provenance over the whole Arc allocation, counts included,
+    /// which `t` lacks).
+    owner: *const FfiType,
     h: NonNull<HMap>,
 }
 
@@ -649,22 +653,24 @@ unsafe fn map_ref<'a>(m: *const gomap_map) -> Option<MapRef<'a>> {
     // SAFETY: a live handle is an hmap whose `owner` was set by `finish_map`
     // to a counted `FfiType` reference, unchanged until `gomap_free`; the
     // word is only read (no reference to the whole hmap is made).
-    let t = unsafe { &*(*h.as_ptr()).owner.cast::<FfiType>() };
-    Some(MapRef { t, h })
+    let owner = unsafe { (*h.as_ptr()).owner.cast::<FfiType>() };
+    // SAFETY: as above: a live `FfiType` until `gomap_free`.
+    let t = unsafe { &*owner };
+    Some(MapRef { t, owner, h })
 }
 
-/// Turns a fresh map into a handle: stores a new counted reference to `t`
-/// in its `owner` word and writes it to `out`.
+/// Turns a fresh map into a handle: stores a new counted reference to the
+/// type in its `owner` word and writes it to `out`.
 ///
 /// # Safety
-/// `out` writable; `h` a fresh map of type `t`; `t` lives in an [`Arc`] (a
-/// type handle's or a live map's).
-unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, t: &FfiType, out: *mut *mut gomap_map) -> gomap_status {
+/// `out` writable; `h` a fresh map of the type `tp` points to; `tp` is the
+/// data pointer of a live [`Arc`] with the Arc's own provenance
+/// (`Arc::as_ptr` of a type handle's Arc, or a live map's `owner` word).
+unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, tp: *const FfiType, out: *mut *mut gomap_map) -> gomap_status {
     let h = match r {
         Ok(h) => h,
         Err(e) => return e.into(),
     };
-    let tp = ptr::from_ref(t);
     // SAFETY: `tp` is the data pointer of a live Arc (caller); the count
     // taken here is released by gomap_free. `h` is fresh and unshared, so
     // writing its owner word races with nothing.
@@ -687,7 +693,7 @@ pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
         // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
-        unsafe { finish_map(map::makemap(&ty.t, hint), ty, out) }
+        unsafe { finish_map(map::makemap(&ty.t, hint), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -702,7 +708,7 @@ pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
         // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
-        unsafe { finish_map(map::makemap64(&ty.t, hint), ty, out) }
+        unsafe { finish_map(map::makemap64(&ty.t, hint), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -718,7 +724,7 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
         // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
-        unsafe { finish_map(map::makemap_small(), ty, out) }
+        unsafe { finish_map(map::makemap_small(), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -829,7 +835,7 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
         // SAFETY: a live handle (caller).
         let ty = unsafe { &(&*t).t };
         // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
-        unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), ty, out) }
+        unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -1026,7 +1032,7 @@ pub unsafe extern "C" fn gomap_mapclone(m: *const gomap_map, out: *mut *mut goma
         };
         // SAFETY: a live map of this type, whose type lives in an Arc;
         // `out` writable.
-        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), m.t, out) }
+        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), m.owner, out) }
     })
 }
 
@@ -1061,7 +1067,7 @@ pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
             Ok(()) => {
                 // SAFETY: the map's counted reference, taken by finish_map;
                 // the map is gone and `mr` is not used again.
-                drop(unsafe { Arc::from_raw(ptr::from_ref(mr.t)) });
+                drop(unsafe { Arc::from_raw(mr.owner) });
                 GOMAP_OK
             }
             Err(e) => e.into(),
