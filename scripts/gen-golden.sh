@@ -113,6 +113,22 @@ fi
 GEN=$WORK/gen
 TWICE=$WORK/twice
 mkdir -p "$GEN" "$TWICE"
+# Generates one trace twice and checks it: the two copies must be equal and
+# the oracle's own replay must reproduce every line. Prints what failed.
+gen_one() {
+  local ok=0 dir
+  for dir in "$GEN" "$TWICE"; do
+    GODEBUG=$godebug "$ORACLE" -type "$typ" -scenario "$scen" -seed "$seed" -ops "$ops" -snap "$snap" -out "$dir/$name"
+  done
+  if ! cmp -s "$GEN/$name" "$TWICE/$name"; then
+    echo "NOT DETERMINISTIC: $name" >&2; ok=1
+  fi
+  if ! GODEBUG=$godebug "$ORACLE" -replay "$GEN/$name" 2>"$WORK/replay.log"; then
+    echo "REPLAY MISMATCH: $name" >&2; cat "$WORK/replay.log" >&2; ok=1
+  fi
+  return $ok
+}
+
 fail=0
 while read -r typ scen ops snap hashp seed; do
   [ -n "$typ" ] || continue
@@ -120,14 +136,16 @@ while read -r typ scen ops snap hashp seed; do
   name=$typ-$scen-$hashp.jsonl
   godebug=
   [ "$hashp" = fallback ] && godebug=cpu.aes=off
-  for dir in "$GEN" "$TWICE"; do
-    GODEBUG=$godebug "$ORACLE" -type "$typ" -scenario "$scen" -seed "$seed" -ops "$ops" -snap "$snap" -out "$dir/$name"
-  done
-  if ! cmp -s "$GEN/$name" "$TWICE/$name"; then
-    echo "NOT DETERMINISTIC: $name" >&2; fail=1
-  fi
-  if ! GODEBUG=$godebug "$ORACLE" -replay "$GEN/$name" 2>"$WORK/replay.log"; then
-    echo "REPLAY MISMATCH: $name" >&2; cat "$WORK/replay.log" >&2; fail=1
+  if ! gen_one; then
+    # Live mode only: a Go-side check that fails once in ~60 runs of the
+    # whole set (seen, not yet explained; gomap is not involved in these
+    # checks) gets one more try, reported; twice in a row fails the run.
+    if [ "$MODE" = live ]; then
+      echo "RETRYING $name once (Go oracle check failed, see above)" >&2
+      gen_one || fail=1
+    else
+      fail=1
+    fi
   fi
   size=$(wc -c <"$GEN/$name")
   if [ "$MODE" != live ] && [ "$size" -gt 300000 ]; then
