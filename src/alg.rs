@@ -189,6 +189,10 @@ trait Keys: Copy {
     /// `hashkey[i]`.
     fn hashkey(self, i: usize) -> u64;
     /// Little-endian word `i` of `aeskeysched`.
+    #[cfg_attr(
+        not(target_arch = "x86_64"),
+        expect(dead_code, reason = "only the x86_64 AES path reads the key schedule")
+    )]
     fn aes_word(self, i: usize) -> u64;
 }
 
@@ -206,6 +210,7 @@ fn global_keys() -> Global {
 /// The process-wide material without the initialisation check, for callers
 /// that have just seen [`PATH`] set: it is only set once the material is
 /// (see [`init_path_slow`] and [`set_use_aeshash`]).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn ready_keys() -> Global {
     debug_assert!(KEYS_INIT.is_completed());
@@ -272,6 +277,7 @@ pub fn use_aeshash() -> bool {
 /// Reports whether the AES path is selected, without deciding it: false
 /// while [`PATH`] is still unknown. True implies the key material is
 /// initialised (what [`ready_keys`] relies on).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn aes_selected() -> bool {
     PATH.load(Ordering::Acquire) == PATH_AES
