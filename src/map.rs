@@ -2204,16 +2204,6 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     // array stops referencing (Go's GC would find it unreachable).
     // SAFETY: every entry is being removed.
     unsafe { release_all(t, h) };
-    // Go drops `extra`'s overflow slices (`*h.extra = mapextra{}` below);
-    // gomap releases the buckets on them: the cleared array's chains no
-    // longer reach them.
-    let (ovf, oldovf) = (h.extra.overflow, h.extra.oldoverflow);
-    h.extra = MapExtra::new();
-    // SAFETY: both lists hold this map's heap overflow buckets, now cut off.
-    unsafe {
-        h.retire_overflow(t, ovf);
-        h.retire_overflow(t, oldovf);
-    }
     if let Some(old) = NonNull::new(h.oldbuckets) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
@@ -2234,6 +2224,17 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     h.clear_seq += 1;
 
     h.hash0 = crate::rand::rand() as u32;
+
+    // Go: `*h.extra = mapextra{}`, dropping the overflow slices. gomap also
+    // releases the heap overflow buckets on them: the array is about to be
+    // cleared, so its chains no longer reach them.
+    let (ovf, oldovf) = (h.extra.overflow, h.extra.oldoverflow);
+    h.extra = MapExtra::new();
+    // SAFETY: both lists hold this map's heap overflow buckets, now cut off.
+    unsafe {
+        h.retire_overflow(t, ovf);
+        h.retire_overflow(t, oldovf);
+    }
 
     // Zero the array in place; its preallocated overflow buckets become
     // available again, exactly as for a fresh array.
