@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: BSD-3-Clause (see LICENSE: gomap and The Go Authors)
  * gomap.h - C API of gomap, Go 1.24.11's classic runtime hash map
  * (runtime/map_noswiss.go) as a library for language runtimes.
  *
