@@ -4,7 +4,10 @@
 //! them: with AddressSanitizer + UndefinedBehaviorSanitizer, and, when
 //! `valgrind` is on PATH, a plain build under valgrind's leak checker.
 //!
-//! Skipped (with a note) when no C compiler is available, or under Miri.
+//! Skipped under Miri; a missing C compiler or valgrind skips with a note on
+//! a developer's machine and fails under `CI=true` (`common::ci::missing`).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,11 +84,7 @@ fn skip() -> bool {
     if cfg!(miri) {
         return true;
     }
-    if !on_path("cc") {
-        eprintln!("c_abi: no `cc` on PATH; skipping the C tests");
-        return true;
-    }
-    false
+    !on_path("cc") && common::ci::missing("`cc` (a C compiler on PATH)", "the C ABI tests")
 }
 
 const SAN: &[&str] = &["-O1", "-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
@@ -112,8 +111,7 @@ fn c_tests_under_valgrind() {
     if skip() {
         return;
     }
-    if !on_path("valgrind") {
-        eprintln!("c_abi: no `valgrind` on PATH; skipping the valgrind run");
+    if !on_path("valgrind") && common::ci::missing("`valgrind` on PATH", "the C tests under valgrind") {
         return;
     }
     let exe = out_dir().join("test_gomap_plain");
