@@ -393,7 +393,7 @@ fn aes_memhash32_64_are_distinct_functions() {
     // On the AES path Go's memhash32/64 (asm_amd64.s:1568, :1585) are not
     // memhash(p, h, 4/8) (which goes through aeshashbody).
     setup();
-    if !alg::aes_available() {
+    if !alg::aes_available() && common::ci::missing("AES-NI on this CPU", "the AES memhash32/64 check") {
         return;
     }
     let b = 0x0123456789abcdefu64.to_ne_bytes();
