@@ -47,7 +47,7 @@ use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::msize::{MAX_ALLOC, roundupsize};
 
 // ---------------------------------------------------------------------------
-// Constants (map_noswiss.go:69-107)
+// Constants (map_noswiss.go:69-106)
 // ---------------------------------------------------------------------------
 
 /// Numerator of the load factor 13/2 = 6.5 entries per bucket, kept as a
