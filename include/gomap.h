@@ -31,7 +31,10 @@
  *   Elem and key pointers returned by mapaccess*, mapassign and the iterator
  *   point into the map: they stay valid until the next write to the map
  *   (assign, delete, clear, free). Iterator key/elem pointers additionally
- *   stay readable while the iterator is live.
+ *   stay allocated while the iterator is live, but a delete of that entry
+ *   zeroes its inline elem and, for key types with pointers (strings), its
+ *   key: copy the key out of the iterator before passing it to any call
+ *   but a single gomap_mapdelete (docs/c-api.md, "Pointer lifetimes").
  */
 #ifndef GOMAP_H
 #define GOMAP_H

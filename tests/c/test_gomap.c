@@ -309,6 +309,70 @@ static void test_iteration_kv(void) {
     gomap_type_free(t);
 }
 
+/* delete + reassign inside a range loop (docs/c-api.md, "Pointer
+ * lifetimes"): after gomap_mapdelete(m, it.key) the slot of a string key is
+ * zeroed, so the iterator's key pointer must not be reused; a copy must.
+ * A pointer-free key's bytes stay; an inline elem is always zeroed. */
+static void test_delete_reassign_in_range(void) {
+    static const char *words[] = {"alpha", "beta", "gamma", "delta", "epsilon",
+                                  "zeta", "eta", "theta", "iota", "kappa"};
+    enum { N = sizeof words / sizeof *words };
+    gomap_type *t = NULL;
+    OK(gomap_type_preset(GOMAP_KEY_STRING, 8, 8, false, &t));
+    gomap_map *m = NULL;
+    OK(gomap_makemap_small(t, &m));
+    for (uint64_t i = 0; i < N; i++) {
+        gomap_string k = {(const uint8_t *)words[i], strlen(words[i])};
+        void *e = NULL;
+        OK(gomap_mapassign(m, &k, &e));
+        memcpy(e, &i, 8);
+    }
+    gomap_hiter it = GOMAP_HITER_INIT;
+    OK(gomap_mapiterinit(m, &it));
+    size_t seen = 0;
+    for (void *k = gomap_hiter_key(&it); k; k = gomap_hiter_key(&it)) {
+        gomap_string copy = *(gomap_string *)k; /* what a compiler must do */
+        OK(gomap_mapdelete(m, k));              /* the pointer itself: fine once */
+        const gomap_string *stale = k;
+        CHECK(stale->ptr == NULL && stale->len == 0); /* the documented trap */
+        uint64_t zero = 1;
+        memcpy(&zero, gomap_hiter_elem(&it), 8);
+        CHECK(zero == 0);
+        void *e = NULL;
+        OK(gomap_mapassign(m, &copy, &e)); /* re-insert through the copy */
+        uint64_t v = seen + 100;
+        memcpy(e, &v, 8);
+        seen++;
+        OK(gomap_mapiternext(&it));
+    }
+    OK(gomap_mapiterend(&it));
+    CHECK(seen >= N);
+    CHECK(len_of(m) == N); /* every word is back, and no "" key */
+    gomap_string empty = {(const uint8_t *)"", 0};
+    const void *e = NULL;
+    bool ok = true;
+    OK(gomap_mapaccess2(m, &empty, &e, &ok));
+    CHECK(!ok);
+    OK(gomap_free(m));
+    gomap_type_free(t);
+
+    /* a pointer-free key keeps its bytes after the delete */
+    t = u64_u64();
+    OK(gomap_makemap_small(t, &m));
+    for (uint64_t i = 0; i < 20; i++) put_u64(m, i * 3, i);
+    OK(gomap_mapiterinit(m, &it));
+    for (void *k = gomap_hiter_key(&it); k; k = gomap_hiter_key(&it)) {
+        uint64_t before = *(uint64_t *)k;
+        OK(gomap_mapdelete(m, k));
+        CHECK(*(uint64_t *)k == before);
+        CHECK(*(uint64_t *)gomap_hiter_elem(&it) == 0);
+        OK(gomap_mapiternext(&it));
+    }
+    CHECK(len_of(m) == 0);
+    OK(gomap_free(m));
+    gomap_type_free(t);
+}
+
 static void test_clear_during_iteration(void) {
     counting c = {0};
     gomap_type *t = u64_u64();
@@ -1046,6 +1110,7 @@ int main(void) {
     test_basic();
     test_iteration_growth();
     test_iteration_kv();
+    test_delete_reassign_in_range();
     test_clear_during_iteration();
     test_clone();
     test_allocator_and_visit();
