@@ -15,8 +15,10 @@
 //! Custom hashers report failure through an `int *err` out-parameter; the
 //! trampoline turns that into an unwind with a private payload that the
 //! boundary maps to `GOMAP_ERR_UNHASHABLE`. Map code hashes a new key before
-//! it starts writing, so a failure on a key that was never inserted leaves
-//! the map intact; a failure on a stored key during growth work does not.
+//! it starts writing, and growth work hashes a whole old bucket chain before
+//! moving any of it, so a failure on either leaves every entry in place and
+//! the map valid (`tests/reliability.rs`). A hasher that keeps failing for a
+//! stored key makes every write that evacuates its bucket fail.
 
 #![allow(non_camel_case_types)]
 
