@@ -15,7 +15,8 @@
 //! buckets are reserved before growth work (so a write fails before changing
 //! anything, or not at all), the write flag is held by a guard, deletes run
 //! the descriptor's drop hooks (retiring what an iterator could still read),
-//! and evacuation returns the heap overflow buckets it cuts off.
+//! and the heap overflow buckets evacuation cuts off stay on
+//! `extra.oldoverflow` until growth ends, which releases the whole list.
 //!
 //! Every function requires a descriptor with 4-byte, inline keys hashed by a
 //! function that reads exactly those 4 bytes and compared bytewise (e.g.

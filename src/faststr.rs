@@ -15,7 +15,8 @@
 //! buckets are reserved before growth work, the write flag is held by a
 //! guard, an overwritten or deleted key goes through the descriptor's drop
 //! hook (deferred while iterators live), deleted elems are dropped, and
-//! evacuation returns the heap overflow buckets it cuts off.
+//! the heap overflow buckets evacuation cuts off stay on `extra.oldoverflow`
+//! until growth ends, which releases the whole list.
 //!
 //! Every function requires a descriptor with [`GoString`] keys hashed with
 //! `strhash` semantics and compared by content, with `NeedKeyUpdate` set (as

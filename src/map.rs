@@ -1,6 +1,7 @@
 //! The map itself: a line-by-line port of Go 1.24.11's `runtime/map_noswiss.go`.
 //!
-//! # Design (the same as Go's; see `docs/design.md` for the long form)
+//! # Design (the same as Go's; `docs/concordance.md` maps every function,
+//! `docs/memory.md` gives the memory rules)
 //!
 //! A map is an array of 2^B buckets. A bucket holds 8 entries: their 8
 //! *tophash* bytes (the high byte of each key's hash, or a marker below
