@@ -153,6 +153,37 @@ pub unsafe extern "C" fn gomap_strerror(status: c_int) -> *const c_char {
     s.as_ptr().cast()
 }
 
+/// Major version of this library (`GOMAP_VERSION_MAJOR` in the header).
+pub const GOMAP_VERSION_MAJOR: u32 = parse_version_part(env!("CARGO_PKG_VERSION_MAJOR"));
+/// Minor version (`GOMAP_VERSION_MINOR`).
+pub const GOMAP_VERSION_MINOR: u32 = parse_version_part(env!("CARGO_PKG_VERSION_MINOR"));
+/// Patch version (`GOMAP_VERSION_PATCH`).
+pub const GOMAP_VERSION_PATCH: u32 = parse_version_part(env!("CARGO_PKG_VERSION_PATCH"));
+
+/// Cargo's version components as numbers, at compile time.
+const fn parse_version_part(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut n = 0;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "a version part is a decimal number");
+        n = n * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
+
+/// The library's version, `"MAJOR.MINOR.PATCH"` (Cargo's package version),
+/// as a static NUL-terminated string. A program compiled against one header
+/// and run against another library compares it with `GOMAP_VERSION_STRING`.
+///
+/// # Safety
+/// Always safe to call; `unsafe` only for uniformity of the ABI.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
 // ---------------------------------------------------------------------------
 // Type descriptors
 // ---------------------------------------------------------------------------
