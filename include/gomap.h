@@ -65,6 +65,17 @@ typedef enum gomap_status {
 /* Static description of a status (never NULL; unknown codes included). */
 const char *gomap_strerror(int status);
 
+/* ---- version ------------------------------------------------------------- */
+
+/* The version of this header; gomap_version() gives the library's, as
+ * "MAJOR.MINOR.PATCH". They differ when a program runs against another
+ * libgomap than it was compiled with. */
+#define GOMAP_VERSION_MAJOR 0
+#define GOMAP_VERSION_MINOR 1
+#define GOMAP_VERSION_PATCH 0
+#define GOMAP_VERSION_STRING "0.1.0"
+const char *gomap_version(void);
+
 /* ---- types --------------------------------------------------------------- */
 
 typedef struct gomap_type gomap_type; /* opaque, immutable */

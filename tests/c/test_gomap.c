@@ -102,6 +102,8 @@ static size_t len_of(const gomap_map *m) {
 /* ---- tests ----------------------------------------------------------------- */
 
 static void test_basic(void) {
+    /* the library this program runs with is the one its header describes */
+    CHECK(strcmp(gomap_version(), GOMAP_VERSION_STRING) == 0);
     gomap_type *t = u64_u64();
     gomap_map *m = NULL;
     OK(gomap_makemap(t, 0, &m));
