@@ -1,7 +1,7 @@
 //! Memory for maps without a garbage collector.
 //!
 //! Every allocation a map makes (the `hmap`, bucket arrays, overflow buckets,
-//! out-of-line keys and elems) is a *block*: a 16-byte [`Header`] followed by
+//! out-of-line keys and elems) is a *block*: a 16-byte `Header` followed by
 //! zeroed payload. The header is never visible to map code; it exists so that
 //! a block can be put on a retire list without allocating (so retiring can
 //! never fail) and freed with its size.

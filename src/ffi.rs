@@ -656,7 +656,7 @@ pub unsafe extern "C" fn gomap_type_info(
 // ---------------------------------------------------------------------------
 
 /// A map handle (opaque to C). A `gomap_map *` is the map's `hmap` itself,
-/// whose `owner` word holds the map's counted reference to its [`FfiType`]
+/// whose `owner` word holds the map's counted reference to its `FfiType`
 /// (from [`Arc::into_raw`], released by [`gomap_free`]): making a map costs
 /// no allocation besides the map's own, all from its allocator.
 #[repr(C)]

@@ -196,7 +196,7 @@ pub fn zero_val() -> *const u8 {
 /// so that its GC, which then does not scan them, still sees the overflow
 /// buckets as alive. gomap keeps them for every map, as the owner of every
 /// heap overflow bucket: an intrusive list threaded through the blocks'
-/// headers (the link [`alloc::push_retired`] uses), so recording a bucket
+/// headers (the link `alloc::push_retired` uses), so recording a bucket
 /// never allocates. Each heap overflow bucket is on exactly one list at a
 /// time: `spare` (reserved, unused), `overflow` (hung into the current
 /// array's chains), `oldoverflow` (the old array's, during growth) or the

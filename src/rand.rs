@@ -1,5 +1,5 @@
 //! The runtime's random source: every draw Go's map code takes from
-//! `runtime.rand()` comes through [`rand`].
+//! `runtime.rand()` comes through [`rand`](fn@rand).
 //!
 //! Go draws a random number in exactly these places (Go 1.24.11 line numbers):
 //!
@@ -9,7 +9,7 @@
 //! | reseed when the last entry is deleted | `mapdelete` (:852), fast variants | [`crate::map::mapdelete`] |
 //! | reseed on clear | `mapclear` (:1094) | [`crate::map::mapclear`] |
 //! | iteration start bucket and offset | `mapiterinit` (:919) | [`crate::map::mapiterinit`] |
-//! | overflow counter sampling at B >= 16 | `incrnoverflow` (:240) | [`crate::map::HMap::incrnoverflow`] |
+//! | overflow counter sampling at B >= 16 | `incrnoverflow` (:240) | `HMap::incrnoverflow` |
 //! | hash of a NaN key | `f32hash`/`f64hash` (alg.go) | [`crate::alg`] |
 //! | `keys`/`values` start | `keys` (:1777) | [`crate::map::keys`] |
 //!
