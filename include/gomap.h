@@ -308,7 +308,10 @@ typedef void (*gomap_fatal_fn)(const char *msg, void *ctx);
 gomap_status gomap_set_fatal_handler(gomap_fatal_fn f, void *ctx);
 
 /* Random source for hash seeds, iteration starts and NaN hashes (default:
- * an OS-seeded generator). NULL restores the default. */
+ * an OS-seeded generator). NULL restores the default.
+ * Both setters publish (function, ctx) as one pair and return once no
+ * thread runs the previous pair or can call it again: its ctx may be freed
+ * then. Called from inside the hook being replaced: GOMAP_ERR_BUSY. */
 typedef uint64_t (*gomap_rand_fn)(void *ctx);
 gomap_status gomap_set_rand(gomap_rand_fn f, void *ctx);
 

@@ -26,11 +26,11 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
 use std::alloc::Layout;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::alloc::{Allocator, set_default_allocator};
 use crate::fatal::{MapError, set_fatal_hook};
+use crate::hook::Hook;
 use crate::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
 use crate::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
 use crate::presets::{Field, FieldKind};
@@ -1309,29 +1309,29 @@ pub unsafe extern "C" fn gomap_visit(
 /// ...), without the "fatal error: " prefix.
 pub type gomap_fatal_fn = unsafe extern "C" fn(msg: *const c_char, ctx: *mut c_void);
 
-/// The C handler as a pointer (not an integer, so that provenance survives).
-static FATAL_FN: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
-static FATAL_CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
+/// The C handler and its context, published as one pair.
+static FATAL: Hook = Hook::new(1);
 
 /// The Rust fatal hook that forwards to the C handler.
 fn fatal_bridge(msg: &'static str) {
-    let f = FATAL_FN.load(Ordering::Acquire);
-    if f.is_null() {
-        return;
-    }
-    // SAFETY: FATAL_FN holds null or a `gomap_fatal_fn` stored by
-    // gomap_set_fatal_handler; data and function pointers have the same
-    // size and representation on every supported target.
-    let f: gomap_fatal_fn = unsafe { core::mem::transmute::<*mut (), gomap_fatal_fn>(f) };
     let mut buf = [0u8; 256];
     let n = msg.len().min(buf.len() - 1);
     buf[..n].copy_from_slice(&msg.as_bytes()[..n]);
-    // SAFETY: the handler's contract; `buf` is NUL-terminated.
-    unsafe { f(buf.as_ptr().cast(), FATAL_CTX.load(Ordering::Acquire)) };
+    FATAL.with(|f, ctx| {
+        // SAFETY: FATAL holds only `gomap_fatal_fn`s stored by
+        // gomap_set_fatal_handler; data and function pointers have the same
+        // size and representation on every supported target.
+        let f = unsafe { core::mem::transmute::<*mut (), gomap_fatal_fn>(f) };
+        // SAFETY: the handler's contract, with its own context; `buf` is
+        // NUL-terminated.
+        unsafe { f(buf.as_ptr().cast(), ctx) };
+    });
 }
 
 /// Installs (or with NULL removes) the process-wide fatal-error handler. It
 /// should not return; if it does, gomap prints Go's message and aborts.
+/// Returns once no thread runs the previous handler or can call it again
+/// (so its context may be freed); `GOMAP_ERR_BUSY` from inside the handler.
 ///
 /// # Safety
 /// `f` must be callable from any thread with `ctx`; it must not unwind or
@@ -1339,8 +1339,9 @@ fn fatal_bridge(msg: &'static str) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_set_fatal_handler(f: Option<gomap_fatal_fn>, ctx: *mut c_void) -> gomap_status {
     guard(|| {
-        FATAL_CTX.store(ctx, Ordering::Release);
-        FATAL_FN.store(f.map_or(ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
+        if FATAL.set(f.map_or(ptr::null_mut(), |f| f as *mut ()), ctx).is_none() {
+            return GOMAP_ERR_BUSY;
+        }
         set_fatal_hook(f.map(|_| fatal_bridge as fn(&'static str)));
         GOMAP_OK
     })
@@ -1350,7 +1351,9 @@ pub unsafe extern "C" fn gomap_set_fatal_handler(f: Option<gomap_fatal_fn>, ctx:
 pub type gomap_rand_fn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 
 /// Installs (or with NULL removes) the process-wide random source used for
-/// hash seeds, iteration starts and NaN hashes.
+/// hash seeds, iteration starts and NaN hashes. Returns once no thread runs
+/// the previous source or can call it again (so its context may be freed);
+/// `GOMAP_ERR_BUSY` from inside the source itself.
 ///
 /// # Safety
 /// `f` must be callable from any thread with `ctx` while installed.
@@ -1358,8 +1361,7 @@ pub type gomap_rand_fn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 pub unsafe extern "C" fn gomap_set_rand(f: Option<gomap_rand_fn>, ctx: *mut c_void) -> gomap_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        unsafe { crate::rand::set_host_source(f, ctx) };
-        GOMAP_OK
+        if unsafe { crate::rand::set_host_source(f, ctx) } { GOMAP_OK } else { GOMAP_ERR_BUSY }
     })
 }
 

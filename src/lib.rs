@@ -18,6 +18,7 @@ pub mod fatal;
 pub mod ffi;
 pub mod gomap;
 pub mod gostr;
+mod hook;
 pub mod inspect;
 pub mod map;
 pub mod maptype;

@@ -26,17 +26,17 @@
 
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, Ordering};
 
 use rand::{Rng, SeedableRng};
+
+use crate::hook::Hook;
 
 /// A host-supplied random function, as installed by the C ABI.
 pub type HostRandFn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 
-/// The host hook, stored as a function pointer (null = none; a pointer, not
-/// an integer, so that it keeps its provenance) plus its context.
-static HOST_FN: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
-static HOST_CTX: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
+/// The host hook: a [`HostRandFn`] (type-erased) and its context, published
+/// as one pair.
+static HOST: Hook = Hook::new(0);
 
 thread_local! {
     /// Whether this thread has an override installed (cheap check on the hot path).
@@ -55,15 +55,17 @@ pub fn rand() -> u64 {
             return v;
         }
     }
-    let f = HOST_FN.load(Ordering::Acquire);
-    if !f.is_null() {
-        // SAFETY: HOST_FN only ever holds null or a `HostRandFn` stored by
-        // `set_host_source`; data and function pointers have the same size
-        // on every supported target.
-        let f: HostRandFn = unsafe { core::mem::transmute::<*mut (), HostRandFn>(f) };
-        // SAFETY: the host promised in `set_host_source` that `f` may be called
-        // with this context from any thread.
-        return unsafe { f(HOST_CTX.load(Ordering::Acquire)) };
+    let host = HOST.with(|f, ctx| {
+        // SAFETY: HOST holds only `HostRandFn`s stored by `set_host_source`;
+        // data and function pointers have the same size on every supported
+        // target.
+        let f = unsafe { core::mem::transmute::<*mut (), HostRandFn>(f) };
+        // SAFETY: the host promised in `set_host_source` that `f` may be
+        // called with `ctx`, its own pair, from any thread.
+        unsafe { f(ctx) }
+    });
+    if let Some(v) = host {
+        return v;
     }
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
@@ -71,14 +73,16 @@ pub fn rand() -> u64 {
     })
 }
 
-/// Installs (or with `None`, removes) a process-wide random source.
+/// Installs (or with `None`, removes) the process-wide random source.
+/// Returns once no thread runs the previous source or can call it again, so
+/// its context may be freed then; `false` (nothing changed) when called from
+/// inside the random source itself, which would wait for itself.
 ///
 /// # Safety
 /// `f` must be safe to call from any thread with `ctx`, for as long as it is
 /// installed.
-pub unsafe fn set_host_source(f: Option<HostRandFn>, ctx: *mut c_void) {
-    HOST_CTX.store(ctx, Ordering::Release);
-    HOST_FN.store(f.map_or(core::ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
+pub unsafe fn set_host_source(f: Option<HostRandFn>, ctx: *mut c_void) -> bool {
+    HOST.set(f.map_or(core::ptr::null_mut(), |f| f as *mut ()), ctx).is_some()
 }
 
 /// Runs `body` with `source` supplying every draw made on this thread.
