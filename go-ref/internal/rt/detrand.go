@@ -19,6 +19,29 @@ import (
 // private copy until the copy reaches the M's position again: the values
 // produced on the way are exactly the draws the operation consumed, in order
 // (hash0 reseeds, mapiterinit's start, one per NaN hash, ...).
+//
+// The window. The map is not the only caller of runtime.rand on that M: every
+// new M is set up by mcommoninit (proc.go:942, called from allocm at :2278),
+// whose mrandinit (rand.go:188) seeds the new M's cheaprand with one
+// runtime.rand value taken from the M that creates it (rand.go:195), not
+// from the new one. The oracle's M creates Ms whenever it runs scheduler code
+// that finds no idle M for a P it hands off or wakes (startm, proc.go:2977,
+// then newm, :2799, and allocm): starting a GC cycle from mallocgc
+// (gcStart), being preempted while locked to its thread (schedule ->
+// stoplockedm -> handoffp, proc.go:4051, :3192), stopping or starting the
+// world. Any of these inside a traced operation slipped one foreign value
+// into the operation's stream: the map's own draws shifted by one and the
+// count grew by one. So the whole window, from seeding (Arm, Inject) to
+// taking a copy of the generator state (Consumed, Injected), runs with the M
+// acquired (m.locks > 0, runtime1.go:605): gcStart then declines to start a
+// cycle (mgc.go:635), assists are skipped (mgcmark.go:427), neither
+// synchronous (stack.go:1027) nor asynchronous (preempt.go:374) preemption
+// takes the goroutine off the M, and schedule() would throw rather than run
+// (proc.go:4046). The map statement runs to completion on the same M with no
+// scheduler code of its own, so the generator moves for the map's draws
+// only. The copy is taken before the M is released: the first allocation
+// after the window may start the GC cycle that was held back, and the thread
+// creation that comes with it must not be counted.
 
 // chachaState mirrors internal/chacha8rand.State.
 type chachaState struct {
@@ -89,6 +112,34 @@ type Rand struct {
 	seed     [4]uint64
 	armed    bool
 	injected int
+	held     bool // the M is acquired: a window is open (enter .. leave)
+}
+
+// enter opens a window: acquires the oracle's M (no GC start, no preemption,
+// no scheduling on it until leave) and checks it is the M whose generator
+// was located.
+func (r *Rand) enter() error {
+	if r.held {
+		return fmt.Errorf("rand window opened twice")
+	}
+	mp := acquirem()
+	if mp != r.mp {
+		releasem(mp)
+		return fmt.Errorf("oracle goroutine moved to another M")
+	}
+	r.held = true
+	return nil
+}
+
+// leave closes the window: it copies the generator state while the M is
+// still held, then releases the M, and returns the copy.
+func (r *Rand) leave() chachaState {
+	end := *r.st
+	if r.held {
+		r.held = false
+		releasem(r.mp)
+	}
+	return end
 }
 
 // LockRand pins the calling goroutine to its OS thread, locates that M's
@@ -96,8 +147,9 @@ type Rand struct {
 // It must be called from the goroutine that performs all traced operations.
 func LockRand() (*Rand, error) {
 	runtime.LockOSThread()
+	// Held while searching, so that no thread creation can draw between
+	// the probe and the search (see "The window" above).
 	mp := acquirem()
-	releasem(mp)
 	// runtime.rand returns buf[i] and bumps i; find the word it returned
 	// inside the M, then the State whose i counter matches that slot.
 	x := rtRand()
@@ -114,6 +166,7 @@ func LockRand() (*Rand, error) {
 			}
 		}
 	}
+	releasem(mp)
 	if st == nil {
 		return nil, fmt.Errorf("could not locate the M's chacha8 state")
 	}
@@ -140,21 +193,22 @@ func LockRand() (*Rand, error) {
 	return r, nil
 }
 
-// Arm re-initialises the M's generator with seed. Call it immediately before
-// the traced Go statement; nothing that draws may run in between.
+// Arm opens a window and re-initialises the M's generator with seed. Call it
+// immediately before the traced Go statement and Consumed immediately after;
+// the statement must not block, panic or call into the scheduler.
 func (r *Rand) Arm(seed [4]uint64) {
-	mp := acquirem()
-	releasem(mp)
-	if mp != r.mp {
-		panic("oracle goroutine moved to another M")
+	if err := r.enter(); err != nil {
+		panic(err)
 	}
 	r.seed = seed
 	r.st.init64(seed)
 	r.armed = true
 }
 
-// Consumed returns every value runtime.rand produced since Arm.
+// Consumed closes the window and returns every value runtime.rand produced
+// since Arm.
 func (r *Rand) Consumed() ([]uint64, error) {
+	end := r.leave()
 	if !r.armed {
 		return nil, fmt.Errorf("Consumed without Arm")
 	}
@@ -162,7 +216,7 @@ func (r *Rand) Consumed() ([]uint64, error) {
 	var rep chachaState
 	rep.init64(r.seed)
 	draws := []uint64{}
-	for !rep.samePos(r.st) {
+	for !rep.samePos(&end) {
 		if len(draws) > 1<<16 {
 			return nil, fmt.Errorf("could not match the M's generator position")
 		}
@@ -171,17 +225,16 @@ func (r *Rand) Consumed() ([]uint64, error) {
 	return draws, nil
 }
 
-// Inject loads the M's generator with exactly the given values, to replay a
-// recorded operation: runtime.rand returns them in order. An operation that
-// asks for more would make the runtime refill the block; Injected detects it.
+// Inject opens a window and loads the M's generator with exactly the given
+// values, to replay a recorded operation: runtime.rand returns them in order.
+// An operation that asks for more would make the runtime refill the block;
+// Injected, which closes the window, detects it.
 func (r *Rand) Inject(draws []uint64) error {
 	if len(draws) > chChunk {
 		return fmt.Errorf("cannot inject %d draws (at most %d per op)", len(draws), chChunk)
 	}
-	mp := acquirem()
-	releasem(mp)
-	if mp != r.mp {
-		return fmt.Errorf("oracle goroutine moved to another M")
+	if err := r.enter(); err != nil {
+		return err
 	}
 	r.st.seed = [4]uint64{}
 	r.st.buf = [32]uint64{}
@@ -193,8 +246,9 @@ func (r *Rand) Inject(draws []uint64) error {
 
 // Injected checks that the operation consumed exactly the injected draws.
 func (r *Rand) Injected() error {
-	if r.st.c != 0 || r.st.i != uint32(r.injected) || r.st.n != uint32(r.injected) {
-		return fmt.Errorf("operation used a different number of draws than recorded (%d recorded; generator at i=%d c=%d)", r.injected, r.st.i, r.st.c)
+	end := r.leave()
+	if end.c != 0 || end.i != uint32(r.injected) || end.n != uint32(r.injected) {
+		return fmt.Errorf("operation used a different number of draws than recorded (%d recorded; generator at i=%d c=%d)", r.injected, end.i, end.c)
 	}
 	return nil
 }
