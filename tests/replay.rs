@@ -25,25 +25,29 @@ use gomap::alg::{GoString, KeyMaterial};
 use gomap::inspect::{At, Snapshot, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
-use gomap::presets::{Field, FieldKind};
+use gomap::presets::Field;
 use gomap::{fast32, fast64, faststr};
 
 /// The hash path is process-wide: replays take turns.
 static PATH_LOCK: Mutex<()> = Mutex::new(());
 
+/// Which entry points a trace's ops go through: the fast variants for
+/// `u32`, `u64` and `str` keys, the generic ones for every other key type.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Key {
     U32,
     U64,
     Str,
-    F64,
-    Big,
-    Zst,
-    Comp,
+    Generic,
 }
 
 struct Replay {
     key: Key,
+    /// Offsets of the string headers inside keys of types that hold strings
+    /// in a larger value (`ss`, `s9`): their trace text is the key's bytes
+    /// with each header replaced by its length and content
+    /// (docs/trace-format.md section 3).
+    strs: Vec<usize>,
     t: MapType,
     esize: usize,
     maps: Vec<Option<NonNull<HMap>>>,
@@ -64,6 +68,43 @@ fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
+/// A key's bytes in 8-aligned storage (keys of align up to 8 are read in
+/// place by the hashers and equalities).
+struct KeyBuf {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl KeyBuf {
+    fn new(b: &[u8]) -> KeyBuf {
+        let mut words = vec![0u64; b.len().div_ceil(8).max(1)];
+        // SAFETY: `words` has room for `b.len()` bytes; distinct allocations.
+        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), words.as_mut_ptr().cast::<u8>(), b.len()) };
+        KeyBuf { words, len: b.len() }
+    }
+    fn as_ptr(&self) -> *const u8 {
+        self.words.as_ptr().cast()
+    }
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` bytes of the initialised words.
+        unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) }
+    }
+    fn u32(&self) -> u32 {
+        u32::from_le_bytes(self.bytes()[..4].try_into().unwrap())
+    }
+    fn u64(&self) -> u64 {
+        u64::from_le_bytes(self.bytes()[..8].try_into().unwrap())
+    }
+}
+
+/// The 16 bytes of a string header.
+fn str_header_bytes(g: GoString) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(g.ptr as usize).to_ne_bytes());
+    b[8..].copy_from_slice(&g.len.to_ne_bytes());
+    b
+}
+
 fn fnv1a(s: &str) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for &b in s.as_bytes() {
@@ -75,62 +116,123 @@ fn fnv1a(s: &str) -> String {
 
 impl Replay {
     fn new(hdr: &Json, name: &str) -> Replay {
-        let key = match hdr.get("key").str() {
-            "u32" => Key::U32,
-            "u64" => Key::U64,
-            "str" => Key::Str,
-            "f64" => Key::F64,
-            "big" => Key::Big,
-            "zst" => Key::Zst,
-            "comp" => Key::Comp,
-            k => panic!("unknown key type {k}"),
-        };
         let elem = match hdr.get("elem").str() {
+            "u16" => TypeInfo::of::<u16>(),
             "u32" => TypeInfo::of::<u32>(),
             "u64" => TypeInfo::of::<u64>(),
+            "u16x5" => TypeInfo::of::<[u16; 5]>(),
+            "b136" => TypeInfo { size: 136, align: 1, pointers: false },
             "b144" => TypeInfo { size: 144, align: 1, pointers: false },
             "zst" => TypeInfo { size: 0, align: 1, pointers: false },
             e => panic!("unknown elem type {e}"),
         };
-        let t = match key {
-            Key::U32 => MapType::u32_key(elem),
-            Key::U64 => MapType::u64_key(elem),
-            Key::Str => MapType::str_key(elem),
-            Key::F64 => MapType::f64_key(elem),
-            Key::Big => MapType::bytes_key(136, elem),
-            Key::Zst => MapType::mem_key(0, 1, elem),
-            Key::Comp => MapType::composite_key(
-                &[
-                    Field { offset: 0, size: 4, kind: FieldKind::Mem },
-                    Field { offset: 8, size: 8, kind: FieldKind::F64 },
-                    Field { offset: 16, size: 2, kind: FieldKind::Mem },
-                ],
-                24,
-                8,
-                elem,
+        let (key, strs, t) = match hdr.get("key").str() {
+            "u32" => (Key::U32, vec![], MapType::u32_key(elem)),
+            "u64" => (Key::U64, vec![], MapType::u64_key(elem)),
+            "str" => (Key::Str, vec![], MapType::str_key(elem)),
+            "f64" => (Key::Generic, vec![], MapType::f64_key(elem)),
+            "big" => (Key::Generic, vec![], MapType::bytes_key(136, elem)),
+            "zst" => (Key::Generic, vec![], MapType::mem_key(0, 1, elem)),
+            "comp" => (
+                Key::Generic,
+                vec![],
+                MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, elem),
             ),
-        }
-        .unwrap();
+            "f32" => (Key::Generic, vec![], MapType::f32_key(elem)),
+            "c128" => (Key::Generic, vec![], MapType::c128_key(elem)),
+            "a3" => (Key::Generic, vec![], MapType::mem_key(3, 1, elem)),
+            "a5z" => (Key::Generic, vec![], MapType::mem_key(10, 2, elem)),
+            "ss" => (
+                Key::Generic,
+                vec![8],
+                MapType::composite_key(&[Field::mem(0, 1), Field::str(8), Field::f32(24)], 32, 8, elem),
+            ),
+            "k128" => (Key::Generic, vec![], MapType::mem_key(128, 8, elem)),
+            "f17" => {
+                let f: Vec<Field> = (0..17).map(|i| Field::f64(8 * i)).collect();
+                (Key::Generic, vec![], MapType::composite_key(&f, 136, 8, elem))
+            }
+            "s9" => {
+                let f: Vec<Field> = (0..9).map(|i| Field::str(16 * i)).collect();
+                (Key::Generic, (0..9).map(|i| 16 * i).collect(), MapType::composite_key(&f, 144, 8, elem))
+            }
+            k => panic!("unknown key type {k}"),
+        };
+        let t = t.unwrap();
         // The descriptor must be Go's.
         assert_eq!(t.keysize(), hdr.get("keysize").num(), "{name}: keysize");
         assert_eq!(t.valuesize(), hdr.get("valuesize").num(), "{name}: valuesize");
         assert_eq!(t.bucketsize(), hdr.get("bucketsize").num(), "{name}: bucketsize");
         assert_eq!(t.flags() as usize, hdr.get("flags").num(), "{name}: flags");
         assert_eq!(t.bucket_pointers(), hdr.get("bucketpointers").bool(), "{name}: bucket pointers");
-        Replay { key, t, esize: elem.size, maps: Vec::new(), iters: Vec::new(), strings: Vec::new(), name: name.into() }
+        Replay {
+            key,
+            strs,
+            t,
+            esize: elem.size,
+            maps: Vec::new(),
+            iters: Vec::new(),
+            strings: Vec::new(),
+            name: name.into(),
+        }
+    }
+
+    /// A Go string header for `b`, whose bytes move into the arena.
+    fn arena_str(&mut self, b: Vec<u8>) -> GoString {
+        let b: Box<[u8]> = b.into_boxed_slice();
+        let g = GoString { ptr: b.as_ptr(), len: b.len() };
+        self.strings.push(b);
+        g
     }
 
     /// The key bytes gomap stores for a trace key.
-    fn key_bytes(&mut self, k: &Json) -> Vec<u8> {
+    /// Returned in 8-aligned storage (`Key::bytes` gives the key).
+    fn key_bytes(&mut self, k: &Json) -> KeyBuf {
         let raw = unhex(k.str());
         if self.key == Key::Str {
-            let b: Box<[u8]> = raw.into_boxed_slice();
-            let g = GoString { ptr: b.as_ptr(), len: b.len() };
-            self.strings.push(b);
-            // SAFETY: GoString is two plain words.
-            return unsafe { std::slice::from_raw_parts((&raw const g).cast::<u8>(), 16) }.to_vec();
+            let g = self.arena_str(raw);
+            return KeyBuf::new(&str_header_bytes(g));
         }
-        raw
+        if self.strs.is_empty() {
+            return KeyBuf::new(&raw);
+        }
+        // Structured: memory runs between string headers, each header
+        // encoded as its length (8 bytes LE) and content.
+        let mut out = Vec::with_capacity(self.t.key().size);
+        let mut i = 0;
+        for &so in &self.strs.clone() {
+            let n = so - out.len();
+            out.extend_from_slice(&raw[i..i + n]);
+            i += n;
+            let len = u64::from_le_bytes(raw[i..i + 8].try_into().unwrap()) as usize;
+            i += 8;
+            let g = self.arena_str(raw[i..i + len].to_vec());
+            i += len;
+            out.extend_from_slice(&str_header_bytes(g));
+        }
+        out.extend_from_slice(&raw[i..]);
+        assert_eq!(out.len(), self.t.key().size, "{}: structured key length", self.name);
+        KeyBuf::new(&out)
+    }
+
+    /// The trace text of a structured key's bytes `b` (see `strs`).
+    fn structured_text(&self, b: &[u8]) -> String {
+        let mut out = Vec::new();
+        let mut off = 0;
+        for &so in &self.strs {
+            out.extend_from_slice(&b[off..so]);
+            let g = Self::gostr(&b[so..so + 16]);
+            out.extend_from_slice(&(g.len as u64).to_le_bytes());
+            if !g.ptr.is_null() {
+                // SAFETY: non-null string pointers point into our arena.
+                out.extend_from_slice(unsafe { std::slice::from_raw_parts(g.ptr, g.len) });
+            } else {
+                assert_eq!(g.len, 0, "{}: string with nil data and length {}", self.name, g.len);
+            }
+            off = so + 16;
+        }
+        out.extend_from_slice(&b[off..]);
+        hex(&out)
     }
 
     fn gostr(kb: &[u8]) -> GoString {
@@ -148,7 +250,11 @@ impl Replay {
             return hex(unsafe { std::slice::from_raw_parts(g.ptr, g.len) });
         }
         // SAFETY: a key of `size` bytes.
-        hex(unsafe { std::slice::from_raw_parts(p, size) })
+        let b = unsafe { std::slice::from_raw_parts(p, size) };
+        if !self.strs.is_empty() {
+            return self.structured_text(b);
+        }
+        hex(b)
     }
 
     fn elem_text(&self, p: *const u8) -> String {
@@ -170,6 +276,7 @@ impl Replay {
                         format!("\"{}\"", hex(unsafe { std::slice::from_raw_parts(g.ptr, g.len) }))
                     }
                 }
+                Some(b) if is_key && !self.strs.is_empty() => format!("\"{}\"", self.structured_text(b)),
                 Some(b) => format!("\"{}\"", hex(b)),
             }
         };
@@ -240,10 +347,10 @@ impl Replay {
                 // SAFETY: a live map of type t; keys and elems of its types.
                 let s = unsafe {
                     match self.key {
-                        Key::U32 => fast32::mapassign_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
-                        Key::U64 => fast64::mapassign_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
-                        Key::Str => faststr::mapassign_faststr(t, h, Self::gostr(&kb)),
-                        _ => map::mapassign(t, h, kb.as_ptr()),
+                        Key::U32 => fast32::mapassign_fast32(t, h, kb.u32()),
+                        Key::U64 => fast64::mapassign_fast64(t, h, kb.u64()),
+                        Key::Str => faststr::mapassign_faststr(t, h, Self::gostr(kb.bytes())),
+                        Key::Generic => map::mapassign(t, h, kb.as_ptr()),
                     }
                 }
                 .unwrap();
@@ -257,10 +364,10 @@ impl Replay {
                 // SAFETY: as above.
                 unsafe {
                     match self.key {
-                        Key::U32 => fast32::mapdelete_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
-                        Key::U64 => fast64::mapdelete_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
-                        Key::Str => faststr::mapdelete_faststr(t, h, Self::gostr(&kb)),
-                        _ => map::mapdelete(t, h, kb.as_ptr()),
+                        Key::U32 => fast32::mapdelete_fast32(t, h, kb.u32()),
+                        Key::U64 => fast64::mapdelete_fast64(t, h, kb.u64()),
+                        Key::Str => faststr::mapdelete_faststr(t, h, Self::gostr(kb.bytes())),
+                        Key::Generic => map::mapdelete(t, h, kb.as_ptr()),
                     }
                 }
                 .unwrap();
@@ -272,10 +379,10 @@ impl Replay {
                 // SAFETY: as above.
                 let (e, ok) = unsafe {
                     match self.key {
-                        Key::U32 => fast32::mapaccess2_fast32(t, h, u32::from_le_bytes(kb[..4].try_into().unwrap())),
-                        Key::U64 => fast64::mapaccess2_fast64(t, h, u64::from_le_bytes(kb[..8].try_into().unwrap())),
-                        Key::Str => faststr::mapaccess2_faststr(t, h, Self::gostr(&kb)),
-                        _ => map::mapaccess2(t, h, kb.as_ptr()),
+                        Key::U32 => fast32::mapaccess2_fast32(t, h, kb.u32()),
+                        Key::U64 => fast64::mapaccess2_fast64(t, h, kb.u64()),
+                        Key::Str => faststr::mapaccess2_faststr(t, h, Self::gostr(kb.bytes())),
+                        Key::Generic => map::mapaccess2(t, h, kb.as_ptr()),
                     }
                 }
                 .unwrap();

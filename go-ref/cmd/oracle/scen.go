@@ -95,7 +95,9 @@ func (s *sc) liveKey(m int) int {
 func (s *sc) bucketOf(m, k int) int {
 	v := s.t.view(m)
 	var p unsafe.Pointer
-	if s.k.isString() {
+	if sk, ok := s.k.(structuredKey); ok {
+		p = sk.keyPtr(s.k.keyBytes(k))
+	} else if s.k.isString() {
 		str := string(s.k.keyBytes(k))
 		p = unsafe.Pointer(&str)
 	} else {
@@ -141,7 +143,7 @@ func (s *sc) spreadKey(m int) int {
 // someKey: a present key with probability pHit, else a fresh one; now and
 // then an edge-case key.
 func (s *sc) someKey(m int, pHit, pSpecial float64) int {
-	if s.k.name() == "f64" || s.k.name() == "comp" {
+	if b, ok := s.k.(interface{ boostSpecials() bool }); (ok && b.boostSpecials()) || s.k.name() == "f64" || s.k.name() == "comp" {
 		pSpecial *= 2.5
 	}
 	if s.chance(pSpecial) {
@@ -281,7 +283,9 @@ func (s *sc) itKey(id int) int {
 	}
 	v := s.t.view(it.m)
 	var got []byte
-	if v.isStr {
+	if v.enc != nil {
+		got = v.enc(it.it.Key)
+	} else if v.isStr {
 		got = []byte(*(*string)(it.it.Key))
 	} else {
 		got = append([]byte(nil), mem(it.it.Key, v.t.Key.Size_)...)
@@ -371,8 +375,8 @@ func scSameSize(s *sc) {
 	if s.ops < 700 {
 		targetB = 2
 	}
-	if s.k.name() == "big" {
-		targetB = 2
+	if s.k.keySize() > 100 {
+		targetB = 2 // big keys: keep the trace small
 	}
 	m := s.mk(0)
 	limit := capacity(targetB)

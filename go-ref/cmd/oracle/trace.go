@@ -67,17 +67,33 @@ func encVal(j *jb, p unsafe.Pointer, sz uintptr, isStr bool) {
 	j.hexq(mem(p, sz))
 }
 
+// structuredKey is implemented by kinds whose keys hold strings inside a
+// larger value: their key text is encMemStr's encoding.
+type structuredKey interface {
+	encKey(p unsafe.Pointer) []byte
+	keyPtr(kb []byte) unsafe.Pointer
+}
+
 // encSlot writes a key or elem slot as it sits in a bucket: indirect slots
 // are null when the pointer is nil, else the pointee; string slots whose data
 // pointer is nil are "~<len>" (mapdelete_faststr clears only the pointer).
-func encSlot(j *jb, p unsafe.Pointer, sz uintptr, indirect, isStr bool) {
+// enc, when non-nil, encodes a (dereferenced) value.
+func encSlot(j *jb, p unsafe.Pointer, sz uintptr, indirect, isStr bool, enc func(unsafe.Pointer) []byte) {
 	if indirect {
 		q := *(*unsafe.Pointer)(p)
 		if q == nil {
 			j.raw("null")
 			return
 		}
+		if enc != nil {
+			j.hexq(enc(q))
+			return
+		}
 		encVal(j, q, sz, false)
+		return
+	}
+	if enc != nil {
+		j.hexq(enc(p))
 		return
 	}
 	if isStr {
@@ -97,6 +113,7 @@ type mapView struct {
 	t     *rt.MapType
 	h     *rt.Hmap
 	isStr bool
+	enc   func(unsafe.Pointer) []byte // key encoder of a structuredKey kind, else nil
 }
 
 func (v mapView) bs() uintptr { return uintptr(v.t.BucketSize) }
@@ -171,14 +188,14 @@ func (v mapView) encBuckets(j *jb, base unsafe.Pointer, b uint8) error {
 				if s > 0 {
 					j.comma()
 				}
-				encSlot(j, v.keyAt(bk, s), v.t.Key.Size_, v.indKey(), v.isStr)
+				encSlot(j, v.keyAt(bk, s), v.t.Key.Size_, v.indKey(), v.isStr, v.enc)
 			}
 			j.raw(`],"elems":[`)
 			for s := 0; s < 8; s++ {
 				if s > 0 {
 					j.comma()
 				}
-				encSlot(j, v.elemAt(bk, s), v.t.Elem.Size_, v.indElem(), false)
+				encSlot(j, v.elemAt(bk, s), v.t.Elem.Size_, v.indElem(), false, nil)
 			}
 			j.raw("]}")
 			bk = v.ovf(bk)
@@ -354,7 +371,11 @@ func (t *tracer) opSeed() [4]uint64 {
 
 func (t *tracer) view(id int) mapView {
 	mt, h := rt.Eface(t.maps[id])
-	return mapView{t: mt, h: h, isStr: t.k.isString()}
+	v := mapView{t: mt, h: h, isStr: t.k.isString()}
+	if sk, ok := t.k.(structuredKey); ok {
+		v.enc = sk.encKey
+	}
+	return v
 }
 
 func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
@@ -604,7 +625,11 @@ func (t *tracer) iterRes(j *jb, s *iterSlot) {
 	}
 	v := t.view(s.m)
 	j.raw(`{"k":`)
-	encVal(j, it.Key, v.t.Key.Size_, v.isStr)
+	if v.enc != nil {
+		j.hexq(v.enc(it.Key))
+	} else {
+		encVal(j, it.Key, v.t.Key.Size_, v.isStr)
+	}
 	j.raw(`,"v":`)
 	encVal(j, it.Elem, v.t.Elem.Size_, false)
 	j.raw("}")
