@@ -155,6 +155,21 @@ f32  mixed    300 50 fallback 0
 c128 mixed    300 50 fallback 0
 ss   mixed    300 50 fallback 0
 a3   grow     300 50 fallback 0
+u32  clonesmall 300 50 aes 0
+u64  clonesmall 300 50 aes 0
+str  clonesmall 300 50 aes 0
+f64  clonesmall 300 50 aes 0
+comp clonesmall 300 50 aes 0
+zst  clonesmall 300 50 aes 0
+f32  clonesmall 300 50 aes 0
+c128 clonesmall 300 50 aes 0
+a3   clonesmall 300 50 aes 0
+a5z  clonesmall 300 50 aes 0
+ss   clonesmall 300 50 aes 0
+big  clonesmall 150 75 aes 0
+k128 clonesmall 150 75 aes 0
+u64  clonesmall 300 50 fallback 0
+str  clonesmall 300 50 fallback 0
 '
 
 if [ "$MODE" = live ]; then

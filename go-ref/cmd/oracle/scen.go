@@ -332,6 +332,7 @@ var scenarios = []struct {
 	{"clear", scClear},
 	{"clone", scClone},
 	{"mixed", scMixed},
+	{"clonesmall", scCloneSmall},
 }
 
 // canGrow is false for types with a single possible key (zst).
@@ -726,6 +727,73 @@ func scMixed(s *sc) {
 			if len(s.live) > 0 {
 				s.itEnd(s.live[s.r(len(s.live))])
 			}
+		}
+	}
+}
+
+// clonesmall: clones of small maps with holes. Rounds cycle through B = 0
+// (one bucket), 1, 0 and 2: fill (some edge-case keys included), let any
+// growth finish, delete a third to a half of the entries (emptyOne and
+// emptyRest slots), clone, iterate the clone to its end, then write to the
+// clone and the original (new keys land in the first free slot, so the
+// clone's layout shows), look keys up in both, and iterate both again.
+// Every third round clones the clone as well.
+func scCloneSmall(s *sc) {
+	drain := func(m int) {
+		it := s.itInit(m)
+		for s.itNext(it) {
+		}
+		s.itEnd(it)
+	}
+	for round := 0; ; round++ {
+		tB := []uint8{0, 1, 0, 2}[round%4]
+		if !s.canGrow() {
+			tB = 0
+		}
+		lo := []int{5, 9, 14}[tB] + s.r(3)
+		m := s.mk(0)
+		for s.canGrow() && (s.B(m) < tB || s.growing(m) || s.count(m) < lo) {
+			s.assign(m, s.someKey(m, 0, 0.08))
+		}
+		if !s.canGrow() {
+			s.assign(m, s.fresh())
+		}
+		nd := s.count(m)/3 + s.r(s.count(m)/6+1)
+		if !s.canGrow() {
+			nd = s.r(2)
+		}
+		for i := 0; i < nd; i++ {
+			if k := s.liveKey(m); k >= 0 {
+				s.del(m, k)
+			}
+		}
+		if round%4 == 3 {
+			s.length(m)
+		}
+		c := s.clone(m)
+		drain(c)
+		s.assign(c, s.fresh())
+		s.assign(m, s.fresh())
+		if k := s.special(); k >= 0 {
+			s.assign(c, k) // ±0 variants rewrite a stored key; NaNs add one
+		}
+		if k := s.liveKey(c); k >= 0 {
+			s.assign(c, k) // update in place
+		}
+		if k := s.liveKey(m); k >= 0 {
+			s.del(m, k)
+			s.get(c, k) // still in the clone
+		}
+		if k := s.liveKey(c); k >= 0 {
+			s.del(c, k)
+		}
+		s.get(m, s.someKey(m, 0.7, 0.05))
+		drain(c)
+		drain(m)
+		if round%3 == 2 {
+			cc := s.clone(c)
+			s.assign(cc, s.fresh())
+			drain(cc)
 		}
 	}
 }
