@@ -168,8 +168,12 @@ a5z  clonesmall 300 50 aes 0
 ss   clonesmall 300 50 aes 0
 big  clonesmall 150 75 aes 0
 k128 clonesmall 150 75 aes 0
+f17  clonesmall 200 100 aes 0
+s9   clonesmall 200 100 aes 0
 u64  clonesmall 300 50 fallback 0
 str  clonesmall 300 50 fallback 0
+f17  clonesmall 200 100 fallback 0
+s9   clonesmall 200 100 fallback 0
 '
 
 if [ "$MODE" = live ]; then

@@ -2747,10 +2747,11 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         fatal(CONCURRENT_CLONE_WRITE);
     }
 
-    if src.b == 0 && !t.indirect_elem() {
-        // Go also requires !(IndirectKey && NeedKeyUpdate) here, because it
-        // shares out-of-line keys otherwise; gomap copies them (below), which
-        // keeps this byte-for-byte path for every inline-elem type.
+    // Go's condition (map_noswiss.go:1677), kept whole although gomap never
+    // shares out-of-line keys: the byte-for-byte copy keeps holes (deleted
+    // slots) where the entry-by-entry path below packs the entries from
+    // slot 0, so the two layouts differ and iteration orders with them.
+    if src.b == 0 && !(t.indirect_key() && t.need_key_update()) && !t.indirect_elem() {
         // SAFETY: one fresh bucket.
         dst.buckets = unsafe { alloc::alloc_block(&dst.alloc, t.bucketsize(), Kind::Array) }
             .ok_or(MapError::AllocFailed)?
