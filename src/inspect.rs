@@ -186,6 +186,68 @@ pub unsafe fn snapshot(t: &MapType, h: NonNull<HMap>) -> Snapshot {
     Snapshot { header, buckets, oldbuckets }
 }
 
+/// Which bucket array an iterator walks, relative to its map now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IterArray {
+    /// The map's current array (`it.buckets == h.buckets`).
+    Current,
+    /// The map's old array during a growth (`it.buckets == h.oldbuckets`).
+    Old,
+    /// Neither: an array the map has since retired (or none).
+    Other,
+}
+
+/// The `hiter` fields map.go keeps (map_noswiss.go:164), except the
+/// pointers, which become [`IterArray`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IterFields {
+    /// Whether `it.h` is set (false after `mapiterinit` on an empty map).
+    pub has_map: bool,
+    /// `startBucket`
+    pub start_bucket: usize,
+    /// `offset`
+    pub offset: u8,
+    /// `B` at `mapiterinit` time.
+    pub b: u8,
+    /// `bucket`: the next bucket index to visit.
+    pub bucket: usize,
+    /// `i`: the next slot to look at.
+    pub i: u8,
+    /// `wrapped`
+    pub wrapped: bool,
+    /// `checkBucket`, `None` for the `noCheck` sentinel.
+    pub check_bucket: Option<usize>,
+    /// `clearSeq` at `mapiterinit` time.
+    pub clear_seq: u64,
+    /// Where `it.buckets` points.
+    pub array: IterArray,
+}
+
+/// Copies out an iterator's fields.
+///
+/// # Safety
+/// `it.h` is null or a live map, not being written.
+pub unsafe fn iter_fields(it: &HIter) -> IterFields {
+    // SAFETY: null or a live map (caller).
+    let array = match unsafe { it.h.as_ref() } {
+        Some(h) if !it.buckets.is_null() && it.buckets == h.buckets => IterArray::Current,
+        Some(h) if !it.buckets.is_null() && it.buckets == h.oldbuckets => IterArray::Old,
+        _ => IterArray::Other,
+    };
+    IterFields {
+        has_map: !it.h.is_null(),
+        start_bucket: it.start_bucket,
+        offset: it.offset,
+        b: it.b,
+        bucket: it.bucket,
+        i: it.i,
+        wrapped: it.wrapped,
+        check_bucket: (it.check_bucket != NO_CHECK).then_some(it.check_bucket),
+        clear_seq: it.clear_seq,
+        array,
+    }
+}
+
 /// Checks everything that must hold between operations; returns the first
 /// violation found. Mirrors Go's `MapTombstoneCheck` (export_test.go) and
 /// adds: counts match the live slots, no filled slot carries a marker, keys

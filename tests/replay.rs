@@ -2,7 +2,9 @@
 //! on gomap, feeding it the random draws Go took, and compares after every
 //! operation: the result, the header fields, the FNV-1a checksum of the full
 //! state (every bucket's tophash, keys, elems and overflow chain, stale bytes
-//! included), the full state where the trace prints it, and iterator starts.
+//! included), the full state where the trace prints it, every recorded
+//! iterator field and the bucket array length; up front, the descriptor's
+//! sizes, flags and per-B array lengths against the trace header.
 //!
 //! * `golden_traces`: the committed traces in `tests/golden/` (no Go needed).
 //! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
@@ -22,7 +24,7 @@ use std::sync::Mutex;
 
 use common::json::{Json, parse};
 use gomap::alg::{GoString, KeyMaterial};
-use gomap::inspect::{At, Snapshot, snapshot};
+use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::presets::Field;
@@ -50,6 +52,8 @@ struct Replay {
     strs: Vec<usize>,
     t: MapType,
     esize: usize,
+    /// The header's `arraylen`: bucket array length per B = 0..15.
+    arraylen: Vec<usize>,
     maps: Vec<Option<NonNull<HMap>>>,
     iters: Vec<HIter>,
     /// String keys handed to maps must outlive them: an arena.
@@ -165,11 +169,28 @@ impl Replay {
         assert_eq!(t.bucketsize(), hdr.get("bucketsize").num(), "{name}: bucketsize");
         assert_eq!(t.flags() as usize, hdr.get("flags").num(), "{name}: flags");
         assert_eq!(t.bucket_pointers(), hdr.get("bucketpointers").bool(), "{name}: bucket pointers");
+        assert_eq!(t.key().size, hdr.get("keytypesize").num(), "{name}: keytypesize");
+        assert_eq!(elem.size, hdr.get("elemtypesize").num(), "{name}: elemtypesize");
+        let arraylen: Vec<usize> = hdr.get("arraylen").arr().iter().map(Json::num).collect();
+        assert_eq!(arraylen.len(), 16, "{name}: arraylen has one entry per B = 0..15");
+        assert_eq!(arraylen[0], 1, "{name}: arraylen[0]");
+        for (b, &want) in arraylen.iter().enumerate().skip(1) {
+            // The smallest hint that gives B = b (overLoadFactor, :1147).
+            let hint = (13 * (1usize << (b - 1)) / 2 + 1).max(9);
+            let h = map::makemap(&t, hint as isize).unwrap();
+            // SAFETY: a fresh map of type t.
+            let hd = unsafe { header(&t, h) };
+            // SAFETY: no iterators; freed once.
+            unsafe { map::mapfree(&t, h.as_ptr()) }.unwrap();
+            assert_eq!(hd.b as usize, b, "{name}: hint {hint} gives B");
+            assert_eq!(hd.array_buckets, want, "{name}: arraylen[{b}] (buckets makeBucketArray allocates)");
+        }
         Replay {
             key,
             strs,
             t,
             esize: elem.size,
+            arraylen,
             maps: Vec::new(),
             iters: Vec::new(),
             strings: Vec::new(),
@@ -435,14 +456,40 @@ impl Replay {
         }
     }
 
+    /// Compares every `hiter` field the trace records (section 4), also
+    /// after the iteration ended; no `iter` key means Go left `it.h` unset.
     fn check_iter(&self, line: &Json, it: &HIter) {
         let want = line.get("iter");
-        if want.is_null() || it.key.is_null() {
+        // SAFETY: the iterator's map is live and not being written.
+        let f = unsafe { iter_fields(it) };
+        assert_eq!(f.has_map, !want.is_null(), "{}: iterator map set (\"iter\" present)", self.name);
+        if want.is_null() {
             return;
         }
-        let (sb, off) = it.start();
-        assert_eq!(sb, want.get("startbucket").num(), "{}: iterator start bucket", self.name);
-        assert_eq!(off as usize, want.get("offset").num(), "{}: iterator offset", self.name);
+        let cb = want.get("checkbucket");
+        let arr = match f.array {
+            IterArray::Current => "cur",
+            IterArray::Old => "old",
+            IterArray::Other => "other",
+        };
+        let ours = [
+            ("startbucket", f.start_bucket as u64, want.get("startbucket").u64()),
+            ("offset", f.offset as u64, want.get("offset").u64()),
+            ("B", f.b as u64, want.get("B").u64()),
+            ("bucket", f.bucket as u64, want.get("bucket").u64()),
+            ("i", f.i as u64, want.get("i").u64()),
+            ("wrapped", f.wrapped as u64, want.get("wrapped").bool() as u64),
+            (
+                "checkbucket",
+                f.check_bucket.map_or(u64::MAX, |x| x as u64),
+                if cb.is_null() { u64::MAX } else { cb.u64() },
+            ),
+            ("clearseq", f.clear_seq, want.get("clearseq").u64()),
+        ];
+        for (name, a, b) in ours {
+            assert_eq!(a, b, "{}: iterator field {name}", self.name);
+        }
+        assert_eq!(arr, want.get("arr").str(), "{}: iterator field arr", self.name);
     }
 
     fn compare(&self, n: usize, line: &Json) -> Result<(), String> {
@@ -466,6 +513,10 @@ impl Replay {
             cmp("nevacuate", ours.nevacuate as u64, want.get("nevacuate").u64());
             cmp("clearseq", ours.clear_seq, want.get("clearseq").u64());
             cmp("oldbuckets", ours.growing as u64, want.get("oldbuckets").bool() as u64);
+            if ours.array_buckets != 0 {
+                let arraylen = self.arraylen.get(ours.b as usize).copied().unwrap_or(usize::MAX);
+                cmp("array length (arraylen[B])", ours.array_buckets as u64, arraylen as u64);
+            }
             let no = want.get("nextoverflow");
             cmp(
                 "nextoverflow",

@@ -662,6 +662,16 @@ func (t *tracer) iterFields(j *jb, id int, s *iterSlot) {
 	}
 	j.raw(`,"clearseq":`)
 	j.u(it.ClearSeq)
+	j.raw(`,"arr":`)
+	h := it.H
+	switch {
+	case it.Buckets != nil && it.Buckets == h.Buckets:
+		j.q("cur")
+	case it.Buckets != nil && it.Buckets == h.Oldbuckets:
+		j.q("old")
+	default:
+		j.q("other")
+	}
 	j.raw("}")
 }
 
