@@ -163,26 +163,69 @@ fn test_iter_grow_with_gc() {
     check(&m);
 }
 
-#[test]
-fn test_concurrent_reads_after_growth() {
-    let (num_loop, num_grow_step, num_reader) = if cfg!(miri) { (1, 12, 2) } else { (4, 120, 4) };
+/// Go's testConcurrentReadsAfterGrowth (map_test.go), at Go's `-short`
+/// sizes (2 loops, 100 growth steps, 16 readers of each kind; the full 10 x
+/// 250 takes 13 s here, spawning threads where Go starts goroutines): after
+/// every insert,
+/// readers iterate and look up concurrently. Each reader checks what it
+/// reads: every key 0..=gs is present with its value, iteration yields them
+/// all. With `use_reflect`, a third kind of reader does what reflect's
+/// `MapKeys` + `MapIndex` do: the generic `mapiterinit`/`mapiternext` and
+/// `mapaccess2` (not the fast64 paths the typed wrapper uses).
+fn concurrent_reads_after_growth(use_reflect: bool) {
+    let (num_loop, num_grow_step, num_reader) = if cfg!(miri) { (1, 12, 2) } else { (2, 100, 16) };
     for _ in 0..num_loop {
         let mut m: GoMap<i64, i64> = GoMap::new();
         for gs in 0..num_grow_step {
             m.insert(gs, gs);
+            let m = &m;
             std::thread::scope(|s| {
                 for _ in 0..num_reader {
-                    s.spawn(|| for _ in m.iter() {});
-                    s.spawn(|| {
+                    s.spawn(move || assert_eq!(m.iter().count() as i64, gs + 1, "iteration lost entries"));
+                    s.spawn(move || {
                         for key in 0..gs {
-                            let _ = m.get(&key);
+                            assert_eq!(m.get(&key), Some(&key), "lookup of {key} at step {gs}");
                         }
                     });
+                    if use_reflect {
+                        s.spawn(move || {
+                            let (t, h) = (m.map_type(), m.raw().as_ptr());
+                            let mut keys = Vec::new();
+                            let mut it = HIter::new();
+                            // SAFETY: a live map, only read while the scope
+                            // runs; the iterator runs to its end.
+                            unsafe { map::mapiterinit(t, h, &mut it) };
+                            while !it.key.is_null() {
+                                // SAFETY: the iterator's key is an i64.
+                                keys.push(unsafe { it.key.cast::<i64>().read() });
+                                // SAFETY: registered on the live map.
+                                unsafe { map::mapiternext(&mut it) };
+                            }
+                            assert_eq!(keys.len() as i64, gs + 1, "MapKeys lost entries");
+                            for k in keys {
+                                // SAFETY: an i64 key of this map.
+                                let (e, ok) = unsafe { map::mapaccess2(t, h, (&raw const k).cast()) }.unwrap();
+                                assert!(ok, "MapIndex({k}) missed");
+                                // SAFETY: a found i64 elem.
+                                assert_eq!(unsafe { e.cast::<i64>().read() }, k);
+                            }
+                        });
+                    }
                 }
             });
         }
         check(&m);
     }
+}
+
+#[test]
+fn test_concurrent_reads_after_growth() {
+    concurrent_reads_after_growth(false);
+}
+
+#[test]
+fn test_concurrent_reads_after_growth_reflect() {
+    concurrent_reads_after_growth(true);
 }
 
 #[test]
@@ -446,6 +489,591 @@ fn test_map_iter_delete_replace() {
     }
 }
 
+/// Go's TestMapOperatorAssignment: `m[k] op= x` reads and writes the same
+/// entry, for the operators Go's compiler rewrites two ways (`/` and `%`
+/// differ from the others). Expected: (12345 + 67890) / 123 % 456 =
+/// 80235 / 123 % 456 = 652 % 456 = 196 (truncating division); Go 1.24.11
+/// prints 196 (go-ref/cmd/portfacts).
+#[test]
+fn test_map_operator_assignment() {
+    let mut m: GoMap<i64, i64> = GoMap::with_capacity(0);
+    m.insert(0, 12345);
+    *m.get_mut(&0).expect("m[0]") += 67890;
+    let q = m.get(&0).copied().unwrap_or(0) / 123;
+    m.insert(0, q);
+    let r = m.get(&0).copied().unwrap_or(0) % 456;
+    m.insert(0, r);
+    assert_eq!(m.get(&0), Some(&196));
+    assert_eq!(m.len(), 1);
+}
+
+/// Go's TestMapAppendAssignment: `m[k] = append(m[k], ...)` reads the slice
+/// stored under k (nil at first) and stores the longer one back.
+#[test]
+fn test_map_append_assignment() {
+    let mut m: GoMap<i64, Vec<i64>> = GoMap::with_capacity(0);
+    m.insert(0, Vec::new());
+    let append = |m: &mut GoMap<i64, Vec<i64>>, xs: &[i64]| {
+        let mut v = m.get(&0).cloned().unwrap_or_default();
+        v.extend_from_slice(xs);
+        m.insert(0, v);
+    };
+    append(&mut m, &[12345]);
+    append(&mut m, &[67890]);
+    append(&mut m, &[123, 456]);
+    let a = [7, 8, 9, 0];
+    append(&mut m, &a);
+    assert_eq!(m.get(&0).map(Vec::as_slice), Some(&[12345, 67890, 123, 456, 7, 8, 9, 0][..]));
+    assert_eq!(m.len(), 1);
+}
+
+/// Go's TestAlias: a Go map value is a pointer to its hmap, so `n := m`
+/// aliases. gomap's raw map handle is that pointer: a write through a copy
+/// of the handle is seen through the original.
+#[test]
+fn test_alias() {
+    let t = <i64 as GoKey>::map_type(TypeInfo::of::<i64>());
+    let m = map::makemap(&t, 0).unwrap().as_ptr();
+    let put = |h: *mut map::HMap, k: i64, v: i64| {
+        // SAFETY: a live map of i64 -> i64.
+        let s = unsafe { map::mapassign(&t, h, (&raw const k).cast()) }.unwrap();
+        // SAFETY: an i64 elem slot.
+        unsafe { s.elem.as_ptr().cast::<i64>().write(v) };
+    };
+    // SAFETY: a live map of i64 -> i64; the result is an i64 (or zero).
+    let get = |h: *mut map::HMap, k: i64| unsafe {
+        map::mapaccess1(&t, h, (&raw const k).cast()).unwrap().cast::<i64>().read()
+    };
+    put(m, 0, 5);
+    let n = m;
+    put(n, 0, 6);
+    assert_eq!(get(m, 0), 6, "alias didn't work");
+    // SAFETY: freed once.
+    unsafe { map::mapfree(&t, m) }.unwrap();
+}
+
+/// Go's TestMapIterDuplicate (1000 rounds, Go's sizes): after 1000 inserts
+/// and 980 deletes, one iteration yields exactly the 20 survivors.
+#[test]
+fn test_map_iter_duplicate() {
+    let (rounds, n) = if cfg!(miri) { (2, 100) } else { (1000, 1000) };
+    for _ in 0..rounds {
+        let mut m: GoMap<i64, bool> = GoMap::new();
+        for i in 0..n {
+            m.insert(i, true);
+        }
+        for i in 20..n {
+            m.remove(&i);
+        }
+        let mut got: Vec<i64> = m.keys().copied().collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..20).collect::<Vec<_>>(), "iteration");
+    }
+}
+
+thread_local! {
+    /// Allocations made through [`counting_alloc`] on this thread.
+    static MAP_ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+unsafe fn counting_calloc(size: usize, _ctx: *mut std::ffi::c_void) -> *mut u8 {
+    MAP_ALLOCS.with(|a| a.set(a.get() + 1));
+    // SAFETY: plain calloc.
+    unsafe { libc::calloc(1, size).cast() }
+}
+
+unsafe fn counting_free(p: *mut u8, _size: usize, _ctx: *mut std::ffi::c_void) {
+    // SAFETY: from counting_calloc.
+    unsafe { libc::free(p.cast()) }
+}
+
+/// An allocator that counts its allocations on the calling thread.
+fn counting_alloc() -> gomap::alloc::Allocator {
+    // SAFETY: calloc/free wrappers, callable from any thread.
+    unsafe { gomap::alloc::Allocator::new(counting_calloc, counting_free, std::ptr::null_mut()) }
+}
+
+/// Go's TestMapStringBytesLookup: a `map[string]int` looked up with a key
+/// made from a byte buffer (`m[string(buf)]`) finds the entry, and the
+/// lookups allocate nothing. The key here is a string header over the
+/// buffer (no copy); the map's allocations are counted through its
+/// allocator (Go: `testing.AllocsPerRun`, 100 runs of each lookup form).
+#[test]
+fn test_map_string_bytes_lookup() {
+    use gomap::alg::GoString;
+    use gomap::faststr;
+    let t = MapType::str_key(TypeInfo::of::<i64>()).unwrap();
+    let h = map::makemap_in(&t, 0, &counting_alloc()).unwrap().as_ptr();
+    let (k1, k2) =
+        ("1000000000000000000000000000000000000000000000000", "2000000000000000000000000000000000000000000000000");
+    for (k, v) in [(k1, 1i64), (k2, 2)] {
+        // SAFETY: a live string-keyed map; the key's bytes outlive the map.
+        let s = unsafe { faststr::mapassign_faststr(&t, h, GoString { ptr: k.as_ptr(), len: k.len() }) }.unwrap();
+        // SAFETY: an i64 elem slot.
+        unsafe { s.elem.as_ptr().cast::<i64>().write(v) };
+    }
+    let mut buf = k1.as_bytes().to_vec();
+    // SAFETY (both closures): a live map of string -> i64; `buf` is live.
+    let get1 = |buf: &[u8]| unsafe {
+        faststr::mapaccess1_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() }).unwrap().cast::<i64>().read()
+    };
+    let get2 = |buf: &[u8]| unsafe {
+        let (e, ok) = faststr::mapaccess2_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() }).unwrap();
+        (e.cast::<i64>().read(), ok)
+    };
+    assert_eq!(get1(&buf), 1, "m[string([]byte(\"1...\"))]");
+    buf[0] = b'2';
+    assert_eq!(get1(&buf), 2, "m[string([]byte(\"2...\"))]");
+    let before = MAP_ALLOCS.with(std::cell::Cell::get);
+    let mut x = 0;
+    for _ in 0..100 {
+        x += get1(&buf);
+    }
+    for _ in 0..100 {
+        let (y, ok) = get2(&buf);
+        assert!(ok, "!ok");
+        x += y;
+    }
+    assert_eq!(x, 400);
+    assert_eq!(MAP_ALLOCS.with(std::cell::Cell::get), before, "lookups allocated");
+    // SAFETY: freed once.
+    unsafe { map::mapfree(&t, h) }.unwrap();
+}
+
+/// Go's `type T [64]int`: 512 bytes of plain memory, so an out-of-line key
+/// (and elem) of a pointer-free bucket.
+#[derive(Clone, Copy, PartialEq, Debug)]
+#[repr(transparent)]
+struct T64([i64; 64]);
+
+// SAFETY: plain memory of T64's size, hashed and compared as such (Go hashes
+// a [64]int with memhash over its 512 bytes).
+unsafe impl GoKey for T64 {
+    const SPEC: Option<gomap::maptype::KeySpec> = Some(gomap::maptype::KeySpec::memory(TypeInfo::of::<T64>()));
+}
+
+fn t64(i: i64) -> T64 {
+    T64(std::array::from_fn(|j| i + j as i64))
+}
+
+/// Go's TestMapLargeKeyNoPointer (I = 1000, N = 64): keys over 128 bytes
+/// without pointers are stored out of line and survive growth. (Go runs a GC
+/// between the fill and the check; gomap has none.)
+#[test]
+fn test_map_large_key_no_pointer() {
+    let n = scale(1000, 30) as i64;
+    let mut m: GoMap<T64, i64> = GoMap::new();
+    assert!(m.map_type().indirect_key());
+    for i in 0..n {
+        m.insert(t64(i), i);
+    }
+    for i in 0..n {
+        assert_eq!(m.get(&t64(i)), Some(&i), "corrupted map");
+    }
+    check(&m);
+}
+
+/// Go's TestMapLargeValNoPointer (I = 1000, N = 64): elems over 128 bytes
+/// without pointers are stored out of line and survive growth.
+#[test]
+fn test_map_large_val_no_pointer() {
+    let n = scale(1000, 30) as i64;
+    let mut m: GoMap<i64, T64> = GoMap::new();
+    assert!(m.map_type().indirect_elem());
+    for i in 0..n {
+        m.insert(i, t64(i));
+    }
+    for i in 0..n {
+        assert_eq!(m.get(&i), Some(&t64(i)), "corrupted map");
+    }
+    check(&m);
+}
+
+/// Go's TestDeferDeleteSlow: `map[any]int` with complex128 keys 0..3 takes
+/// the generic (slow) delete; four deferred deletes (run last-first) empty
+/// it. Here the keys are complex128 (c128hash, the generic paths).
+#[test]
+fn test_defer_delete_slow() {
+    let t = MapType::c128_key(TypeInfo::of::<i64>()).unwrap();
+    let h = map::makemap(&t, 0).unwrap().as_ptr();
+    let ks: [[f64; 2]; 4] = [[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]];
+    for (i, k) in ks.iter().enumerate() {
+        // SAFETY: a live complex128 -> i64 map.
+        let s = unsafe { map::mapassign(&t, h, k.as_ptr().cast()) }.unwrap();
+        // SAFETY: an i64 elem slot.
+        unsafe { s.elem.as_ptr().cast::<i64>().write(i as i64) };
+    }
+    // SAFETY: a live map.
+    let len = || unsafe { header(&t, std::ptr::NonNull::new_unchecked(h)) }.count;
+    assert_eq!(len(), ks.len());
+    // Deferred calls run in reverse order.
+    for k in ks.iter().rev() {
+        // SAFETY: as above.
+        unsafe { map::mapdelete(&t, h, k.as_ptr().cast()) }.unwrap();
+    }
+    assert_eq!(len(), 0);
+    // SAFETY: live, then freed once.
+    unsafe {
+        check_invariants(&t, std::ptr::NonNull::new_unchecked(h)).unwrap();
+        map::mapfree(&t, h).unwrap();
+    }
+}
+
+/// Go's GrabBag (TestMapInterfaceKey) without its two interface fields:
+/// one field of each kind runtime.typehash treats specially.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct GrabBag {
+    f32: f32,
+    /// Padding made explicit (always 0; not a field of the descriptor).
+    _pad: u32,
+    f64: f64,
+    c64: [f32; 2],
+    c128: [f64; 2],
+    s: gomap::GoStrRef<'static>,
+    a: [gomap::GoStrRef<'static>; 4],
+}
+
+impl GrabBag {
+    fn zero() -> GrabBag {
+        let e = gomap::GoStrRef::new("");
+        GrabBag { f32: 0.0, _pad: 0, f64: 0.0, c64: [0.0; 2], c128: [0.0; 2], s: e, a: [e; 4] }
+    }
+
+    /// Go's hasher for the struct, field by field (reflectdata's genhash).
+    fn map_type() -> MapType {
+        use gomap::presets::{Field, FieldKind::*};
+        let f = |offset, size, kind| Field { offset, size, kind };
+        let t = MapType::composite_key(
+            &[
+                f(0, 4, F32),
+                f(8, 8, F64),
+                f(16, 8, C64),
+                f(24, 16, C128),
+                f(40, 16, Str),
+                f(56, 16, Str),
+                f(72, 16, Str),
+                f(88, 16, Str),
+                f(104, 16, Str),
+            ],
+            std::mem::size_of::<GrabBag>(),
+            8,
+            TypeInfo::of::<bool>(),
+        )
+        .unwrap();
+        assert_eq!(std::mem::size_of::<GrabBag>(), 120);
+        t
+    }
+}
+
+/// Go's TestMapInterfaceKey, for what gomap can express: the struct key
+/// with a float32, float64, complex64, complex128, string and [4]string
+/// field, in a map holding 1000 other keys (so a wrong hash would likely
+/// land in a wrong bucket and miss). Each special key is inserted, then
+/// looked up through a copy whose strings live at other addresses.
+/// Not expressible: Go's key type is `any` (the map mixes ints and structs
+/// and hashes the dynamic type), and its fields `i0 any` and
+/// `i1 interface{ String() string }`: gomap has no interface keys.
+#[test]
+fn test_map_interface_key() {
+    let t = GrabBag::map_type();
+    let h = map::makemap(&t, 0).unwrap().as_ptr();
+    let put = |k: &GrabBag| {
+        // SAFETY: a live GrabBag -> bool map; the key's strings are 'static.
+        let s = unsafe { map::mapassign(&t, h, (&raw const *k).cast()) }.unwrap();
+        // SAFETY: a bool elem slot.
+        unsafe { s.elem.as_ptr().write(1) };
+    };
+    // SAFETY: as above; the elem is a bool.
+    let get = |k: &GrabBag| unsafe { map::mapaccess1(&t, h, (&raw const *k).cast()).unwrap().read() == 1 };
+    let leak = |s: String| -> gomap::GoStrRef<'static> { gomap::GoStrRef::new(Box::leak(s.into_boxed_str())) };
+    let n = scale(1000, 50);
+    for i in 0..n {
+        put(&GrabBag { a: [leak(format!("{i}")); 4], ..GrabBag::zero() });
+    }
+    type Make = fn() -> GrabBag;
+    let bags: [(&str, Make); 6] = [
+        ("f32", || GrabBag { f32: 1.0, ..GrabBag::zero() }),
+        ("f64", || GrabBag { f64: 1.0, ..GrabBag::zero() }),
+        ("c64", || GrabBag { c64: [0.0, 1.0], ..GrabBag::zero() }),
+        ("c128", || GrabBag { c128: [0.0, 1.0], ..GrabBag::zero() }),
+        ("string", || GrabBag { s: gomap::GoStrRef::new("foo"), ..GrabBag::zero() }),
+        ("array", || GrabBag { a: ["foo", "bar", "baz", "bop"].map(gomap::GoStrRef::new), ..GrabBag::zero() }),
+    ];
+    for (what, make) in bags {
+        assert!(!get(&make()), "{what} found before insert");
+        put(&make());
+        // The same value with its strings copied elsewhere.
+        let mut probe = make();
+        probe.s = leak(probe.s.as_str().to_owned());
+        probe.a = probe.a.map(|s| leak(s.as_str().to_owned()));
+        assert!(get(&probe), "{what} not found");
+    }
+    // SAFETY: a live map, then freed once.
+    unsafe {
+        assert_eq!(header(&t, std::ptr::NonNull::new_unchecked(h)).count, n + bags.len());
+        check_invariants(&t, std::ptr::NonNull::new_unchecked(h)).unwrap();
+        map::mapfree(&t, h).unwrap();
+    }
+}
+
+/// The dynamic types of Go's TestEmptyMapWithInterfaceKey, as the tag of a
+/// tagged-union key (gomap's stand-in for an `any` key): the value is the
+/// type's zero value, so only the tag matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+enum Dyn {
+    Bool,
+    Int,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    Uintptr,
+    Float32,
+    Float64,
+    Complex64,
+    Complex128,
+    ArrayOf4Strings,
+    String,
+    Pointer,
+    UnsafePointer,
+    Chan,
+    /// A nil `any` (and a nil `interface{ String() string }` converted to it).
+    NilInterface,
+    EmptyStruct,
+    // Unhashable dynamic types: Go panics when hashing them.
+    Slice,
+    Map,
+    /// `panicStructKey`: a struct with a slice field.
+    StructWithSlice,
+}
+
+impl Dyn {
+    const HASHABLE: [Dyn; 23] = [
+        Dyn::Bool,
+        Dyn::Int,
+        Dyn::Int8,
+        Dyn::Int16,
+        Dyn::Int32,
+        Dyn::Int64,
+        Dyn::Uint,
+        Dyn::Uint8,
+        Dyn::Uint16,
+        Dyn::Uint32,
+        Dyn::Uint64,
+        Dyn::Uintptr,
+        Dyn::Float32,
+        Dyn::Float64,
+        Dyn::Complex64,
+        Dyn::Complex128,
+        Dyn::ArrayOf4Strings,
+        Dyn::String,
+        Dyn::Pointer,
+        Dyn::UnsafePointer,
+        Dyn::Chan,
+        Dyn::NilInterface,
+        Dyn::EmptyStruct,
+    ];
+    const UNHASHABLE: [Dyn; 3] = [Dyn::Slice, Dyn::Map, Dyn::StructWithSlice];
+}
+
+/// A tagged-union key: `tag` is a [`Dyn`] as u64, the value is zero.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DynKey {
+    tag: u64,
+}
+
+unsafe fn dyn_hash(k: *const u8, seed: usize, _ctx: *const ()) -> usize {
+    // SAFETY: a DynKey (descriptor contract); the tag is memory.
+    unsafe { gomap::alg::memhash(k, seed, 8) }
+}
+
+unsafe fn dyn_equal(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
+    // SAFETY: two DynKeys.
+    unsafe { a.cast::<u64>().read() == b.cast::<u64>().read() }
+}
+
+/// Go's mapKeyError for an interface key: fails when the dynamic type is
+/// not comparable.
+unsafe fn dyn_hashable(k: *const u8, _ctx: *const ()) -> bool {
+    // SAFETY: a DynKey.
+    let tag = unsafe { k.cast::<u64>().read() };
+    !Dyn::UNHASHABLE.iter().any(|&d| d as u64 == tag)
+}
+
+/// Go's TestEmptyMapWithInterfaceKey: a lookup in an *empty* interface-keyed
+/// map still checks the key, so a key whose dynamic type is unhashable
+/// (slice, map, struct with a slice) panics even though nothing is hashed;
+/// every hashable dynamic type is fine. gomap has no interface keys; the
+/// port uses a tagged-union key whose descriptor declares HashMightPanic
+/// (a key check), which is what the rule depends on. Go's panic is
+/// `MapError::UnhashableKey`. Checked for the two maps of the test (`me`,
+/// `mi`: both empty), and also for a nil map, which Go checks the same way
+/// (mapaccess1 :415, `h == nil || h.count == 0`).
+#[test]
+fn test_empty_map_with_interface_key() {
+    use gomap::fatal::MapError;
+    let t = gomap::maptype::MapTypeBuilder::new(TypeInfo::of::<DynKey>(), TypeInfo::of::<u8>(), dyn_hash, dyn_equal)
+        .key_check(dyn_hashable)
+        .build()
+        .unwrap();
+    assert!(t.hash_might_panic());
+    let me = map::makemap(&t, 0).unwrap().as_ptr();
+    let mi = map::makemap(&t, 0).unwrap().as_ptr();
+    for h in [me, mi, std::ptr::null_mut()] {
+        for d in Dyn::HASHABLE {
+            let k = DynKey { tag: d as u64 };
+            // SAFETY: null or a live map of DynKey -> u8.
+            let r = unsafe { map::mapaccess2(&t, h, (&raw const k).cast()) };
+            assert_eq!(r.map(|(_, ok)| ok), Ok(false), "me[{d:?}] panicked");
+            // SAFETY: as above.
+            let r = unsafe { map::mapaccess1(&t, h, (&raw const k).cast()) };
+            assert!(r.is_ok(), "me[{d:?}] (one result) panicked");
+        }
+        for d in Dyn::UNHASHABLE {
+            let k = DynKey { tag: d as u64 };
+            // SAFETY: as above.
+            let r = unsafe { map::mapaccess2(&t, h, (&raw const k).cast()) };
+            assert_eq!(r.map(|(_, ok)| ok), Err(MapError::UnhashableKey), "me[{d:?}] didn't panic");
+            // SAFETY: as above.
+            let r = unsafe { map::mapaccess1(&t, h, (&raw const k).cast()) };
+            assert_eq!(r.err(), Some(MapError::UnhashableKey), "me[{d:?}] (one result) didn't panic");
+        }
+    }
+    // SAFETY: freed once each.
+    unsafe {
+        map::mapfree(&t, me).unwrap();
+        map::mapfree(&t, mi).unwrap();
+    }
+}
+
+/// Go's `struct { s string; pad [128]byte }` of TestMapKeys/TestMapValues:
+/// over 128 bytes, so stored out of line, with a string inside.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct PadStr {
+    s: gomap::GoStrRef<'static>,
+    pad: [u8; 128],
+}
+
+/// Go's TestMapKeys: `runtime.keys` (map_noswiss.go:1766) copies the keys
+/// themselves into the caller's slice, not the slot pointers of
+/// out-of-line keys: every copied key is a whole `{s, pad}` with a 1-byte
+/// string. Also checks that they are the map's keys ("a", "b").
+#[test]
+fn test_map_keys() {
+    use gomap::presets::{Field, FieldKind};
+    let t = MapType::composite_key(
+        &[Field { offset: 0, size: 16, kind: FieldKind::Str }, Field { offset: 16, size: 128, kind: FieldKind::Mem }],
+        std::mem::size_of::<PadStr>(),
+        8,
+        TypeInfo::of::<i64>(),
+    )
+    .unwrap();
+    assert!(t.indirect_key());
+    let h = map::makemap(&t, 0).unwrap().as_ptr();
+    for (s, v) in [("a", 1i64), ("b", 2)] {
+        let k = PadStr { s: gomap::GoStrRef::new(s), pad: [0; 128] };
+        // SAFETY: a live map of PadStr -> i64.
+        let slot = unsafe { map::mapassign(&t, h, (&raw const k).cast()) }.unwrap();
+        // SAFETY: an i64 elem slot.
+        unsafe { slot.elem.as_ptr().cast::<i64>().write(v) };
+    }
+    let mut keys: Vec<PadStr> = Vec::with_capacity(2);
+    // SAFETY: a live map; room for 2 keys.
+    let n = unsafe { map::keys(&t, h, keys.as_mut_ptr().cast(), keys.capacity()) };
+    assert_eq!(n, 2);
+    // SAFETY: `keys` wrote n whole keys.
+    unsafe { keys.set_len(n) };
+    for k in &keys {
+        assert_eq!(k.s.len(), 1, "len(k.s)");
+        assert_eq!(k.pad, [0; 128]);
+    }
+    let mut got: Vec<&str> = keys.iter().map(|k| k.s.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["a", "b"]);
+    // SAFETY: freed once.
+    unsafe { map::mapfree(&t, h) }.unwrap();
+}
+
+/// Go's TestMapValues: as [`test_map_keys`], for `runtime.values` and
+/// out-of-line elems.
+#[test]
+fn test_map_values() {
+    let t = <i64 as GoKey>::map_type(TypeInfo { size: std::mem::size_of::<PadStr>(), align: 8, pointers: true });
+    assert!(t.indirect_elem());
+    let h = map::makemap(&t, 0).unwrap().as_ptr();
+    for (k, s) in [(1i64, "a"), (2, "b")] {
+        // SAFETY: a live map of i64 -> PadStr.
+        let slot = unsafe { map::mapassign(&t, h, (&raw const k).cast()) }.unwrap();
+        // SAFETY: a PadStr elem slot.
+        unsafe { slot.elem.as_ptr().cast::<PadStr>().write(PadStr { s: gomap::GoStrRef::new(s), pad: [0; 128] }) };
+    }
+    let mut vals: Vec<PadStr> = Vec::with_capacity(2);
+    // SAFETY: a live map; room for 2 elems.
+    let n = unsafe { map::values(&t, h, vals.as_mut_ptr().cast(), vals.capacity()) };
+    assert_eq!(n, 2);
+    // SAFETY: `values` wrote n whole elems.
+    unsafe { vals.set_len(n) };
+    for v in &vals {
+        assert_eq!(v.s.len(), 1, "len(v.s)");
+    }
+    let mut got: Vec<&str> = vals.iter().map(|v| v.s.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["a", "b"]);
+    // SAFETY: freed once.
+    unsafe { map::mapfree(&t, h) }.unwrap();
+}
+
+/// Go's TestMemHashGlobalSeed (golang/go#66885): memhash's seeds are drawn
+/// per process, so the hash of a zero-size value with seed 0 differs across
+/// processes, for the AES path and for the fallback. Each subtest runs this
+/// test binary three times as a child that prints the hash; not all three
+/// may agree (Go's condition). The AES subtest is skipped without AES-NI,
+/// as Go skips it.
+#[test]
+#[cfg_attr(miri, ignore = "spawns processes")]
+fn test_mem_hash_global_seed() {
+    const CHILD: &str = "GOMAP_TEST_SUBPROCESS_HASH";
+    if let Ok(mode) = std::env::var(CHILD) {
+        if mode == "noaes" {
+            gomap::alg::set_use_aeshash(false);
+        }
+        let v = ();
+        // SAFETY: a zero-size read.
+        let h = unsafe { gomap::alg::memhash((&raw const v).cast(), 0, 0) };
+        println!("memhash={h}");
+        return;
+    }
+    let child = |mode: &str| -> usize {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "test_mem_hash_global_seed", "--nocapture", "--test-threads=1"])
+            .env(CHILD, mode)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "child failed: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // libtest prints the test's name on the same line.
+        let at = text.find("memhash=").unwrap_or_else(|| panic!("no hash in {text}")) + "memhash=".len();
+        text[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+    };
+    let mut modes = vec!["noaes"];
+    if gomap::alg::aes_available() {
+        modes.push("aes");
+    }
+    for mode in modes {
+        let hs = [child(mode), child(mode), child(mode)];
+        assert!(!(hs[0] == hs[1] && hs[1] == hs[2]), "{mode}: got duplicate hash {} want unique", hs[0]);
+    }
+}
+
 // --- maps package: Clone tests (maps/maps_test.go) ---
 
 #[test]
@@ -488,9 +1116,10 @@ fn test_clone_with_map_assign() {
     }
 }
 
+/// Not a Go test: a clone of a map whose keys own heap memory (String) and
+/// whose values are out of line copies every entry.
 #[test]
-fn test_clone_large() {
-    // A key with an allocated heap part and a big value.
+fn clone_string_keys_large_values() {
     let mut m: GoMap<String, [u64; 20]> = GoMap::new();
     for i in 0..scale(2000, 40) {
         m.insert(format!("key-{i}"), [i as u64; 20]);
@@ -500,6 +1129,68 @@ fn test_clone_large() {
     assert_eq!(m2.len(), m.len());
     for (k, v) in &m {
         assert_eq!(m2.get(k), Some(v));
+    }
+}
+
+/// Go's `type K [17]float64` of maps.TestCloneLarge: 136 bytes, so an
+/// out-of-line key that needs updating on overwrite (float fields).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(transparent)]
+struct F17([f64; 17]);
+
+// SAFETY: the descriptor is Go's [17]float64: seventeen f64 fields, each
+// hashed with f64hash and compared with ==, at their offsets in F17.
+unsafe impl GoKey for F17 {
+    fn map_type(elem: TypeInfo) -> MapType {
+        use gomap::presets::{Field, FieldKind};
+        let fields: Vec<Field> = (0..17).map(|i| Field { offset: 8 * i, size: 8, kind: FieldKind::F64 }).collect();
+        MapType::composite_key(&fields, 136, 8, elem).unwrap()
+    }
+}
+
+/// maps.TestCloneLarge (golang/go#64474): `m[k2] = v2` where k2 equals a
+/// key of m but for -0 in place of +0 updates the *original's* stored key
+/// (NeedKeyUpdate) and value; the clone made just before must keep +0 and
+/// the old value. Three states, at Go's sizes: one entry (B = 0), nine
+/// (B = 1), 27 (a 4 -> 8 bucket growth under way). Go 1.24.11, for the
+/// same three (go-ref/cmd/portfacts): source B 0, 1, 3 (the last growing),
+/// clone B 0, 1, 3, no clone key with the sign bit, no clone value changed,
+/// the original holding one {-0...} key with v[0] = 1 and the same length.
+#[test]
+fn test_clone_large() {
+    let zero = F17([0.0; 17]);
+    let v1 = F17([0.0; 17]);
+    // (entries added after the first, source B, source growing) from Go.
+    for (tst, (extra, b, growing)) in
+        [(0, 0, false), (7 + 1, 1, false), (7 + 5 + 13 + 1, 3, true)].into_iter().enumerate()
+    {
+        let mut m: GoMap<F17, F17> = GoMap::new();
+        assert!(m.map_type().indirect_key() && m.map_type().need_key_update() && m.map_type().indirect_elem());
+        m.insert(zero, v1);
+        for i in 0..extra {
+            let mut k = [0.0; 17];
+            k[0] = i as f64 + 1.0;
+            m.insert(F17(k), F17([0.0; 17]));
+        }
+        assert_eq!((hdr(&m).b, hdr(&m).growing), (b, growing), "tst{tst}: source state differs from Go's");
+        let c = m.clone();
+        check(&c);
+        assert_eq!((hdr(&c).b, hdr(&c).growing), (b, false), "tst{tst}: clone state differs from Go's");
+        let mut k2 = zero;
+        k2.0[0] = -0.0;
+        let mut v2 = v1;
+        v2.0[0] = 1.0;
+        m.insert(k2, v2);
+        check(&m);
+        assert_eq!(c.len(), extra + 1);
+        for (k, v) in &c {
+            assert!(!k.0[0].is_sign_negative(), "tst{tst}: sign bit of key changed; got {k:?} want {zero:?}");
+            // Every value of m was zero when cloned.
+            assert_eq!(*v, v1, "tst{tst}: value changed; got {v:?} want {v1:?}");
+        }
+        assert_eq!(m.len(), extra + 1);
+        let updated = m.iter().filter(|(k, v)| k.0[0].is_sign_negative() && v.0[0] == 1.0).count();
+        assert_eq!(updated, 1, "tst{tst}: the original's key and value were not updated");
     }
 }
 
