@@ -347,16 +347,79 @@ fn test_map_sparse_iter_order() {
     }
 }
 
+/// Go's TestIgnoreBogusMapHint (golang/go#19926): `make(map[int]int, hint)`
+/// with hint -1 or 1<<62 does not fail. Go 1.24.11 gives B = 0 for these
+/// `map[int64]int64` hints (go-ref/cmd/portfacts): -1 and -(1<<40)
+/// (negative), 1<<62 (the bucket memory overflows), 1<<50, 1<<45 and
+/// maxAlloc/144 + 1 (the memory exceeds maxAlloc = 1<<48; 144 is the
+/// bucket size), and the map then grows as usual (B = 1 after 9 inserts).
+/// Checked through the core (`makemap64`, `makemap`), the typed wrapper and
+/// the C ABI (`gomap_makemap64`, `gomap_makemap`).
 #[test]
 fn test_ignore_bogus_map_hint() {
-    for hint in [-1i64, -(1 << 40)] {
-        let t = <i64 as GoKey>::map_type(TypeInfo::of::<i64>());
-        let h = map::makemap64(&t, hint).unwrap();
-        // SAFETY: a live map of type t.
-        assert_eq!(unsafe { header(&t, h) }.b, 0);
-        // SAFETY: freed once.
-        unsafe { map::mapfree(&t, h.as_ptr()) }.unwrap();
+    const HINTS: [i64; 6] = [-1, -(1 << 40), 1 << 62, 1 << 50, 1 << 45, (1 << 48) / 144 + 1];
+    let t = <i64 as GoKey>::map_type(TypeInfo::of::<i64>());
+    assert_eq!(t.bucketsize(), 144);
+    let fill9 = |h: *mut map::HMap| {
+        for i in 0..9i64 {
+            // SAFETY: a live i64 -> i64 map.
+            let s = unsafe { map::mapassign(&t, h, (&raw const i).cast()) }.unwrap();
+            // SAFETY: an i64 elem slot.
+            unsafe { s.elem.as_ptr().cast::<i64>().write(i) };
+        }
+    };
+    // SAFETY (header calls): live maps of t's layout.
+    let b_of = |h: *mut map::HMap| unsafe { header(&t, std::ptr::NonNull::new(h).unwrap()) }.b;
+    for hint in HINTS {
+        for h in [map::makemap64(&t, hint), map::makemap(&t, hint as isize)] {
+            let h = h.unwrap_or_else(|e| panic!("make(map[int64]int64, {hint}): {e}")).as_ptr();
+            assert_eq!(b_of(h), 0, "make(map[int64]int64, {hint}): B");
+            fill9(h);
+            assert_eq!(b_of(h), 1, "make(map[int64]int64, {hint}) + 9 inserts: B");
+            // SAFETY: freed once.
+            unsafe { map::mapfree(&t, h) }.unwrap();
+        }
+        if hint >= 0 {
+            let mut m: GoMap<i64, i64> = GoMap::with_capacity(hint as usize);
+            assert_eq!(hdr(&m).b, 0, "GoMap::with_capacity({hint}): B");
+            m.extend((0..9).map(|i| (i, i)));
+            assert_eq!(hdr(&m).b, 1, "GoMap::with_capacity({hint}) + 9 inserts: B");
+        }
     }
+    // The C ABI.
+    use gomap::ffi::{self, gomap_status::GOMAP_OK};
+    let mut ct = std::ptr::null_mut();
+    // SAFETY: `ct` is writable.
+    assert_eq!(unsafe { ffi::gomap_type_preset(ffi::GOMAP_KEY_I64, 8, 8, false, &mut ct) }, GOMAP_OK);
+    for hint in HINTS {
+        for via64 in [true, false] {
+            let mut m = std::ptr::null_mut();
+            // SAFETY: a live type handle; `m` writable.
+            let st = unsafe {
+                if via64 {
+                    ffi::gomap_makemap64(ct, hint, &mut m)
+                } else {
+                    ffi::gomap_makemap(ct, hint as isize, &mut m)
+                }
+            };
+            assert_eq!(st, GOMAP_OK, "gomap_makemap{}({hint})", if via64 { "64" } else { "" });
+            // A handle is its hmap.
+            assert_eq!(b_of(m.cast()), 0, "gomap_makemap({hint}): B");
+            for i in 0..9i64 {
+                let mut e = std::ptr::null_mut();
+                // SAFETY: a live i64 -> i64 handle; the slot holds an i64.
+                unsafe {
+                    assert_eq!(ffi::gomap_mapassign(m, (&raw const i).cast(), &mut e), GOMAP_OK);
+                    e.cast::<i64>().write(i);
+                }
+            }
+            assert_eq!(b_of(m.cast()), 1, "gomap_makemap({hint}) + 9 inserts: B");
+            // SAFETY: freed once.
+            assert_eq!(unsafe { ffi::gomap_free(m) }, GOMAP_OK);
+        }
+    }
+    // SAFETY: no map uses the type any more.
+    unsafe { ffi::gomap_type_free(ct) };
 }
 
 /// Go's mapBucketTests (map_noswiss_test.go): elements -> bucket count.
