@@ -1341,6 +1341,211 @@ fn issue69110() {
     assert!(hit > 0, "never reached a same-size grow");
 }
 
+// --- gomap-specific: keys and values (map_noswiss.go:1766-1888) ---
+
+/// The sorted byte images of every key (or elem) as `map::keys` (or
+/// `map::values`) copies them, with room for exactly `len(m)`; the buffer
+/// has one spare slot so that a wrong count shows up in the comparison
+/// rather than as a write out of bounds.
+fn bulk(t: &MapType, h: *mut map::HMap, want_keys: bool) -> Vec<Vec<u8>> {
+    // SAFETY: a live map.
+    let n = unsafe { header(t, std::ptr::NonNull::new(h).unwrap()) }.count;
+    let size = if want_keys { t.key().size } else { t.elem().size };
+    let mut buf = vec![0u8; (n + 1) * size];
+    // A fatal error (more live slots than `len(m)`) fails the test instead
+    // of aborting the process.
+    // SAFETY: a live map of `t`; room for n values of `size` bytes.
+    let got = gomap::fatal::with_fatal_hook(
+        |msg| panic!("fatal: {msg}"),
+        || unsafe {
+            if want_keys { map::keys(t, h, buf.as_mut_ptr(), n) } else { map::values(t, h, buf.as_mut_ptr(), n) }
+        },
+    );
+    assert_eq!(got, n, "{} copied {got} of {n}", if want_keys { "keys" } else { "values" });
+    let mut out: Vec<Vec<u8>> = buf.chunks(size.max(1)).take(got).map(<[u8]>::to_vec).collect();
+    out.sort();
+    out
+}
+
+/// Drives `m` (elem = key * 3 + 1, so keys and values differ) through
+/// B = 0, doubling growths and churn at constant size until a same-size
+/// growth, and after every operation compares `map::keys` and `map::values`
+/// with the model. Returns whether a same-size growth was seen while
+/// comparing.
+fn keys_values_through_growth<K: GoKey + Clone, V: Clone>(
+    mut m: GoMap<K, V>,
+    key: impl Fn(u64) -> K,
+    elem: impl Fn(u64) -> V,
+    bytes: impl Fn(u64, bool) -> Vec<u8>,
+) -> (bool, bool) {
+    let mut model = std::collections::BTreeSet::new();
+    // Seen so far: doubling growth, same-size growth, overflow buckets.
+    let mut seen = [false; 3];
+    let compare = |m: &GoMap<K, V>, model: &std::collections::BTreeSet<u64>, seen: &mut [bool; 3]| {
+        let h = hdr(m);
+        seen[0] |= h.growing && h.flags & map::SAME_SIZE_GROW == 0;
+        seen[1] |= h.growing && h.flags & map::SAME_SIZE_GROW != 0;
+        seen[2] |= h.noverflow > 0;
+        let want = |keys: bool| {
+            let mut w: Vec<Vec<u8>> = model.iter().map(|&i| bytes(i, keys)).collect();
+            w.sort();
+            w
+        };
+        let (t, raw) = (m.map_type(), m.raw().as_ptr());
+        assert_eq!(bulk(t, raw, true), want(true), "keys differ (B={}, growing={})", h.b, h.growing);
+        assert_eq!(bulk(t, raw, false), want(false), "values differ (B={}, growing={})", h.b, h.growing);
+    };
+    compare(&m, &model, &mut seen);
+    let n = scale(200, 60) as u64;
+    for i in 0..n {
+        m.insert(key(i), elem(i));
+        model.insert(i);
+        compare(&m, &model, &mut seen);
+    }
+    // Churn at constant size: deletes leave holes, inserts add overflow
+    // buckets, until too many overflow buckets start a same-size growth.
+    let b = hdr(&m).b;
+    for i in n..n + scale(20000, 2000) as u64 {
+        m.remove(&key(i - n));
+        model.remove(&(i - n));
+        m.insert(key(i), elem(i));
+        model.insert(i);
+        compare(&m, &model, &mut seen);
+        let h = hdr(&m);
+        if seen[1] && !h.growing {
+            assert_eq!(h.b, b);
+            break;
+        }
+    }
+    check(&m);
+    assert!(seen[2], "no overflow buckets were reached");
+    (seen[0], seen[1])
+}
+
+/// `map::keys` / `map::values` (Go's `keys`/`values`, used by maps.Keys and
+/// maps.Values through linkname) copy exactly the live entries in every
+/// state: one bucket, overflow chains, during a doubling growth (entries of
+/// old buckets not yet evacuated, none of the evacuated ones twice), during
+/// a same-size growth, and after it.
+#[test]
+fn keys_and_values_through_growth_u64() {
+    let bytes = |i: u64, keys: bool| if keys { i.to_le_bytes().to_vec() } else { (i * 3 + 1).to_le_bytes().to_vec() };
+    let (doubling, same_size) = keys_values_through_growth(GoMap::<u64, u64>::new(), |i| i, |i| i * 3 + 1, bytes);
+    assert!(doubling, "no doubling growth observed");
+    assert!(same_size, "no same-size growth observed");
+}
+
+/// As [`keys_and_values_through_growth_u64`], with out-of-line keys and
+/// elems: what is copied is the key (200 bytes) and elem (160 bytes), not
+/// the slot pointers.
+#[test]
+fn keys_and_values_through_growth_indirect() {
+    let k = |i: u64| {
+        let mut k = [0u8; 200];
+        k[..8].copy_from_slice(&i.to_le_bytes());
+        k[199] = 7;
+        k
+    };
+    let e = |i: u64| {
+        let mut e = [0u8; 160];
+        e[..8].copy_from_slice(&(i * 3 + 1).to_le_bytes());
+        e[159] = 9;
+        e
+    };
+    let m: GoMap<[u8; 200], [u8; 160]> = GoMap::new();
+    assert!(m.map_type().indirect_key() && m.map_type().indirect_elem());
+    let bytes = move |i: u64, keys: bool| if keys { k(i).to_vec() } else { e(i).to_vec() };
+    let (doubling, same_size) = keys_values_through_growth(m, k, e, bytes);
+    assert!(doubling, "no doubling growth observed");
+    // Same-size growth depends on the process's hash key material here.
+    println!("same-size growth reached: {same_size}");
+}
+
+/// With the same random draw, `keys` and `values` produce Go's iteration
+/// order: one draw picks the first bucket and the slot offset for both
+/// (map_noswiss.go:913-914 and :1775-1776), and both walk the buckets and
+/// their overflow chains in the same order. Checked (not growing) for a
+/// one-bucket map and for a presized map with overflow chains, for draws
+/// that reach every start bucket and offset.
+#[test]
+fn keys_order_is_iteration_order_for_the_same_draw() {
+    use gomap::rand::{scripted, with_source};
+    for (hint, n) in [(0usize, 7u64), (200, 200)] {
+        let mut m: GoMap<u64, u64> = GoMap::with_capacity(hint);
+        m.extend((0..n).map(|i| (i, i * 3 + 1)));
+        let h = hdr(&m);
+        assert!(!h.growing);
+        if hint > 0 {
+            assert!(h.noverflow > 0, "no overflow chains");
+        }
+        let (t, raw) = (m.map_type(), m.raw().as_ptr());
+        let mut orders = HashSet::new();
+        for d in 0..(8u64 << h.b) {
+            // start bucket d & (2^B - 1), offset (d >> B) & 7
+            let draw = d;
+            let iter: Vec<(u64, u64)> = with_source(scripted(vec![draw]), || m.iter().map(|(k, v)| (*k, *v)).collect());
+            let mut ks = vec![0u64; m.len()];
+            let mut vs = vec![0u64; m.len()];
+            // SAFETY: a live map; room for len(m) keys / elems.
+            unsafe {
+                assert_eq!(
+                    with_source(scripted(vec![draw]), || map::keys(t, raw, ks.as_mut_ptr().cast(), ks.len())),
+                    ks.len()
+                );
+                assert_eq!(
+                    with_source(scripted(vec![draw]), || map::values(t, raw, vs.as_mut_ptr().cast(), vs.len())),
+                    vs.len()
+                );
+            }
+            assert_eq!(ks, iter.iter().map(|p| p.0).collect::<Vec<_>>(), "keys order, draw {draw:#x}");
+            assert_eq!(vs, iter.iter().map(|p| p.1).collect::<Vec<_>>(), "values order, draw {draw:#x}");
+            orders.insert(ks);
+        }
+        assert!(orders.len() > 1, "n={n}: keys ignore the draw");
+    }
+}
+
+/// `keys` with a buffer shorter than the map dies with Go's fatal error
+/// (copyKeys :1817: the map grew under a concurrent writer). The buffer
+/// really has room for every key, so a missing check would show as a
+/// missing fatal error, not a write out of bounds.
+#[test]
+fn keys_and_values_short_buffer_is_fatal() {
+    let mut m: GoMap<u64, u64> = GoMap::new();
+    m.extend((0..20).map(|i| (i, i)));
+    let (t, raw) = (m.map_type(), m.raw().as_ptr());
+    for want_keys in [true, false] {
+        let mut buf = [0u64; 20];
+        let r = gomap::fatal::with_fatal_hook(
+            |msg| panic!("fatal: {msg}"),
+            || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    // SAFETY: a live map; `buf` has room for 20 values (we
+                    // claim 19).
+                    unsafe {
+                        if want_keys {
+                            map::keys(t, raw, buf.as_mut_ptr().cast(), 19)
+                        } else {
+                            map::values(t, raw, buf.as_mut_ptr().cast(), 19)
+                        }
+                    }
+                }))
+            },
+        );
+        let e = r.expect_err("a 19-slot buffer for 20 entries was accepted");
+        let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert_eq!(msg, format!("fatal: {}", gomap::fatal::CONCURRENT_READ_WRITE));
+    }
+    // A nil map and an empty one copy nothing.
+    let mut buf = [0u64; 1];
+    // SAFETY: a nil map; an empty live map.
+    unsafe {
+        assert_eq!(map::keys(t, std::ptr::null(), buf.as_mut_ptr().cast(), 1), 0);
+        let e: GoMap<u64, u64> = GoMap::with_capacity(100);
+        assert_eq!(map::values(e.map_type(), e.raw().as_ptr(), buf.as_mut_ptr().cast(), 1), 0);
+    }
+}
+
 // --- gomap-specific: growth kinds, iterators and indirect slots ---
 
 /// Drives a raw map of `t` through doubling and same-size growth with

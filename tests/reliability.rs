@@ -77,6 +77,15 @@ unsafe fn flaky_equal(a: *const u8, b: *const u8, _: *const ()) -> bool {
                     let mut it = End(HIter::new());
                     map::mapiterinit(&t, h, &mut it.0);
                 }
+                3 | 4 => {
+                    // Go's keys/values (maps.Keys, maps.Values) during a write.
+                    let mut buf = [0u64; 8];
+                    let _ = if REENTER_KIND.with(Cell::get) == 3 {
+                        map::keys(&t, h, buf.as_mut_ptr().cast(), buf.len())
+                    } else {
+                        map::values(&t, h, buf.as_mut_ptr().cast(), buf.len())
+                    };
+                }
                 _ => {
                     let _ = map::mapassign(&t, h, (&raw const k).cast());
                 }
@@ -243,6 +252,18 @@ fn reentrant_lookup_during_write_is_fatal() {
 fn reentrant_iteration_during_write_is_fatal() {
     assert_eq!(reentrant_message(1), format!("fatal: {}", fatal::CONCURRENT_ITER_WRITE));
     assert_eq!(fatal::CONCURRENT_ITER_WRITE, "concurrent map iteration and map write");
+}
+
+/// `map::keys` / `map::values` read every live slot; during a write they
+/// die with Go's message (copyKeys/copyValues check hashWriting per slot).
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "deliberate misuse: the callback re-enters a map its write holds as &mut, which Stacked Borrows rejects before the fatal check can run"
+)]
+fn reentrant_keys_and_values_during_write_are_fatal() {
+    assert_eq!(reentrant_message(3), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
+    assert_eq!(reentrant_message(4), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
 }
 
 #[test]
