@@ -15,5 +15,5 @@ fi
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}"
 cargo +nightly miri setup >/dev/null
 cargo +nightly miri test --lib \
-  --test go_map_tests --test alloc_failure --test reliability --test model \
+  --test go_map_tests --test go_programs --test alloc_failure --test reliability --test model \
   --test fast_paths --test ffi "$@"

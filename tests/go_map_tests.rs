@@ -1,5 +1,6 @@
-//! Go's map tests (runtime/map_test.go, map_noswiss_test.go, maps and
-//! test/fixedbugs of Go 1.24.11), ported by name through gomap's public API.
+//! Go's map tests (runtime/map_test.go, map_noswiss_test.go and maps of Go
+//! 1.24.11), ported by name through gomap's public API; Go's `test/`
+//! programs are in go_programs.rs.
 //! Every test checks the invariants (`inspect::check_invariants`) after the
 //! operations it cares about.
 
@@ -1257,89 +1258,7 @@ fn test_clone_large() {
     }
 }
 
-// --- test/fixedbugs ---
-
-/// Issue 59411: clear during iteration of a growing NaN map ends iteration.
-#[test]
-fn issue59411() {
-    for _ in 0..scale(20, 1) {
-        let mut m: GoMap<f64, i64> = GoMap::new();
-        const N: i64 = 13 << 4;
-        for i in 0..N {
-            m.insert(f64::NAN, i);
-        }
-        m.insert(f64::NAN, N); // trigger growth
-        let mut i = 0;
-        m.range(|m, _, _| {
-            if i == 6 {
-                m.clear();
-            } else if i > 6 {
-                panic!("BAD: iteration continued after clear");
-            }
-            i += 1;
-            ControlFlow::Continue(())
-        });
-        assert_eq!(m.len(), 0, "clear did not empty the map");
-        check(&m);
-    }
-}
-
-/// Issue 70189: clear ends a live iteration even after new inserts.
-#[test]
-fn issue70189() {
-    let mut m: GoMap<f64, i64> = GoMap::new();
-    for i in 0..8 {
-        m.insert(f64::NAN, i);
-    }
-    let mut start = true;
-    m.range(|m, _, v| {
-        if start {
-            for i in 0..10 {
-                m.insert(i as f64, i);
-            }
-            m.clear();
-            start = false;
-        } else {
-            panic!("reached after clear: {v}");
-        }
-        ControlFlow::Continue(())
-    });
-}
-
-/// Issue 69110: clone during a same-size grow that is over capacity.
-#[test]
-fn issue69110() {
-    let mut hit = 0;
-    for _ in 0..scale(100, 3) {
-        const NB: i64 = 4;
-        let ne = NB * 13 / 2;
-        let mut m: GoMap<i64, i64> = GoMap::new();
-        for i in 0..ne {
-            m.insert(i, i);
-        }
-        let mut ssg = false;
-        for i in ne..ne + 1000 {
-            m.remove(&(i - ne));
-            m.insert(i, i);
-            if hdr(&m).flags & map::SAME_SIZE_GROW != 0 {
-                ssg = true;
-                break;
-            }
-        }
-        if !ssg {
-            continue;
-        }
-        hit += 1;
-        m.insert(-1, -1);
-        let c = m.clone();
-        check(&c);
-        assert_eq!(c.len(), m.len());
-        for (k, v) in &m {
-            assert_eq!(c.get(k), Some(v));
-        }
-    }
-    assert!(hit > 0, "never reached a same-size grow");
-}
+// test/fixedbugs programs: tests/go_programs.rs.
 
 // --- gomap-specific: keys and values (map_noswiss.go:1766-1888) ---
 

@@ -1,7 +1,8 @@
 // Command portfacts prints the facts of real Go maps that gomap's ports of
 // Go's map tests assert (tests/go_map_tests.rs, tests/go_programs.rs):
 // bucket counts after make with bogus hints, and the bucket counts of maps
-// and their clones in the situations of golang/go#62203, #64474 and #69110.
+// and their clones in the situations of golang/go#59411, #62203, #64474
+// and #69110.
 // It reads the hmap header through unsafe (the 56-byte layout of
 // map_noswiss.go), so it needs GOEXPERIMENT=noswissmap.
 //
@@ -53,6 +54,15 @@ func main() {
 	mo[0] /= 123
 	mo[0] %= 456
 	fmt.Printf("operator assignment: %d\n", mo[0])
+
+	// issue 59411: 13<<4 NaNs, then one more.
+	mn := map[float64]int{}
+	for i := 0; i < 13<<4; i++ {
+		mn[math.NaN()] = i
+	}
+	fmt.Printf("59411 after 13<<4 NaNs: %s\n", desc(mn))
+	mn[math.NaN()] = 13 << 4
+	fmt.Printf("59411 after one more: %s\n", desc(mn))
 
 	// issue 62203.
 	ms := map[string]struct{}{}
