@@ -61,6 +61,11 @@ func main() {
 		return
 	}
 
+	if *largeScen != "" {
+		runLarge(rnd, hash, *typ, *largeScen, *seed, *out)
+		return
+	}
+
 	k := kindByName(*typ)
 	if k == nil {
 		fatalf("unknown type %q", *typ)
