@@ -2,7 +2,10 @@
 
 package rt
 
-import "fmt"
+import (
+	"fmt"
+	_ "unsafe" // go:linkname
+)
 
 // Scripted draws for the large traces (docs/trace-format.md section 10).
 //
@@ -13,6 +16,18 @@ import "fmt"
 // same values from the formula, so the trace only needs the number of draws
 // each op took. An op that wants more than 32 makes the runtime refill the
 // block, which ScriptUsed reports as an error.
+
+// A new M takes one value from the generator of the M that creates it:
+// mcommoninit (proc.go:942) calls mrandinit (rand.go:190), whose
+// `mp.cheaprand = rand()` runs on the creating M. A runtime-internal
+// thread start during a traced op (the first GC cycles start their
+// workers) would thus pass for a map draw. The large oracle turns the GC
+// off, and Script/ScriptUsed fail if the number of Ms changed during the op.
+
+//go:linkname mcount runtime.mcount
+func mcount() int32
+
+var scriptMs int32
 
 // ScriptedDraw is draw i of op n of a large trace with the given seed:
 // splitmix64's output function applied to a mix of the three.
@@ -35,11 +50,15 @@ func (r *Rand) Script(seed, n uint64) error {
 		r.st.buf[i] = ScriptedDraw(seed, n, uint64(i))
 	}
 	r.st.c, r.st.i, r.st.n = 0, 0, chChunk
+	scriptMs = mcount()
 	return nil
 }
 
 // ScriptUsed is the number of scripted draws consumed since Script.
 func (r *Rand) ScriptUsed() (int, error) {
+	if m := mcount(); m != scriptMs {
+		return 0, fmt.Errorf("the runtime started an M during the op (%d -> %d Ms); its mrandinit may have taken a draw", scriptMs, m)
+	}
 	if r.st.c != 0 || r.st.n != chChunk || r.st.i > chChunk {
 		return 0, fmt.Errorf("operation took more than %d draws", chChunk)
 	}
