@@ -26,6 +26,7 @@ pub mod msize;
 pub mod presets;
 pub mod rand;
 pub mod render;
+mod scopeguard;
 pub mod shrink;
 pub mod visit;
 pub use gomap::{GoKey, GoMap, GoStr, GoStrRef};

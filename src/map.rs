@@ -46,6 +46,7 @@ use crate::fatal::{
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::msize::{MAX_ALLOC, roundupsize};
+use crate::scopeguard::{ScopeGuard, guard};
 
 // ---------------------------------------------------------------------------
 // Constants (map_noswiss.go:69-106)
@@ -2714,20 +2715,20 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
         hint = (LOAD_FACTOR_NUM * (bucket_shift(srch.b) / LOAD_FACTOR_DEN)) as isize;
     }
     let dstp = makemap_in(t, hint, &srch.alloc)?;
-    // Frees the partial clone if filling it fails or unwinds (a callback
-    // panicking, a fatal hook that panics): it is valid at every step.
-    struct FreeOnExit<'a>(&'a MapType, *mut HMap);
-    impl Drop for FreeOnExit<'_> {
-        fn drop(&mut self) {
-            // SAFETY: the private, valid, partially filled clone.
-            unsafe { mapfree(self.0, self.1) }.ok();
-        }
-    }
-    let guard = FreeOnExit(t, dstp.as_ptr());
-    // SAFETY: fresh map, ours alone.
-    unsafe { mapclone_fill(t, srch, &mut *dstp.as_ptr()) }?;
-    core::mem::forget(guard);
-    Ok(dstp)
+    // Frees the partial clone if filling it fails or unwinds (a clone hook
+    // panicking, a fatal hook that panics). The clone is valid at every
+    // step, and holds as live only entries that are its own, so freeing it
+    // releases exactly what was copied.
+    let clone = guard(dstp, |h| {
+        // SAFETY: the private, valid, partially filled clone, with no
+        // iterators; not used again.
+        let r = unsafe { mapfree(t, h.as_ptr()) };
+        debug_assert!(r.is_ok());
+    });
+    // SAFETY: 1. `src` is live and not being written (caller); 2. the clone
+    // is fresh and ours alone.
+    unsafe { mapclone_fill(t, srch, &mut *clone.as_ptr()) }?;
+    Ok(ScopeGuard::into_inner(clone))
 }
 
 /// The body of [`mapclone2`] after `makemap`.
