@@ -18,6 +18,7 @@ use crate::alg::GoString;
 pub use crate::gostr::{GoStr, GoStrRef};
 use crate::map::{self, HIter, HMap};
 use crate::maptype::{KeySpec, MAX_ELEM_BYTES, MapType, TypeInfo};
+use crate::scopeguard::{ScopeGuard, guard};
 use crate::{fast32, fast64, faststr};
 
 /// Which of Go's specialised map functions serve a key type. Go's compiler
@@ -529,18 +530,16 @@ impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
             }
         };
         let (t, owned_t) = Self::descriptor();
-        // SAFETY: a live map; `with_clone` has the same layout as `self.t`.
-        let h = match unsafe { map::mapclone2(with_clone, self.h.as_ptr()) } {
-            Ok(h) => h,
-            Err(e) => {
-                if owned_t {
-                    // SAFETY: boxed above, not shared.
-                    drop(unsafe { Box::from_raw(t.as_ptr()) });
-                }
-                oom(Err(e))
+        // A boxed descriptor goes if the clone fails or a clone hook panics.
+        let t = guard(t, |t| {
+            if owned_t {
+                // SAFETY: boxed by `descriptor` just above, not shared.
+                drop(unsafe { Box::from_raw(t.as_ptr()) });
             }
-        };
-        GoMap { t, owned_t, h, _marker: PhantomData }
+        });
+        // SAFETY: a live map; `with_clone` has the same layout as `self.t`.
+        let h = oom(unsafe { map::mapclone2(with_clone, self.h.as_ptr()) });
+        GoMap { t: ScopeGuard::into_inner(t), owned_t, h, _marker: PhantomData }
     }
 }
 

@@ -44,7 +44,7 @@ use crate::alloc::{self, Allocator, Header, Kind};
 use crate::fatal::{
     CONCURRENT_CLONE_WRITE, CONCURRENT_ITER_WRITE, CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw,
 };
-use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
+use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::msize::{MAX_ALLOC, roundupsize};
 use crate::scopeguard::{ScopeGuard, guard};
 
@@ -2587,58 +2587,109 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
 // Clone (map_noswiss.go:1595-1764)
 // ---------------------------------------------------------------------------
 
-/// Copies a key between maps: hook or bytes; out-of-line keys get a copy of
-/// their own.
+/// Writes a copy of the value at `src` into `dst`: the clone hook's copy,
+/// or the bytes (Go's `typedmemmove`).
 ///
 /// # Safety
-/// `dst` is a fresh key slot of `h`, `src` a key of `t` (already followed if
-/// indirect).
-unsafe fn clone_key_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8) -> Result<(), MapError> {
-    let mut target = dst;
-    if t.indirect_key() {
-        // SAFETY: our allocator.
-        let p = unsafe { alloc::alloc_block(&h.alloc, t.key.size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
-        // SAFETY: an indirect key slot.
-        unsafe { write_slot_ptr(dst, p.as_ptr()) };
-        target = p.as_ptr();
+/// 1. `src` is a live value of `size` bytes, of the type `hook` copies;
+/// 2. `dst` is valid for writing `size` bytes and holds no value the caller
+///    owns (it is overwritten, not dropped);
+/// 3. the two do not overlap.
+#[inline]
+unsafe fn copy_value(dst: *mut u8, src: *const u8, size: usize, hook: Option<CloneFn>, ctx: *const ()) {
+    match hook {
+        // SAFETY: points 1-3; `ctx` belongs to the descriptor of `hook`.
+        Some(c) => unsafe { c(dst, src, ctx) },
+        // SAFETY: points 1-3.
+        None => unsafe { memmove(dst, src, size) },
     }
-    match t.key_clone {
-        // SAFETY: `target` is uninitialised key storage; `src` a key.
-        Some(c) => unsafe { c(target, src, t.ctx) },
-        // SAFETY: key-sized ranges.
-        None => unsafe { memmove(target, src, t.key.size) },
+}
+
+/// Copies one key (`key`) or elem into slot `dst` of the clone `h`, all or
+/// nothing: an out-of-line value gets a block of its own, which the slot
+/// points to only once the copy is complete. On error or unwind nothing new
+/// is owned: the block is freed, and an inline slot holds bytes nobody owns.
+///
+/// # Safety
+/// 1. `h` is the clone under construction, of type `t`, ours alone;
+/// 2. `dst` is a key (`key`) or elem slot of a bucket of `h` whose entry is
+///    not live (its tophash empty, or a byte copy the clone does not own);
+/// 3. `src` is a live key (elem) of the source map, of type `t`, already
+///    followed if out of line.
+unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, key: bool) -> Result<(), MapError> {
+    let (size, indirect, hook) =
+        if key { (t.key.size, t.indirect_key(), t.key_clone) } else { (t.elem.size, t.indirect_elem(), t.elem_clone) };
+    if !indirect {
+        // SAFETY: 1. `src` is a value of `size` bytes (point 3); 2. an
+        // inline slot of `size` bytes holding nothing owned (point 2);
+        // 3. the source's and the clone's buckets are distinct blocks.
+        unsafe { copy_value(dst, src, size, hook, t.ctx) };
+        return Ok(());
     }
+    // SAFETY: the clone's allocator (point 1).
+    let p = unsafe { alloc::alloc_block(&h.alloc, size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
+    // The block is ours until the slot points to it: freed if the hook
+    // unwinds.
+    let p = guard(p, |p| {
+        // SAFETY: a block of `h.alloc`, referenced by nothing.
+        unsafe { alloc::free_block(&h.alloc, *p) }
+    });
+    // SAFETY: 1. point 3; 2. a fresh block of `size` bytes; 3. distinct
+    // blocks.
+    unsafe { copy_value(p.as_ptr(), src, size, hook, t.ctx) };
+    // SAFETY: an out-of-line slot of `h` (point 2), 8 bytes, exclusively
+    // ours (point 1).
+    unsafe { write_slot_ptr(dst, ScopeGuard::into_inner(p).as_ptr()) };
     Ok(())
 }
 
-/// As [`clone_key_into`], for elems.
+/// Copies the entry at `src_k`/`src_e` of the source into slot `i` of
+/// bucket `b` of the clone `h`, all or nothing: if the elem cannot be
+/// copied, the key just copied is released. The tophash and count are the
+/// caller's to set, once this returns `Ok`.
 ///
 /// # Safety
-/// As [`clone_key_into`].
-unsafe fn clone_elem_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8) -> Result<(), MapError> {
-    let mut target = dst;
-    if t.indirect_elem() {
-        // SAFETY: our allocator.
-        let p = unsafe { alloc::alloc_block(&h.alloc, t.elem.size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
-        // SAFETY: an indirect elem slot.
-        unsafe { write_slot_ptr(dst, p.as_ptr()) };
-        target = p.as_ptr();
-    }
-    match t.elem_clone {
-        // SAFETY: `target` is uninitialised elem storage; `src` an elem.
-        Some(c) => unsafe { c(target, src, t.ctx) },
-        // SAFETY: elem-sized ranges.
-        None => unsafe { memmove(target, src, t.elem.size) },
-    }
+/// 1. `h` is the clone under construction, of type `t`, ours alone, with no
+///    iterators;
+/// 2. `b` is a bucket of `h`, `i < BUCKET_CNT`, and slot `i`'s entry is not
+///    live (tophash empty, or a byte copy the clone does not own);
+/// 3. `src_k` and `src_e` are a live key and elem of the source, of type
+///    `t`, followed if out of line.
+unsafe fn clone_entry_into(
+    t: &MapType,
+    h: &HMap,
+    b: *mut u8,
+    i: usize,
+    src_k: *const u8,
+    src_e: *const u8,
+) -> Result<(), MapError> {
+    // SAFETY: slot `i` of a bucket of `t` (point 2).
+    let (k, e) = unsafe { (key_at(t, b, i), elem_at(t, b, i)) };
+    // SAFETY: 1. point 1; 2. `k` is the key slot of a slot that is not live
+    // (point 2); 3. `src_k` (point 3).
+    unsafe { clone_value_into(t, h, k, src_k, true) }?;
+    // The key is the clone's now: released if the elem fails or unwinds.
+    let key = guard(k, |k| {
+        // SAFETY: `*k` holds a key of `h` that no live slot will own; no
+        // iterators (point 1), so the release cannot fail.
+        let r = unsafe { h.release_key(t, *k) };
+        debug_assert!(r.is_ok());
+    });
+    // SAFETY: 1. point 1; 2. the elem slot of the same slot; 3. `src_e`.
+    unsafe { clone_value_into(t, h, e, src_e, false) }?;
+    ScopeGuard::into_inner(key);
     Ok(())
 }
 
 /// Copies the live entries of `src` (one bucket) into `dst` from slot `pos`
-/// on, chaining new overflow buckets as needed (`moveToBmap`, :1603).
+/// on, chaining new overflow buckets as needed (`moveToBmap`, :1603). A slot
+/// gets its tophash only once its entry is the clone's own, so the clone
+/// holds no half-copied entry whether this returns or unwinds.
 ///
 /// # Safety
-/// `h` is the (private) clone under construction of type `t`; `dst` the last
-/// bucket of one of its chains; `src` a bucket of the source map.
+/// `h` is the (private) clone under construction of type `t`, with no
+/// iterators; `dst` the last bucket of one of its chains; `src` a bucket of
+/// the source map.
 #[doc(alias = "moveToBmap")]
 unsafe fn move_to_bmap(
     t: &MapType,
@@ -2664,17 +2715,14 @@ unsafe fn move_to_bmap(
             pos = 0;
         }
 
-        // SAFETY: slots of live buckets; keys and elems of `t`.
-        unsafe {
-            let src_k = key_of(t, src, i);
-            let src_e = elem_of(t, src, i);
-            clone_key_into(t, h, key_at(t, dst, pos), src_k)?;
-            if let Err(e) = clone_elem_into(t, h, elem_at(t, dst, pos), src_e) {
-                release_partial_key(t, h, key_at(t, dst, pos));
-                return Err(e);
-            }
-            set_th(dst, pos, th(src, i));
-        }
+        // SAFETY: slot i of a source bucket, live (checked above).
+        let (src_k, src_e) = unsafe { (key_of(t, src, i), elem_of(t, src, i)) };
+        // SAFETY: 1. the private clone, no iterators (caller); 2. slot `pos`
+        // of `dst` is empty (found above, or the fresh overflow bucket's
+        // first); 3. a live source entry.
+        unsafe { clone_entry_into(t, h, dst, pos, src_k, src_e) }?;
+        // SAFETY: slot `pos` of `dst`, whose entry is the clone's now.
+        unsafe { set_th(dst, pos, th(src, i)) };
 
         pos += 1;
         h.count += 1;
@@ -2682,18 +2730,80 @@ unsafe fn move_to_bmap(
     Ok((dst, pos))
 }
 
-/// Undoes [`clone_key_into`] for a slot whose elem failed to copy.
+/// Re-inserts one source entry into the clone with `mapassign` (the clone
+/// has more buckets than the source's old array: the entries of one old
+/// bucket spread over several). `mapassign` copies the key's bytes, so a
+/// hooked key is cloned into `scratch` first; so is a hooked elem, so that
+/// nothing that can fail or unwind comes after `mapassign`, and the clone
+/// never holds an entry without its elem. Copies not yet handed to the map
+/// are dropped on error or unwind.
 ///
 /// # Safety
-/// `slot` was just filled by `clone_key_into` on the private clone `h`.
-unsafe fn release_partial_key(t: &MapType, h: &HMap, slot: *mut u8) {
-    // SAFETY: the clone is private: no iterators; the key is live.
-    unsafe {
-        h.release_key(t, slot).ok();
-        if t.indirect_key() {
-            write_slot_ptr(slot, ptr::null_mut());
+/// 1. `h` is the clone under construction, of type `t`, with no iterators;
+/// 2. `src_k`/`src_e` are a live key and elem of the source, followed;
+/// 3. `scratch` is null when `t` has no clone hooks, else a block of `h`
+///    with room for a key at offset 0 and an elem at
+///    `key.size.next_multiple_of(8)`, holding no value.
+unsafe fn reinsert_entry(
+    t: &MapType,
+    h: &mut HMap,
+    src_k: *const u8,
+    src_e: *const u8,
+    scratch: *mut u8,
+) -> Result<(), MapError> {
+    // A copy in scratch, dropped by its guard unless the map takes it.
+    let owned = |drop_fn: Option<crate::maptype::DropFn>| {
+        guard(ptr::null_mut::<u8>(), move |p| {
+            if let (false, Some(d)) = (p.is_null(), drop_fn) {
+                // SAFETY: `*p` holds a value made by the clone hook, owned
+                // by nobody else.
+                unsafe { d(*p, t.ctx) };
+            }
+        })
+    };
+    let mut key = owned(t.key_drop);
+    let mut elem = owned(t.elem_drop);
+    let k = match t.key_clone {
+        Some(c) => {
+            // SAFETY: point 3: `scratch` has room for a key at offset 0 and
+            // holds none; `src_k` is a key (point 2).
+            unsafe { c(scratch, src_k, t.ctx) };
+            *key = scratch;
+            scratch
+        }
+        None => src_k,
+    };
+    let e = match t.elem_clone {
+        Some(c) => {
+            // SAFETY: point 3: the elem's room in `scratch`, in bounds.
+            let se = unsafe { scratch.add(t.key.size.next_multiple_of(8)) };
+            // SAFETY: point 3: room for an elem, holding none; `src_e` is an
+            // elem (point 2).
+            unsafe { c(se, src_e, t.ctx) };
+            *elem = se;
+            se
+        }
+        None => src_e,
+    };
+    // SAFETY: the clone, live, of type `t` (point 1); `k` is a key of `t`
+    // outside the clone's memory (the source's, or scratch's).
+    let slot = unsafe { mapassign(t, h, k) }?;
+    if slot.inserted || t.need_key_update() {
+        // The map holds the key's bytes now (otherwise it kept its own
+        // equal key, and the guard drops ours).
+        ScopeGuard::into_inner(key);
+    }
+    if !slot.inserted {
+        if let Some(d) = t.elem_drop {
+            // SAFETY: the elem of an entry that was live, overwritten below.
+            unsafe { d(slot.elem.as_ptr(), t.ctx) };
         }
     }
+    // SAFETY: `slot.elem` has room for an elem (its old value, if any, was
+    // dropped above); `e` is one, in scratch or the source: no overlap.
+    unsafe { memmove(slot.elem.as_ptr(), e, t.elem.size) };
+    ScopeGuard::into_inner(elem);
+    Ok(())
 }
 
 /// `maps.Clone(m)` (`mapclone2`, :1654): a new map with the same seed and
@@ -2764,41 +2874,38 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         // SAFETY: the fresh bucket.
         unsafe { set_overflow(t, dst.buckets, ptr::null_mut()) };
         if t.indirect_key() || t.key_clone.is_some() || t.elem_clone.is_some() {
+            let (b, srcb) = (dst.buckets, src.buckets);
+            // The copied slots still hold the source's bytes, which the
+            // clone does not own: each entry is then copied over its slot
+            // (hooks, out-of-line blocks). `done` counts the slots dealt
+            // with; if copying stops early (an error, or a hook unwinding),
+            // the guard empties the live slots from `done` on, so that
+            // freeing the clone releases exactly the entries it copied.
+            let mut done = guard(0, |done: &mut usize| {
+                for j in *done..BUCKET_CNT {
+                    // SAFETY: slot j of the clone's one bucket.
+                    if !is_empty(unsafe { th(b, j) }) {
+                        // SAFETY: as above; not the clone's entry: dropped
+                        // from it, bytes left behind.
+                        unsafe { set_th(b, j, EMPTY_ONE) };
+                    }
+                }
+            });
             for i in 0..BUCKET_CNT {
                 // SAFETY: slot i of the copied bucket.
-                if is_empty(unsafe { th(dst.buckets, i) }) {
-                    continue;
-                }
-                // SAFETY: live slots of both buckets. On error the slots not
-                // yet copied are emptied so that freeing the clone releases
-                // exactly what was copied.
-                unsafe {
-                    let empty_from = |j0: usize| {
-                        for j in j0..BUCKET_CNT {
-                            set_th(dst.buckets, j, EMPTY_ONE);
-                            if t.indirect_key() {
-                                write_slot_ptr(key_at(t, dst.buckets, j), ptr::null_mut());
-                            }
-                        }
-                    };
-                    if let Err(e) = clone_key_into(t, dst, key_at(t, dst.buckets, i), key_of(t, src.buckets, i)) {
-                        if t.indirect_key() {
-                            write_slot_ptr(key_at(t, dst.buckets, i), ptr::null_mut());
-                        }
-                        empty_from(i);
-                        return Err(e);
-                    }
-                    if t.elem_clone.is_some() {
-                        if let Err(e) = clone_elem_into(t, dst, elem_at(t, dst.buckets, i), elem_of(t, src.buckets, i))
-                        {
-                            release_partial_key(t, dst, key_at(t, dst.buckets, i));
-                            empty_from(i);
-                            return Err(e);
-                        }
-                    }
+                if !is_empty(unsafe { th(b, i) }) {
+                    // SAFETY: slot i of the source's one bucket, live (its
+                    // tophash was copied).
+                    let (src_k, src_e) = unsafe { (key_of(t, srcb, i), elem_of(t, srcb, i)) };
+                    // SAFETY: 1. the private clone, no iterators; 2. slot i
+                    // holds a byte copy the clone does not own yet; 3. a live
+                    // source entry.
+                    unsafe { clone_entry_into(t, dst, b, i, src_k, src_e) }?;
                     dst.count += 1;
                 }
+                *done = i + 1;
             }
+            ScopeGuard::into_inner(done);
         } else {
             dst.count = src.count;
         }
@@ -2842,6 +2949,23 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     }
     let old_src_array_size = bucket_shift(old_b);
 
+    // Room for one hooked key and elem copy on their way into the clone
+    // (see `reinsert_entry`), for the whole loop; freed on any exit.
+    let mut scratch = ptr::null_mut();
+    if old_b < dst.b && (t.key_clone.is_some() || t.elem_clone.is_some()) {
+        let size = t.key.size.next_multiple_of(8) + t.elem.size;
+        // SAFETY: the clone's allocator.
+        scratch = unsafe { alloc::alloc_block(&dst.alloc, size, Kind::Plain) }.ok_or(MapError::AllocFailed)?.as_ptr();
+    }
+    let a = dst.alloc;
+    let scratch = guard(scratch, move |p| {
+        if let Some(p) = NonNull::new(*p) {
+            // SAFETY: the block allocated above, holding no value between
+            // entries (`reinsert_entry` drops or hands over its copies).
+            unsafe { alloc::free_block(&a, p) };
+        }
+    });
+
     for i in 0..old_src_array_size {
         // SAFETY: i indexes the source's old array.
         let mut src_bmap = unsafe { bucket_at(t, src_oldbuckets, i) };
@@ -2883,37 +3007,11 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                     fatal(CONCURRENT_CLONE_WRITE);
                 }
 
-                // SAFETY: live source slots; `dst` is a live map of `t`.
-                unsafe {
-                    let src_k = key_of(t, src_bmap, i);
-                    let src_e = elem_of(t, src_bmap, i);
-                    // mapassign copies the key bytes; give out-of-line and
-                    // hooked keys a copy of their own first.
-                    let slot = if t.key_clone.is_some() {
-                        let tmp =
-                            alloc::alloc_block(&dst.alloc, t.key.size, Kind::Plain).ok_or(MapError::AllocFailed)?;
-                        (t.key_clone.unwrap_unchecked())(tmp.as_ptr(), src_k, t.ctx);
-                        let r = mapassign(t, dst, tmp.as_ptr());
-                        if r.as_ref().is_ok_and(|s| !s.inserted) {
-                            if let Some(d) = t.key_drop {
-                                d(tmp.as_ptr(), t.ctx);
-                            }
-                        }
-                        alloc::free_block(&dst.alloc, tmp);
-                        r?
-                    } else {
-                        mapassign(t, dst, src_k)?
-                    };
-                    if !slot.inserted {
-                        if let Some(d) = t.elem_drop {
-                            d(slot.elem.as_ptr(), t.ctx);
-                        }
-                    }
-                    match t.elem_clone {
-                        Some(c) => c(slot.elem.as_ptr(), src_e, t.ctx),
-                        None => memmove(slot.elem.as_ptr(), src_e, t.elem.size),
-                    }
-                }
+                // SAFETY: slot i of a source bucket, live (checked above).
+                let (src_k, src_e) = unsafe { (key_of(t, src_bmap, i), elem_of(t, src_bmap, i)) };
+                // SAFETY: 1. the private clone, no iterators; 2. a live
+                // source entry; 3. `scratch` as allocated above.
+                unsafe { reinsert_entry(t, dst, src_k, src_e, *scratch) }?;
             }
             // SAFETY: a source bucket.
             src_bmap = unsafe { overflow(t, src_bmap) };
