@@ -3,7 +3,8 @@
 # scaled down under cfg!(miri) in the tests, with every path still reached:
 # both growth kinds, iterators across growth, clear during iteration, clone
 # mid-grow, indirect keys/elems, fast paths, the FFI layer driven from Rust,
-# allocation failure, callback failure, the model test.
+# allocation failure, callback failure, clone hooks that panic at every
+# position, the model test.
 # Tests that need real processes, AES-NI or big Go traces are ignored under
 # Miri (each says why).
 set -euo pipefail
@@ -16,4 +17,4 @@ export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}"
 cargo +nightly miri setup >/dev/null
 cargo +nightly miri test --lib \
   --test go_map_tests --test go_programs --test alloc_failure --test reliability --test model \
-  --test fast_paths --test ffi "$@"
+  --test fast_paths --test ffi --test clone_unwind "$@"

@@ -6,7 +6,7 @@
 //!   same values (by serial: none dropped, none replaced), invariants intact;
 //! * the partial clone is released completely: every value it cloned is
 //!   dropped exactly once, nothing is dropped twice, nothing leaks (every
-//!   block back to the allocator in the allocation test);
+//!   block back to the allocator in the tests with a counting allocator);
 //! * the source stays usable: a later clone succeeds, writes work.
 //!
 //! Every tracked key and value gets a fresh serial when made or cloned,
@@ -584,8 +584,9 @@ impl<K, V> Drop for Raw<K, V> {
     }
 }
 
-/// Fails each allocation a clone makes in turn. Returns the sites tried.
-fn every_clone_allocation_fails<K: GoKey + Make + Clone, V: Make + Clone>(shape: Shape) -> usize {
+/// Fails each allocation a clone makes in turn, then panics each clone
+/// hook call in turn, counting blocks. Returns the failures tried.
+fn every_clone_failure_with_counted_blocks<K: GoKey + Make + Clone, V: Make + Clone>(shape: Shape) -> usize {
     let m = RefCell::new(Raw::<K, V>::new());
     let reached = drive(shape, &mut |id| m.borrow_mut().put(id), &mut |id| m.borrow_mut().del(id), &|| {
         let m = m.borrow();
@@ -611,28 +612,47 @@ fn every_clone_allocation_fails<K: GoKey + Make + Clone, V: Make + Clone>(shape:
     // SAFETY: the clone, freed once.
     unsafe { map::mapfree(&m.t, c.as_ptr()) }.unwrap();
 
+    let check = |at: &str| {
+        // SAFETY: a live map, not being written.
+        unsafe { check_invariants(&m.t, m.h) }.unwrap();
+        let (ids, now) = m.contents_of(m.h);
+        assert_eq!(ids, want, "{what}: source entries changed ({at})");
+        assert_eq!(now, serials, "{what}: source values replaced ({at})");
+        let alive = alive();
+        assert!(
+            alive == serials && bad_drops() == 0,
+            "{what}, {at}: {} clones leaked, {} source values dropped, {} bad drops",
+            alive.difference(&serials).count(),
+            serials.difference(&alive).count(),
+            bad_drops()
+        );
+        assert_eq!(BLOCKS.with(Cell::get), blocks, "{what}: blocks leaked ({at})");
+    };
+    let sample = |total: usize| (1..=total).step_by(if cfg!(miri) { (total / 5).max(1) } else { 1 });
+
     let mut tried = 0;
-    for n in (1..=total).step_by(if cfg!(miri) { (total / 5).max(1) } else { 1 }) {
+    for n in sample(total) {
         tried += 1;
         FAIL_AT.with(|f| f.set(ALLOCS.with(Cell::get) + n));
         // SAFETY: as above.
         let r = unsafe { map::mapclone2(&m.t, m.h.as_ptr()) };
         FAIL_AT.with(|f| f.set(0));
         assert_eq!(r.err(), Some(MapError::AllocFailed), "{what}: allocation {n} of {total}");
-        // SAFETY: a live map, not being written.
-        unsafe { check_invariants(&m.t, m.h) }.unwrap();
-        let (ids, now) = m.contents_of(m.h);
-        assert_eq!(ids, want, "{what}: source entries changed (allocation {n} of {total})");
-        assert_eq!(now, serials, "{what}: source values replaced (allocation {n} of {total})");
-        let alive = alive();
-        assert!(
-            alive == serials && bad_drops() == 0,
-            "{what}, allocation {n} of {total} failed: {} clones leaked, {} source values dropped, {} bad drops",
-            alive.difference(&serials).count(),
-            serials.difference(&alive).count(),
-            bad_drops()
-        );
-        assert_eq!(BLOCKS.with(Cell::get), blocks, "{what}: blocks leaked (allocation {n} of {total})");
+        check(&format!("allocation {n} of {total} failed"));
+    }
+    // And panicking hooks, with every block counted: out-of-line copies
+    // and scratch space must go back too.
+    quiet_injected_panics();
+    for side in [KEY, VAL] {
+        for k in sample(want.len()) {
+            tried += 1;
+            arm(side, k);
+            // SAFETY: as above.
+            let r = catch_unwind(AssertUnwindSafe(|| unsafe { map::mapclone2(&m.t, m.h.as_ptr()) }));
+            disarm();
+            assert!(r.is_err(), "{what}: clone returned although clone #{k} panicked");
+            check(&format!("{} clone #{k} panicked", if side == KEY { "key" } else { "value" }));
+        }
     }
     drop(m);
     assert_eq!((alive().len(), bad_drops()), (0, 0), "{what}: after dropping everything");
@@ -641,15 +661,15 @@ fn every_clone_allocation_fails<K: GoKey + Make + Clone, V: Make + Clone>(shape:
 }
 
 #[test]
-fn clone_allocation_failure_at_every_site() {
+fn clone_allocation_failure_or_panic_returns_every_block() {
     let mut sites = 0;
     for shape in [Shape::OneBucket(6), Shape::Large(scale(60, 12)), Shape::Doubling(scale(40, 0)), Shape::SameSize] {
-        sites += every_clone_allocation_fails::<BigKey, BigVal>(shape);
+        sites += every_clone_failure_with_counted_blocks::<BigKey, BigVal>(shape);
         if !cfg!(miri) {
-            sites += every_clone_allocation_fails::<SmallKey, SmallVal>(shape);
-            sites += every_clone_allocation_fails::<BigKey, SmallVal>(shape);
-            sites += every_clone_allocation_fails::<SmallKey, BigVal>(shape);
+            sites += every_clone_failure_with_counted_blocks::<SmallKey, SmallVal>(shape);
+            sites += every_clone_failure_with_counted_blocks::<BigKey, SmallVal>(shape);
+            sites += every_clone_failure_with_counted_blocks::<SmallKey, BigVal>(shape);
         }
     }
-    println!("{sites} allocation failures survived");
+    println!("{sites} allocation failures and panics survived");
 }
