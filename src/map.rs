@@ -2732,7 +2732,8 @@ unsafe fn move_to_bmap(
 
 /// Re-inserts one source entry into the clone with `mapassign` (the clone
 /// has more buckets than the source's old array: the entries of one old
-/// bucket spread over several). `mapassign` copies the key's bytes, so a
+/// bucket spread over several; Go: `mapassign`, then `typedmemmove` of the
+/// elem, :1754-1755). `mapassign` copies the key's bytes, so a
 /// hooked key is cloned into `scratch` first; so is a hooked elem, so that
 /// nothing that can fail or unwind comes after `mapassign`, and the clone
 /// never holds an entry without its elem. Copies not yet handed to the map
