@@ -19,7 +19,9 @@
 //! iterator may still read through a stale slot. gomap's rule (see
 //! `docs/memory.md`): a block that a live iterator could still reach is
 //! *retired* instead of freed; retired blocks are freed when the map's last
-//! live iterator ends, or when the map is freed.
+//! live iterator ends, or when the map is freed. Out-of-line keys/elems that
+//! stale slots of the old bucket array still point to wait for that array
+//! to leave the map first.
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};

@@ -248,6 +248,40 @@ pub unsafe fn iter_fields(it: &HIter) -> IterFields {
     }
 }
 
+/// What a map keeps allocated beyond what it references (gomap only, see
+/// docs/memory.md): block counts and payload bytes of its two retire lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retained {
+    /// Blocks on the retire list, waiting for the last live iterator.
+    pub blocks: usize,
+    /// Their payload bytes.
+    pub bytes: usize,
+    /// Out-of-line keys/elems of removed entries kept while stale slots of
+    /// the old array may point to them (until growth ends).
+    pub old_blocks: usize,
+    /// Their payload bytes.
+    pub old_bytes: usize,
+}
+
+/// Counts what `h` keeps on its retire lists.
+///
+/// # Safety
+/// `h` is a live map, not being written.
+pub unsafe fn retained(h: NonNull<HMap>) -> Retained {
+    // SAFETY: a live map (caller).
+    let hr = unsafe { h.as_ref() };
+    let sum = |head: *mut alloc::Header| {
+        // SAFETY: the map's lists hold live blocks; they are only read.
+        let blocks = unsafe { list_blocks(head) };
+        // SAFETY: each is the payload of a live block.
+        let bytes = blocks.iter().map(|&p| unsafe { alloc::block_size(p) }).sum();
+        (blocks.len(), bytes)
+    };
+    let (blocks, bytes) = sum(hr.retired.load(core::sync::atomic::Ordering::Acquire));
+    let (old_blocks, old_bytes) = sum(hr.oldstorage.load(core::sync::atomic::Ordering::Relaxed));
+    Retained { blocks, bytes, old_blocks, old_bytes }
+}
+
 /// Checks everything that must hold between operations; returns the first
 /// violation found. Mirrors Go's `MapTombstoneCheck` (export_test.go) and
 /// adds: counts match the live slots, no filled slot carries a marker, keys
@@ -362,6 +396,8 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
     }
     // SAFETY: a live map of type `t`, not being written.
     unsafe { check_overflow_lists(t, hr) }?;
+    // SAFETY: as above.
+    unsafe { check_retire_lists(hr) }?;
     if hd.b < 16 && !hd.growing && hd.noverflow as usize != overflow_buckets {
         // Exact only without old buckets: hashGrow resets noverflow while
         // the old array still has its overflow buckets.
@@ -393,17 +429,26 @@ unsafe fn heap_buckets_of(t: &MapType, arr: *mut u8) -> Vec<usize> {
     out
 }
 
-/// The payload addresses on an intrusive block list.
+/// The payloads of the blocks on an intrusive block list.
 ///
 /// # Safety
 /// `head` heads a list of live blocks; it is only read.
-unsafe fn list_addrs(mut head: *mut alloc::Header) -> Vec<usize> {
+unsafe fn list_blocks(mut head: *mut alloc::Header) -> Vec<NonNull<u8>> {
     let mut out = Vec::new();
     // SAFETY: popping from a local copy of the head only reads the links.
     while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-        out.push(p.as_ptr().addr());
+        out.push(p);
     }
     out
+}
+
+/// The payload addresses on an intrusive block list.
+///
+/// # Safety
+/// As [`list_blocks`].
+unsafe fn list_addrs(head: *mut alloc::Header) -> Vec<usize> {
+    // SAFETY: forwarded.
+    unsafe { list_blocks(head) }.iter().map(|p| p.as_ptr().addr()).collect()
 }
 
 /// gomap's ownership of heap overflow buckets (no Go twin): `extra.overflow`
@@ -447,6 +492,42 @@ unsafe fn check_overflow_lists(t: &MapType, h: &HMap) -> Result<(), String> {
     }
     if !ovf_s.is_disjoint(&oldovf_s) {
         return Err("a bucket is on both extra.overflow and extra.oldoverflow".into());
+    }
+    Ok(())
+}
+
+/// gomap's retire lists (no Go twin; docs/memory.md): the retire list is
+/// empty while no iterator is live (the last one to end frees it);
+/// `oldstorage` is empty unless the map grows with `oldIterator` set (the
+/// only time `evacuate` leaves stale pointers in reachable old slots); no
+/// block is on two of the map's lists.
+///
+/// # Safety
+/// `h` is a live map, not being written.
+unsafe fn check_retire_lists(h: &HMap) -> Result<(), String> {
+    use core::sync::atomic::Ordering;
+    use std::collections::HashSet;
+    // SAFETY: the map's lists of live blocks (caller); only read.
+    let (retired, old, ovf, oldovf, spare) = unsafe {
+        (
+            list_addrs(h.retired.load(Ordering::Acquire)),
+            list_addrs(h.oldstorage.load(Ordering::Relaxed)),
+            list_addrs(h.extra.overflow),
+            list_addrs(h.extra.oldoverflow),
+            list_addrs(h.spare),
+        )
+    };
+    if h.live_iters.load(Ordering::Acquire) == 0 && !retired.is_empty() {
+        return Err(format!("{} blocks retired with no live iterator", retired.len()));
+    }
+    let stale_slots_possible = h.growing() && h.flags() & OLD_ITERATOR != 0;
+    if !old.is_empty() && !stale_slots_possible {
+        return Err(format!("{} blocks kept for stale old slots while not growing with oldIterator", old.len()));
+    }
+    let total = retired.len() + old.len() + ovf.len() + oldovf.len() + spare.len();
+    let all: HashSet<usize> = [retired, old, ovf, oldovf, spare].into_iter().flatten().collect();
+    if all.len() != total {
+        return Err("a block is on two of the map's lists (or twice on one)".into());
     }
     Ok(())
 }

@@ -23,7 +23,9 @@
 //! * No GC: every allocation is a block from [`crate::alloc`], owned by exactly
 //!   one map. Memory that a live iterator could still reach is retired rather
 //!   than freed, and freed when the last iterator ends ([`mapiterend`]) or the
-//!   map is freed ([`mapfree`]). `mapextra`'s `overflow`/`oldoverflow`
+//!   map is freed ([`mapfree`]); out-of-line keys/elems that stale slots of
+//!   the old array still point to are kept until that array leaves the map
+//!   (`HMap::release_oldstorage`). `mapextra`'s `overflow`/`oldoverflow`
 //!   slices, which Go fills only to keep overflow buckets alive for its GC,
 //!   become intrusive lists that own every heap overflow bucket, so whole
 //!   lists are released when their array goes, without walking chains;
@@ -258,8 +260,15 @@ pub struct HMap {
     pub(crate) alloc: Allocator,
     /// Iterators that have started and not ended.
     pub(crate) live_iters: AtomicUsize,
-    /// Blocks waiting for the last live iterator to end.
+    /// Blocks no part of the map references any more, waiting for the last
+    /// live iterator to end. Empty while no iterator is live.
     pub(crate) retired: AtomicPtr<Header>,
+    /// Out-of-line keys and elems of removed entries that evacuated slots of
+    /// the old array may still point to (removed while growing with
+    /// `OLD_ITERATOR` set). Empty unless growing; handed to
+    /// [`HMap::retire`] when the old array leaves the map
+    /// ([`HMap::release_oldstorage`]).
+    pub(crate) oldstorage: AtomicPtr<Header>,
     /// Overflow buckets reserved ahead of a write, so the write cannot fail
     /// half-way (see [`HMap::reserve_overflow`]).
     pub(crate) spare: *mut Header,
@@ -863,23 +872,52 @@ impl HMap {
         }
     }
 
-    /// Retires the out-of-line storage of a removed key or elem. Besides
-    /// live iterators, stale slots of the old bucket array may still point
-    /// to it while the map grows with `OLD_ITERATOR` set (evacuate then keeps
-    /// the old data, as Go does); such storage waits on the retire list too,
-    /// which [`advance_evacuation_mark`] empties when growth ends with no
-    /// live iterator.
+    /// Retires the out-of-line storage of a removed key or elem, which the
+    /// map's live slots no longer reference. While the map grows with
+    /// `OLD_ITERATOR` set, `evacuate` keeps the old buckets' data (as Go
+    /// does), so an evacuated old slot may still point to it: the storage
+    /// then goes on `oldstorage` and stays allocated until the old array
+    /// leaves the map ([`Self::release_oldstorage`]), whether or not an
+    /// iterator is live. Otherwise the old slot was cleared by `evacuate`
+    /// (or cut off with its overflow bucket), and [`Self::retire`] applies.
+    ///
+    /// `OLD_ITERATOR` is never cleared during a growth (only `hashGrow`
+    /// clears it), so storage removed without it set was never left behind
+    /// in a reachable old slot.
     ///
     /// # Safety
-    /// As [`Self::retire`].
+    /// `p` is a live out-of-line key or elem block of this map that no live
+    /// slot references any more; `t` is this map's type; under a write.
     unsafe fn retire_storage(&self, t: &MapType, p: NonNull<u8>) {
         if self.growing() && self.flags() & OLD_ITERATOR != 0 {
-            let mut head = self.retired.load(Ordering::Acquire);
-            // SAFETY: forwarded; the block is on no list.
+            let mut head = self.oldstorage.load(Ordering::Relaxed);
+            // SAFETY: 1. `p` is a live block (caller); 2. it is on no list:
+            // it was referenced by a live slot until now.
             unsafe { alloc::push_retired(&mut head, p) };
-            self.retired.store(head, Ordering::Release);
+            self.oldstorage.store(head, Ordering::Relaxed);
         } else {
-            // SAFETY: forwarded.
+            // SAFETY: `p` is a live block of this map (caller), referenced
+            // by no live slot and by no reachable old slot (see above).
+            unsafe { self.retire(t, p) };
+        }
+    }
+
+    /// Releases the storage [`Self::retire_storage`] kept for the old
+    /// array's stale slots: each block is freed now, or retired while an
+    /// iterator is live (an iterator that started before the growth may
+    /// still walk the old array, which then is on the retire list too).
+    ///
+    /// # Safety
+    /// The old array has left the map (`oldbuckets` is null or is being
+    /// dropped by the caller), so no part of the map references these
+    /// blocks; `t` is this map's type; under a write or in `mapfree`.
+    pub(crate) unsafe fn release_oldstorage(&self, t: &MapType) {
+        let mut head = self.oldstorage.swap(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: a list built by push_retired of live blocks (retire_storage).
+        while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
+            // SAFETY: 1. a live block of this map, off its list; 2. no part
+            // of the map references it: its live slot was removed, and the
+            // old array that held stale copies has left the map (caller).
             unsafe { self.retire(t, p) };
         }
     }
@@ -1046,6 +1084,7 @@ fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
             alloc: *a,
             live_iters: AtomicUsize::new(0),
             retired: AtomicPtr::new(ptr::null_mut()),
+            oldstorage: AtomicPtr::new(ptr::null_mut()),
             spare: ptr::null_mut(),
             nspare: 0,
             shrink_policy: None,
@@ -2107,7 +2146,10 @@ unsafe fn iter_next_slot(t: &MapType, b: *mut u8, i: usize, offset: u8) -> IterS
 
 /// Ends an iteration (gomap only: Go's GC does this by forgetting the
 /// iterator). Releases the iterator's hold on memory the map retired; the
-/// last live iterator frees it. Idempotent; a no-op on a fresh iterator.
+/// last live iterator frees the retire list, which holds only blocks no part
+/// of the map references (storage that stale old slots still point to waits
+/// on `oldstorage` for the old array to go, see `HMap::retire_storage`).
+/// Idempotent; a no-op on a fresh iterator.
 ///
 /// # Safety
 /// If `it` is registered, its map and type are alive.
@@ -2119,7 +2161,8 @@ pub unsafe fn mapiterend(it: &mut HIter) {
     // SAFETY: registered iterators point to live maps and types (caller).
     let h = unsafe { &*it.h };
     if h.live_iters.fetch_sub(1, Ordering::AcqRel) == 1 {
-        // SAFETY: no live iterator remains, and in legal use no write runs
+        // SAFETY: no live iterator remains, the map itself references
+        // nothing on the retire list, and in legal use no write runs
         // concurrently with this (writes exclude iteration steps).
         unsafe { h.free_retired(&*it.t) };
     }
@@ -2210,11 +2253,10 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
     }
-    if h.live_iters.load(Ordering::Acquire) == 0 {
-        // Storage kept for the old array's stale slots can go too.
-        // SAFETY: no iterator is live; the old array is gone.
-        unsafe { h.free_retired(t) };
-    }
+    // Storage kept for the old array's stale slots (release_all may just
+    // have added to it) goes with the old array.
+    // SAFETY: the old array is dropped from the map below.
+    unsafe { h.release_oldstorage(t) };
 
     // Reset the growth state and draw a fresh seed (golang/go#25237, as in
     // mapdelete); clear_seq tells live iterators their snapshot is void.
@@ -2288,6 +2330,10 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     h.buckets = newbuckets;
     h.nevacuate = 0;
     h.noverflow = 0;
+
+    // gomap: the previous growth released the storage kept for its old
+    // array's stale slots when that array left the map.
+    debug_assert!(h.oldstorage.load(Ordering::Relaxed).is_null(), "oldstorage kept past a growth");
 
     // The current heap overflow buckets now belong to the old array's
     // chains; they are released together when growth ends.
@@ -2567,17 +2613,14 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
         h.oldbuckets = ptr::null_mut();
         let oldovf = h.extra.oldoverflow;
         h.extra.oldoverflow = ptr::null_mut();
-        // gomap: the old array and its heap overflow buckets go to the
-        // retire list if an iterator may still walk them.
+        // gomap: the old array, its heap overflow buckets and the storage
+        // kept for its stale slots are freed, or retired if an iterator may
+        // still walk the old array.
         // SAFETY: the map no longer references them.
         unsafe {
             h.retire(t, NonNull::new_unchecked(old));
             h.retire_overflow(t, oldovf);
-        }
-        if h.live_iters.load(Ordering::Acquire) == 0 {
-            // Storage kept for the old array's stale slots can go now.
-            // SAFETY: no iterator is live and the old array is gone.
-            unsafe { h.free_retired(t) };
+            h.release_oldstorage(t);
         }
         h.set_flags(h.flags() & !SAME_SIZE_GROW);
     }
@@ -3156,6 +3199,7 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
     // SAFETY: no iterators: nothing can reach these blocks any more.
     unsafe {
         hr.free_retired(t);
+        hr.release_oldstorage(t);
         hr.retire_overflow(t, hr.extra.oldoverflow);
         hr.retire_overflow(t, hr.extra.overflow);
         if let Some(old) = NonNull::new(hr.oldbuckets) {

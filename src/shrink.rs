@@ -441,6 +441,7 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         alloc: h.alloc,
         live_iters: AtomicUsize::new(0),
         retired: AtomicPtr::new(ptr::null_mut()),
+        oldstorage: AtomicPtr::new(ptr::null_mut()),
         spare: ptr::null_mut(),
         nspare: 0,
         shrink_policy: None,
@@ -521,10 +522,12 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
             unsafe { h.retire(t, p) };
         }
     }
-    // SAFETY: the old arrays' heap overflow buckets, cut off with them.
+    // SAFETY: the old arrays' heap overflow buckets, cut off with them, and
+    // the storage kept for stale slots of the old array, which is gone.
     unsafe {
         h.retire_overflow(t, old_ovf);
         h.retire_overflow(t, old_oldovf);
+        h.release_oldstorage(t);
     }
     // The overflow reserve: a fresh map has none.
     // SAFETY: the spare list holds live blocks of this map's allocator.

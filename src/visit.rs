@@ -5,9 +5,9 @@
 //! pointers its keys and elems hold) and every block the map owns (so a host
 //! that allocates maps from its own heap can mark them): the `hmap`, the
 //! current and old bucket arrays, heap overflow buckets, out-of-line keys and
-//! elems, blocks retired while iterators live, and reserved spare overflow
-//! buckets. It reads the map through the same internals as
-//! [`crate::inspect`] and changes nothing.
+//! elems, blocks retired while iterators live or kept for stale slots of the
+//! old array, and reserved spare overflow buckets. It reads the map through
+//! the same internals as [`crate::inspect`] and changes nothing.
 //!
 //! Blocks are reported as the allocator saw them: the pointer its
 //! `alloc_zeroed` returned and the size that was asked of it, so the reported
@@ -38,7 +38,9 @@ pub enum Item {
     AllocKey = 19,
     /// The out-of-line storage of a live elem.
     AllocElem = 20,
-    /// A block retired while iterators live (freed when the last one ends).
+    /// A block retired while iterators live (freed when the last one ends),
+    /// or an out-of-line key or elem of a removed entry kept while stale
+    /// slots of the old array point to it (freed when growth ends).
     AllocRetired = 21,
     /// A spare overflow bucket reserved ahead of a write.
     AllocSpare = 22,
@@ -117,11 +119,12 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
         visit_list(hr.extra.oldoverflow, Item::AllocOverflow, f);
     }
 
-    // SAFETY: the retire and spare lists hold live blocks of this map
-    // (retired arrays no longer own chains: their overflow buckets were
-    // retired with them, one by one).
+    // SAFETY: the retire, oldstorage and spare lists hold live blocks of
+    // this map (retired arrays no longer own chains: their overflow buckets
+    // were retired with them, one by one).
     unsafe {
         visit_list(hr.retired.load(Ordering::Acquire), Item::AllocRetired, f);
+        visit_list(hr.oldstorage.load(Ordering::Relaxed), Item::AllocRetired, f);
         visit_list(hr.spare, Item::AllocSpare, f);
     }
 }

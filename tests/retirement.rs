@@ -1,0 +1,366 @@
+//! Retirement (docs/memory.md): no pointer the map holds, stale slots of the
+//! old bucket array included, ever leads to freed memory.
+//!
+//! While a map grows with `oldIterator` set, `evacuate` leaves the old
+//! buckets' key and elem slots in place, so an evacuated old slot still
+//! points to the out-of-line key or elem its entry moved with. Deleting the
+//! entry then must not free that storage while the old array is still part
+//! of the map, even once no iterator is live: `inspect::snapshot` (and so
+//! `check_invariants`, the parity replay and the inspector) read every slot
+//! of both arrays.
+//!
+//! The tests churn maps with out-of-line keys and elems at constant size
+//! (which keeps them in same-size growth), with iterators started and ended
+//! at random points, and look at the whole state after every operation
+//! through an allocator that poisons and quarantines what the map frees:
+//! reading a freed block then shows the poison instead of being undefined
+//! behaviour that happens to work. `churn_libc` runs the same churn on the
+//! default allocator, for valgrind, AddressSanitizer and Miri.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::ptr::NonNull;
+
+use gomap::alg::GoString;
+use gomap::alloc::Allocator;
+use gomap::inspect::{Retained, Snapshot, check_invariants, header, retained, snapshot};
+use gomap::map::{self, HIter, HMap, OLD_ITERATOR, SAME_SIZE_GROW};
+use gomap::maptype::{MapType, TypeInfo};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// What freed blocks are filled with. No key or elem of these tests is made
+/// of it.
+const POISON: u8 = 0xdb;
+
+thread_local! {
+    /// Blocks the map freed, poisoned and kept until the test ends.
+    static QUARANTINE: RefCell<Vec<(*mut u8, usize)>> = const { RefCell::new(Vec::new()) };
+    /// Blocks the map holds now: address -> size.
+    static BLOCKS: RefCell<BTreeMap<usize, usize>> = const { RefCell::new(BTreeMap::new()) };
+    /// Bytes the map holds now, and the most it held.
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe fn q_alloc(size: usize, _: *mut c_void) -> *mut u8 {
+    LIVE.with(|l| l.set(l.get() + size));
+    PEAK.with(|p| p.set(p.get().max(LIVE.with(Cell::get))));
+    // SAFETY: calloc with any size returns null or `size` zeroed bytes,
+    // aligned for any fundamental type.
+    let p: *mut u8 = unsafe { libc::calloc(1, size).cast() };
+    BLOCKS.with(|b| b.borrow_mut().insert(p.addr(), size));
+    p
+}
+
+unsafe fn q_free(p: *mut u8, size: usize, _: *mut c_void) {
+    LIVE.with(|l| l.set(l.get() - size));
+    BLOCKS.with(|b| b.borrow_mut().remove(&p.addr()));
+    // SAFETY: `p` is a block of `size` bytes from q_alloc (the allocator
+    // contract), no longer used by the map.
+    unsafe { std::ptr::write_bytes(p, POISON, size) };
+    QUARANTINE.with(|q| q.borrow_mut().push((p, size)));
+}
+
+/// Frees the quarantined blocks for real.
+fn drain_quarantine() {
+    for (p, _) in QUARANTINE.with(|q| std::mem::take(&mut *q.borrow_mut())) {
+        // SAFETY: from q_alloc, freed by the map, never handed out again.
+        unsafe { libc::free(p.cast()) };
+    }
+}
+
+fn quarantining() -> Allocator {
+    // SAFETY: calloc/free wrappers usable from any thread; the state is
+    // thread-local and each map stays on the thread that made it.
+    unsafe { Allocator::new(q_alloc, q_free, std::ptr::null_mut()) }
+}
+
+/// The first slot of `s` whose value is freed memory, if any.
+fn poisoned_slot(s: &Snapshot) -> Option<String> {
+    let arrays = [("buckets", Some(&s.buckets)), ("oldbuckets", s.oldbuckets.as_ref())];
+    for (name, arr) in arrays {
+        for (bi, chain) in arr.into_iter().flatten().enumerate() {
+            for (ci, b) in chain.iter().enumerate() {
+                for (what, slots) in [("key", &b.keys), ("elem", &b.elems)] {
+                    for (i, v) in slots.iter().enumerate() {
+                        if let Some(v) = v {
+                            if !v.is_empty() && v.iter().all(|&x| x == POISON) {
+                                return Some(format!(
+                                    "{name}[{bi}] chain bucket {ci} {what} slot {i} (tophash {}) points to freed memory",
+                                    b.tophash[i]
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// One churn setup: a map type and how keys are made.
+struct Kind {
+    name: &'static str,
+    t: MapType,
+    key: fn(u64) -> Vec<u8>,
+}
+
+/// Strings for the string-keyed map: they outlive every map of the tests.
+fn pool() -> &'static [String] {
+    static POOL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| (0..4096).map(|i| format!("k{i}")).collect())
+}
+
+fn kinds() -> Vec<Kind> {
+    let big = TypeInfo { size: 144, align: 8, pointers: false };
+    vec![
+        // Out-of-line key (> 128 bytes) and out-of-line elem.
+        Kind {
+            name: "b144->b144",
+            t: MapType::bytes_key(144, big).unwrap(),
+            key: |id| {
+                let mut k = vec![0x11u8; 144];
+                k[..8].copy_from_slice(&id.to_le_bytes());
+                k
+            },
+        },
+        // A string key (inline header, bytes in the pool) with an
+        // out-of-line elem: the shape of the replay's str traces.
+        Kind {
+            name: "str->b144",
+            t: MapType::str_key(big).unwrap(),
+            key: |id| {
+                let s = &pool()[(id % 4096) as usize];
+                let g = GoString { ptr: s.as_ptr(), len: s.len() };
+                // SAFETY: GoString is two words of plain data.
+                unsafe { std::slice::from_raw_parts((&raw const g).cast::<u8>(), 16) }.to_vec()
+            },
+        },
+    ]
+}
+
+/// What a churn run saw.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Growths started, and how many of them were same-size.
+    growths: usize,
+    same_size: usize,
+    /// Iterators ended while the map grew with `oldIterator` set and no
+    /// other iterator was live (the moment the defect freed too early).
+    last_end_mid_growth: usize,
+    /// Of those, the ones during a same-size growth.
+    last_end_mid_same_size: usize,
+    /// Clears and shrinks of a growing map.
+    clears_mid_growth: usize,
+    shrinks_mid_growth: usize,
+}
+
+/// Churns maps of `k` made with allocator `a`, in phases of `phase` steps.
+/// Each phase makes a fresh map (so it doubles again) and slides a window
+/// of `window` keys over it, one key per step (delete the oldest, insert
+/// the next): at constant size the map keeps growing in place. Up to two
+/// iterators are started, stepped and ended at random; now and then the map
+/// is cleared or shrunk. After every operation, `check` looks at the map.
+fn churn(
+    k: &Kind,
+    a: &Allocator,
+    seed: u64,
+    steps: usize,
+    phase: usize,
+    window: u64,
+    check: &mut dyn FnMut(&str, NonNull<HMap>),
+) -> Seen {
+    gomap::rand::with_source(gomap::rand::seeded(seed), || {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let t = &k.t;
+        let mut seen = Seen::default();
+        let elem = |id: u64| {
+            let mut e = vec![0x22u8; 144];
+            e[..8].copy_from_slice(&id.to_le_bytes());
+            e
+        };
+        let mut done = 0;
+        while done < steps {
+            let h: NonNull<HMap> = map::makemap_in(t, 0, a).unwrap();
+            let mut iters: Vec<Box<HIter>> = Vec::new();
+            let mut growing = false;
+            for base in 0..phase.min(steps - done) as u64 {
+                // Keys base - window .. base are live: delete the oldest
+                // first, so the count never passes `window`.
+                if base >= window {
+                    let kb = (k.key)(base - window);
+                    // SAFETY: a live map of `t`; key bytes of `t`.
+                    unsafe { map::mapdelete(t, h.as_ptr(), kb.as_ptr()) }.unwrap();
+                    check("delete", h);
+                }
+                let kb = (k.key)(base);
+                // SAFETY: as above; the elem slot holds 144 bytes.
+                unsafe {
+                    let s = map::mapassign(t, h.as_ptr(), kb.as_ptr()).unwrap();
+                    std::ptr::copy_nonoverlapping(elem(base).as_ptr(), s.elem.as_ptr(), 144);
+                }
+                check("assign", h);
+                // SAFETY: a live map.
+                let growing_now = unsafe { header(t, h) }.growing;
+                match rng.random_range(0..10) {
+                    0..=1 if iters.len() < 2 => {
+                        let mut it = Box::new(HIter::new());
+                        // SAFETY: a live map; ended before the map is freed.
+                        unsafe { map::mapiterinit(t, h.as_ptr(), &mut it) };
+                        iters.push(it);
+                        check("iterinit", h);
+                    }
+                    2..=5 if !iters.is_empty() => {
+                        let i = rng.random_range(0..iters.len());
+                        // SAFETY: started on the live map (a no-op once done).
+                        unsafe { map::mapiternext(&mut iters[i]) };
+                        check("iternext", h);
+                    }
+                    6..=7 if !iters.is_empty() => {
+                        let i = rng.random_range(0..iters.len());
+                        let mut it = iters.swap_remove(i);
+                        // SAFETY: a live map.
+                        let hd = unsafe { header(t, h) };
+                        if hd.growing && hd.flags & OLD_ITERATOR != 0 && iters.is_empty() {
+                            seen.last_end_mid_growth += 1;
+                            seen.last_end_mid_same_size += (hd.flags & SAME_SIZE_GROW != 0) as usize;
+                        }
+                        // SAFETY: the map is live.
+                        unsafe { map::mapiterend(&mut it) };
+                        check("iterend", h);
+                    }
+                    8 if growing_now && rng.random_range(0..4) == 0 => {
+                        // SAFETY: a live map of `t`.
+                        unsafe { map::mapclear(t, h.as_ptr()) };
+                        seen.clears_mid_growth += 1;
+                        check("clear", h);
+                    }
+                    9 if growing_now && rng.random_range(0..4) == 0 => {
+                        // Refused (Busy) while an iterator is live.
+                        // SAFETY: a live map of `t`.
+                        let r = unsafe { gomap::shrink::mapshrink(t, h.as_ptr(), 0) };
+                        seen.shrinks_mid_growth += r.is_ok() as usize;
+                        check("shrink", h);
+                    }
+                    _ => {}
+                }
+                // SAFETY: a live map.
+                let hd = unsafe { header(t, h) };
+                if hd.growing && !growing {
+                    seen.growths += 1;
+                    seen.same_size += (hd.flags & SAME_SIZE_GROW != 0) as usize;
+                }
+                growing = hd.growing;
+                done += 1;
+            }
+            for mut it in iters {
+                // SAFETY: the map is live.
+                unsafe { map::mapiterend(&mut it) };
+            }
+            // SAFETY: no live iterator; freed once.
+            unsafe { map::mapfree(t, h.as_ptr()) }.unwrap();
+        }
+        seen
+    })
+}
+
+/// Looks at every slot of `h` and runs the invariant checker; with the
+/// quarantining allocator, also checks that the visitor reports exactly the
+/// blocks the map holds.
+fn look(t: &MapType, name: &str, n: &mut usize, op: &str, h: NonNull<HMap>, quarantined: bool) {
+    *n += 1;
+    // SAFETY: a live map of `t`, not being written.
+    let s = unsafe { snapshot(t, h) };
+    if let Some(e) = poisoned_slot(&s) {
+        panic!("{name}: after op {} ({op}): {e}", *n);
+    }
+    // SAFETY: as above.
+    if let Err(e) = unsafe { check_invariants(t, h) } {
+        panic!("{name}: after op {} ({op}): {e}", *n);
+    }
+    if quarantined {
+        let mut seen = BTreeMap::new();
+        // SAFETY: as above; the closure does not touch the map.
+        unsafe {
+            gomap::visit::visit(t, h.as_ptr(), &mut |what, p, size| {
+                if what as u32 >= 16 {
+                    assert!(seen.insert(p.addr(), size).is_none(), "{name}: block visited twice");
+                }
+            })
+        };
+        BLOCKS.with(|b| assert_eq!(*b.borrow(), seen, "{name}: after op {} ({op}): visited != allocated", *n));
+    }
+}
+
+/// The defect of issue 13: ending the last iterator while the map still
+/// grows with `oldIterator` set freed out-of-line keys/elems that evacuated
+/// old slots still point to.
+#[test]
+fn stale_old_slots_never_reach_freed_storage() {
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
+    let steps = if cfg!(miri) { 300 } else { 6000 };
+    for k in kinds() {
+        let mut n = 0;
+        // Phases of 1000 steps over 52 keys: B = 3 at full load, where
+        // same-size growth comes often.
+        let seen =
+            churn(&k, &quarantining(), 0x1317, steps, 1000, 52, &mut |op, h| look(&k.t, k.name, &mut n, op, h, true));
+        drain_quarantine();
+        // Every map was freed: nothing it allocated may be left.
+        BLOCKS.with(|b| assert!(b.borrow().is_empty(), "{}: {} blocks leaked", k.name, b.borrow().len()));
+        assert!(
+            cfg!(miri) || seen.last_end_mid_same_size > 0 && seen.clears_mid_growth > 0 && seen.shrinks_mid_growth > 0,
+            "{}: the scenarios were not all reached: {seen:?}",
+            k.name
+        );
+        println!("{}: {n} states checked, {seen:?}", k.name);
+    }
+}
+
+/// The same churn on the default allocator: a use-after-free here is what
+/// valgrind, AddressSanitizer and Miri report.
+#[test]
+fn churn_libc() {
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
+    let steps = if cfg!(miri) { 200 } else { 2000 };
+    for k in kinds() {
+        let mut n = 0;
+        churn(&k, &Allocator::LIBC, 0x1317, steps, 1000, 52, &mut |op, h| look(&k.t, k.name, &mut n, op, h, false));
+    }
+}
+
+/// Memory stays bounded in long churn: storage kept for stale old slots
+/// never outlives the growth it was kept for (at most one key and one elem
+/// per removal, and a growth ends within 2^B writes), and the retire list
+/// is empty whenever no iterator is live (`check_invariants`).
+#[test]
+fn retention_stays_bounded() {
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
+    let steps = if cfg!(miri) { 200 } else { 50_000 };
+    let k = &kinds()[0];
+    let mut peak = Retained::default();
+    let mut peak_live = 0;
+    let mut n = 0usize;
+    churn(k, &quarantining(), 0x1317, steps, 1000, 52, &mut |op, h| {
+        n += 1;
+        // SAFETY: a live map, not being written.
+        let r = unsafe { retained(h) };
+        // SAFETY: as above.
+        let hd = unsafe { header(&k.t, h) };
+        assert!(r.old_blocks <= 2 << hd.b, "after op {n} ({op}): {r:?} kept at B = {}", hd.b);
+        peak.blocks = peak.blocks.max(r.blocks);
+        peak.bytes = peak.bytes.max(r.bytes);
+        peak.old_blocks = peak.old_blocks.max(r.old_blocks);
+        peak.old_bytes = peak.old_bytes.max(r.old_bytes);
+        peak_live = peak_live.max(LIVE.with(Cell::get));
+        if n % 64 == 0 {
+            // SAFETY: as above.
+            unsafe { check_invariants(&k.t, h) }.unwrap();
+        }
+        drain_quarantine();
+    });
+    println!("{steps} steps: peak retained {peak:?}, peak live bytes {peak_live}");
+}
