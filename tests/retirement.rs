@@ -26,7 +26,7 @@ use gomap::alg::GoString;
 use gomap::alloc::Allocator;
 use gomap::inspect::{Retained, Snapshot, check_invariants, header, retained, snapshot};
 use gomap::map::{self, HIter, HMap, OLD_ITERATOR, SAME_SIZE_GROW};
-use gomap::maptype::{MapType, TypeInfo};
+use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -101,6 +101,26 @@ fn poisoned_slot(s: &Snapshot) -> Option<String> {
     None
 }
 
+/// Panics if the 144-byte key at `k` is freed memory.
+fn refuse_freed(k: *const u8) {
+    // SAFETY: a 144-byte key (the map type's contract).
+    let b = unsafe { std::slice::from_raw_parts(k, 144) };
+    assert!(!b.iter().all(|&x| x == POISON), "a freed key was hashed or compared");
+}
+
+unsafe fn checked_hash(k: *const u8, seed: usize, _: *const ()) -> usize {
+    refuse_freed(k);
+    // SAFETY: a 144-byte key.
+    unsafe { gomap::alg::memhash(k, seed, 144) }
+}
+
+unsafe fn checked_equal(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    refuse_freed(a);
+    refuse_freed(b);
+    // SAFETY: 144-byte keys.
+    unsafe { std::slice::from_raw_parts(a, 144) == std::slice::from_raw_parts(b, 144) }
+}
+
 /// One churn setup: a map type and how keys are made.
 struct Kind {
     name: &'static str,
@@ -117,10 +137,11 @@ fn pool() -> &'static [String] {
 fn kinds() -> Vec<Kind> {
     let big = TypeInfo { size: 144, align: 8, pointers: false };
     vec![
-        // Out-of-line key (> 128 bytes) and out-of-line elem.
+        // Out-of-line key (> 128 bytes) and out-of-line elem; the hasher
+        // and equality refuse freed keys (iterators hash stale keys).
         Kind {
             name: "b144->b144",
-            t: MapType::bytes_key(144, big).unwrap(),
+            t: MapTypeBuilder::new(big, big, checked_hash, checked_equal).build().unwrap(),
             key: |id| {
                 let mut k = vec![0x11u8; 144];
                 k[..8].copy_from_slice(&id.to_le_bytes());
@@ -363,4 +384,145 @@ fn retention_stays_bounded() {
         drain_quarantine();
     });
     println!("{steps} steps: peak retained {peak:?}, peak live bytes {peak_live}");
+}
+
+/// A b144->b144 map caught mid-growth with storage kept for stale old
+/// slots and no live iterator: filled until it doubles while an iterator is
+/// live (so the growth has `oldIterator` set), then one evacuated entry
+/// deleted and the iterator ended.
+fn kept_mid_growth(k: &Kind, n: &mut usize) -> NonNull<HMap> {
+    let t = &k.t;
+    let h = map::makemap_in(t, 0, &quarantining()).unwrap();
+    let put = |id: u64| {
+        let kb = (k.key)(id);
+        // SAFETY: a live map of `t`; key bytes of `t`; 144-byte elem slot.
+        unsafe { map::mapassign(t, h.as_ptr(), kb.as_ptr()).unwrap().elem.as_ptr().write_bytes(0x22, 144) };
+    };
+    // 52 entries fill B = 3; finish whatever growth is under way.
+    let mut id = 0;
+    // SAFETY (both loops): a live map.
+    while id < 52 || unsafe { header(t, h) }.growing {
+        put(id);
+        id += 1;
+    }
+    let mut it = HIter::new();
+    // SAFETY: a live map; the iterator is ended below.
+    unsafe { map::mapiterinit(t, h.as_ptr(), &mut it) };
+    // SAFETY: as above.
+    while !unsafe { header(t, h) }.growing {
+        put(id);
+        id += 1;
+    }
+    // The delete evacuates the key's old bucket first: its old slot keeps
+    // pointers to the storage the delete then removes.
+    let kb = (k.key)(0);
+    // SAFETY: a live map of `t`.
+    unsafe { map::mapdelete(t, h.as_ptr(), kb.as_ptr()) }.unwrap();
+    // SAFETY: the map is live.
+    unsafe { map::mapiterend(&mut it) };
+    look(t, k.name, n, "iterend", h, true);
+    // SAFETY: a live map.
+    let (hd, r) = unsafe { (header(t, h), retained(h)) };
+    assert!(hd.growing && hd.flags & OLD_ITERATOR != 0, "not growing with oldIterator: {hd:?}");
+    assert_eq!((r.blocks, r.old_blocks), (0, 2), "the deleted key and elem are kept for the old array");
+    h
+}
+
+/// The scenario above, step by step, and every way the old array can leave
+/// the map while it keeps storage for stale slots: the growth ends, clear,
+/// shrink, free. Nothing leaks, nothing is freed early.
+#[test]
+fn kept_storage_goes_with_the_old_array() {
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
+    let k = &kinds()[0];
+    let t = &k.t;
+    let mut n = 0;
+    for end in ["grow", "clear", "shrink", "free"] {
+        let h = kept_mid_growth(k, &mut n);
+        match end {
+            "grow" => {
+                let mut id = 1;
+                // SAFETY: a live map.
+                while unsafe { header(t, h) }.growing {
+                    let kb = (k.key)(id);
+                    // SAFETY: a live map of `t`.
+                    unsafe { map::mapdelete(t, h.as_ptr(), kb.as_ptr()) }.unwrap();
+                    look(t, k.name, &mut n, end, h, true);
+                    id += 1;
+                }
+            }
+            // SAFETY: a live map of `t`.
+            "clear" => unsafe { map::mapclear(t, h.as_ptr()) },
+            // SAFETY: as above.
+            "shrink" => unsafe { gomap::shrink::mapshrink(t, h.as_ptr(), 0) }.unwrap(),
+            _ => {}
+        }
+        if end != "free" {
+            look(t, k.name, &mut n, end, h, true);
+            // SAFETY: a live map.
+            assert_eq!(unsafe { retained(h) }, Retained::default(), "{end}: storage kept after the old array left");
+        }
+        // SAFETY: no live iterator; freed once.
+        unsafe { map::mapfree(t, h.as_ptr()) }.unwrap();
+        drain_quarantine();
+        BLOCKS.with(|b| assert!(b.borrow().is_empty(), "{end}: {} blocks leaked", b.borrow().len()));
+    }
+}
+
+/// An iterator that started before the growth walks the old array after
+/// the growth has ended (the array is then on the retire list) and hashes
+/// the stale keys of its evacuated slots to look them up again: storage kept
+/// for those slots must outlive the growth while such an iterator is live.
+#[test]
+fn iterator_outlives_the_growth() {
+    gomap::alg::set_key_material(&gomap::alg::test_key_material());
+    let k = &kinds()[0];
+    let t = &k.t;
+    let mut n = 0;
+    let h = map::makemap_in(t, 0, &quarantining()).unwrap();
+    let put = |id: u64| {
+        let kb = (k.key)(id);
+        // SAFETY: a live map of `t`; key bytes of `t`; 144-byte elem slot.
+        unsafe { map::mapassign(t, h.as_ptr(), kb.as_ptr()).unwrap().elem.as_ptr().write_bytes(0x22, 144) };
+    };
+    let mut id = 0;
+    // SAFETY (all header reads): a live map.
+    while id < 52 || unsafe { header(t, h) }.growing {
+        put(id);
+        id += 1;
+    }
+    let mut it = HIter::new();
+    // SAFETY: a live map; the iterator is ended below.
+    unsafe { map::mapiterinit(t, h.as_ptr(), &mut it) };
+    let at_start = id;
+    while !unsafe { header(t, h) }.growing {
+        put(id);
+        id += 1;
+    }
+    // Delete evacuated entries until the growth ends.
+    let mut gone = 0;
+    while unsafe { header(t, h) }.growing {
+        let kb = (k.key)(gone);
+        // SAFETY: a live map of `t`.
+        unsafe { map::mapdelete(t, h.as_ptr(), kb.as_ptr()) }.unwrap();
+        look(t, k.name, &mut n, "delete", h, true);
+        gone += 1;
+    }
+    // SAFETY: a live map.
+    let r = unsafe { retained(h) };
+    assert!(r.old_blocks == 0 && r.blocks > 2 * gone as usize, "old array and storage retired: {r:?}");
+    let mut produced = 0;
+    while !it.key.is_null() {
+        produced += 1;
+        // SAFETY: registered on the live map.
+        unsafe { map::mapiternext(&mut it) };
+    }
+    // Entries there at the start and never deleted are all produced.
+    assert!(produced >= at_start - gone, "{produced} of {} entries", at_start - gone);
+    look(t, k.name, &mut n, "iter done", h, true);
+    // SAFETY: a live map.
+    assert_eq!(unsafe { retained(h) }, Retained::default());
+    // SAFETY: no live iterator; freed once.
+    unsafe { map::mapfree(t, h.as_ptr()) }.unwrap();
+    drain_quarantine();
 }
