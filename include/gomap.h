@@ -295,7 +295,7 @@ gomap_status gomap_makemap_with_allocator(const gomap_type *t, ptrdiff_t hint,
 #define GOMAP_VISIT_ALLOC_OVERFLOW 18u /* heap overflow bucket */
 #define GOMAP_VISIT_ALLOC_KEY 19u      /* out-of-line key (> 128 bytes) */
 #define GOMAP_VISIT_ALLOC_ELEM 20u     /* out-of-line elem (> 128 bytes) */
-#define GOMAP_VISIT_ALLOC_RETIRED 21u  /* kept for live iterators */
+#define GOMAP_VISIT_ALLOC_RETIRED 21u  /* kept for live iterators or stale old slots */
 #define GOMAP_VISIT_ALLOC_SPARE 22u    /* reserved overflow bucket */
 #define GOMAP_VISIT_IS_ALLOC(what) ((what) >= 16u)
 typedef void (*gomap_visitor)(void *ctx, uint32_t what, void *ptr, size_t size);
