@@ -787,19 +787,19 @@ fn test_defer_delete_slow() {
 /// one field of each kind runtime.typehash treats specially.
 #[repr(C)]
 #[derive(Clone, Copy)]
-struct GrabBag {
+struct GrabBag<'a> {
     f32: f32,
     /// Padding made explicit (always 0; not a field of the descriptor).
     _pad: u32,
     f64: f64,
     c64: [f32; 2],
     c128: [f64; 2],
-    s: gomap::GoStrRef<'static>,
-    a: [gomap::GoStrRef<'static>; 4],
+    s: gomap::GoStrRef<'a>,
+    a: [gomap::GoStrRef<'a>; 4],
 }
 
-impl GrabBag {
-    fn zero() -> GrabBag {
+impl GrabBag<'_> {
+    fn zero() -> GrabBag<'static> {
         let e = gomap::GoStrRef::new("");
         GrabBag { f32: 0.0, _pad: 0, f64: 0.0, c64: [0.0; 2], c128: [0.0; 2], s: e, a: [e; 4] }
     }
@@ -841,21 +841,26 @@ impl GrabBag {
 #[test]
 fn test_map_interface_key() {
     let t = GrabBag::map_type();
+    // Every string a key points at outlives the map (they are owned here and
+    // dropped after mapfree): the copies live at other addresses than the
+    // literals they equal.
+    let n = scale(1000, 50);
+    let names: Vec<String> = (0..n).map(|i| format!("{i}")).collect();
+    let copies: Vec<String> = ["foo", "bar", "baz", "bop", ""].map(str::to_owned).into();
+    let copy = |s: gomap::GoStrRef<'_>| gomap::GoStrRef::new(copies.iter().find(|c| **c == *s).unwrap().as_str());
     let h = map::makemap(&t, 0).unwrap().as_ptr();
-    let put = |k: &GrabBag| {
-        // SAFETY: a live GrabBag -> bool map; the key's strings are 'static.
+    let put = |k: &GrabBag<'_>| {
+        // SAFETY: a live GrabBag -> bool map; the key's strings outlive it.
         let s = unsafe { map::mapassign(&t, h, (&raw const *k).cast()) }.unwrap();
         // SAFETY: a bool elem slot.
         unsafe { s.elem.as_ptr().write(1) };
     };
     // SAFETY: as above; the elem is a bool.
-    let get = |k: &GrabBag| unsafe { map::mapaccess1(&t, h, (&raw const *k).cast()).unwrap().read() == 1 };
-    let leak = |s: String| -> gomap::GoStrRef<'static> { gomap::GoStrRef::new(Box::leak(s.into_boxed_str())) };
-    let n = scale(1000, 50);
-    for i in 0..n {
-        put(&GrabBag { a: [leak(format!("{i}")); 4], ..GrabBag::zero() });
+    let get = |k: &GrabBag<'_>| unsafe { map::mapaccess1(&t, h, (&raw const *k).cast()).unwrap().read() == 1 };
+    for name in &names {
+        put(&GrabBag { a: [gomap::GoStrRef::new(name); 4], ..GrabBag::zero() });
     }
-    type Make = fn() -> GrabBag;
+    type Make = fn() -> GrabBag<'static>;
     let bags: [(&str, Make); 6] = [
         ("f32", || GrabBag { f32: 1.0, ..GrabBag::zero() }),
         ("f64", || GrabBag { f64: 1.0, ..GrabBag::zero() }),
@@ -868,9 +873,13 @@ fn test_map_interface_key() {
         assert!(!get(&make()), "{what} found before insert");
         put(&make());
         // The same value with its strings copied elsewhere.
-        let mut probe = make();
-        probe.s = leak(probe.s.as_str().to_owned());
-        probe.a = probe.a.map(|s| leak(s.as_str().to_owned()));
+        let mut probe: GrabBag<'_> = make();
+        probe.s = copy(probe.s);
+        probe.a = probe.a.map(copy);
+        let orig = make();
+        for (p, o) in std::iter::once((probe.s, orig.s)).chain(probe.a.into_iter().zip(orig.a)) {
+            assert!(o.is_empty() || p.as_ptr() != o.as_ptr(), "{what}: {o:?} not copied");
+        }
         assert!(get(&probe), "{what} not found");
     }
     // SAFETY: a live map, then freed once.
