@@ -90,10 +90,10 @@ use std::time::{Duration, Instant};
 
 use gomap::alg::GoString;
 use gomap::alloc::Allocator;
-use gomap::ffi;
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::{GoMap, GoStrRef};
+use gomap_capi as ffi;
 
 // ---------------------------------------------------------------------------
 // Allocation counting (bytes per entry)

@@ -7,13 +7,13 @@
 //! cargo run --release --example tour -- --help
 //! ```
 //!
-//! The logic lives in the library (`gomap::render`); this file parses the
+//! The logic lives in the library (`gomap_inspector`); this file parses the
 //! command line (by hand) and writes the output.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use gomap::render::{self, KeyChoice, TourOptions};
+use gomap_inspector::{self as render, KeyChoice, TourOptions};
 
 const HELP: &str = "\
 gomap inspector: Go's classic map (map_noswiss.go, Go 1.24.11) at work, step by step.

@@ -166,7 +166,7 @@ pub unsafe fn mapaccess2_fast32(t: &MapType, h: *const HMap, key: u32) -> Result
 /// # Safety
 /// As [`mapaccess1_fast32`].
 #[inline(always)]
-pub(crate) unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u8, bool) {
+pub unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u8, bool) {
     debug_check(t);
     // SAFETY: null or a live map (caller).
     let Some(h) = (unsafe { h.as_ref() }) else { return (zero_val(), false) };

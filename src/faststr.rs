@@ -219,7 +219,7 @@ pub unsafe fn mapaccess2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> R
 /// # Safety
 /// As [`mapaccess1_faststr`].
 #[inline(always)]
-pub(crate) unsafe fn access2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> (*const u8, bool) {
+pub unsafe fn access2_faststr(t: &MapType, h: *const HMap, ky: GoString) -> (*const u8, bool) {
     debug_check(t);
     // SAFETY: null or a live map (caller).
     let Some(h) = (unsafe { h.as_ref() }) else { return (zero_val(), false) };

@@ -53,7 +53,7 @@ impl Slot {
 
 /// A replaceable process-wide hook. `id` (0..32) names it for the
 /// re-entrancy check.
-pub(crate) struct Hook {
+pub struct Hook {
     id: u32,
     /// Whether any hook was ever installed: callers that find it clear skip
     /// the counting (the common case: no host hook).
@@ -71,7 +71,7 @@ thread_local! {
 }
 
 impl Hook {
-    pub(crate) const fn new(id: u32) -> Self {
+    pub const fn new(id: u32) -> Self {
         assert!(id < 32);
         Self {
             id,
@@ -85,7 +85,7 @@ impl Hook {
     /// Calls `call(f, ctx)` with the installed pair, or returns `None` when
     /// no hook is installed. The pair is consistent: both from one setter.
     #[inline]
-    pub(crate) fn with<R>(&self, call: impl FnOnce(*mut (), *mut c_void) -> R) -> Option<R> {
+    pub fn with<R>(&self, call: impl FnOnce(*mut (), *mut c_void) -> R) -> Option<R> {
         if !self.ever.load(SeqCst) {
             return None;
         }
@@ -122,7 +122,7 @@ impl Hook {
     /// Installs `(f, ctx)` (null `f`: no hook) and returns once no thread
     /// runs the previous pair or can call it again. `None` when called from
     /// inside this hook (it would wait for itself).
-    pub(crate) fn set(&self, f: *mut (), ctx: *mut c_void) -> Option<()> {
+    pub fn set(&self, f: *mut (), ctx: *mut c_void) -> Option<()> {
         if RUNNING.with(Cell::get) & (1 << self.id) != 0 {
             return None;
         }

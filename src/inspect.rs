@@ -186,6 +186,86 @@ pub unsafe fn snapshot(t: &MapType, h: NonNull<HMap>) -> Snapshot {
     Snapshot { header, buckets, oldbuckets }
 }
 
+/// One of a map's two bucket arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Array {
+    /// `buckets`.
+    Current,
+    /// `oldbuckets` (empty unless growing).
+    Old,
+}
+
+/// The string each key slot of an array points to, for a map whose keys are
+/// [`GoString`](crate::alg::GoString) headers: one entry per chain, bucket
+/// and slot, `None` where the slot's pointer is null. Stale slots are read
+/// too (the snapshot's raw key bytes tell which ones are filled).
+///
+/// # Safety
+/// * `h` is a live map of type `t`, not being written.
+/// * `t`'s keys are stored inline as `GoString` headers, and every non-null
+///   header in a slot of the array points to readable bytes of its length.
+pub unsafe fn string_keys(t: &MapType, h: NonNull<HMap>, which: Array) -> Vec<Vec<Vec<Option<Vec<u8>>>>> {
+    // SAFETY: a live map (caller point 1).
+    let hr = unsafe { h.as_ref() };
+    let (arr, n) = match which {
+        Array::Current if !hr.buckets.is_null() => (hr.buckets, bucket_shift(hr.b)),
+        Array::Old if hr.growing() => (hr.oldbuckets, hr.noldbuckets()),
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut chain = Vec::new();
+        // SAFETY: i < n, the array's main bucket count.
+        let mut b = unsafe { bucket_at(t, arr, i) };
+        while !b.is_null() {
+            let mut slots = Vec::with_capacity(BUCKET_CNT);
+            for j in 0..BUCKET_CNT {
+                // SAFETY: slot j < BUCKET_CNT of a bucket of a live chain;
+                // it holds a GoString header (caller point 2).
+                let gs = unsafe { key_at(t, b, j).cast::<crate::alg::GoString>().read_unaligned() };
+                slots.push(if gs.ptr.is_null() {
+                    None
+                } else {
+                    // SAFETY: a non-null header points to readable bytes
+                    // (caller point 2).
+                    Some(unsafe { gs.as_bytes() }.to_vec())
+                });
+            }
+            chain.push(slots);
+            // SAFETY: a bucket of a live chain of `t`.
+            b = unsafe { overflow(t, b) };
+        }
+        out.push(chain);
+    }
+    out
+}
+
+/// Reports whether `p` points into a bucket (main or overflow) of the old
+/// array of a growing map.
+///
+/// # Safety
+/// * `h` is a live map of type `t`, not being written.
+pub unsafe fn in_old_array(t: &MapType, h: NonNull<HMap>, p: *const u8) -> bool {
+    // SAFETY: a live map (caller).
+    let hr = unsafe { h.as_ref() };
+    if !hr.growing() {
+        return false;
+    }
+    let bs = t.bucketsize();
+    for i in 0..hr.noldbuckets() {
+        // SAFETY: i < noldbuckets(), the old array's main bucket count.
+        let mut b = unsafe { bucket_at(t, hr.oldbuckets, i) };
+        while !b.is_null() {
+            if (b.addr()..b.addr() + bs).contains(&p.addr()) {
+                return true;
+            }
+            // SAFETY: a bucket of a live old chain of `t`.
+            b = unsafe { overflow(t, b) };
+        }
+    }
+    false
+}
+
 /// Which bucket array an iterator walks, relative to its map now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IterArray {

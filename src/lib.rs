@@ -3,9 +3,6 @@
 //!
 //! See `docs/` for the design, the concordance with map.go and the semantics.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
-
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("gomap supports 64-bit targets only (Go's layout constants assume 8-byte pointers)");
 
@@ -15,17 +12,15 @@ pub mod fast32;
 pub mod fast64;
 pub mod faststr;
 pub mod fatal;
-pub mod ffi;
 pub mod gomap;
 pub mod gostr;
-mod hook;
+pub mod hook;
 pub mod inspect;
 pub mod map;
 pub mod maptype;
 pub mod msize;
 pub mod presets;
 pub mod rand;
-pub mod render;
 mod scopeguard;
 pub mod shrink;
 pub mod visit;

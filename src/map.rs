@@ -359,6 +359,28 @@ impl HIter {
             clear_seq: 0,
         }
     }
+    /// Views caller-owned storage as an iterator, after checking what can
+    /// be checked: `p` is 8-aligned and its one field with invalid bit
+    /// patterns (the `registered` bool) holds 0 or 1. `None` otherwise.
+    ///
+    /// # Safety
+    /// * `p` is non-null, valid for reads and writes of
+    ///   `size_of::<HIter>()` bytes and not aliased for `'a`.
+    /// * Its bytes were zeroed or last written by map code as an `HIter`.
+    pub unsafe fn from_raw<'a>(p: *mut u8) -> Option<&'a mut HIter> {
+        if p.addr() % core::mem::align_of::<HIter>() != 0 {
+            return None;
+        }
+        // SAFETY: `offset_of!(HIter, registered)` is inside the
+        // `size_of::<HIter>()` bytes `p` is valid for (caller).
+        let reg = unsafe { p.add(core::mem::offset_of!(HIter, registered)).read() };
+        if reg > 1 {
+            return None;
+        }
+        // SAFETY: aligned (checked), sized and unaliased (caller); every
+        // field is valid for any bits except `registered` (checked).
+        Some(unsafe { &mut *p.cast::<HIter>() })
+    }
     /// The random start the iterator drew: `(start_bucket, offset)`.
     pub fn start(&self) -> (usize, u8) {
         (self.start_bucket, self.offset)
@@ -642,6 +664,27 @@ impl Drop for WritingGuard {
 }
 
 impl HMap {
+    /// The owner word of a live map (see the field `owner`): whatever the
+    /// layer that made the map stored with [`HMap::set_owner`]; null for a
+    /// map nobody claimed. Map code never reads it.
+    ///
+    /// # Safety
+    /// * `h` points to a live map (made by [`makemap`] and not yet freed).
+    #[inline(always)]
+    pub unsafe fn owner(h: NonNull<HMap>) -> *const () {
+        // SAFETY: `h` is live (caller); only the word is read, no
+        // reference to the whole hmap is made.
+        unsafe { (*h.as_ptr()).owner }
+    }
+    /// Stores the owner word of a map (see [`HMap::owner`]).
+    ///
+    /// # Safety
+    /// * `h` points to a live map that no other thread is using.
+    #[inline(always)]
+    pub unsafe fn set_owner(h: NonNull<HMap>, owner: *const ()) {
+        // SAFETY: live and unshared (caller): the write races with nothing.
+        unsafe { (*h.as_ptr()).owner = owner }
+    }
     #[inline(always)]
     pub(crate) fn flags(&self) -> u8 {
         self.flags.load(Ordering::Relaxed)

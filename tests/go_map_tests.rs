@@ -369,8 +369,10 @@ fn test_ignore_bogus_map_hint() {
             unsafe { s.elem.as_ptr().cast::<i64>().write(i) };
         }
     };
-    // SAFETY (header calls): live maps of t's layout.
-    let b_of = |h: *mut map::HMap| unsafe { header(&t, std::ptr::NonNull::new(h).unwrap()) }.b;
+    let b_of = |h: *mut map::HMap| {
+        // SAFETY: called only on live maps of t's layout.
+        unsafe { header(&t, std::ptr::NonNull::new(h).unwrap()) }.b
+    };
     for hint in HINTS {
         for h in [map::makemap64(&t, hint), map::makemap(&t, hint as isize)] {
             let h = h.unwrap_or_else(|e| panic!("make(map[int64]int64, {hint}): {e}")).as_ptr();
@@ -388,7 +390,7 @@ fn test_ignore_bogus_map_hint() {
         }
     }
     // The C ABI.
-    use gomap::ffi::{self, gomap_status::GOMAP_OK};
+    use gomap_capi::{self as ffi, gomap_status::GOMAP_OK};
     let mut ct = std::ptr::null_mut();
     // SAFETY: `ct` is writable.
     assert_eq!(unsafe { ffi::gomap_type_preset(ffi::GOMAP_KEY_I64, 8, 8, false, &mut ct) }, GOMAP_OK);
@@ -677,13 +679,22 @@ fn test_map_string_bytes_lookup() {
         unsafe { s.elem.as_ptr().cast::<i64>().write(v) };
     }
     let mut buf = k1.as_bytes().to_vec();
-    // SAFETY (both closures): a live map of string -> i64; `buf` is live.
-    let get1 = |buf: &[u8]| unsafe {
-        faststr::mapaccess1_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() }).unwrap().cast::<i64>().read()
+    let get1 = |buf: &[u8]| {
+        // SAFETY: a live map of string -> i64; `buf` is live; the result is
+        // an i64 elem (or the zero value).
+        unsafe {
+            faststr::mapaccess1_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() })
+                .unwrap()
+                .cast::<i64>()
+                .read()
+        }
     };
-    let get2 = |buf: &[u8]| unsafe {
-        let (e, ok) = faststr::mapaccess2_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() }).unwrap();
-        (e.cast::<i64>().read(), ok)
+    let get2 = |buf: &[u8]| {
+        // SAFETY: as get1.
+        unsafe {
+            let (e, ok) = faststr::mapaccess2_faststr(&t, h, GoString { ptr: buf.as_ptr(), len: buf.len() }).unwrap();
+            (e.cast::<i64>().read(), ok)
+        }
     };
     assert_eq!(get1(&buf), 1, "m[string([]byte(\"1...\"))]");
     buf[0] = b'2';

@@ -533,27 +533,36 @@ fn nan_hash_draws_exactly_one_rand() {
     let want = C1.wrapping_mul(C0 ^ h ^ draw as usize);
     // `scripted` panics if asked for more draws than given: each NaN hash
     // must take exactly one, ordinary values none.
-    // SAFETY: (closures) pointers to live arrays of the right size.
-    let got =
-        gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe { alg::f32hash(nan32.as_ptr(), h) });
-    assert_eq!(got, want);
-    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
-        alg::fallback::f64hash(nan64.as_ptr(), h)
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || {
+        // SAFETY: a live 4-byte array.
+        unsafe { alg::f32hash(nan32.as_ptr(), h) }
     });
     assert_eq!(got, want);
-    gomap::rand::with_source(gomap::rand::scripted(vec![]), || unsafe { alg::f64hash(one.as_ptr(), h) });
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || {
+        // SAFETY: a live 8-byte array.
+        unsafe { alg::fallback::f64hash(nan64.as_ptr(), h) }
+    });
+    assert_eq!(got, want);
+    gomap::rand::with_source(gomap::rand::scripted(vec![]), || {
+        // SAFETY: a live 8-byte array.
+        unsafe { alg::f64hash(one.as_ptr(), h) }
+    });
     // complex128(NaN, NaN): two draws, chained like Go's c128hash.
     let mut c = [0u8; 16];
     c[..8].copy_from_slice(&nan64);
     c[8..].copy_from_slice(&nan64);
-    let got = gomap::rand::with_source(gomap::rand::scripted(vec![1, 2]), || unsafe { alg::c128hash(c.as_ptr(), h) });
+    let got = gomap::rand::with_source(gomap::rand::scripted(vec![1, 2]), || {
+        // SAFETY: a live 16-byte array.
+        unsafe { alg::c128hash(c.as_ptr(), h) }
+    });
     let first = C1.wrapping_mul(C0 ^ h ^ 1);
     assert_eq!(got, C1.wrapping_mul(C0 ^ first ^ 2));
     // The AES path takes the same draws.
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     if alg::aes_available() {
-        let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || unsafe {
-            alg::aes::f64hash(nan64.as_ptr(), h)
+        let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || {
+            // SAFETY: a live 8-byte array; AES is available (checked).
+            unsafe { alg::aes::f64hash(nan64.as_ptr(), h) }
         });
         assert_eq!(got, want);
     }

@@ -1,4 +1,4 @@
-//! The inspector (`gomap::render`, `examples/tour.rs`): the walkthrough's text
+//! The inspector (`gomap_inspector`, `examples/tour.rs`): the walkthrough's text
 //! is pinned in `tests/data/tour.txt`, and the SVG and HTML renderings are
 //! checked to be well-formed and to show the same states as the text.
 //!
@@ -25,7 +25,7 @@
 
 use std::sync::Once;
 
-use gomap::render::{self, CALLS, KeyChoice, TourOptions};
+use gomap_inspector::{self as render, CALLS, KeyChoice, TourOptions};
 
 fn setup() {
     static ONCE: Once = Once::new();
@@ -615,7 +615,8 @@ fn doc(name: &str) -> String {
     std::fs::read_to_string(format!("{}/docs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-/// Every `file.rs::function` in docs/semantics.md names a test that exists.
+/// Every `file.rs::function` in docs/semantics.md names a test that exists
+/// (in `tests/` or `capi/tests/`).
 #[test]
 fn semantics_doc_cites_existing_tests() {
     let text = doc("semantics.md");
@@ -626,8 +627,11 @@ fn semantics_doc_cites_existing_tests() {
         let rest = &text[i + 5..];
         let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
         let func = &rest[..end];
-        let src = std::fs::read_to_string(format!("{}/tests/{file}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|_| panic!("docs/semantics.md cites tests/{file}, which does not exist"));
+        // The root crate's tests, then the C ABI crate's.
+        let src = ["tests", "capi/tests"]
+            .iter()
+            .find_map(|dir| std::fs::read_to_string(format!("{}/{dir}/{file}", env!("CARGO_MANIFEST_DIR"))).ok())
+            .unwrap_or_else(|| panic!("docs/semantics.md cites {file}, in neither tests/ nor capi/tests/"));
         let def = format!("fn {func}()");
         let at =
             src.find(&def).unwrap_or_else(|| panic!("docs/semantics.md cites {file}::{func}, which does not exist"));

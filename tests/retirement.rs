@@ -404,8 +404,11 @@ fn kept_mid_growth(k: &Kind, n: &mut usize) -> NonNull<HMap> {
     };
     // 52 entries fill B = 3; finish whatever growth is under way.
     let mut id = 0;
-    // SAFETY (both loops): a live map.
-    while id < 52 || unsafe { header(t, h) }.growing {
+    let growing = || {
+        // SAFETY: `h` is a live map of `t` for the whole test.
+        unsafe { header(t, h) }.growing
+    };
+    while id < 52 || growing() {
         put(id);
         id += 1;
     }
@@ -413,7 +416,7 @@ fn kept_mid_growth(k: &Kind, n: &mut usize) -> NonNull<HMap> {
     // SAFETY: a live map; the iterator is ended below.
     unsafe { map::mapiterinit(t, h.as_ptr(), &mut it) };
     // SAFETY: as above.
-    while !unsafe { header(t, h) }.growing {
+    while !growing() {
         put(id);
         id += 1;
     }
@@ -490,8 +493,11 @@ fn iterator_outlives_the_growth() {
         unsafe { map::mapassign(t, h.as_ptr(), kb.as_ptr()).unwrap().elem.as_ptr().write_bytes(0x22, 144) };
     };
     let mut id = 0;
-    // SAFETY (all header reads): a live map.
-    while id < 52 || unsafe { header(t, h) }.growing {
+    let growing = || {
+        // SAFETY: `h` is a live map of `t` for the whole test.
+        unsafe { header(t, h) }.growing
+    };
+    while id < 52 || growing() {
         put(id);
         id += 1;
     }
@@ -499,13 +505,13 @@ fn iterator_outlives_the_growth() {
     // SAFETY: a live map; the iterator is ended below.
     unsafe { map::mapiterinit(t, h.as_ptr(), &mut it) };
     let at_start = id;
-    while !unsafe { header(t, h) }.growing {
+    while !growing() {
         put(id);
         id += 1;
     }
     // Delete evacuated entries until the growth ends.
     let mut gone = 0;
-    while unsafe { header(t, h) }.growing {
+    while growing() {
         let kb = (k.key)(gone);
         // SAFETY: a live map of `t`.
         unsafe { map::mapdelete(t, h.as_ptr(), kb.as_ptr()) }.unwrap();

@@ -1,7 +1,7 @@
 /* A small, copyable example of the gomap C API: map[string]int64.
  *
  *   cargo build --release
- *   cc -std=c11 -Iinclude examples/c/hello.c target/release/libgomap.a \
+ *   cc -std=c11 -Icapi/include examples/c/hello.c target/release/libgomap_capi.a \
  *      -lpthread -ldl -lm -o hello && ./hello
  */
 #include <gomap.h>

@@ -1,4 +1,4 @@
-//! The C ABI (`include/gomap.h`, documented in `docs/c-api.md`).
+//! The C ABI (`capi/include/gomap.h`, documented in `docs/c-api.md`).
 //!
 //! Every function is `extern "C"`, checks every pointer for NULL, catches any
 //! panic (returning [`gomap_status::GOMAP_ERR_PANIC`]) and writes its
@@ -28,13 +28,13 @@ use std::alloc::Layout;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Arc, Mutex};
 
-use crate::alloc::{Allocator, set_default_allocator};
-use crate::fatal::{MapError, set_fatal_hook};
-use crate::hook::Hook;
-use crate::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
-use crate::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
-use crate::presets::{Field, FieldKind};
-use crate::visit::{self, Item};
+use gomap::alloc::{Allocator, set_default_allocator};
+use gomap::fatal::{MapError, set_fatal_hook};
+use gomap::hook::Hook;
+use gomap::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
+use gomap::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
+use gomap::presets::{Field, FieldKind};
+use gomap::visit::{self, Item};
 
 // ---------------------------------------------------------------------------
 // Status codes
@@ -223,7 +223,7 @@ impl FfiType {
 impl Drop for FfiType {
     fn drop(&mut self) {
         if !self.big_zero.is_null() {
-            let l = Layout::from_size_align(self.t.elem.size, 8).expect("validated at creation");
+            let l = Layout::from_size_align(self.t.elem().size, 8).expect("validated at creation");
             // SAFETY: allocated in `finish_type` with this layout.
             unsafe { std::alloc::dealloc(self.big_zero, l) };
         }
@@ -247,8 +247,8 @@ unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) 
         Err(e) => return e.into(),
     };
     let mut big_zero = ptr::null_mut();
-    if t.elem.size > ZERO_VAL_SIZE {
-        let Ok(l) = Layout::from_size_align(t.elem.size, 8) else { return GOMAP_ERR_BAD_TYPE };
+    if t.elem().size > ZERO_VAL_SIZE {
+        let Ok(l) = Layout::from_size_align(t.elem().size, 8) else { return GOMAP_ERR_BAD_TYPE };
         // SAFETY: a non-zero size.
         big_zero = unsafe { std::alloc::alloc_zeroed(l) };
         if big_zero.is_null() {
@@ -643,8 +643,8 @@ pub unsafe extern "C" fn gomap_type_info(
         let ty = unsafe { &(&*t).t.t };
         // SAFETY: writable (caller), checked non-null.
         unsafe {
-            out_key_size.write(ty.key.size);
-            out_elem_size.write(ty.elem.size);
+            out_key_size.write(ty.key().size);
+            out_elem_size.write(ty.elem().size);
             out_flags.write(ty.flags());
         }
         GOMAP_OK
@@ -683,10 +683,10 @@ struct MapRef<'a> {
 #[inline(always)]
 unsafe fn map_ref<'a>(m: *const gomap_map) -> Option<MapRef<'a>> {
     let h = NonNull::new(m.cast_mut().cast::<HMap>())?;
-    // SAFETY: a live handle is an hmap whose `owner` was set by `finish_map`
-    // to a counted `FfiType` reference, unchanged until `gomap_free`; the
-    // word is only read (no reference to the whole hmap is made).
-    let owner = unsafe { (*h.as_ptr()).owner.cast::<FfiType>() };
+    // SAFETY: `m` is a live handle (caller), so `h` is a live map; its owner
+    // word was set by `finish_map` to a counted `FfiType` reference and is
+    // unchanged until `gomap_free`.
+    let owner = unsafe { HMap::owner(h) }.cast::<FfiType>();
     // SAFETY: as above: a live `FfiType` until `gomap_free`.
     let t = unsafe { &*owner };
     Some(MapRef { t, owner, h })
@@ -709,7 +709,7 @@ unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, tp: *const FfiType, out
     // writing its owner word races with nothing.
     unsafe {
         Arc::increment_strong_count(tp);
-        (*h.as_ptr()).owner = tp.cast();
+        HMap::set_owner(h, tp.cast());
         out.write(h.as_ptr().cast());
     }
     GOMAP_OK
@@ -977,7 +977,7 @@ pub unsafe extern "C" fn gomap_mapassign(
         let t = &m.t.t;
         // SAFETY: `key` readable for a key (caller).
         unsafe {
-            with_key_copy(key, t.key.size, |k| match map::mapassign(t, m.h.as_ptr(), k) {
+            with_key_copy(key, t.key().size, |k| match map::mapassign(t, m.h.as_ptr(), k) {
                 Ok(slot) => {
                     out_elem.write(slot.elem.as_ptr().cast());
                     GOMAP_OK
@@ -1002,7 +1002,7 @@ pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) 
         let t = &m.t.t;
         // SAFETY: `key` readable for a key (caller); a live map.
         unsafe {
-            with_key_copy(key, t.key.size, |k| match map::mapdelete(t, m.h.as_ptr(), k) {
+            with_key_copy(key, t.key().size, |k| match map::mapdelete(t, m.h.as_ptr(), k) {
                 Ok(()) => GOMAP_OK,
                 Err(e) => e.into(),
             })
@@ -1041,7 +1041,7 @@ pub unsafe extern "C" fn gomap_mapshrink(m: *mut gomap_map, min_capacity: usize)
         // SAFETY: NULL or a live handle (caller).
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         // SAFETY: a live map of this type.
-        match unsafe { crate::shrink::mapshrink(&m.t.t, m.h.as_ptr(), min_capacity) } {
+        match unsafe { gomap::shrink::mapshrink(&m.t.t, m.h.as_ptr(), min_capacity) } {
             Ok(()) => GOMAP_OK,
             Err(e) => e.into(),
         }
@@ -1133,16 +1133,10 @@ const _: () = assert!(core::mem::align_of::<gomap_hiter>() == 8);
 /// # Safety
 /// `it` non-null and valid for `GOMAP_HITER_SIZE` bytes.
 unsafe fn hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
-    if it.addr() % 8 != 0 {
-        return None;
-    }
-    // SAFETY: inside the 104 bytes (caller).
-    let reg = unsafe { it.cast::<u8>().add(core::mem::offset_of!(HIter, registered)).read() };
-    if reg > 1 {
-        return None;
-    }
-    // SAFETY: aligned, sized, every field valid for any bits but `registered`.
-    Some(unsafe { &mut *it.cast::<HIter>() })
+    // SAFETY: non-null and valid for GOMAP_HITER_SIZE == size_of::<HIter>()
+    // bytes, owned by this call (caller); zeroed by the caller or last
+    // written by map code.
+    unsafe { HIter::from_raw(it.cast::<u8>()) }
 }
 
 /// `for k, v := range m` (`mapiterinit`): starts iterating `m` from a random
@@ -1361,25 +1355,25 @@ pub type gomap_rand_fn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 pub unsafe extern "C" fn gomap_set_rand(f: Option<gomap_rand_fn>, ctx: *mut c_void) -> gomap_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        if unsafe { crate::rand::set_host_source(f, ctx) } { GOMAP_OK } else { GOMAP_ERR_BUSY }
+        if unsafe { gomap::rand::set_host_source(f, ctx) } { GOMAP_OK } else { GOMAP_ERR_BUSY }
     })
 }
 
-const _: () = assert!(core::mem::size_of::<crate::alg::GoString>() == 16);
-const _: () = assert!(core::mem::align_of::<crate::alg::GoString>() == 8);
+const _: () = assert!(core::mem::size_of::<gomap::alg::GoString>() == 16);
+const _: () = assert!(core::mem::align_of::<gomap::alg::GoString>() == 8);
 
 // ---------------------------------------------------------------------------
 // Fast paths (map_fast32/64/str_noswiss.go)
 // ---------------------------------------------------------------------------
 
-use crate::alg::GoString;
-use crate::maptype::KeyKind;
-use crate::{fast32, fast64, faststr};
+use gomap::alg::GoString;
+use gomap::maptype::KeyKind;
+use gomap::{fast32, fast64, faststr};
 
 /// Whether `t` fits the fast paths for `width`-byte memory keys (Go's
 /// compiler picks them for `AMEM32`/`AMEM64` keys with inline elems).
 fn fits_mem(t: &MapType, width: usize) -> bool {
-    t.kind() == KeyKind::Memory && t.key.size == width && !t.indirect_key() && !t.indirect_elem()
+    t.kind() == KeyKind::Memory && t.key().size == width && !t.indirect_key() && !t.indirect_elem()
 }
 
 /// Whether `t` fits the faststr paths (`string` keys, inline elems).

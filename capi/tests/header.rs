@@ -1,26 +1,27 @@
-//! `include/gomap.h` is written by hand; this test keeps it from drifting
-//! from the Rust definitions in `src/ffi.rs` and from what `libgomap.a`
+//! `capi/include/gomap.h` is written by hand; this test keeps it from drifting
+//! from the Rust definitions in `capi/src/lib.rs` and from what `libgomap_capi.a`
 //! exports.
 //!
-//! From `src/ffi.rs` (read as text, the `fast_ffi!` template expanded for
+//! From `capi/src/lib.rs` (read as text, the `fast_ffi!` template expanded for
 //! each of its invocations) it derives a C declaration of every exported
 //! function, callback typedef, `#[repr(C)]` struct, status code and
 //! constant, and compiles them after `#include "gomap.h"` with `-Werror`:
 //! C rejects a redeclared function or typedef whose type differs ("conflicting
 //! types"), and the generated `_Static_assert`s compare struct field offsets
 //! and types, enum values and macro values. Then three name sets must be
-//! equal: the functions the header declares, the functions `src/ffi.rs`
-//! exports, and the `gomap_*` symbols `libgomap.a` defines.
+//! equal: the functions the header declares, the functions `capi/src/lib.rs`
+//! exports, and the `gomap_*` symbols `libgomap_capi.a` defines.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FFI: &str = include_str!("../src/ffi.rs");
+const FFI: &str = include_str!("../src/lib.rs");
 const HEADER: &str = include_str!("../include/gomap.h");
-const ALG: &str = include_str!("../src/alg.rs");
+const ALG: &str = include_str!("../../src/alg.rs");
 
 /// A C function or function-pointer type: name, parameter types, return type
 /// (all as Rust source text).
@@ -169,7 +170,7 @@ fn repr_c_structs(text: &str, prefix: &str) -> Vec<(String, Vec<(String, String)
 }
 
 /// The structs the header defines (not the opaque ones), with their Rust
-/// twins: `src/ffi.rs`'s `gomap_*` and `alg::GoString` (`gomap_string`).
+/// twins: `capi/src/lib.rs`'s `gomap_*` and `alg::GoString` (`gomap_string`).
 fn shared_structs() -> Vec<(String, Vec<(String, String)>)> {
     let mut all = repr_c_structs(FFI, "gomap_");
     for (_, fields) in repr_c_structs(ALG, "GoString") {
@@ -224,7 +225,7 @@ fn c_type(t: &str) -> String {
         "isize" => "ptrdiff_t",
         "GoString" => "gomap_string",
         _ if t.starts_with("gomap_") => t,
-        _ => panic!("no C spelling for the Rust type `{t}` in src/ffi.rs: extend c_type"),
+        _ => panic!("no C spelling for the Rust type `{t}` in capi/src/lib.rs: extend c_type"),
     }
     .to_string()
 }
@@ -239,11 +240,11 @@ fn c_ret(s: &Sig) -> String {
 
 /// The C translation unit: the header, then everything derived from Rust.
 fn generated_c() -> String {
-    let mut c = String::from("#include \"gomap.h\"\n\n/* callback types, as src/ffi.rs defines them */\n");
+    let mut c = String::from("#include \"gomap.h\"\n\n/* callback types, as capi/src/lib.rs defines them */\n");
     for t in callback_types() {
         c += &format!("typedef {} (*{})({});\n", c_ret(&t), t.name, c_params(&t));
     }
-    c += "\n/* exported functions, as src/ffi.rs defines them */\n";
+    c += "\n/* exported functions, as capi/src/lib.rs defines them */\n";
     for f in exported_fns() {
         c += &format!("{} {}({});\n", c_ret(&f), f.name, c_params(&f));
     }
@@ -322,7 +323,7 @@ fn on_path(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-/// `gomap_*` functions `libgomap.a` defines (nm: text symbols).
+/// `gomap_*` functions `libgomap_capi.a` defines (nm: text symbols).
 fn library_exports() -> Option<BTreeSet<String>> {
     if !on_path("nm") && common::ci::missing("`nm` (binutils)", "the export check") {
         return None;
@@ -330,12 +331,12 @@ fn library_exports() -> Option<BTreeSet<String>> {
     let exe = std::env::current_exe().unwrap();
     let profile = exe.parent().and_then(Path::parent).unwrap();
     let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let lib = [profile.join("libgomap.a"), profile.join("deps/libgomap.a")]
+    let lib = [profile.join("libgomap_capi.a"), profile.join("deps/libgomap_capi.a")]
         .into_iter()
         .filter_map(|p| mtime(&p).map(|t| (t, p)))
         .max_by_key(|(t, _)| *t)
         .map(|(_, p)| p)
-        .expect("libgomap.a is built with the lib");
+        .expect("libgomap_capi.a is built with the lib");
     let o = Command::new("nm").args(["-g", "--defined-only"]).arg(&lib).output().unwrap();
     assert!(o.status.success(), "nm failed on {}", lib.display());
     let names = String::from_utf8_lossy(&o.stdout)
@@ -354,7 +355,7 @@ fn header_agrees_with_the_rust_definitions() {
         return;
     }
     let fns = exported_fns();
-    assert!(fns.len() >= 40, "only {} exported functions parsed from src/ffi.rs: {fns:?}", fns.len());
+    assert!(fns.len() >= 40, "only {} exported functions parsed from capi/src/lib.rs: {fns:?}", fns.len());
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("header");
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("header_check.c");
@@ -367,7 +368,7 @@ fn header_agrees_with_the_rust_definitions() {
         .unwrap();
     assert!(
         o.status.success(),
-        "include/gomap.h disagrees with src/ffi.rs (generated check: {}):\n{}",
+        "capi/include/gomap.h disagrees with capi/src/lib.rs (generated check: {}):\n{}",
         src.display(),
         String::from_utf8_lossy(&o.stderr)
     );
@@ -382,15 +383,15 @@ fn header_declares_exactly_the_exports() {
     let only_header: Vec<_> = header.difference(&rust).collect();
     assert!(
         only_rust.is_empty() && only_header.is_empty(),
-        "exported by src/ffi.rs but not declared in gomap.h: {only_rust:?}\n\
-         declared in gomap.h but not exported by src/ffi.rs: {only_header:?}"
+        "exported by capi/src/lib.rs but not declared in gomap.h: {only_rust:?}\n\
+         declared in gomap.h but not exported by capi/src/lib.rs: {only_header:?}"
     );
     let Some(lib) = library_exports() else { return };
     let only_lib: Vec<_> = lib.difference(&rust).collect();
     let missing: Vec<_> = rust.difference(&lib).collect();
     assert!(
         only_lib.is_empty() && missing.is_empty(),
-        "libgomap.a defines but gomap.h does not declare: {only_lib:?}\n\
-         declared but not defined by libgomap.a: {missing:?}"
+        "libgomap_capi.a defines but gomap.h does not declare: {only_lib:?}\n\
+         declared but not defined by libgomap_capi.a: {missing:?}"
     );
 }

@@ -32,13 +32,13 @@
 use core::fmt::Write as _;
 use core::ptr::NonNull;
 
-use crate::alg::{self, GoString};
-use crate::inspect::{self, At, Header, Snapshot};
-use crate::map::{
+use gomap::alg::{self, GoString};
+use gomap::inspect::{self, At, Header, Snapshot};
+use gomap::map::{
     self, EMPTY_ONE, EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y, HASH_WRITING, HIter, HMap, ITERATOR,
     MIN_TOP_HASH, OLD_ITERATOR, SAME_SIZE_GROW,
 };
-use crate::maptype::{BUCKET_CNT, MapType, TypeInfo};
+use gomap::maptype::{BUCKET_CNT, MapType, TypeInfo};
 
 // ---------------------------------------------------------------------------
 // Where things are in map_noswiss.go (docs/concordance.md).
@@ -281,15 +281,14 @@ impl Frame {
             }
         }
         if key == ValueKind::Str && t.key().size == core::mem::size_of::<GoString>() {
-            // SAFETY: a live map (caller).
-            let hr = unsafe { h.as_ref() };
-            // SAFETY: the arrays are live arrays of this map with the chain
-            // counts the snapshot read; string keys per the caller.
-            unsafe {
-                fill_strings(t, hr.buckets, &mut f.buckets);
-                if let Some(old) = f.oldbuckets.as_mut() {
-                    fill_strings(t, hr.oldbuckets, old);
-                }
+            // SAFETY: a live map not being written, with string keys whose
+            // filled slots point to readable bytes (caller).
+            let cur = unsafe { inspect::string_keys(t, h, inspect::Array::Current) };
+            fill_strings(&cur, &mut f.buckets);
+            if let Some(old) = f.oldbuckets.as_mut() {
+                // SAFETY: as for the current array.
+                let olds = unsafe { inspect::string_keys(t, h, inspect::Array::Old) };
+                fill_strings(&olds, old);
             }
         }
         f
@@ -378,35 +377,19 @@ impl Frame {
     }
 }
 
-/// Replaces the key text of filled slots with the strings they point to.
-///
-/// # Safety
-/// `arr` is a live array of `t` holding the chains `chains` was read from;
-/// filled slots hold [`GoString`]s pointing to readable bytes.
-unsafe fn fill_strings(t: &MapType, arr: *mut u8, chains: &mut [Vec<BucketView>]) {
-    if arr.is_null() {
-        return;
-    }
-    for (i, chain) in chains.iter_mut().enumerate() {
-        // SAFETY: i indexes a main bucket of the array (caller).
-        let mut b = unsafe { map::bucket_at(t, arr, i) };
-        for view in chain.iter_mut() {
-            if b.is_null() {
-                break;
-            }
-            for (j, slot) in view.slots.iter_mut().enumerate() {
-                // SAFETY: slot j of a live bucket.
-                let top = unsafe { map::th(b, j) };
-                if top < MIN_TOP_HASH {
+/// Replaces the key text of filled slots with the strings they point to
+/// (`strs` from [`inspect::string_keys`] of the same array).
+fn fill_strings(strs: &[Vec<Vec<Option<Vec<u8>>>>], chains: &mut [Vec<BucketView>]) {
+    for (chain, schain) in chains.iter_mut().zip(strs) {
+        for (view, sb) in chain.iter_mut().zip(schain) {
+            for (slot, sk) in view.slots.iter_mut().zip(sb) {
+                if slot.top < MIN_TOP_HASH {
                     continue;
                 }
-                // SAFETY: a filled slot holds a string header (caller).
-                let gs = unsafe { map::key_of(t, b, j).cast::<GoString>().read_unaligned() };
-                // SAFETY: the header points to readable bytes (caller).
-                slot.key = quote(&String::from_utf8_lossy(unsafe { gs.as_bytes() }));
+                if let Some(bytes) = sk {
+                    slot.key = quote(&String::from_utf8_lossy(bytes));
+                }
             }
-            // SAFETY: a bucket of the chain.
-            b = unsafe { map::overflow(t, b) };
         }
     }
 }
@@ -1354,24 +1337,8 @@ impl LiveMap {
     /// Whether `p` lies inside a bucket of the old array's chains (main
     /// buckets, preallocated or heap overflow buckets).
     fn in_old_buckets(&self, p: *const u8) -> bool {
-        // SAFETY: a live map.
-        let hr = unsafe { self.h.as_ref() };
-        if hr.oldbuckets.is_null() {
-            return false;
-        }
-        let bs = self.t.bucketsize();
-        for i in 0..hr.noldbuckets() {
-            // SAFETY: i indexes the old array.
-            let mut b = unsafe { map::bucket_at(&self.t, hr.oldbuckets, i) };
-            while !b.is_null() {
-                if (b.addr()..b.addr() + bs).contains(&p.addr()) {
-                    return true;
-                }
-                // SAFETY: a bucket of an old chain.
-                b = unsafe { map::overflow(&self.t, b) };
-            }
-        }
-        false
+        // SAFETY: a live map of type `t`, not being written.
+        unsafe { inspect::in_old_array(&self.t, self.h, p) }
     }
 }
 
@@ -1626,7 +1593,7 @@ fn fullest_chain(f: &Frame) -> usize {
 pub fn walkthrough(o: &TourOptions) -> Tour {
     let mut w = Walk { key: o.key, steps: Vec::new(), pending: Vec::new(), ops: 0, max_ops: o.max_ops, next: 0 };
     let mut last: Option<(String, Frame)> = None;
-    let outcome = crate::rand::with_source(crate::rand::seeded(o.seed), || tour_body(&mut w, &mut last));
+    let outcome = gomap::rand::with_source(gomap::rand::seeded(o.seed), || tour_body(&mut w, &mut last));
     match outcome {
         Ok(()) => {}
         Err(Stop::Budget) => {
@@ -1663,7 +1630,7 @@ pub fn walkthrough(o: &TourOptions) -> Tour {
     } else {
         "this process's random key material (not reproducible)"
     };
-    let path = crate::presets::hash_path_name();
+    let path = gomap::presets::hash_path_name();
     let path_desc = if path == "aes" {
         "aes (asm_amd64.s aeshash, Go's choice on CPUs with AES)"
     } else {
@@ -2529,7 +2496,7 @@ fn aligned(b: &[u8]) -> Vec<u64> {
 
 impl Replayer {
     fn new(hdr: &Json) -> Result<Replayer, String> {
-        use crate::presets::{Field, FieldKind};
+        use gomap::presets::{Field, FieldKind};
         let key = match hdr.get("key").as_str() {
             "u32" => TKey::U32,
             "u64" => TKey::U64,
@@ -2649,9 +2616,9 @@ impl Replayer {
                         // SAFETY: a live map of type t; `p` points to a key of t.
                         unsafe {
                             match r.key {
-                                TKey::U32 => crate::fast32::mapassign_fast32(&r.t, h, p.cast::<u32>().read()),
-                                TKey::U64 => crate::fast64::mapassign_fast64(&r.t, h, p.cast::<u64>().read()),
-                                TKey::Str => crate::faststr::mapassign_faststr(&r.t, h, p.cast::<GoString>().read()),
+                                TKey::U32 => gomap::fast32::mapassign_fast32(&r.t, h, p.cast::<u32>().read()),
+                                TKey::U64 => gomap::fast64::mapassign_fast64(&r.t, h, p.cast::<u64>().read()),
+                                TKey::Str => gomap::faststr::mapassign_faststr(&r.t, h, p.cast::<GoString>().read()),
                                 _ => map::mapassign(&r.t, h, p),
                             }
                         }
@@ -2670,9 +2637,9 @@ impl Replayer {
                     // SAFETY: as for assign.
                     unsafe {
                         match r.key {
-                            TKey::U32 => crate::fast32::mapdelete_fast32(&r.t, h, p.cast::<u32>().read()),
-                            TKey::U64 => crate::fast64::mapdelete_fast64(&r.t, h, p.cast::<u64>().read()),
-                            TKey::Str => crate::faststr::mapdelete_faststr(&r.t, h, p.cast::<GoString>().read()),
+                            TKey::U32 => gomap::fast32::mapdelete_fast32(&r.t, h, p.cast::<u32>().read()),
+                            TKey::U64 => gomap::fast64::mapdelete_fast64(&r.t, h, p.cast::<u64>().read()),
+                            TKey::Str => gomap::faststr::mapdelete_faststr(&r.t, h, p.cast::<GoString>().read()),
                             _ => map::mapdelete(&r.t, h, p),
                         }
                     }
@@ -2687,9 +2654,9 @@ impl Replayer {
                         // SAFETY: as for assign.
                         unsafe {
                             match r.key {
-                                TKey::U32 => crate::fast32::mapaccess2_fast32(&r.t, h, p.cast::<u32>().read()),
-                                TKey::U64 => crate::fast64::mapaccess2_fast64(&r.t, h, p.cast::<u64>().read()),
-                                TKey::Str => crate::faststr::mapaccess2_faststr(&r.t, h, p.cast::<GoString>().read()),
+                                TKey::U32 => gomap::fast32::mapaccess2_fast32(&r.t, h, p.cast::<u32>().read()),
+                                TKey::U64 => gomap::fast64::mapaccess2_fast64(&r.t, h, p.cast::<u64>().read()),
+                                TKey::Str => gomap::faststr::mapaccess2_faststr(&r.t, h, p.cast::<GoString>().read()),
                                 _ => map::mapaccess2(&r.t, h, p),
                             }
                         }
@@ -2756,18 +2723,16 @@ impl Replayer {
     fn state_text(&self, h: NonNull<HMap>) -> String {
         // SAFETY: a live map of type t, not being written.
         let s = unsafe { inspect::snapshot(&self.t, h) };
-        // SAFETY: a live map.
-        let hr = unsafe { h.as_ref() };
-        let strs = |arr: *mut u8, n: usize| -> Vec<Vec<Vec<Option<Vec<u8>>>>> {
-            if self.key != TKey::Str || arr.is_null() {
+        let strs = |which| -> Vec<Vec<Vec<Option<Vec<u8>>>>> {
+            if self.key != TKey::Str {
                 return Vec::new();
             }
-            // SAFETY: a live array of this map with n chains; string keys
+            // SAFETY: a live map of this type, not being written; string keys
             // point into the replayer's arena (alive) or are null.
-            unsafe { string_slots(&self.t, arr, n) }
+            unsafe { inspect::string_keys(&self.t, h, which) }
         };
-        let cur_strs = strs(hr.buckets, s.buckets.len());
-        let old_strs = strs(hr.oldbuckets, s.oldbuckets.as_ref().map_or(0, Vec::len));
+        let cur_strs = strs(inspect::Array::Current);
+        let old_strs = strs(inspect::Array::Old);
         let slot = |v: &Option<Vec<u8>>, st: Option<&Option<Vec<u8>>>| -> String {
             match (v, st) {
                 (None, _) => "null".into(),
@@ -2817,7 +2782,8 @@ impl Replayer {
                 .collect();
             format!("[{}]", chains.join(","))
         };
-        let buckets = if hr.buckets.is_null() { None } else { Some(&s.buckets) };
+        // A null array has no chains; an allocated one has 2^B >= 1.
+        let buckets = if s.buckets.is_empty() { None } else { Some(&s.buckets) };
         format!(
             "{{\"buckets\":{},\"oldbuckets\":{}}}",
             array(buckets, &cur_strs),
@@ -2851,38 +2817,6 @@ fn tidy_frame(f: &mut Frame, kv: ValueKind, ev: ValueKind) {
             }
         }
     }
-}
-
-/// The string contents of every key slot of an array (None: null pointer).
-///
-/// # Safety
-/// `arr` is a live array of `t` (string keys) with `n` chains; non-null
-/// string pointers in its slots point to live bytes.
-unsafe fn string_slots(t: &MapType, arr: *mut u8, n: usize) -> Vec<Vec<Vec<Option<Vec<u8>>>>> {
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut chain = Vec::new();
-        // SAFETY: i < n chains of the array.
-        let mut b = unsafe { map::bucket_at(t, arr, i) };
-        while !b.is_null() {
-            let mut slots = Vec::with_capacity(BUCKET_CNT);
-            for j in 0..BUCKET_CNT {
-                // SAFETY: slot j of a live bucket holds a string header.
-                let gs = unsafe { map::key_at(t, b, j).cast::<GoString>().read_unaligned() };
-                slots.push(if gs.ptr.is_null() {
-                    None
-                } else {
-                    // SAFETY: non-null pointers point to live bytes (caller).
-                    Some(unsafe { gs.as_bytes() }.to_vec())
-                });
-            }
-            chain.push(slots);
-            // SAFETY: a bucket of the chain.
-            b = unsafe { map::overflow(t, b) };
-        }
-        out.push(chain);
-    }
-    out
 }
 
 /// Builds the Go side's frame from a trace's `hdr` and `state`.
@@ -3049,7 +2983,7 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
     if th.get("format").as_str() != "gomap-trace/1" {
         return Err("not a gomap-trace/1 trace".into());
     }
-    let path = crate::presets::hash_path_name();
+    let path = gomap::presets::hash_path_name();
     if th.get("hash").as_str() != path {
         return Err(format!("the trace uses the {} hash path but gomap uses {path}", th.get("hash").as_str()));
     }
@@ -3074,7 +3008,7 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
         let queue = std::rc::Rc::new(core::cell::RefCell::new(std::collections::VecDeque::from(draws.clone())));
         let over = std::rc::Rc::new(core::cell::Cell::new(0usize));
         let (q2, o2) = (queue.clone(), over.clone());
-        let res = crate::rand::with_source(
+        let res = gomap::rand::with_source(
             move || {
                 q2.borrow_mut().pop_front().unwrap_or_else(|| {
                     o2.set(o2.get() + 1);

@@ -10,7 +10,7 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 
-use gomap::ffi::*;
+use gomap_capi::*;
 
 /// A hook context: which function it belongs to, and whether the host has
 /// already "freed" it (the setter that replaced it returned).

@@ -26,7 +26,7 @@ fn main() {
     let pc = format!(
         "prefix={libdir}\nlibdir={libdir}\nincludedir={inc}\n\n\
          Name: gomap\nDescription: Go's classic runtime hash map as a C library\nVersion: {version}\n\
-         Libs: -L${{libdir}} -lgomap\nLibs.private: -lpthread -ldl -lm\nCflags: -I${{includedir}}\n",
+         Libs: -L${{libdir}} -lgomap_capi\nLibs.private: -lpthread -ldl -lm\nCflags: -I${{includedir}}\n",
         libdir = libdir.display(),
         inc = include.display(),
     );

@@ -1,5 +1,5 @@
-//! Builds `tests/c/test_gomap.c` and `examples/c/hello.c` against the static
-//! library cargo built for this test profile (`target/<profile>/libgomap.a`:
+//! Builds `capi/tests/c/test_gomap.c` and `examples/c/hello.c` against the static
+//! library cargo built for this test profile (`target/<profile>/libgomap_capi.a`:
 //! the lib's `staticlib` crate type is built whenever the lib is) and runs
 //! them: with AddressSanitizer + UndefinedBehaviorSanitizer, and, when
 //! `valgrind` is on PATH, a plain build under valgrind's leak checker.
@@ -7,6 +7,7 @@
 //! Skipped under Miri; a missing C compiler or valgrind skips with a note on
 //! a developer's machine and fails under `CI=true` (`common::ci::missing`).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -22,19 +23,22 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
-/// The newest of `target/<profile>/libgomap.a` (uplifted by `cargo build`)
-/// and `target/<profile>/deps/libgomap.a` (what `cargo test` builds): the
+/// The newest of `target/<profile>/libgomap_capi.a` (uplifted by `cargo build`)
+/// and `target/<profile>/deps/libgomap_capi.a` (what `cargo test` builds): the
 /// uplifted copy is stale after a source change that only `cargo test` saw.
 fn static_lib() -> PathBuf {
     let dir = profile_dir();
     let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    [dir.join("libgomap.a"), dir.join("deps").join("libgomap.a")]
+    [dir.join("libgomap_capi.a"), dir.join("deps").join("libgomap_capi.a")]
         .into_iter()
         .filter_map(|p| mtime(&p).map(|t| (t, p)))
         .max_by_key(|(t, _)| *t)
         .map(|(_, p)| p)
         .unwrap_or_else(|| {
-            panic!("libgomap.a not found in {} (the lib's staticlib crate type should have been built)", dir.display())
+            panic!(
+                "libgomap_capi.a not found in {} (the lib's staticlib crate type should have been built)",
+                dir.display()
+            )
         })
 }
 
@@ -131,7 +135,7 @@ fn c_example_hello() {
         return;
     }
     let exe = out_dir().join("hello_asan");
-    compile(&manifest().join("examples/c/hello.c"), &exe, SAN);
+    compile(&manifest().join("../examples/c/hello.c"), &exe, SAN);
     let out = run(&mut Command::new(&exe), "examples/c/hello.c");
     assert!(out.contains("len=3"), "unexpected output: {out}");
 }

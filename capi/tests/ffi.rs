@@ -7,8 +7,8 @@ use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
 use std::sync::Mutex;
 
-use gomap::ffi::gomap_status::*;
-use gomap::ffi::*;
+use gomap_capi::gomap_status::*;
+use gomap_capi::*;
 
 /// The hooks are process-wide: tests take this lock so that one test's
 /// allocator or random source never leaks into another's maps.
