@@ -30,10 +30,11 @@ use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, th
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
     advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, find_in_chain, hash_grow, is_empty,
-    lookup_bucket, memclr, memmove, nonempty_slots, over_load_factor, overflow, set_th, th, too_many_overflow_buckets,
-    tophash, tophash_word, zero_val,
+    lookup_bucket, memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash,
+    zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
+use crate::scan::{nonempty_slots, tophash_word};
 
 /// Width of a key slot.
 const KEY: usize = 8;
