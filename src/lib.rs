@@ -2,6 +2,62 @@
 //! (`runtime/map_noswiss.go` and `map_fast{32,64,str}_noswiss.go`, Go 1.24.11).
 //!
 //! See `docs/` for the design, the concordance with map.go and the semantics.
+//!
+//! # Layout
+//!
+//! * Go's map, one file per Go file: [`map`] (`map_noswiss.go`), [`fast32`],
+//!   [`fast64`], [`faststr`], [`maptype`] (the descriptor, `type.go`'s
+//!   `MapType`), [`alg`] (`alg.go`, `hash64.go`, the AES hash of
+//!   `asm_amd64.s`), [`msize`] (`msize.go`).
+//! * The machinery gomap needs because it has no GC and its allocations can
+//!   fail, in private modules named for what they do: `retire` (what
+//!   replaces the GC), `reserve` (overflow buckets reserved before a write),
+//!   `scan` (word-at-a-time tophash scans), `iter_inline`, `mem`,
+//!   `scopeguard`; [`alloc`] (blocks and the allocator hook), [`hook`],
+//!   [`rand`], [`fatal`].
+//! * The typed shell: [`GoMap`], [`GoStr`], [`presets`], [`visit`],
+//!   [`shrink`], [`inspect`].
+//!
+//! The C ABI (`capi/`, crate `gomap-capi`) and the inspector (`inspector/`,
+//! crate `gomap-inspector`) are crates of their own, built on this crate's
+//! public API.
+//!
+//! # Safety vocabulary
+//!
+//! The `# Safety` sections of the core's unsafe functions are bullet lists
+//! built from these terms; each `// SAFETY:` comment at a call site answers
+//! the callee's points one by one, in these words.
+//!
+//! * **live map** (of type `t`): a pointer returned by [`map::makemap`] (or
+//!   a sibling: `makemap64`, `makemap_small`, `mapclone2`) that has not been
+//!   passed to a successful [`map::mapfree`], and whose buckets were made
+//!   for the layout of `t` (the same `MapType`, or one with the same
+//!   key/elem sizes and flags). A null pointer is Go's nil map; functions
+//!   that accept it say "null or a live map".
+//! * **bucket of `t`**: a pointer to the first byte of a bucket (`bmap`)
+//!   inside a bucket array or an overflow block of a live map of type `t`:
+//!   `t.bucketsize()` bytes, 8-aligned, laid out as `tophash[8] | keys[8] |
+//!   elems[8] | overflow` with offsets from `t`. Retired buckets (on the
+//!   retire list, still allocated) count while a registered iterator of the
+//!   map is live.
+//! * **slot `i`**: an index `i < BUCKET_CNT` (8) into a bucket; a *filled*
+//!   slot has `tophash >= MIN_TOP_HASH` and holds a live key and elem (for
+//!   indirect keys/elems: a pointer to a live out-of-line block).
+//! * **under a write**: the caller set `HASH_WRITING` on the map (through
+//!   the writing guard) and is the only writer; no other thread reads or
+//!   writes the map's buckets until the flag is cleared. Go's concurrent-
+//!   misuse checks detect (best effort) callers that break this.
+//! * **reserved**: before the call, the map's spare list holds the overflow
+//!   buckets the call may need (`HMap::reserve_grow_work`, computed by
+//!   `grow_work_need`), so the call cannot fail on allocation half-way.
+//! * **registered iterator**: an [`map::HIter`] that [`map::mapiterinit`]
+//!   started (counted in the map's `live_iters`) and that
+//!   [`map::mapiterend`] has not ended yet; while one is live, the map's
+//!   retired memory stays allocated, and its map and type must stay alive.
+//! * **key of `t`** / **elem of `t`**: a pointer valid for reads of
+//!   `t.key().size` (`t.elem().size`) bytes holding a value the descriptor's
+//!   hooks accept (for strings: a `GoString` whose bytes are readable); not
+//!   pointing into the map's own buckets unless the function says so.
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("gomap supports 64-bit targets only (Go's layout constants assume 8-byte pointers)");
