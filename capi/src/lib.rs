@@ -1152,15 +1152,15 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
         nonnull!(it);
         // SAFETY: non-null, 104 bytes (caller).
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        // End a still-live iteration here rather than in mapiterinit, so
+        // that mapiterinit gets the ended iterator its contract asks for.
+        // SAFETY: a registered iterator's map is alive (caller).
+        unsafe { map::mapiterend(it) };
         // SAFETY: NULL or a live handle (caller).
         match unsafe { map_ref(m) } {
-            // SAFETY: a live map of this type; the iterator is fresh or live.
+            // SAFETY: a live map of this type; the iterator was just ended.
             Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
-            None => {
-                // SAFETY: a registered iterator's map is alive (caller).
-                unsafe { map::mapiterend(it) };
-                *it = HIter::new();
-            }
+            None => *it = HIter::new(),
         }
         GOMAP_OK
     })
