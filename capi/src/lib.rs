@@ -19,6 +19,57 @@
 //! moving any of it, so a failure on either leaves every entry in place and
 //! the map valid (`tests/reliability.rs`). A hasher that keeps failing for a
 //! stored key makes every write that evacuates its bucket fail.
+//!
+//! # Contracts
+//!
+//! Every `# Safety` section below is a bullet list in the following terms,
+//! and every `// SAFETY:` comment answers the points of the operation it
+//! guards: "point 2" is the second bullet of the enclosing function's own
+//! `# Safety` list (what its caller promised); a callee's points are named by
+//! what they ask for.
+//!
+//! * **Live type handle**: a `gomap_type *` that a `gomap_type_*`
+//!   constructor wrote to its out-parameter and that has not been passed to
+//!   [`gomap_type_free`] since. It is immutable: any thread may use it at any
+//!   time.
+//! * **Live handle**: a `gomap_map *` that [`gomap_makemap`] (or another
+//!   `gomap_makemap*` function, or [`gomap_mapclone`]) wrote to its
+//!   out-parameter and that no call of [`gomap_free`] has freed since (a
+//!   `gomap_free` that fails frees nothing). It is the map's `hmap`, whose
+//!   owner word holds a counted reference to the map's type, so the type
+//!   lives as long as the map. NULL is not a live handle but Go's nil map;
+//!   most functions accept "NULL or a live handle".
+//! * **Not being written**: no other thread runs a write (`mapassign`,
+//!   `mapdelete`, `mapclear`, `mapshrink`, `free` and their fast variants) on
+//!   the map during the call; other readers may run. **Used by no other
+//!   thread**: the call is a write, and no other thread reads or writes the
+//!   map during it. (Go's rule: many readers or one writer.)
+//! * **Key of the map's type**: a pointer valid for reads of the type's key
+//!   size, aligned to its key alignment, holding a key of that type; for
+//!   string keys the `gomap_string`'s `len` bytes at `ptr` are readable and,
+//!   once the key is in the map, stay readable and unchanged while it is
+//!   there.
+//! * **Caller-owned iterator storage**: a `gomap_hiter *` valid for reads
+//!   and writes of [`GOMAP_HITER_SIZE`] bytes, accessed by nothing else
+//!   during the call, whose bytes were zeroed by the caller or last written
+//!   by gomap (never copied from another live iterator). Its alignment is
+//!   checked (`GOMAP_ERR_BAD_ARG`), not required.
+//! * **Registered iterator**: iterator storage on which [`gomap_mapiterinit`]
+//!   found entries and which has neither produced its end nor been passed to
+//!   [`gomap_mapiterend`] since (the header's "live iterator"). While it is
+//!   registered, its map must stay a live handle (`gomap_free` refuses with
+//!   `GOMAP_ERR_BUSY`). Zeroed storage, and storage whose iteration ended,
+//!   are not registered and reference no map.
+//! * **Out-parameter**: a pointer parameter named `out…`, after every input:
+//!   NULL (rejected with `GOMAP_ERR_NULL`) or valid for writes of its pointee
+//!   type and aligned for it. Written only on `GOMAP_OK`.
+//! * **Callback contract**: a C function pointer installed with a `ctx` is
+//!   called with that `ctx`, possibly from any thread, for as long as the
+//!   function that installed it says; it must not unwind or `longjmp`
+//!   through gomap's frames, and must not use the map it is called for.
+//!
+//! Inside the crate, a `MapRef` is an opened live handle: its `h` is a live
+//! map, its `t` the type the map was made with.
 
 #![allow(non_camel_case_types)]
 
