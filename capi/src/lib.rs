@@ -260,12 +260,16 @@ struct FfiType {
     big_zero: *mut u8,
 }
 
-// SAFETY: `t` is Send + Sync; `big_zero` is an immutable zero buffer.
+// SAFETY: `t` is Send; `big_zero` is null or a global-allocator buffer that
+// this `FfiType` owns alone and frees in `drop`, which any thread may do.
 unsafe impl Send for FfiType {}
-// SAFETY: as above.
+// SAFETY: `t` is Sync; `big_zero` is never written after `finish_type`
+// zeroed it, so threads sharing an `&FfiType` only ever read it.
 unsafe impl Sync for FfiType {}
 
 impl FfiType {
+    /// A zero elem of the type: readable for the elem size, 8-aligned,
+    /// never written (Go's zero value for absent keys).
     fn zero(&self) -> *const u8 {
         if self.big_zero.is_null() { zero_val() } else { self.big_zero }
     }
@@ -275,7 +279,9 @@ impl Drop for FfiType {
     fn drop(&mut self) {
         if !self.big_zero.is_null() {
             let l = Layout::from_size_align(self.t.elem().size, 8).expect("validated at creation");
-            // SAFETY: allocated in `finish_type` with this layout.
+            // SAFETY: `big_zero` is non-null, so `finish_type` allocated it
+            // with the global allocator and `l` (elem size, align 8: the
+            // same computation); it is freed only here, once.
             unsafe { std::alloc::dealloc(self.big_zero, l) };
         }
     }
@@ -291,7 +297,8 @@ fn check_info(size: usize, align: usize) -> Result<(), gomap_status> {
 /// Boxes a built descriptor and writes the handle to `out`.
 ///
 /// # Safety
-/// `out` is valid for a pointer write.
+/// * `out` is an out-parameter, checked non-null: valid for writes of a
+///   pointer and aligned.
 unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) -> gomap_status {
     let t = match r {
         Ok(t) => t,
@@ -300,7 +307,8 @@ unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) 
     let mut big_zero = ptr::null_mut();
     if t.elem().size > ZERO_VAL_SIZE {
         let Ok(l) = Layout::from_size_align(t.elem().size, 8) else { return GOMAP_ERR_BAD_TYPE };
-        // SAFETY: a non-zero size.
+        // SAFETY: `l` has a non-zero size: the elem size exceeds
+        // ZERO_VAL_SIZE.
         big_zero = unsafe { std::alloc::alloc_zeroed(l) };
         if big_zero.is_null() {
             return GOMAP_ERR_NOMEM;
@@ -308,7 +316,7 @@ unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) 
     }
     let fast = fast_bits(&t);
     let h = Box::new(gomap_type { t: Arc::new(FfiType { t, fast, big_zero }) });
-    // SAFETY: valid for writes (caller).
+    // SAFETY: `out` is valid for writes of a pointer and aligned (point 1).
     unsafe { out.write(Box::into_raw(h)) };
     GOMAP_OK
 }
@@ -355,7 +363,7 @@ pub const GOMAP_KEY_STRING: u32 = 16;
 /// `elem_size` bytes aligned to `elem_align`.
 ///
 /// # Safety
-/// `out` must be NULL or valid for writing a pointer.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_preset(
     kind: u32,
@@ -389,7 +397,8 @@ pub unsafe extern "C" fn gomap_type_preset(
             GOMAP_KEY_STRING => MapType::str_key(elem),
             _ => return GOMAP_ERR_BAD_ARG,
         };
-        // SAFETY: `out` checked non-null; valid for writes (caller).
+        // SAFETY: finish_type's point 1: `out` is an out-parameter (point 1),
+        // checked non-null.
         unsafe { finish_type(r, out) }
     })
 }
@@ -397,7 +406,7 @@ pub unsafe extern "C" fn gomap_type_preset(
 /// Makes a descriptor for `[n]byte` keys (plain memory of `n` bytes).
 ///
 /// # Safety
-/// As [`gomap_type_preset`].
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_bytes(
     n: usize,
@@ -415,7 +424,8 @@ pub unsafe extern "C" fn gomap_type_bytes(
             Ok(e) => e,
             Err(s) => return s,
         };
-        // SAFETY: `out` checked non-null; valid for writes (caller).
+        // SAFETY: finish_type's point 1: `out` is an out-parameter (point 1),
+        // checked non-null.
         unsafe { finish_type(MapType::bytes_key(n, elem), out) }
     })
 }
@@ -456,8 +466,10 @@ pub const GOMAP_FIELD_BLANK: u32 = 7;
 /// `MapType::composite_key`).
 ///
 /// # Safety
-/// `fields` must be NULL (only if `nfields` is 0) or valid for reading
-/// `nfields` fields; `out` as [`gomap_type_preset`].
+/// * `fields` is NULL only if `nfields` is 0; otherwise it is valid for
+///   reads of `nfields` initialised `gomap_field`s (`24 * nfields` bytes in
+///   one allocation), aligned to 8, and not written during the call.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_composite(
     fields: *const gomap_field,
@@ -484,7 +496,11 @@ pub unsafe extern "C" fn gomap_type_composite(
         let cf: &[gomap_field] = if nfields == 0 {
             &[]
         } else {
-            // SAFETY: non-null and valid for `nfields` reads (caller).
+            // SAFETY: `fields` is non-null (`nfields` != 0 and the check
+            // above), valid for reads of `nfields` initialised fields in one
+            // allocation, aligned, and not written while `cf` lives, which
+            // is this call (point 1); `nfields` <= GOMAP_MAX_TYPE_SIZE
+            // (checked), so the 24 * `nfields` bytes fit in an isize.
             unsafe { core::slice::from_raw_parts(fields, nfields) }
         };
         let mut fs = Vec::with_capacity(nfields);
@@ -511,7 +527,8 @@ pub unsafe extern "C" fn gomap_type_composite(
             }
             fs.push(Field::new(f.offset, f.size, kind));
         }
-        // SAFETY: `out` checked non-null; valid for writes (caller).
+        // SAFETY: finish_type's point 1: `out` is an out-parameter (point 2),
+        // checked non-null.
         unsafe { finish_type(MapType::composite_key(&fs, size, align, elem), out) }
     })
 }
@@ -571,21 +588,29 @@ struct CCallbacks {
     ctx: *mut c_void,
 }
 
-// SAFETY: the C caller promises (header docs) that the callbacks may be
-// called with `ctx` from any thread.
+// SAFETY: the callbacks may be called with `ctx` from any thread
+// (gomap_type_custom, point 2), so the struct may move to any thread.
 unsafe impl Send for CCallbacks {}
-// SAFETY: as above; never mutated.
+// SAFETY: never mutated after construction, and the callbacks may be called
+// with `ctx` from any thread, several at once (gomap_type_custom, point 2:
+// concurrent readers of a map each hash and compare).
 unsafe impl Sync for CCallbacks {}
 
 /// The Rust hasher of custom descriptors.
 ///
 /// # Safety
-/// `ctx` points to the descriptor's [`CCallbacks`]; `key` to a key.
+/// * `ctx` points to a live [`CCallbacks`]: the descriptor's context, which
+///   the descriptor keeps alive ([`gomap_type_custom`]).
+/// * `key` points to a key of the descriptor's type.
+/// * A map of the type is live, so its C callbacks may be called now, on
+///   this thread ([`gomap_type_custom`], point 2).
 unsafe fn tramp_hash(key: *const u8, seed: usize, ctx: *const ()) -> usize {
-    // SAFETY: the descriptor's ctx is its CCallbacks, kept alive by it.
+    // SAFETY: `ctx` points to a live, never mutated CCallbacks (point 1);
+    // the reference does not outlive this call.
     let c = unsafe { &*ctx.cast::<CCallbacks>() };
     let mut err: c_int = 0;
-    // SAFETY: the C callback's contract (header).
+    // SAFETY: the C hasher's contract: it may be called now with its own
+    // `ctx` (point 3), a key of its type (point 2) and a writable `int`.
     let h = unsafe { (c.hash)(c.ctx, key.cast(), seed as u64, &mut err) };
     if err != 0 {
         // No panic hook runs: the boundary turns this into GOMAP_ERR_UNHASHABLE.
@@ -597,23 +622,31 @@ unsafe fn tramp_hash(key: *const u8, seed: usize, ctx: *const ()) -> usize {
 /// The Rust equality of custom descriptors.
 ///
 /// # Safety
-/// As [`tramp_hash`], with two keys.
+/// * `ctx` points to a live [`CCallbacks`] (as for [`tramp_hash`]).
+/// * `a` and `b` point to keys of the descriptor's type.
+/// * A map of the type is live, so its C callbacks may be called now.
 unsafe fn tramp_equal(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
-    // SAFETY: as tramp_hash.
+    // SAFETY: `ctx` points to a live, never mutated CCallbacks (point 1);
+    // the reference does not outlive this call.
     let c = unsafe { &*ctx.cast::<CCallbacks>() };
-    // SAFETY: the C callback's contract.
+    // SAFETY: the C equality's contract: it may be called now with its own
+    // `ctx` (point 3) and two keys of its type (point 2).
     unsafe { (c.equal)(c.ctx, a.cast(), b.cast()) }
 }
 
 /// The Rust key check of custom descriptors.
 ///
 /// # Safety
-/// As [`tramp_hash`].
+/// * `ctx` points to a live [`CCallbacks`] (as for [`tramp_hash`]).
+/// * `key` points to a key of the descriptor's type.
+/// * A map of the type is live, so its C callbacks may be called now.
 unsafe fn tramp_key_check(key: *const u8, ctx: *const ()) -> bool {
-    // SAFETY: as tramp_hash.
+    // SAFETY: `ctx` points to a live, never mutated CCallbacks (point 1);
+    // the reference does not outlive this call.
     let c = unsafe { &*ctx.cast::<CCallbacks>() };
     match c.key_check {
-        // SAFETY: the C callback's contract.
+        // SAFETY: the C key check's contract: it may be called now with its
+        // own `ctx` (point 3) and a key of its type (point 2).
         Some(f) => unsafe { f(c.ctx, key.cast()) },
         None => true,
     }
@@ -622,14 +655,22 @@ unsafe fn tramp_key_check(key: *const u8, ctx: *const ()) -> bool {
 /// Makes a descriptor from caller-supplied callbacks.
 ///
 /// # Safety
-/// `desc` must be NULL or point to a readable `gomap_type_desc`; its
-/// callbacks must be callable with `ctx` from any thread for as long as any
-/// map of the type lives. `out` as [`gomap_type_preset`].
+/// * `desc` is NULL (rejected) or valid for reads of a `gomap_type_desc`
+///   and aligned; its callback fields are NULL or functions of their
+///   declared types.
+/// * `hash`, `equal` and `key_check` follow the callback contract with
+///   `desc->ctx`: callable from any thread, several at once, for as long as
+///   any map of the type lives, with keys of the type (and for `hash` a
+///   writable `int *err`).
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_custom(desc: *const gomap_type_desc, out: *mut *mut gomap_type) -> gomap_status {
     guard(|| {
         nonnull!(desc, out);
-        // SAFETY: non-null, readable (caller). Option<fn> has a null niche.
+        // SAFETY: `desc` is non-null (checked), valid for reads of a
+        // gomap_type_desc and aligned (point 1); its callback fields are
+        // NULL, i.e. `None` (Option<fn> has a null niche), or functions
+        // (point 1), so every field holds a valid value.
         let d = unsafe { desc.read() };
         let (Some(hash), Some(equal)) = (d.hash, d.equal) else { return GOMAP_ERR_BAD_TYPE };
         if d.flags & !DESC_ALL != 0 || (d.flags & GOMAP_DESC_HASH_MIGHT_PANIC != 0) != d.key_check.is_some() {
@@ -651,10 +692,16 @@ pub unsafe extern "C" fn gomap_type_custom(desc: *const gomap_type_desc, out: *m
         if d.key_check.is_some() {
             b = b.key_check(tramp_key_check);
         }
-        // SAFETY: `ctx` points into `cb`, which the descriptor keeps alive;
-        // the callbacks are callable from any thread (caller's contract).
+        // SAFETY: MapTypeBuilder::ctx asks that every callback be callable
+        // with `ctx` from any thread while the descriptor lives. They are
+        // tramp_hash, tramp_equal and tramp_key_check: their point 1 holds,
+        // `ctx` points into `cb`, which the descriptor owns (`owner`); the
+        // map code calls them only on maps of the type, with keys of it
+        // (their point 2), and while such a map lives point 2 here lets
+        // them call the C callbacks from any thread (their point 3).
         let b = unsafe { b.ctx(ctx, Some(cb)) };
-        // SAFETY: `out` checked non-null; valid for writes (caller).
+        // SAFETY: finish_type's point 1: `out` is an out-parameter (point 3),
+        // checked non-null.
         unsafe { finish_type(b.build(), out) }
     })
 }
@@ -663,12 +710,14 @@ pub unsafe extern "C" fn gomap_type_custom(desc: *const gomap_type_desc, out: *m
 /// may be freed while they live. NULL is a no-op.
 ///
 /// # Safety
-/// `t` is NULL or a handle from a `gomap_type_*` constructor, not yet freed.
+/// * `t` is NULL or a live type handle, not used after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_free(t: *mut gomap_type) {
     guard(|| {
         if !t.is_null() {
-            // SAFETY: a live handle from Box::into_raw (caller).
+            // SAFETY: `t` is non-null, so a live type handle (point 1):
+            // finish_type made it with Box::into_raw and it was not freed
+            // since; this call ends its life (point 1), so it is freed once.
             drop(unsafe { Box::from_raw(t) });
         }
         GOMAP_OK
@@ -680,7 +729,8 @@ pub unsafe extern "C" fn gomap_type_free(t: *mut gomap_type) {
 /// `HashMightPanic`=16).
 ///
 /// # Safety
-/// `t` is NULL or a live handle; out pointers NULL or writable.
+/// * `t` is NULL (rejected) or a live type handle.
+/// * `out_key_size`, `out_elem_size` and `out_flags` are out-parameters.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_type_info(
     t: *const gomap_type,
@@ -690,14 +740,19 @@ pub unsafe extern "C" fn gomap_type_info(
 ) -> gomap_status {
     guard(|| {
         nonnull!(t, out_key_size, out_elem_size, out_flags);
-        // SAFETY: a live handle (caller).
+        // SAFETY: `t` is non-null (checked), so a live type handle (point
+        // 1): a boxed gomap_type, aligned and never written after
+        // finish_type; the reference lives for this call.
         let ty = unsafe { &(&*t).t.t };
-        // SAFETY: writable (caller), checked non-null.
-        unsafe {
-            out_key_size.write(ty.key().size);
-            out_elem_size.write(ty.elem().size);
-            out_flags.write(ty.flags());
-        }
+        // SAFETY: `out_key_size` is an out-parameter (point 2), checked
+        // non-null.
+        unsafe { out_key_size.write(ty.key().size) };
+        // SAFETY: `out_elem_size` is an out-parameter (point 2), checked
+        // non-null.
+        unsafe { out_elem_size.write(ty.elem().size) };
+        // SAFETY: `out_flags` is an out-parameter (point 2), checked
+        // non-null.
+        unsafe { out_flags.write(ty.flags()) };
         GOMAP_OK
     })
 }
