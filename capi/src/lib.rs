@@ -773,27 +773,33 @@ pub struct gomap_map {
 /// A live handle seen from Rust: its type and its `hmap`.
 #[derive(Clone, Copy)]
 struct MapRef<'a> {
+    /// The type the map was made with (`t.t` is "the map's type" for every
+    /// core call), alive as long as the map.
     t: &'a FfiType,
     /// The `owner` word: the map's counted reference, as `Arc::into_raw`
     /// made it (provenance over the whole Arc allocation, counts included,
     /// which `t` lacks).
     owner: *const FfiType,
+    /// The map: live until `gomap_free` succeeds.
     h: NonNull<HMap>,
 }
 
 /// Opens a handle: `None` for NULL (Go's nil map).
 ///
 /// # Safety
-/// `m` is NULL or a live handle; the result must not be used after the map
-/// is freed.
+/// * `m` is NULL or a live handle.
+/// * The result is not used after the map is freed (`'a` is unbounded).
 #[inline(always)]
 unsafe fn map_ref<'a>(m: *const gomap_map) -> Option<MapRef<'a>> {
     let h = NonNull::new(m.cast_mut().cast::<HMap>())?;
-    // SAFETY: `m` is a live handle (caller), so `h` is a live map; its owner
-    // word was set by `finish_map` to a counted `FfiType` reference and is
-    // unchanged until `gomap_free`.
+    // SAFETY: HMap::owner asks for a live map: `m` is non-null, so a live
+    // handle (point 1), i.e. a map made by makemap and not yet freed.
     let owner = unsafe { HMap::owner(h) }.cast::<FfiType>();
-    // SAFETY: as above: a live `FfiType` until `gomap_free`.
+    // SAFETY: `finish_map` set the owner word of every live handle to the
+    // data pointer of an `Arc<FfiType>` whose count the map holds until
+    // `gomap_free` succeeds: non-null, aligned, a live FfiType that is
+    // never mutated; `'a` ends before the map is freed (point 2), so before
+    // the count is released.
     let t = unsafe { &*owner };
     Some(MapRef { t, owner, h })
 }
@@ -802,36 +808,47 @@ unsafe fn map_ref<'a>(m: *const gomap_map) -> Option<MapRef<'a>> {
 /// type in its `owner` word and writes it to `out`.
 ///
 /// # Safety
-/// `out` writable; `h` a fresh map of the type `tp` points to; `tp` is the
-/// data pointer of a live [`Arc`] with the Arc's own provenance
-/// (`Arc::as_ptr` of a type handle's Arc, or a live map's `owner` word).
+/// * `out` is an out-parameter, checked non-null.
+/// * On `Ok`, `h` is a fresh map of the type `tp` points to (`t.t`), made
+///   by this call's caller and seen by no other thread yet.
+/// * `tp` is the data pointer of a live [`Arc`] in the global allocator,
+///   with the Arc's own provenance (`Arc::as_ptr` of a type handle's Arc,
+///   or a live map's `owner` word), and the Arc stays live during the call.
 unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, tp: *const FfiType, out: *mut *mut gomap_map) -> gomap_status {
     let h = match r {
         Ok(h) => h,
         Err(e) => return e.into(),
     };
-    // SAFETY: `tp` is the data pointer of a live Arc (caller); the count
-    // taken here is released by gomap_free. `h` is fresh and unshared, so
-    // writing its owner word races with nothing.
-    unsafe {
-        Arc::increment_strong_count(tp);
-        HMap::set_owner(h, tp.cast());
-        out.write(h.as_ptr().cast());
-    }
+    // SAFETY: `tp` is the data pointer of an `Arc<FfiType>` (what
+    // `Arc::into_raw` returns for it), in the global allocator, live during
+    // the call (point 3). The count taken here is the map's, released by
+    // gomap_free.
+    unsafe { Arc::increment_strong_count(tp) };
+    // SAFETY: HMap::set_owner asks for a live map no other thread uses: `h`
+    // is fresh and not yet published (point 2).
+    unsafe { HMap::set_owner(h, tp.cast()) };
+    // SAFETY: `out` is valid for writes of a pointer and aligned (point 1).
+    unsafe { out.write(h.as_ptr().cast()) };
     GOMAP_OK
 }
 
 /// `make(map[K]V, hint)` (`makemap`). A negative or absurd hint counts as 0.
 ///
 /// # Safety
-/// `t` NULL or a live type handle; `out` NULL or writable.
+/// * `t` is NULL (rejected) or a live type handle.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *mut *mut gomap_map) -> gomap_status {
     guard(|| {
         nonnull!(t, out);
-        // SAFETY: a live handle (caller).
+        // SAFETY: `t` is non-null (checked), so a live type handle (point
+        // 1): a boxed gomap_type, aligned, never written; the reference
+        // lives for this call.
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
+        // SAFETY: finish_map's points: 1. `out` is an out-parameter (point
+        // 2), checked non-null; 2. the map was just made with `ty.t`, and
+        // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
+        // type handle's Arc, which `t` keeps live during the call.
         unsafe { finish_map(map::makemap(&ty.t, hint), Arc::as_ptr(ty), out) }
     })
 }
@@ -839,14 +856,20 @@ pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *
 /// `makemap64`: as [`gomap_makemap`] with a 64-bit hint.
 ///
 /// # Safety
-/// As [`gomap_makemap`].
+/// * `t` is NULL (rejected) or a live type handle.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *mut *mut gomap_map) -> gomap_status {
     guard(|| {
         nonnull!(t, out);
-        // SAFETY: a live handle (caller).
+        // SAFETY: `t` is non-null (checked), so a live type handle (point
+        // 1): a boxed gomap_type, aligned, never written; the reference
+        // lives for this call.
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
+        // SAFETY: finish_map's points: 1. `out` is an out-parameter (point
+        // 2), checked non-null; 2. the map was just made with `ty.t`, and
+        // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
+        // type handle's Arc, which `t` keeps live during the call.
         unsafe { finish_map(map::makemap64(&ty.t, hint), Arc::as_ptr(ty), out) }
     })
 }
@@ -855,14 +878,20 @@ pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *
 /// first insert.
 ///
 /// # Safety
-/// As [`gomap_makemap`].
+/// * `t` is NULL (rejected) or a live type handle.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mut gomap_map) -> gomap_status {
     guard(|| {
         nonnull!(t, out);
-        // SAFETY: a live handle (caller).
+        // SAFETY: `t` is non-null (checked), so a live type handle (point
+        // 1): a boxed gomap_type, aligned, never written; the reference
+        // lives for this call.
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
+        // SAFETY: finish_map's points: 1. `out` is an out-parameter (point
+        // 2), checked non-null; 2. the map was just made with `ty.t`, and
+        // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
+        // type handle's Arc, which `t` keeps live during the call.
         unsafe { finish_map(map::makemap_small(), Arc::as_ptr(ty), out) }
     })
 }
@@ -885,31 +914,50 @@ struct CAlloc {
 #[allow(clippy::vec_box)] // boxed: maps keep pointers to the entries
 static C_ALLOCS: Mutex<Vec<Box<CAlloc>>> = Mutex::new(Vec::new());
 
-// SAFETY: the C caller promises the functions may be called from any thread.
+// SAFETY: the functions may be called with `ctx` from any thread
+// (gomap_set_allocator, point 3), so the triple may move to any thread.
 unsafe impl Send for CAlloc {}
 
+/// The Rust allocation function of a bridged C allocator.
+///
 /// # Safety
-/// `ctx` is a [`CAlloc`] from [`C_ALLOCS`].
+/// * `ctx` points to a [`CAlloc`] in [`C_ALLOCS`] (whose entries are never
+///   freed or changed).
+/// * That `CAlloc`'s functions may be called now, on this thread: a map
+///   made with them lives ([`bridged`], point 2).
 unsafe fn bridge_alloc(size: usize, ctx: *mut c_void) -> *mut u8 {
-    // SAFETY: entries of C_ALLOCS live forever.
+    // SAFETY: `ctx` points to an entry of C_ALLOCS (point 1): live forever,
+    // never mutated.
     let c = unsafe { &*ctx.cast::<CAlloc>() };
-    // SAFETY: the C allocator's contract.
+    // SAFETY: the C allocator's contract: it may be called now with its
+    // own `ctx` (point 2).
     unsafe { (c.alloc)(c.ctx, size).cast() }
 }
 
+/// The Rust free function of a bridged C allocator.
+///
 /// # Safety
-/// As [`bridge_alloc`]; `p` from it with `size`.
+/// * `ctx` points to a [`CAlloc`] in [`C_ALLOCS`], as for [`bridge_alloc`].
+/// * That `CAlloc`'s functions may be called now, on this thread.
+/// * `p` was returned by [`bridge_alloc`] with this `ctx` and `size`, and
+///   not freed since.
 unsafe fn bridge_free(p: *mut u8, size: usize, ctx: *mut c_void) {
-    // SAFETY: entries of C_ALLOCS live forever.
+    // SAFETY: `ctx` points to an entry of C_ALLOCS (point 1): live forever,
+    // never mutated.
     let c = unsafe { &*ctx.cast::<CAlloc>() };
-    // SAFETY: the C allocator's contract.
+    // SAFETY: the C free function's contract: it may be called now with its
+    // own `ctx` (point 2), and `p` is what its `alloc` returned for `size`
+    // (bridge_alloc returns it unchanged), not freed since (point 3).
     unsafe { (c.free)(c.ctx, p.cast(), size) }
 }
 
 /// Builds the Rust allocator bridging to a C pair.
 ///
 /// # Safety
-/// The C pair must satisfy the header's allocator contract.
+/// * `alloc` returns NULL or `size` zeroed bytes aligned to 8, valid until
+///   passed to `free` with the same size.
+/// * `alloc` and `free` may be called with `ctx` from any thread for as
+///   long as any map made with the result lives.
 unsafe fn bridged(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void) -> Allocator {
     let c = CAlloc { alloc, free, ctx };
     let mut list = C_ALLOCS.lock().unwrap_or_else(|e| e.into_inner());
@@ -921,7 +969,13 @@ unsafe fn bridged(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void)
             &**list.last().expect("just pushed")
         }
     };
-    // SAFETY: the C pair's contract (caller); `p` lives forever.
+    // SAFETY: Allocator::new's points: 1. `bridge_alloc` returns NULL or
+    // `size` zeroed bytes aligned to 8, valid until passed to `bridge_free`:
+    // it returns what `alloc` returns, and `bridge_free` hands it to `free`
+    // (point 1); 2. both are callable with `p` from any thread while a map
+    // made with them lives: `p` is a C_ALLOCS entry, live forever (their
+    // point 1), and point 2 lets them call `alloc` and `free` on any thread
+    // then (their point 2).
     unsafe { Allocator::new(bridge_alloc, bridge_free, p.cast_mut().cast()) }
 }
 
@@ -929,9 +983,11 @@ unsafe fn bridged(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void)
 /// All three NULL restores calloc/free.
 ///
 /// # Safety
-/// `alloc_fn` must return NULL or `size` zeroed bytes aligned to 8, valid
-/// until passed to `free_fn`; both must be callable from any thread with
-/// `ctx` for as long as any map made with them lives.
+/// * `alloc_fn` returns NULL or `size` zeroed bytes aligned to 8, valid
+///   until passed to `free_fn`.
+/// * `free_fn` is given what `alloc_fn` returned, with the size requested.
+/// * Both follow the callback contract with `ctx`: callable from any
+///   thread for as long as any map made with them lives.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_set_allocator(
     alloc_fn: Option<gomap_calloc_fn>,
@@ -944,7 +1000,10 @@ pub unsafe extern "C" fn gomap_set_allocator(
             GOMAP_OK
         }
         (Some(a), Some(f)) => {
-            // SAFETY: the caller's contract.
+            // SAFETY: bridged's points: 1. `a` returns NULL or zeroed,
+            // 8-aligned memory valid until freed with its size (points 1
+            // and 2); 2. `a` and `f` are callable with `ctx` from any thread
+            // while a map made with them lives (point 3).
             set_default_allocator(unsafe { bridged(a, f, ctx) });
             GOMAP_OK
         }
@@ -956,7 +1015,12 @@ pub unsafe extern "C" fn gomap_set_allocator(
 /// clones).
 ///
 /// # Safety
-/// As [`gomap_makemap`] and [`gomap_set_allocator`].
+/// * `t` is NULL (rejected) or a live type handle.
+/// * `alloc_fn` returns NULL or `size` zeroed bytes aligned to 8, valid
+///   until passed to `free_fn`, which is given the size requested.
+/// * Both follow the callback contract with `ctx`: callable from any
+///   thread for as long as this map or a clone of it lives.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_makemap_with_allocator(
     t: *const gomap_type,
@@ -969,11 +1033,19 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
     guard(|| {
         nonnull!(t, out);
         let (Some(a), Some(f)) = (alloc_fn, free_fn) else { return GOMAP_ERR_NULL };
-        // SAFETY: the caller's contract.
+        // SAFETY: bridged's points: 1. `a` returns NULL or zeroed,
+        // 8-aligned memory valid until freed with its size (point 2); 2. `a`
+        // and `f` are callable with `ctx` from any thread while a map made
+        // with them lives (point 3).
         let al = unsafe { bridged(a, f, ctx) };
-        // SAFETY: a live handle (caller).
+        // SAFETY: `t` is non-null (checked), so a live type handle (point
+        // 1): a boxed gomap_type, aligned, never written; the reference
+        // lives for this call.
         let ty = unsafe { &(&*t).t };
-        // SAFETY: `out` checked, writable; `ty` is the type handle's Arc.
+        // SAFETY: finish_map's points: 1. `out` is an out-parameter (point
+        // 4), checked non-null; 2. the map was just made with `ty.t`, and
+        // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
+        // type handle's Arc, which `t` keeps live during the call.
         unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), Arc::as_ptr(ty), out) }
     })
 }
@@ -983,12 +1055,14 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
 /// Calls `f` with the copy.
 ///
 /// # Safety
-/// `key` readable for `size` bytes.
+/// * `key` is valid for reads of `size` bytes.
 unsafe fn with_key_copy(key: *const c_void, size: usize, f: impl FnOnce(*const u8) -> gomap_status) -> gomap_status {
     const INLINE: usize = 16;
     if size <= INLINE * 8 {
         let mut buf = [0u64; INLINE];
-        // SAFETY: `key` readable for `size` <= 128 bytes; buf has 128.
+        // SAFETY: `key` is valid for reads of `size` bytes (point 1); `buf`
+        // is a local of 128 >= `size` bytes, so valid for writes and not
+        // overlapping `key`; byte copies need no alignment.
         unsafe { ptr::copy_nonoverlapping(key.cast::<u8>(), buf.as_mut_ptr().cast(), size) };
         f(buf.as_ptr().cast())
     } else {
@@ -996,7 +1070,10 @@ unsafe fn with_key_copy(key: *const c_void, size: usize, f: impl FnOnce(*const u
         if v.try_reserve_exact(size.div_ceil(8)).is_err() {
             return GOMAP_ERR_NOMEM;
         }
-        // SAFETY: capacity >= size bytes; `key` readable for `size`.
+        // SAFETY: `key` is valid for reads of `size` bytes (point 1); `v`'s
+        // fresh allocation has room for 8 * ceil(`size` / 8) >= `size`
+        // bytes, so it is valid for writes and does not overlap `key`; byte
+        // copies need no alignment.
         unsafe { ptr::copy_nonoverlapping(key.cast::<u8>(), v.as_mut_ptr().cast(), size) };
         f(v.as_ptr().cast())
     }
@@ -1007,8 +1084,9 @@ unsafe fn with_key_copy(key: *const c_void, size: usize, f: impl FnOnce(*const u
 /// Valid until the next write to the map.
 ///
 /// # Safety
-/// `m` NULL or a live map; `key` NULL or a readable key of its type; `out`
-/// NULL or writable.
+/// * `m` is NULL or a live handle, not being written.
+/// * `key` is NULL (rejected) or a key of the map's type.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapaccess1(
     m: *const gomap_map,
@@ -1018,15 +1096,19 @@ pub unsafe extern "C" fn gomap_mapaccess1(
     guard(|| {
         nonnull!(key, out);
         let mut e = zero_val();
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: a live map of this type; a key of it.
+            // SAFETY: mapaccess1_fat's points: `h` is a live map (point 1)
+            // of type `t`, its own (MapRef::t); `key` points to a key of `t`
+            // (point 2); `zero` points to a zero elem (FfiType::zero).
             match unsafe { map::mapaccess1_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(p) => e = p,
                 Err(err) => return err.into(),
             }
         }
-        // SAFETY: writable (caller).
+        // SAFETY: `out` is an out-parameter (point 3), checked non-null.
         unsafe { out.write(e.cast()) };
         GOMAP_OK
     })
@@ -1035,7 +1117,9 @@ pub unsafe extern "C" fn gomap_mapaccess1(
 /// `v, ok := m[k]` (`mapaccess2`).
 ///
 /// # Safety
-/// As [`gomap_mapaccess1`]; `out_ok` NULL or writable.
+/// * `m` is NULL or a live handle, not being written.
+/// * `key` is NULL (rejected) or a key of the map's type.
+/// * `out_elem` and `out_ok` are out-parameters.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapaccess2(
     m: *const gomap_map,
@@ -1046,19 +1130,23 @@ pub unsafe extern "C" fn gomap_mapaccess2(
     guard(|| {
         nonnull!(key, out_elem, out_ok);
         let (mut e, mut ok) = (zero_val(), false);
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: a live map of this type; a key of it.
+            // SAFETY: mapaccess2_fat's points (mapaccess1_fat's): `h` is a
+            // live map (point 1) of type `t`, its own (MapRef::t); `key`
+            // points to a key of `t` (point 2); `zero` points to a zero elem
+            // (FfiType::zero).
             match unsafe { map::mapaccess2_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(r) => (e, ok) = r,
                 Err(err) => return err.into(),
             }
         }
-        // SAFETY: writable (caller).
-        unsafe {
-            out_elem.write(e.cast());
-            out_ok.write(ok);
-        }
+        // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
+        unsafe { out_elem.write(e.cast()) };
+        // SAFETY: `out_ok` is an out-parameter (point 3), checked non-null.
+        unsafe { out_ok.write(ok) };
         GOMAP_OK
     })
 }
@@ -1068,8 +1156,10 @@ pub unsafe extern "C" fn gomap_mapaccess2(
 /// next write to the map. A new entry's elem is zeroed.
 ///
 /// # Safety
-/// `m` NULL or a live map not used by any other thread; `key` NULL or a
-/// readable key of its type; `out_elem` NULL or writable.
+/// * `m` is NULL or a live handle used by no other thread.
+/// * `key` is NULL (rejected) or a key of the map's type; it may point into
+///   the map (an iterator's key).
+/// * `out_elem` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapassign(
     m: *mut gomap_map,
@@ -1078,19 +1168,29 @@ pub unsafe extern "C" fn gomap_mapassign(
 ) -> gomap_status {
     guard(|| {
         nonnull!(key, out_elem);
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
         let t = &m.t.t;
-        // SAFETY: `key` readable for a key (caller).
-        unsafe {
-            with_key_copy(key, t.key().size, |k| match map::mapassign(t, m.h.as_ptr(), k) {
+        let assign = |k: *const u8| {
+            // SAFETY: mapassign's points: `h` is a live map (point 1) of type
+            // `t`, its own (MapRef::t); `k` points to a key of `t` (point 2)
+            // copied to scratch by with_key_copy, so it does not alias the
+            // map's memory.
+            match unsafe { map::mapassign(t, m.h.as_ptr(), k) } {
                 Ok(slot) => {
-                    out_elem.write(slot.elem.as_ptr().cast());
+                    // SAFETY: `out_elem` is an out-parameter (point 3),
+                    // checked non-null.
+                    unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
                     GOMAP_OK
                 }
                 Err(e) => e.into(),
-            })
-        }
+            }
+        };
+        // SAFETY: with_key_copy's point 1: `key` is a key of `t` (point 2),
+        // so valid for reads of its key size.
+        unsafe { with_key_copy(key, t.key().size, assign) }
     })
 }
 
@@ -1098,34 +1198,46 @@ pub unsafe extern "C" fn gomap_mapassign(
 /// is a no-op.
 ///
 /// # Safety
-/// As [`gomap_mapassign`].
+/// * `m` is NULL or a live handle used by no other thread.
+/// * `key` is NULL (rejected) or a key of the map's type; it may point into
+///   the map (an iterator's key).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) -> gomap_status {
     guard(|| {
         nonnull!(key);
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         let t = &m.t.t;
-        // SAFETY: `key` readable for a key (caller); a live map.
-        unsafe {
-            with_key_copy(key, t.key().size, |k| match map::mapdelete(t, m.h.as_ptr(), k) {
+        let delete = |k: *const u8| {
+            // SAFETY: mapdelete's points: `h` is a live map (point 1) of type
+            // `t`, its own (MapRef::t); `k` points to a key of `t` (point 2),
+            // copied to scratch by with_key_copy.
+            match unsafe { map::mapdelete(t, m.h.as_ptr(), k) } {
                 Ok(()) => GOMAP_OK,
                 Err(e) => e.into(),
-            })
-        }
+            }
+        };
+        // SAFETY: with_key_copy's point 1: `key` is a key of `t` (point 2),
+        // so valid for reads of its key size.
+        unsafe { with_key_copy(key, t.key().size, delete) }
     })
 }
 
 /// `clear(m)` (`mapclear`). Live iterators stop producing old entries.
 ///
 /// # Safety
-/// `m` NULL or a live map not used by any other thread.
+/// * `m` is NULL or a live handle used by no other thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
     guard(|| {
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: a live map of this type.
+            // SAFETY: mapclear's point: `h` is a live map (point 1) of type
+            // `t`, its own (MapRef::t).
             unsafe { map::mapclear(&m.t.t, m.h.as_ptr()) };
         }
         GOMAP_OK
@@ -1140,13 +1252,17 @@ pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
 /// a no-op.
 ///
 /// # Safety
-/// `m` NULL or a live map not used by any other thread.
+/// * `m` is NULL or a live handle used by no other thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapshrink(m: *mut gomap_map, min_capacity: usize) -> gomap_status {
     guard(|| {
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
-        // SAFETY: a live map of this type.
+        // SAFETY: mapshrink's point: `h` is a live map (point 1) of type `t`,
+        // its own (MapRef::t), not accessed by another thread during the
+        // call (point 1).
         match unsafe { gomap::shrink::mapshrink(&m.t.t, m.h.as_ptr(), min_capacity) } {
             Ok(()) => GOMAP_OK,
             Err(e) => e.into(),
@@ -1158,34 +1274,46 @@ pub unsafe extern "C" fn gomap_mapshrink(m: *mut gomap_map, min_capacity: usize)
 /// allocator. Cloning a NULL map yields NULL.
 ///
 /// # Safety
-/// `m` NULL or a live map not being written; `out` NULL or writable.
+/// * `m` is NULL or a live handle, not being written.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapclone(m: *const gomap_map, out: *mut *mut gomap_map) -> gomap_status {
     guard(|| {
         nonnull!(out);
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
         let Some(m) = (unsafe { map_ref(m) }) else {
-            // SAFETY: writable (caller).
+            // SAFETY: `out` is an out-parameter (point 2), checked non-null.
             unsafe { out.write(ptr::null_mut()) };
             return GOMAP_OK;
         };
-        // SAFETY: a live map of this type, whose type lives in an Arc;
-        // `out` writable.
-        unsafe { finish_map(map::mapclone2(&m.t.t, m.h.as_ptr()), m.owner, out) }
+        // SAFETY: mapclone2's point: `src` is a live map (point 1) of type
+        // `t`, its own (MapRef::t), not being written (point 1).
+        let r = unsafe { map::mapclone2(&m.t.t, m.h.as_ptr()) };
+        // SAFETY: finish_map's points: 1. `out` is an out-parameter (point
+        // 2), checked non-null; 2. the clone was just made with `m.t.t`, and
+        // is unpublished; 3. `m.owner` is the source map's owner word: the
+        // data pointer of the type's Arc with its provenance, which the
+        // source map (live during the call, point 1) keeps live.
+        unsafe { finish_map(r, m.owner, out) }
     })
 }
 
 /// `len(m)`: 0 for a NULL map.
 ///
 /// # Safety
-/// `m` NULL or a live map; `out` NULL or writable.
+/// * `m` is NULL or a live handle, not being written.
+/// * `out` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> gomap_status {
     guard(|| {
         nonnull!(out);
-        // SAFETY: NULL or a live handle, i.e. an hmap (caller).
+        // SAFETY: `m` is NULL or a live handle (point 1), i.e. the map's
+        // `hmap`: aligned and initialised; not being written (point 1), so
+        // nothing mutates it while the reference, used only here, lives.
         let n = unsafe { m.cast::<HMap>().as_ref() }.map_or(0, HMap::len);
-        // SAFETY: writable (caller).
+        // SAFETY: `out` is an out-parameter (point 2), checked non-null.
         unsafe { out.write(n) };
         GOMAP_OK
     })
@@ -1195,17 +1323,23 @@ pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> goma
 /// nothing) while iterators of the map are live. NULL is a no-op.
 ///
 /// # Safety
-/// `m` NULL or a live map, not used again after `GOMAP_OK`.
+/// * `m` is NULL or a live handle used by no other thread, not used again
+///   after `GOMAP_OK`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
     guard(|| {
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. `mr.t` is not used after mapfree succeeds (only the raw
+        // `mr.owner` is).
         let Some(mr) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
-        // SAFETY: a live map of this type, ours to free.
+        // SAFETY: mapfree's point: `h` is a live map (point 1) of type `t`,
+        // its own (MapRef::t), not used again after success (point 1).
         match unsafe { map::mapfree(&mr.t.t, mr.h.as_ptr()) } {
             Ok(()) => {
-                // SAFETY: the map's counted reference, taken by finish_map;
-                // the map is gone and `mr` is not used again.
+                // SAFETY: `mr.owner` is the data pointer of the type's Arc
+                // whose count finish_map took for this map (what
+                // `Arc::into_raw` would return); the map is gone, so that
+                // count is released here, once.
                 drop(unsafe { Arc::from_raw(mr.owner) });
                 GOMAP_OK
             }
