@@ -1366,16 +1366,23 @@ pub struct gomap_hiter {
 
 const _: () = assert!(core::mem::size_of::<gomap_hiter>() == GOMAP_HITER_SIZE);
 const _: () = assert!(core::mem::align_of::<gomap_hiter>() == 8);
+// gomap_hiter_key and gomap_hiter_elem read these two words directly.
+const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
+const _: () = assert!(core::mem::offset_of!(HIter, elem) == 8);
 
 /// Checks that `it` is aligned storage holding a valid `HIter` (its one
 /// field with invalid bit patterns, the `registered` bool, is 0 or 1).
 ///
 /// # Safety
-/// `it` non-null and valid for `GOMAP_HITER_SIZE` bytes.
+/// * `it` is non-null caller-owned iterator storage.
+/// * The result is used only during the C call that received `it` (`'a`
+///   is unbounded).
 unsafe fn hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
-    // SAFETY: non-null and valid for GOMAP_HITER_SIZE == size_of::<HIter>()
-    // bytes, owned by this call (caller); zeroed by the caller or last
-    // written by map code.
+    // SAFETY: HIter::from_raw's points: 1. `it` is non-null, valid for reads
+    // and writes of GOMAP_HITER_SIZE == size_of::<HIter>() bytes (asserted
+    // above) and accessed by nothing else during the C call (point 1),
+    // which `'a` does not outlast (point 2); 2. its bytes were zeroed by
+    // the caller or last written by gomap as an HIter (point 1).
     unsafe { HIter::from_raw(it.cast::<u8>()) }
 }
 
@@ -1384,21 +1391,31 @@ unsafe fn hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
 /// is ended first. A NULL map iterates nothing.
 ///
 /// # Safety
-/// `m` NULL or a live map; `it` NULL or `GOMAP_HITER_SIZE` writable bytes
-/// that are zeroed or hold an iterator whose map is still alive.
+/// * `m` is NULL or a live handle, not being written.
+/// * `it` is NULL (rejected) or caller-owned iterator storage.
+/// * If `it` is a registered iterator, its map is a live handle.
+/// * `m` stays a live handle for as long as `it` is registered after the
+///   call (until its end or [`gomap_mapiterend`]).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_hiter) -> gomap_status {
     guard(|| {
         nonnull!(it);
-        // SAFETY: non-null, 104 bytes (caller).
+        // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
+        // iterator storage (point 2); 2. the result is used only in this
+        // call.
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // End a still-live iteration here rather than in mapiterinit, so
         // that mapiterinit gets the ended iterator its contract asks for.
-        // SAFETY: a registered iterator's map is alive (caller).
+        // SAFETY: mapiterend's point: if `it` is registered, its map is a
+        // live handle (point 3), which holds its type.
         unsafe { map::mapiterend(it) };
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
         match unsafe { map_ref(m) } {
-            // SAFETY: a live map of this type; the iterator was just ended.
+            // SAFETY: mapiterinit's points: `h` is a live map (point 1) of
+            // type `t`, its own (MapRef::t); `it` was ended just above, so no
+            // iteration uses it; the map outlives the iteration (point 4),
+            // and holds its type `t`.
             Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
             None => *it = HIter::new(),
         }
@@ -1410,15 +1427,21 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
 /// NULL and the iterator ends itself.
 ///
 /// # Safety
-/// `it` NULL or an iterator started by [`gomap_mapiterinit`] whose map is
-/// alive.
+/// * `it` is NULL (rejected) or caller-owned iterator storage.
+/// * If `it` is a registered iterator, its map is a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status {
     guard(|| {
         nonnull!(it);
-        // SAFETY: non-null, 104 bytes (caller).
+        // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
+        // iterator storage (point 1); 2. the result is used only in this
+        // call.
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
-        // SAFETY: its map is alive (caller).
+        // SAFETY: mapiternext_own_type's point (mapiternext's): a
+        // registered `it` was started by mapiterinit and its map is a live
+        // handle (point 2) holding its type; an unregistered one (zeroed or
+        // ended) reaches no map or type (mapiternext_own_type's
+        // fresh-or-ended branch).
         unsafe { map::mapiternext_own_type(it) };
         GOMAP_OK
     })
@@ -1429,7 +1452,9 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
 /// three. Same iterator, same semantics; the two may be mixed.
 ///
 /// # Safety
-/// As [`gomap_mapiternext`]; `out_key` and `out_elem` NULL or writable.
+/// * `it` is NULL (rejected) or caller-owned iterator storage.
+/// * If `it` is a registered iterator, its map is a live handle.
+/// * `out_key` and `out_elem` are out-parameters.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiternext_kv(
     it: *mut gomap_hiter,
@@ -1438,17 +1463,22 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
 ) -> gomap_status {
     guard(|| {
         nonnull!(it, out_key, out_elem);
-        // SAFETY: non-null, 104 bytes (caller).
+        // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
+        // iterator storage (point 1); 2. the result is used only in this
+        // call.
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
-        // SAFETY: its map is alive (caller).
+        // SAFETY: mapiternext_own_type's point (mapiternext's): a
+        // registered `it` was started by mapiterinit and its map is a live
+        // handle (point 2) holding its type; an unregistered one (zeroed or
+        // ended) reaches no map or type (mapiternext_own_type's
+        // fresh-or-ended branch).
         unsafe { map::mapiternext_own_type(it) };
         // mapiternext sets both, and both to null at the end.
         debug_assert!(!it.key.is_null() || it.elem.is_null());
-        // SAFETY: writable (caller), checked non-null.
-        unsafe {
-            out_key.write(it.key.cast());
-            out_elem.write(it.elem.cast());
-        }
+        // SAFETY: `out_key` is an out-parameter (point 3), checked non-null.
+        unsafe { out_key.write(it.key.cast()) };
+        // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
+        unsafe { out_elem.write(it.elem.cast()) };
         GOMAP_OK
     })
 }
@@ -1456,14 +1486,18 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
 /// Ends an iteration early, releasing the memory it kept alive. Idempotent.
 ///
 /// # Safety
-/// As [`gomap_mapiternext`] (or a zeroed iterator).
+/// * `it` is NULL (rejected) or caller-owned iterator storage.
+/// * If `it` is a registered iterator, its map is a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiterend(it: *mut gomap_hiter) -> gomap_status {
     guard(|| {
         nonnull!(it);
-        // SAFETY: non-null, 104 bytes (caller).
+        // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
+        // iterator storage (point 1); 2. the result is used only in this
+        // call.
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
-        // SAFETY: a registered iterator's map is alive (caller).
+        // SAFETY: mapiterend's point: if `it` is registered, its map is a
+        // live handle (point 2), which holds its type.
         unsafe { map::mapiterend(it) };
         GOMAP_OK
     })
@@ -1472,14 +1506,18 @@ pub unsafe extern "C" fn gomap_mapiterend(it: *mut gomap_hiter) -> gomap_status 
 /// The current key, or NULL when iteration is over (or `it` is NULL).
 ///
 /// # Safety
-/// `it` NULL or an iterator storage as for [`gomap_mapiternext`].
+/// * `it` is NULL or caller-owned iterator storage (misaligned storage
+///   gives NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_hiter_key(it: *const gomap_hiter) -> *mut c_void {
     guard_val(ptr::null_mut(), || {
         if it.is_null() || it.addr() % 8 != 0 {
             return ptr::null_mut();
         }
-        // SAFETY: `key` is the first pointer of the storage (offset 0).
+        // SAFETY: `it` is non-null and 8-aligned (checked) and valid for
+        // reads of GOMAP_HITER_SIZE bytes (point 1); its first word is
+        // HIter's `key` (offset 0, asserted), initialised: zeroed or written
+        // by gomap (point 1).
         unsafe { it.cast::<*mut c_void>().read() }
     })
 }
@@ -1487,21 +1525,29 @@ pub unsafe extern "C" fn gomap_hiter_key(it: *const gomap_hiter) -> *mut c_void 
 /// The current elem, or NULL when iteration is over (or `it` is NULL).
 ///
 /// # Safety
-/// As [`gomap_hiter_key`].
+/// * `it` is NULL or caller-owned iterator storage (misaligned storage
+///   gives NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_hiter_elem(it: *const gomap_hiter) -> *mut c_void {
     guard_val(ptr::null_mut(), || {
         if it.is_null() || it.addr() % 8 != 0 {
             return ptr::null_mut();
         }
-        // SAFETY: `key` is null exactly when iteration is over; `elem` is
-        // the second pointer of the storage (offset 8).
-        unsafe {
-            if it.cast::<*mut c_void>().read().is_null() {
-                return ptr::null_mut();
-            }
-            it.cast::<*mut c_void>().add(1).read()
+        let words = it.cast::<*mut c_void>();
+        // `key` is null exactly when iteration is over.
+        // SAFETY: `it` is non-null and 8-aligned (checked) and valid for
+        // reads of GOMAP_HITER_SIZE bytes (point 1); its first word is
+        // HIter's `key` (offset 0, asserted), initialised: zeroed or written
+        // by gomap (point 1).
+        if unsafe { words.read() }.is_null() {
+            return ptr::null_mut();
         }
+        // SAFETY: offset 8 (HIter's `elem`, asserted) is within the
+        // GOMAP_HITER_SIZE bytes of the storage (point 1).
+        let elem = unsafe { words.add(1) };
+        // SAFETY: `elem` is 8-aligned (`it` is), valid for reads (point 1)
+        // and initialised: zeroed or written by gomap (point 1).
+        unsafe { elem.read() }
     })
 }
 
@@ -1517,8 +1563,10 @@ pub type gomap_visitor = unsafe extern "C" fn(ctx: *mut c_void, what: u32, ptr: 
 /// Reports every live key and elem of `m` and every allocation it owns.
 ///
 /// # Safety
-/// `m` NULL or a live map not being written; the visitor must not use the
-/// map.
+/// * `m` is NULL or a live handle, not being written.
+/// * `visitor` is NULL (rejected) or follows the callback contract with
+///   `ctx` during the call: callable on this thread, and it does not use
+///   the map.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_visit(
     m: *const gomap_map,
@@ -1527,13 +1575,17 @@ pub unsafe extern "C" fn gomap_visit(
 ) -> gomap_status {
     guard(|| {
         let Some(v) = visitor else { return GOMAP_ERR_NULL };
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         let mut f = |what: Item, p: *mut u8, size: usize| {
-            // SAFETY: the visitor's contract (caller).
+            // SAFETY: the visitor's contract: callable now with its `ctx`
+            // (point 2), given a code, an address and a size.
             unsafe { v(ctx, what as u32, p.cast(), size) }
         };
-        // SAFETY: a live map of this type, not being written.
+        // SAFETY: visit's points: `h` is a live map (point 1) of type `t`,
+        // its own (MapRef::t), on which no write runs (point 1); `f` only
+        // calls the visitor, which does not touch the map (point 2).
         unsafe { visit::visit(&m.t.t, m.h.as_ptr(), &mut f) };
         GOMAP_OK
     })
@@ -1552,12 +1604,16 @@ fn fatal_bridge(msg: &'static str) {
     let n = msg.len().min(buf.len() - 1);
     buf[..n].copy_from_slice(&msg.as_bytes()[..n]);
     FATAL.with(|f, ctx| {
-        // SAFETY: FATAL holds only `gomap_fatal_fn`s stored by
-        // gomap_set_fatal_handler; data and function pointers have the same
-        // size and representation on every supported target.
+        // SAFETY: `f` is non-null (Hook::with calls only with an installed
+        // pair) and was a `gomap_fatal_fn` cast to `*mut ()` by
+        // gomap_set_fatal_handler, the only setter of FATAL; data and
+        // function pointers have the same size and representation on every
+        // supported target.
         let f = unsafe { core::mem::transmute::<*mut (), gomap_fatal_fn>(f) };
-        // SAFETY: the handler's contract, with its own context; `buf` is
-        // NUL-terminated.
+        // SAFETY: the handler's contract: callable from any thread with its
+        // own `ctx`, which FATAL pairs with it (gomap_set_fatal_handler,
+        // point 1); `buf` is a NUL-terminated string (n < 256 bytes copied
+        // into zeros).
         unsafe { f(buf.as_ptr().cast(), ctx) };
     });
 }
@@ -1568,8 +1624,9 @@ fn fatal_bridge(msg: &'static str) {
 /// (so its context may be freed); `GOMAP_ERR_BUSY` from inside the handler.
 ///
 /// # Safety
-/// `f` must be callable from any thread with `ctx`; it must not unwind or
-/// `longjmp` through gomap's frames.
+/// * `f` is NULL or follows the callback contract with `ctx`: callable from
+///   any thread with a NUL-terminated message while installed, without
+///   unwinding or `longjmp`ing through gomap's frames.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_set_fatal_handler(f: Option<gomap_fatal_fn>, ctx: *mut c_void) -> gomap_status {
     guard(|| {
@@ -1590,11 +1647,13 @@ pub type gomap_rand_fn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 /// `GOMAP_ERR_BUSY` from inside the source itself.
 ///
 /// # Safety
-/// `f` must be callable from any thread with `ctx` while installed.
+/// * `f` is NULL or follows the callback contract with `ctx`: callable from
+///   any thread while installed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_set_rand(f: Option<gomap_rand_fn>, ctx: *mut c_void) -> gomap_status {
     guard(|| {
-        // SAFETY: the caller's contract.
+        // SAFETY: set_host_source's point: `f` is safe to call from any
+        // thread with `ctx` while installed (point 1).
         if unsafe { gomap::rand::set_host_source(f, ctx) } { GOMAP_OK } else { GOMAP_ERR_BUSY }
     })
 }
