@@ -72,6 +72,7 @@
 //! map, its `t` the type the map was made with.
 
 #![allow(non_camel_case_types)]
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
@@ -1714,21 +1715,29 @@ macro_rules! fast_ffi {
         /// the map's type does not fit the fast path (see the header).
         ///
         /// # Safety
-        /// `m` NULL or a live map; `out` NULL or writable.
+        /// * `m` is NULL or a live handle, not being written.
+        /// * For string keys, `key`'s `len` bytes at `ptr` are readable.
+        /// * `out` is an out-parameter.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $acc1(m: *const gomap_map, key: $key, out: *mut *const c_void) -> gomap_status {
             guard(|| {
                 nonnull!(out);
                 let mut e = zero_val();
-                // SAFETY: NULL or a live handle (caller).
+                // SAFETY: map_ref's points: 1. `m` is NULL or a live handle
+                // (point 1); 2. the MapRef is used only during this call.
                 if let Some(m) = unsafe { map_ref(m) } {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: a live map whose type fits the fast path.
+                    // SAFETY: the fast function's points (its mapaccess1_*
+                    // contract): `h` is a live map (point 1) of type `t`, its
+                    // own (MapRef::t), which fits this path (its `fast` bit,
+                    // set by fast_bits, checked); a string key's bytes are
+                    // readable (point 2).
                     e = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) }.0;
                 }
-                // SAFETY: writable (caller).
+                // SAFETY: `out` is an out-parameter (point 3), checked
+                // non-null.
                 unsafe { out.write(e.cast()) };
                 GOMAP_OK
             })
@@ -1737,7 +1746,9 @@ macro_rules! fast_ffi {
         /// Go's fast `mapaccess2` for this key kind.
         ///
         /// # Safety
-        /// As the `mapaccess1` variant; `out_ok` NULL or writable.
+        /// * `m` is NULL or a live handle, not being written.
+        /// * For string keys, `key`'s `len` bytes at `ptr` are readable.
+        /// * `out_elem` and `out_ok` are out-parameters.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $acc2(
             m: *const gomap_map,
@@ -1748,19 +1759,25 @@ macro_rules! fast_ffi {
             guard(|| {
                 nonnull!(out_elem, out_ok);
                 let (mut e, mut ok) = (zero_val(), false);
-                // SAFETY: NULL or a live handle (caller).
+                // SAFETY: map_ref's points: 1. `m` is NULL or a live handle
+                // (point 1); 2. the MapRef is used only during this call.
                 if let Some(m) = unsafe { map_ref(m) } {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: a live map whose type fits the fast path.
+                    // SAFETY: the fast function's points (its mapaccess1_*
+                    // contract): `h` is a live map (point 1) of type `t`, its
+                    // own (MapRef::t), which fits this path (its `fast` bit,
+                    // set by fast_bits, checked); a string key's bytes are
+                    // readable (point 2).
                     (e, ok) = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) };
                 }
-                // SAFETY: writable (caller).
-                unsafe {
-                    out_elem.write(e.cast());
-                    out_ok.write(ok);
-                }
+                // SAFETY: `out_elem` is an out-parameter (point 3), checked
+                // non-null.
+                unsafe { out_elem.write(e.cast()) };
+                // SAFETY: `out_ok` is an out-parameter (point 3), checked
+                // non-null.
+                unsafe { out_ok.write(ok) };
                 GOMAP_OK
             })
         }
@@ -1768,21 +1785,31 @@ macro_rules! fast_ffi {
         /// Go's fast `mapassign` for this key kind.
         ///
         /// # Safety
-        /// `m` NULL or a live map used by no other thread; `out_elem` NULL or
-        /// writable.
+        /// * `m` is NULL or a live handle used by no other thread.
+        /// * For string keys, `key`'s `len` bytes at `ptr` are readable and,
+        ///   once the key is in the map, stay readable and unchanged while it
+        ///   is there.
+        /// * `out_elem` is an out-parameter.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $asg(m: *mut gomap_map, key: $key, out_elem: *mut *mut c_void) -> gomap_status {
             guard(|| {
                 nonnull!(out_elem);
-                // SAFETY: NULL or a live handle (caller).
+                // SAFETY: map_ref's points: 1. `m` is NULL or a live handle
+                // (point 1); 2. the MapRef is used only during this call.
                 let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
-                // SAFETY: a live map whose type fits the fast path.
+                // SAFETY: the fast function's points (its mapaccess1_*
+                // contract, plus the key's life for strings): `h` is a live
+                // map (point 1) of type `t`, its own (MapRef::t), which fits
+                // this path (its `fast` bit, set by fast_bits, checked); a
+                // string key's bytes are readable and stay so while in the
+                // map (point 2).
                 match unsafe { $rasg(&m.t.t, m.h.as_ptr(), key) } {
                     Ok(slot) => {
-                        // SAFETY: writable (caller).
+                        // SAFETY: `out_elem` is an out-parameter (point 3),
+                        // checked non-null.
                         unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
                         GOMAP_OK
                     }
@@ -1794,16 +1821,22 @@ macro_rules! fast_ffi {
         /// Go's fast `mapdelete` for this key kind.
         ///
         /// # Safety
-        /// `m` NULL or a live map used by no other thread.
+        /// * `m` is NULL or a live handle used by no other thread.
+        /// * For string keys, `key`'s `len` bytes at `ptr` are readable.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $del(m: *mut gomap_map, key: $key) -> gomap_status {
             guard(|| {
-                // SAFETY: NULL or a live handle (caller).
+                // SAFETY: map_ref's points: 1. `m` is NULL or a live handle
+                // (point 1); 2. the MapRef is used only during this call.
                 let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
-                // SAFETY: a live map whose type fits the fast path.
+                // SAFETY: the fast function's points (its mapaccess1_*
+                // contract): `h` is a live map (point 1) of type `t`, its own
+                // (MapRef::t), which fits this path (its `fast` bit, set by
+                // fast_bits, checked); a string key's bytes are readable
+                // (point 2).
                 match unsafe { $rdel(&m.t.t, m.h.as_ptr(), key) } {
                     Ok(()) => GOMAP_OK,
                     Err(e) => e.into(),
@@ -1837,7 +1870,8 @@ fast_ffi!(
 /// Go's `mapassign_fast64ptr`: 8-byte pointer keys (`map[*T]V`).
 ///
 /// # Safety
-/// As `gomap_mapassign_fast64`.
+/// * `m` is NULL or a live handle used by no other thread.
+/// * `out_elem` is an out-parameter.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
     m: *mut gomap_map,
@@ -1846,16 +1880,21 @@ pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
 ) -> gomap_status {
     guard(|| {
         nonnull!(out_elem);
-        // SAFETY: NULL or a live handle (caller).
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
         if m.t.fast & FAST64 == 0 {
             return GOMAP_ERR_BAD_TYPE;
         }
-        // SAFETY: a live map whose type fits the fast path; the key is the
-        // pointer value itself.
+        // SAFETY: mapassign_fast64ptr's points (mapaccess1_fast64's): `h` is
+        // a live map (point 1) of type `t`, its own (MapRef::t), with 8-byte
+        // inline keys compared bytewise and inline elems (its FAST64 bit,
+        // set by fast_bits, checked). The key is the pointer value itself,
+        // never dereferenced.
         match unsafe { fast64::mapassign_fast64ptr(&m.t.t, m.h.as_ptr(), key.cast()) } {
             Ok(slot) => {
-                // SAFETY: writable (caller).
+                // SAFETY: `out_elem` is an out-parameter (point 2), checked
+                // non-null.
                 unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
                 GOMAP_OK
             }
