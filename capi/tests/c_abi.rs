@@ -42,6 +42,11 @@ fn static_lib() -> PathBuf {
         })
 }
 
+/// What a C program linking the staticlib needs besides it: rustc's
+/// `--print native-static-libs` for this crate (tests/install.rs checks that
+/// this, the docs' link lines and rustc agree).
+const NATIVE_STATIC_LIBS: &str = "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc";
+
 fn on_path(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
@@ -63,7 +68,8 @@ fn compile(src: &Path, out: &Path, extra: &[&str]) {
         .arg(manifest().join("include"))
         .arg(src)
         .arg(&lib)
-        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .args(NATIVE_STATIC_LIBS.split(' '))
+        .arg("-o")
         .arg(out);
     let o = cmd.output().expect("run cc");
     assert!(

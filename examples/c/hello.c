@@ -1,8 +1,13 @@
 /* A small, copyable example of the gomap C API: map[string]int64.
  *
- *   cargo build --release
+ * Installed (cargo-c; docs/c-api.md, "Building and linking"):
+ *   cargo cinstall -p gomap-capi --prefix /usr/local
+ *   cc examples/c/hello.c $(pkg-config --cflags --libs gomap) -o hello && ./hello
+ *
+ * From the source tree, statically:
+ *   cargo build --release -p gomap-capi
  *   cc -std=c11 -Icapi/include examples/c/hello.c target/release/libgomap_capi.a \
- *      -lpthread -ldl -lm -o hello && ./hello
+ *      -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o hello && ./hello
  */
 #include <gomap.h>
 
