@@ -598,13 +598,25 @@ fn replay_marks_a_difference() {
 
 #[test]
 fn json_reader() {
-    use render::Json;
+    use render::json::Json;
     let j = Json::parse(r#"{"a":[1,18446744073709551615,true,null],"b":"x\"y","c":{}}"#).unwrap();
     assert_eq!(j.get("a").as_arr()[1].as_u64(), Some(u64::MAX));
     assert_eq!(j.get("b").as_str(), "x\"y");
     assert_eq!(j.compact(), r#"{"a":[1,18446744073709551615,true,null],"b":"x\"y","c":{}}"#);
     assert!(Json::parse("[1,").is_err());
     assert!(Json::parse("{} x").is_err());
+    // The strict accessors the root crate's tests read golden files with.
+    assert_eq!(j.get("a").arr()[1].u64(), u64::MAX);
+    assert_eq!((j.get("a").arr()[0].num(), j.get("a").arr()[2].bool()), (1, true));
+    assert!(j.get("a").arr()[3].is_null() && j.get("none").is_null());
+    assert_eq!(j.get("b").str(), "x\"y");
+    assert_eq!(j.get("c").fields().len(), 0);
+    assert_eq!(
+        Json::parse(r#"["0x1f","00ff"]"#).unwrap().arr().iter().map(Json::hexnum).collect::<Vec<_>>(),
+        [31, 255]
+    );
+    assert_eq!(Json::parse(r#""00ff""#).unwrap().bytes(), [0, 255]);
+    assert!(std::panic::catch_unwind(|| j.get("b").u64()).is_err());
     assert_eq!(render::fnv1a(br#"{"buckets":null,"oldbuckets":null}"#), 0xe13aca78e63c1a90);
 }
 

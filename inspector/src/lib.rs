@@ -14,6 +14,8 @@
 //! * [`walkthrough`]: the built-in tour of `examples/tour.rs`: growth,
 //!   overflow, evacuation, iteration mid-grow, tombstones, same-size growth,
 //!   NaN and ±0, and clear, on a deterministic random source.
+//! * [`json`]: the JSON reader for go-ref's traces (the root crate's tests
+//!   read the golden traces and hash vectors with it too).
 //!
 //! Text layout of a bucket (one chain per main bucket, overflow buckets
 //! follow their predecessor):
@@ -39,6 +41,10 @@ use gomap::map::{
     MIN_TOP_HASH, OLD_ITERATOR, SAME_SIZE_GROW,
 };
 use gomap::maptype::{BUCKET_CNT, MapType, TypeInfo};
+
+pub mod json;
+
+use json::{Json, hex, unhex};
 
 // ---------------------------------------------------------------------------
 // Where things are in map_noswiss.go (docs/concordance.md).
@@ -149,14 +155,6 @@ impl ValueKind {
             ValueKind::Hex => hex(b),
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------
@@ -2192,204 +2190,6 @@ fn clear_during_range(w: &mut Walk, m: &mut LiveMap) -> Result<(), Stop> {
 
 // ---------------------------------------------------------------------------
 // go-ref traces (docs/trace-format.md): parse, replay on gomap, picture.
-
-/// A JSON value, as much of JSON as the traces use (numbers are unsigned
-/// integers, kept exact).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Json {
-    /// `null`
-    Null,
-    /// `true` / `false`
-    Bool(bool),
-    /// An unsigned integer.
-    Num(u64),
-    /// A string.
-    Str(String),
-    /// An array.
-    Arr(Vec<Json>),
-    /// An object, keys in document order.
-    Obj(Vec<(String, Json)>),
-}
-
-static JSON_NULL: Json = Json::Null;
-
-impl Json {
-    /// Parses one JSON document.
-    pub fn parse(s: &str) -> Result<Json, String> {
-        let b = s.as_bytes();
-        let mut i = 0;
-        let v = json_value(b, &mut i)?;
-        json_ws(b, &mut i);
-        if i != b.len() {
-            return Err(format!("trailing characters at byte {i}"));
-        }
-        Ok(v)
-    }
-    /// Member `k` of an object (`Null` if absent).
-    pub fn get(&self, k: &str) -> &Json {
-        match self {
-            Json::Obj(v) => v.iter().find(|(n, _)| n == k).map_or(&JSON_NULL, |(_, j)| j),
-            _ => &JSON_NULL,
-        }
-    }
-    /// The string, or "".
-    pub fn as_str(&self) -> &str {
-        if let Json::Str(s) = self { s } else { "" }
-    }
-    /// The number, if it is one.
-    pub fn as_u64(&self) -> Option<u64> {
-        if let Json::Num(n) = self { Some(*n) } else { None }
-    }
-    /// The elements, or none.
-    pub fn as_arr(&self) -> &[Json] {
-        if let Json::Arr(a) = self { a } else { &[] }
-    }
-    /// Compact serialisation (keys in stored order), as the traces write it.
-    pub fn compact(&self) -> String {
-        match self {
-            Json::Null => "null".into(),
-            Json::Bool(b) => b.to_string(),
-            Json::Num(n) => n.to_string(),
-            Json::Str(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
-            Json::Arr(a) => format!("[{}]", a.iter().map(Json::compact).collect::<Vec<_>>().join(",")),
-            Json::Obj(o) => format!(
-                "{{{}}}",
-                o.iter().map(|(k, v)| format!("\"{k}\":{}", v.compact())).collect::<Vec<_>>().join(",")
-            ),
-        }
-    }
-}
-
-fn json_ws(b: &[u8], i: &mut usize) {
-    while *i < b.len() && b[*i].is_ascii_whitespace() {
-        *i += 1;
-    }
-}
-
-fn json_value(b: &[u8], i: &mut usize) -> Result<Json, String> {
-    json_ws(b, i);
-    let Some(&c) = b.get(*i) else { return Err("unexpected end".into()) };
-    let lit = |i: &mut usize, word: &str, v: Json| -> Result<Json, String> {
-        if b[*i..].starts_with(word.as_bytes()) {
-            *i += word.len();
-            Ok(v)
-        } else {
-            Err(format!("bad literal at byte {i}"))
-        }
-    };
-    match c {
-        b'n' => lit(i, "null", Json::Null),
-        b't' => lit(i, "true", Json::Bool(true)),
-        b'f' => lit(i, "false", Json::Bool(false)),
-        b'0'..=b'9' => {
-            let start = *i;
-            while *i < b.len() && b[*i].is_ascii_digit() {
-                *i += 1;
-            }
-            let t = core::str::from_utf8(&b[start..*i]).map_err(|e| e.to_string())?;
-            t.parse().map(Json::Num).map_err(|e| format!("number {t}: {e}"))
-        }
-        b'"' => {
-            *i += 1;
-            let mut s = String::new();
-            loop {
-                let Some(&c) = b.get(*i) else { return Err("unterminated string".into()) };
-                *i += 1;
-                match c {
-                    b'"' => break,
-                    b'\\' => {
-                        let e = *b.get(*i).ok_or("bad escape")?;
-                        *i += 1;
-                        match e {
-                            b'"' => s.push('"'),
-                            b'\\' => s.push('\\'),
-                            b'/' => s.push('/'),
-                            b'n' => s.push('\n'),
-                            b't' => s.push('\t'),
-                            b'r' => s.push('\r'),
-                            b'u' => {
-                                let h = b.get(*i..*i + 4).ok_or("bad \\u escape")?;
-                                let h = core::str::from_utf8(h).map_err(|e| e.to_string())?;
-                                let cp = u32::from_str_radix(h, 16).map_err(|e| e.to_string())?;
-                                s.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
-                                *i += 4;
-                            }
-                            _ => return Err(format!("unknown escape \\{}", e as char)),
-                        }
-                    }
-                    _ => {
-                        // copy the whole UTF-8 sequence
-                        let start = *i - 1;
-                        let mut end = *i;
-                        while end < b.len() && (b[end] & 0xc0) == 0x80 {
-                            end += 1;
-                        }
-                        s.push_str(core::str::from_utf8(&b[start..end]).map_err(|e| e.to_string())?);
-                        *i = end;
-                    }
-                }
-            }
-            Ok(Json::Str(s))
-        }
-        b'[' => {
-            *i += 1;
-            let mut v = Vec::new();
-            json_ws(b, i);
-            if b.get(*i) == Some(&b']') {
-                *i += 1;
-                return Ok(Json::Arr(v));
-            }
-            loop {
-                v.push(json_value(b, i)?);
-                json_ws(b, i);
-                match b.get(*i) {
-                    Some(b',') => *i += 1,
-                    Some(b']') => {
-                        *i += 1;
-                        return Ok(Json::Arr(v));
-                    }
-                    _ => return Err(format!("expected , or ] at byte {i}")),
-                }
-            }
-        }
-        b'{' => {
-            *i += 1;
-            let mut v = Vec::new();
-            json_ws(b, i);
-            if b.get(*i) == Some(&b'}') {
-                *i += 1;
-                return Ok(Json::Obj(v));
-            }
-            loop {
-                json_ws(b, i);
-                let Json::Str(k) = json_value(b, i)? else { return Err(format!("object key expected at byte {i}")) };
-                json_ws(b, i);
-                if b.get(*i) != Some(&b':') {
-                    return Err(format!("expected : at byte {i}"));
-                }
-                *i += 1;
-                v.push((k, json_value(b, i)?));
-                json_ws(b, i);
-                match b.get(*i) {
-                    Some(b',') => *i += 1,
-                    Some(b'}') => {
-                        *i += 1;
-                        return Ok(Json::Obj(v));
-                    }
-                    _ => return Err(format!("expected , or }} at byte {i}")),
-                }
-            }
-        }
-        c => Err(format!("unexpected {:?} at byte {i}", c as char)),
-    }
-}
-
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
-        return Err(format!("odd hex length: {s}"));
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| format!("hex {s}: {e}"))).collect()
-}
 
 /// 64-bit FNV-1a, the trace's state checksum.
 pub fn fnv1a(b: &[u8]) -> u64 {
