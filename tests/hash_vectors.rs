@@ -13,16 +13,16 @@ use std::sync::OnceLock;
 use gomap::alg::{self, C0, C1, GoString};
 use gomap::maptype::{KeyKind, MapType, TypeInfo};
 use gomap::presets::Field;
+use gomap_inspector::json::Json;
 
 mod common;
-use common::json::{Json, Parser};
 
 fn doc() -> &'static Json {
     static DOC: OnceLock<Json> = OnceLock::new();
     DOC.get_or_init(|| {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hash_vectors.json");
         let text = std::fs::read(path).expect("read tests/data/hash_vectors.json");
-        Parser { s: &text, i: 0 }.value()
+        Json::parse(text).unwrap_or_else(|e| panic!("tests/data/hash_vectors.json: {e}"))
     })
 }
 

@@ -17,21 +17,18 @@ mod common;
 
 use std::cell::Cell;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
-use std::sync::Mutex;
 
-use common::json::{Json, parse};
-use gomap::alg::{GoString, KeyMaterial};
+use common::replay::{FNV_BASIS, HashPath, fnv, replay_dir};
+use gomap::alg::GoString;
 use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::presets::Field;
 use gomap::{fast32, fast64, faststr};
-
-/// The hash path is process-wide: replays take turns.
-static PATH_LOCK: Mutex<()> = Mutex::new(());
+use gomap_inspector::json::{Json, hex};
 
 /// Which entry points a trace's ops go through: the fast variants for
 /// `u32`, `u64` and `str` keys, the generic ones for every other key type.
@@ -59,17 +56,6 @@ struct Replay {
     /// String keys handed to maps must outlive them: an arena.
     strings: Vec<Box<[u8]>>,
     name: String,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// A key's bytes in 8-aligned storage (keys of align up to 8 are read in
@@ -107,15 +93,6 @@ fn str_header_bytes(g: GoString) -> [u8; 16] {
     b[..8].copy_from_slice(&(g.ptr as usize).to_ne_bytes());
     b[8..].copy_from_slice(&g.len.to_ne_bytes());
     b
-}
-
-fn fnv1a(s: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in s.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
 }
 
 impl Replay {
@@ -209,7 +186,7 @@ impl Replay {
     /// The key bytes gomap stores for a trace key.
     /// Returned in 8-aligned storage (`Key::bytes` gives the key).
     fn key_bytes(&mut self, k: &Json) -> KeyBuf {
-        let raw = unhex(k.str());
+        let raw = k.bytes();
         if self.key == Key::Str {
             let g = self.arena_str(raw);
             return KeyBuf::new(&str_header_bytes(g));
@@ -363,7 +340,7 @@ impl Replay {
             }
             "assign" => {
                 let kb = self.key_bytes(line.get("k"));
-                let v = unhex(line.get("v").str());
+                let v = line.get("v").bytes();
                 let h = self.map(id).as_ptr();
                 // SAFETY: a live map of type t; keys and elems of its types.
                 let s = unsafe {
@@ -524,7 +501,7 @@ impl Replay {
                 if no.is_null() { u64::MAX } else { no.u64() },
             );
             let text = self.state_text(&s);
-            let sum = fnv1a(&text);
+            let sum = format!("{:016x}", fnv(FNV_BASIS, text.as_bytes()));
             if sum != m.get("sum").str() {
                 diffs.push(format!("state checksum: gomap {sum}, Go {}", m.get("sum").str()));
             }
@@ -536,7 +513,7 @@ impl Replay {
                     diffs.join("\n  ")
                 );
                 if !m.get("state").is_null() {
-                    msg.push_str(&state_diff(&text, &reserialize(m.get("state"))));
+                    msg.push_str(&state_diff(&text, &m.get("state").compact()));
                 } else {
                     let _ = write!(
                         msg,
@@ -547,30 +524,13 @@ impl Replay {
                 return Err(msg);
             }
             if !m.get("state").is_null() {
-                let go = reserialize(m.get("state"));
+                let go = m.get("state").compact();
                 if go != text {
                     return Err(format!("{}: op {n}: state text differs:{}", self.name, state_diff(&text, &go)));
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// Compact JSON text of a parsed value, in its original key order.
-fn reserialize(j: &Json) -> String {
-    match j {
-        Json::Null => "null".into(),
-        Json::Bool(b) => b.to_string(),
-        Json::Num(n) => n.to_string(),
-        Json::Str(s) => format!("\"{s}\""),
-        Json::Arr(v) => format!("[{}]", v.iter().map(reserialize).collect::<Vec<_>>().join(",")),
-        Json::Obj(v) => {
-            format!(
-                "{{{}}}",
-                v.iter().map(|(k, x)| format!("\"{k}\":{}", reserialize(x))).collect::<Vec<_>>().join(",")
-            )
-        }
     }
 }
 
@@ -588,26 +548,19 @@ fn state_diff(ours: &str, go: &str) -> String {
     format!("\n  bucket counts differ: gomap {}, Go {}", a.len(), b.len())
 }
 
-fn replay_file(path: &Path) -> Result<usize, String> {
+/// Replays one trace; returns the number of ops.
+fn replay_file(path: &Path) -> Result<u64, String> {
     let text = std::fs::read(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let mut lines = text.split(|&c| c == b'\n').filter(|l| !l.is_empty());
-    let hdr = parse(lines.next().unwrap());
+    let hdr = Json::parse(lines.next().unwrap()).unwrap_or_else(|e| panic!("{name}: header: {e}"));
     assert_eq!(hdr.get("format").str(), "gomap-trace/1");
-    let aes = hdr.get("hash").str() == "aes";
-    if aes && !gomap::alg::aes_available() && common::ci::missing("AES-NI on this CPU", &format!("replay of {name}")) {
-        return Ok(0);
-    }
-    let _lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let sched: [u8; 128] = unhex(hdr.get("aeskeysched").str()).try_into().unwrap();
-    let hk: Vec<u64> = hdr.get("hashkey").arr().iter().map(|x| x.hexnum()).collect();
-    gomap::alg::set_key_material(&KeyMaterial { aeskeysched: sched, hashkey: hk.try_into().unwrap() });
-    assert!(gomap::alg::set_use_aeshash(aes) == aes);
+    let Some(_path) = HashPath::install(&hdr, &name) else { return Ok(0) };
     let mut r = Replay::new(&hdr, &name);
     let mut ops = 0;
     let result = (|| {
         for l in lines {
-            let line = parse(l);
+            let line = Json::parse(l).map_err(|e| format!("{name}: {e}"))?;
             let n = line.get("n").num();
             let draws: Vec<u64> = line.get("rand").arr().iter().map(Json::u64).collect();
             let ndraws = draws.len();
@@ -622,8 +575,7 @@ fn replay_file(path: &Path) -> Result<usize, String> {
                 || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.op(&line))),
             )
             .map_err(|e| {
-                let m = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-                format!("{name}: op {n} ({}) panicked: {}", line.get("op").str(), m.unwrap_or_default())
+                format!("{name}: op {n} ({}) panicked: {}", line.get("op").str(), common::panic_message(&*e))
             })?;
             if used.get() != ndraws {
                 return Err(format!(
@@ -632,7 +584,7 @@ fn replay_file(path: &Path) -> Result<usize, String> {
                     used.get()
                 ));
             }
-            let want = reserialize(line.get("res"));
+            let want = line.get("res").compact();
             if res != want {
                 return Err(format!("{name}: op {n} ({}) result: gomap {res}, Go {want}", line.get("op").str()));
             }
@@ -650,39 +602,19 @@ fn replay_file(path: &Path) -> Result<usize, String> {
         // SAFETY: no live iterators; freed once.
         unsafe { map::mapfree(&r.t, h.as_ptr()) }.unwrap();
     }
-    gomap::alg::set_use_aeshash(gomap::alg::aes_available());
     result.map(|()| ops)
-}
-
-fn replay_dir(dir: &Path) {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no traces in {}", dir.display());
-    let (mut total, mut failures) = (0, Vec::new());
-    for f in &files {
-        match replay_file(f) {
-            Ok(n) => total += n,
-            Err(e) => failures.push(e),
-        }
-    }
-    println!("replayed {total} ops from {} traces in {}", files.len(), dir.display());
-    assert!(failures.is_empty(), "{} of {} traces diverge:\n{}", failures.len(), files.len(), failures.join("\n\n"));
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
 fn golden_traces() {
-    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"));
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"), replay_file);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "needs Go-generated files")]
 fn live_traces() {
     if let Ok(dir) = std::env::var("GOMAP_TRACE_DIR") {
-        replay_dir(Path::new(&dir));
+        replay_dir(Path::new(&dir), replay_file);
     }
 }

@@ -17,21 +17,16 @@
 mod common;
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
-use std::sync::Mutex;
-use std::time::Instant;
 
-use common::json::{Json, parse};
-use gomap::alg::KeyMaterial;
+use common::replay::{FNV_BASIS, HashPath, fnv, replay_dir};
 use gomap::inspect::{At, header, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::{fast64, rand};
-
-/// The hash path is process-wide: replays take turns.
-static PATH_LOCK: Mutex<()> = Mutex::new(());
+use gomap_inspector::json::{Json, hex};
 
 /// Draw `i` of op `n` (rt.ScriptedDraw in go-ref/internal/rt/scripted.go).
 fn scripted_draw(seed: u64, n: u64, i: u64) -> u64 {
@@ -39,20 +34,6 @@ fn scripted_draw(seed: u64, n: u64, i: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-
-fn fnv(mut h: u64, b: &[u8]) -> u64 {
-    for &c in b {
-        h ^= c as u64;
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
-    h
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -471,7 +452,7 @@ impl Large {
             ));
         }
         if let Some(r) = res_text {
-            let want = reserialize(l.get("res"));
+            let want = l.get("res").compact();
             if r != want {
                 return Err(format!(
                     "{}: ops {n0}..{} ({op}) results differ: gomap {r}, Go {want}",
@@ -499,41 +480,15 @@ impl Large {
     }
 }
 
-/// Compact JSON text of a parsed value, in its original key order.
-fn reserialize(j: &Json) -> String {
-    match j {
-        Json::Null => "null".into(),
-        Json::Bool(b) => b.to_string(),
-        Json::Num(n) => n.to_string(),
-        Json::Str(s) => format!("\"{s}\""),
-        Json::Arr(v) => format!("[{}]", v.iter().map(reserialize).collect::<Vec<_>>().join(",")),
-        Json::Obj(v) => {
-            format!(
-                "{{{}}}",
-                v.iter().map(|(k, x)| format!("\"{k}\":{}", reserialize(x))).collect::<Vec<_>>().join(",")
-            )
-        }
-    }
-}
-
 /// Replays one trace; returns the number of ops.
 fn replay_file(path: &Path) -> Result<u64, String> {
     let text = std::fs::read(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let mut lines = text.split(|&c| c == b'\n').filter(|l| !l.is_empty());
-    let hdr = parse(lines.next().unwrap());
+    let hdr = Json::parse(lines.next().unwrap()).unwrap_or_else(|e| panic!("{name}: header: {e}"));
     assert_eq!(hdr.get("format").str(), "gomap-large/1", "{name}");
     assert_eq!(hdr.get("rand").str(), "scripted", "{name}");
-    let aes = hdr.get("hash").str() == "aes";
-    if aes && !gomap::alg::aes_available() {
-        eprintln!("{name}: skipped (this CPU has no AES-NI)");
-        return Ok(0);
-    }
-    let _lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let sched: [u8; 128] = hdr.get("aeskeysched").bytes().try_into().unwrap();
-    let hk: Vec<u64> = hdr.get("hashkey").arr().iter().map(|x| x.hexnum()).collect();
-    gomap::alg::set_key_material(&KeyMaterial { aeskeysched: sched, hashkey: hk.try_into().unwrap() });
-    assert!(gomap::alg::set_use_aeshash(aes) == aes);
+    let Some(_path) = HashPath::install(&hdr, &name) else { return Ok(0) };
     let key = match hdr.get("key").str() {
         "u64" => Key::U64,
         "f64" => Key::F64,
@@ -567,10 +522,9 @@ fn replay_file(path: &Path) -> Result<u64, String> {
     };
     let result = rand::with_source(source, || {
         for l in lines {
-            let line = parse(l);
+            let line = Json::parse(l).map_err(|e| format!("{name}: {e}"))?;
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.line(&line))).map_err(|e| {
-                let m = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-                format!("{name}: line at op {} panicked: {}", line.get("n").u64(), m.unwrap_or_default())
+                format!("{name}: line at op {} panicked: {}", line.get("n").u64(), common::panic_message(&*e))
             })??;
         }
         Ok(())
@@ -583,40 +537,20 @@ fn replay_file(path: &Path) -> Result<u64, String> {
         // SAFETY: no live iterators; freed once.
         unsafe { map::mapfree(&r.t, h.as_ptr()) }.unwrap();
     }
-    gomap::alg::set_use_aeshash(gomap::alg::aes_available());
     result.map(|()| n.get())
-}
-
-fn replay_dir(dir: &Path) {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no traces in {}", dir.display());
-    let mut failures = Vec::new();
-    for f in &files {
-        let t0 = Instant::now();
-        match replay_file(f) {
-            Ok(n) => println!("{}: {n} ops in {:.1?}", f.display(), t0.elapsed()),
-            Err(e) => failures.push(e),
-        }
-    }
-    assert!(failures.is_empty(), "{} of {} traces diverge:\n{}", failures.len(), files.len(), failures.join("\n\n"));
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "millions of ops")]
 fn large_traces() {
-    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/large"));
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/large"), replay_file);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "needs Go-generated files")]
 fn live_large_traces() {
     if let Ok(dir) = std::env::var("GOMAP_LARGE_TRACE_DIR") {
-        replay_dir(Path::new(&dir));
+        replay_dir(Path::new(&dir), replay_file);
     }
 }
 

@@ -7,8 +7,12 @@
 //! Skipped under Miri; a missing C compiler or valgrind skips with a note on
 //! a developer's machine and fails under `CI=true` (`common::ci::missing`).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+/// The root crate's shared test helpers: `ci` alone (the others need
+/// gomap-inspector, not a dependency of this crate).
+#[path = "../../tests/common"]
+mod common {
+    pub mod ci;
+}
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

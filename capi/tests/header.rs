@@ -12,8 +12,12 @@
 //! equal: the functions the header declares, the functions `capi/src/lib.rs`
 //! exports, and the `gomap_*` symbols `libgomap_capi.a` defines.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+/// The root crate's shared test helpers: `ci` alone (the others need
+/// gomap-inspector, not a dependency of this crate).
+#[path = "../../tests/common"]
+mod common {
+    pub mod ci;
+}
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,85 @@
+//! What the two trace replays share: `replay.rs` (`gomap-trace/1`) and
+//! `replay_large.rs` (`gomap-large/1`), both described in
+//! docs/trace-format.md. Both read traces with `gomap_inspector::json`.
+#![allow(dead_code, reason = "each test crate uses the part it needs")]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use gomap::alg::{self, KeyMaterial};
+use gomap_inspector::json::Json;
+
+/// The hash path is process-wide: replays take turns.
+static PATH_LOCK: Mutex<()> = Mutex::new(());
+
+/// A trace's hash path and key material, installed until dropped (then the
+/// default path is back, and the next replay may run).
+pub struct HashPath {
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl HashPath {
+    /// Installs the hash path (`"hash"`: `aes` or `fallback`) and the key
+    /// material (`aeskeysched`, `hashkey`) of the trace header `hdr`.
+    /// `None` if the trace needs AES-NI and this CPU has none: the trace is
+    /// skipped (`ci::missing`: a failure under `CI=true`).
+    pub fn install(hdr: &Json, name: &str) -> Option<HashPath> {
+        let aes = hdr.get("hash").str() == "aes";
+        if aes && !alg::aes_available() && super::ci::missing("AES-NI on this CPU", &format!("replay of {name}")) {
+            return None;
+        }
+        let lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let sched: [u8; 128] = hdr.get("aeskeysched").bytes().try_into().unwrap();
+        let hk: Vec<u64> = hdr.get("hashkey").arr().iter().map(Json::hexnum).collect();
+        alg::set_key_material(&KeyMaterial { aeskeysched: sched, hashkey: hk.try_into().unwrap() });
+        assert!(alg::set_use_aeshash(aes) == aes);
+        Some(HashPath { _lock: lock })
+    }
+}
+
+impl Drop for HashPath {
+    fn drop(&mut self) {
+        alg::set_use_aeshash(alg::aes_available());
+    }
+}
+
+/// FNV-1a's offset basis: the digest of nothing.
+pub const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// The FNV-1a digest `h` extended by `b` (the traces' state checksums and
+/// result digests).
+pub fn fnv(mut h: u64, b: &[u8]) -> u64 {
+    for &c in b {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// Replays every trace (`*.jsonl`) in `dir`, in name order, with
+/// `replay_file` (the ops replayed, or the divergence), printing each
+/// trace's op count and time. Panics with every divergence if any trace
+/// diverges, or if there is no trace.
+pub fn replay_dir(dir: &Path, replay_file: impl Fn(&Path) -> Result<u64, String>) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no traces in {}", dir.display());
+    let (mut total, mut failures) = (0, Vec::new());
+    for f in &files {
+        let t0 = Instant::now();
+        match replay_file(f) {
+            Ok(n) => {
+                println!("{}: {n} ops in {:.1?}", f.display(), t0.elapsed());
+                total += n;
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    println!("replayed {total} ops from {} traces in {}", files.len(), dir.display());
+    assert!(failures.is_empty(), "{} of {} traces diverge:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+}
