@@ -21,7 +21,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use common::replay::{FNV_BASIS, HashPath, fnv, replay_dir};
+use common::replay::{FNV_BASIS, HashPath, Trace, fnv, replay_dir};
 use gomap::alg::GoString;
 use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
@@ -550,17 +550,14 @@ fn state_diff(ours: &str, go: &str) -> String {
 
 /// Replays one trace; returns the number of ops.
 fn replay_file(path: &Path) -> Result<u64, String> {
-    let text = std::fs::read(path).unwrap();
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let mut lines = text.split(|&c| c == b'\n').filter(|l| !l.is_empty());
-    let hdr = Json::parse(lines.next().unwrap()).unwrap_or_else(|e| panic!("{name}: header: {e}"));
-    assert_eq!(hdr.get("format").str(), "gomap-trace/1");
-    let Some(_path) = HashPath::install(&hdr, &name) else { return Ok(0) };
-    let mut r = Replay::new(&hdr, &name);
+    let trace = Trace::open(path, "gomap-trace/1");
+    let (name, hdr) = (&trace.name, &trace.hdr);
+    let Some(_path) = HashPath::install(hdr, name) else { return Ok(0) };
+    let mut r = Replay::new(hdr, name);
     let mut ops = 0;
     let result = (|| {
-        for l in lines {
-            let line = Json::parse(l).map_err(|e| format!("{name}: {e}"))?;
+        for line in trace.lines() {
+            let line = line?;
             let n = line.get("n").num();
             let draws: Vec<u64> = line.get("rand").arr().iter().map(Json::u64).collect();
             let ndraws = draws.len();

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use common::replay::{FNV_BASIS, HashPath, fnv, replay_dir};
+use common::replay::{FNV_BASIS, HashPath, Trace, fnv, replay_dir};
 use gomap::inspect::{At, header, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
@@ -482,13 +482,10 @@ impl Large {
 
 /// Replays one trace; returns the number of ops.
 fn replay_file(path: &Path) -> Result<u64, String> {
-    let text = std::fs::read(path).unwrap();
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let mut lines = text.split(|&c| c == b'\n').filter(|l| !l.is_empty());
-    let hdr = Json::parse(lines.next().unwrap()).unwrap_or_else(|e| panic!("{name}: header: {e}"));
-    assert_eq!(hdr.get("format").str(), "gomap-large/1", "{name}");
+    let trace = Trace::open(path, "gomap-large/1");
+    let (name, hdr) = (&trace.name, &trace.hdr);
     assert_eq!(hdr.get("rand").str(), "scripted", "{name}");
-    let Some(_path) = HashPath::install(&hdr, &name) else { return Ok(0) };
+    let Some(_path) = HashPath::install(hdr, name) else { return Ok(0) };
     let key = match hdr.get("key").str() {
         "u64" => Key::U64,
         "f64" => Key::F64,
@@ -521,8 +518,8 @@ fn replay_file(path: &Path) -> Result<u64, String> {
         scripted_draw(seed, sn.get(), i)
     };
     let result = rand::with_source(source, || {
-        for l in lines {
-            let line = Json::parse(l).map_err(|e| format!("{name}: {e}"))?;
+        for line in trace.lines() {
+            let line = line?;
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.line(&line))).map_err(|e| {
                 format!("{name}: line at op {} panicked: {}", line.get("n").u64(), common::panic_message(&*e))
             })??;

@@ -44,6 +44,35 @@ impl Drop for HashPath {
     }
 }
 
+/// One trace file: its name, its header (the first line), its op lines.
+pub struct Trace {
+    /// The file name, for messages.
+    pub name: String,
+    /// The header.
+    pub hdr: Json,
+    text: Vec<u8>,
+}
+
+impl Trace {
+    /// Reads the trace at `path` and parses its header, which must name
+    /// `format`.
+    pub fn open(path: &Path, format: &str) -> Trace {
+        let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let first = text.split(|&c| c == b'\n').find(|l| !l.is_empty()).unwrap_or_else(|| panic!("{name}: empty"));
+        let hdr = Json::parse(first).unwrap_or_else(|e| panic!("{name}: header: {e}"));
+        assert_eq!(hdr.get("format").str(), format, "{name}");
+        Trace { name, hdr, text }
+    }
+
+    /// The lines after the header, parsed in turn (an error names the file
+    /// and the line).
+    pub fn lines(&self) -> impl Iterator<Item = Result<Json, String>> + '_ {
+        let lines = self.text.split(|&c| c == b'\n').enumerate().filter(|(_, l)| !l.is_empty()).skip(1);
+        lines.map(|(i, l)| Json::parse(l).map_err(|e| format!("{}: line {}: {e}", self.name, i + 1)))
+    }
+}
+
 /// FNV-1a's offset basis: the digest of nothing.
 pub const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 
