@@ -2,61 +2,39 @@
 //! each operation either completes or returns `AllocFailed` with the map's
 //! contents unchanged and its invariants intact, and every block is freed.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::ffi::c_void;
+mod common;
 
-use gomap::alloc::Allocator;
+use std::collections::BTreeMap;
+
+use common::alloc::{self, allocs, failing_nth, live_blocks};
 use gomap::fatal::MapError;
 use gomap::inspect::check_invariants;
 use gomap::map::{self, HIter};
 use gomap::maptype::{MapType, TypeInfo};
 
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static FAIL_AT: Cell<usize> = const { Cell::new(usize::MAX) };
+/// Runs the workload with the `fail_at`-th allocation failing (`None`:
+/// none). Returns the number of allocations the workload made and how many
+/// ops failed.
+fn run(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize, fail_at: Option<usize>) -> (usize, usize) {
+    let (allocs0, blocks0) = (allocs(), live_blocks());
+    let failed = match fail_at {
+        Some(n) => failing_nth(n, || workload(t, key, esize)),
+        None => workload(t, key, esize),
+    };
+    assert_eq!(live_blocks(), blocks0, "blocks leaked (fail_at={fail_at:?})");
+    (allocs() - allocs0, failed)
 }
 
-unsafe fn counting_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
-    let n = ALLOCS.with(|a| {
-        a.set(a.get() + 1);
-        a.get()
-    });
-    if n == FAIL_AT.with(Cell::get) {
-        return std::ptr::null_mut();
-    }
-    LIVE.with(|l| l.set(l.get() + 1));
-    // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
-}
-
-unsafe fn counting_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
-    LIVE.with(|l| l.set(l.get() - 1));
-    // SAFETY: from counting_calloc.
-    unsafe { libc::free(p.cast()) }
-}
-
-fn alloc() -> Allocator {
-    // SAFETY: calloc/free wrappers, callable from this thread (thread-local
-    // counters; the test uses one thread).
-    unsafe { Allocator::new(counting_calloc, counting_free, std::ptr::null_mut()) }
-}
-
-/// Runs the workload with the `fail_at`-th allocation failing. Returns the
-/// number of allocations the workload made and how many ops failed.
-fn run(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize, fail_at: usize) -> (usize, usize) {
-    ALLOCS.with(|a| a.set(0));
-    LIVE.with(|l| l.set(0));
-    FAIL_AT.with(|f| f.set(fail_at));
+/// The workload of [`run`], on a map of its own; returns how many ops
+/// failed.
+fn workload(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize) -> usize {
     let mut failed = 0;
     let mut model: BTreeMap<u64, u8> = BTreeMap::new();
-    let h = match map::makemap_in(t, 0, &alloc()) {
+    let h = match map::makemap_in(t, 0, &alloc::counting(None)) {
         Ok(h) => h,
         Err(e) => {
             assert_eq!(e, MapError::AllocFailed);
-            assert_eq!(LIVE.with(Cell::get), 0, "leak after failed makemap");
-            return (ALLOCS.with(Cell::get), 1);
+            return 1;
         }
     };
     let hp = h.as_ptr();
@@ -135,18 +113,17 @@ fn run(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize, fail_at: usize) 
     unsafe { map::mapclear(t, hp) };
     // SAFETY: freed once.
     unsafe { map::mapfree(t, hp) }.unwrap();
-    assert_eq!(LIVE.with(Cell::get), 0, "blocks leaked (fail_at={fail_at})");
-    (ALLOCS.with(Cell::get), failed)
+    failed
 }
 
 fn every_allocation(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize) {
-    let (total, failed) = run(t, key, esize, usize::MAX);
+    let (total, failed) = run(t, key, esize, None);
     assert_eq!(failed, 0);
     assert!(total > 5);
     let step = if cfg!(miri) { (total / 6).max(1) } else { 1 };
     let mut sites = 0;
     for n in (1..=total).step_by(step) {
-        let (_, failed) = run(t, key, esize, n);
+        let (_, failed) = run(t, key, esize, Some(n));
         assert!(failed <= 1, "one failed allocation failed {failed} operations");
         sites += 1;
     }

@@ -19,13 +19,15 @@
 //! of line. Under Miri: fewer type combinations, sizes and positions
 //! (every path still reached).
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
-use gomap::alloc::Allocator;
+use common::alloc::{self, allocs, failing_nth, live_blocks};
+use common::{panic_message, scale};
 use gomap::fatal::MapError;
 use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HIter, HMap};
@@ -210,10 +212,6 @@ fn quiet_injected_panics() {
     });
 }
 
-fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
-    e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------
 // Shapes of source maps
 // ---------------------------------------------------------------------------
@@ -228,10 +226,6 @@ enum Shape {
     Doubling(u64),
     /// Mid-way through a same-size growth (golang/go#69110's recipe).
     SameSize,
-}
-
-fn scale(native: u64, miri: u64) -> u64 {
-    if cfg!(miri) { miri } else { native }
 }
 
 /// Feeds the shape's inserts and removes to `put`/`del`; `growing` reports
@@ -466,13 +460,13 @@ fn one_bucket_clone_panics_at_every_position() {
 
 #[test]
 fn large_clone_panics_at_every_position() {
-    let tried = all_types(Shape::Large(scale(100, 12)));
+    let tried = all_types(Shape::Large(scale(100, 12) as u64));
     println!("{tried} clone panics survived");
 }
 
 #[test]
 fn mid_doubling_clone_panics_at_every_position() {
-    let tried = all_types(Shape::Doubling(scale(40, 0)));
+    let tried = all_types(Shape::Doubling(scale(40, 0) as u64));
     println!("{tried} clone panics survived");
 }
 
@@ -484,33 +478,9 @@ fn mid_same_size_growth_clone_panics_at_every_position() {
 }
 
 // ---------------------------------------------------------------------------
-// Failing allocations (the core API: `GoMap` always uses the default allocator)
+// Failing allocations (the core API: `GoMap` always uses the default
+// allocator; the counting one is tests/common/alloc.rs)
 // ---------------------------------------------------------------------------
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static BLOCKS: Cell<isize> = const { Cell::new(0) };
-    static FAIL_AT: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe fn counting_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
-    let n = ALLOCS.with(|a| {
-        a.set(a.get() + 1);
-        a.get()
-    });
-    if n == FAIL_AT.with(Cell::get) {
-        return std::ptr::null_mut();
-    }
-    BLOCKS.with(|l| l.set(l.get() + 1));
-    // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
-}
-
-unsafe fn counting_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
-    BLOCKS.with(|l| l.set(l.get() - 1));
-    // SAFETY: from counting_calloc.
-    unsafe { libc::free(p.cast()) }
-}
 
 unsafe fn drop_hook<T>(p: *mut u8, _: *const ()) {
     // SAFETY: the map drops each live T once.
@@ -537,9 +507,7 @@ impl<K: GoKey + Make + Clone, V: Make + Clone> Raw<K, V> {
             Some(clone_hook::<K>),
             Some(clone_hook::<V>),
         );
-        // SAFETY: calloc/free wrappers on thread-local counters (one thread).
-        let a = unsafe { Allocator::new(counting_calloc, counting_free, std::ptr::null_mut()) };
-        let h = map::makemap_in(&t, 0, &a).unwrap();
+        let h = map::makemap_in(&t, 0, &alloc::counting(None)).unwrap();
         Raw { t, h, _m: std::marker::PhantomData }
     }
 
@@ -600,12 +568,12 @@ fn every_clone_failure_with_counted_blocks<K: GoKey + Make + Clone, V: Make + Cl
     }
     let what = format!("{shape:?} {}->{}", std::any::type_name::<K>(), std::any::type_name::<V>());
     let (want, serials) = m.contents_of(m.h);
-    let blocks = BLOCKS.with(Cell::get);
+    let blocks = live_blocks();
 
-    let before = ALLOCS.with(Cell::get);
+    let before = allocs();
     // SAFETY: a live map, not being written.
     let c = unsafe { map::mapclone2(&m.t, m.h.as_ptr()) }.unwrap();
-    let total = ALLOCS.with(Cell::get) - before;
+    let total = allocs() - before;
     assert_eq!(m.contents_of(c).0, want, "{what}: clean clone");
     // SAFETY: live maps.
     unsafe { assert_shape(shape, &header(&m.t, m.h), header(&m.t, c).b, &what) };
@@ -626,17 +594,15 @@ fn every_clone_failure_with_counted_blocks<K: GoKey + Make + Clone, V: Make + Cl
             serials.difference(&alive).count(),
             bad_drops()
         );
-        assert_eq!(BLOCKS.with(Cell::get), blocks, "{what}: blocks leaked ({at})");
+        assert_eq!(live_blocks(), blocks, "{what}: blocks leaked ({at})");
     };
     let sample = |total: usize| (1..=total).step_by(if cfg!(miri) { (total / 5).max(1) } else { 1 });
 
     let mut tried = 0;
     for n in sample(total) {
         tried += 1;
-        FAIL_AT.with(|f| f.set(ALLOCS.with(Cell::get) + n));
         // SAFETY: as above.
-        let r = unsafe { map::mapclone2(&m.t, m.h.as_ptr()) };
-        FAIL_AT.with(|f| f.set(0));
+        let r = failing_nth(n, || unsafe { map::mapclone2(&m.t, m.h.as_ptr()) });
         assert_eq!(r.err(), Some(MapError::AllocFailed), "{what}: allocation {n} of {total}");
         check(&format!("allocation {n} of {total} failed"));
     }
@@ -656,14 +622,16 @@ fn every_clone_failure_with_counted_blocks<K: GoKey + Make + Clone, V: Make + Cl
     }
     drop(m);
     assert_eq!((alive().len(), bad_drops()), (0, 0), "{what}: after dropping everything");
-    assert_eq!(BLOCKS.with(Cell::get), 0, "{what}: blocks leaked");
+    assert_eq!(live_blocks(), 0, "{what}: blocks leaked");
     tried
 }
 
 #[test]
 fn clone_allocation_failure_or_panic_returns_every_block() {
     let mut sites = 0;
-    for shape in [Shape::OneBucket(6), Shape::Large(scale(60, 12)), Shape::Doubling(scale(40, 0)), Shape::SameSize] {
+    for shape in
+        [Shape::OneBucket(6), Shape::Large(scale(60, 12) as u64), Shape::Doubling(scale(40, 0) as u64), Shape::SameSize]
+    {
         sites += every_clone_failure_with_counted_blocks::<BigKey, BigVal>(shape);
         if !cfg!(miri) {
             sites += every_clone_failure_with_counted_blocks::<SmallKey, SmallVal>(shape);

@@ -13,21 +13,19 @@
 //! Plus Go's TestSingleBucketMapStringKeys_DupLen/_NoDupLen (map_test.go)
 //! for the one-bucket string lookups, and the long-key `dohash` fallback.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ptr::{self, NonNull};
 use std::rc::Rc;
 
+use common::scale;
 use gomap::alg::GoString;
 use gomap::inspect::{Snapshot, check_invariants, snapshot};
 use gomap::map::{self, HIter, HMap, MIN_TOP_HASH, SAME_SIZE_GROW, Slot};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
 use gomap::{fast32, fast64, faststr, rand};
-
-/// Scale loop counts down under Miri.
-fn scale(n: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { n }
-}
 
 /// SplitMix64: the operation generator (separate from the maps' source).
 struct Gen(u64);

@@ -4,28 +4,17 @@
 //! Every test checks the invariants (`inspect::check_invariants`) after the
 //! operations it cares about.
 
+mod common;
+
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
+use common::map::{check, hdr};
+use common::{alloc, scale};
 use gomap::inspect::{check_invariants, header, snapshot};
 use gomap::map::{self, HIter};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::{GoKey, GoMap};
-
-/// Scale loop counts down under Miri, keeping every path reached.
-fn scale(n: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { n }
-}
-
-fn check<K: GoKey, V>(m: &GoMap<K, V>) {
-    // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap_or_else(|e| panic!("invariant broken: {e}"));
-}
-
-fn hdr<K: GoKey, V>(m: &GoMap<K, V>) -> gomap::inspect::Header {
-    // SAFETY: a live map.
-    unsafe { header(m.map_type(), m.raw()) }
-}
 
 #[test]
 fn test_negative_zero() {
@@ -637,28 +626,6 @@ fn test_map_iter_duplicate() {
     }
 }
 
-thread_local! {
-    /// Allocations made through [`counting_alloc`] on this thread.
-    static MAP_ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-unsafe fn counting_calloc(size: usize, _ctx: *mut std::ffi::c_void) -> *mut u8 {
-    MAP_ALLOCS.with(|a| a.set(a.get() + 1));
-    // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
-}
-
-unsafe fn counting_free(p: *mut u8, _size: usize, _ctx: *mut std::ffi::c_void) {
-    // SAFETY: from counting_calloc.
-    unsafe { libc::free(p.cast()) }
-}
-
-/// An allocator that counts its allocations on the calling thread.
-fn counting_alloc() -> gomap::alloc::Allocator {
-    // SAFETY: calloc/free wrappers, callable from any thread.
-    unsafe { gomap::alloc::Allocator::new(counting_calloc, counting_free, std::ptr::null_mut()) }
-}
-
 /// Go's TestMapStringBytesLookup: a `map[string]int` looked up with a key
 /// made from a byte buffer (`m[string(buf)]`) finds the entry, and the
 /// lookups allocate nothing. The key here is a string header over the
@@ -669,7 +636,7 @@ fn test_map_string_bytes_lookup() {
     use gomap::alg::GoString;
     use gomap::faststr;
     let t = MapType::str_key(TypeInfo::of::<i64>()).unwrap();
-    let h = map::makemap_in(&t, 0, &counting_alloc()).unwrap().as_ptr();
+    let h = map::makemap_in(&t, 0, &alloc::counting(None)).unwrap().as_ptr();
     let (k1, k2) =
         ("1000000000000000000000000000000000000000000000000", "2000000000000000000000000000000000000000000000000");
     for (k, v) in [(k1, 1i64), (k2, 2)] {
@@ -699,7 +666,7 @@ fn test_map_string_bytes_lookup() {
     assert_eq!(get1(&buf), 1, "m[string([]byte(\"1...\"))]");
     buf[0] = b'2';
     assert_eq!(get1(&buf), 2, "m[string([]byte(\"2...\"))]");
-    let before = MAP_ALLOCS.with(std::cell::Cell::get);
+    let before = alloc::allocs();
     let mut x = 0;
     for _ in 0..100 {
         x += get1(&buf);
@@ -710,7 +677,7 @@ fn test_map_string_bytes_lookup() {
         x += y;
     }
     assert_eq!(x, 400);
-    assert_eq!(MAP_ALLOCS.with(std::cell::Cell::get), before, "lookups allocated");
+    assert_eq!(alloc::allocs(), before, "lookups allocated");
     // SAFETY: freed once.
     unsafe { map::mapfree(&t, h) }.unwrap();
 }

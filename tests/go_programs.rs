@@ -7,6 +7,8 @@
 //! golang/go#64474 has no program in `test/fixedbugs`: its regression test
 //! is maps.TestCloneLarge, ported as `go_map_tests.rs::test_clone_large`.
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -14,25 +16,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gomap::inspect::{check_invariants, header, snapshot};
+use common::map::{check, hdr};
+use common::scale;
+use gomap::inspect::snapshot;
 use gomap::map::{self, HIter};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
 use gomap::{GoKey, GoMap, GoStr};
-
-/// Scale loop counts down under Miri, keeping every path reached.
-fn scale(n: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { n }
-}
-
-fn check<K: GoKey, V>(m: &GoMap<K, V>) {
-    // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap_or_else(|e| panic!("invariant broken: {e}"));
-}
-
-fn hdr<K: GoKey, V>(m: &GoMap<K, V>) -> gomap::inspect::Header {
-    // SAFETY: a live map.
-    unsafe { header(m.map_type(), m.raw()) }
-}
 
 /// Go's complex64 as a key: `c64hash`, `==` on both parts.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -33,6 +33,11 @@ use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+// The allocator here is not tests/common/alloc.rs's counting one, on
+// purpose: it must keep freed blocks mapped and poisoned (quarantined) so
+// that a stale read shows as poison instead of as a crash or as reused
+// memory, and it tracks which blocks are live by address.
+
 /// What freed blocks are filled with. No key or elem of these tests is made
 /// of it.
 const POISON: u8 = 0xdb;

@@ -1,26 +1,19 @@
 //! Points of the Go-compatible contract (`docs/semantics.md`) that no other
 //! test file checks directly. Each test names the point it pins down.
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use common::map::{check, hdr};
 use gomap::GoMap;
 use gomap::fatal::{self, with_fatal_hook};
 use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HMap};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
-
-fn hdr<K: gomap::GoKey, V>(m: &GoMap<K, V>) -> gomap::inspect::Header {
-    // SAFETY: a live map.
-    unsafe { header(m.map_type(), m.raw()) }
-}
-
-fn check<K: gomap::GoKey, V>(m: &GoMap<K, V>) {
-    // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap();
-}
 
 /// Iteration order: random per iteration, but a pure function of the map's
 /// operations and the random draws (gomap's replay guarantee).

@@ -5,95 +5,27 @@
 //! was; drop hooks run exactly once; the automatic policy is off by default
 //! and does what it says when on. Invariants are checked after every step.
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
-use std::ffi::c_void;
 use std::ops::ControlFlow;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
+use common::alloc::{Counter, allocs, counting, failing_nth, live_blocks};
+use common::map::{check, hdr};
 use gomap::GoMap;
-use gomap::alloc::Allocator;
 use gomap::fatal::MapError;
 use gomap::inspect::{Snapshot, check_invariants, header, snapshot};
 use gomap::map::{self, EVACUATED_X, HIter, HMap, MIN_TOP_HASH, SAME_SIZE_GROW};
 use gomap::maptype::{MapType, TypeInfo};
 use gomap::shrink::{self, ShrinkPolicy, bucket_bits_for_hint, capacity, shrink_hint};
 
-// ---------------------------------------------------------------------------
-// A counting allocator (per thread: each test runs on its own thread)
-// ---------------------------------------------------------------------------
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static LIVE_BLOCKS: Cell<isize> = const { Cell::new(0) };
-    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
-    static FAIL_AT: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// Per-map byte and block counts (the allocator's context).
-#[derive(Default)]
-struct Counter {
-    bytes: Cell<isize>,
-    blocks: Cell<isize>,
-}
-
-unsafe fn counting_calloc(size: usize, ctx: *mut c_void) -> *mut u8 {
-    let n = ALLOCS.with(|a| {
-        a.set(a.get() + 1);
-        a.get()
-    });
-    if n == FAIL_AT.with(Cell::get) {
-        return std::ptr::null_mut();
-    }
-    LIVE_BLOCKS.with(|l| l.set(l.get() + 1));
-    LIVE_BYTES.with(|l| l.set(l.get() + size as isize));
-    // SAFETY: the context is null or a Counter that outlives the map.
-    if let Some(c) = unsafe { ctx.cast::<Counter>().as_ref() } {
-        c.bytes.set(c.bytes.get() + size as isize);
-        c.blocks.set(c.blocks.get() + 1);
-    }
-    // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
-}
-
-unsafe fn counting_free(p: *mut u8, size: usize, ctx: *mut c_void) {
-    LIVE_BLOCKS.with(|l| l.set(l.get() - 1));
-    LIVE_BYTES.with(|l| l.set(l.get() - size as isize));
-    // SAFETY: as in counting_calloc.
-    if let Some(c) = unsafe { ctx.cast::<Counter>().as_ref() } {
-        c.bytes.set(c.bytes.get() - size as isize);
-        c.blocks.set(c.blocks.get() - 1);
-    }
-    // SAFETY: from counting_calloc.
-    unsafe { libc::free(p.cast()) }
-}
-
-/// A counting allocator; with a counter, it also counts for that map alone.
-fn counting(c: Option<&Counter>) -> Allocator {
-    let ctx = c.map_or(std::ptr::null_mut(), |c| (c as *const Counter).cast_mut().cast());
-    // SAFETY: calloc/free wrappers; the counters are thread-local or owned by
-    // the map's owner, which frees the map first; each map stays on one thread.
-    unsafe { Allocator::new(counting_calloc, counting_free, ctx) }
-}
-
-fn live_blocks() -> isize {
-    LIVE_BLOCKS.with(Cell::get)
-}
-
-fn allocs() -> usize {
-    ALLOCS.with(Cell::get)
-}
-
-/// Scale a size down in debug builds and under Miri.
+/// Scale a size down under Miri (`common::scale`) and, unlike the other
+/// test files, in debug builds too: these workloads are slow unoptimised.
 fn scale(release: usize, debug: usize, miri: usize) -> usize {
-    if cfg!(miri) {
-        miri
-    } else if cfg!(debug_assertions) {
-        debug
-    } else {
-        release
-    }
+    common::scale(if cfg!(debug_assertions) { debug } else { release }, miri)
 }
 
 // ---------------------------------------------------------------------------
@@ -707,9 +639,7 @@ fn every_shrink_allocation_fails(k: &Kind, build: &dyn for<'a> Fn(&'a Kind) -> R
         let mut m = build(k);
         let before = m.snap();
         let blocks = live_blocks();
-        FAIL_AT.with(|f| f.set(allocs() + n));
-        let r = m.shrink(min_cap);
-        FAIL_AT.with(|f| f.set(usize::MAX));
+        let r = failing_nth(n, || m.shrink(min_cap));
         assert_eq!(r, Err(MapError::AllocFailed), "{}: allocation {n} of {total}", k.name);
         assert!(m.snap() == before, "{}: a failed shrink changed the map", k.name);
         assert_eq!(live_blocks(), blocks, "{}: a failed shrink leaked", k.name);
@@ -827,16 +757,6 @@ fn drop_hooks_run_exactly_once() {
 // The automatic policy
 // ---------------------------------------------------------------------------
 
-fn b_of<K: gomap::GoKey, V>(m: &GoMap<K, V>) -> u8 {
-    // SAFETY: a live map.
-    unsafe { header(m.map_type(), m.raw()) }.b
-}
-
-fn check_gomap<K: gomap::GoKey, V>(m: &GoMap<K, V>) {
-    // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap_or_else(|e| panic!("{e}"));
-}
-
 #[test]
 fn policy_is_off_by_default() {
     let n = scale(5000, 2000, 100);
@@ -845,15 +765,15 @@ fn policy_is_off_by_default() {
     for i in 0..n {
         m.insert(i.to_string(), i as u64);
     }
-    let b = b_of(&m);
+    let b = hdr(&m).b;
     for i in 0..n - 1 {
         m.remove(&i.to_string());
     }
-    check_gomap(&m);
-    assert_eq!(b_of(&m), b, "Go's maps never shrink");
+    check(&m);
+    assert_eq!(hdr(&m).b, b, "Go's maps never shrink");
     m.clear();
-    assert_eq!(b_of(&m), b);
-    check_gomap(&m);
+    assert_eq!(hdr(&m).b, b);
+    check(&m);
 }
 
 #[test]
@@ -864,17 +784,17 @@ fn policy_after_clear() {
     for i in 0..n {
         m.insert(i.to_string(), i as u64);
     }
-    assert!(b_of(&m) > 0);
+    assert!(hdr(&m).b > 0);
     m.remove(&"1".to_string());
-    assert!(b_of(&m) > 0, "deletes do not shrink with below_fraction unset");
+    assert!(hdr(&m).b > 0, "deletes do not shrink with below_fraction unset");
     m.clear();
-    check_gomap(&m);
+    check(&m);
     // SAFETY: a live map.
     let h = unsafe { header(m.map_type(), m.raw()) };
     assert_eq!((h.b, h.array_buckets), (0, 0), "cleared to a fresh make(map)");
     m.insert("x".into(), 1);
     assert_eq!(m.get(&"x".into()), Some(&1));
-    check_gomap(&m);
+    check(&m);
 
     let p = ShrinkPolicy { after_clear: true, below_fraction: None, min_capacity: 1000 };
     m.set_shrink_policy(Some(p));
@@ -883,8 +803,8 @@ fn policy_after_clear() {
         m.insert(i.to_string(), i as u64);
     }
     m.clear();
-    check_gomap(&m);
-    assert_eq!(b_of(&m), bucket_bits_for_hint(1000).min(bucket_bits_for_hint(n)));
+    check(&m);
+    assert_eq!(hdr(&m).b, bucket_bits_for_hint(1000).min(bucket_bits_for_hint(n)));
 }
 
 #[test]
@@ -897,12 +817,12 @@ fn policy_below_fraction() {
         for i in 0..n {
             m.insert(i.to_string(), i as u64);
         }
-        let mut b = b_of(&m);
+        let mut b = hdr(&m).b;
         let mut shrinks = 0;
         for i in 0..n {
             m.remove(&i.to_string());
-            check_gomap(&m);
-            let nb = b_of(&m);
+            check(&m);
+            let nb = hdr(&m).b;
             assert!(nb <= b, "deletes never grow the map");
             if nb < b {
                 shrinks += 1;
@@ -914,7 +834,7 @@ fn policy_below_fraction() {
             assert!(!should, "pct {pct}: count {c} at B {b} left unshrunk");
         }
         assert!(shrinks >= 2, "pct {pct}: only {shrinks} shrinks");
-        assert_eq!(b_of(&m), 0, "an emptied map is back at B = 0");
+        assert_eq!(hdr(&m).b, 0, "an emptied map is back at B = 0");
     }
     // min_capacity is a floor.
     let mut m: GoMap<String, u64> = GoMap::new();
@@ -925,8 +845,8 @@ fn policy_below_fraction() {
     for i in 0..n {
         m.remove(&i.to_string());
     }
-    check_gomap(&m);
-    assert_eq!(b_of(&m), bucket_bits_for_hint(500).min(bucket_bits_for_hint(n)));
+    check(&m);
+    assert_eq!(hdr(&m).b, bucket_bits_for_hint(500).min(bucket_bits_for_hint(n)));
 }
 
 #[test]
@@ -942,14 +862,14 @@ fn policy_through_the_fast_deletes() {
         m64.insert(i as u64, i as u64);
         m32.insert(i as u32, i as u32);
     }
-    let (b64, b32) = (b_of(&m64), b_of(&m32));
+    let (b64, b32) = (hdr(&m64).b, hdr(&m32).b);
     for i in 0..n - 5 {
         assert_eq!(m64.remove(&(i as u64)), Some(i as u64));
         assert_eq!(m32.remove(&(i as u32)), Some(i as u32));
     }
-    check_gomap(&m64);
-    check_gomap(&m32);
-    assert!(b_of(&m64) < b64 && b_of(&m32) < b32);
+    check(&m64);
+    check(&m32);
+    assert!(hdr(&m64).b < b64 && hdr(&m32).b < b32);
     assert_eq!(m64.iter().count(), 5);
     assert_eq!(m32.get(&(n as u32 - 1)), Some(&(n as u32 - 1)));
 }
@@ -962,7 +882,7 @@ fn policy_skips_while_iterating_then_resumes() {
     for i in 0..n {
         m.insert(i.to_string(), i as u64);
     }
-    let b = b_of(&m);
+    let b = hdr(&m).b;
     // Go's range with deletes: every entry produced once, or not at all if
     // deleted before being reached; the policy must not pull the array out
     // from under the loop.
@@ -973,9 +893,9 @@ fn policy_skips_while_iterating_then_resumes() {
         ControlFlow::Continue(())
     });
     assert_eq!(seen.len(), n);
-    check_gomap(&m);
+    check(&m);
     assert_eq!(m.len(), 0);
-    assert_eq!(b_of(&m), b, "no shrink while the iterator was live");
+    assert_eq!(hdr(&m).b, b, "no shrink while the iterator was live");
     // Deletes that happen with no iterator shrink again.
     for i in 0..n {
         m.insert(i.to_string(), i as u64);
@@ -983,22 +903,22 @@ fn policy_skips_while_iterating_then_resumes() {
     for i in 0..n {
         m.remove(&i.to_string());
     }
-    check_gomap(&m);
-    assert!(b_of(&m) < b);
+    check(&m);
+    assert!(hdr(&m).b < b);
     // A clear inside range is skipped too, and honoured outside.
     for i in 0..n {
         m.insert(i.to_string(), i as u64);
     }
-    let b = b_of(&m);
+    let b = hdr(&m).b;
     m.range(|rm, _, _| {
         rm.clear();
         ControlFlow::Break(())
     });
-    assert_eq!(b_of(&m), b);
+    assert_eq!(hdr(&m).b, b);
     m.insert("a".into(), 1);
     m.clear();
-    assert_eq!(b_of(&m), 0);
-    check_gomap(&m);
+    assert_eq!(hdr(&m).b, 0);
+    check(&m);
 }
 
 #[test]
