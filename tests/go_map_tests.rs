@@ -1427,25 +1427,18 @@ fn keys_and_values_short_buffer_is_fatal() {
     let (t, raw) = (m.map_type(), m.raw().as_ptr());
     for want_keys in [true, false] {
         let mut buf = [0u64; 20];
-        let r = gomap::fatal::with_fatal_hook(
-            |msg| panic!("fatal: {msg}"),
-            || {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    // SAFETY: a live map; `buf` has room for 20 values (we
-                    // claim 19).
-                    unsafe {
-                        if want_keys {
-                            map::keys(t, raw, buf.as_mut_ptr().cast(), 19)
-                        } else {
-                            map::values(t, raw, buf.as_mut_ptr().cast(), 19)
-                        }
-                    }
-                }))
-            },
-        );
-        let e = r.expect_err("a 19-slot buffer for 20 entries was accepted");
-        let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert_eq!(msg, format!("fatal: {}", gomap::fatal::CONCURRENT_READ_WRITE));
+        let r = common::catch_fatal(|| {
+            // SAFETY: a live map; `buf` has room for 20 values (we claim 19).
+            unsafe {
+                if want_keys {
+                    map::keys(t, raw, buf.as_mut_ptr().cast(), 19)
+                } else {
+                    map::values(t, raw, buf.as_mut_ptr().cast(), 19)
+                }
+            }
+        });
+        let msg = r.expect_err("a 19-slot buffer for 20 entries was accepted");
+        assert_eq!(msg, gomap::fatal::CONCURRENT_READ_WRITE);
     }
     // A nil map and an empty one copy nothing.
     let mut buf = [0u64; 1];

@@ -9,12 +9,14 @@
 //! * Seeds differ per map and change on delete-to-empty and clear; keys
 //!   crafted to collide under one seed spread under another.
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
-use gomap::fatal::{self, with_fatal_hook};
+use gomap::fatal;
 use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
@@ -208,27 +210,21 @@ fn panicking_callbacks_leave_the_map_intact() {
     println!("callback failures injected and survived: {failures} ({mid_growth} in writes doing growth work)");
 }
 
-fn reentrant_message(kind: u8) -> String {
+fn reentrant_message(kind: u8) -> &'static str {
     let m = M::new();
     for k in 0..5 {
         m.put(k).unwrap();
     }
     REENTER.with(|r| r.set(m.h.as_ptr()));
     REENTER_KIND.with(|r| r.set(kind));
-    let r = with_fatal_hook(
-        |msg| panic!("fatal: {msg}"),
-        || {
-            catch_unwind(AssertUnwindSafe(|| {
-                // An update: equality runs while the write is in progress.
-                let k = 3u64;
-                // SAFETY: a live map.
-                let _ = unsafe { map::mapassign(&m.t, m.h.as_ptr(), (&raw const k).cast()) };
-            }))
-        },
-    );
+    let r = common::catch_fatal(|| {
+        // An update: equality runs while the write is in progress.
+        let k = 3u64;
+        // SAFETY: a live map.
+        let _ = unsafe { map::mapassign(&m.t, m.h.as_ptr(), (&raw const k).cast()) };
+    });
     REENTER.with(|r| r.set(std::ptr::null_mut()));
-    let e = r.expect_err("re-entrant access was not detected");
-    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = r.expect_err("re-entrant access was not detected");
     // the map is still usable afterwards (the write flag was cleared on unwind)
     m.check(&(0..5).collect());
     msg
@@ -240,7 +236,7 @@ fn reentrant_message(kind: u8) -> String {
     ignore = "deliberate misuse: the callback re-enters a map its write holds as &mut, which Stacked Borrows rejects before the fatal check can run"
 )]
 fn reentrant_lookup_during_write_is_fatal() {
-    assert_eq!(reentrant_message(0), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
+    assert_eq!(reentrant_message(0), fatal::CONCURRENT_READ_WRITE);
     assert_eq!(fatal::CONCURRENT_READ_WRITE, "concurrent map read and map write");
 }
 
@@ -250,7 +246,7 @@ fn reentrant_lookup_during_write_is_fatal() {
     ignore = "deliberate misuse: the callback re-enters a map its write holds as &mut, which Stacked Borrows rejects before the fatal check can run"
 )]
 fn reentrant_iteration_during_write_is_fatal() {
-    assert_eq!(reentrant_message(1), format!("fatal: {}", fatal::CONCURRENT_ITER_WRITE));
+    assert_eq!(reentrant_message(1), fatal::CONCURRENT_ITER_WRITE);
     assert_eq!(fatal::CONCURRENT_ITER_WRITE, "concurrent map iteration and map write");
 }
 
@@ -262,8 +258,8 @@ fn reentrant_iteration_during_write_is_fatal() {
     ignore = "deliberate misuse: the callback re-enters a map its write holds as &mut, which Stacked Borrows rejects before the fatal check can run"
 )]
 fn reentrant_keys_and_values_during_write_are_fatal() {
-    assert_eq!(reentrant_message(3), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
-    assert_eq!(reentrant_message(4), format!("fatal: {}", fatal::CONCURRENT_READ_WRITE));
+    assert_eq!(reentrant_message(3), fatal::CONCURRENT_READ_WRITE);
+    assert_eq!(reentrant_message(4), fatal::CONCURRENT_READ_WRITE);
 }
 
 #[test]
@@ -272,7 +268,7 @@ fn reentrant_keys_and_values_during_write_are_fatal() {
     ignore = "deliberate misuse: the callback re-enters a map its write holds as &mut, which Stacked Borrows rejects before the fatal check can run"
 )]
 fn reentrant_write_during_write_is_fatal() {
-    assert_eq!(reentrant_message(2), format!("fatal: {}", fatal::CONCURRENT_WRITES));
+    assert_eq!(reentrant_message(2), fatal::CONCURRENT_WRITES);
     assert_eq!(fatal::CONCURRENT_WRITES, "concurrent map writes");
 }
 

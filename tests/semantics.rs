@@ -6,11 +6,10 @@ mod common;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::map::{check, hdr};
 use gomap::GoMap;
-use gomap::fatal::{self, with_fatal_hook};
+use gomap::fatal;
 use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HMap};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
@@ -251,28 +250,22 @@ fn clone_during_a_write_is_fatal() {
     // mapassign hashes its key before it marks the write, so the clone is
     // armed for the hash call after that one: during a doubling growth,
     // evacuate hashes the entries it moves inside the write.
-    let r = with_fatal_hook(
-        |msg| panic!("fatal: {msg}"),
-        || {
-            catch_unwind(AssertUnwindSafe(|| {
-                let mut k = 1000;
-                loop {
-                    // SAFETY: a live map.
-                    let growing = unsafe { header(&t, h) }.growing;
-                    if growing {
-                        CLONE_DURING_WRITE.with(|c| c.set((h.as_ptr(), 1)));
-                    }
-                    put(k);
-                    k += 1;
-                    assert!(k < 100_000, "never reached growth work");
-                }
-            }))
-        },
-    );
+    let r = common::catch_fatal(|| {
+        let mut k = 1000;
+        loop {
+            // SAFETY: a live map.
+            let growing = unsafe { header(&t, h) }.growing;
+            if growing {
+                CLONE_DURING_WRITE.with(|c| c.set((h.as_ptr(), 1)));
+            }
+            put(k);
+            k += 1;
+            assert!(k < 100_000, "never reached growth work");
+        }
+    });
     CLONE_DURING_WRITE.with(|c| c.set((std::ptr::null_mut(), 0)));
-    let e = r.expect_err("the clone during a write was not detected");
-    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert_eq!(msg, format!("fatal: {}", fatal::CONCURRENT_CLONE_WRITE));
+    let msg = r.expect_err("the clone during a write was not detected");
+    assert_eq!(msg, fatal::CONCURRENT_CLONE_WRITE);
     assert_eq!(fatal::CONCURRENT_CLONE_WRITE, "concurrent map clone and map write");
     // SAFETY: the write flag was cleared on unwind; the map is intact.
     unsafe { check_invariants(&t, h) }.unwrap();

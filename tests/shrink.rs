@@ -976,18 +976,12 @@ fn shrink_during_a_write_is_fatal() {
         unsafe { map::mapassign(&t, h.as_ptr(), (&raw const i).cast()) }.unwrap();
     }
     REENTER.with(|r| r.set((h.as_ptr(), &t)));
-    let r = gomap::fatal::with_fatal_hook(
-        |msg| std::panic::panic_any(msg),
-        || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let k = 7u64;
-                // SAFETY: a live map; the drop hook re-enters.
-                unsafe { map::mapdelete(&t, h.as_ptr(), (&raw const k).cast()) }
-            }))
-        },
-    );
-    let msg = *r.expect_err("must be fatal").downcast::<&str>().unwrap();
-    assert_eq!(msg, "concurrent map writes");
+    let r = common::catch_fatal(|| {
+        let k = 7u64;
+        // SAFETY: a live map; the drop hook re-enters.
+        unsafe { map::mapdelete(&t, h.as_ptr(), (&raw const k).cast()) }
+    });
+    assert_eq!(r.expect_err("must be fatal"), "concurrent map writes");
     // The unwound delete cleared the writing flag; the map can be freed.
     // SAFETY: a live map, no iterator.
     unsafe { map::mapfree(&t, h.as_ptr()) }.unwrap();

@@ -1,5 +1,5 @@
 //! Helpers shared by integration tests: here, Miri scaling ([`scale`]) and
-//! caught panics' messages ([`panic_message`]); in the modules:
+//! caught panics ([`panic_message`], [`catch_fatal`]); in the modules:
 //!
 //! * [`ci`]: what a test does when a tool or CPU feature is missing;
 //! * [`alloc`]: a counting allocator with an injectable failure;
@@ -25,4 +25,20 @@ pub fn scale(n: usize, miri: usize) -> usize {
 /// The message of a caught panic (`catch_unwind`'s payload), or "".
 pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+}
+
+/// The payload [`catch_fatal`] raises Go's fatal errors with.
+struct Fatal(&'static str);
+
+/// Runs `f` with Go's fatal errors (`gomap::fatal::fatal`, which would end
+/// the process) raised as panics and caught: `Err` with the message Go
+/// prints if `f` hit one, `Ok` with its result if not. Other panics go on
+/// unwinding.
+pub fn catch_fatal<R>(f: impl FnOnce() -> R) -> Result<R, &'static str> {
+    use std::panic::{AssertUnwindSafe, catch_unwind, panic_any, resume_unwind};
+    let r = gomap::fatal::with_fatal_hook(|msg| panic_any(Fatal(msg)), || catch_unwind(AssertUnwindSafe(f)));
+    r.map_err(|e| match e.downcast::<Fatal>() {
+        Ok(fatal) => fatal.0,
+        Err(other) => resume_unwind(other),
+    })
 }
