@@ -13,47 +13,18 @@
 mod common {
     pub mod ci;
 }
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/<profile>`: this test binary lives in `target/<profile>/deps`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
-}
-
-/// The newest of `target/<profile>/libgomap_capi.a` (uplifted by `cargo build`)
-/// and `target/<profile>/deps/libgomap_capi.a` (what `cargo test` builds): the
-/// uplifted copy is stale after a source change that only `cargo test` saw.
-fn static_lib() -> PathBuf {
-    let dir = profile_dir();
-    let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    [dir.join("libgomap_capi.a"), dir.join("deps").join("libgomap_capi.a")]
-        .into_iter()
-        .filter_map(|p| mtime(&p).map(|t| (t, p)))
-        .max_by_key(|(t, _)| *t)
-        .map(|(_, p)| p)
-        .unwrap_or_else(|| {
-            panic!(
-                "libgomap_capi.a not found in {} (the lib's staticlib crate type should have been built)",
-                dir.display()
-            )
-        })
-}
+use common::ci::on_path;
+use support::{manifest, static_lib};
 
 /// What a C program linking the staticlib needs besides it: rustc's
 /// `--print native-static-libs` for this crate (tests/install.rs checks that
 /// this, the docs' link lines and rustc agree).
 const NATIVE_STATIC_LIBS: &str = "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc";
-
-fn on_path(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-}
 
 fn out_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c_abi");

@@ -18,10 +18,14 @@
 mod common {
     pub mod ci;
 }
+mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use common::ci::on_path;
+use support::{manifest, static_lib};
 
 const FFI: &str = include_str!("../src/lib.rs");
 const HEADER: &str = include_str!("../include/gomap.h");
@@ -319,28 +323,12 @@ fn header_fns() -> BTreeSet<String> {
     out
 }
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn on_path(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
 /// `gomap_*` functions `libgomap_capi.a` defines (nm: text symbols).
 fn library_exports() -> Option<BTreeSet<String>> {
     if !on_path("nm") && common::ci::missing("`nm` (binutils)", "the export check") {
         return None;
     }
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap();
-    let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let lib = [profile.join("libgomap_capi.a"), profile.join("deps/libgomap_capi.a")]
-        .into_iter()
-        .filter_map(|p| mtime(&p).map(|t| (t, p)))
-        .max_by_key(|(t, _)| *t)
-        .map(|(_, p)| p)
-        .expect("libgomap_capi.a is built with the lib");
+    let lib = static_lib();
     let o = Command::new("nm").args(["-g", "--defined-only"]).arg(&lib).output().unwrap();
     assert!(o.status.success(), "nm failed on {}", lib.display());
     let names = String::from_utf8_lossy(&o.stdout)

@@ -15,3 +15,8 @@ pub fn missing(what: &str, check: &str) -> bool {
     eprintln!("{what} is missing: {check} skipped (this would fail under CI=true)");
     true
 }
+
+/// Whether `tool` runs here (`tool --version` succeeds).
+pub fn on_path(tool: &str) -> bool {
+    std::process::Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+}
