@@ -21,7 +21,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use common::replay::{FNV_BASIS, HashPath, Trace, fnv, replay_dir};
+use common::replay::{FNV_BASIS, HashPath, Trace, fnv, header_diffs, replay_dir};
 use gomap::alg::GoString;
 use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
@@ -476,30 +476,13 @@ impl Replay {
             let s = unsafe { snapshot(&self.t, h) };
             let want = m.get("hdr");
             let ours = &s.header;
-            let mut diffs = Vec::new();
-            let mut cmp = |name: &str, a: u64, b: u64| {
-                if a != b {
-                    diffs.push(format!("{name}: gomap {a}, Go {b}"));
-                }
-            };
-            cmp("count", ours.count as u64, want.get("count").u64());
-            cmp("flags", ours.flags as u64, want.get("flags").u64());
-            cmp("B", ours.b as u64, want.get("B").u64());
-            cmp("noverflow", ours.noverflow as u64, want.get("noverflow").u64());
-            cmp("hash0", ours.hash0 as u64, want.get("hash0").u64());
-            cmp("nevacuate", ours.nevacuate as u64, want.get("nevacuate").u64());
-            cmp("clearseq", ours.clear_seq, want.get("clearseq").u64());
-            cmp("oldbuckets", ours.growing as u64, want.get("oldbuckets").bool() as u64);
+            let mut diffs = header_diffs(ours, want);
             if ours.array_buckets != 0 {
                 let arraylen = self.arraylen.get(ours.b as usize).copied().unwrap_or(usize::MAX);
-                cmp("array length (arraylen[B])", ours.array_buckets as u64, arraylen as u64);
+                if ours.array_buckets != arraylen {
+                    diffs.push(format!("array length (arraylen[B]): gomap {}, Go {arraylen}", ours.array_buckets));
+                }
             }
-            let no = want.get("nextoverflow");
-            cmp(
-                "nextoverflow",
-                ours.next_overflow.map_or(u64::MAX, |x| x as u64),
-                if no.is_null() { u64::MAX } else { no.u64() },
-            );
             let text = self.state_text(&s);
             let sum = format!("{:016x}", fnv(FNV_BASIS, text.as_bytes()));
             if sum != m.get("sum").str() {

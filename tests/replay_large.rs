@@ -21,7 +21,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use common::replay::{FNV_BASIS, HashPath, Trace, fnv, replay_dir};
+use common::replay::{FNV_BASIS, HashPath, Trace, fnv, header_diffs, replay_dir};
 use gomap::inspect::{At, header, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeInfo};
@@ -262,22 +262,9 @@ impl Large {
     }
 
     fn check_state(&self, m: usize, n: u64, want: &Json) -> Result<(), String> {
-        let hd = want.get("hdr");
-        let ours = self.hdr(m);
-        let no = hd.get("nextoverflow");
-        let fields: [(&str, u64, u64); 9] = [
-            ("count", ours.count as u64, hd.get("count").u64()),
-            ("flags", ours.flags as u64, hd.get("flags").u64()),
-            ("B", ours.b as u64, hd.get("B").u64()),
-            ("noverflow", ours.noverflow as u64, hd.get("noverflow").u64()),
-            ("hash0", ours.hash0 as u64, hd.get("hash0").u64()),
-            ("nevacuate", ours.nevacuate as u64, hd.get("nevacuate").u64()),
-            ("clearseq", ours.clearseq, hd.get("clearseq").u64()),
-            ("oldbuckets", ours.old as u64, hd.get("oldbuckets").bool() as u64),
-            ("nextoverflow", ours.nextov as u64, if no.is_null() { u64::MAX } else { no.u64() }),
-        ];
-        let mut diffs: Vec<String> =
-            fields.iter().filter(|f| f.1 != f.2).map(|f| format!("{}: gomap {}, Go {}", f.0, f.1, f.2)).collect();
+        // SAFETY: a live map of type t, not being written.
+        let ours = unsafe { header(&self.t, self.maps[m]) };
+        let mut diffs = header_diffs(&ours, want.get("hdr"));
         let sums = self.digest(m);
         for (i, what) in ["buckets", "oldbuckets"].iter().enumerate() {
             let go = want.get("sum").arr()[i].str();

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use gomap::alg::{self, KeyMaterial};
+use gomap::inspect::Header;
 use gomap_inspector::json::Json;
 
 /// The hash path is process-wide: replays take turns.
@@ -71,6 +72,29 @@ impl Trace {
         let lines = self.text.split(|&c| c == b'\n').enumerate().filter(|(_, l)| !l.is_empty()).skip(1);
         lines.map(|(i, l)| Json::parse(l).map_err(|e| format!("{}: line {}: {e}", self.name, i + 1)))
     }
+}
+
+/// The header fields of `ours` that differ from a trace's `hdr` object
+/// (docs/trace-format.md; both formats write the same one), one
+/// "field: gomap X, Go Y" line each.
+pub fn header_diffs(ours: &Header, want: &Json) -> Vec<String> {
+    let no = want.get("nextoverflow");
+    let fields = [
+        ("count", ours.count as u64, want.get("count").u64()),
+        ("flags", ours.flags as u64, want.get("flags").u64()),
+        ("B", ours.b as u64, want.get("B").u64()),
+        ("noverflow", ours.noverflow as u64, want.get("noverflow").u64()),
+        ("hash0", ours.hash0 as u64, want.get("hash0").u64()),
+        ("nevacuate", ours.nevacuate as u64, want.get("nevacuate").u64()),
+        ("clearseq", ours.clear_seq, want.get("clearseq").u64()),
+        ("oldbuckets", ours.growing as u64, want.get("oldbuckets").bool() as u64),
+        (
+            "nextoverflow",
+            ours.next_overflow.map_or(u64::MAX, |x| x as u64),
+            if no.is_null() { u64::MAX } else { no.u64() },
+        ),
+    ];
+    fields.iter().filter(|f| f.1 != f.2).map(|(name, a, b)| format!("{name}: gomap {a}, Go {b}")).collect()
 }
 
 /// FNV-1a's offset basis: the digest of nothing.
