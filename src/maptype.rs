@@ -9,6 +9,8 @@
 //! turning every check `reflect_makemap` would `throw` on into a [`TypeError`].
 //! The result is computed once and never changes, so the map code can trust it.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::any::Any;
 use core::fmt;
 use std::sync::Arc;
@@ -46,15 +48,48 @@ pub const FLAG_HASH_MIGHT_PANIC: u32 = 16;
 ///
 /// Go's `Hasher func(unsafe.Pointer, uintptr) uintptr`; Go's closures carry
 /// their context implicitly, ours is the explicit `ctx`.
+///
+/// # Safety
+/// The map calls the hasher of a descriptor `t` only with:
+/// * `key` a key of `t` (valid for reads of `t.key().size` bytes);
+/// * `ctx` `t`'s own context (the one given to [`MapTypeBuilder::ctx`], or
+///   [`KeySpec::ctx`]).
 pub type HashFn = unsafe fn(key: *const u8, seed: usize, ctx: *const ()) -> usize;
 /// Reports whether the keys at `a` and `b` are equal (Go's `Key.Equal`).
+///
+/// # Safety
+/// The map calls the equality of a descriptor `t` only with:
+/// * `a` and `b` keys of `t` (each valid for reads of `t.key().size`
+///   bytes);
+/// * `ctx` `t`'s own context.
 pub type EqualFn = unsafe fn(a: *const u8, b: *const u8, ctx: *const ()) -> bool;
 /// Reports whether the key at `key` can be hashed (Go's `mapKeyError`, used
 /// only when [`FLAG_HASH_MIGHT_PANIC`] is set).
+///
+/// # Safety
+/// The map calls the key check of a descriptor `t` only with:
+/// * `key` a key of `t` (valid for reads of `t.key().size` bytes);
+/// * `ctx` `t`'s own context.
 pub type KeyCheckFn = unsafe fn(key: *const u8, ctx: *const ()) -> bool;
 /// Writes a copy of the value at `src` into the uninitialised slot `dst`.
+///
+/// # Safety
+/// The map calls the clone hook of a descriptor `t` only with:
+/// * `src` a live key (elem) of `t`, valid for reads of its type's size
+///   and aligned for its type;
+/// * `dst` valid for writes of that many bytes and aligned for the type (a
+///   slot, an out-of-line block or scratch space), holding no live value
+///   (overwritten, not dropped), not overlapping `src`;
+/// * `ctx` `t`'s own context.
 pub type CloneFn = unsafe fn(dst: *mut u8, src: *const u8, ctx: *const ());
 /// Drops the value at `p` in place.
+///
+/// # Safety
+/// The map calls the drop hook of a descriptor `t` only with:
+/// * `p` a live key (elem) of `t`, valid for reads and writes of its type's
+///   size and aligned for its type, which the map never uses as a value
+///   again (the hook runs once per value);
+/// * `ctx` `t`'s own context.
 pub type DropFn = unsafe fn(p: *mut u8, ctx: *const ());
 
 /// What the map needs to know about a key or elem type (Go's `abi.Type`,
@@ -264,72 +299,88 @@ impl MapType {
     /// ([`MapTypeBuilder::kind`]), one indirect call fewer per operation.
     ///
     /// # Safety
-    /// `key` must point to a valid key of this type.
+    /// * `key` is a key of `self` (valid for reads of `self.key().size`
+    ///   bytes; for [`KeyKind::Str`], a `GoString` header whose bytes are
+    ///   readable).
     #[inline(always)]
     pub unsafe fn hash(&self, key: *const u8, seed: usize) -> usize {
-        // SAFETY: `key` points to a key of this type (caller): 4 or 8 bytes of
-        // memory, or a string header, as the kind and size say.
-        unsafe {
-            match (self.kind, self.key.size) {
-                (KeyKind::Memory, 8) => crate::alg::memhash64(key, seed),
-                (KeyKind::Memory, 4) => crate::alg::memhash32(key, seed),
-                (KeyKind::Str, 16) => crate::alg::strhash(key, seed),
-                // SAFETY: `ctx` belongs to this descriptor.
-                _ => (self.hasher)(key, seed, self.ctx),
-            }
+        match (self.kind, self.key.size) {
+            // SAFETY: a key of `self` (caller) that is 8 bytes of memory:
+            // valid for reads of 8 bytes.
+            (KeyKind::Memory, 8) => unsafe { crate::alg::memhash64(key, seed) },
+            // SAFETY: a key of `self` (caller) that is 4 bytes of memory:
+            // valid for reads of 4 bytes.
+            (KeyKind::Memory, 4) => unsafe { crate::alg::memhash32(key, seed) },
+            // SAFETY: a `Str` key of `self` (caller) is a readable
+            // `GoString` header whose bytes are readable.
+            (KeyKind::Str, 16) => unsafe { crate::alg::strhash(key, seed) },
+            // SAFETY: the hasher's contract ([`HashFn`]): 1. `key` is a key
+            // of `self` (caller); 2. `ctx` is `self`'s own context.
+            _ => unsafe { (self.hasher)(key, seed, self.ctx) },
         }
     }
     /// [`Self::hash`] for the fast64 paths, whose keys are 8 bytes: one
     /// check of the kind.
     ///
     /// # Safety
-    /// As [`Self::hash`]; the key is 8 bytes.
+    /// * `key` is a key of `self`;
+    /// * `self.key().size == 8`.
     #[inline(always)]
     pub unsafe fn hash64(&self, key: *const u8, seed: usize) -> usize {
         debug_assert_eq!(self.key.size, 8);
-        // SAFETY: an 8-byte key of this type (caller); `ctx` is ours.
-        unsafe {
-            if self.kind == KeyKind::Memory {
-                crate::alg::memhash64(key, seed)
-            } else {
-                (self.hasher)(key, seed, self.ctx)
-            }
+        if self.kind == KeyKind::Memory {
+            // SAFETY: a key of `self` of 8 bytes (caller): valid for reads
+            // of 8 bytes.
+            unsafe { crate::alg::memhash64(key, seed) }
+        } else {
+            // SAFETY: [`HashFn`]: 1. a key of `self` (caller); 2. `self`'s
+            // own context.
+            unsafe { (self.hasher)(key, seed, self.ctx) }
         }
     }
     /// [`Self::hash`] for the fast32 paths, whose keys are 4 bytes.
     ///
     /// # Safety
-    /// As [`Self::hash`]; the key is 4 bytes.
+    /// * `key` is a key of `self`;
+    /// * `self.key().size == 4`.
     #[inline(always)]
     pub unsafe fn hash32(&self, key: *const u8, seed: usize) -> usize {
         debug_assert_eq!(self.key.size, 4);
-        // SAFETY: a 4-byte key of this type (caller); `ctx` is ours.
-        unsafe {
-            if self.kind == KeyKind::Memory {
-                crate::alg::memhash32(key, seed)
-            } else {
-                (self.hasher)(key, seed, self.ctx)
-            }
+        if self.kind == KeyKind::Memory {
+            // SAFETY: a key of `self` of 4 bytes (caller): valid for reads
+            // of 4 bytes.
+            unsafe { crate::alg::memhash32(key, seed) }
+        } else {
+            // SAFETY: [`HashFn`]: 1. a key of `self` (caller); 2. `self`'s
+            // own context.
+            unsafe { (self.hasher)(key, seed, self.ctx) }
         }
     }
     /// [`Self::hash`] for the faststr paths, whose keys are string headers.
     ///
     /// # Safety
-    /// As [`Self::hash`]; the key is a string header with readable bytes.
+    /// * `key` is a key of `self`: a `GoString` header whose bytes are
+    ///   readable.
     #[inline(always)]
     pub unsafe fn hash_str(&self, key: *const u8, seed: usize) -> usize {
-        // SAFETY: a string key of this type (caller); `ctx` is ours.
-        unsafe {
-            if self.kind == KeyKind::Str { crate::alg::strhash(key, seed) } else { (self.hasher)(key, seed, self.ctx) }
+        if self.kind == KeyKind::Str {
+            // SAFETY: a readable `GoString` header with readable bytes
+            // (caller).
+            unsafe { crate::alg::strhash(key, seed) }
+        } else {
+            // SAFETY: [`HashFn`]: 1. a key of `self` (caller); 2. `self`'s
+            // own context.
+            unsafe { (self.hasher)(key, seed, self.ctx) }
         }
     }
     /// Compares two keys (Go's `t.Key.Equal(a, b)`).
     ///
     /// # Safety
-    /// `a` and `b` must point to valid keys of this type.
+    /// * `a` and `b` are keys of `self`.
     #[inline(always)]
     pub unsafe fn key_equal(&self, a: *const u8, b: *const u8) -> bool {
-        // SAFETY: forwarded from the caller; `ctx` belongs to this descriptor.
+        // SAFETY: [`EqualFn`]: 1. `a` and `b` are keys of `self` (caller);
+        // 2. `ctx` is `self`'s own context.
         unsafe { (self.equal)(a, b, self.ctx) }
     }
 }
@@ -423,8 +474,12 @@ impl MapTypeBuilder {
     /// Context passed to every callback; `owner` keeps it alive.
     ///
     /// # Safety
-    /// Every callback must be callable with `ctx` from any thread for as long
-    /// as the descriptor lives.
+    /// * Every callback (hasher, equality, key check, clone and drop hooks)
+    ///   must be callable with `ctx`, under its contract ([`HashFn`],
+    ///   [`EqualFn`], [`KeyCheckFn`], [`CloneFn`], [`DropFn`]), from any
+    ///   thread, for as long as the descriptor (or a
+    ///   [`duplicate`](MapType::duplicate) of it) lives; `owner` may keep
+    ///   what `ctx` points to alive.
     #[inline]
     pub unsafe fn ctx(mut self, ctx: *const (), owner: Option<Arc<dyn Any + Send + Sync>>) -> Self {
         self.ctx = ctx;
@@ -680,9 +735,17 @@ impl MapType {
 mod tests {
     use super::*;
 
+    /// A constant [`HashFn`].
+    ///
+    /// # Safety
+    /// None needed; `unsafe` only to be a [`HashFn`].
     unsafe fn h(_: *const u8, _: usize, _: *const ()) -> usize {
         0
     }
+    /// An [`EqualFn`] for which all keys are equal.
+    ///
+    /// # Safety
+    /// None needed; `unsafe` only to be an [`EqualFn`].
     unsafe fn e(_: *const u8, _: *const u8, _: *const ()) -> bool {
         true
     }
