@@ -24,6 +24,17 @@
 //! [`test_key_material`]). See `docs/hashes.md` for every function beside
 //! its Go twin and for how the known-answer vectors in
 //! `tests/data/hash_vectors.json` are produced from the real Go runtime.
+//!
+//! # Safety
+//!
+//! Every hash and equality function reads the key bytes its `# Safety`
+//! names and nothing else (no load strays past the key, unlike Go's AES
+//! path, which may read a whole 16-byte block). The AES functions also
+//! need a CPU with AES, SSSE3 and SSE4.1, which the dispatchers check
+//! through [`use_aeshash`] / `aes_selected` (the path is only ever set to
+//! AES when [`aes_available`] holds).
+
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::ptr;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -55,13 +66,17 @@ impl GoString {
     /// The bytes the header points to.
     ///
     /// # Safety
-    /// `ptr` must be valid for reads of `len` bytes for `'a` (or `len == 0`),
-    /// and the bytes must not be mutated during `'a`.
+    /// * `len == 0`, or `ptr` is valid for reads of `len` bytes (within one
+    ///   allocation) for `'a`;
+    /// * the bytes are not mutated during `'a`.
     pub unsafe fn as_bytes<'a>(&self) -> &'a [u8] {
         if self.len == 0 {
             return &[];
         }
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: `len != 0`, so (point 1) `ptr` is non-null and valid for
+        // reads of `len` bytes of one allocation for `'a` (which also bounds
+        // `len` by `isize::MAX`; `u8` needs no alignment); point 2: not
+        // mutated during `'a`.
         unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
@@ -319,16 +334,18 @@ pub fn set_use_aeshash(on: bool) -> bool {
 /// Hashes `s` bytes at `p` (Go's `memhash`, alg.go:67; asm_amd64.s:1207).
 ///
 /// # Safety
-/// `p` must be valid for reads of `s` bytes (any pointer when `s == 0`).
+/// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline]
 pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
-        // SAFETY: `use_aeshash` is only true when `aes_available()`; the
-        // pointer contract is the caller's.
+        // SAFETY: 1. the CPU supports AES, SSSE3 and SSE4.1: `use_aeshash`
+        // is only true once the path was set to AES, which happens only
+        // when `aes_available()` holds; 2. `p` is valid for reads of `s`
+        // bytes (caller).
         return unsafe { aes::memhash(p, seed, s) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of `s` bytes (caller).
     unsafe { fallback::memhash(p, seed, s) }
 }
 
@@ -337,33 +354,35 @@ pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
 /// AES path.
 ///
 /// # Safety
-/// `p` must be valid for reads of 4 bytes (no alignment needed).
+/// * `p` is valid for reads of 4 bytes (no alignment needed).
 #[inline]
 pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
     #[cfg(target_arch = "x86_64")]
     if aes_selected() {
-        // SAFETY: PATH_AES is only selected when `aes_available()`, and
-        // after the material is initialised; pointer from the caller.
+        // SAFETY: 1. the AES path is only selected when `aes_available()`;
+        // 2. `p` is valid for reads of 4 bytes (caller); 3. `aes_selected()`
+        // was just true.
         return unsafe { aes::memhash32_ready(p, seed) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of 4 bytes (caller).
     unsafe { memhash32_slow(p, seed) }
 }
 
 /// [`memhash32`] when the AES path is not (yet) known to be selected.
 ///
 /// # Safety
-/// As [`memhash32`].
+/// * `p` is valid for reads of 4 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
-        // SAFETY: AES path available (see `memhash`); pointer from the caller.
+        // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
+        // is valid for reads of 4 bytes (caller).
         return unsafe { aes::memhash32(p, seed) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of 4 bytes (caller).
     unsafe { fallback::memhash32(p, seed) }
 }
 
@@ -371,33 +390,35 @@ unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
 /// asm_amd64.s:1585).
 ///
 /// # Safety
-/// `p` must be valid for reads of 8 bytes (no alignment needed).
+/// * `p` is valid for reads of 8 bytes (no alignment needed).
 #[inline]
 pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
     #[cfg(target_arch = "x86_64")]
     if aes_selected() {
-        // SAFETY: PATH_AES is only selected when `aes_available()`, and
-        // after the material is initialised; pointer from the caller.
+        // SAFETY: 1. the AES path is only selected when `aes_available()`;
+        // 2. `p` is valid for reads of 8 bytes (caller); 3. `aes_selected()`
+        // was just true.
         return unsafe { aes::memhash64_ready(p, seed) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of 8 bytes (caller).
     unsafe { memhash64_slow(p, seed) }
 }
 
 /// [`memhash64`] when the AES path is not (yet) known to be selected.
 ///
 /// # Safety
-/// As [`memhash64`].
+/// * `p` is valid for reads of 8 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
-        // SAFETY: AES path available (see `memhash`); pointer from the caller.
+        // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
+        // is valid for reads of 8 bytes (caller).
         return unsafe { aes::memhash64(p, seed) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of 8 bytes (caller).
     unsafe { fallback::memhash64(p, seed) }
 }
 
@@ -405,16 +426,19 @@ unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
 /// asm_amd64.s:1218).
 ///
 /// # Safety
-/// `p` must point to a readable [`GoString`] (no alignment needed) whose
-/// bytes are readable.
+/// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+///   needed);
+/// * that header's `ptr` is valid for reads of its `len` bytes (any
+///   pointer when `len == 0`).
 #[inline]
 pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if use_aeshash() {
-        // SAFETY: AES path available (see `memhash`); pointer from the caller.
+        // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. and
+        // 3. a readable header with readable bytes (caller).
         return unsafe { aes::strhash(p, seed) };
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: 1. and 2. a readable header with readable bytes (caller).
     unsafe { fallback::strhash(p, seed) }
 }
 
@@ -430,30 +454,30 @@ pub unsafe fn memhash0(_p: *const u8, seed: usize) -> usize {
 /// `memhash(p, seed, 1)` (Go's `memhash8`, alg.go:24).
 ///
 /// # Safety
-/// `p` must be valid for reads of 1 byte.
+/// * `p` is valid for reads of 1 byte.
 #[inline]
 pub unsafe fn memhash8(p: *const u8, seed: usize) -> usize {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of `s == 1` byte (caller).
     unsafe { memhash(p, seed, 1) }
 }
 
 /// `memhash(p, seed, 2)` (Go's `memhash16`, alg.go:28).
 ///
 /// # Safety
-/// `p` must be valid for reads of 2 bytes.
+/// * `p` is valid for reads of 2 bytes.
 #[inline]
 pub unsafe fn memhash16(p: *const u8, seed: usize) -> usize {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of `s == 2` bytes (caller).
     unsafe { memhash(p, seed, 2) }
 }
 
 /// `memhash(p, seed, 16)` (Go's `memhash128`, alg.go:32).
 ///
 /// # Safety
-/// `p` must be valid for reads of 16 bytes.
+/// * `p` is valid for reads of 16 bytes.
 #[inline]
 pub unsafe fn memhash128(p: *const u8, seed: usize) -> usize {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is valid for reads of `s == 16` bytes (caller).
     unsafe { memhash(p, seed, 16) }
 }
 
@@ -472,59 +496,82 @@ fn float_hash(is_zero: bool, is_nan: bool, seed: usize, mem: impl FnOnce() -> us
 }
 
 /// Generates `f32hash`, `f64hash`, `c64hash` and `c128hash` over a given
-/// `memhash` (the dispatcher, or one path's).
+/// `memhash` (the dispatcher, or one path's). `$safety_mem` is the extra
+/// `# Safety` point of that `memhash` (the CPU's features), or empty; each
+/// generated function lists it as its own last point, and its SAFETY
+/// comments discharge it by that point.
 macro_rules! float_hashes {
     ($memhash:path, $safety_mem:literal) => {
         /// Hashes the `f32` at `p` (Go's `f32hash`, alg.go:98): +0 and -0
         /// hash alike, a NaN draws one `crate::rand::rand()`.
         ///
         /// # Safety
-        /// `p` must be valid for reads of 4 bytes (no alignment needed).
+        /// * `p` is valid for reads of 4 bytes (no alignment needed).
         #[doc = $safety_mem]
         #[inline]
         pub unsafe fn f32hash(p: *const u8, seed: usize) -> usize {
-            // SAFETY: the caller guarantees 4 readable bytes at `p`.
+            // SAFETY: `p` is valid for reads of 4 bytes (caller);
+            // `read_unaligned` needs no alignment.
             let f = unsafe { core::ptr::read_unaligned(p.cast::<f32>()) };
-            // SAFETY: same 4 bytes; path requirements are the caller's.
-            $crate::alg::float_hash(f == 0.0, f.is_nan(), seed, || unsafe { $memhash(p, seed, 4) })
+            $crate::alg::float_hash(f == 0.0, f.is_nan(), seed, || {
+                // SAFETY: `p` is valid for reads of `s == 4` bytes (caller);
+                // this path's CPU requirement, if any, is our caller's too.
+                unsafe { $memhash(p, seed, 4) }
+            })
         }
 
         /// Hashes the `f64` at `p` (Go's `f64hash`, alg.go:110): +0 and -0
         /// hash alike, a NaN draws one `crate::rand::rand()`.
         ///
         /// # Safety
-        /// `p` must be valid for reads of 8 bytes (no alignment needed).
+        /// * `p` is valid for reads of 8 bytes (no alignment needed).
         #[doc = $safety_mem]
         #[inline]
         pub unsafe fn f64hash(p: *const u8, seed: usize) -> usize {
-            // SAFETY: the caller guarantees 8 readable bytes at `p`.
+            // SAFETY: `p` is valid for reads of 8 bytes (caller);
+            // `read_unaligned` needs no alignment.
             let f = unsafe { core::ptr::read_unaligned(p.cast::<f64>()) };
-            // SAFETY: same 8 bytes; path requirements are the caller's.
-            $crate::alg::float_hash(f == 0.0, f.is_nan(), seed, || unsafe { $memhash(p, seed, 8) })
+            $crate::alg::float_hash(f == 0.0, f.is_nan(), seed, || {
+                // SAFETY: `p` is valid for reads of `s == 8` bytes (caller);
+                // this path's CPU requirement, if any, is our caller's too.
+                unsafe { $memhash(p, seed, 8) }
+            })
         }
 
         /// Hashes the `complex64` (two `f32`) at `p`: real part, then
         /// imaginary part chained (Go's `c64hash`, alg.go:122).
         ///
         /// # Safety
-        /// `p` must be valid for reads of 8 bytes (no alignment needed).
+        /// * `p` is valid for reads of 8 bytes (no alignment needed).
         #[doc = $safety_mem]
         #[inline]
         pub unsafe fn c64hash(p: *const u8, seed: usize) -> usize {
-            // SAFETY: both halves lie in the caller's 8 bytes.
-            unsafe { f32hash(p.add(4), f32hash(p, seed)) }
+            // SAFETY: bytes 0..4 of the caller's 8 readable bytes; the CPU
+            // point, if any, is our caller's.
+            let h = unsafe { f32hash(p, seed) };
+            // SAFETY: `p + 4` stays inside the caller's 8 readable bytes.
+            let q = unsafe { p.add(4) };
+            // SAFETY: `q` is valid for reads of bytes 4..8 of them; the CPU
+            // point, if any, is our caller's.
+            unsafe { f32hash(q, h) }
         }
 
         /// Hashes the `complex128` (two `f64`) at `p`: real part, then
         /// imaginary part chained (Go's `c128hash`, alg.go:127).
         ///
         /// # Safety
-        /// `p` must be valid for reads of 16 bytes (no alignment needed).
+        /// * `p` is valid for reads of 16 bytes (no alignment needed).
         #[doc = $safety_mem]
         #[inline]
         pub unsafe fn c128hash(p: *const u8, seed: usize) -> usize {
-            // SAFETY: both halves lie in the caller's 16 bytes.
-            unsafe { f64hash(p.add(8), f64hash(p, seed)) }
+            // SAFETY: bytes 0..8 of the caller's 16 readable bytes; the CPU
+            // point, if any, is our caller's.
+            let h = unsafe { f64hash(p, seed) };
+            // SAFETY: `p + 8` stays inside the caller's 16 readable bytes.
+            let q = unsafe { p.add(8) };
+            // SAFETY: `q` is valid for reads of bytes 8..16 of them; the CPU
+            // point, if any, is our caller's.
+            unsafe { f64hash(q, h) }
         }
     };
 }
@@ -537,67 +584,101 @@ float_hashes!(memhash, "");
 /// Compares `size` bytes (Go's `memequal`, memequal_varlen).
 ///
 /// # Safety
-/// `p` and `q` must be valid for reads of `size` bytes.
+/// * `p` and `q` are each valid for reads of `size` bytes (within one
+///   allocation; any pointers when `size == 0`).
 #[inline]
 pub unsafe fn memequal(p: *const u8, q: *const u8, size: usize) -> bool {
     if size == 0 || p == q {
         return true;
     }
-    // SAFETY: guaranteed by the caller.
-    unsafe { core::slice::from_raw_parts(p, size) == core::slice::from_raw_parts(q, size) }
+    // SAFETY: `size != 0`, so `p` is non-null and valid for reads of `size`
+    // bytes of one allocation (caller); `u8` needs no alignment; the bytes
+    // are only read while the slice lives.
+    let a = unsafe { core::slice::from_raw_parts(p, size) };
+    // SAFETY: as for `a`, for `q` (caller).
+    let b = unsafe { core::slice::from_raw_parts(q, size) };
+    a == b
 }
 
 /// Compares two `f32` with `==` (Go's `f32equal`, alg.go:343): `+0 == -0`,
 /// `NaN != NaN`.
 ///
 /// # Safety
-/// `p` and `q` must be valid for reads of 4 bytes (no alignment needed).
+/// * `p` and `q` are each valid for reads of 4 bytes (no alignment needed).
 #[inline]
 pub unsafe fn f32equal(p: *const u8, q: *const u8) -> bool {
-    // SAFETY: guaranteed by the caller.
-    unsafe { ptr::read_unaligned(p.cast::<f32>()) == ptr::read_unaligned(q.cast::<f32>()) }
+    // SAFETY: `p` is valid for reads of 4 bytes (caller); unaligned load.
+    let a = unsafe { ptr::read_unaligned(p.cast::<f32>()) };
+    // SAFETY: `q` is valid for reads of 4 bytes (caller); unaligned load.
+    let b = unsafe { ptr::read_unaligned(q.cast::<f32>()) };
+    a == b
 }
 
 /// Compares two `f64` with `==` (Go's `f64equal`, alg.go:346).
 ///
 /// # Safety
-/// `p` and `q` must be valid for reads of 8 bytes (no alignment needed).
+/// * `p` and `q` are each valid for reads of 8 bytes (no alignment needed).
 #[inline]
 pub unsafe fn f64equal(p: *const u8, q: *const u8) -> bool {
-    // SAFETY: guaranteed by the caller.
-    unsafe { ptr::read_unaligned(p.cast::<f64>()) == ptr::read_unaligned(q.cast::<f64>()) }
+    // SAFETY: `p` is valid for reads of 8 bytes (caller); unaligned load.
+    let a = unsafe { ptr::read_unaligned(p.cast::<f64>()) };
+    // SAFETY: `q` is valid for reads of 8 bytes (caller); unaligned load.
+    let b = unsafe { ptr::read_unaligned(q.cast::<f64>()) };
+    a == b
 }
 
 /// Compares two `complex64` part-wise with `==` (Go's `c64equal`, alg.go:349).
 ///
 /// # Safety
-/// `p` and `q` must be valid for reads of 8 bytes (no alignment needed).
+/// * `p` and `q` are each valid for reads of 8 bytes (no alignment needed).
 #[inline]
 pub unsafe fn c64equal(p: *const u8, q: *const u8) -> bool {
-    // SAFETY: guaranteed by the caller; both halves are in range.
-    unsafe { f32equal(p, q) && f32equal(p.add(4), q.add(4)) }
+    // SAFETY: bytes 0..4 of the 8 readable bytes at `p` and at `q` (caller).
+    if !unsafe { f32equal(p, q) } {
+        return false;
+    }
+    // SAFETY: `p + 4` stays inside the 8 readable bytes at `p` (caller).
+    let p4 = unsafe { p.add(4) };
+    // SAFETY: `q + 4` stays inside the 8 readable bytes at `q` (caller).
+    let q4 = unsafe { q.add(4) };
+    // SAFETY: bytes 4..8 of the same: 4 readable bytes at `p4` and `q4`.
+    unsafe { f32equal(p4, q4) }
 }
 
 /// Compares two `complex128` part-wise with `==` (Go's `c128equal`, alg.go:352).
 ///
 /// # Safety
-/// `p` and `q` must be valid for reads of 16 bytes (no alignment needed).
+/// * `p` and `q` are each valid for reads of 16 bytes (no alignment needed).
 #[inline]
 pub unsafe fn c128equal(p: *const u8, q: *const u8) -> bool {
-    // SAFETY: guaranteed by the caller; both halves are in range.
-    unsafe { f64equal(p, q) && f64equal(p.add(8), q.add(8)) }
+    // SAFETY: bytes 0..8 of the 16 readable bytes at `p` and at `q` (caller).
+    if !unsafe { f64equal(p, q) } {
+        return false;
+    }
+    // SAFETY: `p + 8` stays inside the 16 readable bytes at `p` (caller).
+    let p8 = unsafe { p.add(8) };
+    // SAFETY: `q + 8` stays inside the 16 readable bytes at `q` (caller).
+    let q8 = unsafe { q.add(8) };
+    // SAFETY: bytes 8..16 of the same: 8 readable bytes at `p8` and `q8`.
+    unsafe { f64equal(p8, q8) }
 }
 
 /// Compares two strings by content (Go's `strequal`, alg.go:355).
 ///
 /// # Safety
-/// `p` and `q` must point to readable [`GoString`]s (no alignment needed)
-/// whose bytes are readable.
+/// * `p` and `q` are each valid for reads of a [`GoString`] (16 bytes, no
+///   alignment needed);
+/// * each header's `ptr` is valid for reads of its `len` bytes (any pointer
+///   when `len == 0`).
 #[inline]
 pub unsafe fn strequal(p: *const u8, q: *const u8) -> bool {
-    // SAFETY: guaranteed by the caller.
-    let (a, b) = unsafe { (ptr::read_unaligned(p.cast::<GoString>()), ptr::read_unaligned(q.cast::<GoString>())) };
-    // SAFETY: the headers' bytes are readable (caller).
+    // SAFETY: `p` is valid for reads of a header (caller point 1);
+    // unaligned load.
+    let a = unsafe { ptr::read_unaligned(p.cast::<GoString>()) };
+    // SAFETY: as for `a`, for `q`.
+    let b = unsafe { ptr::read_unaligned(q.cast::<GoString>()) };
+    // SAFETY: `a.len == b.len` is checked first, so both `ptr`s are valid
+    // for reads of `a.len` bytes (caller point 2).
     a.len == b.len && unsafe { memequal(a.ptr, b.ptr, a.len) }
 }
 
@@ -612,86 +693,136 @@ fn mix(a: u64, b: u64) -> u64 {
     ((r >> 64) as u64) ^ (r as u64)
 }
 
-/// Go's `r4` (hash64.go:82): a native-endian unaligned 32-bit load.
+/// Byte `i` of the key at `p`, widened.
 ///
 /// # Safety
-/// `p` must be valid for reads of 4 bytes.
+/// * `p` is valid for reads of `i + 1` bytes.
 #[inline(always)]
-unsafe fn r4(p: *const u8) -> u64 {
-    // SAFETY: guaranteed by the caller.
-    unsafe { ptr::read_unaligned(p.cast::<u32>()) as u64 }
+unsafe fn r1(p: *const u8, i: usize) -> u64 {
+    // SAFETY: `p + i` is inside the `i + 1` bytes readable at `p` (caller),
+    // so inside their allocation.
+    let q = unsafe { p.add(i) };
+    // SAFETY: `q` is valid for reads of 1 byte (the last of them).
+    unsafe { q.read() as u64 }
 }
 
-/// Go's `r8` (hash64.go:86): a native-endian unaligned 64-bit load.
+/// Go's `r4` (hash64.go:82): a native-endian unaligned 32-bit load of bytes
+/// `i..i + 4` of the key at `p`.
 ///
 /// # Safety
-/// `p` must be valid for reads of 8 bytes.
+/// * `p` is valid for reads of `i + 4` bytes.
 #[inline(always)]
-unsafe fn r8(p: *const u8) -> u64 {
-    // SAFETY: guaranteed by the caller.
-    unsafe { ptr::read_unaligned(p.cast::<u64>()) }
+unsafe fn r4(p: *const u8, i: usize) -> u64 {
+    // SAFETY: `p + i` is inside the `i + 4` bytes readable at `p` (caller).
+    let q = unsafe { p.add(i) };
+    // SAFETY: `q` is valid for reads of 4 bytes (the last 4 of them);
+    // `read_unaligned` needs no alignment.
+    unsafe { ptr::read_unaligned(q.cast::<u32>()) as u64 }
+}
+
+/// Go's `r8` (hash64.go:86): a native-endian unaligned 64-bit load of bytes
+/// `i..i + 8` of the key at `p`.
+///
+/// # Safety
+/// * `p` is valid for reads of `i + 8` bytes.
+#[inline(always)]
+unsafe fn r8(p: *const u8, i: usize) -> u64 {
+    // SAFETY: `p + i` is inside the `i + 8` bytes readable at `p` (caller).
+    let q = unsafe { p.add(i) };
+    // SAFETY: `q` is valid for reads of 8 bytes (the last 8 of them);
+    // `read_unaligned` needs no alignment.
+    unsafe { ptr::read_unaligned(q.cast::<u64>()) }
 }
 
 /// `memhashFallback` (hash64.go:21) over explicit key material.
 ///
 /// # Safety
-/// `p` must be valid for reads of `s` bytes.
+/// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline(always)]
 unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     let mut seed = seed as u64 ^ k.hashkey(0);
     let (a, b);
-    // SAFETY: (whole block) every load below reads bytes in [p, p+s), which
-    // the caller guarantees readable: the case analysis mirrors Go's.
-    unsafe {
-        match s {
-            0 => return seed as usize,
-            1..=3 => {
-                // First, middle and last byte (they overlap for s < 3).
-                a = *p as u64 | (*p.add(s >> 1) as u64) << 8 | (*p.add(s - 1) as u64) << 16;
-                b = 0;
-            }
-            4 => {
-                a = r4(p);
-                b = a;
-            }
-            5..=7 => {
-                a = r4(p);
-                b = r4(p.add(s - 4));
-            }
-            8 => {
-                a = r8(p);
-                b = a;
-            }
-            9..=16 => {
-                a = r8(p);
-                b = r8(p.add(s - 8));
-            }
-            _ => {
-                let mut p = p;
-                let mut l = s;
-                if l > 48 {
-                    let mut seed1 = seed;
-                    let mut seed2 = seed;
-                    while l > 48 {
-                        seed = mix(r8(p) ^ k.hashkey(1), r8(p.add(8)) ^ seed);
-                        seed1 = mix(r8(p.add(16)) ^ k.hashkey(2), r8(p.add(24)) ^ seed1);
-                        seed2 = mix(r8(p.add(32)) ^ k.hashkey(3), r8(p.add(40)) ^ seed2);
-                        p = p.add(48);
-                        l -= 48;
-                    }
-                    seed ^= seed1 ^ seed2;
+    // Every load reads bytes inside [p, p + s), readable by the caller's
+    // contract; the case analysis mirrors Go's.
+    match s {
+        0 => return seed as usize,
+        1..=3 => {
+            // First, middle and last byte (they overlap for s < 3).
+            // SAFETY: `0 + 1 <= s`: readable (caller).
+            let first = unsafe { r1(p, 0) };
+            // SAFETY: `(s >> 1) + 1 <= s` for `s >= 1`: readable (caller).
+            let mid = unsafe { r1(p, s >> 1) };
+            // SAFETY: `(s - 1) + 1 == s`: readable (caller).
+            let last = unsafe { r1(p, s - 1) };
+            a = first | mid << 8 | last << 16;
+            b = 0;
+        }
+        4 => {
+            // SAFETY: `0 + 4 == s`: readable (caller).
+            a = unsafe { r4(p, 0) };
+            b = a;
+        }
+        5..=7 => {
+            // SAFETY: `0 + 4 < s`: readable (caller).
+            a = unsafe { r4(p, 0) };
+            // SAFETY: `(s - 4) + 4 == s`: readable (caller).
+            b = unsafe { r4(p, s - 4) };
+        }
+        8 => {
+            // SAFETY: `0 + 8 == s`: readable (caller).
+            a = unsafe { r8(p, 0) };
+            b = a;
+        }
+        9..=16 => {
+            // SAFETY: `0 + 8 < s`: readable (caller).
+            a = unsafe { r8(p, 0) };
+            // SAFETY: `(s - 8) + 8 == s`: readable (caller).
+            b = unsafe { r8(p, s - 8) };
+        }
+        _ => {
+            // Bytes `off..s` are left, `l = s - off` of them; Go advances
+            // the pointer instead (the same loads).
+            let mut off = 0;
+            let mut l = s;
+            if l > 48 {
+                let mut seed1 = seed;
+                let mut seed2 = seed;
+                while l > 48 {
+                    // SAFETY: `off + 8 <= off + l == s` (l > 48): readable.
+                    let w0 = unsafe { r8(p, off) };
+                    // SAFETY: `off + 16 <= s` (l > 48): readable.
+                    let w1 = unsafe { r8(p, off + 8) };
+                    // SAFETY: `off + 24 <= s` (l > 48): readable.
+                    let w2 = unsafe { r8(p, off + 16) };
+                    // SAFETY: `off + 32 <= s` (l > 48): readable.
+                    let w3 = unsafe { r8(p, off + 24) };
+                    // SAFETY: `off + 40 <= s` (l > 48): readable.
+                    let w4 = unsafe { r8(p, off + 32) };
+                    // SAFETY: `off + 48 < s` (l > 48): readable.
+                    let w5 = unsafe { r8(p, off + 40) };
+                    seed = mix(w0 ^ k.hashkey(1), w1 ^ seed);
+                    seed1 = mix(w2 ^ k.hashkey(2), w3 ^ seed1);
+                    seed2 = mix(w4 ^ k.hashkey(3), w5 ^ seed2);
+                    off += 48;
+                    l -= 48;
                 }
-                while l > 16 {
-                    seed = mix(r8(p) ^ k.hashkey(1), r8(p.add(8)) ^ seed);
-                    p = p.add(16);
-                    l -= 16;
-                }
-                // The last 16 bytes of the key, which may overlap bytes
-                // already mixed in (s > 16, so they are inside the key).
-                let end = p.add(l);
-                a = r8(end.sub(16));
-                b = r8(end.sub(8));
+                seed ^= seed1 ^ seed2;
             }
+            while l > 16 {
+                // SAFETY: `off + 8 <= off + l == s` (l > 16): readable.
+                let w0 = unsafe { r8(p, off) };
+                // SAFETY: `off + 16 < s` (l > 16): readable.
+                let w1 = unsafe { r8(p, off + 8) };
+                seed = mix(w0 ^ k.hashkey(1), w1 ^ seed);
+                off += 16;
+                l -= 16;
+            }
+            // The last 16 bytes of the key, which may overlap bytes
+            // already mixed in (s > 16, so they are inside the key).
+            // SAFETY: `(s - 16) + 8 < s`: readable (caller).
+            a = unsafe { r8(p, s - 16) };
+            // SAFETY: `(s - 8) + 8 == s`: readable (caller).
+            b = unsafe { r8(p, s - 8) };
         }
     }
     mix(M5 ^ s as u64, mix(a ^ k.hashkey(1), b ^ seed)) as usize
@@ -700,22 +831,22 @@ unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usiz
 /// `memhash32Fallback` (hash64.go:67).
 ///
 /// # Safety
-/// `p` must be valid for reads of 4 bytes.
+/// * `p` is valid for reads of 4 bytes.
 #[inline(always)]
 unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
-    // SAFETY: guaranteed by the caller.
-    let a = unsafe { r4(p) };
+    // SAFETY: `0 + 4` bytes at `p` are readable (caller).
+    let a = unsafe { r4(p, 0) };
     mix(M5 ^ 4, mix(a ^ k.hashkey(1), a ^ seed as u64 ^ k.hashkey(0))) as usize
 }
 
 /// `memhash64Fallback` (hash64.go:72).
 ///
 /// # Safety
-/// `p` must be valid for reads of 8 bytes.
+/// * `p` is valid for reads of 8 bytes.
 #[inline(always)]
 unsafe fn fb_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
-    // SAFETY: guaranteed by the caller.
-    let a = unsafe { r8(p) };
+    // SAFETY: `0 + 8` bytes at `p` are readable (caller).
+    let a = unsafe { r8(p, 0) };
     mix(M5 ^ 8, mix(a ^ k.hashkey(1), a ^ seed as u64 ^ k.hashkey(0))) as usize
 }
 
@@ -727,43 +858,46 @@ pub mod fallback {
     /// Go's `memhashFallback` (hash64.go:21).
     ///
     /// # Safety
-    /// `p` must be valid for reads of `s` bytes (any pointer when `s == 0`).
+    /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
     #[inline]
     pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `p` is valid for reads of `s` bytes (caller).
         unsafe { fb_memhash(global_keys(), p, seed, s) }
     }
 
     /// Go's `memhash32Fallback` (hash64.go:67).
     ///
     /// # Safety
-    /// `p` must be valid for reads of 4 bytes (no alignment needed).
+    /// * `p` is valid for reads of 4 bytes (no alignment needed).
     #[inline]
     pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `p` is valid for reads of 4 bytes (caller).
         unsafe { fb_memhash32(global_keys(), p, seed) }
     }
 
     /// Go's `memhash64Fallback` (hash64.go:72).
     ///
     /// # Safety
-    /// `p` must be valid for reads of 8 bytes (no alignment needed).
+    /// * `p` is valid for reads of 8 bytes (no alignment needed).
     #[inline]
     pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `p` is valid for reads of 8 bytes (caller).
         unsafe { fb_memhash64(global_keys(), p, seed) }
     }
 
     /// Go's `strhashFallback` (alg.go:88).
     ///
     /// # Safety
-    /// `p` must point to a readable [`GoString`] (no alignment needed) whose
-    /// bytes are readable.
+    /// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+    ///   needed);
+    /// * that header's `ptr` is valid for reads of its `len` bytes (any
+    ///   pointer when `len == 0`).
     #[inline]
     pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: `p` is valid for reads of a header (caller point 1);
+        // unaligned load.
         let s = unsafe { core::ptr::read_unaligned(p.cast::<GoString>()) };
-        // SAFETY: the string's bytes are readable (caller).
+        // SAFETY: `s.ptr` is valid for reads of `s.len` bytes (point 2).
         unsafe { memhash(s.ptr, seed, s.len) }
     }
 
@@ -772,195 +906,234 @@ pub mod fallback {
 
 // ---------------------------------------------------------------------------
 // The AES path (asm_amd64.s).
+//
+// The SIMD intrinsics below are safe calls inside the `#[target_feature]`
+// functions (and their closures): the only unsafe operations are the loads
+// of key bytes and the calls between these functions.
 
 /// The 1..=15 bytes at `p` as a zero-padded little-endian 16-byte block
 /// `(low word, high word)`, read with (possibly overlapping) loads that stay
 /// inside the key.
 ///
 /// # Safety
-/// `1 <= s <= 15` and `p` must be valid for reads of `s` bytes.
+/// * `1 <= s <= 15`;
+/// * `p` is valid for reads of `s` bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn small_block(p: *const u8, s: usize) -> (u64, u64) {
     debug_assert!((1..16).contains(&s));
-    // SAFETY: every load lies in [p, p+s): 8..=15 bytes are read as the
-    // first and the last 8, 4..=7 as the first and the last 4, 1..=3 bytewise.
-    unsafe {
-        if s >= 8 {
-            // The last 8 bytes hold bytes s-8..s; keep the top s-8 of them.
-            let hi = if s == 8 { 0 } else { r8(p.add(s - 8)) >> (8 * (16 - s)) };
-            (r8(p), hi)
-        } else if s >= 4 {
-            let top = r4(p.add(s - 4)) >> (8 * (8 - s));
-            (r4(p) | top << 32, 0)
+    if s >= 8 {
+        // The last 8 bytes hold bytes s-8..s; keep the top s-8 of them.
+        let hi = if s == 8 {
+            0
         } else {
-            let mut lo = *p as u64;
-            if s > 1 {
-                lo |= (*p.add(1) as u64) << 8;
-            }
-            if s > 2 {
-                lo |= (*p.add(2) as u64) << 16;
-            }
-            (lo, 0)
+            // SAFETY: `(s - 8) + 8 == s`: readable (point 2).
+            unsafe { r8(p, s - 8) >> (8 * (16 - s)) }
+        };
+        // SAFETY: `0 + 8 <= s`: readable (point 2).
+        let lo = unsafe { r8(p, 0) };
+        (lo, hi)
+    } else if s >= 4 {
+        // SAFETY: `(s - 4) + 4 == s`: readable (point 2).
+        let top = unsafe { r4(p, s - 4) } >> (8 * (8 - s));
+        // SAFETY: `0 + 4 <= s`: readable (point 2).
+        let lo = unsafe { r4(p, 0) };
+        (lo | top << 32, 0)
+    } else {
+        // SAFETY: `0 + 1 <= s` (point 1): readable (point 2).
+        let mut lo = unsafe { r1(p, 0) };
+        if s > 1 {
+            // SAFETY: `1 + 1 <= s`: readable (point 2).
+            lo |= unsafe { r1(p, 1) } << 8;
         }
+        if s > 2 {
+            // SAFETY: `2 + 1 <= s`: readable (point 2).
+            lo |= unsafe { r1(p, 2) } << 16;
+        }
+        (lo, 0)
     }
+}
+
+/// The 16 bytes at `p + off` as one unaligned vector load (`MOVOU`).
+///
+/// # Safety
+/// * `p` is valid for reads of `off + 16` bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn load16(p: *const u8, off: usize) -> core::arch::x86_64::__m128i {
+    // SAFETY: `p + off` is inside the `off + 16` bytes readable at `p`
+    // (caller), so inside their allocation.
+    let q = unsafe { p.add(off) };
+    // SAFETY: `q` is valid for reads of 16 bytes (the last 16 of them);
+    // `_mm_loadu_si128` needs no alignment and only SSE2 (x86_64 baseline).
+    unsafe { core::arch::x86_64::_mm_loadu_si128(q.cast()) }
 }
 
 /// `aeshashbody` (asm_amd64.s:1233) over explicit key material.
 ///
 /// # Safety
-/// The CPU must support AES, SSSE3 and SSE4.1; `p` must be valid for reads of
-/// `s` bytes.
+/// * The CPU supports AES, SSSE3 and SSE4.1;
+/// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     use core::arch::x86_64::*;
-    // SAFETY: (whole block) the intrinsics need the target features this
-    // function is compiled with (the caller guarantees the CPU has them);
-    // every load reads 16 bytes inside [p, p+s) (for s >= 16) or a local
-    // buffer, and the caller guarantees [p, p+s) readable.
-    unsafe {
-        let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
-        let load = |off: usize| _mm_loadu_si128(p.add(off).cast::<__m128i>());
-        let enc = |x: __m128i| _mm_aesenc_si128(x, x);
-        let low = |x: __m128i| _mm_cvtsi128_si64(x) as u64 as usize;
+    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let enc = |x: __m128i| _mm_aesenc_si128(x, x);
+    let low = |x: __m128i| _mm_cvtsi128_si64(x) as u64 as usize;
 
-        // The seed block (asm :1235-1240): the 64-bit seed in the low half,
-        // the low 16 bits of the length repeated four times in the high half
-        // (PINSRW + PSHUFHW). `x1` keeps it unscrambled for the extra lanes.
-        let len16 = (s as u64) & 0xffff;
-        let x1 = _mm_set_epi64x((len16 * 0x0001_0001_0001_0001) as i64, seed as i64);
-        let x0 = enc(_mm_xor_si128(x1, block(0)));
+    // The seed block (asm :1235-1240): the 64-bit seed in the low half,
+    // the low 16 bits of the length repeated four times in the high half
+    // (PINSRW + PSHUFHW). `x1` keeps it unscrambled for the extra lanes.
+    let len16 = (s as u64) & 0xffff;
+    let x1 = _mm_set_epi64x((len16 * 0x0001_0001_0001_0001) as i64, seed as i64);
+    let x0 = enc(_mm_xor_si128(x1, block(0)));
 
-        // Scrambles one data block with the seed three times (`final1`).
-        let final1 = |data: __m128i| {
-            let x = _mm_xor_si128(data, x0);
-            low(enc(enc(enc(x))))
-        };
+    // Scrambles one data block with the seed three times (`final1`).
+    let final1 = |data: __m128i| {
+        let x = _mm_xor_si128(data, x0);
+        low(enc(enc(enc(x))))
+    };
 
-        if s < 16 {
-            if s == 0 {
-                // `aes0` (:1285): one more scramble of the seed.
-                return low(enc(x0));
-            }
-            // `aes0to15` (:1253): Go loads 16 bytes and masks (`masks<>`)
-            // or shifts (`shifts<>`, near a page end) away all but the key's
-            // `s` bytes, leaving them zero-padded in a block. The same block
-            // is built here from loads inside the key only.
-            let (lo, hi) = small_block(p, s);
-            return final1(_mm_set_epi64x(hi as i64, lo as i64));
+    if s < 16 {
+        if s == 0 {
+            // `aes0` (:1285): one more scramble of the seed.
+            return low(enc(x0));
         }
-        if s == 16 {
-            // `aes16` (:1291).
-            return final1(load(0));
+        // `aes0to15` (:1253): Go loads 16 bytes and masks (`masks<>`)
+        // or shifts (`shifts<>`, near a page end) away all but the key's
+        // `s` bytes, leaving them zero-padded in a block. The same block
+        // is built here from loads inside the key only.
+        // SAFETY: 1. `1 <= s <= 15`; 2. `p` is valid for reads of `s` bytes
+        // (caller point 2).
+        let (lo, hi) = unsafe { small_block(p, s) };
+        return final1(_mm_set_epi64x(hi as i64, lo as i64));
+    }
+    if s == 16 {
+        // `aes16` (:1291).
+        // SAFETY: `0 + 16 == s`: readable (caller point 2).
+        return final1(unsafe { load16(p, 0) });
+    }
+    // Seeds of lanes 1.. (:1297, :1325, :1371): the unscrambled seed
+    // block XOR key block i, scrambled once.
+    let lane_seed = |i: usize| {
+        if i == 0 { x0 } else { enc(_mm_xor_si128(x1, block(i))) }
+    };
+    if s <= 32 {
+        // `aes17to32` (:1295): first and last 16 bytes (overlapping).
+        // SAFETY: `0 + 16 < s`: readable (caller point 2).
+        let first = unsafe { load16(p, 0) };
+        // SAFETY: `(s - 16) + 16 == s`: readable (caller point 2).
+        let last = unsafe { load16(p, s - 16) };
+        let a = enc(enc(enc(_mm_xor_si128(first, x0))));
+        let b = enc(enc(enc(_mm_xor_si128(last, lane_seed(1)))));
+        return low(_mm_xor_si128(a, b));
+    }
+    if s <= 64 {
+        // `aes33to64` (:1321): first 32 and last 32 bytes.
+        let offs = [0, 16, s - 32, s - 16];
+        let mut x = [_mm_setzero_si128(); 4];
+        for i in 0..4 {
+            // SAFETY: every `offs[i] + 16 <= s` (32 < s): readable (caller
+            // point 2).
+            let d = unsafe { load16(p, offs[i]) };
+            x[i] = enc(enc(enc(_mm_xor_si128(d, lane_seed(i)))));
         }
-        // Seeds of lanes 1.. (:1297, :1325, :1371): the unscrambled seed
-        // block XOR key block i, scrambled once.
-        let lane_seed = |i: usize| {
-            if i == 0 { x0 } else { enc(_mm_xor_si128(x1, block(i))) }
-        };
-        if s <= 32 {
-            // `aes17to32` (:1295): first and last 16 bytes (overlapping).
-            let a = enc(enc(enc(_mm_xor_si128(load(0), x0))));
-            let b = enc(enc(enc(_mm_xor_si128(load(s - 16), lane_seed(1)))));
-            return low(_mm_xor_si128(a, b));
-        }
-        if s <= 64 {
-            // `aes33to64` (:1321): first 32 and last 32 bytes.
-            let offs = [0, 16, s - 32, s - 16];
-            let mut x = [_mm_setzero_si128(); 4];
-            for i in 0..4 {
-                x[i] = enc(enc(enc(_mm_xor_si128(load(offs[i]), lane_seed(i)))));
-            }
-            // PXOR X6,X4; PXOR X7,X5; PXOR X5,X4.
-            return low(_mm_xor_si128(_mm_xor_si128(x[0], x[2]), _mm_xor_si128(x[1], x[3])));
-        }
-        let mut seeds = [_mm_setzero_si128(); 8];
-        for (i, sd) in seeds.iter_mut().enumerate() {
-            *sd = lane_seed(i);
-        }
-        // Folds the eight lanes as Go does (:1435-1441 and :1554-1560).
-        let fold = |x: [__m128i; 8]| {
-            let a = _mm_xor_si128(x[0], x[4]);
-            let b = _mm_xor_si128(x[1], x[5]);
-            let c = _mm_xor_si128(x[2], x[6]);
-            let d = _mm_xor_si128(x[3], x[7]);
-            low(_mm_xor_si128(_mm_xor_si128(a, c), _mm_xor_si128(b, d)))
-        };
-        if s <= 128 {
-            // `aes65to128` (:1363): first 64 and last 64 bytes.
-            let mut x = [_mm_setzero_si128(); 8];
-            for i in 0..8 {
-                let off = if i < 4 { 16 * i } else { s + 16 * i - 128 };
-                x[i] = enc(enc(enc(_mm_xor_si128(load(off), seeds[i]))));
-            }
-            return fold(x);
-        }
-        // `aes129plus` (:1447): the state starts as the last 128 bytes XOR
-        // the lane seeds; then for each of the ceil(s/128)-1 leading blocks
-        // of 128 bytes (the last may overlap the tail) every lane is
-        // scrambled and then encrypted with the block's 16 bytes as round
-        // key; three final scrambles.
+        // PXOR X6,X4; PXOR X7,X5; PXOR X5,X4.
+        return low(_mm_xor_si128(_mm_xor_si128(x[0], x[2]), _mm_xor_si128(x[1], x[3])));
+    }
+    let mut seeds = [_mm_setzero_si128(); 8];
+    for (i, sd) in seeds.iter_mut().enumerate() {
+        *sd = lane_seed(i);
+    }
+    // Folds the eight lanes as Go does (:1435-1441 and :1554-1560).
+    let fold = |x: [__m128i; 8]| {
+        let a = _mm_xor_si128(x[0], x[4]);
+        let b = _mm_xor_si128(x[1], x[5]);
+        let c = _mm_xor_si128(x[2], x[6]);
+        let d = _mm_xor_si128(x[3], x[7]);
+        low(_mm_xor_si128(_mm_xor_si128(a, c), _mm_xor_si128(b, d)))
+    };
+    if s <= 128 {
+        // `aes65to128` (:1363): first 64 and last 64 bytes.
         let mut x = [_mm_setzero_si128(); 8];
         for i in 0..8 {
-            x[i] = _mm_xor_si128(load(s - 128 + 16 * i), seeds[i]);
+            let off = if i < 4 { 16 * i } else { s + 16 * i - 128 };
+            // SAFETY: `off + 16 <= s`: `16 * 3 + 16 < s` for the first
+            // four, `s + 16 * 7 - 128 + 16 == s` for the last: readable
+            // (caller point 2).
+            let d = unsafe { load16(p, off) };
+            x[i] = enc(enc(enc(_mm_xor_si128(d, seeds[i]))));
         }
-        let mut off = 0;
-        for _ in 0..(s - 1) >> 7 {
-            for (i, xi) in x.iter_mut().enumerate() {
-                *xi = _mm_aesenc_si128(enc(*xi), load(off + 16 * i));
-            }
-            off += 128;
-        }
-        for xi in x.iter_mut() {
-            *xi = enc(enc(enc(*xi)));
-        }
-        fold(x)
+        return fold(x);
     }
+    // `aes129plus` (:1447): the state starts as the last 128 bytes XOR
+    // the lane seeds; then for each of the ceil(s/128)-1 leading blocks
+    // of 128 bytes (the last may overlap the tail) every lane is
+    // scrambled and then encrypted with the block's 16 bytes as round
+    // key; three final scrambles.
+    let mut x = [_mm_setzero_si128(); 8];
+    for i in 0..8 {
+        // SAFETY: `(s - 128 + 16 * i) + 16 <= s` for `i < 8`: readable
+        // (caller point 2).
+        let d = unsafe { load16(p, s - 128 + 16 * i) };
+        x[i] = _mm_xor_si128(d, seeds[i]);
+    }
+    let mut off = 0;
+    for _ in 0..(s - 1) >> 7 {
+        for (i, xi) in x.iter_mut().enumerate() {
+            // SAFETY: this block starts at `off <= s - 129` (there are
+            // `(s - 1) >> 7` blocks of 128), so `off + 16 * i + 16 <=
+            // off + 128 < s`: readable (caller point 2).
+            let d = unsafe { load16(p, off + 16 * i) };
+            *xi = _mm_aesenc_si128(enc(*xi), d);
+        }
+        off += 128;
+    }
+    for xi in x.iter_mut() {
+        *xi = enc(enc(enc(*xi)));
+    }
+    fold(x)
 }
 
 /// AES `memhash32` (asm_amd64.s:1568): the seed in the low half, the 4 data
 /// bytes in dword 2, encrypted with key blocks 0, 1 and 2.
 ///
 /// # Safety
-/// The CPU must support AES, SSSE3 and SSE4.1; `p` must be valid for reads of
-/// 4 bytes.
+/// * The CPU supports AES, SSSE3 and SSE4.1;
+/// * `p` is valid for reads of 4 bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     use core::arch::x86_64::*;
-    // SAFETY: target features as in `aes_hashbody`; 4 readable bytes at `p`.
-    unsafe {
-        let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
-        let d = ptr::read_unaligned(p.cast::<u32>());
-        let mut x = _mm_insert_epi32::<2>(_mm_cvtsi64_si128(seed as i64), d as i32);
-        for i in 0..3 {
-            x = _mm_aesenc_si128(x, block(i));
-        }
-        _mm_cvtsi128_si64(x) as u64 as usize
+    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    // SAFETY: `p` is valid for reads of 4 bytes (point 2); unaligned load.
+    let d = unsafe { ptr::read_unaligned(p.cast::<u32>()) };
+    let mut x = _mm_insert_epi32::<2>(_mm_cvtsi64_si128(seed as i64), d as i32);
+    for i in 0..3 {
+        x = _mm_aesenc_si128(x, block(i));
     }
+    _mm_cvtsi128_si64(x) as u64 as usize
 }
 
 /// AES `memhash64` (asm_amd64.s:1585): the seed in the low half, the 8 data
 /// bytes in the high half, encrypted with key blocks 0, 1 and 2.
 ///
 /// # Safety
-/// The CPU must support AES, SSSE3 and SSE4.1; `p` must be valid for reads of
-/// 8 bytes.
+/// * The CPU supports AES, SSSE3 and SSE4.1;
+/// * `p` is valid for reads of 8 bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     use core::arch::x86_64::*;
-    // SAFETY: target features as in `aes_hashbody`; 8 readable bytes at `p`.
-    unsafe {
-        let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
-        let d = ptr::read_unaligned(p.cast::<u64>());
-        let mut x = _mm_set_epi64x(d as i64, seed as i64);
-        for i in 0..3 {
-            x = _mm_aesenc_si128(x, block(i));
-        }
-        _mm_cvtsi128_si64(x) as u64 as usize
+    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    // SAFETY: `p` is valid for reads of 8 bytes (point 2); unaligned load.
+    let d = unsafe { ptr::read_unaligned(p.cast::<u64>()) };
+    let mut x = _mm_set_epi64x(d as i64, seed as i64);
+    for i in 0..3 {
+        x = _mm_aesenc_si128(x, block(i));
     }
+    _mm_cvtsi128_si64(x) as u64 as usize
 }
 
 /// The AES-NI hashes of `runtime/asm_amd64.s`. They read the process-wide
@@ -975,24 +1148,26 @@ pub mod aes {
     /// Go's AES `memhash` (asm_amd64.s:1207 → `aeshashbody`, :1233).
     ///
     /// # Safety
-    /// The CPU must support AES, SSSE3 and SSE4.1 ([`super::aes_available`]);
-    /// `p` must be valid for reads of `s` bytes (any pointer when `s == 0`).
+    /// * The CPU supports AES, SSSE3 and SSE4.1 ([`super::aes_available`]);
+    /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: 1. the CPU features (caller point 1); 2. `s` readable
+        // bytes at `p` (caller point 2).
         unsafe { aes_hashbody(global_keys(), p, seed, s) }
     }
 
     /// Go's AES `memhash32` (asm_amd64.s:1568).
     ///
     /// # Safety
-    /// The CPU must support AES, SSSE3 and SSE4.1; `p` must be valid for
-    /// reads of 4 bytes (no alignment needed).
+    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * `p` is valid for reads of 4 bytes (no alignment needed).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
+        // at `p` (caller point 2).
         unsafe { aes_memhash32(global_keys(), p, seed) }
     }
 
@@ -1000,23 +1175,28 @@ pub mod aes {
     /// material is initialised): no initialisation check.
     ///
     /// # Safety
-    /// As [`memhash32`]; `super::aes_selected()` was true.
+    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * `p` is valid for reads of 4 bytes (no alignment needed);
+    /// * `super::aes_selected()` returned true (for the right material:
+    ///   without it the hash is wrong, not unsound).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub(crate) unsafe fn memhash32_ready(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
+        // at `p` (caller point 2).
         unsafe { aes_memhash32(ready_keys(), p, seed) }
     }
 
     /// Go's AES `memhash64` (asm_amd64.s:1585).
     ///
     /// # Safety
-    /// The CPU must support AES, SSSE3 and SSE4.1; `p` must be valid for
-    /// reads of 8 bytes (no alignment needed).
+    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * `p` is valid for reads of 8 bytes (no alignment needed).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
+        // at `p` (caller point 2).
         unsafe { aes_memhash64(global_keys(), p, seed) }
     }
 
@@ -1024,11 +1204,15 @@ pub mod aes {
     /// material is initialised): no initialisation check.
     ///
     /// # Safety
-    /// As [`memhash64`]; `super::aes_selected()` was true.
+    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * `p` is valid for reads of 8 bytes (no alignment needed);
+    /// * `super::aes_selected()` returned true (for the right material:
+    ///   without it the hash is wrong, not unsound).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub(crate) unsafe fn memhash64_ready(p: *const u8, seed: usize) -> usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
+        // at `p` (caller point 2).
         unsafe { aes_memhash64(ready_keys(), p, seed) }
     }
 
@@ -1036,18 +1220,23 @@ pub mod aes {
     /// string's bytes.
     ///
     /// # Safety
-    /// The CPU must support AES, SSSE3 and SSE4.1; `p` must point to a
-    /// readable [`GoString`] (no alignment needed) whose bytes are readable.
+    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+    ///   needed);
+    /// * that header's `ptr` is valid for reads of its `len` bytes (any
+    ///   pointer when `len == 0`).
     #[inline]
     #[target_feature(enable = "aes,ssse3,sse4.1")]
     pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
-        // SAFETY: guaranteed by the caller.
+        // SAFETY: `p` is valid for reads of a header (caller point 2);
+        // unaligned load.
         let s = unsafe { core::ptr::read_unaligned(p.cast::<GoString>()) };
-        // SAFETY: the string's bytes are readable (caller).
+        // SAFETY: 1. the CPU features (caller point 1); 2. `s.ptr` is valid
+        // for reads of `s.len` bytes (caller point 3).
         unsafe { memhash(s.ptr, seed, s.len) }
     }
 
-    float_hashes!(memhash, "\nThe CPU must also support AES, SSSE3 and SSE4.1.");
+    float_hashes!(memhash, "* The CPU supports AES, SSSE3 and SSE4.1.");
 }
 
 #[cfg(test)]
@@ -1074,7 +1263,7 @@ mod tests {
     }
 
     fn fb(b: &[u8], seed: usize) -> usize {
-        // SAFETY: `b` is readable for its length.
+        // SAFETY: `b.as_ptr()` is valid for reads of `b.len()` bytes.
         unsafe { fb_memhash(&TK, b.as_ptr(), seed, b.len()) }
     }
 
@@ -1109,11 +1298,10 @@ mod tests {
         }
         let b32 = KNOWN32.0.to_ne_bytes();
         let b64 = KNOWN64.0.to_ne_bytes();
-        // SAFETY: 4 and 8 readable bytes.
-        unsafe {
-            assert_eq!(fb_memhash32(&TK, b32.as_ptr(), SEED) as u64, KNOWN32.2);
-            assert_eq!(fb_memhash64(&TK, b64.as_ptr(), SEED) as u64, KNOWN64.2);
-        }
+        // SAFETY: `b32` holds 4 readable bytes.
+        assert_eq!(unsafe { fb_memhash32(&TK, b32.as_ptr(), SEED) } as u64, KNOWN32.2);
+        // SAFETY: `b64` holds 8 readable bytes.
+        assert_eq!(unsafe { fb_memhash64(&TK, b64.as_ptr(), SEED) } as u64, KNOWN64.2);
     }
 
     #[cfg(all(target_arch = "x86_64", not(miri)))]
@@ -1125,14 +1313,16 @@ mod tests {
         let d = data(1041);
         let b32 = KNOWN32.0.to_ne_bytes();
         let b64 = KNOWN64.0.to_ne_bytes();
-        // SAFETY: AES available; all ranges are readable.
-        unsafe {
-            for &(len, off, want, _) in &KNOWN {
-                assert_eq!(aes_hashbody(&TK, d.as_ptr().add(off), SEED, len) as u64, want, "len {len}");
-            }
-            assert_eq!(aes_memhash32(&TK, b32.as_ptr(), SEED) as u64, KNOWN32.1);
-            assert_eq!(aes_memhash64(&TK, b64.as_ptr(), SEED) as u64, KNOWN64.1);
+        for &(len, off, want, _) in &KNOWN {
+            let key = &d[off..off + len];
+            // SAFETY: 1. AES, SSSE3 and SSE4.1 available (checked above);
+            // 2. `key` holds `len` readable bytes.
+            assert_eq!(unsafe { aes_hashbody(&TK, key.as_ptr(), SEED, len) } as u64, want, "len {len}");
         }
+        // SAFETY: 1. the CPU features (checked above); 2. 4 readable bytes.
+        assert_eq!(unsafe { aes_memhash32(&TK, b32.as_ptr(), SEED) } as u64, KNOWN32.1);
+        // SAFETY: 1. the CPU features (checked above); 2. 8 readable bytes.
+        assert_eq!(unsafe { aes_memhash64(&TK, b64.as_ptr(), SEED) } as u64, KNOWN64.1);
     }
 
     #[test]
@@ -1150,12 +1340,16 @@ mod tests {
         // :39): on the fallback path the fixed-size hashes equal memhash.
         let d = data(64);
         for i in 0..40 {
+            let p = d[i..i + 8].as_ptr();
             for &seed in &[0usize, 1, 0xdeadbeef, usize::MAX] {
-                // SAFETY: d has at least i + 8 bytes.
-                unsafe {
-                    assert_eq!(fb_memhash32(&TK, d.as_ptr().add(i), seed), fb_memhash(&TK, d.as_ptr().add(i), seed, 4));
-                    assert_eq!(fb_memhash64(&TK, d.as_ptr().add(i), seed), fb_memhash(&TK, d.as_ptr().add(i), seed, 8));
-                }
+                // SAFETY: `p` is valid for reads of 8 (so 4) bytes.
+                let h32 = unsafe { fb_memhash32(&TK, p, seed) };
+                // SAFETY: as for `h32`.
+                assert_eq!(h32, unsafe { fb_memhash(&TK, p, seed, 4) });
+                // SAFETY: `p` is valid for reads of 8 bytes.
+                let h64 = unsafe { fb_memhash64(&TK, p, seed) };
+                // SAFETY: as for `h64`.
+                assert_eq!(h64, unsafe { fb_memhash(&TK, p, seed, 8) });
             }
         }
     }
@@ -1187,9 +1381,12 @@ mod tests {
         for n in 0..300 {
             buf.fill(n as u8);
             buf[32..32 + n].copy_from_slice(&d[8..8 + n]);
-            // SAFETY: AES available; both ranges are inside their buffers.
-            let (x, y) =
-                unsafe { (aes_hashbody(&TK, d.as_ptr().add(8), 0, n), aes_hashbody(&TK, buf.as_ptr().add(32), 0, n)) };
+            let (dk, bk) = (&d[8..8 + n], &buf[32..32 + n]);
+            // SAFETY: 1. the CPU features (checked above); 2. `dk` holds `n`
+            // readable bytes.
+            let x = unsafe { aes_hashbody(&TK, dk.as_ptr(), 0, n) };
+            // SAFETY: 1. the CPU features; 2. `bk` holds `n` readable bytes.
+            let y = unsafe { aes_hashbody(&TK, bk.as_ptr(), 0, n) };
             assert_eq!(x, y, "n={n}");
             assert!(seen.insert(x), "collision at n={n}");
         }
@@ -1217,16 +1414,16 @@ mod tests {
         let pz = 0.0f64;
         let nz = -0.0f64;
         let h = 0x1234usize;
-        // SAFETY: pointers to live locals of the right size.
-        unsafe {
-            assert_eq!(fallback::f64hash((&pz as *const f64).cast(), h), C1.wrapping_mul(C0 ^ h));
-            assert_eq!(fallback::f64hash((&nz as *const f64).cast(), h), C1.wrapping_mul(C0 ^ h));
-            let nan = f32::NAN;
-            let got = crate::rand::with_source(crate::rand::scripted(vec![77]), || {
-                fallback::f32hash((&nan as *const f32).cast(), h)
-            });
-            assert_eq!(got, C1.wrapping_mul(C0 ^ h ^ 77));
-        }
+        // SAFETY: `pz` is a live local of 8 bytes.
+        assert_eq!(unsafe { fallback::f64hash((&raw const pz).cast(), h) }, C1.wrapping_mul(C0 ^ h));
+        // SAFETY: `nz` is a live local of 8 bytes.
+        assert_eq!(unsafe { fallback::f64hash((&raw const nz).cast(), h) }, C1.wrapping_mul(C0 ^ h));
+        let nan = f32::NAN;
+        let got = crate::rand::with_source(crate::rand::scripted(vec![77]), || {
+            // SAFETY: `nan` is a live local of 4 bytes.
+            unsafe { fallback::f32hash((&raw const nan).cast(), h) }
+        });
+        assert_eq!(got, C1.wrapping_mul(C0 ^ h ^ 77));
     }
 
     #[test]
@@ -1236,14 +1433,19 @@ mod tests {
         let s1 = GoString::from_str("hello");
         let s2 = GoString::from_bytes(b"hello");
         let s3 = GoString::from_str("hellp");
-        // SAFETY: pointers to live locals of the right size.
-        unsafe {
-            assert!(f64equal((&a as *const f64).cast(), (&b as *const f64).cast()));
-            assert!(!f64equal((&n as *const f64).cast(), (&n as *const f64).cast()));
-            assert!(strequal((&s1 as *const GoString).cast(), (&s2 as *const GoString).cast()));
-            assert!(!strequal((&s1 as *const GoString).cast(), (&s3 as *const GoString).cast()));
-            assert!(memequal(b"abc".as_ptr(), b"abc".as_ptr(), 3));
-            assert!(!memequal(b"abc".as_ptr(), b"abd".as_ptr(), 3));
-        }
+        let f = |x: &f64| (x as *const f64).cast::<u8>();
+        let g = |x: &GoString| (x as *const GoString).cast::<u8>();
+        // SAFETY: two live 8-byte locals.
+        assert!(unsafe { f64equal(f(&a), f(&b)) });
+        // SAFETY: a live 8-byte local.
+        assert!(!unsafe { f64equal(f(&n), f(&n)) });
+        // SAFETY: 1. two live headers; 2. over live string literals.
+        assert!(unsafe { strequal(g(&s1), g(&s2)) });
+        // SAFETY: 1. two live headers; 2. over live string literals.
+        assert!(!unsafe { strequal(g(&s1), g(&s3)) });
+        // SAFETY: two 3-byte literals.
+        assert!(unsafe { memequal(b"abc".as_ptr(), b"abc".as_ptr(), 3) });
+        // SAFETY: two 3-byte literals.
+        assert!(!unsafe { memequal(b"abc".as_ptr(), b"abd".as_ptr(), 3) });
     }
 }
