@@ -19,6 +19,17 @@
 //!
 //! `tests/hash_vectors.rs` checks every preset against the hasher and flags
 //! read out of real Go map types (`tests/data/hash_vectors.json`).
+//!
+//! # Safety
+//!
+//! Every hasher and equality here is a [`HashFn`] / [`EqualFn`]: the map
+//! calls it with keys of the descriptor it belongs to. Each one's `# Safety`
+//! says what that key must hold, and every descriptor this module builds
+//! pairs a function only with a key type of exactly that shape (a memory
+//! hasher with keys of its size, `h_str` with `GoString` keys, the
+//! composite functions with the layout their `Composite` was made from).
+
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::any::Any;
 use core::ptr;
@@ -38,10 +49,15 @@ pub fn hash_path_name() -> &'static str {
 
 macro_rules! hash_adapter {
     ($name:ident, $f:path) => {
+        #[doc = concat!("[`", stringify!($f), "`] as a [`HashFn`].")]
+        ///
         /// # Safety
-        /// `p` must point to a readable key of the descriptor's type.
+        #[doc = concat!("* `p` meets the `# Safety` of [`", stringify!($f), "`]: it is a key of a")]
+        ///   descriptor built with this hasher, whose key type is what that
+        ///   function reads.
         unsafe fn $name(p: *const u8, seed: usize, _ctx: *const ()) -> usize {
-            // SAFETY: forwarded from the map code, which passes a valid key.
+            // SAFETY: `p` meets the callee's `# Safety`, point for point
+            // (our point 1).
             unsafe { $f(p, seed) }
         }
     };
@@ -63,18 +79,25 @@ hash_adapter!(h_str, alg::strhash);
 /// it is the address value of `ctx`.
 ///
 /// # Safety
-/// `p` must be valid for reads of `ctx as usize` bytes.
+/// * `ctx` is the descriptor's own context: its key size `n` as an address
+///   ([`KeySpec::memory`]);
+/// * `p` is valid for reads of `n` bytes (a key of that descriptor).
 unsafe fn h_memvar(p: *const u8, seed: usize, ctx: *const ()) -> usize {
-    // SAFETY: the descriptor's ctx encodes its key size; `p` is a key.
-    unsafe { alg::memhash(p, seed, ctx as usize) }
+    // SAFETY: `p` is valid for reads of `ctx.addr()` bytes (points 1, 2).
+    unsafe { alg::memhash(p, seed, ctx.addr()) }
 }
 
 macro_rules! eq_adapter {
     ($name:ident, $f:path) => {
+        #[doc = concat!("[`", stringify!($f), "`] as an [`EqualFn`].")]
+        ///
         /// # Safety
-        /// `a` and `b` must point to readable keys of the descriptor's type.
+        #[doc = concat!("* `a` and `b` meet the `# Safety` of [`", stringify!($f), "`]: they are")]
+        ///   keys of a descriptor built with this equality, whose key type is
+        ///   what that function reads.
         unsafe fn $name(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
-            // SAFETY: forwarded from the map code, which passes valid keys.
+            // SAFETY: `a` and `b` meet the callee's `# Safety`, point for
+            // point (our point 1).
             unsafe { $f(a, b) }
         }
     };
@@ -87,17 +110,27 @@ eq_adapter!(e_c128, alg::c128equal);
 eq_adapter!(e_str, alg::strequal);
 
 /// `memequal0` (alg.go:325): zero-size keys are all equal.
+///
+/// # Safety
+/// None needed; `unsafe` only to be an [`EqualFn`].
 unsafe fn e_mem0(_a: *const u8, _b: *const u8, _ctx: *const ()) -> bool {
     true
 }
 
 macro_rules! eq_fixed {
     ($name:ident, $t:ty) => {
+        #[doc = concat!("Bytewise equality of `", stringify!($t), "`-sized keys, as an [`EqualFn`].")]
+        ///
         /// # Safety
-        /// `a` and `b` must be valid for reads of the type's size.
+        #[doc = concat!("* `a` and `b` are each valid for reads of `size_of::<", stringify!($t), ">()` bytes")]
+        ///   (keys of a descriptor of that key size; no alignment needed).
         unsafe fn $name(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
-            // SAFETY: forwarded from the map code, which passes valid keys.
-            unsafe { ptr::read_unaligned(a.cast::<$t>()) == ptr::read_unaligned(b.cast::<$t>()) }
+            // SAFETY: `a` is valid for reads of the type's size (point 1);
+            // unaligned load.
+            let x = unsafe { ptr::read_unaligned(a.cast::<$t>()) };
+            // SAFETY: as for `x`, for `b` (point 1).
+            let y = unsafe { ptr::read_unaligned(b.cast::<$t>()) };
+            x == y
         }
     };
 }
@@ -111,10 +144,14 @@ eq_fixed!(e_mem128, u128);
 /// `memequal_varlen`: the size is the address value of `ctx`.
 ///
 /// # Safety
-/// `a` and `b` must be valid for reads of `ctx as usize` bytes.
+/// * `ctx` is the descriptor's own context: its key size `n` as an address
+///   ([`KeySpec::memory`]);
+/// * `a` and `b` are each valid for reads of `n` bytes (keys of that
+///   descriptor).
 unsafe fn e_memvar(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
-    // SAFETY: the descriptor's ctx encodes its key size.
-    unsafe { alg::memequal(a, b, ctx as usize) }
+    // SAFETY: `a` and `b` are valid for reads of `ctx.addr()` bytes
+    // (points 1, 2).
+    unsafe { alg::memequal(a, b, ctx.addr()) }
 }
 
 // ---------------------------------------------------------------------------
@@ -393,8 +430,12 @@ impl MapType {
             .kind(KeyKind::Composite)
             .reflexive(!has_float)
             .need_key_update(has_update);
-        // SAFETY: `ctx_ptr` points into `owner`, which the descriptor keeps
-        // alive; `Composite` is immutable plain data, usable from any thread.
+        // SAFETY: the callbacks are `h_composite` and `e_composite`, whose
+        // point 1 `ctx_ptr` meets for as long as any descriptor holding it
+        // lives: it points to the `Composite` that `owner` keeps alive (the
+        // descriptor and its duplicates hold `owner`), built from these very
+        // fields; `Composite` is immutable plain data (`Send + Sync`), so any
+        // thread may read it. No clone, drop or key-check hook is set.
         unsafe { b.ctx(ctx_ptr, Some(owner)) }.build()
     }
 }
@@ -496,7 +537,10 @@ fn validate_fields(fields: &[Field], size: usize) {
     }
 }
 
-/// One step of a composite hash/equality.
+/// One step of a composite hash/equality: a field (or memory run) at an
+/// offset. [`validate_fields`] makes every step lie inside the key: for the
+/// key size `size`, `off + len <= size` (`Mem`), `off + 4 <= size` (`F32`),
+/// `off + 8 <= size` (`F64`, `C64`), `off + 16 <= size` (`C128`, `Str`).
 #[derive(Clone, Copy, Debug)]
 enum Op {
     Mem { off: usize, len: usize },
@@ -507,7 +551,18 @@ enum Op {
     Str(usize),
 }
 
-/// The context of a composite descriptor.
+impl Op {
+    /// The step's byte offset in the key.
+    #[inline]
+    fn off(self) -> usize {
+        match self {
+            Op::Mem { off, .. } | Op::F32(off) | Op::F64(off) | Op::C64(off) | Op::C128(off) | Op::Str(off) => off,
+        }
+    }
+}
+
+/// The context of a composite descriptor: the steps of its hash and
+/// equality, each inside the key (see [`Op`]). Never changed once built.
 #[derive(Debug)]
 struct Composite {
     ops: Vec<Op>,
@@ -516,22 +571,32 @@ struct Composite {
 /// The generated struct hasher (reflectdata/alg.go:190-226), interpreted.
 ///
 /// # Safety
-/// `p` must point to a readable key of the descriptor's layout; `ctx` must be
-/// the descriptor's `Composite`.
+/// * `ctx` is the descriptor's own context: a live [`Composite`] built by
+///   [`MapType::composite_key`] for this key layout;
+/// * `p` is a key of that descriptor: valid for reads of the key size, its
+///   string fields holding headers whose bytes are readable.
 unsafe fn h_composite(p: *const u8, mut h: usize, ctx: *const ()) -> usize {
-    // SAFETY: the descriptor's ctx is its live `Composite`.
+    // SAFETY: `ctx` points to a live, never mutated `Composite` (point 1).
     let c = unsafe { &*ctx.cast::<Composite>() };
-    for op in &c.ops {
-        // SAFETY: every op addresses a field inside the key (validated).
-        h = unsafe {
-            match *op {
-                Op::Mem { off, len } => alg::memhash(p.add(off), h, len),
-                Op::F32(off) => alg::f32hash(p.add(off), h),
-                Op::F64(off) => alg::f64hash(p.add(off), h),
-                Op::C64(off) => alg::c64hash(p.add(off), h),
-                Op::C128(off) => alg::c128hash(p.add(off), h),
-                Op::Str(off) => alg::strhash(p.add(off), h),
-            }
+    for &op in &c.ops {
+        // SAFETY: `op.off() <= size` ([`Op`]), so `p + off` stays inside the
+        // key's readable bytes (point 2) or one past them.
+        let f = unsafe { p.add(op.off()) };
+        h = match op {
+            // SAFETY: the run's `len` bytes at `f` lie inside the key
+            // (`off + len <= size`): readable (point 2).
+            Op::Mem { len, .. } => unsafe { alg::memhash(f, h, len) },
+            // SAFETY: 4 bytes at `f` inside the key: readable (point 2).
+            Op::F32(_) => unsafe { alg::f32hash(f, h) },
+            // SAFETY: 8 bytes at `f` inside the key: readable (point 2).
+            Op::F64(_) => unsafe { alg::f64hash(f, h) },
+            // SAFETY: 8 bytes at `f` inside the key: readable (point 2).
+            Op::C64(_) => unsafe { alg::c64hash(f, h) },
+            // SAFETY: 16 bytes at `f` inside the key: readable (point 2).
+            Op::C128(_) => unsafe { alg::c128hash(f, h) },
+            // SAFETY: 1. a 16-byte header at `f` inside the key; 2. its
+            // bytes are readable (point 2).
+            Op::Str(_) => unsafe { alg::strhash(f, h) },
         };
     }
     h
@@ -541,21 +606,33 @@ unsafe fn h_composite(p: *const u8, mut h: usize, ctx: *const ()) -> usize {
 /// interpreted: blank fields and padding are ignored.
 ///
 /// # Safety
-/// As [`h_composite`], for both keys.
+/// * `ctx` is the descriptor's own context, as for [`h_composite`];
+/// * `a` and `b` are keys of that descriptor, as `p` is for
+///   [`h_composite`].
 unsafe fn e_composite(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
-    // SAFETY: the descriptor's ctx is its live `Composite`.
+    // SAFETY: `ctx` points to a live, never mutated `Composite` (point 1).
     let c = unsafe { &*ctx.cast::<Composite>() };
-    c.ops.iter().all(|op| {
-        // SAFETY: every op addresses a field inside both keys (validated).
-        unsafe {
-            match *op {
-                Op::Mem { off, len } => alg::memequal(a.add(off), b.add(off), len),
-                Op::F32(off) => alg::f32equal(a.add(off), b.add(off)),
-                Op::F64(off) => alg::f64equal(a.add(off), b.add(off)),
-                Op::C64(off) => alg::c64equal(a.add(off), b.add(off)),
-                Op::C128(off) => alg::c128equal(a.add(off), b.add(off)),
-                Op::Str(off) => alg::strequal(a.add(off), b.add(off)),
-            }
+    c.ops.iter().all(|&op| {
+        // SAFETY: `op.off() <= size` ([`Op`]): inside key `a` (point 2) or
+        // one past it.
+        let fa = unsafe { a.add(op.off()) };
+        // SAFETY: as for `fa`, inside key `b` (point 2).
+        let fb = unsafe { b.add(op.off()) };
+        match op {
+            // SAFETY: `len` bytes at `fa` and at `fb` inside the keys
+            // (`off + len <= size`): readable (point 2).
+            Op::Mem { len, .. } => unsafe { alg::memequal(fa, fb, len) },
+            // SAFETY: 4 bytes at each, inside the keys: readable (point 2).
+            Op::F32(_) => unsafe { alg::f32equal(fa, fb) },
+            // SAFETY: 8 bytes at each, inside the keys: readable (point 2).
+            Op::F64(_) => unsafe { alg::f64equal(fa, fb) },
+            // SAFETY: 8 bytes at each, inside the keys: readable (point 2).
+            Op::C64(_) => unsafe { alg::c64equal(fa, fb) },
+            // SAFETY: 16 bytes at each, inside the keys: readable (point 2).
+            Op::C128(_) => unsafe { alg::c128equal(fa, fb) },
+            // SAFETY: 1. a 16-byte header at each, inside the keys; 2.
+            // their bytes are readable (point 2).
+            Op::Str(_) => unsafe { alg::strequal(fa, fb) },
         }
     })
 }
@@ -620,17 +697,21 @@ mod tests {
             k[0] = 7;
             k[8..16].copy_from_slice(&0.0f64.to_ne_bytes());
             let g = GoString::from_bytes(s);
-            // SAFETY: 16 bytes at offset 16 of a 32-byte buffer.
-            unsafe { ptr::write_unaligned(k.as_mut_ptr().add(16).cast::<GoString>(), g) };
+            let dst = k[16..].as_mut_ptr().cast::<GoString>();
+            // SAFETY: `dst` is valid for writes of the 16 bytes `k[16..]`;
+            // unaligned store.
+            unsafe { ptr::write_unaligned(dst, g) };
         }
         b[8..16].copy_from_slice(&(-0.0f64).to_ne_bytes());
-        // SAFETY: both buffers hold keys of the layout; strings are alive.
-        unsafe {
-            assert!(t.key_equal(a.as_ptr(), b.as_ptr()));
-            assert_eq!(t.hash(a.as_ptr(), 99), t.hash(b.as_ptr(), 99));
-        }
+        // SAFETY: `a` and `b` are keys of `t`: 32 readable bytes of its
+        // layout, whose string headers point to `s1` and `s2` (alive).
+        assert!(unsafe { t.key_equal(a.as_ptr(), b.as_ptr()) });
+        // SAFETY: `a` is a key of `t` (see above).
+        let ha = unsafe { t.hash(a.as_ptr(), 99) };
+        // SAFETY: `b` is a key of `t` (see above).
+        assert_eq!(ha, unsafe { t.hash(b.as_ptr(), 99) });
         b[0] = 8;
-        // SAFETY: as above.
+        // SAFETY: `a` and `b` are still keys of `t` (only a byte changed).
         assert!(!unsafe { t.key_equal(a.as_ptr(), b.as_ptr()) });
     }
 
