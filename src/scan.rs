@@ -8,6 +8,8 @@
 //! paths and the generic code use them; `swar_tests` checks them against
 //! the byte loops for every byte value in every position.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use crate::map::EVACUATED_EMPTY;
 
 // ---------------------------------------------------------------------------
@@ -19,11 +21,13 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 /// The 8 tophash bytes of bucket `b` as one word, byte `i` = slot `i`.
 ///
 /// # Safety
-/// `b` points to a bucket (8-aligned: buckets start 8-aligned and their
-/// size is a multiple of 8).
+/// * `b` is a bucket of some `t` (see the crate docs): valid for reads of
+///   its first 8 bytes, `tophash[8]`, and 8-aligned (buckets start 8-aligned
+///   and their size is a multiple of 8).
 #[inline(always)]
 pub(crate) unsafe fn tophash_word(b: *const u8) -> u64 {
-    // SAFETY: tophash[8] is the bucket's first 8 bytes, initialised.
+    // SAFETY: `b` is valid for reads of 8 initialised bytes (`tophash[8]`)
+    // and 8-aligned, as `u64` needs (point 1).
     u64::from_le(unsafe { b.cast::<u64>().read() })
 }
 
@@ -47,14 +51,18 @@ pub(crate) fn match_byte(w: u64, top: u8) -> u32 {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_cvtsi64_si128, _mm_movemask_epi8, _mm_set1_epi8};
-        // SSE2, part of the x86_64 baseline: compare the 8 bytes at once and
-        // take one bit per byte (the upper 8 lanes are zero, `top` is not
-        // compared there because their bits are masked off).
-        // SAFETY: SSE2 is always available on x86_64; no memory is touched.
-        unsafe {
-            let eq = _mm_cmpeq_epi8(_mm_cvtsi64_si128(w as i64), _mm_set1_epi8(top as i8));
-            _mm_movemask_epi8(eq) as u32 & 0xff
-        }
+        // SSE2: compare the 8 bytes at once and take one bit per byte (the
+        // upper 8 lanes are zero, `top` is not compared there because their
+        // bits are masked off). Each intrinsic's only requirement is SSE2,
+        // part of the x86_64 baseline; none touches memory.
+        // SAFETY: SSE2 is enabled on every x86_64 target; register-only.
+        let words = unsafe { _mm_cvtsi64_si128(w as i64) };
+        // SAFETY: SSE2 is enabled on every x86_64 target; register-only.
+        let tops = unsafe { _mm_set1_epi8(top as i8) };
+        // SAFETY: SSE2 is enabled on every x86_64 target; register-only.
+        let eq = unsafe { _mm_cmpeq_epi8(words, tops) };
+        // SAFETY: SSE2 is enabled on every x86_64 target; register-only.
+        (unsafe { _mm_movemask_epi8(eq) }) as u32 & 0xff
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     {
@@ -70,7 +78,7 @@ pub(crate) fn below_first(mask: u32) -> u32 {
 }
 
 /// Bit `i` set iff slot `i` is one an iteration produces or checks:
-/// neither empty ([`is_empty`]) nor [`EVACUATED_EMPTY`].
+/// neither empty ([`is_empty`](crate::map::is_empty)) nor [`EVACUATED_EMPTY`].
 #[inline(always)]
 pub(crate) fn iter_slots(w: u64) -> u32 {
     // byte > 1 <=> byte & 0xfe != 0; byte != 4 <=> byte ^ 4 != 0.
