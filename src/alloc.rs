@@ -23,13 +23,27 @@
 //! stale slots of the old bucket array still point to wait for that array
 //! to leave the map first.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 
 /// Allocates `size` zeroed bytes, 8-aligned, or returns null.
+///
+/// # Safety
+/// Maps call an [`Allocator`]'s `alloc_zeroed` only with:
+/// * `ctx` that allocator's `ctx`;
+/// * `0 < size <= isize::MAX`.
 pub type AllocZeroedFn = unsafe fn(size: usize, ctx: *mut c_void) -> *mut u8;
 /// Frees memory returned by the matching [`AllocZeroedFn`]; `size` is the
 /// size that was requested.
+///
+/// # Safety
+/// Maps call an [`Allocator`]'s `free` only with:
+/// * `p` a non-null pointer returned by the same allocator's
+///   `alloc_zeroed`, not freed since, and not used again;
+/// * `size` the size that call was asked for;
+/// * `ctx` that allocator's `ctx`.
 pub type FreeFn = unsafe fn(p: *mut u8, size: usize, ctx: *mut c_void);
 
 /// Where a map's memory comes from. Each map keeps the allocator it was made
@@ -45,9 +59,11 @@ pub struct Allocator {
 }
 
 // SAFETY: an Allocator is two function pointers and a context; whoever builds
-// one promises (see `Allocator::new`) that they may be called from any thread.
+// one promises (`Allocator::new` point 3) that they may be called from any
+// thread.
 unsafe impl Send for Allocator {}
-// SAFETY: as above; the fields are never mutated through a shared reference.
+// SAFETY: a shared `Allocator` is only read (no interior mutability), and
+// its functions may be called from any thread (`Allocator::new` point 3).
 unsafe impl Sync for Allocator {}
 
 /// Below this size `malloc` + zeroing beats `calloc`, which bypasses glibc's
@@ -103,8 +119,12 @@ fn huge_alloc(size: usize) -> *mut u8 {
         unsafe { libc::munmap(p.cast(), head) };
     }
     if tail > 0 {
-        // SAFETY: the last `tail` bytes of our mapping, page-aligned.
-        unsafe { libc::munmap(aligned.add(len).cast(), tail) };
+        // SAFETY: `head + len + tail == map_len`: `aligned + len` is inside
+        // our mapping.
+        let rest = unsafe { aligned.add(len) };
+        // SAFETY: the last `tail` bytes of our mapping, page-aligned (`len`
+        // is a multiple of the huge page size); nothing points into them.
+        unsafe { libc::munmap(rest.cast(), tail) };
     }
     let whole = size / HUGE_PAGE * HUGE_PAGE;
     if whole > 0 {
@@ -120,6 +140,12 @@ fn huge_alloc(_size: usize) -> *mut u8 {
     unreachable!("is_huge is false on this target")
 }
 
+/// [`Allocator::LIBC`]'s `alloc_zeroed`: `malloc` and zeroing for small
+/// blocks, [`huge_alloc`] for huge ones, `calloc` in between.
+///
+/// # Safety
+/// None beyond [`AllocZeroedFn`]'s (any size is a valid request; `ctx` is
+/// unused).
 unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
     if size <= SMALL_BLOCK {
         // SAFETY: malloc may be called with any size; it returns null or
@@ -130,7 +156,8 @@ unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
         // escapes in between.
         let p = core::hint::black_box(p);
         if !p.is_null() {
-            // SAFETY: `p` is valid for `size` bytes.
+            // SAFETY: a non-null `malloc(size)` result is valid for writes
+            // of `size` bytes.
             unsafe { core::ptr::write_bytes(p, 0, size) };
         }
         return p;
@@ -139,21 +166,31 @@ unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
         // Fresh anonymous pages are zero.
         return huge_alloc(size);
     }
-    // SAFETY: as above, for calloc.
+    // SAFETY: `calloc` may be called with any count and size; it returns
+    // null or zeroed memory aligned for any fundamental type.
     unsafe { libc::calloc(1, size).cast() }
 }
 
+/// [`Allocator::LIBC`]'s `free`.
+///
+/// # Safety
+/// As [`FreeFn`], for [`libc_calloc`]:
+/// * `p` came from `libc_calloc(size, _)`, was not freed since, and is not
+///   used again;
+/// * `size` is the size asked of that call.
 unsafe fn libc_free(p: *mut u8, size: usize, _ctx: *mut c_void) {
     if is_huge(size) {
         #[cfg(all(target_os = "linux", not(miri)))]
         {
-            // SAFETY: `p` is a `huge_alloc` mapping of `size` bytes rounded
-            // up to whole huge pages (same size as allocated: the contract).
+            // SAFETY: `is_huge(size)`, so `libc_calloc` got `p` from
+            // `huge_alloc(size)` (points 1 and 2): a mapping of `size`
+            // rounded up to whole huge pages, unused from now on.
             unsafe { libc::munmap(p.cast(), size.next_multiple_of(HUGE_PAGE)) };
         }
         return;
     }
-    // SAFETY: `p` came from `libc_calloc` (the caller's contract).
+    // SAFETY: not huge, so `libc_calloc` got `p` from `malloc` or `calloc`
+    // (points 1 and 2); freed once, unused from now on (point 1).
     unsafe { libc::free(p.cast()) }
 }
 
@@ -164,9 +201,12 @@ impl Allocator {
     /// An allocator from caller-supplied functions.
     ///
     /// # Safety
-    /// `alloc_zeroed` must return null or `size` zeroed bytes aligned to 8 that
-    /// stay valid until passed to `free`; both must be callable from any
-    /// thread with `ctx` for as long as any map made with this allocator lives.
+    /// * `alloc_zeroed`, called as [`AllocZeroedFn`] says, returns null or a
+    ///   pointer to `size` zeroed bytes aligned to 8, valid for reads and
+    ///   writes until passed to `free`;
+    /// * `free`, called as [`FreeFn`] says, releases such a block;
+    /// * both may be called with `ctx` from any thread, for as long as any
+    ///   map made with this allocator lives.
     pub unsafe fn new(alloc_zeroed: AllocZeroedFn, free: FreeFn, ctx: *mut c_void) -> Self {
         Self { alloc_zeroed, free, ctx }
     }
@@ -235,49 +275,61 @@ pub(crate) enum Kind {
 /// Allocates a zeroed block with `size` bytes of payload.
 ///
 /// # Safety
-/// `a` must be a valid allocator (see [`Allocator::new`]).
+/// * `a` is a valid allocator (its functions meet [`Allocator::new`]'s
+///   points; [`Allocator::LIBC`] does).
 pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Option<NonNull<u8>> {
     let size = size.checked_next_multiple_of(8)?;
     let total = size.checked_add(HEADER)?;
     if total > isize::MAX as usize {
         return None;
     }
-    // SAFETY: the allocator's contract; `total` is a valid request.
+    // SAFETY: [`AllocZeroedFn`]: 1. `a.ctx` is `a`'s context; 2. `0 < total
+    // <= isize::MAX` (checked above; `total >= HEADER`).
     let base = unsafe { (a.alloc_zeroed)(total, a.ctx) };
     let base = NonNull::new(base)?;
     let h = base.cast::<Header>();
-    // SAFETY: `base` points to `total >= HEADER` fresh bytes, 8-aligned.
+    // SAFETY: a non-null result is valid for writes of `total >= HEADER`
+    // bytes and 8-aligned (point 1, `Allocator::new` point 1), as `Header`
+    // needs.
     unsafe { h.write(Header { next: ptr::null_mut(), size_kind: size | kind as usize }) };
-    // SAFETY: HEADER <= total, so the payload pointer stays in the block.
+    // SAFETY: `HEADER <= total`: the payload pointer stays inside the block
+    // (one past its end at most).
     Some(unsafe { base.byte_add(HEADER) })
 }
 
 /// The header of the block whose payload is `p`.
 ///
 /// # Safety
-/// `p` must be the payload pointer of a live block from [`alloc_block`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`].
 #[inline]
 pub(crate) unsafe fn header_of(p: NonNull<u8>) -> NonNull<Header> {
-    // SAFETY: every payload sits exactly HEADER bytes into its block.
+    // SAFETY: `alloc_block` returned `p` as its block's base plus HEADER
+    // (point 1), so `p - HEADER` is that base, in the same live allocation.
     unsafe { p.byte_sub(HEADER).cast() }
 }
 
 /// Payload size of a block.
 ///
 /// # Safety
-/// As [`header_of`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`].
 pub(crate) unsafe fn block_size(p: NonNull<u8>) -> usize {
-    // SAFETY: forwarded; the header is initialised by alloc_block.
-    unsafe { (*header_of(p).as_ptr()).size_kind & !7 }
+    // SAFETY: point 1 is `header_of`'s point 1.
+    let h = unsafe { header_of(p) };
+    // SAFETY: `h` is the block's header: live, aligned, written by
+    // `alloc_block` (its `size_kind` is never changed afterwards).
+    unsafe { (*h.as_ptr()).size_kind & !7 }
 }
 
 /// Kind of a block.
 ///
 /// # Safety
-/// As [`header_of`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`].
 pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
-    // SAFETY: forwarded; the header is initialised by alloc_block.
-    match unsafe { (*header_of(p).as_ptr()).size_kind } & 7 {
+    // SAFETY: point 1 is `header_of`'s point 1.
+    let h = unsafe { header_of(p) };
+    // SAFETY: `h` is the block's header: live, aligned, written by
+    // `alloc_block` (its `size_kind` is never changed afterwards).
+    match unsafe { (*h.as_ptr()).size_kind } & 7 {
         0 => Kind::Plain,
         1 => Kind::Array,
         2 => Kind::Key,
@@ -288,24 +340,33 @@ pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
 /// Frees a block.
 ///
 /// # Safety
-/// `p` must be the payload of a live block allocated with `a`; nothing may use
-/// it afterwards.
+/// * `p` is the payload of a live block that [`alloc_block`] allocated
+///   with `a`;
+/// * nothing uses the block afterwards.
 pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: a live block's payload (point 1).
     let size = unsafe { block_size(p) };
-    // SAFETY: the block's base is HEADER bytes before its payload, and it was
-    // allocated by `a` with exactly `size + HEADER` bytes.
-    unsafe { (a.free)(header_of(p).as_ptr().cast(), size + HEADER, a.ctx) }
+    // SAFETY: a live block's payload (point 1).
+    let base = unsafe { header_of(p) };
+    // SAFETY: [`FreeFn`]: 1. `base` is what `a.alloc_zeroed` returned for
+    // this block (point 1), not freed since (live), unused from now on
+    // (point 2); 2. `size + HEADER` is the `total` it was asked for
+    // (`size_kind` keeps the rounded payload size); 3. `a.ctx` is `a`'s.
+    unsafe { (a.free)(base.as_ptr().cast(), size + HEADER, a.ctx) }
 }
 
 /// Pushes a block on an intrusive retire list.
 ///
 /// # Safety
-/// `p` must be a live block not already on a list; `list` is the list head.
+/// * `p` is the payload of a live block from [`alloc_block`], not on any
+///   list;
+/// * `list` is null or heads a list of live blocks built by
+///   [`push_retired`].
 pub(crate) unsafe fn push_retired(list: &mut *mut Header, p: NonNull<u8>) {
-    // SAFETY: forwarded; the header belongs to the block.
+    // SAFETY: a live block's payload (point 1).
     let h = unsafe { header_of(p) }.as_ptr();
-    // SAFETY: `h` is a valid header (see above).
+    // SAFETY: `h` is the block's live, aligned header; no list links it
+    // (point 1), so no one else reads `next` meanwhile.
     unsafe { (*h).next = *list };
     *list = h;
 }
@@ -313,12 +374,14 @@ pub(crate) unsafe fn push_retired(list: &mut *mut Header, p: NonNull<u8>) {
 /// Pops one block off a retire list, returning its payload.
 ///
 /// # Safety
-/// `list` must be a list built by [`push_retired`] of live blocks.
+/// * `list` is null or heads a list of live blocks built by
+///   [`push_retired`].
 pub(crate) unsafe fn pop_retired(list: &mut *mut Header) -> Option<NonNull<u8>> {
     let h = NonNull::new(*list)?;
-    // SAFETY: `h` is a live block's header on this list.
+    // SAFETY: `h` is the live, aligned header of the list's first block
+    // (point 1).
     *list = unsafe { (*h.as_ptr()).next };
-    // SAFETY: the payload follows the header inside the same block.
+    // SAFETY: the payload starts HEADER bytes into the same block.
     Some(unsafe { h.cast::<u8>().byte_add(HEADER) })
 }
 
@@ -329,27 +392,32 @@ mod tests {
     #[test]
     fn blocks_are_zeroed_and_sized() {
         let a = Allocator::LIBC;
-        // SAFETY: LIBC is a valid allocator; the block is freed once.
-        unsafe {
-            let p = alloc_block(&a, 20, Kind::Plain).unwrap();
-            assert_eq!(block_size(p), 24);
-            assert_eq!(block_kind(p), Kind::Plain);
-            assert!((0..24).all(|i| p.as_ptr().add(i).read() == 0));
-            assert_eq!(p.as_ptr().addr() % 8, 0);
-            let mut list = ptr::null_mut();
-            push_retired(&mut list, p);
-            assert_eq!(pop_retired(&mut list), Some(p));
-            assert_eq!(pop_retired(&mut list), None);
-            free_block(&a, p);
-        }
+        // SAFETY: `LIBC` is a valid allocator.
+        let p = unsafe { alloc_block(&a, 20, Kind::Plain) }.unwrap();
+        // SAFETY: `p` is a live block's payload (until `free_block` below).
+        assert_eq!(unsafe { block_size(p) }, 24);
+        // SAFETY: as for `block_size`.
+        assert_eq!(unsafe { block_kind(p) }, Kind::Plain);
+        // SAFETY: the payload is valid for reads of its 24 bytes.
+        let payload = unsafe { core::slice::from_raw_parts(p.as_ptr(), 24) };
+        assert!(payload.iter().all(|&x| x == 0));
+        assert_eq!(p.as_ptr().addr() % 8, 0);
+        let mut list = ptr::null_mut();
+        // SAFETY: 1. a live block on no list; 2. an empty list.
+        unsafe { push_retired(&mut list, p) };
+        // SAFETY: a list of one live block.
+        assert_eq!(unsafe { pop_retired(&mut list) }, Some(p));
+        // SAFETY: an empty list.
+        assert_eq!(unsafe { pop_retired(&mut list) }, None);
+        // SAFETY: 1. a live block from `a`; 2. not used afterwards.
+        unsafe { free_block(&a, p) };
     }
 
     #[test]
     fn overflowing_sizes_fail_cleanly() {
-        // SAFETY: LIBC is valid; the requests fail before reaching it.
-        unsafe {
-            assert!(alloc_block(&Allocator::LIBC, usize::MAX - 3, Kind::Plain).is_none());
-            assert!(alloc_block(&Allocator::LIBC, isize::MAX as usize, Kind::Plain).is_none());
-        }
+        // SAFETY: `LIBC` is valid; the request fails before reaching it.
+        assert!(unsafe { alloc_block(&Allocator::LIBC, usize::MAX - 3, Kind::Plain) }.is_none());
+        // SAFETY: `LIBC` is valid; this request also fails before reaching it.
+        assert!(unsafe { alloc_block(&Allocator::LIBC, isize::MAX as usize, Kind::Plain) }.is_none());
     }
 }
