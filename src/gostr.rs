@@ -3,6 +3,8 @@
 //! stores Go's 16-byte string slots, hashes with `strhash` and runs on the
 //! `faststr` paths, as a Go `map[string]V` does.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::fmt;
 use core::ops::Deref;
 use core::ptr::NonNull;
@@ -31,23 +33,28 @@ impl GoStr {
     pub fn new(s: &str) -> GoStr {
         let b: Box<[u8]> = s.as_bytes().into();
         let len = b.len();
-        // SAFETY: Box::into_raw never returns null.
+        // SAFETY: `Box::into_raw` never returns null (dangling but non-null
+        // for an empty box).
         let ptr = unsafe { NonNull::new_unchecked(Box::into_raw(b).cast::<u8>()) };
         GoStr { ptr, len }
     }
 
     /// The string.
     pub fn as_str(&self) -> &str {
-        // SAFETY: `ptr`/`len` came from a Box<[u8]> holding valid UTF-8 that
-        // this value owns.
-        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.as_ptr(), self.len)) }
+        // SAFETY: `ptr`/`len` are a `Box<[u8]>` this value owns (non-null,
+        // valid for reads of `len` bytes, never mutated) and live as long as
+        // the borrow of `self`.
+        let bytes = unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) };
+        // SAFETY: the box was copied from a `&str`: valid UTF-8.
+        unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 }
 
 impl Drop for GoStr {
     fn drop(&mut self) {
         let raw = core::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
-        // SAFETY: rebuilds the Box<[u8]> leaked in `new`, exactly once.
+        // SAFETY: `raw` is the `Box<[u8]>` leaked in `new` (same pointer and
+        // length), rebuilt exactly once: `drop` runs once per value.
         drop(unsafe { Box::from_raw(raw) });
     }
 }
@@ -142,8 +149,11 @@ impl<'a> GoStrRef<'a> {
 
     /// The string.
     pub fn as_str(&self) -> &'a str {
-        // SAFETY: `ptr`/`len` came from a `&'a str`.
-        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.as_ptr(), self.len)) }
+        // SAFETY: `ptr`/`len` are those of a `&'a str`: valid for reads of
+        // `len` bytes, not mutated, for `'a`.
+        let bytes: &'a [u8] = unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) };
+        // SAFETY: the bytes of a `str`: valid UTF-8.
+        unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 }
 
