@@ -8,6 +8,19 @@
 //!
 //! Iteration follows Go: a random start every time, and [`GoMap::range`]
 //! lets the body insert and delete while iterating, with Go's guarantees.
+//!
+//! # Safety
+//!
+//! A [`GoMap`] keeps one invariant, set by `with_capacity` and `clone` and
+//! ended by `drop`: `h` is a live map of type `*t` (see the crate docs),
+//! reachable only through this `GoMap`, whose keys are `K`s and elems `V`s,
+//! and `t` describes `map[K]V` exactly (`GoKey`'s contract, the typed
+//! hooks). Reads borrow the `GoMap`, writes borrow it mutably, so no write
+//! runs during a read, and an iterator ([`Iter`], `range`) is ended before
+//! the borrow it holds ends. The SAFETY comments below discharge the map
+//! functions' points from this invariant ("the invariant").
+
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -100,18 +113,30 @@ unsafe impl<const N: usize> GoKey for [u8; N] {
 }
 
 /// Hashes a Rust `String` key the way Go hashes a string with its bytes.
+///
+/// # Safety
+/// * `p` is a key of a `String`-keyed descriptor: a live, aligned `String`
+///   (as [`HashFn`](crate::maptype::HashFn) promises).
 unsafe fn string_hash(p: *const u8, seed: usize, _ctx: *const ()) -> usize {
-    // SAFETY: `p` points to a String (GoKey contract).
+    // SAFETY: `p` points to a live, aligned `String` (point 1), only read.
     let s = unsafe { &*p.cast::<String>() };
     let hdr = crate::alg::GoString { ptr: s.as_ptr(), len: s.len() };
-    // SAFETY: `hdr` is a valid string header for the duration of the call.
+    // SAFETY: 1. `hdr` is a readable local header; 2. its bytes are the
+    // `String`'s, readable while `s` is borrowed.
     unsafe { crate::alg::strhash((&raw const hdr).cast(), seed) }
 }
 
 /// Compares two Rust `String` keys.
+///
+/// # Safety
+/// * `a` and `b` are keys of a `String`-keyed descriptor: live, aligned
+///   `String`s (as [`EqualFn`](crate::maptype::EqualFn) promises).
 unsafe fn string_equal(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
-    // SAFETY: both point to Strings.
-    unsafe { *a.cast::<String>() == *b.cast::<String>() }
+    // SAFETY: `a` points to a live, aligned `String` (point 1), only read.
+    let a = unsafe { &*a.cast::<String>() };
+    // SAFETY: as for `a`, for `b` (point 1).
+    let b = unsafe { &*b.cast::<String>() };
+    a == b
 }
 
 // SAFETY: the hasher and equality read one String.
@@ -128,14 +153,31 @@ unsafe impl GoKey for String {
     });
 }
 
+/// The drop hook of a `T` key or elem.
+///
+/// # Safety
+/// * `p` is a live `T` of the map, aligned, never used as a value again
+///   ([`DropFn`](crate::maptype::DropFn)'s point 1, for a descriptor whose
+///   key or elem type is `T`).
 unsafe fn drop_fn<T>(p: *mut u8, _ctx: *const ()) {
-    // SAFETY: the map calls drop hooks once per live value of type T.
+    // SAFETY: a live, aligned `T`, valid for reads and writes, dropped once
+    // and never used again (point 1).
     unsafe { ptr::drop_in_place(p.cast::<T>()) }
 }
 
+/// The clone hook of a `T` key or elem.
+///
+/// # Safety
+/// * `src` is a live, aligned `T`, and `dst` is valid for writes of one
+///   `T`, aligned, holding no value, not overlapping `src`
+///   ([`CloneFn`](crate::maptype::CloneFn)'s points, for a descriptor whose
+///   key or elem type is `T`).
 unsafe fn clone_fn<T: Clone>(dst: *mut u8, src: *const u8, _ctx: *const ()) {
-    // SAFETY: `src` holds a T; `dst` is storage for one T.
-    unsafe { dst.cast::<T>().write((*src.cast::<T>()).clone()) }
+    // SAFETY: `src` is a live, aligned `T` (point 1), only read.
+    let v = unsafe { &*src.cast::<T>() }.clone();
+    // SAFETY: `dst` is valid for writes of one aligned `T` and holds no
+    // value, so nothing is leaked by overwriting it (point 1).
+    unsafe { dst.cast::<T>().write(v) }
 }
 
 const fn type_info<T>() -> TypeInfo {
@@ -155,9 +197,11 @@ pub struct GoMap<K: GoKey, V> {
     /// The descriptor: in static memory (built at compile time from
     /// `K::SPEC`), or boxed for this map when `owned_t` (keys without a
     /// `SPEC`). Either way `make` costs no descriptor work for built-in keys,
-    /// and the map handle stays three words.
+    /// and the map handle stays three words. Valid until `drop`.
     t: NonNull<MapType>,
+    /// Whether `t` is a `Box` this map owns (freed in `drop`).
     owned_t: bool,
+    /// A live map of type `*t`, owned by this value (see the module docs).
     h: NonNull<HMap>,
     _marker: PhantomData<(K, V)>,
 }
@@ -179,32 +223,88 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `mapaccess2`, or its fast variant.
     fn access2(&self, k: &K) -> (*const u8, bool) {
         let (t, h, kp) = (self.t(), self.h.as_ptr(), (k as *const K).cast::<u8>());
-        // SAFETY: a live map of this type; `kp` points to a key, which is 4
-        // or 8 bytes when FAST says so (GoKey's contract; read unaligned).
-        oom(unsafe {
-            match Self::FAST {
-                FastKind::Fast32 => fast32::mapaccess2_fast32(t, h, kp.cast::<u32>().read_unaligned()),
-                FastKind::Fast64 => fast64::mapaccess2_fast64(t, h, kp.cast::<u64>().read_unaligned()),
-                FastKind::FastStr => faststr::mapaccess2_faststr(t, h, kp.cast::<GoString>().read()),
-                FastKind::None => map::mapaccess2(t, h, kp),
+        // Every arm: `h` is a live map of type `t` (the invariant); the
+        // result stays valid while `self` is borrowed (no write runs).
+        oom(match Self::FAST {
+            FastKind::Fast32 => {
+                // SAFETY: `FAST == Fast32` only for a 4-byte plain-memory `K`
+                // (GoKey): `kp` is valid for reads of 4 bytes.
+                let key = unsafe { kp.cast::<u32>().read_unaligned() };
+                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` has
+                // 4-byte inline keys compared bytewise (GoKey's `FAST`) and
+                // inline elems (`FAST` is `None` for a `V` over 128 bytes).
+                unsafe { fast32::mapaccess2_fast32(t, h, key) }
             }
+            FastKind::Fast64 => {
+                // SAFETY: `FAST == Fast64` only for an 8-byte plain-memory
+                // `K` (GoKey): `kp` is valid for reads of 8 bytes.
+                let key = unsafe { kp.cast::<u64>().read_unaligned() };
+                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` has
+                // 8-byte inline keys compared bytewise (GoKey's `FAST`) and
+                // inline elems (`FAST` is `None` for a `V` over 128 bytes).
+                unsafe { fast64::mapaccess2_fast64(t, h, key) }
+            }
+            FastKind::FastStr => {
+                // SAFETY: `FAST == FastStr` only for a `K` laid out as a
+                // `GoString` (GoKey): `kp`, from a `&K`, is a readable,
+                // aligned header.
+                let key = unsafe { kp.cast::<GoString>().read() };
+                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` is
+                // `KeySpec::string()`'s (GoKey's `FAST`) with inline elems:
+                // it fits the faststr paths; 3. `key`'s bytes are `k`'s,
+                // readable while `k` is borrowed.
+                unsafe { faststr::mapaccess2_faststr(t, h, key) }
+            }
+            // SAFETY: 1. live map of type `t` (the invariant); 2. `kp`
+            // points to `k`, a key of `t` (GoKey: `t` describes `K`).
+            FastKind::None => unsafe { map::mapaccess2(t, h, kp) },
         })
     }
 
     /// `mapassign`, or its fast variant.
     ///
     /// # Safety
-    /// `kp` points to a key outside the map.
+    /// * `kp` points to a `K` outside the map (a key of `self`'s type that
+    ///   does not alias the map's memory);
+    /// * the map takes that `K` over when it keeps its bytes (the returned
+    ///   slot says `inserted`, or the type needs key updates): the caller
+    ///   must not drop or use it then.
     unsafe fn assign(&mut self, kp: *const u8) -> map::Slot {
         let (t, h) = (self.t(), self.h.as_ptr());
-        // SAFETY: a live map of this type; key as in `access2`.
-        oom(unsafe {
-            match Self::FAST {
-                FastKind::Fast32 => fast32::mapassign_fast32(t, h, kp.cast::<u32>().read_unaligned()),
-                FastKind::Fast64 => fast64::mapassign_fast64(t, h, kp.cast::<u64>().read_unaligned()),
-                FastKind::FastStr => faststr::mapassign_faststr(t, h, kp.cast::<GoString>().read()),
-                FastKind::None => map::mapassign(t, h, kp),
+        oom(match Self::FAST {
+            FastKind::Fast32 => {
+                // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
+                // (point 1): valid for reads of 4 bytes.
+                let key = unsafe { kp.cast::<u32>().read_unaligned() };
+                // SAFETY: as `mapaccess1_fast32`: 1. live map of type `t`
+                // (the invariant; `&mut self`: no other access); 2. 4-byte
+                // inline keys compared bytewise, inline elems (see `access2`).
+                unsafe { fast32::mapassign_fast32(t, h, key) }
             }
+            FastKind::Fast64 => {
+                // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
+                // (point 1): valid for reads of 8 bytes.
+                let key = unsafe { kp.cast::<u64>().read_unaligned() };
+                // SAFETY: as `mapaccess1_fast64`: 1. live map of type `t`
+                // (the invariant; `&mut self`: no other access); 2. 8-byte
+                // inline keys compared bytewise, inline elems (see `access2`).
+                unsafe { fast64::mapassign_fast64(t, h, key) }
+            }
+            FastKind::FastStr => {
+                // SAFETY: a `K` laid out as a `GoString` (GoKey's `FAST`) at
+                // `kp` (point 1): a readable header, aligned (the caller's
+                // `K`).
+                let key = unsafe { kp.cast::<GoString>().read() };
+                // SAFETY: as `mapaccess1_faststr`: 1. live map of type `t`
+                // (the invariant); 2. `t` fits the faststr paths (see
+                // `access2`); 3. `key`'s bytes are readable, and stay so
+                // while the map holds them: the map takes the `K` over
+                // (point 2; string keys always need key updates).
+                unsafe { faststr::mapassign_faststr(t, h, key) }
+            }
+            // SAFETY: 1. live map of type `t` (the invariant); 2. `kp` is a
+            // key of `t` outside the map (point 1).
+            FastKind::None => unsafe { map::mapassign(t, h, kp) },
         })
     }
 
@@ -212,17 +312,43 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// [`map::mapdelete_into`]); reports whether the key was present.
     ///
     /// # Safety
-    /// `kp` points to a key; `out` is valid for writing one `V`.
+    /// * `kp` points to a `K` (a key of `self`'s type);
+    /// * `out` is valid for writes of one `V`, not overlapping the map.
     unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
         let (t, h) = (self.t(), self.h.as_ptr());
-        // SAFETY: a live map of this type; key as in `access2`.
-        oom(unsafe {
-            match Self::FAST {
-                FastKind::Fast32 => fast32::mapdelete_fast32_into(t, h, kp.cast::<u32>().read_unaligned(), out),
-                FastKind::Fast64 => fast64::mapdelete_fast64_into(t, h, kp.cast::<u64>().read_unaligned(), out),
-                FastKind::FastStr => faststr::mapdelete_faststr_into(t, h, kp.cast::<GoString>().read(), out),
-                FastKind::None => map::mapdelete_into(t, h, kp, out),
+        oom(match Self::FAST {
+            FastKind::Fast32 => {
+                // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
+                // (point 1): valid for reads of 4 bytes.
+                let key = unsafe { kp.cast::<u32>().read_unaligned() };
+                // SAFETY: as `mapaccess1_fast32` (live map of type `t`, the
+                // invariant; 4-byte keys, inline elems, see `access2`); `out`
+                // is valid for writing one elem, not overlapping (point 2).
+                unsafe { fast32::mapdelete_fast32_into(t, h, key, out) }
             }
+            FastKind::Fast64 => {
+                // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
+                // (point 1): valid for reads of 8 bytes.
+                let key = unsafe { kp.cast::<u64>().read_unaligned() };
+                // SAFETY: as `mapaccess1_fast64` (live map of type `t`, the
+                // invariant; 8-byte keys, inline elems, see `access2`); `out`
+                // is valid for writing one elem, not overlapping (point 2).
+                unsafe { fast64::mapdelete_fast64_into(t, h, key, out) }
+            }
+            FastKind::FastStr => {
+                // SAFETY: a `K` laid out as a `GoString` (GoKey's `FAST`) at
+                // `kp` (point 1): a readable, aligned header.
+                let key = unsafe { kp.cast::<GoString>().read() };
+                // SAFETY: as `mapaccess1_faststr` (live map of type `t`, the
+                // invariant; `t` fits the faststr paths; `key`'s bytes are
+                // the caller's `K`'s, readable); `out` is valid for writing
+                // one elem, not overlapping (point 2).
+                unsafe { faststr::mapdelete_faststr_into(t, h, key, out) }
+            }
+            // SAFETY: as `mapdelete`: live map of type `t` (the invariant),
+            // `kp` a key of `t` (point 1); `out` is valid for writing one
+            // elem, not overlapping (point 2).
+            FastKind::None => unsafe { map::mapdelete_into(t, h, kp, out) },
         })
     }
 
@@ -253,7 +379,9 @@ impl<K: GoKey, V> GoMap<K, V> {
         // inline: no loads, and hooks that are `None` vanish.
         match Self::STATIC_T {
             Some(t) => t,
-            // SAFETY: boxed and owned by this map until its drop.
+            // SAFETY: `t` is a `Box` this map owns until `drop` (no
+            // `STATIC_T`, so `owned_t`), never mutated: valid for the borrow
+            // of `self`.
             None => unsafe { self.t.as_ref() },
         }
     }
@@ -266,13 +394,15 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `make(map[K]V, hint)`.
     pub fn with_capacity(hint: usize) -> Self {
         let (t, owned_t) = Self::descriptor();
-        // SAFETY: a valid descriptor (static or just boxed).
+        // SAFETY: `t` is the static descriptor or a fresh box: valid, never
+        // mutated.
         let made = map::makemap(unsafe { t.as_ref() }, hint.min(isize::MAX as usize) as isize);
         let h = match made {
             Ok(h) => h,
             Err(e) => {
                 if owned_t {
-                    // SAFETY: boxed above, not shared.
+                    // SAFETY: `descriptor` leaked this box just above; the
+                    // failed `makemap` kept no reference to it.
                     drop(unsafe { Box::from_raw(t.as_ptr()) });
                 }
                 oom(Err(e))
@@ -293,7 +423,8 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `len(m)`.
     pub fn len(&self) -> usize {
-        // SAFETY: a live map.
+        // SAFETY: `h` is a live map (the invariant), not written while
+        // `self` is borrowed.
         unsafe { self.h.as_ref() }.len()
     }
 
@@ -305,14 +436,16 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `v, ok := m[k]`.
     pub fn get(&self, k: &K) -> Option<&V> {
         let (e, ok) = self.access2(k);
-        // SAFETY: a found elem slot holds a V, valid while `self` is borrowed.
+        // SAFETY: a found elem is a live, aligned `V` of the map (the
+        // invariant), not written while `self` is borrowed.
         ok.then(|| unsafe { &*e.cast::<V>() })
     }
 
     /// Mutable access to the value for `k`.
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
         let (e, ok) = self.access2(k);
-        // SAFETY: as `get`; `&mut self` makes the access exclusive.
+        // SAFETY: a found elem is a live, aligned `V` of the map (the
+        // invariant); `&mut self` makes the access exclusive for the borrow.
         ok.then(|| unsafe { &mut *e.cast_mut().cast::<V>() })
     }
 
@@ -324,7 +457,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `m[k] = v`; returns the previous value.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let k = core::mem::ManuallyDrop::new(k);
-        // SAFETY: `k` is a key outside the map.
+        // SAFETY: 1. `k` is a `K` on our stack, outside the map; 2. it is in
+        // a `ManuallyDrop`: dropped below only when the map did not keep it.
         let slot = unsafe { self.assign((&raw const *k).cast()) };
         if !slot.inserted && !self.t().need_key_update() {
             // The map kept its own key: ours is still ours to drop.
@@ -332,11 +466,13 @@ impl<K: GoKey, V> GoMap<K, V> {
         }
         let e = slot.elem.as_ptr().cast::<V>();
         if slot.inserted {
-            // SAFETY: a fresh elem slot.
+            // SAFETY: a new entry's elem slot: valid for writes of one
+            // aligned `V`, holding none.
             unsafe { e.write(v) };
             None
         } else {
-            // SAFETY: an existing elem slot holds a V.
+            // SAFETY: an existing entry's elem slot holds a live, aligned
+            // `V` (the invariant); `&mut self` is exclusive.
             Some(unsafe { e.replace(v) })
         }
     }
@@ -344,24 +480,26 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// `delete(m, k)`; returns the removed value.
     pub fn remove(&mut self, k: &K) -> Option<V> {
         let mut v = core::mem::MaybeUninit::<V>::uninit();
-        // SAFETY: `k` is a key; `v` has room for one V, which the delete
-        // moves the removed elem into (not dropping it).
+        // SAFETY: 1. `k` points to a `K`; 2. `v` is a local with room for
+        // one `V`, outside the map; the delete moves the removed elem into
+        // it (not dropping it).
         let found = unsafe { self.delete_into((k as *const K).cast(), v.as_mut_ptr().cast()) };
-        // SAFETY: a found entry's elem was moved into `v`.
+        // SAFETY: a found entry's elem was moved into `v`: initialised.
         found.then(|| unsafe { v.assume_init() })
     }
 
     /// `clear(m)`.
     pub fn clear(&mut self) {
-        // SAFETY: a live map of this type.
+        // SAFETY: `h` is a live map of type `t` (the invariant).
         unsafe { map::mapclear(self.t(), self.h.as_ptr()) }
     }
 
     /// Iterates in Go's order (a fresh random start each time).
     pub fn iter(&self) -> Iter<'_, K, V> {
         let mut it = Box::new(HIter::new());
-        // SAFETY: a live map; the iterator is ended in Iter's Drop, before
-        // the borrow of `self` ends.
+        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
+        // is fresh; 3. the iteration ends in `Iter`'s drop, which the borrow
+        // of `self` (holding the map and `t`) outlives.
         unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
         Iter { it, t: self.t(), _marker: PhantomData }
     }
@@ -389,25 +527,34 @@ impl<K: GoKey, V> GoMap<K, V> {
         struct End<'a>(&'a mut HIter);
         impl Drop for End<'_> {
             fn drop(&mut self) {
-                // SAFETY: the iterator belongs to a live map (borrowed).
+                // SAFETY: if registered, the iterator's map and type are
+                // alive: `range` borrows the map mutably until `End` drops.
                 unsafe { map::mapiterend(self.0) }
             }
         }
         let mut it = HIter::new();
-        // SAFETY: a live map; ended by `End`, also on unwind.
+        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
+        // is fresh; 3. `End` ends the iteration (also on unwind) while
+        // `range` still borrows the map and its type.
         unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
         let end = End(&mut it);
         loop {
             if end.0.key.is_null() {
                 break;
             }
-            // SAFETY: the iterator points at a live key and elem.
-            let (k, v) = unsafe { ((*end.0.key.cast::<K>()).clone(), (*end.0.elem.cast::<V>()).clone()) };
+            // SAFETY: a non-null `it.key` is an aligned `K` of the map (a
+            // live entry's key, or a byte copy of it in an old bucket), only
+            // read; the body cannot write the map before the clone is done.
+            let k = unsafe { &*end.0.key.cast::<K>() }.clone();
+            // SAFETY: likewise, `it.elem` is the entry's live, aligned `V`.
+            let v = unsafe { &*end.0.elem.cast::<V>() }.clone();
             let mut rm = RangeMap { m: self };
             if body(&mut rm, k, v).is_break() {
                 break;
             }
-            // SAFETY: the iterator is registered on this live map.
+            // SAFETY: as `mapiternext`: `it` was started by `mapiterinit`,
+            // and its map and type are alive (the invariant, `&mut self`);
+            // `self.t()` is the type of the iterator's map.
             unsafe { map::mapiternext_inline(self.t(), end.0) };
         }
     }
@@ -425,9 +572,10 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// entries (the size `with_capacity(min_capacity)` would have). Never
     /// makes the bucket array larger than it is.
     pub fn shrink_to(&mut self, min_capacity: usize) {
-        // SAFETY: a live map of this type. `&mut self` excludes live
-        // iterators (they borrow the map), so the only failure is an
-        // allocation failure, which leaves the map unchanged.
+        // SAFETY: `h` is a live map of type `t` (the invariant), and `&mut
+        // self` keeps every other access out during the call. `&mut self`
+        // also excludes live iterators (they borrow the map), so the only
+        // failure is an allocation failure, which leaves the map unchanged.
         let _ = unsafe { crate::shrink::mapshrink(self.t(), self.h.as_ptr(), min_capacity) };
     }
 
@@ -435,13 +583,15 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// leave it mostly empty); `None`, the default, keeps Go's never-shrink
     /// behaviour. See [`crate::shrink::ShrinkPolicy`].
     pub fn set_shrink_policy(&mut self, policy: Option<crate::shrink::ShrinkPolicy>) {
-        // SAFETY: a live map, exclusively borrowed.
+        // SAFETY: `h` is a live map (the invariant), accessed by no other
+        // thread (`&mut self`).
         unsafe { crate::shrink::set_shrink_policy(self.h.as_ptr(), policy) }
     }
 
     /// The map's shrink policy.
     pub fn shrink_policy(&self) -> Option<crate::shrink::ShrinkPolicy> {
-        // SAFETY: a live map.
+        // SAFETY: `h` is a live map (the invariant), not written while `self`
+        // is borrowed.
         unsafe { crate::shrink::shrink_policy(self.h.as_ptr()) }
     }
 }
@@ -481,7 +631,8 @@ impl<K: GoKey, V> RangeMap<'_, K, V> {
 
 impl<K: GoKey, V> Drop for GoMap<K, V> {
     fn drop(&mut self) {
-        // SAFETY: a live map with no live iterators (they borrow the map).
+        // SAFETY: `h` is a live map of type `t` (the invariant), never used
+        // again; no iterator is live (they borrow the map).
         let r = unsafe { map::mapfree(self.t(), self.h.as_ptr()) };
         debug_assert!(r.is_ok());
         if self.owned_t {
@@ -533,11 +684,14 @@ impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
         // A boxed descriptor goes if the clone fails or a clone hook panics.
         let t = guard(t, |t| {
             if owned_t {
-                // SAFETY: boxed by `descriptor` just above, not shared.
+                // SAFETY: `descriptor` leaked this box just above; nothing
+                // refers to it yet (the clone failed or unwound).
                 drop(unsafe { Box::from_raw(t.as_ptr()) });
             }
         });
-        // SAFETY: a live map; `with_clone` has the same layout as `self.t`.
+        // SAFETY: `h` is a live map of type `with_clone` (the invariant:
+        // `with_clone` is `t` plus clone hooks, same layout, hasher and
+        // drop hooks), not written while `self` is borrowed.
         let h = oom(unsafe { map::mapclone2(with_clone, self.h.as_ptr()) });
         GoMap { t: ScopeGuard::into_inner(t), owned_t, h, _marker: PhantomData }
     }
@@ -588,19 +742,25 @@ impl<'a, K: GoKey, V> Iterator for Iter<'a, K, V> {
         if self.it.key.is_null() {
             return None;
         }
-        // SAFETY: the iterator points at a live entry of a map borrowed for 'a.
-        let item = unsafe { (&*self.it.key.cast::<K>(), &*self.it.elem.cast::<V>()) };
+        // SAFETY: a non-null `it.key` is an aligned `K` of the map (a live
+        // entry's key, or a byte copy of it), and the map is borrowed shared
+        // for 'a: nothing writes it while the reference lives.
+        let k = unsafe { &*self.it.key.cast::<K>() };
+        // SAFETY: likewise, `it.elem` is the entry's live, aligned `V`.
+        let v = unsafe { &*self.it.elem.cast::<V>() };
         // The static descriptor by name where there is one, as in `GoMap::t`.
         let t = GoMap::<K, V>::STATIC_T.unwrap_or(self.t);
-        // SAFETY: registered on a live map of type `t`.
+        // SAFETY: as `mapiternext`: `it` was started by `mapiterinit` and
+        // its map and type are alive (borrowed for 'a); `t` is that type.
         unsafe { map::mapiternext_inline(t, &mut self.it) };
-        Some(item)
+        Some((k, v))
     }
 }
 
 impl<K, V> Drop for Iter<'_, K, V> {
     fn drop(&mut self) {
-        // SAFETY: the map is borrowed for the iterator's lifetime.
+        // SAFETY: if registered, the iterator's map and type are alive: both
+        // are borrowed for the iterator's lifetime.
         unsafe { map::mapiterend(&mut self.it) }
     }
 }
@@ -632,8 +792,10 @@ mod tests {
             );
             for seed in [0usize, 1, 0x9e37_79b9, usize::MAX] {
                 let kp = (&raw const key).cast::<u8>();
-                // SAFETY: `kp` points to a key of both descriptors' type.
-                assert_eq!(unsafe { t.hash(kp, seed) }, unsafe { preset.hash(kp, seed) });
+                // SAFETY: `kp` points to `key`, a key of `t` (`K`'s own).
+                let got = unsafe { t.hash(kp, seed) };
+                // SAFETY: `key` is a key of `preset` too (same key type).
+                assert_eq!(got, unsafe { preset.hash(kp, seed) });
             }
         }
         let u64e = TypeInfo::of::<u64>();
