@@ -13,6 +13,8 @@
 //! `alloc_zeroed` returned and the size that was asked of it, so the reported
 //! blocks of a map are exactly the live allocations it made.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
@@ -49,22 +51,27 @@ pub enum Item {
 /// Base pointer and total size of the block whose payload is `p`.
 ///
 /// # Safety
-/// `p` is the payload of a live block.
+/// * `p` is the payload of a live block from `alloc::alloc_block`.
 unsafe fn block(p: NonNull<u8>) -> (*mut u8, usize) {
-    // SAFETY: forwarded: a live block's header precedes its payload.
-    unsafe { (alloc::header_of(p).as_ptr().cast::<u8>(), alloc::block_size(p) + HEADER) }
+    // SAFETY: a live block's payload (point 1) is `header_of`'s point 1.
+    let base = unsafe { alloc::header_of(p) };
+    // SAFETY: a live block's payload (point 1) is `block_size`'s point 1.
+    let size = unsafe { alloc::block_size(p) };
+    (base.as_ptr().cast::<u8>(), size + HEADER)
 }
 
 /// Reports every block of an intrusive block list (`extra.overflow`,
 /// `extra.oldoverflow`, the retire or spare list) as `what`.
 ///
 /// # Safety
-/// `head` heads a list of live blocks built by `alloc::push_retired`; it is
-/// only read.
+/// * `head` is null or heads a list of live blocks built by
+///   `alloc::push_retired`, not changed during the call (it is only read).
 unsafe fn visit_list(mut head: *mut alloc::Header, what: Item, f: &mut dyn FnMut(Item, *mut u8, usize)) {
-    // SAFETY: popping from a local copy of the head only reads the links.
+    // SAFETY: `head` (a local copy of the list head) is null or heads a
+    // list of live blocks (point 1); popping only reads the links and moves
+    // the copy.
     while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-        // SAFETY: a live block of the list.
+        // SAFETY: `p` is the payload of a live block of the list (point 1).
         let (b, size) = unsafe { block(p) };
         f(what, b, size);
     }
@@ -74,57 +81,88 @@ unsafe fn visit_list(mut head: *mut alloc::Header, what: Item, f: &mut dyn FnMut
 /// every block it owns (see the module docs). A null map reports nothing.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t` that no write runs on during the
-/// call; `f` must not touch the map.
+/// * `h` is null or a live map of type `t`, not under a write during the
+///   call;
+/// * `f` does not access the map.
 pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8, usize)) {
-    // SAFETY: null or a live map (caller).
-    let Some(hr) = (unsafe { h.as_ref() }) else { return };
-    // SAFETY: `h` is the payload of the map's Hmap block.
-    let (hb, hs) = unsafe { block(NonNull::new_unchecked(h.cast_mut().cast::<u8>())) };
+    let Some(hp) = NonNull::new(h.cast_mut()) else { return };
+    // SAFETY: `h` is a live map (point 1): aligned, valid for reads, and not
+    // written while this reference lives (no write runs, and `f` does not
+    // touch the map: points 1, 2).
+    let hr = unsafe { hp.as_ref() };
+    // SAFETY: a live map is the payload of its `Hmap` block.
+    let (hb, hs) = unsafe { block(hp.cast::<u8>()) };
     f(Item::AllocHmap, hb, hs);
 
     if hr.count != 0 {
-        // SAFETY: a live map of type `t`; the closure only reads slots.
-        unsafe {
-            for_each_live(t, hr, |b, i| {
-                let ks = key_at(t, b, i);
-                let es = elem_at(t, b, i);
-                let k = if t.indirect_key() { deref_slot(ks) } else { ks };
-                let e = if t.indirect_elem() { deref_slot(es) } else { es };
-                if t.indirect_key() {
-                    let (kb, kz) = block(NonNull::new_unchecked(k));
-                    f(Item::AllocKey, kb, kz);
-                }
-                if t.indirect_elem() {
-                    let (eb, ez) = block(NonNull::new_unchecked(e));
-                    f(Item::AllocElem, eb, ez);
-                }
-                f(Item::Key, k, t.key.size);
-                f(Item::Elem, e, t.elem.size);
-            })
+        // `for_each_live` calls this with a bucket `b` of `t` and a slot
+        // `i < BUCKET_CNT` holding a live entry.
+        let each = |b: *mut u8, i: usize| {
+            // SAFETY: `for_each_live` passes a bucket of `t` and a slot
+            // `i < BUCKET_CNT` (`key_at`'s points).
+            let ks = unsafe { key_at(t, b, i) };
+            // SAFETY: as for `ks`: a bucket of `t`, `i < BUCKET_CNT`.
+            let es = unsafe { elem_at(t, b, i) };
+            let k = if t.indirect_key() {
+                // SAFETY: an indirect key slot of a live entry: 8-aligned
+                // pointer storage.
+                unsafe { deref_slot(ks) }
+            } else {
+                ks
+            };
+            let e = if t.indirect_elem() {
+                // SAFETY: an indirect elem slot of a live entry: 8-aligned
+                // pointer storage.
+                unsafe { deref_slot(es) }
+            } else {
+                es
+            };
+            if t.indirect_key() {
+                // SAFETY: a live entry's indirect key slot points to its
+                // key block: non-null.
+                let kp = unsafe { NonNull::new_unchecked(k) };
+                // SAFETY: `kp` is the payload of that live block.
+                let (kb, kz) = unsafe { block(kp) };
+                f(Item::AllocKey, kb, kz);
+            }
+            if t.indirect_elem() {
+                // SAFETY: a live entry's indirect elem slot points to its
+                // elem block: non-null.
+                let ep = unsafe { NonNull::new_unchecked(e) };
+                // SAFETY: `ep` is the payload of that live block.
+                let (eb, ez) = unsafe { block(ep) };
+                f(Item::AllocElem, eb, ez);
+            }
+            f(Item::Key, k, t.key.size);
+            f(Item::Elem, e, t.elem.size);
         };
+        // SAFETY: 1. `h` is a live map of type `t` (point 1); 2. `each` only
+        // reads slots and calls `f`, which does not touch the map (point 2):
+        // the chains do not change.
+        unsafe { for_each_live(t, hr, each) };
     }
 
     for arr in [hr.buckets, hr.oldbuckets] {
         if let Some(b) = NonNull::new(arr) {
-            // SAFETY: a live array block of the map.
+            // SAFETY: a non-null bucket array of a live map is the payload of
+            // a live `Array` block.
             let (bb, bs) = unsafe { block(b) };
             f(Item::AllocBuckets, bb, bs);
         }
     }
-    // SAFETY: the map's lists of live heap overflow buckets (every bucket its
-    // chains reach outside the arrays is on one of them).
-    unsafe {
-        visit_list(hr.extra.overflow, Item::AllocOverflow, f);
-        visit_list(hr.extra.oldoverflow, Item::AllocOverflow, f);
-    }
-
-    // SAFETY: the retire, oldstorage and spare lists hold live blocks of
-    // this map (retired arrays no longer own chains: their overflow buckets
-    // were retired with them, one by one).
-    unsafe {
-        visit_list(hr.retired.load(Ordering::Acquire), Item::AllocRetired, f);
-        visit_list(hr.oldstorage.load(Ordering::Relaxed), Item::AllocRetired, f);
-        visit_list(hr.spare, Item::AllocSpare, f);
-    }
+    // The lists below are the map's lists of live blocks (every heap bucket
+    // its chains reach is on `extra.overflow` or `extra.oldoverflow`;
+    // retired arrays no longer own chains: their overflow buckets were
+    // retired with them, one by one), built by `push_retired`; no write runs
+    // (point 1), so none changes during the call.
+    // SAFETY: `extra.overflow` is such a list.
+    unsafe { visit_list(hr.extra.overflow, Item::AllocOverflow, f) };
+    // SAFETY: `extra.oldoverflow` is such a list.
+    unsafe { visit_list(hr.extra.oldoverflow, Item::AllocOverflow, f) };
+    // SAFETY: the retire list is such a list.
+    unsafe { visit_list(hr.retired.load(Ordering::Acquire), Item::AllocRetired, f) };
+    // SAFETY: `oldstorage` is such a list.
+    unsafe { visit_list(hr.oldstorage.load(Ordering::Relaxed), Item::AllocRetired, f) };
+    // SAFETY: the spare list is such a list.
+    unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
 }
