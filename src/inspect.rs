@@ -7,6 +7,14 @@
 //!
 //! [`check_invariants`] plays the role of Go's `MapTombstoneCheck`
 //! (export_test.go) and more; tests call it after every operation.
+//!
+//! Every function here only reads: its map must be live and not under a
+//! write while it runs. Stale slots (emptied, or evacuated while an old
+//! iterator lived) are read too: their bytes stay initialised (arrays are
+//! allocated zeroed), and an out-of-line slot holds null or a pointer to a
+//! block the map keeps allocated (see `docs/memory.md`).
+
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::ptr::NonNull;
 
@@ -78,15 +86,16 @@ pub struct Snapshot {
 /// Reads the header of a live map.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
-    // SAFETY: a live map (caller).
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let h = unsafe { h.as_ref() };
-    let array_buckets = if h.buckets.is_null() {
-        0
-    } else {
-        // SAFETY: the current array is a live block of this map.
-        unsafe { alloc::block_size(NonNull::new_unchecked(h.buckets)) / t.bucketsize() }
+    let array_buckets = match NonNull::new(h.buckets) {
+        None => 0,
+        // SAFETY: a live map's non-null current array is the payload of a
+        // live block.
+        Some(arr) => (unsafe { alloc::block_size(arr) }) / t.bucketsize(),
     };
     let next_overflow =
         (!h.extra.next_overflow.is_null()).then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
@@ -107,10 +116,15 @@ pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
 /// Reads one slot value (following an indirection).
 ///
 /// # Safety
-/// `slot` is a slot of a live bucket; `indirect` says whether it holds a pointer.
+/// * `slot` is a key (elem) slot of a bucket of a live map of type `t`,
+///   not under a write, and `indirect`, `size` are `t`'s indirection and
+///   key (elem) size;
+/// * the slot's bytes are initialised: inline, `size` of them; indirect, a
+///   null or a pointer to a live block of at least `size` initialised
+///   bytes (see the module docs).
 unsafe fn slot_value(slot: *mut u8, indirect: bool, size: usize) -> Option<Vec<u8>> {
     let p = if indirect {
-        // SAFETY: indirect slots hold a pointer or null.
+        // SAFETY: an indirect slot is 8-aligned pointer storage (point 1).
         let p = unsafe { deref_slot(slot) };
         if p.is_null() {
             return None;
@@ -119,22 +133,27 @@ unsafe fn slot_value(slot: *mut u8, indirect: bool, size: usize) -> Option<Vec<u
     } else {
         slot
     };
-    // SAFETY: `p` is valid for `size` bytes (a slot or a key/elem block).
+    // SAFETY: `p` (the slot, or the block it points to) is valid for reads
+    // of `size` initialised bytes (points 1, 2), not written meanwhile.
     Some(unsafe { core::slice::from_raw_parts(p, size) }.to_vec())
 }
 
 /// Reads every chain of an array with `n` main buckets.
 ///
 /// # Safety
-/// `arr` is a live bucket array of type `t` with at least `n` buckets.
-unsafe fn read_array(t: &MapType, arr: *mut u8, n: usize) -> Vec<Vec<Bucket>> {
-    // SAFETY: a live array block.
-    let size = unsafe { alloc::block_size(NonNull::new_unchecked(arr)) };
+/// * `arr` is a bucket array (current or old) of a live map of type `t`,
+///   not under a write during the call;
+/// * `n` is at most its number of main buckets.
+unsafe fn read_array(t: &MapType, arr: NonNull<u8>, n: usize) -> Vec<Vec<Bucket>> {
+    // SAFETY: a live map's bucket array is the payload of a live block
+    // (point 1).
+    let size = unsafe { alloc::block_size(arr) };
+    let arr = arr.as_ptr();
     let lo = arr.addr();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut chain = Vec::new();
-        // SAFETY: i < n.
+        // SAFETY: `i < n`, at most the array's bucket count (point 2).
         let mut b = unsafe { bucket_at(t, arr, i) };
         let mut first = true;
         while !b.is_null() {
@@ -150,15 +169,24 @@ unsafe fn read_array(t: &MapType, arr: *mut u8, n: usize) -> Vec<Vec<Bucket>> {
             let mut keys = Vec::with_capacity(BUCKET_CNT);
             let mut elems = Vec::with_capacity(BUCKET_CNT);
             for (j, th_j) in tophash.iter_mut().enumerate() {
-                // SAFETY: slot j of a live bucket.
-                unsafe {
-                    *th_j = th(b, j);
-                    keys.push(slot_value(key_at(t, b, j), t.indirect_key(), t.key().size));
-                    elems.push(slot_value(elem_at(t, b, j), t.indirect_elem(), t.elem().size));
-                }
+                // `b` is a bucket of `t` on a chain of the array (point 1),
+                // `j < BUCKET_CNT`.
+                // SAFETY: `th`'s points: a bucket, `j < 8`.
+                *th_j = unsafe { th(b, j) };
+                // SAFETY: `key_at`'s points: a bucket of `t`, `j < 8`.
+                let ks = unsafe { key_at(t, b, j) };
+                // SAFETY: 1. key slot `j` of a bucket of the live map, with
+                // `t`'s indirection and key size; 2. its bytes are
+                // initialised (module docs).
+                keys.push(unsafe { slot_value(ks, t.indirect_key(), t.key().size) });
+                // SAFETY: `elem_at`'s points: a bucket of `t`, `j < 8`.
+                let es = unsafe { elem_at(t, b, j) };
+                // SAFETY: 1. elem slot `j` of that bucket, with `t`'s
+                // indirection and elem size; 2. initialised (module docs).
+                elems.push(unsafe { slot_value(es, t.indirect_elem(), t.elem().size) });
             }
             chain.push(Bucket { at, tophash, keys, elems });
-            // SAFETY: a bucket.
+            // SAFETY: `b` is a bucket of `t` (`overflow`'s point).
             b = unsafe { overflow(t, b) };
         }
         out.push(chain);
@@ -169,20 +197,24 @@ unsafe fn read_array(t: &MapType, arr: *mut u8, n: usize) -> Vec<Vec<Bucket>> {
 /// Copies out a map's whole state.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 pub unsafe fn snapshot(t: &MapType, h: NonNull<HMap>) -> Snapshot {
-    // SAFETY: forwarded.
+    // SAFETY: `h` is a live map of type `t`, not under a write (point 1).
     let header = unsafe { header(t, h) };
-    // SAFETY: a live map (caller).
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let hr = unsafe { h.as_ref() };
-    let buckets = if hr.buckets.is_null() {
-        Vec::new()
-    } else {
-        // SAFETY: the current array has 2^B main buckets.
-        unsafe { read_array(t, hr.buckets, bucket_shift(hr.b)) }
+    let buckets = match NonNull::new(hr.buckets) {
+        None => Vec::new(),
+        // SAFETY: 1. the current array of a live map of type `t`, not under
+        // a write (point 1); 2. it has 2^B main buckets.
+        Some(arr) => unsafe { read_array(t, arr, bucket_shift(hr.b)) },
     };
-    // SAFETY: the old array has noldbuckets() main buckets.
-    let oldbuckets = hr.growing().then(|| unsafe { read_array(t, hr.oldbuckets, hr.noldbuckets()) });
+    let oldbuckets = NonNull::new(hr.oldbuckets).map(|old| {
+        // SAFETY: 1. the old array of a live map of type `t`, not under a
+        // write (point 1); 2. it has `noldbuckets()` main buckets.
+        unsafe { read_array(t, old, hr.noldbuckets()) }
+    });
     Snapshot { header, buckets, oldbuckets }
 }
 
@@ -201,11 +233,12 @@ pub enum Array {
 /// too (the snapshot's raw key bytes tell which ones are filled).
 ///
 /// # Safety
-/// * `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 /// * `t`'s keys are stored inline as `GoString` headers, and every non-null
 ///   header in a slot of the array points to readable bytes of its length.
 pub unsafe fn string_keys(t: &MapType, h: NonNull<HMap>, which: Array) -> Vec<Vec<Vec<Option<Vec<u8>>>>> {
-    // SAFETY: a live map (caller point 1).
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let hr = unsafe { h.as_ref() };
     let (arr, n) = match which {
         Array::Current if !hr.buckets.is_null() => (hr.buckets, bucket_shift(hr.b)),
@@ -220,9 +253,12 @@ pub unsafe fn string_keys(t: &MapType, h: NonNull<HMap>, which: Array) -> Vec<Ve
         while !b.is_null() {
             let mut slots = Vec::with_capacity(BUCKET_CNT);
             for j in 0..BUCKET_CNT {
-                // SAFETY: slot j < BUCKET_CNT of a bucket of a live chain;
-                // it holds a GoString header (caller point 2).
-                let gs = unsafe { key_at(t, b, j).cast::<crate::alg::GoString>().read_unaligned() };
+                // SAFETY: `key_at`'s points: `b` is a bucket of `t` on a
+                // chain of the array, `j < BUCKET_CNT`.
+                let ks = unsafe { key_at(t, b, j) };
+                // SAFETY: an inline key slot of `t` holds a `GoString`
+                // header: 16 readable bytes (point 2); unaligned load.
+                let gs = unsafe { ks.cast::<crate::alg::GoString>().read_unaligned() };
                 slots.push(if gs.ptr.is_null() {
                     None
                 } else {
@@ -232,7 +268,7 @@ pub unsafe fn string_keys(t: &MapType, h: NonNull<HMap>, which: Array) -> Vec<Ve
                 });
             }
             chain.push(slots);
-            // SAFETY: a bucket of a live chain of `t`.
+            // SAFETY: `b` is a bucket of `t` (`overflow`'s point).
             b = unsafe { overflow(t, b) };
         }
         out.push(chain);
@@ -244,9 +280,10 @@ pub unsafe fn string_keys(t: &MapType, h: NonNull<HMap>, which: Array) -> Vec<Ve
 /// array of a growing map.
 ///
 /// # Safety
-/// * `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 pub unsafe fn in_old_array(t: &MapType, h: NonNull<HMap>, p: *const u8) -> bool {
-    // SAFETY: a live map (caller).
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let hr = unsafe { h.as_ref() };
     if !hr.growing() {
         return false;
@@ -259,7 +296,8 @@ pub unsafe fn in_old_array(t: &MapType, h: NonNull<HMap>, p: *const u8) -> bool 
             if (b.addr()..b.addr() + bs).contains(&p.addr()) {
                 return true;
             }
-            // SAFETY: a bucket of a live old chain of `t`.
+            // SAFETY: `b` is a bucket of `t` on an old chain (`overflow`'s
+            // point).
             b = unsafe { overflow(t, b) };
         }
     }
@@ -306,9 +344,10 @@ pub struct IterFields {
 /// Copies out an iterator's fields.
 ///
 /// # Safety
-/// `it.h` is null or a live map, not being written.
+/// * `it.h` is null or a live map, not under a write during the call.
 pub unsafe fn iter_fields(it: &HIter) -> IterFields {
-    // SAFETY: null or a live map (caller).
+    // SAFETY: `it.h` is null or a live map (point 1): aligned, readable, not
+    // written while this reference lives.
     let array = match unsafe { it.h.as_ref() } {
         Some(h) if !it.buckets.is_null() && it.buckets == h.buckets => IterArray::Current,
         Some(h) if !it.buckets.is_null() && it.buckets == h.oldbuckets => IterArray::Old,
@@ -346,14 +385,16 @@ pub struct Retained {
 /// Counts what `h` keeps on its retire lists.
 ///
 /// # Safety
-/// `h` is a live map, not being written.
+/// * `h` is a live map, not under a write during the call.
 pub unsafe fn retained(h: NonNull<HMap>) -> Retained {
-    // SAFETY: a live map (caller).
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let hr = unsafe { h.as_ref() };
     let sum = |head: *mut alloc::Header| {
-        // SAFETY: the map's lists hold live blocks; they are only read.
+        // SAFETY: `head` is one of the map's retire lists: live blocks built
+        // by `push_retired`, unchanged while no write runs (point 1).
         let blocks = unsafe { list_blocks(head) };
-        // SAFETY: each is the payload of a live block.
+        // SAFETY: each is the payload of a live block of that list.
         let bytes = blocks.iter().map(|&p| unsafe { alloc::block_size(p) }).sum();
         (blocks.len(), bytes)
     };
@@ -370,11 +411,12 @@ pub unsafe fn retained(h: NonNull<HMap>) -> Retained {
 /// while B < 16.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), String> {
-    // SAFETY: forwarded.
+    // SAFETY: `h` is a live map of type `t`, not under a write (point 1).
     let s = unsafe { snapshot(t, h) };
-    // SAFETY: a live map.
+    // SAFETY: a live map (point 1): aligned, readable, not written while
+    // this reference lives.
     let hr = unsafe { h.as_ref() };
     let hd = &s.header;
     if hd.flags & HASH_WRITING != 0 {
@@ -423,21 +465,24 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
         live += check_chain(chain, false).map_err(|e| format!("bucket {bi}: {e}"))?;
         overflow_buckets += chain.len() - 1;
         // every live key hashes to this bucket
-        let mut b = hr.buckets;
-        // SAFETY: main bucket bi of the current array.
-        b = unsafe { bucket_at(t, b, bi) };
+        // SAFETY: `s.buckets` has one chain per main bucket of the current
+        // array, so `bi < 2^B`, its bucket count.
+        let mut b = unsafe { bucket_at(t, hr.buckets, bi) };
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of a live bucket.
+                // SAFETY: `th`'s points: `b` is a bucket of a current chain,
+                // `i < 8`.
                 let top = unsafe { th(b, i) };
                 if top < MIN_TOP_HASH {
                     continue;
                 }
-                // SAFETY: a live key.
+                // SAFETY: `key_of`'s points (as `key_at`'s): a bucket of
+                // `t`, `i < 8`; the slot is filled, so an indirect slot
+                // points to the live key.
                 let k = unsafe { key_of(t, b, i) };
-                // SAFETY: a key of `t`.
+                // SAFETY: `k` is a live key of `t` (a filled slot).
                 if t.reflexive_key() || unsafe { t.key_equal(k, k) } {
-                    // SAFETY: a key of `t`.
+                    // SAFETY: `k` is a live key of `t` (a filled slot).
                     let hash = unsafe { t.hash(k, hr.hash0 as usize) };
                     if hash & bucket_mask(hr.b) != bi {
                         return Err(format!("key in bucket {bi} hashes to {}", hash & bucket_mask(hr.b)));
@@ -447,7 +492,7 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
                     }
                 }
             }
-            // SAFETY: a bucket.
+            // SAFETY: `b` is a bucket of `t` (`overflow`'s point).
             b = unsafe { overflow(t, b) };
         }
     }
@@ -474,9 +519,9 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
     if live != hd.count {
         return Err(format!("count {} but {live} live slots", hd.count));
     }
-    // SAFETY: a live map of type `t`, not being written.
+    // SAFETY: `hr` is a live map of type `t`, not under a write (point 1).
     unsafe { check_overflow_lists(t, hr) }?;
-    // SAFETY: as above.
+    // SAFETY: `hr` is a live map, not under a write (point 1).
     unsafe { check_retire_lists(hr) }?;
     if hd.b < 16 && !hd.growing && hd.noverflow as usize != overflow_buckets {
         // Exact only without old buckets: hashGrow resets noverflow while
@@ -490,19 +535,26 @@ pub unsafe fn check_invariants(t: &MapType, h: NonNull<HMap>) -> Result<(), Stri
 /// buckets a chain reaches outside the array block), in chain order.
 ///
 /// # Safety
-/// `arr` is a live array block of a map of type `t`, chains intact or cut.
+/// * `arr` is null or a bucket array (current or old) of a live map of
+///   type `t`, not under a write during the call (its chains intact, or cut
+///   by evacuation).
 unsafe fn heap_buckets_of(t: &MapType, arr: *mut u8) -> Vec<usize> {
     let mut out = Vec::new();
     let Some(a) = NonNull::new(arr) else { return out };
-    // SAFETY: a live array block.
+    // SAFETY: a live map's bucket array is the payload of a live block
+    // (point 1).
     let size = unsafe { alloc::block_size(a) };
     let (lo, hi) = (arr.addr(), arr.addr() + size);
     for i in 0..size / t.bucketsize() {
-        // SAFETY: i indexes the array; links lead to live buckets.
-        let mut o = unsafe { overflow(t, bucket_at(t, arr, i)) };
+        // SAFETY: `i < size / bucketsize`: the block holds at least `i + 1`
+        // buckets of `t` (main and preallocated).
+        let b = unsafe { bucket_at(t, arr, i) };
+        // SAFETY: `b` is a bucket of `t` (`overflow`'s point).
+        let mut o = unsafe { overflow(t, b) };
         while !o.is_null() && !(lo..hi).contains(&o.addr()) {
             out.push(o.addr());
-            // SAFETY: a live heap overflow bucket.
+            // SAFETY: a chain link outside the array: a live heap overflow
+            // bucket of `t` (`overflow`'s point).
             o = unsafe { overflow(t, o) };
         }
     }
@@ -512,10 +564,12 @@ unsafe fn heap_buckets_of(t: &MapType, arr: *mut u8) -> Vec<usize> {
 /// The payloads of the blocks on an intrusive block list.
 ///
 /// # Safety
-/// `head` heads a list of live blocks; it is only read.
+/// * `head` is null or heads a list of live blocks built by
+///   `alloc::push_retired`, not changed during the call (it is only read).
 unsafe fn list_blocks(mut head: *mut alloc::Header) -> Vec<NonNull<u8>> {
     let mut out = Vec::new();
-    // SAFETY: popping from a local copy of the head only reads the links.
+    // SAFETY: `head` (a local copy) is null or heads a list of live blocks
+    // (point 1); popping only reads the links and moves the copy.
     while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
         out.push(p);
     }
@@ -525,9 +579,10 @@ unsafe fn list_blocks(mut head: *mut alloc::Header) -> Vec<NonNull<u8>> {
 /// The payload addresses on an intrusive block list.
 ///
 /// # Safety
-/// As [`list_blocks`].
+/// * `head` is null or heads a list of live blocks built by
+///   `alloc::push_retired`, not changed during the call.
 unsafe fn list_addrs(head: *mut alloc::Header) -> Vec<usize> {
-    // SAFETY: forwarded.
+    // SAFETY: `list_blocks`'s point 1 is our point 1.
     unsafe { list_blocks(head) }.iter().map(|p| p.as_ptr().addr()).collect()
 }
 
@@ -538,18 +593,19 @@ unsafe fn list_addrs(head: *mut alloc::Header) -> Vec<usize> {
 /// pointer-holding buckets, so it may hold more); no bucket is on both.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, not being written.
+/// * `h` is a live map of type `t`, not under a write during the call.
 unsafe fn check_overflow_lists(t: &MapType, h: &HMap) -> Result<(), String> {
     use std::collections::HashSet;
-    // SAFETY: the map's lists and arrays (caller).
-    let (cur, old, ovf, oldovf) = unsafe {
-        (
-            heap_buckets_of(t, h.buckets),
-            heap_buckets_of(t, h.oldbuckets),
-            list_addrs(h.extra.overflow),
-            list_addrs(h.extra.oldoverflow),
-        )
-    };
+    // SAFETY: null or the current array of `h`, live, of type `t`, not
+    // under a write (point 1).
+    let cur = unsafe { heap_buckets_of(t, h.buckets) };
+    // SAFETY: null or the old array of `h`, likewise (point 1).
+    let old = unsafe { heap_buckets_of(t, h.oldbuckets) };
+    // SAFETY: `extra.overflow` is a list of live blocks built by
+    // `push_retired`, unchanged while no write runs (point 1).
+    let ovf = unsafe { list_addrs(h.extra.overflow) };
+    // SAFETY: `extra.oldoverflow`, likewise (point 1).
+    let oldovf = unsafe { list_addrs(h.extra.oldoverflow) };
     let set = |v: &[usize], what: &str| -> Result<HashSet<usize>, String> {
         let s: HashSet<usize> = v.iter().copied().collect();
         if s.len() != v.len() { Err(format!("{what} lists a bucket twice")) } else { Ok(s) }
@@ -583,20 +639,22 @@ unsafe fn check_overflow_lists(t: &MapType, h: &HMap) -> Result<(), String> {
 /// block is on two of the map's lists.
 ///
 /// # Safety
-/// `h` is a live map, not being written.
+/// * `h` is a live map, not under a write during the call.
 unsafe fn check_retire_lists(h: &HMap) -> Result<(), String> {
     use core::sync::atomic::Ordering;
     use std::collections::HashSet;
-    // SAFETY: the map's lists of live blocks (caller); only read.
-    let (retired, old, ovf, oldovf, spare) = unsafe {
-        (
-            list_addrs(h.retired.load(Ordering::Acquire)),
-            list_addrs(h.oldstorage.load(Ordering::Relaxed)),
-            list_addrs(h.extra.overflow),
-            list_addrs(h.extra.oldoverflow),
-            list_addrs(h.spare),
-        )
-    };
+    // Each list below is one of the map's lists of live blocks built by
+    // `push_retired`, unchanged while no write runs (point 1).
+    // SAFETY: the retire list is such a list.
+    let retired = unsafe { list_addrs(h.retired.load(Ordering::Acquire)) };
+    // SAFETY: `oldstorage` is such a list.
+    let old = unsafe { list_addrs(h.oldstorage.load(Ordering::Relaxed)) };
+    // SAFETY: `extra.overflow` is such a list.
+    let ovf = unsafe { list_addrs(h.extra.overflow) };
+    // SAFETY: `extra.oldoverflow` is such a list.
+    let oldovf = unsafe { list_addrs(h.extra.oldoverflow) };
+    // SAFETY: the spare list is such a list.
+    let spare = unsafe { list_addrs(h.spare) };
     if h.live_iters.load(Ordering::Acquire) == 0 && !retired.is_empty() {
         return Err(format!("{} blocks retired with no live iterator", retired.len()));
     }
