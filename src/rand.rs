@@ -24,6 +24,8 @@
 //!    `rand::rng()` costs a reference-count round trip and a reseeding check
 //!    per draw, about a quarter of `make(map)`'s time.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
 
@@ -32,6 +34,10 @@ use rand::{Rng, SeedableRng};
 use crate::hook::Hook;
 
 /// A host-supplied random function, as installed by the C ABI.
+///
+/// # Safety
+/// gomap calls it only with the `ctx` it was installed with
+/// ([`set_host_source`]), from any thread.
 pub type HostRandFn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 
 /// The host hook: a [`HostRandFn`] (type-erased) and its context, published
@@ -60,8 +66,9 @@ pub fn rand() -> u64 {
         // data and function pointers have the same size on every supported
         // target.
         let f = unsafe { core::mem::transmute::<*mut (), HostRandFn>(f) };
-        // SAFETY: the host promised in `set_host_source` that `f` may be
-        // called with `ctx`, its own pair, from any thread.
+        // SAFETY: `set_host_source`'s point 1: `f` may be called with
+        // `ctx`, its own pair, from any thread while installed, and `HOST`
+        // keeps it installed for the duration of this call.
         unsafe { f(ctx) }
     });
     if let Some(v) = host {
@@ -79,8 +86,9 @@ pub fn rand() -> u64 {
 /// inside the random source itself, which would wait for itself.
 ///
 /// # Safety
-/// `f` must be safe to call from any thread with `ctx`, for as long as it is
-/// installed.
+/// * `f` (if any) may be called with `ctx` from any thread, at any time,
+///   for as long as it is installed (until a later call replaces it and
+///   returns `true`).
 pub unsafe fn set_host_source(f: Option<HostRandFn>, ctx: *mut c_void) -> bool {
     HOST.set(f.map_or(core::ptr::null_mut(), |f| f as *mut ()), ctx).is_some()
 }

@@ -13,6 +13,8 @@
 //! ScopeGuard::into_inner(done);                   // success: defused
 //! ```
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr;
@@ -50,8 +52,10 @@ where
         // `ManuallyDrop` wrapper is never used again, so the value is not
         // duplicated.
         let value = unsafe { ptr::read(&guard.value) };
-        // SAFETY: as above, for `dropfn`; read so that whatever the closure
-        // captured is dropped here (without calling it).
+        // SAFETY: `guard.dropfn` is initialised, aligned and read once (the
+        // `ManuallyDrop` is never used again, so it is not duplicated); read
+        // so that whatever the closure captured is dropped here (without
+        // calling it).
         drop(unsafe { ptr::read(&guard.dropfn) });
         value
     }
