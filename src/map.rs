@@ -543,6 +543,33 @@ impl Drop for WritingGuard {
 }
 
 impl HMap {
+    /// An empty map header that takes its blocks from `alloc`: Go's zero
+    /// `hmap` (B = 0, no buckets, seed 0, no flags) with gomap's
+    /// bookkeeping empty. The one place that lists every field; callers set
+    /// what differs (`makemap`'s seed and B, a shrink's staging map).
+    pub(crate) const fn new(alloc: Allocator) -> HMap {
+        HMap {
+            count: 0,
+            flags: AtomicU8::new(0),
+            b: 0,
+            noverflow: 0,
+            hash0: 0,
+            buckets: ptr::null_mut(),
+            oldbuckets: ptr::null_mut(),
+            nevacuate: 0,
+            clear_seq: 0,
+            extra: MapExtra::new(),
+            alloc,
+            live_iters: AtomicUsize::new(0),
+            retired: AtomicPtr::new(ptr::null_mut()),
+            oldstorage: AtomicPtr::new(ptr::null_mut()),
+            spare: ptr::null_mut(),
+            nspare: 0,
+            shrink_policy: None,
+            owner: ptr::null(),
+        }
+    }
+
     /// The owner word of a live map (see the field `owner`): whatever the
     /// layer that made the map stored with [`HMap::set_owner`]; null for a
     /// map nobody claimed. Map code never reads it.
@@ -709,35 +736,15 @@ impl HMap {
 // Making maps (map_noswiss.go:283-413)
 // ---------------------------------------------------------------------------
 
-/// Allocates and initialises an `hmap` with allocator `a`.
+/// Allocates an `hmap` holding [`HMap::new`]`(*a)` (Go's `new(hmap)` in
+/// `makemap_small`, :304, and `makemap`, :332).
 fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
     // SAFETY: `a` is a valid allocator (Allocator's construction contract).
     let p = unsafe { alloc::alloc_block(a, core::mem::size_of::<HMap>(), Kind::Hmap) }
         .ok_or(MapError::AllocFailed)?
         .cast::<HMap>();
     // SAFETY: a fresh block of hmap size, 8-aligned (HMap's alignment is 8).
-    unsafe {
-        p.write(HMap {
-            count: 0,
-            flags: AtomicU8::new(0),
-            b: 0,
-            noverflow: 0,
-            hash0: 0,
-            buckets: ptr::null_mut(),
-            oldbuckets: ptr::null_mut(),
-            nevacuate: 0,
-            clear_seq: 0,
-            extra: MapExtra::new(),
-            alloc: *a,
-            live_iters: AtomicUsize::new(0),
-            retired: AtomicPtr::new(ptr::null_mut()),
-            oldstorage: AtomicPtr::new(ptr::null_mut()),
-            spare: ptr::null_mut(),
-            nspare: 0,
-            shrink_policy: None,
-            owner: ptr::null(),
-        })
-    };
+    unsafe { p.write(HMap::new(*a)) };
     Ok(p)
 }
 

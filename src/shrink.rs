@@ -80,7 +80,7 @@
 //! the old and the new arrays together. The numbers are in `docs/shrink.md`.
 
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 
 use crate::alloc::{self, Allocator, Kind};
 use crate::fatal::{CONCURRENT_WRITES, MapError, fatal, throw};
@@ -427,26 +427,9 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
 
     // 2. The new map, as makemap leaves it (B = 0 maps get their single
     //    bucket from the first insert, as in mapassign).
-    let mut s = HMap {
-        count: 0,
-        flags: AtomicU8::new(0),
-        b: new_b,
-        noverflow: 0,
-        hash0: h.hash0,
-        buckets: ptr::null_mut(),
-        oldbuckets: ptr::null_mut(),
-        nevacuate: 0,
-        clear_seq: 0,
-        extra: MapExtra::new(),
-        alloc: h.alloc,
-        live_iters: AtomicUsize::new(0),
-        retired: AtomicPtr::new(ptr::null_mut()),
-        oldstorage: AtomicPtr::new(ptr::null_mut()),
-        spare: ptr::null_mut(),
-        nspare: 0,
-        shrink_policy: None,
-        owner: ptr::null(),
-    };
+    let mut s = HMap::new(h.alloc);
+    s.b = new_b;
+    s.hash0 = h.hash0;
     if h.count > 0 || new_b > 0 {
         // SAFETY: a fresh array for `t`.
         let (arr, next_overflow) =
