@@ -200,17 +200,13 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
     let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     if h.buckets.is_null() {
         // SAFETY: a fresh single-bucket array.
-        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
-            Some(b) => h.buckets = b.as_ptr(),
-            None => {
-                h.abort_writing(g);
-                return Err(MapError::AllocFailed);
-            }
-        }
+        h.buckets =
+            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
     }
 
     let mut inserted = false;
@@ -221,12 +217,9 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
-                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { h.reserve_grow_work(t, bucket, 1) }?;
                 // SAFETY: a growing map of type `t`, spare buckets reserved.
-                unsafe { grow_work_fast64(t, h, bucket) };
+                unsafe { grow_work_fast64(t, &mut h, bucket) };
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -271,10 +264,7 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
                 // SAFETY: `t` is the map's type; not growing; under a write.
-                if let Err(e) = unsafe { hash_grow(t, h) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { hash_grow(t, &mut h) }?;
                 continue 'again; // every bucket pointer is stale now
             }
 
@@ -282,13 +272,7 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
                 // The whole chain is full: hang a new overflow bucket off it.
                 // SAFETY: `b` ends its chain. While growing the reserve makes
                 // this infallible; otherwise it fails before any change.
-                ib = match unsafe { h.newoverflow(t, b) } {
-                    Ok(nb) => nb,
-                    Err(e) => {
-                        h.abort_writing(g);
-                        return Err(e);
-                    }
-                };
+                ib = unsafe { h.newoverflow(t, b) }?;
                 ii = 0;
             }
             // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
@@ -307,7 +291,7 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
 
     // SAFETY: slot inserti of bucket insertb.
     let elem = unsafe { elem64(t, insertb, inserti) };
-    h.end_writing(g);
+    h.end_writing();
     // SAFETY: a slot address is never null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
 }
@@ -330,17 +314,13 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
     let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     if h.buckets.is_null() {
         // SAFETY: a fresh single-bucket array.
-        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
-            Some(b) => h.buckets = b.as_ptr(),
-            None => {
-                h.abort_writing(g);
-                return Err(MapError::AllocFailed);
-            }
-        }
+        h.buckets =
+            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
     }
 
     let mut inserted = false;
@@ -351,12 +331,9 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
-                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { h.reserve_grow_work(t, bucket, 1) }?;
                 // SAFETY: a growing map of type `t`, spare buckets reserved.
-                unsafe { grow_work_fast64(t, h, bucket) };
+                unsafe { grow_work_fast64(t, &mut h, bucket) };
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -401,23 +378,14 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
                 // SAFETY: `t` is the map's type; not growing; under a write.
-                if let Err(e) = unsafe { hash_grow(t, h) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { hash_grow(t, &mut h) }?;
                 continue 'again; // every bucket pointer is stale now
             }
 
             if ib.is_null() {
                 // The whole chain is full: hang a new overflow bucket off it.
                 // SAFETY: `b` ends its chain (see mapassign_fast64).
-                ib = match unsafe { h.newoverflow(t, b) } {
-                    Ok(nb) => nb,
-                    Err(e) => {
-                        h.abort_writing(g);
-                        return Err(e);
-                    }
-                };
+                ib = unsafe { h.newoverflow(t, b) }?;
                 ii = 0;
             }
             // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
@@ -436,7 +404,7 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
 
     // SAFETY: slot inserti of bucket insertb.
     let elem = unsafe { elem64(t, insertb, inserti) };
-    h.end_writing(g);
+    h.end_writing();
     // SAFETY: a slot address is never null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
 }
@@ -479,17 +447,15 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
     let hash = unsafe { t.hash64((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapdelete does.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
         // SAFETY: a growing map of type `t`.
-        if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 0) } {
-            h.abort_writing(g);
-            return Err(e);
-        }
+        unsafe { h.reserve_grow_work(t, bucket, 0) }?;
         // SAFETY: spare buckets reserved.
-        unsafe { grow_work_fast64(t, h, bucket) };
+        unsafe { grow_work_fast64(t, &mut h, bucket) };
     }
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -505,10 +471,7 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
             let k = unsafe { key64(b, i) };
             // gomap: release the key first, the only step that can fail.
             // SAFETY: the entry is being removed.
-            if let Err(e) = unsafe { h.release_key(t, k) } {
-                h.abort_writing(g);
-                return Err(e);
-            }
+            unsafe { h.release_key(t, k) }?;
             // Clear the key only if it holds pointers.
             if t.key().pointers {
                 if PTR_SIZE == 8 {
@@ -528,7 +491,7 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
-            unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
+            unsafe { crate::map::delete_slot(t, &mut h, b_orig, b, i) };
             found = true;
             break 'search;
         }
@@ -536,7 +499,7 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
         b = unsafe { overflow(t, b) };
     }
 
-    h.end_writing(g);
+    let h = h.end_writing();
     // gomap: a map with a shrink policy may give memory back now, exactly
     // as after `mapdelete`.
     if h.shrink_policy.is_some() {

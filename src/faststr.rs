@@ -258,17 +258,13 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
     let hash = unsafe { t.hash_str((&raw const s).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     if h.buckets.is_null() {
         // SAFETY: a fresh single-bucket array.
-        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
-            Some(b) => h.buckets = b.as_ptr(),
-            None => {
-                h.abort_writing(g);
-                return Err(MapError::AllocFailed);
-            }
-        }
+        h.buckets =
+            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
     }
 
     let mut inserted = false;
@@ -279,12 +275,9 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
-                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { h.reserve_grow_work(t, bucket, 1) }?;
                 // SAFETY: a growing map of type `t`, spare buckets reserved.
-                unsafe { grow_work_faststr(t, h, bucket) };
+                unsafe { grow_work_faststr(t, &mut h, bucket) };
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -322,10 +315,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                     // gomap: the stored key value is being replaced; give it
                     // to the drop hook (deferred while iterators live).
                     // SAFETY: a live key of this map.
-                    if let Err(e) = unsafe { h.drop_key_value(t, kp.cast()) } {
-                        h.abort_writing(g);
-                        return Err(e);
-                    }
+                    unsafe { h.drop_key_value(t, kp.cast()) }?;
                     inserti = i;
                     insertb = b;
                     // Store the new pointer (the lengths are equal already),
@@ -348,10 +338,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
                 // SAFETY: `t` is the map's type; not growing; under a write.
-                if let Err(e) = unsafe { hash_grow(t, h) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { hash_grow(t, &mut h) }?;
                 continue 'again; // every bucket pointer is stale now
             }
 
@@ -359,13 +346,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                 // The whole chain is full: hang a new overflow bucket off it.
                 // SAFETY: `b` ends its chain. While growing the reserve makes
                 // this infallible; otherwise it fails before any change.
-                ib = match unsafe { h.newoverflow(t, b) } {
-                    Ok(nb) => nb,
-                    Err(e) => {
-                        h.abort_writing(g);
-                        return Err(e);
-                    }
-                };
+                ib = unsafe { h.newoverflow(t, b) }?;
                 ii = 0;
             }
             // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
@@ -383,7 +364,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
 
     // SAFETY: slot inserti of bucket insertb.
     let elem = unsafe { elemstr(t, insertb, inserti) };
-    h.end_writing(g);
+    h.end_writing();
     // SAFETY: a slot address is never null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
 }
@@ -426,17 +407,15 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
     let hash = unsafe { t.hash_str((&raw const ky).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapdelete does.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
         // SAFETY: a growing map of type `t`.
-        if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 0) } {
-            h.abort_writing(g);
-            return Err(e);
-        }
+        unsafe { h.reserve_grow_work(t, bucket, 0) }?;
         // SAFETY: spare buckets reserved.
-        unsafe { grow_work_faststr(t, h, bucket) };
+        unsafe { grow_work_faststr(t, &mut h, bucket) };
     }
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -459,10 +438,7 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
             }
             // gomap: release the key first, the only step that can fail.
             // SAFETY: the entry is being removed.
-            if let Err(e) = unsafe { h.release_key(t, kp.cast()) } {
-                h.abort_writing(g);
-                return Err(e);
-            }
+            unsafe { h.release_key(t, kp.cast()) }?;
             // Clear the key's pointer (only; Go leaves the length).
             // SAFETY: the key slot's pointer field.
             unsafe { (&raw mut (*kp).ptr).write(ptr::null()) };
@@ -474,7 +450,7 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
             // SAFETY: an inline elem slot.
             unsafe { memclr(e, t.elem().size) };
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
-            unsafe { crate::map::delete_slot(t, h, b_orig, b, i) };
+            unsafe { crate::map::delete_slot(t, &mut h, b_orig, b, i) };
             found = true;
             break 'search;
         }
@@ -482,7 +458,7 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
         b = unsafe { overflow(t, b) };
     }
 
-    h.end_writing(g);
+    let h = h.end_writing();
     // gomap: a map with a shrink policy may give memory back now, exactly
     // as after `mapdelete`.
     if h.shrink_policy.is_some() {

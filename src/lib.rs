@@ -12,8 +12,9 @@
 //! * The machinery gomap needs because it has no GC and its allocations can
 //!   fail, in private modules named for what they do: `retire` (what
 //!   replaces the GC), `reserve` (overflow buckets reserved before a write),
-//!   `scan` (word-at-a-time tophash scans), `iter_inline`, `mem`,
-//!   `scopeguard`; [`alloc`] (blocks and the allocator hook), [`hook`],
+//!   `scan` (word-at-a-time tophash scans), `guards` (the write flag and
+//!   blocks owned by a write, released on error and unwind alike),
+//!   `iter_inline`, `mem`, `scopeguard`; [`alloc`] (blocks and the allocator hook), [`hook`],
 //!   [`rand`], [`fatal`].
 //! * The typed shell: [`GoMap`], [`GoStr`], [`presets`], [`visit`],
 //!   [`shrink`], [`inspect`].
@@ -70,6 +71,7 @@ pub mod faststr;
 pub mod fatal;
 pub mod gomap;
 pub mod gostr;
+mod guards;
 pub mod hook;
 pub mod inspect;
 mod iter_inline;

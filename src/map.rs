@@ -530,18 +530,6 @@ pub(crate) unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), Ma
     Ok(())
 }
 
-/// Clears `HASH_WRITING` if a callback unwinds out of a write, so the map is
-/// not left looking permanently busy. (Go leaves the flag set.)
-pub(crate) struct WritingGuard(*const AtomicU8);
-
-impl Drop for WritingGuard {
-    fn drop(&mut self) {
-        // SAFETY: the guard lives inside a write on a live map.
-        let f = unsafe { &*self.0 };
-        f.store(f.load(Ordering::Relaxed) & !HASH_WRITING, Ordering::Relaxed);
-    }
-}
-
 impl HMap {
     /// An empty map header that takes its blocks from `alloc`: Go's zero
     /// `hmap` (B = 0, no buckets, seed 0, no flags) with gomap's
@@ -596,35 +584,8 @@ impl HMap {
         self.flags.load(Ordering::Relaxed)
     }
     #[inline(always)]
-    fn set_flags(&self, f: u8) {
+    pub(crate) fn set_flags(&self, f: u8) {
         self.flags.store(f, Ordering::Relaxed)
-    }
-    /// Starts a write: Go's `h.flags ^= hashWriting`, a plain read-modify-write
-    /// as in Go (a load and a store, not a locked instruction: only the
-    /// iterator bits are set concurrently, by `mapiterinit`'s atomic or, and
-    /// an iteration racing with a write is the misuse this flag detects on a
-    /// best-effort basis, in Go as here). Locked read-modify-writes cost a
-    /// fifth of a small delete.
-    #[inline(always)]
-    pub(crate) fn start_writing(&self) -> WritingGuard {
-        self.set_flags(self.flags() ^ HASH_WRITING);
-        WritingGuard(&self.flags)
-    }
-    /// Ends a write: Go's check that nobody else cleared the flag, then
-    /// `h.flags &^= hashWriting`.
-    #[inline(always)]
-    pub(crate) fn end_writing(&self, g: WritingGuard) {
-        core::mem::forget(g);
-        let f = self.flags();
-        if f & HASH_WRITING == 0 {
-            fatal(CONCURRENT_WRITES);
-        }
-        self.set_flags(f & !HASH_WRITING);
-    }
-    /// Ends a write that failed before changing the map.
-    #[inline]
-    pub(crate) fn abort_writing(&self, g: WritingGuard) {
-        drop(g);
     }
 
     // -----------------------------------------------------------------------
@@ -1083,17 +1044,13 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
 
     // Mark the write only now: if the hasher fails, nothing was written.
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     if h.buckets.is_null() {
         // SAFETY: fresh single-bucket array.
-        match unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) } {
-            Some(b) => h.buckets = b.as_ptr(),
-            None => {
-                h.abort_writing(g);
-                return Err(MapError::AllocFailed);
-            }
-        }
+        h.buckets =
+            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
     }
 
     let mut inserted = false;
@@ -1103,12 +1060,9 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
-                if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 1) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { h.reserve_grow_work(t, bucket, 1) }?;
                 // SAFETY: growing map of type `t`, reserve in place.
-                unsafe { grow_work(t, h, bucket) };
+                unsafe { grow_work(t, &mut h, bucket) };
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -1144,10 +1098,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                     // Found: an update. Float-like keys take the new key's bits.
                     if t.need_key_update() {
                         // SAFETY: the stored key value is being replaced.
-                        if let Err(e) = unsafe { h.drop_key_value(t, k) } {
-                            h.abort_writing(g);
-                            return Err(e);
-                        }
+                        unsafe { h.drop_key_value(t, k) }?;
                         // SAFETY: `k` holds a key of `t`; `key` is one.
                         unsafe { memmove(k, key, t.key.size) };
                     }
@@ -1172,10 +1123,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
                 // SAFETY: `t` is the map's type.
-                if let Err(e) = unsafe { hash_grow(t, h) } {
-                    h.abort_writing(g);
-                    return Err(e);
-                }
+                unsafe { hash_grow(t, &mut h) }?;
                 continue 'again;
             }
 
@@ -1186,10 +1134,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 // SAFETY: our allocator.
                 match unsafe { alloc::alloc_block(&h.alloc, t.key.size, Kind::Plain) } {
                     Some(p) => kmem = p.as_ptr(),
-                    None => {
-                        h.abort_writing(g);
-                        return Err(MapError::AllocFailed);
-                    }
+                    None => return Err(MapError::AllocFailed),
                 }
             }
             if t.indirect_elem() {
@@ -1201,7 +1146,6 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                             // SAFETY: allocated just above, unshared.
                             unsafe { alloc::free_block(&h.alloc, k) };
                         }
-                        h.abort_writing(g);
                         return Err(MapError::AllocFailed);
                     }
                 }
@@ -1221,7 +1165,6 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                                 unsafe { alloc::free_block(&h.alloc, p) };
                             }
                         }
-                        h.abort_writing(g);
                         return Err(e);
                     }
                 };
@@ -1254,7 +1197,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
         }
     }
 
-    h.end_writing(g);
+    h.end_writing();
     // SAFETY: `elem` is an elem slot of the map.
     let e = if t.indirect_elem() { unsafe { deref_slot(elem) } } else { elem };
     // SAFETY: slots are never null.
@@ -1305,17 +1248,15 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
 
     // Mark the write only after hashing (the hasher may fail).
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
         // SAFETY: a growing map of type `t`.
-        if let Err(e) = unsafe { h.reserve_grow_work(t, bucket, 0) } {
-            h.abort_writing(g);
-            return Err(e);
-        }
+        unsafe { h.reserve_grow_work(t, bucket, 0) }?;
         // SAFETY: reserve in place.
-        unsafe { grow_work(t, h, bucket) };
+        unsafe { grow_work(t, &mut h, bucket) };
     }
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -1342,10 +1283,7 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
             }
             // Release the key first: it is the only step that can fail.
             // SAFETY: the entry is being removed.
-            if let Err(e) = unsafe { h.release_key(t, k) } {
-                h.abort_writing(g);
-                return Err(e);
-            }
+            unsafe { h.release_key(t, k) }?;
             // Zero the key only where stale bytes could pin memory (pointers);
             // the elem is always zeroed, as Go does.
             if t.indirect_key() {
@@ -1367,7 +1305,7 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
                 unsafe { memclr(e, t.elem.size) };
             }
             // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
-            unsafe { delete_slot(t, h, b_orig, b, i) };
+            unsafe { delete_slot(t, &mut h, b_orig, b, i) };
             found = true;
             break 'search;
         }
@@ -1375,7 +1313,7 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
         b = unsafe { overflow(t, b) };
     }
 
-    h.end_writing(g);
+    let h = h.end_writing();
     if h.shrink_policy.is_some() {
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_delete(t, h) };
@@ -1741,12 +1679,13 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    let g = h.start_writing();
+    // `h` is the write's guard from here: an early exit clears the flag.
+    let mut h = h.start_writing();
 
     // gomap: give back what the entries own, then the memory the cleared
     // array stops referencing (Go's GC would find it unreachable).
     // SAFETY: every entry is being removed.
-    unsafe { release_all(t, h) };
+    unsafe { release_all(t, &h) };
     if let Some(old) = NonNull::new(h.oldbuckets) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
@@ -1785,7 +1724,7 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }.unwrap_or_else(|| throw("bad map state"));
     h.extra.next_overflow = next_overflow;
 
-    h.end_writing(g);
+    let h = h.end_writing();
     if h.shrink_policy.is_some() {
         // SAFETY: a live map of type `t`, no longer being written.
         unsafe { crate::shrink::after_clear(t, h) };

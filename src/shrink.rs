@@ -234,18 +234,11 @@ unsafe fn shrink(t: &MapType, h: &mut HMap, min_capacity: usize) -> Result<(), M
         return Err(MapError::Busy);
     }
     let new_b = bucket_bits_for_hint(shrink_hint(h.count, h.b, min_capacity));
-    let g = h.start_writing();
+    let mut h = h.start_writing();
     // SAFETY: a live map of type `t` under this write, no live iterator.
-    match unsafe { rebuild(t, h, new_b) } {
-        Ok(()) => {
-            h.end_writing(g);
-            Ok(())
-        }
-        Err(e) => {
-            h.abort_writing(g);
-            Err(e)
-        }
-    }
+    unsafe { rebuild(t, &mut h, new_b) }?;
+    h.end_writing();
+    Ok(())
 }
 
 /// A bucket array whose live entries move into the new one.

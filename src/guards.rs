@@ -1,0 +1,111 @@
+//! Guards that own a write's cleanup (gomap only): the write flag, and the
+//! blocks an operation allocates before it hands them to a map.
+//!
+//! Each guard undoes its part when it is dropped. A write that stops early,
+//! by returning an error (`?`) or because a caller-supplied callback
+//! unwinds, drops its guards on the way out, so the error path and the
+//! unwind path are one path and cannot disagree (STYLE practice 16;
+//! hashbrown's `scopeguard.rs`, of which [`crate::scopeguard`] is the
+//! general form). The success path defuses them explicitly:
+//! [`WritingGuard::end_writing`], [`OwnedBlock::publish`].
+//!
+//! ```text
+//! let mut h = h.start_writing();       // hashWriting set; cleared on drop
+//! h.reserve_grow_work(t, bucket, 1)?;  // error: flag cleared, map as before
+//! let k = OwnedBlock::alloc(..)?;      // error: k's guard frees nothing yet
+//! let b = h.newoverflow(t, b)?;        // error: k freed, then flag cleared
+//! write_slot_ptr(slot, k.publish());   // the map owns k now
+//! h.end_writing();                     // Go's check, flag cleared
+//! ```
+
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+use core::ptr;
+
+use crate::fatal::{CONCURRENT_WRITES, fatal};
+use crate::map::{HASH_WRITING, HMap};
+
+/// A write in progress on a map: `HASH_WRITING` is set from
+/// [`HMap::start_writing`] until [`WritingGuard::end_writing`] (the write
+/// succeeded) or until the guard is dropped (any other way out).
+///
+/// The guard holds the write's `&mut HMap` and derefs to it, so a write
+/// body reads as Go's does (`h.count += 1` on the guard). Holding the
+/// borrow is what makes the drop sound: the map outlives the guard (no write
+/// body can free the map it writes), and nothing else reaches the flag in
+/// between except the misuse Go's checks detect.
+pub(crate) struct WritingGuard<'a> {
+    h: &'a mut HMap,
+}
+
+impl HMap {
+    /// Starts a write (Go's `h.flags ^= hashWriting`, mapassign,
+    /// map_noswiss.go:643; the same line in mapdelete, :773, mapclear,
+    /// :1085, and the fast assigns and deletes) and returns its guard.
+    ///
+    /// A plain read-modify-write as in Go (a load and a store, not a locked
+    /// instruction): only the iterator bits are set concurrently, by
+    /// `mapiterinit`'s atomic or, and an iteration racing with a write is the
+    /// misuse this flag detects on a best-effort basis, in Go as here. Locked
+    /// read-modify-writes cost a fifth of a small delete.
+    #[inline(always)]
+    pub(crate) fn start_writing(&mut self) -> WritingGuard<'_> {
+        self.set_flags(self.flags() ^ HASH_WRITING);
+        WritingGuard { h: self }
+    }
+}
+
+impl<'a> WritingGuard<'a> {
+    /// Ends a write that succeeded: Go's check that the flag is still set
+    /// (cleared by someone else: "concurrent map writes"), then the clear
+    /// (mapassign, map_noswiss.go:727-730; mapdelete, :856-859; mapclear,
+    /// :1112-1115). Returns the map, for what runs after the write (the
+    /// shrink policy hooks).
+    #[inline(always)]
+    pub(crate) fn end_writing(self) -> &'a mut HMap {
+        // Defused: the drop's unchecked clear must not run as well.
+        let g = ManuallyDrop::new(self);
+        // SAFETY: `g.h` is initialised and aligned, and read once: the guard
+        // is never used or dropped again, so the `&mut` is not duplicated.
+        let h = unsafe { ptr::read(&g.h) };
+        let f = h.flags();
+        if f & HASH_WRITING == 0 {
+            fatal(CONCURRENT_WRITES);
+        }
+        h.set_flags(f & !HASH_WRITING);
+        h
+    }
+}
+
+impl Drop for WritingGuard<'_> {
+    /// Ends a write that stopped early: clears `HASH_WRITING`, without Go's
+    /// check. An early exit left the map as it was before the write (errors)
+    /// or valid (a callback unwinding: the guards of the write's other
+    /// steps see to that), so it must not look busy afterwards. (Go leaves
+    /// the flag set when a write panics, and later writes die with
+    /// "concurrent map writes"; docs/concordance.md lists the difference.)
+    ///
+    /// Never fatal: this runs while unwinding too, where a second panic
+    /// (a fatal hook that panics) would abort the process; and a flag
+    /// already clear here can only come from the same misuse the next
+    /// write's check reports.
+    #[inline]
+    fn drop(&mut self) {
+        self.h.set_flags(self.h.flags() & !HASH_WRITING);
+    }
+}
+
+impl Deref for WritingGuard<'_> {
+    type Target = HMap;
+    #[inline(always)]
+    fn deref(&self) -> &HMap {
+        self.h
+    }
+}
+
+impl DerefMut for WritingGuard<'_> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut HMap {
+        self.h
+    }
+}
