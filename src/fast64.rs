@@ -25,7 +25,6 @@
 
 use core::ptr::{self, NonNull};
 
-use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
@@ -203,11 +202,8 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    if h.buckets.is_null() {
-        // SAFETY: a fresh single-bucket array.
-        h.buckets =
-            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
-    }
+    // SAFETY: a live map of type `t`, under this write.
+    unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
     let insertb: *mut u8;
@@ -317,11 +313,8 @@ pub unsafe fn mapassign_fast64ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    if h.buckets.is_null() {
-        // SAFETY: a fresh single-bucket array.
-        h.buckets =
-            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
-    }
+    // SAFETY: a live map of type `t`, under this write.
+    unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
     let insertb: *mut u8;

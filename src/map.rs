@@ -1020,6 +1020,40 @@ pub unsafe fn mapaccess2_fat(
 // Assign and delete (map_noswiss.go:620-879)
 // ---------------------------------------------------------------------------
 
+impl HMap {
+    /// Gives the map its first bucket if it has no bucket array (made with
+    /// B = 0, or shrunk to nothing): Go allocates the one bucket in the
+    /// first write that stores an entry (`mapassign`, map_noswiss.go:645-647; the same lines in
+    /// `mapassign_fast32`/`fast64`, map_fast{32,64}_noswiss.go:131-133,
+    /// `mapassign_faststr`, map_faststr_noswiss.go:242-244, and `mapclone2`,
+    /// :1679 and :1686). If the allocation fails the map is unchanged.
+    ///
+    /// # Safety
+    /// * The map is under a write (or private to the caller), of type `t`.
+    #[inline(always)]
+    pub(crate) unsafe fn ensure_buckets(&mut self, t: &MapType) -> Result<(), MapError> {
+        if self.buckets.is_null() {
+            // SAFETY: under a write, of type `t` (caller).
+            return unsafe { self.alloc_first_bucket(t) };
+        }
+        Ok(())
+    }
+
+    /// The allocation of [`HMap::ensure_buckets`], once per map: out of line.
+    ///
+    /// # Safety
+    /// As [`HMap::ensure_buckets`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn alloc_first_bucket(&mut self, t: &MapType) -> Result<(), MapError> {
+        // SAFETY: the map's own allocator, valid for as long as the map.
+        let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?;
+        // A one-bucket array (B = 0): no preallocated overflow buckets.
+        self.buckets = b.as_ptr();
+        Ok(())
+    }
+}
+
 /// `m[k] = v`, first half (`mapassign`, :620): finds or makes the slot for
 /// `key` and returns its elem slot, for the caller to write the elem into.
 /// A new key's bytes are copied into the map; an existing key's are too
@@ -1047,11 +1081,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    if h.buckets.is_null() {
-        // SAFETY: fresh single-bucket array.
-        h.buckets =
-            unsafe { alloc::alloc_block(&h.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?.as_ptr();
-    }
+    // SAFETY: a live map of type `t`, under this write.
+    unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
     let elem: *mut u8;
@@ -2344,10 +2375,9 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     // slots) where the entry-by-entry path below packs the entries from
     // slot 0, so the two layouts differ and iteration orders with them.
     if src.b == 0 && !(t.indirect_key() && t.need_key_update()) && !t.indirect_elem() {
-        // SAFETY: one fresh bucket.
-        dst.buckets = unsafe { alloc::alloc_block(&dst.alloc, t.bucketsize(), Kind::Array) }
-            .ok_or(MapError::AllocFailed)?
-            .as_ptr();
+        // The clone has B = 0 too (its hint is at most 8), so no bucket yet.
+        // SAFETY: the private clone, of type `t`.
+        unsafe { dst.ensure_buckets(t) }?;
         // SAFETY: both are single buckets of `t`.
         unsafe { memmove(dst.buckets, src.buckets, t.bucketsize()) };
         // The copied overflow pointer of a B = 0 bucket is always null: a
@@ -2394,10 +2424,8 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     }
 
     if dst.b == 0 {
-        // SAFETY: one fresh bucket.
-        dst.buckets = unsafe { alloc::alloc_block(&dst.alloc, t.bucketsize(), Kind::Array) }
-            .ok_or(MapError::AllocFailed)?
-            .as_ptr();
+        // SAFETY: the private clone, of type `t`.
+        unsafe { dst.ensure_buckets(t) }?;
     }
     let dst_array_size = bucket_shift(dst.b);
     let src_array_size = bucket_shift(src.b);
