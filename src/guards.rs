@@ -20,9 +20,10 @@
 
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
-use core::ptr;
+use core::ptr::{self, NonNull};
 
-use crate::fatal::{CONCURRENT_WRITES, fatal};
+use crate::alloc::{self, Allocator, Kind};
+use crate::fatal::{CONCURRENT_WRITES, MapError, fatal};
 use crate::map::{HASH_WRITING, HMap};
 
 /// A write in progress on a map: `HASH_WRITING` is set from
@@ -107,5 +108,60 @@ impl DerefMut for WritingGuard<'_> {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut HMap {
         self.h
+    }
+}
+
+/// A block an operation allocated for itself and owns until it hands it to
+/// a map ([`OwnedBlock::publish`]): a new entry's out-of-line key or elem
+/// before the slot is filled, a clone's copy of one, a scratch block, the
+/// `hmap` of a map being made. Dropped unpublished (an error or an unwind
+/// stopped the operation first), it goes back to its allocator.
+///
+/// Until it is published, the block may be referenced only from places
+/// nothing reads as live (a slot whose tophash is still empty), so freeing
+/// it cannot leave a dangling live reference.
+pub(crate) struct OwnedBlock {
+    /// The payload, a live block of `a`.
+    p: NonNull<u8>,
+    /// The allocator it came from and goes back to.
+    a: Allocator,
+}
+
+impl OwnedBlock {
+    /// Allocates a zeroed block of `size` bytes of payload from `a`.
+    ///
+    /// # Safety
+    /// * `a` is a valid allocator (the contract of [`Allocator::new`]), such
+    ///   as the allocator of a live map.
+    #[inline]
+    pub(crate) unsafe fn alloc(a: &Allocator, size: usize, kind: Kind) -> Result<OwnedBlock, MapError> {
+        // SAFETY: `a` is valid (caller).
+        let p = unsafe { alloc::alloc_block(a, size, kind) }.ok_or(MapError::AllocFailed)?;
+        Ok(OwnedBlock { p, a: *a })
+    }
+
+    /// The payload, still owned by the guard.
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.p.as_ptr()
+    }
+
+    /// Hands the block over: whatever now stores the pointer owns it, and the
+    /// guard frees nothing.
+    #[inline(always)]
+    pub(crate) fn publish(self) -> NonNull<u8> {
+        let p = self.p;
+        core::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for OwnedBlock {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: a live block of `self.a` (allocated by `alloc`), freed once
+        // (the guard is dropped once, and never after `publish`); nothing
+        // live references it (see the type's doc).
+        unsafe { alloc::free_block(&self.a, self.p) }
     }
 }

@@ -46,6 +46,7 @@ use crate::alloc::{self, Allocator, Header, Kind};
 use crate::fatal::{
     CONCURRENT_CLONE_WRITE, CONCURRENT_ITER_WRITE, CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw,
 };
+use crate::guards::OwnedBlock;
 use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
 use crate::msize::{MAX_ALLOC, roundupsize};
@@ -698,14 +699,13 @@ impl HMap {
 // ---------------------------------------------------------------------------
 
 /// Allocates an `hmap` holding [`HMap::new`]`(*a)` (Go's `new(hmap)` in
-/// `makemap_small`, :304, and `makemap`, :332).
-fn new_hmap(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
+/// `makemap_small`, :304, and `makemap`, :332). The block stays the
+/// caller's, freed if dropped, until it publishes it as the map.
+fn new_hmap(a: &Allocator) -> Result<OwnedBlock, MapError> {
     // SAFETY: `a` is a valid allocator (Allocator's construction contract).
-    let p = unsafe { alloc::alloc_block(a, core::mem::size_of::<HMap>(), Kind::Hmap) }
-        .ok_or(MapError::AllocFailed)?
-        .cast::<HMap>();
+    let p = unsafe { OwnedBlock::alloc(a, core::mem::size_of::<HMap>(), Kind::Hmap) }?;
     // SAFETY: a fresh block of hmap size, 8-aligned (HMap's alignment is 8).
-    unsafe { p.write(HMap::new(*a)) };
+    unsafe { p.as_ptr().cast::<HMap>().write(HMap::new(*a)) };
     Ok(p)
 }
 
@@ -723,7 +723,7 @@ pub fn makemap_small() -> Result<NonNull<HMap>, MapError> {
 
 /// [`makemap_small`] with an explicit allocator.
 pub fn makemap_small_in(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
-    let h = new_hmap(a)?;
+    let h = new_hmap(a)?.publish().cast::<HMap>();
     // SAFETY: a fresh, exclusively owned hmap.
     unsafe { (*h.as_ptr()).hash0 = crate::rand::rand() as u32 };
     Ok(h)
@@ -744,9 +744,10 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
         _ => hint = 0,
     }
 
+    // Freed by its guard if the bucket array cannot be allocated.
     let hp = new_hmap(a)?;
     // SAFETY: a fresh, exclusively owned hmap.
-    let h = unsafe { &mut *hp.as_ptr() };
+    let h = unsafe { &mut *hp.as_ptr().cast::<HMap>() };
     h.hash0 = crate::rand::rand() as u32;
 
     // Smallest B whose buckets hold `hint` entries at 6.5 per bucket.
@@ -759,19 +760,12 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
     // B > 0: allocate now. B == 0: mapassign allocates the one bucket.
     if h.b != 0 {
         // SAFETY: `t` is the map's type; a fresh allocation (no dirtyalloc).
-        match unsafe { make_bucket_array(t, &h.alloc, h.b, ptr::null_mut()) } {
-            Some((buckets, next_overflow)) => {
-                h.buckets = buckets;
-                h.extra.next_overflow = next_overflow;
-            }
-            None => {
-                // SAFETY: the hmap block, unshared.
-                unsafe { alloc::free_block(a, hp.cast()) };
-                return Err(MapError::AllocFailed);
-            }
-        }
+        let (buckets, next_overflow) =
+            unsafe { make_bucket_array(t, &h.alloc, h.b, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
+        h.buckets = buckets;
+        h.extra.next_overflow = next_overflow;
     }
-    Ok(hp)
+    Ok(hp.publish().cast())
 }
 
 /// Allocates (or, given `dirtyalloc`, clears) a bucket array for 2^b buckets
@@ -1158,47 +1152,29 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 continue 'again;
             }
 
-            // Out-of-line storage first, so that a failure leaves no trace.
-            let mut kmem = ptr::null_mut();
-            let mut vmem = ptr::null_mut();
-            if t.indirect_key() {
-                // SAFETY: our allocator.
-                match unsafe { alloc::alloc_block(&h.alloc, t.key.size, Kind::Plain) } {
-                    Some(p) => kmem = p.as_ptr(),
-                    None => return Err(MapError::AllocFailed),
-                }
-            }
-            if t.indirect_elem() {
-                // SAFETY: our allocator.
-                match unsafe { alloc::alloc_block(&h.alloc, t.elem.size, Kind::Plain) } {
-                    Some(p) => vmem = p.as_ptr(),
-                    None => {
-                        if let Some(k) = NonNull::new(kmem) {
-                            // SAFETY: allocated just above, unshared.
-                            unsafe { alloc::free_block(&h.alloc, k) };
-                        }
-                        return Err(MapError::AllocFailed);
-                    }
-                }
-            }
+            // Out-of-line storage first (Go allocates it after `newoverflow`,
+            // :713-721), so that a failure leaves no trace: the blocks are the
+            // write's until the slot points to them, and their guards free
+            // them on any early exit (a failed `newoverflow` below).
+            let kmem = if t.indirect_key() {
+                // SAFETY: the map's own allocator.
+                Some(unsafe { OwnedBlock::alloc(&h.alloc, t.key.size, Kind::Plain) }?)
+            } else {
+                None
+            };
+            let vmem = if t.indirect_elem() {
+                // SAFETY: as above.
+                Some(unsafe { OwnedBlock::alloc(&h.alloc, t.elem.size, Kind::Plain) }?)
+            } else {
+                None
+            };
 
             if inserti.is_null() {
                 // No free slot anywhere in the chain: hang a new overflow
                 // bucket off its end and use its first slot.
                 // SAFETY: `b` is the chain's last bucket; reserve makes it
                 // infallible while growing, else it may fail cleanly.
-                let newb = match unsafe { h.newoverflow(t, b) } {
-                    Ok(nb) => nb,
-                    Err(e) => {
-                        for p in [kmem, vmem] {
-                            if let Some(p) = NonNull::new(p) {
-                                // SAFETY: allocated above, unshared.
-                                unsafe { alloc::free_block(&h.alloc, p) };
-                            }
-                        }
-                        return Err(e);
-                    }
-                };
+                let newb = unsafe { h.newoverflow(t, b) }?;
                 inserti = newb;
                 // SAFETY: slot 0 of the new bucket.
                 unsafe {
@@ -1207,15 +1183,17 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 }
             }
 
-            // Fill the slot: out-of-line pointers, key bytes, then the tophash.
-            if t.indirect_key() {
-                // SAFETY: an indirect key slot.
+            // Fill the slot: out-of-line pointers (the slot owns the blocks
+            // from here: nothing below can fail), key bytes, then the tophash.
+            if let Some(kmem) = kmem {
+                let kmem = kmem.publish().as_ptr();
+                // SAFETY: an indirect key slot of a bucket of the map.
                 unsafe { write_slot_ptr(insertk, kmem) };
                 insertk = kmem;
             }
-            if t.indirect_elem() {
-                // SAFETY: an indirect elem slot.
-                unsafe { write_slot_ptr(inserte, vmem) };
+            if let Some(vmem) = vmem {
+                // SAFETY: an indirect elem slot of a bucket of the map.
+                unsafe { write_slot_ptr(inserte, vmem.publish().as_ptr()) };
             }
             // SAFETY: insertk has room for a key; `key` is one.
             unsafe { memmove(insertk, key, t.key.size) };
@@ -2137,20 +2115,16 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
         unsafe { copy_value(dst, src, size, hook, t.ctx) };
         return Ok(());
     }
+    // The block is ours until the slot points to it: freed by its guard if
+    // the hook unwinds.
     // SAFETY: the clone's allocator (point 1).
-    let p = unsafe { alloc::alloc_block(&h.alloc, size, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
-    // The block is ours until the slot points to it: freed if the hook
-    // unwinds.
-    let p = guard(p, |p| {
-        // SAFETY: a block of `h.alloc`, referenced by nothing.
-        unsafe { alloc::free_block(&h.alloc, *p) }
-    });
+    let p = unsafe { OwnedBlock::alloc(&h.alloc, size, Kind::Plain) }?;
     // SAFETY: 1. point 3; 2. a fresh block of `size` bytes; 3. distinct
     // blocks.
     unsafe { copy_value(p.as_ptr(), src, size, hook, t.ctx) };
     // SAFETY: an out-of-line slot of `h` (point 2), 8 bytes, exclusively
     // ours (point 1).
-    unsafe { write_slot_ptr(dst, ScopeGuard::into_inner(p).as_ptr()) };
+    unsafe { write_slot_ptr(dst, p.publish().as_ptr()) };
     Ok(())
 }
 
@@ -2460,20 +2434,16 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
 
     // Room for one hooked key and elem copy on their way into the clone
     // (see `reinsert_entry`), for the whole loop; freed on any exit.
-    let mut scratch = ptr::null_mut();
-    if old_b < dst.b && (t.key_clone.is_some() || t.elem_clone.is_some()) {
+    let scratch = if old_b < dst.b && (t.key_clone.is_some() || t.elem_clone.is_some()) {
         let size = t.key.size.next_multiple_of(8) + t.elem.size;
-        // SAFETY: the clone's allocator.
-        scratch = unsafe { alloc::alloc_block(&dst.alloc, size, Kind::Plain) }.ok_or(MapError::AllocFailed)?.as_ptr();
-    }
-    let a = dst.alloc;
-    let scratch = guard(scratch, move |p| {
-        if let Some(p) = NonNull::new(*p) {
-            // SAFETY: the block allocated above, holding no value between
-            // entries (`reinsert_entry` drops or hands over its copies).
-            unsafe { alloc::free_block(&a, p) };
-        }
-    });
+        // SAFETY: the clone's allocator. The guard frees the block on every
+        // exit: it holds no value between entries (`reinsert_entry` drops
+        // or hands over its copies).
+        Some(unsafe { OwnedBlock::alloc(&dst.alloc, size, Kind::Plain) }?)
+    } else {
+        None
+    };
+    let scratch_ptr = scratch.as_ref().map_or(ptr::null_mut(), OwnedBlock::as_ptr);
 
     for i in 0..old_src_array_size {
         // SAFETY: i indexes the source's old array.
@@ -2520,7 +2490,7 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                 let (src_k, src_e) = unsafe { (key_of(t, src_bmap, i), elem_of(t, src_bmap, i)) };
                 // SAFETY: 1. the private clone, no iterators; 2. a live
                 // source entry; 3. `scratch` as allocated above.
-                unsafe { reinsert_entry(t, dst, src_k, src_e, *scratch) }?;
+                unsafe { reinsert_entry(t, dst, src_k, src_e, scratch_ptr) }?;
             }
             // SAFETY: a source bucket.
             src_bmap = unsafe { overflow(t, src_bmap) };

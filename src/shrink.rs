@@ -82,8 +82,9 @@
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 
-use crate::alloc::{self, Allocator, Kind};
+use crate::alloc::{self, Kind};
 use crate::fatal::{CONCURRENT_WRITES, MapError, fatal, throw};
+use crate::guards::OwnedBlock;
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
 
@@ -287,22 +288,6 @@ unsafe fn for_each_entry(
     Ok(())
 }
 
-/// A block the rebuild allocated for itself, freed on every exit (also on
-/// unwind from a hasher).
-struct Scratch {
-    a: Allocator,
-    p: Option<NonNull<u8>>,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Some(p) = self.p {
-            // SAFETY: allocated with `a` by `rebuild`, referenced by nothing else.
-            unsafe { alloc::free_block(&self.a, p) };
-        }
-    }
-}
-
 /// Where the next entry for the last destination bucket goes (saves walking
 /// the chain for consecutive entries bound for the same bucket).
 struct Cursor {
@@ -398,12 +383,12 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
             })
         };
     }
-    let mut scratch = Scratch { a: h.alloc, p: None };
+    // The hashes' block, freed by its guard on every exit (also on unwind
+    // from a hasher).
+    let mut scratch = None;
     if nhash > 0 {
         // SAFETY: the map's allocator; nhash <= count, so the size fits.
-        let p = unsafe { alloc::alloc_block(&h.alloc, nhash * size_of::<usize>(), Kind::Plain) }
-            .ok_or(MapError::AllocFailed)?;
-        scratch.p = Some(p);
+        let p = scratch.insert(unsafe { OwnedBlock::alloc(&h.alloc, nhash * size_of::<usize>(), Kind::Plain) }?);
         let hashes = p.as_ptr().cast::<usize>();
         let mut j = 0;
         for src in sources.clone().filter(|s| s.hashed) {
@@ -433,7 +418,7 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
 
     // 3. Move every entry, bitwise, in shrink order.
     if h.count > 0 {
-        let hashes = scratch.p.map_or(ptr::null(), |p| p.as_ptr().cast::<usize>().cast_const());
+        let hashes = scratch.as_ref().map_or(ptr::null(), |p| p.as_ptr().cast::<usize>().cast_const());
         let mut j = 0;
         let mut cursor = Cursor { dst: usize::MAX, b: ptr::null_mut(), pos: 0 };
         let mask = bucket_mask(new_b);
