@@ -29,11 +29,12 @@ use crate::alg::{GoString, memequal};
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::map::{
     EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EvacDst, HASH_WRITING, HMap, MIN_TOP_HASH, OLD_ITERATOR, Slot,
-    advance_evacuation_mark, bucket_at, bucket_mask, evac_decisions, evacuated, find_in_chain, hash_grow, is_empty,
-    lookup_bucket, memclr, memmove, over_load_factor, overflow, set_th, th, too_many_overflow_buckets, tophash,
-    zero_val,
+    advance_evacuation_mark, bucket_at, bucket_mask, decode_decision, evac_decisions, evacuated, find_in_chain,
+    hash_grow, is_empty, lookup_bucket, memclr, memmove, over_load_factor, overflow, set_th, th,
+    too_many_overflow_buckets, tophash, zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
+use crate::reserve::Decisions;
 
 /// Width of a key slot: a string header (Go: `2*goarch.PtrSize`).
 const KEY: usize = 2 * PTR_SIZE;
@@ -272,8 +273,8 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
                 unsafe { h.reserve_grow_work(t, bucket, 1) }?;
-                // SAFETY: a growing map of type `t`, spare buckets reserved.
-                unsafe { grow_work_faststr(t, &mut h, bucket) };
+                // SAFETY: growing, under this write, reserved just above.
+                unsafe { grow_work_faststr(t, &mut h, bucket) }?;
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -410,8 +411,8 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
     if h.growing() {
         // SAFETY: a growing map of type `t`.
         unsafe { h.reserve_grow_work(t, bucket, 0) }?;
-        // SAFETY: spare buckets reserved.
-        unsafe { grow_work_faststr(t, &mut h, bucket) };
+        // SAFETY: growing, under this write, reserved just above.
+        unsafe { grow_work_faststr(t, &mut h, bucket) }?;
     }
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -467,21 +468,29 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
 /// Evacuates the old bucket `bucket` maps to, then one more
 /// (`growWork_faststr`, map_faststr_noswiss.go:413).
 ///
+/// Fails (`AllocFailed`) only before anything moved, as
+/// [`crate::map::grow_work`].
+///
 /// # Safety
 /// `h` is a live growing map of type `t` (fitting the faststr paths), under
 /// a write, with spare overflow buckets reserved
 /// ([`crate::map::grow_work_need`]).
 #[doc(alias = "growWork_faststr")]
-pub(crate) unsafe fn grow_work_faststr(t: &MapType, h: &mut HMap, bucket: usize) {
+pub(crate) unsafe fn grow_work_faststr(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
+    // gomap: room for evacuation's pre-pass, as in `grow_work`.
+    // SAFETY: a live growing map of type `t`, under a write (caller).
+    let mut d = unsafe { Decisions::for_grow_work(t, h, bucket) }?;
+
     // First the old bucket the caller is about to use...
     // SAFETY: forwarded; the index is inside the old array.
-    unsafe { evacuate_faststr(t, h, bucket & h.oldbucketmask()) };
+    unsafe { evacuate_faststr(t, h, bucket & h.oldbucketmask(), d.as_mut()) };
 
     // ...then one more, so that growth keeps moving.
     if h.growing() {
         // SAFETY: forwarded; nevacuate < old bucket count while growing.
-        unsafe { evacuate_faststr(t, h, h.nevacuate) };
+        unsafe { evacuate_faststr(t, h, h.nevacuate, d.as_mut()) };
     }
+    Ok(())
 }
 
 /// Moves the entries of old bucket `oldbucket` to the new array
@@ -489,8 +498,9 @@ pub(crate) unsafe fn grow_work_faststr(t: &MapType, h: &mut HMap, bucket: usize)
 /// [`crate::map::evacuate`] does but with header copies and no NaN case.
 ///
 /// # Safety
-/// As [`grow_work_faststr`]; `oldbucket` indexes the old array.
-pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usize) {
+/// As [`grow_work_faststr`]; `oldbucket` indexes the old array; `decisions`
+/// as for [`crate::map::evacuate`] (point 3).
+pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut Decisions>) {
     // SAFETY: oldbucket indexes the old array.
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
@@ -513,12 +523,14 @@ pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usiz
         // gomap: with callbacks that may unwind, decide every entry's
         // destination before moving anything, as `evacuate` does. (Its
         // NaN case cannot arise: strings equal themselves.)
-        let pre = if t.may_unwind && !h.same_size_grow() {
-            // SAFETY: `b` is the old bucket being evacuated.
-            Some(unsafe { evac_decisions(t, h, b, newbit) })
-        } else {
-            None
-        };
+        debug_assert_eq!(decisions.is_some(), t.may_unwind && !h.same_size_grow());
+        let pre = decisions.map(|d| {
+            let out = d.buf();
+            // SAFETY: `b` is the old bucket being evacuated, of a map
+            // doubling; `out` has room for its chain (caller).
+            unsafe { evac_decisions(t, h, b, newbit, out) };
+            out
+        });
         let mut n = 0usize;
 
         while !b.is_null() {
@@ -537,7 +549,7 @@ pub(crate) unsafe fn evacuate_faststr(t: &MapType, h: &mut HMap, oldbucket: usiz
                 let (k, e) = unsafe { (keystr(b, i), elemstr(t, b, i)) };
                 let mut use_y = 0usize;
                 if let Some(d) = &pre {
-                    use_y = d[n].0;
+                    use_y = decode_decision(d[n], top).0;
                 } else if !h.same_size_grow() {
                     // The hash bit the doubled mask adds picks X or Y.
                     // SAFETY: a live string key.

@@ -50,6 +50,7 @@ use crate::guards::OwnedBlock;
 use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
 use crate::msize::{MAX_ALLOC, roundupsize};
+use crate::reserve::Decisions;
 use crate::scan::{below_first, iter_slots, match_byte, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
 
@@ -1086,8 +1087,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             if h.growing() {
                 // SAFETY: a growing map of type `t`.
                 unsafe { h.reserve_grow_work(t, bucket, 1) }?;
-                // SAFETY: growing map of type `t`, reserve in place.
-                unsafe { grow_work(t, &mut h, bucket) };
+                // SAFETY: growing, under this write, reserved just above.
+                unsafe { grow_work(t, &mut h, bucket) }?;
             }
             // SAFETY: bucket < 2^B.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -1264,8 +1265,8 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
     if h.growing() {
         // SAFETY: a growing map of type `t`.
         unsafe { h.reserve_grow_work(t, bucket, 0) }?;
-        // SAFETY: reserve in place.
-        unsafe { grow_work(t, &mut h, bucket) };
+        // SAFETY: growing, under this write, reserved just above.
+        unsafe { grow_work(t, &mut h, bucket) }?;
     }
     // SAFETY: bucket < 2^B.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
@@ -1817,21 +1818,33 @@ pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 /// Does a little growth work (`growWork`, :1210): evacuates the old bucket
 /// that `bucket` maps to, then one more to keep growth moving.
 ///
+/// Fails (`AllocFailed`) only before anything moved: gomap first takes the
+/// room for evacuation's pre-pass, when it runs one ([`Decisions`], see
+/// [`evac_decisions`]).
+///
 /// # Safety
-/// `h` is a live growing map of type `t`, under a write, with enough spare
-/// overflow buckets reserved ([`grow_work_need`]).
+/// * `h` is a live growing map of type `t`, under a write;
+/// * reserved: the spare list holds [`grow_work_need`]`(t, h, bucket)`
+///   overflow buckets.
 #[doc(alias = "growWork")]
-pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) {
+pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
+    // SAFETY: a live growing map of type `t`, under a write (caller).
+    let mut d = unsafe { Decisions::for_grow_work(t, h, bucket) }?;
+
     // First the old bucket feeding the bucket this write touches, so the
     // write sees all its entries in the new array...
-    // SAFETY: forwarded.
-    unsafe { evacuate(t, h, bucket & h.oldbucketmask()) };
+    // SAFETY: 1. growing, under a write, reserved (caller); 2. the index is
+    // masked into the old array; 3. `d` is `Some` exactly when a pre-pass
+    // runs, with room for this chain.
+    unsafe { evacuate(t, h, bucket & h.oldbucketmask(), d.as_mut()) };
 
     // ...then the oldest unevacuated one, so growth always finishes.
     if h.growing() {
-        // SAFETY: forwarded.
-        unsafe { evacuate(t, h, h.nevacuate) };
+        // SAFETY: as above; `nevacuate` < the old bucket count while growing,
+        // and `d` has room for this chain too.
+        unsafe { evacuate(t, h, h.nevacuate, d.as_mut()) };
     }
+    Ok(())
 }
 
 /// Reports whether old bucket `bucket` is evacuated (`bucketEvacuated`, :1221).
@@ -1863,8 +1876,12 @@ pub(crate) struct EvacDst {
 /// iterator can be in the old array and the buckets hold pointers.
 ///
 /// # Safety
-/// As [`grow_work`]; `oldbucket` indexes the old array.
-pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
+/// 1. As [`grow_work`] (growing, under a write, reserved);
+/// 2. `oldbucket` indexes the old array;
+/// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass
+///    (`t.may_unwind` and a doubling), with room for every live entry of
+///    the chain ([`Decisions::for_grow_work`]).
+pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut Decisions>) {
     // SAFETY: oldbucket indexes the old array.
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
@@ -1886,12 +1903,14 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
 
         // gomap: with callbacks that may unwind, decide every entry's
         // destination before moving anything (see `evac_decisions`).
-        let pre = if t.may_unwind && !h.same_size_grow() {
-            // SAFETY: `b` is the old bucket being evacuated.
-            Some(unsafe { evac_decisions(t, h, b, newbit) })
-        } else {
-            None
-        };
+        debug_assert_eq!(decisions.is_some(), t.may_unwind && !h.same_size_grow());
+        let pre = decisions.map(|d| {
+            let out = d.buf();
+            // SAFETY: `b` is the old bucket being evacuated, of a map
+            // doubling (point 3); `out` has room for its chain (point 3).
+            unsafe { evac_decisions(t, h, b, newbit, out) };
+            out
+        });
         let mut n = 0usize;
 
         let first = b;
@@ -1912,7 +1931,7 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize) {
                 // SAFETY: as above.
                 let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
                 let (use_y, top) = match &pre {
-                    Some(d) => d[n],
+                    Some(d) => decode_decision(d[n], top),
                     // SAFETY: a live key of `t`.
                     None => unsafe { evac_decision(t, h, k2, top, newbit) },
                 };
@@ -2011,15 +2030,47 @@ unsafe fn evac_decision(t: &MapType, h: &HMap, k2: *const u8, top: u8, newbit: u
     }
 }
 
+/// One [`evac_decision`] in a byte: an entry that keeps its tophash is its
+/// half, 0 (X) or 1 (Y); one that gets a fresh tophash (a NaN key while
+/// iterators may walk the new array) is that tophash, at least
+/// [`MIN_TOP_HASH`], its half being the old tophash's low bit.
+#[inline(always)]
+fn encode_decision((use_y, newtop): (usize, u8), top: u8) -> u8 {
+    if newtop == top { use_y as u8 } else { newtop }
+}
+
+/// The `(use_y, tophash)` an [`encode_decision`] byte stands for, for an
+/// entry whose old tophash is `top`.
+#[inline(always)]
+pub(crate) fn decode_decision(d: u8, top: u8) -> (usize, u8) {
+    if d < MIN_TOP_HASH { (d as usize, top) } else { ((top & 1) as usize, d) }
+}
+
 /// Runs [`evac_decision`] for every live entry of the chain at `b` before
-/// anything is moved (gomap only): if a caller-supplied hasher or equality
-/// unwinds here, the map is untouched. Same calls in the same order as the
-/// single pass, so random draws (NaN hashes) are taken identically.
+/// anything is moved (gomap only), writing one [`encode_decision`] byte per
+/// entry, in chain order, to `out`: if a caller-supplied hasher or equality
+/// unwinds here, nothing has moved and every entry is where it was. Same
+/// calls in the same order as the single pass, so random draws (NaN hashes)
+/// are taken identically.
+///
+/// The whole chain is decided first because a chain is evacuated or not as
+/// a whole: `evacuated` reads only the first bucket's first tophash, so a
+/// chain whose first bucket had moved while a later one could not be
+/// decided would hide the later entries from every lookup. That rules out
+/// deciding a bucket at a time, and the old buckets cannot hold the
+/// decisions either (a slot's tophash must survive until its entry moves,
+/// and a decision needs one more bit). So the decisions go to a buffer
+/// sized for the chain before the write changed anything ([`Decisions`]):
+/// on the stack for up to 64 entries, else a block of the map's own
+/// allocator, whose failure is the write's `AllocFailed`. Never the global
+/// allocator: embedders control a map's memory through its `Allocator`,
+/// and a failing global allocation aborts the process.
 ///
 /// # Safety
-/// As [`evac_decision`]; `b` is an old bucket not yet evacuated.
-pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize) -> Vec<(usize, u8)> {
-    let mut out = Vec::new();
+/// As [`evac_decision`]; `b` is an old bucket not yet evacuated, whose
+/// chain holds at most `out.len()` live entries.
+pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize, out: &mut [u8]) {
+    let mut n = 0;
     while !b.is_null() {
         for i in 0..BUCKET_CNT {
             // SAFETY: slot i of a live old bucket.
@@ -2029,13 +2080,14 @@ pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbi
             }
             // SAFETY: a live key.
             let k2 = unsafe { key_of(t, b, i) };
-            // SAFETY: forwarded.
-            out.push(unsafe { evac_decision(t, h, k2, top, newbit) });
+            // SAFETY: a live key of `t` with old tophash `top`, of a map
+            // doubling (caller).
+            out[n] = encode_decision(unsafe { evac_decision(t, h, k2, top, newbit) }, top);
+            n += 1;
         }
         // SAFETY: a bucket.
         b = unsafe { overflow(t, b) };
     }
-    out
 }
 
 /// Moves `nevacuate` past evacuated buckets (`advanceEvacuationMark`, :1348),

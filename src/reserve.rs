@@ -1,11 +1,13 @@
 //! Reservation (gomap only): before a write changes anything, it reserves
 //! the overflow buckets that its growth work and its own insert may need,
 //! so that an allocation failure is reported before the map is touched and
-//! never half-way through an evacuation. Go's allocations cannot fail, so
-//! Go has no twin of this.
+//! never half-way through an evacuation; likewise the room for evacuation's
+//! pre-pass ([`Decisions`]). Go's allocations cannot fail, so Go has no twin
+//! of this.
 
 use crate::alloc::{self, Kind};
 use crate::fatal::MapError;
+use crate::guards::OwnedBlock;
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
 
@@ -54,19 +56,32 @@ impl HMap {
 /// # Safety
 /// `h` is a live growing map of type `t`.
 pub(crate) unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usize {
+    // SAFETY: forwarded.
+    let chains = unsafe { grow_work_chains(t, h, bucket) };
+    chains.into_iter().flatten().map(|n| n / BUCKET_CNT + 1).sum()
+}
+
+/// The live entries of the two old chains the growth work for `bucket`
+/// evacuates ([`grow_work`]: the one `bucket` maps to, then the one at
+/// `nevacuate` once that has advanced), `None` for a chain it does not
+/// evacuate (already evacuated, or no second one).
+///
+/// # Safety
+/// `h` is a live growing map of type `t`.
+unsafe fn grow_work_chains(t: &MapType, h: &HMap, bucket: usize) -> [Option<usize>; 2] {
     // SAFETY: forwarded; each index is inside the old array.
     unsafe {
-        let chain_need = |i: usize| -> usize {
+        let chain = |i: usize| -> Option<usize> {
             let mut b = bucket_at(t, h.oldbuckets, i);
             if evacuated(b) {
-                return 0;
+                return None;
             }
             let mut n = 0;
             while !b.is_null() {
                 n += (0..BUCKET_CNT).filter(|&j| !is_empty(th(b, j))).count();
                 b = overflow(t, b);
             }
-            n / BUCKET_CNT + 1
+            Some(n)
         };
         let first = bucket & h.oldbucketmask();
         // The second evacuation targets h.nevacuate after the first one has
@@ -80,7 +95,73 @@ pub(crate) unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usi
                 nev += 1;
             }
         }
-        let second = if nev >= newbit || nev == first { 0 } else { chain_need(nev) };
-        chain_need(first) + second
+        let second = if nev >= newbit || nev == first { None } else { chain(nev) };
+        [chain(first), second]
+    }
+}
+
+/// Decisions that fit on the stack: 64, the live entries of 8 full buckets,
+/// more than a chain holds at a doubling unless the hasher piles keys into
+/// few buckets.
+const DECISIONS_ON_STACK: usize = 64;
+
+/// Room for the decisions of evacuation's pre-pass ([`evac_decisions`]):
+/// one byte per live entry of the longer of the two chains a write's growth
+/// work evacuates, on the stack, or for longer chains in a block of the
+/// map's own allocator, never the global one. Taken before either
+/// evacuation, so that failing to get it is the write's `AllocFailed` with
+/// nothing moved.
+pub(crate) struct Decisions {
+    stack: [u8; DECISIONS_ON_STACK],
+    /// The block and its length in bytes, when the stack is too small.
+    heap: Option<(OwnedBlock, usize)>,
+}
+
+impl Decisions {
+    /// `None` when evacuation runs no pre-pass, decided inline (the common
+    /// case: callbacks that cannot unwind, or a same-size growth, whose
+    /// entries all stay in X); else room for the decisions of the growth
+    /// work for `bucket`.
+    ///
+    /// # Safety
+    /// * `h` is a live growing map of type `t`, under a write.
+    #[inline(always)]
+    pub(crate) unsafe fn for_grow_work(t: &MapType, h: &HMap, bucket: usize) -> Result<Option<Decisions>, MapError> {
+        if !t.may_unwind || h.same_size_grow() {
+            return Ok(None);
+        }
+        // SAFETY: forwarded (caller).
+        unsafe { Self::reserve(t, h, bucket) }.map(Some)
+    }
+
+    /// The room itself (see [`Decisions::for_grow_work`]), out of line.
+    ///
+    /// # Safety
+    /// As [`Decisions::for_grow_work`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn reserve(t: &MapType, h: &HMap, bucket: usize) -> Result<Decisions, MapError> {
+        // SAFETY: a live growing map of type `t` (caller).
+        let chains = unsafe { grow_work_chains(t, h, bucket) };
+        let n = chains.into_iter().flatten().max().unwrap_or(0);
+        let heap = if n > DECISIONS_ON_STACK {
+            // SAFETY: the map's own allocator.
+            Some((unsafe { OwnedBlock::alloc(&h.alloc, n, Kind::Plain) }?, n))
+        } else {
+            None
+        };
+        Ok(Decisions { stack: [0; DECISIONS_ON_STACK], heap })
+    }
+
+    /// The buffer: room for one decision per live entry of either chain.
+    #[inline]
+    pub(crate) fn buf(&mut self) -> &mut [u8] {
+        match &self.heap {
+            // SAFETY: the guard's live block of at least `n` bytes (zeroed
+            // when allocated, so initialised), used only through this
+            // borrow of `self`, which owns it.
+            Some((block, n)) => unsafe { core::slice::from_raw_parts_mut(block.as_ptr(), *n) },
+            None => &mut self.stack,
+        }
     }
 }
