@@ -524,30 +524,26 @@ impl<K: GoKey, V> GoMap<K, V> {
         K: Clone,
         V: Clone,
     {
-        struct End<'a>(&'a mut HIter);
-        impl Drop for End<'_> {
-            fn drop(&mut self) {
-                // SAFETY: if registered, the iterator's map and type are
-                // alive: `range` borrows the map mutably until `End` drops.
-                unsafe { map::mapiterend(self.0) }
-            }
-        }
         let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
-        // is fresh; 3. `End` ends the iteration (also on unwind) while
-        // `range` still borrows the map and its type.
+        // is fresh; 3. the guard below ends the iteration (also on unwind)
+        // while `range` still borrows the map and its type.
         unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
-        let end = End(&mut it);
+        let mut it = guard(it, |it| {
+            // SAFETY: if registered, the iterator's map and type are alive:
+            // `range` borrows the map mutably until the guard drops.
+            unsafe { map::mapiterend(it) }
+        });
         loop {
-            if end.0.key.is_null() {
+            if it.key.is_null() {
                 break;
             }
             // SAFETY: a non-null `it.key` is an aligned `K` of the map (a
             // live entry's key, or a byte copy of it in an old bucket), only
             // read; the body cannot write the map before the clone is done.
-            let k = unsafe { &*end.0.key.cast::<K>() }.clone();
+            let k = unsafe { &*it.key.cast::<K>() }.clone();
             // SAFETY: likewise, `it.elem` is the entry's live, aligned `V`.
-            let v = unsafe { &*end.0.elem.cast::<V>() }.clone();
+            let v = unsafe { &*it.elem.cast::<V>() }.clone();
             let mut rm = RangeMap { m: self };
             if body(&mut rm, k, v).is_break() {
                 break;
@@ -555,7 +551,7 @@ impl<K: GoKey, V> GoMap<K, V> {
             // SAFETY: as `mapiternext`: `it` was started by `mapiterinit`,
             // and its map and type are alive (the invariant, `&mut self`);
             // `self.t()` is the type of the iterator's map.
-            unsafe { map::mapiternext_inline(self.t(), end.0) };
+            unsafe { map::mapiternext_inline(self.t(), &mut it) };
         }
     }
 

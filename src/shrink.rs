@@ -87,6 +87,7 @@ use crate::fatal::{CONCURRENT_WRITES, MapError, fatal, throw};
 use crate::guards::OwnedBlock;
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
+use crate::scopeguard::{ScopeGuard, guard};
 
 /// When a map shrinks by itself. Off unless set ([`set_shrink_policy`]):
 /// maps follow Go and never shrink by default.
@@ -404,10 +405,23 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     }
 
     // 2. The new map, as makemap leaves it (B = 0 maps get their single
-    //    bucket from the first insert, as in mapassign).
+    //    bucket from the first insert, as in mapassign). Until the commit
+    //    it is a staging map: the map still owns every entry (the copies in
+    //    `s` are bitwise duplicates), so if the rebuild stops early (an
+    //    overflow bucket that cannot be allocated) its guard frees the new
+    //    array and the overflow buckets it took, nothing else.
     let mut s = HMap::new(h.alloc);
     s.b = new_b;
     s.hash0 = h.hash0;
+    let mut s = guard(s, |s| {
+        if let Some(arr) = NonNull::new(s.buckets) {
+            // SAFETY: the staging array, published nowhere; `s` has no
+            // iterators, so retire frees it now.
+            unsafe { s.retire(t, arr) };
+        }
+        // SAFETY: the staging array's heap overflow buckets, as above.
+        unsafe { s.retire_overflow(t, s.extra.overflow) };
+    });
     if h.count > 0 || new_b > 0 {
         // SAFETY: a fresh array for `t`.
         let (arr, next_overflow) =
@@ -422,10 +436,9 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         let mut j = 0;
         let mut cursor = Cursor { dst: usize::MAX, b: ptr::null_mut(), pos: 0 };
         let mask = bucket_mask(new_b);
-        let mut moved = Ok(());
         for src in sources {
             // SAFETY: live slots of the map; `s` is the private staging map.
-            moved = unsafe {
+            unsafe {
                 for_each_entry(t, src, |idx, b, i| {
                     let (dst, top) = if src.hashed {
                         // j < nhash: the walk that filled the hashes.
@@ -439,28 +452,13 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
                     };
                     append(t, &mut s, &mut cursor, dst, top, key_at(t, b, i), elem_at(t, b, i))
                 })
-            };
-            if moved.is_err() {
-                break;
-            }
-        }
-        if let Err(e) = moved {
-            // The map still owns every entry (the copies in `s` are bitwise
-            // duplicates): free the new array and the overflow buckets it
-            // took, nothing else.
-            // SAFETY: the staging array and its heap overflow buckets,
-            // published nowhere; no iterator can reach them, so retire frees
-            // them now.
-            unsafe {
-                h.retire(t, NonNull::new_unchecked(s.buckets));
-                h.retire_overflow(t, s.extra.overflow);
-            }
-            return Err(e);
+            }?;
         }
         if s.count != h.count {
             throw("bad map state");
         }
     }
+    let s = ScopeGuard::into_inner(s);
 
     // 4. Commit: the new array replaces the old ones, which are freed with
     //    their overflow chains (the entries they still show are now owned by
