@@ -514,7 +514,7 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
 /// # Safety
 /// `h` is a live growing map of type `t` (fitting the fast32 paths), under a
 /// write, with spare overflow buckets reserved
-/// ([`crate::map::grow_work_need`]).
+/// ([`crate::reserve::grow_work_need`]).
 #[doc(alias = "growWork_fast32")]
 pub(crate) unsafe fn grow_work_fast32(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
     // gomap: room for evacuation's pre-pass, as in `grow_work`.

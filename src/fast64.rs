@@ -512,7 +512,7 @@ pub unsafe fn mapdelete_fast64_into(t: &MapType, h: *mut HMap, key: u64, out: *m
 /// # Safety
 /// `h` is a live growing map of type `t` (fitting the fast64 paths), under a
 /// write, with spare overflow buckets reserved
-/// ([`crate::map::grow_work_need`]).
+/// ([`crate::reserve::grow_work_need`]).
 #[doc(alias = "growWork_fast64")]
 pub(crate) unsafe fn grow_work_fast64(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
     // gomap: room for evacuation's pre-pass, as in `grow_work`.

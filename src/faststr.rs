@@ -474,7 +474,7 @@ pub unsafe fn mapdelete_faststr_into(t: &MapType, h: *mut HMap, ky: GoString, ou
 /// # Safety
 /// `h` is a live growing map of type `t` (fitting the faststr paths), under
 /// a write, with spare overflow buckets reserved
-/// ([`crate::map::grow_work_need`]).
+/// ([`crate::reserve::grow_work_need`]).
 #[doc(alias = "growWork_faststr")]
 pub(crate) unsafe fn grow_work_faststr(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
     // gomap: room for evacuation's pre-pass, as in `grow_work`.

@@ -1824,7 +1824,7 @@ pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 ///
 /// # Safety
 /// * `h` is a live growing map of type `t`, under a write;
-/// * reserved: the spare list holds [`grow_work_need`]`(t, h, bucket)`
+/// * reserved: the spare list holds [`crate::reserve::grow_work_need`]`(t, h, bucket)`
 ///   overflow buckets.
 #[doc(alias = "growWork")]
 pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
