@@ -33,7 +33,7 @@ use crate::map::{
     too_many_overflow_buckets, tophash, zero_val,
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
-use crate::reserve::Decisions;
+use crate::reserve::{grow_work_decided, needs_decisions};
 use crate::scan::{nonempty_slots, tophash_word};
 
 /// Width of a key slot.
@@ -516,19 +516,23 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
 /// write, with spare overflow buckets reserved
 /// ([`crate::reserve::grow_work_need`]).
 #[doc(alias = "growWork_fast32")]
+#[inline]
 pub(crate) unsafe fn grow_work_fast32(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
-    // gomap: room for evacuation's pre-pass, as in `grow_work`.
-    // SAFETY: a live growing map of type `t`, under a write (caller).
-    let mut d = unsafe { Decisions::for_grow_work(t, h, bucket) }?;
+    if needs_decisions(t, h) {
+        // gomap: with room for the pre-pass, out of line, as in `grow_work`.
+        // SAFETY: forwarded (caller); `evacuate_fast32` is this path's.
+        return unsafe { grow_work_decided(t, h, bucket, evacuate_fast32) };
+    }
 
     // First the old bucket the caller is about to use...
-    // SAFETY: forwarded; the index is inside the old array.
-    unsafe { evacuate_fast32(t, h, bucket & h.oldbucketmask(), d.as_mut()) };
+    // SAFETY: forwarded; the index is inside the old array; no pre-pass.
+    unsafe { evacuate_fast32(t, h, bucket & h.oldbucketmask(), None) };
 
     // ...then one more, so that growth keeps moving.
     if h.growing() {
-        // SAFETY: forwarded; nevacuate < old bucket count while growing.
-        unsafe { evacuate_fast32(t, h, h.nevacuate, d.as_mut()) };
+        // SAFETY: forwarded; nevacuate < old bucket count while growing;
+        // no pre-pass.
+        unsafe { evacuate_fast32(t, h, h.nevacuate, None) };
     }
     Ok(())
 }
@@ -540,7 +544,33 @@ pub(crate) unsafe fn grow_work_fast32(t: &MapType, h: &mut HMap, bucket: usize) 
 /// # Safety
 /// As [`grow_work_fast32`]; `oldbucket` indexes the old array; `decisions`
 /// as for [`crate::map::evacuate`] (point 3).
-pub(crate) unsafe fn evacuate_fast32(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut Decisions>) {
+pub(crate) unsafe fn evacuate_fast32(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
+    // gomap: one body compiled twice, as in `evacuate`.
+    match decisions {
+        // SAFETY: forwarded (caller).
+        None => unsafe { evacuate_fast32_body(t, h, oldbucket, None) },
+        // SAFETY: forwarded (caller).
+        Some(out) => unsafe { evacuate_fast32_decided(t, h, oldbucket, out) },
+    }
+}
+
+/// [`evacuate_fast32`] with a pre-pass.
+///
+/// # Safety
+/// As [`evacuate_fast32`], with `Some(out)`.
+#[cold]
+#[inline(never)]
+unsafe fn evacuate_fast32_decided(t: &MapType, h: &mut HMap, oldbucket: usize, out: &mut [u8]) {
+    // SAFETY: forwarded (caller).
+    unsafe { evacuate_fast32_body(t, h, oldbucket, Some(out)) }
+}
+
+/// The body of [`evacuate_fast32`].
+///
+/// # Safety
+/// As [`evacuate_fast32`].
+#[inline(always)]
+unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
     // SAFETY: oldbucket indexes the old array.
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
@@ -563,14 +593,13 @@ pub(crate) unsafe fn evacuate_fast32(t: &MapType, h: &mut HMap, oldbucket: usize
         // gomap: with callbacks that may unwind, decide every entry's
         // destination before moving anything, as `evacuate` does. (Its
         // NaN case cannot arise: 4-byte memory keys equal themselves.)
-        debug_assert_eq!(decisions.is_some(), t.may_unwind && !h.same_size_grow());
-        let pre = decisions.map(|d| {
-            let out = d.buf();
+        debug_assert_eq!(decisions.is_some(), needs_decisions(t, h));
+        let mut pre = decisions;
+        if let Some(out) = pre.as_deref_mut() {
             // SAFETY: `b` is the old bucket being evacuated, of a map
             // doubling; `out` has room for its chain (caller).
             unsafe { evac_decisions(t, h, b, newbit, out) };
-            out
-        });
+        }
         let mut n = 0usize;
 
         while !b.is_null() {

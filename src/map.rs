@@ -50,7 +50,7 @@ use crate::guards::OwnedBlock;
 use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
 use crate::msize::{MAX_ALLOC, roundupsize};
-use crate::reserve::Decisions;
+use crate::reserve::{grow_work_decided, needs_decisions};
 use crate::scan::{below_first, iter_slots, match_byte, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
 
@@ -1818,31 +1818,33 @@ pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 /// Does a little growth work (`growWork`, :1210): evacuates the old bucket
 /// that `bucket` maps to, then one more to keep growth moving.
 ///
-/// Fails (`AllocFailed`) only before anything moved: gomap first takes the
-/// room for evacuation's pre-pass, when it runs one ([`Decisions`], see
-/// [`evac_decisions`]).
+/// Fails (`AllocFailed`) only before anything moved, when evacuation runs
+/// its pre-pass and the room for it cannot be had ([`grow_work_decided`],
+/// see [`evac_decisions`]).
 ///
 /// # Safety
 /// * `h` is a live growing map of type `t`, under a write;
-/// * reserved: the spare list holds [`crate::reserve::grow_work_need`]`(t, h, bucket)`
-///   overflow buckets.
+/// * reserved: the spare list holds
+///   [`crate::reserve::grow_work_need`]`(t, h, bucket)` overflow buckets.
 #[doc(alias = "growWork")]
+#[inline]
 pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
-    // SAFETY: a live growing map of type `t`, under a write (caller).
-    let mut d = unsafe { Decisions::for_grow_work(t, h, bucket) }?;
+    if needs_decisions(t, h) {
+        // gomap: the same work, with room for the pre-pass; out of line.
+        // SAFETY: forwarded (caller); `evacuate` is this path's.
+        return unsafe { grow_work_decided(t, h, bucket, evacuate) };
+    }
 
     // First the old bucket feeding the bucket this write touches, so the
     // write sees all its entries in the new array...
     // SAFETY: 1. growing, under a write, reserved (caller); 2. the index is
-    // masked into the old array; 3. `d` is `Some` exactly when a pre-pass
-    // runs, with room for this chain.
-    unsafe { evacuate(t, h, bucket & h.oldbucketmask(), d.as_mut()) };
+    // masked into the old array; 3. no pre-pass runs.
+    unsafe { evacuate(t, h, bucket & h.oldbucketmask(), None) };
 
     // ...then the oldest unevacuated one, so growth always finishes.
     if h.growing() {
-        // SAFETY: as above; `nevacuate` < the old bucket count while growing,
-        // and `d` has room for this chain too.
-        unsafe { evacuate(t, h, h.nevacuate, d.as_mut()) };
+        // SAFETY: as above; `nevacuate` < the old bucket count while growing.
+        unsafe { evacuate(t, h, h.nevacuate, None) };
     }
     Ok(())
 }
@@ -1879,9 +1881,36 @@ pub(crate) struct EvacDst {
 /// 1. As [`grow_work`] (growing, under a write, reserved);
 /// 2. `oldbucket` indexes the old array;
 /// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass
-///    (`t.may_unwind` and a doubling), with room for every live entry of
-///    the chain ([`Decisions::for_grow_work`]).
-pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut Decisions>) {
+///    ([`needs_decisions`]), with room for every live entry of the chain
+///    ([`grow_work_decided`]).
+pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
+    // gomap: one body, compiled twice: here without a pre-pass (the common
+    // case, whose loop then carries nothing of it), and out of line with one.
+    match decisions {
+        // SAFETY: forwarded (caller).
+        None => unsafe { evacuate_body(t, h, oldbucket, None) },
+        // SAFETY: forwarded (caller).
+        Some(out) => unsafe { evacuate_decided(t, h, oldbucket, out) },
+    }
+}
+
+/// [`evacuate`] with a pre-pass.
+///
+/// # Safety
+/// As [`evacuate`], with `Some(out)`.
+#[cold]
+#[inline(never)]
+unsafe fn evacuate_decided(t: &MapType, h: &mut HMap, oldbucket: usize, out: &mut [u8]) {
+    // SAFETY: forwarded (caller).
+    unsafe { evacuate_body(t, h, oldbucket, Some(out)) }
+}
+
+/// The body of [`evacuate`].
+///
+/// # Safety
+/// As [`evacuate`].
+#[inline(always)]
+unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
     // SAFETY: oldbucket indexes the old array.
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
@@ -1903,14 +1932,13 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decis
 
         // gomap: with callbacks that may unwind, decide every entry's
         // destination before moving anything (see `evac_decisions`).
-        debug_assert_eq!(decisions.is_some(), t.may_unwind && !h.same_size_grow());
-        let pre = decisions.map(|d| {
-            let out = d.buf();
+        debug_assert_eq!(decisions.is_some(), needs_decisions(t, h));
+        let mut pre = decisions;
+        if let Some(out) = pre.as_deref_mut() {
             // SAFETY: `b` is the old bucket being evacuated, of a map
             // doubling (point 3); `out` has room for its chain (point 3).
             unsafe { evac_decisions(t, h, b, newbit, out) };
-            out
-        });
+        }
         let mut n = 0usize;
 
         let first = b;
@@ -2060,7 +2088,7 @@ pub(crate) fn decode_decision(d: u8, top: u8) -> (usize, u8) {
 /// deciding a bucket at a time, and the old buckets cannot hold the
 /// decisions either (a slot's tophash must survive until its entry moves,
 /// and a decision needs one more bit). So the decisions go to a buffer
-/// sized for the chain before the write changed anything ([`Decisions`]):
+/// sized for the chain before the write changed anything ([`grow_work_decided`]):
 /// on the stack for up to 64 entries, else a block of the map's own
 /// allocator, whose failure is the write's `AllocFailed`. Never the global
 /// allocator: embedders control a map's memory through its `Allocator`,

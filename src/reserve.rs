@@ -34,8 +34,12 @@ impl HMap {
     /// buckets for the write itself), so that [`grow_work`] and the insert
     /// cannot fail half-way (gomap only; see [`grow_work_need`]).
     ///
+    /// Out of line: it runs only while the map grows, and inlined its setup
+    /// is hoisted into every write (STYLE practice 18).
+    ///
     /// # Safety
     /// The map is growing and `t` is its type.
+    #[inline(never)]
     pub(crate) unsafe fn reserve_grow_work(
         &mut self,
         t: &MapType,
@@ -68,6 +72,7 @@ pub(crate) unsafe fn grow_work_need(t: &MapType, h: &HMap, bucket: usize) -> usi
 ///
 /// # Safety
 /// `h` is a live growing map of type `t`.
+#[inline(always)]
 unsafe fn grow_work_chains(t: &MapType, h: &HMap, bucket: usize) -> [Option<usize>; 2] {
     // SAFETY: forwarded; each index is inside the old array.
     unsafe {
@@ -105,41 +110,67 @@ unsafe fn grow_work_chains(t: &MapType, h: &HMap, bucket: usize) -> [Option<usiz
 /// few buckets.
 const DECISIONS_ON_STACK: usize = 64;
 
+/// Reports whether evacuation runs its pre-pass ([`evac_decisions`]):
+/// callbacks that may unwind, during a doubling (a same-size growth keeps
+/// every entry in X, so there is nothing to decide).
+#[inline(always)]
+pub(crate) fn needs_decisions(t: &MapType, h: &HMap) -> bool {
+    t.may_unwind && !h.same_size_grow()
+}
+
+/// [`evacuate`] or one of its fast twins, given the room for its pre-pass
+/// when it runs one.
+pub(crate) type EvacuateFn = unsafe fn(&MapType, &mut HMap, usize, Option<&mut [u8]>);
+
+/// The growth work for `bucket` ([`grow_work`] and its fast twins, which
+/// pass their `evacuate`) when evacuation runs its pre-pass: first the room
+/// for the decisions, then the same two evacuations. Out of line, so that
+/// the common case carries none of it. Fails (`AllocFailed`) only before
+/// anything moved.
+///
+/// # Safety
+/// * `h` is a live growing map of type `t`, under a write, reserved
+///   ([`grow_work_need`]), and [`needs_decisions`] holds;
+/// * `evacuate` is the evacuation function for `t`'s paths.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn grow_work_decided(
+    t: &MapType,
+    h: &mut HMap,
+    bucket: usize,
+    evacuate: EvacuateFn,
+) -> Result<(), MapError> {
+    // SAFETY: a live growing map of type `t` (caller).
+    let mut d = unsafe { Decisions::reserve(t, h, bucket) }?;
+    // SAFETY: 1. growing, under a write, reserved (caller); 2. the index is
+    // masked into the old array; 3. a pre-pass runs (caller), and `d` has
+    // room for the chain.
+    unsafe { evacuate(t, h, bucket & h.oldbucketmask(), Some(d.buf())) };
+    if h.growing() {
+        // SAFETY: as above; `nevacuate` < the old bucket count while
+        // growing, and `d` has room for this chain too.
+        unsafe { evacuate(t, h, h.nevacuate, Some(d.buf())) };
+    }
+    Ok(())
+}
+
 /// Room for the decisions of evacuation's pre-pass ([`evac_decisions`]):
 /// one byte per live entry of the longer of the two chains a write's growth
 /// work evacuates, on the stack, or for longer chains in a block of the
 /// map's own allocator, never the global one. Taken before either
-/// evacuation, so that failing to get it is the write's `AllocFailed` with
-/// nothing moved.
-pub(crate) struct Decisions {
+/// evacuation ([`grow_work_decided`]), so that failing to get it is the
+/// write's `AllocFailed` with nothing moved.
+struct Decisions {
     stack: [u8; DECISIONS_ON_STACK],
     /// The block and its length in bytes, when the stack is too small.
     heap: Option<(OwnedBlock, usize)>,
 }
 
 impl Decisions {
-    /// `None` when evacuation runs no pre-pass, decided inline (the common
-    /// case: callbacks that cannot unwind, or a same-size growth, whose
-    /// entries all stay in X); else room for the decisions of the growth
-    /// work for `bucket`.
+    /// Room for the decisions of the growth work for `bucket`.
     ///
     /// # Safety
-    /// * `h` is a live growing map of type `t`, under a write.
-    #[inline(always)]
-    pub(crate) unsafe fn for_grow_work(t: &MapType, h: &HMap, bucket: usize) -> Result<Option<Decisions>, MapError> {
-        if !t.may_unwind || h.same_size_grow() {
-            return Ok(None);
-        }
-        // SAFETY: forwarded (caller).
-        unsafe { Self::reserve(t, h, bucket) }.map(Some)
-    }
-
-    /// The room itself (see [`Decisions::for_grow_work`]), out of line.
-    ///
-    /// # Safety
-    /// As [`Decisions::for_grow_work`].
-    #[cold]
-    #[inline(never)]
+    /// * `h` is a live growing map of type `t`.
     unsafe fn reserve(t: &MapType, h: &HMap, bucket: usize) -> Result<Decisions, MapError> {
         // SAFETY: a live growing map of type `t` (caller).
         let chains = unsafe { grow_work_chains(t, h, bucket) };
@@ -155,7 +186,7 @@ impl Decisions {
 
     /// The buffer: room for one decision per live entry of either chain.
     #[inline]
-    pub(crate) fn buf(&mut self) -> &mut [u8] {
+    fn buf(&mut self) -> &mut [u8] {
         match &self.heap {
             // SAFETY: the guard's live block of at least `n` bytes (zeroed
             // when allocated, so initialised), used only through this
