@@ -1690,12 +1690,42 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         fatal(CONCURRENT_WRITES);
     }
     // `h` is the write's guard from here: an early exit clears the flag.
-    let mut h = h.start_writing();
+    let h = h.start_writing();
 
-    // gomap: give back what the entries own, then the memory the cleared
-    // array stops referencing (Go's GC would find it unreachable).
+    // gomap: give back what the entries own (drop hooks, out-of-line
+    // storage). A drop hook may unwind part-way: the guard then still
+    // clears the map, so that no value already dropped stays in it to be
+    // dropped again; the entries not reached are leaked, not dropped (as
+    // hashbrown's `clear` does).
+    let h = guard(h, |h| {
+        // SAFETY: a live map of type `t` under this write, whose entries
+        // were being released.
+        unsafe { clear_buckets(t, h) }
+    });
     // SAFETY: every entry is being removed.
     unsafe { release_all(t, &h) };
+    let mut h = ScopeGuard::into_inner(h);
+    // SAFETY: as in the guard; every entry was released.
+    unsafe { clear_buckets(t, &mut h) };
+
+    let h = h.end_writing();
+    if h.shrink_policy.is_some() {
+        // SAFETY: a live map of type `t`, no longer being written.
+        unsafe { crate::shrink::after_clear(t, h) };
+    }
+}
+
+/// The rest of [`mapclear`] once the entries are released (or, after a
+/// drop hook unwound, abandoned): drops the old array, resets the growth
+/// state, draws a fresh seed and zeroes the array in place
+/// (`mapclear`, :1086-1110). Runs no caller-supplied code.
+///
+/// # Safety
+/// `h` is a live map of type `t` under a write, none of whose entries is
+/// to be released again.
+unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
+    // gomap: the memory the cleared array stops referencing (Go's GC would
+    // find it unreachable).
     if let Some(old) = NonNull::new(h.oldbuckets) {
         // SAFETY: the old array is dropped from the map below.
         unsafe { h.retire(t, old) };
@@ -1733,12 +1763,6 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     let (_, next_overflow) =
         unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }.unwrap_or_else(|| throw("bad map state"));
     h.extra.next_overflow = next_overflow;
-
-    let h = h.end_writing();
-    if h.shrink_policy.is_some() {
-        // SAFETY: a live map of type `t`, no longer being written.
-        unsafe { crate::shrink::after_clear(t, h) };
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -333,3 +333,49 @@ fn hash_flooding_keys_spread_under_another_seed() {
         map::mapfree(&t, b.as_ptr()).unwrap();
     }
 }
+
+thread_local! {
+    /// Drops of `PanicDrop` values so far, and the drop (1-based) that
+    /// panics (0: none).
+    static DROPS: Cell<usize> = const { Cell::new(0) };
+    static DROP_PANICS_AT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A value whose drop is counted and can be made to panic.
+struct PanicDrop(#[allow(dead_code)] u64);
+
+impl Drop for PanicDrop {
+    fn drop(&mut self) {
+        let n = DROPS.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        if n == DROP_PANICS_AT.with(Cell::get) {
+            panic!("drop failed");
+        }
+    }
+}
+
+/// A value's drop that panics part-way through `clear` leaves the map
+/// cleared: no value is dropped twice (the ones not reached yet are
+/// leaked), and the map is empty, valid and usable.
+#[test]
+fn panicking_drop_in_clear_drops_each_value_once() {
+    let n = if cfg!(miri) { 20 } else { 200 };
+    for at in [1, 2, n / 2, n] {
+        DROPS.with(|d| d.set(0));
+        let mut m = gomap::GoMap::<u64, PanicDrop>::new();
+        for k in 0..n as u64 {
+            m.insert(k, PanicDrop(k));
+        }
+        DROP_PANICS_AT.with(|p| p.set(at));
+        assert!(catch_unwind(AssertUnwindSafe(|| m.clear())).is_err());
+        DROP_PANICS_AT.with(|p| p.set(0));
+        assert_eq!(DROPS.with(Cell::get), at, "drops after the panic at drop {at}");
+        assert_eq!(m.len(), 0);
+        m.insert(7, PanicDrop(7));
+        assert!(m.get(&7).is_some());
+        drop(m);
+        assert_eq!(DROPS.with(Cell::get), at + 1, "a value was dropped twice (panic at drop {at})");
+    }
+}
