@@ -297,18 +297,15 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
 /// map_fast32_noswiss.go:214).
 ///
 /// Go's compiler uses this only where pointers are 4 bytes wide (32-bit
-/// targets); on 64-bit targets a pointer does not fit a 4-byte key slot and
-/// Go never calls it. gomap supports 64-bit targets only, so this function
-/// panics on entry; its body is the port, kept for the one-to-one
-/// correspondence with Go (pointer slots are read and written unaligned at
-/// Go's 4-byte stride).
+/// targets): on 64-bit targets a pointer does not fit a 4-byte key slot, so
+/// the function exists only where `target_pointer_width = "32"`, as in Go.
+/// (gomap's layout constants are 64-bit only today, so no build compiles it
+/// yet.)
 ///
 /// # Safety
-/// As [`mapassign_fast32`], and pointers must be 4 bytes wide.
+/// As [`mapassign_fast32`].
+#[cfg(target_pointer_width = "32")]
 pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Result<Slot, MapError> {
-    if PTR_SIZE != KEY {
-        panic!("mapassign_fast32ptr: 4-byte pointer keys exist only on 32-bit targets");
-    }
     debug_check(t);
     // SAFETY: null or a live map, used exclusively by this write (caller).
     let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };

@@ -584,25 +584,6 @@ fn faststr_matches_generic() {
 }
 
 #[test]
-fn fast32ptr_is_for_32_bit_targets_only() {
-    // Key material is process-wide: every test pins the same one first.
-    gomap::alg::set_key_material(&gomap::alg::test_key_material());
-    let t = MapType::u32_key(TypeInfo::of::<u64>()).unwrap();
-    let h = map::makemap(&t, 0).unwrap();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: a live map; the function refuses to run on 64-bit targets.
-        unsafe { fast32::mapassign_fast32ptr(&t, h.as_ptr(), ptr::null_mut()) }
-    }));
-    assert!(r.is_err());
-    // SAFETY: a live map without iterators, untouched by the refused call.
-    unsafe {
-        assert_eq!(h.as_ref().len(), 0);
-        check_invariants(&t, h).unwrap();
-        map::mapfree(&t, h.as_ptr()).unwrap();
-    }
-}
-
-#[test]
 fn fast_paths_on_nil_and_empty_maps() {
     // Key material is process-wide: every test pins the same one first.
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
