@@ -74,8 +74,8 @@ const SMALL_BLOCK: usize = 4096;
 /// Blocks of at least this many bytes (big bucket arrays) are mapped
 /// directly, 2 MiB-aligned, and their whole 2 MiB pages are marked
 /// `MADV_HUGEPAGE`: random probes into a multi-megabyte array then miss the
-/// TLB far less (measured: hit 1e6 -12%, insert 1e6 -18%, see
-/// docs/benchmarks.md). The partial 2 MiB page at the end keeps 4 KiB pages,
+/// TLB far less (the measured gain: docs/benchmarks.md, "Huge pages and
+/// streaming stores"). The partial 2 MiB page at the end keeps 4 KiB pages,
 /// so resident memory does not grow. Linux only; not under Miri.
 const HUGE_BLOCK: usize = 2 << 20;
 /// The huge page size (x86_64 and arm64 with 4 KiB base pages).

@@ -12,9 +12,9 @@ use core::ptr;
 /// From this size on, [`memclr`](crate::map::memclr) writes with non-temporal stores, as Go's
 /// `memclrNoHeapPointers` does on amd64 (memclr_amd64.s, its `huge` path
 /// from 32 MiB): an array that large does not fit the caches, and stores
-/// that bypass them skip reading every line before overwriting it (on the
-/// 2-core VM: 317 MB zeroed in 17 ms instead of memset's 31 ms). In gomap
-/// only `mapclear` zeroes that much at once.
+/// that bypass them skip reading every line before overwriting it (the
+/// measured gain: docs/benchmarks.md, "Huge pages and streaming stores").
+/// In gomap only `mapclear` zeroes that much at once.
 pub(crate) const MEMCLR_STREAM_MIN: usize = 32 << 20;
 
 /// [`memclr`](crate::map::memclr) for big ranges: 16-byte non-temporal
