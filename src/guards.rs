@@ -48,7 +48,8 @@ impl HMap {
     /// instruction): only the iterator bits are set concurrently, by
     /// `mapiterinit`'s atomic or, and an iteration racing with a write is the
     /// misuse this flag detects on a best-effort basis, in Go as here. Locked
-    /// read-modify-writes cost a fifth of a small delete.
+    /// read-modify-writes would cost a measurable share of a small delete
+    /// (docs/benchmarks.md, "Writes").
     #[inline(always)]
     pub(crate) fn start_writing(&mut self) -> WritingGuard<'_> {
         self.set_flags(self.flags() ^ HASH_WRITING);
