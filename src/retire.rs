@@ -7,6 +7,8 @@
 //! stale slots of the old array still point to wait on `oldstorage` until
 //! that array leaves the map. [`mapfree`] frees everything.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 
@@ -199,9 +201,12 @@ impl HMap {
         // SAFETY: as above.
         unsafe { self.drop_key_value(t, k) }?;
         if t.indirect_key() {
-            // SAFETY: indirect key slots point to live key blocks, which the
-            // map's live slots stop referencing now.
-            unsafe { self.retire_storage(t, NonNull::new_unchecked(k)) };
+            // SAFETY: `k` was read from an indirect key slot, which holds a
+            // pointer to a live key block: never null.
+            let k = unsafe { NonNull::new_unchecked(k) };
+            // SAFETY: `k` is a live key block of this map (allocated by it
+            // for type `t`), which the map's live slots stop referencing now.
+            unsafe { self.retire_storage(t, k) };
         }
         Ok(())
     }
@@ -213,8 +218,12 @@ impl HMap {
     /// `slot` is a live elem slot of this map, whose entry is being removed.
     pub(crate) unsafe fn release_elem(&self, t: &MapType, slot: *mut u8) {
         if t.indirect_elem() {
-            // SAFETY: indirect elem slots point to live elem blocks.
-            let e = unsafe { NonNull::new_unchecked(deref_slot(slot)) };
+            // SAFETY: `slot` is a live elem slot of this map (caller), and
+            // an indirect elem slot holds a pointer.
+            let e = unsafe { deref_slot(slot) };
+            // SAFETY: a live indirect elem slot points to its elem block:
+            // never null.
+            let e = unsafe { NonNull::new_unchecked(e) };
             if let Some(d) = t.elem_drop {
                 // SAFETY: the live elem, dropped once.
                 unsafe { d(e.as_ptr(), t.ctx) };
@@ -240,8 +249,12 @@ impl HMap {
             return unsafe { self.release_elem(t, slot) };
         }
         if t.indirect_elem() {
-            // SAFETY: indirect elem slots point to live elem blocks.
-            let e = unsafe { NonNull::new_unchecked(deref_slot(slot)) };
+            // SAFETY: `slot` is a live elem slot of this map (caller), and
+            // an indirect elem slot holds a pointer.
+            let e = unsafe { deref_slot(slot) };
+            // SAFETY: a live indirect elem slot points to its elem block:
+            // never null.
+            let e = unsafe { NonNull::new_unchecked(e) };
             // SAFETY: a live elem of elem.size bytes; `out` is writable and
             // does not overlap the map (caller). Moved out: not dropped.
             unsafe { ptr::copy_nonoverlapping(e.as_ptr(), out, t.elem.size) };
@@ -271,23 +284,36 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
         // SAFETY: every entry is being removed; no iterators are live.
         unsafe { release_all(t, hr) };
     }
-    // SAFETY: no iterators: nothing can reach these blocks any more.
-    unsafe {
-        hr.free_retired(t);
-        hr.release_oldstorage(t);
-        hr.retire_overflow(t, hr.extra.oldoverflow);
-        hr.retire_overflow(t, hr.extra.overflow);
-        if let Some(old) = NonNull::new(hr.oldbuckets) {
-            alloc::free_block(&hr.alloc, old);
-        }
-        if let Some(b) = NonNull::new(hr.buckets) {
-            alloc::free_block(&hr.alloc, b);
-        }
-        while let Some(p) = alloc::pop_retired(&mut hr.spare) {
-            alloc::free_block(&hr.alloc, p);
-        }
-        let a = hr.alloc;
-        alloc::free_block(&a, hp.cast());
+    // From here no iterator is live and the caller gives the map up: nothing
+    // can reach its blocks any more, so each is freed (or its list drained)
+    // exactly once. `t` is the map's type throughout (caller).
+    // SAFETY: no live iterator; `t` is the map's type.
+    unsafe { hr.free_retired(t) };
+    // SAFETY: the old array leaves with the map; `t` is its type.
+    unsafe { hr.release_oldstorage(t) };
+    // SAFETY: the old array's heap overflow buckets, on this list only.
+    unsafe { hr.retire_overflow(t, hr.extra.oldoverflow) };
+    // SAFETY: the current array's heap overflow buckets, on this list only.
+    unsafe { hr.retire_overflow(t, hr.extra.overflow) };
+    if let Some(old) = NonNull::new(hr.oldbuckets) {
+        // SAFETY: the old bucket array, a live block of `hr.alloc`, no
+        // longer referenced.
+        unsafe { alloc::free_block(&hr.alloc, old) };
     }
+    if let Some(b) = NonNull::new(hr.buckets) {
+        // SAFETY: the current bucket array, a live block of `hr.alloc`, no
+        // longer referenced.
+        unsafe { alloc::free_block(&hr.alloc, b) };
+    }
+    // SAFETY: the spare list holds live blocks of `hr.alloc`, linked only
+    // there.
+    while let Some(p) = unsafe { alloc::pop_retired(&mut hr.spare) } {
+        // SAFETY: a spare block, just unlinked: live, of `hr.alloc`, unused.
+        unsafe { alloc::free_block(&hr.alloc, p) };
+    }
+    let a = hr.alloc;
+    // SAFETY: the hmap itself, a live block of `a`; `hr` is not used after
+    // this.
+    unsafe { alloc::free_block(&a, hp.cast()) };
     Ok(())
 }
