@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::map::{check, hdr};
 use common::scale;
+use gomap::alg::GoString;
 use gomap::inspect::snapshot;
 use gomap::map::{self, HIter};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
@@ -346,7 +347,13 @@ fn maplinear_go() {
     let strs: Vec<String> = (0..2 * n).map(|i| i.to_string()).collect();
     check_linear("string", n, &MapType::str_key(i64t).unwrap(), &|i| {
         let s = &strs[i];
-        [s.as_ptr().addr().to_le_bytes(), s.len().to_le_bytes()].concat()
+        // The header is written as a pointer, not as its address's bytes,
+        // so the key keeps the string's provenance (the map copies key
+        // bytes with `copy_nonoverlapping`, which carries it along).
+        let mut k = vec![0u8; size_of::<GoString>()];
+        // SAFETY: `k` is exactly one `GoString` long; the write is unaligned.
+        unsafe { k.as_mut_ptr().cast::<GoString>().write_unaligned(GoString::from_bytes(s.as_bytes())) };
+        k
     });
     // The string keys above are headers over `strs`; the maps are gone now.
     check_linear("float32", n, &MapType::f32_key(i64t).unwrap(), &|i| (i as f32).to_le_bytes().to_vec());
