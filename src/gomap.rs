@@ -59,6 +59,12 @@ pub enum FastKind {
 /// 4 (or 8) bytes of plain memory, hashed over exactly those bytes and
 /// compared bytewise; `FastStr` only if `Self` is laid out as a Go string
 /// header (`alg::GoString`) and described by [`KeySpec::string`].
+///
+/// A key's `Drop` should not panic: the map drops keys in the middle of a
+/// delete or key update, where it cannot recover, so it aborts the process
+/// (printing `fatal error: a key's Drop panicked inside the map ...`).
+/// Values may panic in `Drop` like in std's collections: they are moved out
+/// before they are dropped, and `clear` and `drop` survive the panic.
 pub unsafe trait GoKey: Sized {
     /// The key's half of the descriptor, when it needs no owned context
     /// (every built-in key type). With it, [`GoMap`] builds its descriptor
@@ -165,6 +171,32 @@ unsafe fn drop_fn<T>(p: *mut u8, _ctx: *const ()) {
     unsafe { ptr::drop_in_place(p.cast::<T>()) }
 }
 
+/// The drop hook of a `T` key: [`drop_fn`], except that a panic out of
+/// `T`'s `Drop` aborts the process. The map drops a key in the middle of
+/// its own bookkeeping (a delete, a key update), where an unwind would
+/// leave the entry in place with its key already dropped, to be dropped a
+/// second time later; values are moved out of the map before they are
+/// dropped, or dropped by `clear` and `drop`, which survive a panic.
+///
+/// # Safety
+/// As [`drop_fn`].
+unsafe fn drop_key_fn<T>(p: *mut u8, ctx: *const ()) {
+    /// Aborts when dropped, i.e. when `T`'s drop unwinds past it.
+    struct AbortOnUnwind;
+    impl Drop for AbortOnUnwind {
+        fn drop(&mut self) {
+            // No fatal hook: this runs during an unwind, where a hook that
+            // unwinds in turn would abort anyway.
+            eprintln!("fatal error: a key's Drop panicked inside the map (GoKey: a key's Drop must not unwind)");
+            std::process::abort()
+        }
+    }
+    let bomb = AbortOnUnwind;
+    // SAFETY: the caller's point 1, passed on unchanged.
+    unsafe { drop_fn::<T>(p, ctx) };
+    core::mem::forget(bomb);
+}
+
 /// The clone hook of a `T` key or elem.
 ///
 /// # Safety
@@ -182,6 +214,10 @@ unsafe fn clone_fn<T: Clone>(dst: *mut u8, src: *const u8, _ctx: *const ()) {
 
 const fn type_info<T>() -> TypeInfo {
     if core::mem::needs_drop::<T>() { TypeInfo::of_pointerful::<T>() } else { TypeInfo::of::<T>() }
+}
+
+const fn key_drop_hook<T>() -> Option<crate::maptype::DropFn> {
+    if core::mem::needs_drop::<T>() { Some(drop_key_fn::<T> as crate::maptype::DropFn) } else { None }
 }
 
 const fn drop_hook<T>() -> Option<crate::maptype::DropFn> {
@@ -355,7 +391,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// The descriptor of `map[K]V` with Rust's drop glue as hooks, built at
     /// compile time when `K` has a [`GoKey::SPEC`].
     const STATIC_T: Option<&'static MapType> = match K::SPEC {
-        Some(spec) => Some(&MapType::from_spec(spec, type_info::<V>(), drop_hook::<K>(), drop_hook::<V>(), None, None)),
+        Some(spec) => {
+            Some(&MapType::from_spec(spec, type_info::<V>(), key_drop_hook::<K>(), drop_hook::<V>(), None, None))
+        }
         None => None,
     };
 
@@ -365,7 +403,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         match Self::STATIC_T {
             Some(t) => (NonNull::from(t), false),
             None => {
-                let t = K::map_type(type_info::<V>()).with_hooks(drop_hook::<K>(), drop_hook::<V>(), None, None);
+                let t = K::map_type(type_info::<V>()).with_hooks(key_drop_hook::<K>(), drop_hook::<V>(), None, None);
                 (NonNull::from(Box::leak(Box::new(t))), true)
             }
         }
@@ -651,7 +689,7 @@ impl<K: GoKey + Clone, V: Clone> GoMap<K, V> {
         Some(spec) => Some(&MapType::from_spec(
             spec,
             type_info::<V>(),
-            drop_hook::<K>(),
+            key_drop_hook::<K>(),
             drop_hook::<V>(),
             clone_hook::<K>(),
             clone_hook::<V>(),

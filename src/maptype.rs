@@ -90,6 +90,13 @@ pub type CloneFn = unsafe fn(dst: *mut u8, src: *const u8, ctx: *const ());
 ///   size and aligned for its type, which the map never uses as a value
 ///   again (the hook runs once per value);
 /// * `ctx` `t`'s own context.
+///
+/// The hook must not unwind, except out of [`mapclear`](crate::map::mapclear)
+/// (which leaves the map empty and leaks the values it had not reached) and
+/// [`mapfree`](crate::map::mapfree) (after which the map is gone, its
+/// remaining values and blocks leaked). Anywhere else (a delete, a key
+/// update) an unwind leaves the entry in the map with its value already
+/// dropped. [`GoMap`](crate::GoMap) aborts when a key's `Drop` unwinds.
 pub type DropFn = unsafe fn(p: *mut u8, ctx: *const ());
 
 /// What the map needs to know about a key or elem type (Go's `abi.Type`,

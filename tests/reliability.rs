@@ -12,7 +12,8 @@
 mod common;
 
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
@@ -377,5 +378,95 @@ fn panicking_drop_in_clear_drops_each_value_once() {
         assert!(m.get(&7).is_some());
         drop(m);
         assert_eq!(DROPS.with(Cell::get), at + 1, "a value was dropped twice (panic at drop {at})");
+    }
+}
+
+thread_local! {
+    /// Live `PanicKey` ids (a drop of an id not here is a double drop), and
+    /// whether the next drop of a key stored in a map panics.
+    static LIVE_KEYS: RefCell<BTreeMap<u64, usize>> = const { RefCell::new(BTreeMap::new()) };
+    static KEY_DROP_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A key (8 bytes of plain memory, hashed and compared as its id) whose
+/// drop is counted per id and can be made to panic; `FAST` picks the
+/// fast64 paths (as `u64`) or the generic ones.
+#[repr(transparent)]
+#[derive(Debug)]
+struct PanicKey<const FAST: bool>(u64);
+
+impl<const FAST: bool> PanicKey<FAST> {
+    fn new(id: u64) -> Self {
+        LIVE_KEYS.with(|l| *l.borrow_mut().entry(id).or_default() += 1);
+        PanicKey(id)
+    }
+}
+
+impl<const FAST: bool> Drop for PanicKey<FAST> {
+    fn drop(&mut self) {
+        LIVE_KEYS.with(|l| {
+            let mut l = l.borrow_mut();
+            let n = l.get_mut(&self.0).expect("a key dropped more often than made");
+            *n -= 1;
+            if *n == 0 {
+                l.remove(&self.0);
+            }
+        });
+        if KEY_DROP_PANICS.with(|p| p.replace(false)) {
+            panic!("key drop failed");
+        }
+    }
+}
+
+// SAFETY: a transparent u64: 8 bytes of plain memory, hashed over exactly
+// those bytes and compared bytewise, as u64's own descriptor does; Fast64
+// only for that 8-byte layout.
+unsafe impl<const FAST: bool> gomap::GoKey for PanicKey<FAST> {
+    const SPEC: Option<gomap::maptype::KeySpec> = <u64 as gomap::GoKey>::SPEC;
+    const FAST: gomap::gomap::FastKind =
+        if FAST { gomap::gomap::FastKind::Fast64 } else { gomap::gomap::FastKind::None };
+}
+
+/// Removes key 7 from a 20-entry map with the stored key's drop armed to
+/// panic, then drops everything and checks every key was dropped once.
+fn remove_with_panicking_key_drop<const FAST: bool>() {
+    let mut m = gomap::GoMap::<PanicKey<FAST>, u64>::new();
+    for id in 0..20 {
+        m.insert(PanicKey::new(id), id);
+    }
+    let probe = PanicKey::new(7);
+    KEY_DROP_PANICS.with(|p| p.set(true));
+    let r = catch_unwind(AssertUnwindSafe(|| m.remove(&probe)));
+    eprintln!("remove returned ({}), len {}", if r.is_ok() { "ok" } else { "unwound" }, m.len());
+    drop(probe);
+    drop(m);
+    let live = LIVE_KEYS.with(|l| l.borrow().clone());
+    assert!(live.is_empty(), "keys still live: {live:?}");
+}
+
+/// A key whose `Drop` panics while the map removes it would leave the
+/// entry in the map with its key already dropped (a second drop when the
+/// map goes: a use after free for a key that owns memory). The map aborts
+/// the process instead, with a message naming the cause (the `GoKey`
+/// contract). Both delete paths (fast64 and generic), each in a child.
+#[test]
+#[cfg_attr(miri, ignore = "spawns a process")]
+fn panicking_key_drop_in_remove_aborts() {
+    match std::env::var("GOMAP_KEY_DROP_CHILD").as_deref() {
+        Ok("fast") => return remove_with_panicking_key_drop::<true>(),
+        Ok(_) => return remove_with_panicking_key_drop::<false>(),
+        Err(_) => {}
+    }
+    for path in ["fast", "generic"] {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "panicking_key_drop_in_remove_aborts", "--nocapture", "--test-threads=1"])
+            .env("GOMAP_KEY_DROP_CHILD", path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{path}: the child passed: {err}");
+        assert!(err.contains("a key's Drop panicked inside the map"), "{path}: stderr: {err}");
+        assert!(!err.contains("remove returned"), "{path}: the panic escaped the map: {err}");
     }
 }
