@@ -145,27 +145,16 @@ static GLOBAL: CountingGlobal = CountingGlobal;
 
 /// gomap's `Allocator` hook: calloc/free (like `Allocator::LIBC`), counting
 /// the requested sizes (block headers included) into [`LIVE`].
-unsafe fn counting_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn counting_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
     LIVE.fetch_add(size as isize, Ordering::Relaxed);
     // SAFETY: calloc accepts any size; returns null or 16-aligned memory.
-    unsafe { libc::calloc(1, size).cast() }
+    unsafe { libc::calloc(1, size) }
 }
 
-unsafe fn counting_free(p: *mut u8, size: usize, _ctx: *mut c_void) {
+unsafe extern "C" fn counting_free(_ctx: *mut c_void, p: *mut c_void, size: usize) {
     LIVE.fetch_sub(size as isize, Ordering::Relaxed);
     // SAFETY: `p` came from `counting_calloc` (the Allocator contract).
-    unsafe { libc::free(p.cast()) }
-}
-
-/// The same pair with the C ABI's signatures.
-unsafe extern "C" fn counting_calloc_c(_ctx: *mut c_void, size: usize) -> *mut c_void {
-    // SAFETY: as `counting_calloc`.
-    unsafe { counting_calloc(size, ptr::null_mut()).cast() }
-}
-
-unsafe extern "C" fn counting_free_c(_ctx: *mut c_void, p: *mut c_void, size: usize) {
-    // SAFETY: as `counting_free`.
-    unsafe { counting_free(p.cast(), size, ptr::null_mut()) }
+    unsafe { libc::free(p) }
 }
 
 fn counting_allocator() -> Allocator {
@@ -891,8 +880,8 @@ fn bytes_per_entry(cfg: &Cfg, n: usize) {
             ffi::gomap_makemap_with_allocator(
                 c_type::<u64>(),
                 0,
-                Some(counting_calloc_c),
-                Some(counting_free_c),
+                Some(counting_calloc),
+                Some(counting_free),
                 ptr::null_mut(),
                 &mut m,
             )

@@ -17,16 +17,16 @@ use gomap::shrink::{self, ShrinkPolicy};
 
 static BYTES: AtomicIsize = AtomicIsize::new(0);
 
-unsafe fn counting_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn counting_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
     BYTES.fetch_add(size as isize, Ordering::Relaxed);
     // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
+    unsafe { libc::calloc(1, size) }
 }
 
-unsafe fn counting_free(p: *mut u8, size: usize, _ctx: *mut c_void) {
+unsafe extern "C" fn counting_free(_ctx: *mut c_void, p: *mut c_void, size: usize) {
     BYTES.fetch_sub(size as isize, Ordering::Relaxed);
     // SAFETY: from counting_calloc.
-    unsafe { libc::free(p.cast()) }
+    unsafe { libc::free(p) }
 }
 
 fn counting() -> Allocator {

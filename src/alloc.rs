@@ -30,11 +30,15 @@ use core::ptr::{self, NonNull};
 
 /// Allocates `size` zeroed bytes, 8-aligned, or returns null.
 ///
+/// The C calling convention and argument order are the C ABI's
+/// (`gomap_calloc_fn`), so a host's allocator is stored in the map as it
+/// is: no bridge, no registry.
+///
 /// # Safety
 /// Maps call an [`Allocator`]'s `alloc_zeroed` only with:
 /// * `ctx` that allocator's `ctx`;
 /// * `0 < size <= isize::MAX`.
-pub type AllocZeroedFn = unsafe fn(size: usize, ctx: *mut c_void) -> *mut u8;
+pub type AllocZeroedFn = unsafe extern "C" fn(ctx: *mut c_void, size: usize) -> *mut c_void;
 /// Frees memory returned by the matching [`AllocZeroedFn`]; `size` is the
 /// size that was requested.
 ///
@@ -44,18 +48,20 @@ pub type AllocZeroedFn = unsafe fn(size: usize, ctx: *mut c_void) -> *mut u8;
 ///   `alloc_zeroed`, not freed since, and not used again;
 /// * `size` the size that call was asked for;
 /// * `ctx` that allocator's `ctx`.
-pub type FreeFn = unsafe fn(p: *mut u8, size: usize, ctx: *mut c_void);
+pub type FreeFn = unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, size: usize);
 
 /// Where a map's memory comes from. Each map keeps the allocator it was made
-/// with and frees every one of its blocks through it.
+/// with (three words in the `hmap`) and frees every one of its blocks
+/// through it. Built only by [`Allocator::new`] (unsafe: the functions are
+/// trusted) or [`Allocator::LIBC`].
 #[derive(Clone, Copy, Debug)]
 pub struct Allocator {
     /// Returns zeroed memory or null.
-    pub alloc_zeroed: AllocZeroedFn,
+    alloc_zeroed: AllocZeroedFn,
     /// Releases memory.
-    pub free: FreeFn,
+    free: FreeFn,
     /// Passed to both.
-    pub ctx: *mut c_void,
+    ctx: *mut c_void,
 }
 
 // SAFETY: an Allocator is two function pointers and a context; whoever builds
@@ -146,7 +152,7 @@ fn huge_alloc(_size: usize) -> *mut u8 {
 /// # Safety
 /// None beyond [`AllocZeroedFn`]'s (any size is a valid request; `ctx` is
 /// unused).
-unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn libc_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
     if size <= SMALL_BLOCK {
         // SAFETY: malloc may be called with any size; it returns null or
         // memory aligned for any fundamental type (16 bytes on 64-bit Linux).
@@ -160,25 +166,25 @@ unsafe fn libc_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
             // of `size` bytes.
             unsafe { core::ptr::write_bytes(p, 0, size) };
         }
-        return p;
+        return p.cast();
     }
     if is_huge(size) {
         // Fresh anonymous pages are zero.
-        return huge_alloc(size);
+        return huge_alloc(size).cast();
     }
     // SAFETY: `calloc` may be called with any count and size; it returns
     // null or zeroed memory aligned for any fundamental type.
-    unsafe { libc::calloc(1, size).cast() }
+    unsafe { libc::calloc(1, size) }
 }
 
 /// [`Allocator::LIBC`]'s `free`.
 ///
 /// # Safety
 /// As [`FreeFn`], for [`libc_calloc`]:
-/// * `p` came from `libc_calloc(size, _)`, was not freed since, and is not
+/// * `p` came from `libc_calloc(_, size)`, was not freed since, and is not
 ///   used again;
 /// * `size` is the size asked of that call.
-unsafe fn libc_free(p: *mut u8, size: usize, _ctx: *mut c_void) {
+unsafe extern "C" fn libc_free(_ctx: *mut c_void, p: *mut c_void, size: usize) {
     if is_huge(size) {
         #[cfg(all(target_os = "linux", not(miri)))]
         {
@@ -207,8 +213,13 @@ impl Allocator {
     /// * `free`, called as [`FreeFn`] says, releases such a block;
     /// * both may be called with `ctx` from any thread, for as long as any
     ///   map made with this allocator lives.
-    pub unsafe fn new(alloc_zeroed: AllocZeroedFn, free: FreeFn, ctx: *mut c_void) -> Self {
+    pub const unsafe fn new(alloc_zeroed: AllocZeroedFn, free: FreeFn, ctx: *mut c_void) -> Self {
         Self { alloc_zeroed, free, ctx }
+    }
+
+    /// The context passed to this allocator's functions.
+    pub fn ctx(&self) -> *mut c_void {
+        self.ctx
     }
 }
 
@@ -285,8 +296,8 @@ pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Opti
     }
     // SAFETY: [`AllocZeroedFn`]: 1. `a.ctx` is `a`'s context; 2. `0 < total
     // <= isize::MAX` (checked above; `total >= HEADER`).
-    let base = unsafe { (a.alloc_zeroed)(total, a.ctx) };
-    let base = NonNull::new(base)?;
+    let base = unsafe { (a.alloc_zeroed)(a.ctx, total) };
+    let base = NonNull::new(base.cast::<u8>())?;
     let h = base.cast::<Header>();
     // SAFETY: a non-null result is valid for writes of `total >= HEADER`
     // bytes and 8-aligned (point 1, `Allocator::new` point 1), as `Header`
@@ -352,7 +363,7 @@ pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
     // this block (point 1), not freed since (live), unused from now on
     // (point 2); 2. `size + HEADER` is the `total` it was asked for
     // (`size_kind` keeps the rounded payload size); 3. `a.ctx` is `a`'s.
-    unsafe { (a.free)(base.as_ptr().cast(), size + HEADER, a.ctx) }
+    unsafe { (a.free)(a.ctx, base.as_ptr().cast(), size + HEADER) }
 }
 
 /// Pushes a block on an intrusive retire list.

@@ -95,20 +95,20 @@ thread_local! {
     static FAIL_SIZE: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-unsafe fn map_calloc(size: usize, _ctx: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn map_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
     if size == FAIL_SIZE.with(Cell::get) {
         return std::ptr::null_mut();
     }
     MAP_ALLOCS.with(|n| n.set(n.get() + 1));
     LIVE.with(|l| l.set(l.get() + 1));
     // SAFETY: plain calloc.
-    unsafe { libc::calloc(1, size).cast() }
+    unsafe { libc::calloc(1, size) }
 }
 
-unsafe fn map_free(p: *mut u8, _size: usize, _ctx: *mut c_void) {
+unsafe extern "C" fn map_free(_ctx: *mut c_void, p: *mut c_void, _size: usize) {
     LIVE.with(|l| l.set(l.get() - 1));
     // SAFETY: from map_calloc.
-    unsafe { libc::free(p.cast()) }
+    unsafe { libc::free(p) }
 }
 
 fn map_alloc() -> Allocator {

@@ -51,16 +51,17 @@ thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
 }
 
-unsafe fn q_alloc(size: usize, _: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn q_alloc(_: *mut c_void, size: usize) -> *mut c_void {
     LIVE.with(|l| l.set(l.get() + size));
     // SAFETY: calloc with any size returns null or `size` zeroed bytes,
     // aligned for any fundamental type.
     let p: *mut u8 = unsafe { libc::calloc(1, size).cast() };
     BLOCKS.with(|b| b.borrow_mut().insert(p.addr(), size));
-    p
+    p.cast()
 }
 
-unsafe fn q_free(p: *mut u8, size: usize, _: *mut c_void) {
+unsafe extern "C" fn q_free(_: *mut c_void, p: *mut c_void, size: usize) {
+    let p = p.cast::<u8>();
     LIVE.with(|l| l.set(l.get() - size));
     BLOCKS.with(|b| b.borrow_mut().remove(&p.addr()));
     // SAFETY: `p` is a block of `size` bytes from q_alloc (the allocator

@@ -272,7 +272,9 @@ void *gomap_hiter_elem(const gomap_hiter *it); /* NULL at the end */
 /* ---- host hooks ----------------------------------------------------------- */
 
 /* Allocator: return NULL or `size` zeroed bytes aligned to 8; free gets the
- * same size. Callable from any thread while any map made with it lives. */
+ * same size. Callable from any thread while any map made with it lives.
+ * Each map keeps its (alloc_fn, free_fn, ctx) itself, as do its clones:
+ * distinct contexts (one per map or arena) cost nothing process-wide. */
 typedef void *(*gomap_calloc_fn)(void *ctx, size_t size);
 typedef void (*gomap_free_fn)(void *ctx, void *p, size_t size);
 

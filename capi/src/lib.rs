@@ -78,7 +78,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
 use std::alloc::Layout;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use gomap::alloc::{Allocator, set_default_allocator};
 use gomap::fatal::{MapError, set_fatal_hook};
@@ -898,86 +898,26 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
 }
 
 /// A host allocator: zeroed, 8-aligned memory of `size` bytes, or NULL.
-pub type gomap_calloc_fn = unsafe extern "C" fn(ctx: *mut c_void, size: usize) -> *mut c_void;
+/// The same type as the core's [`gomap::alloc::AllocZeroedFn`]: a map
+/// stores the host's functions and context as they are, so any number of
+/// distinct contexts costs nothing beyond the maps that use them.
+pub type gomap_calloc_fn = gomap::alloc::AllocZeroedFn;
 /// Frees what the matching [`gomap_calloc_fn`] returned (`size` as requested).
-pub type gomap_free_fn = unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, size: usize);
+pub type gomap_free_fn = gomap::alloc::FreeFn;
 
-/// The C allocator triple, the ctx of a bridged [`Allocator`].
-struct CAlloc {
-    alloc: gomap_calloc_fn,
-    free: gomap_free_fn,
-    ctx: *mut c_void,
-}
-
-/// Every C allocator ever installed. Entries are never freed (maps keep
-/// pointing at them) and identical triples are shared, so repeated calls do
-/// not grow the list.
-#[allow(clippy::vec_box)] // boxed: maps keep pointers to the entries
-static C_ALLOCS: Mutex<Vec<Box<CAlloc>>> = Mutex::new(Vec::new());
-
-// SAFETY: the functions may be called with `ctx` from any thread
-// (gomap_set_allocator, point 3), so the triple may move to any thread.
-unsafe impl Send for CAlloc {}
-
-/// The Rust allocation function of a bridged C allocator.
-///
-/// # Safety
-/// * `ctx` points to a [`CAlloc`] in [`C_ALLOCS`] (whose entries are never
-///   freed or changed).
-/// * That `CAlloc`'s functions may be called now, on this thread: a map
-///   made with them lives ([`bridged`], point 2).
-unsafe fn bridge_alloc(size: usize, ctx: *mut c_void) -> *mut u8 {
-    // SAFETY: `ctx` points to an entry of C_ALLOCS (point 1): live forever,
-    // never mutated.
-    let c = unsafe { &*ctx.cast::<CAlloc>() };
-    // SAFETY: the C allocator's contract: it may be called now with its
-    // own `ctx` (point 2).
-    unsafe { (c.alloc)(c.ctx, size).cast() }
-}
-
-/// The Rust free function of a bridged C allocator.
-///
-/// # Safety
-/// * `ctx` points to a [`CAlloc`] in [`C_ALLOCS`], as for [`bridge_alloc`].
-/// * That `CAlloc`'s functions may be called now, on this thread.
-/// * `p` was returned by [`bridge_alloc`] with this `ctx` and `size`, and
-///   not freed since.
-unsafe fn bridge_free(p: *mut u8, size: usize, ctx: *mut c_void) {
-    // SAFETY: `ctx` points to an entry of C_ALLOCS (point 1): live forever,
-    // never mutated.
-    let c = unsafe { &*ctx.cast::<CAlloc>() };
-    // SAFETY: the C free function's contract: it may be called now with its
-    // own `ctx` (point 2), and `p` is what its `alloc` returned for `size`
-    // (bridge_alloc returns it unchanged), not freed since (point 3).
-    unsafe { (c.free)(c.ctx, p.cast(), size) }
-}
-
-/// Builds the Rust allocator bridging to a C pair.
+/// The allocator made of a C pair.
 ///
 /// # Safety
 /// * `alloc` returns NULL or `size` zeroed bytes aligned to 8, valid until
 ///   passed to `free` with the same size.
 /// * `alloc` and `free` may be called with `ctx` from any thread for as
 ///   long as any map made with the result lives.
-unsafe fn bridged(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void) -> Allocator {
-    let c = CAlloc { alloc, free, ctx };
-    let mut list = C_ALLOCS.lock().unwrap_or_else(|e| e.into_inner());
-    let same = |e: &CAlloc| e.alloc as usize == alloc as usize && e.free as usize == free as usize && e.ctx == ctx;
-    let p: *const CAlloc = match list.iter().find(|e| same(e)) {
-        Some(e) => &**e,
-        None => {
-            list.push(Box::new(c));
-            &**list.last().expect("just pushed")
-        }
-    };
-    // SAFETY: Allocator::new's points: 1. `bridge_alloc` returns NULL or
-    // `size` zeroed bytes aligned to 8, valid until passed to `bridge_free`:
-    // it returns what `alloc` returns, and `bridge_free` hands it to `free`
-    // (point 1); 2. both are callable with `p` from any thread while a map
-    // made with them lives: `p` is a C_ALLOCS entry, live forever (their
-    // point 1), and point 2 lets them call `alloc` and `free` on any thread
-    // then (their point 2).
-    unsafe { Allocator::new(bridge_alloc, bridge_free, p.cast_mut().cast()) }
+unsafe fn host_allocator(alloc: gomap_calloc_fn, free: gomap_free_fn, ctx: *mut c_void) -> Allocator {
+    // SAFETY: Allocator::new's points: 1. `alloc` returns NULL or `size`
+    // zeroed bytes aligned to 8, valid until passed to `free` (point 1);
+    // 2. `free` releases such a block (point 1); 3. both are callable with
+    // `ctx` from any thread while a map made with them lives (point 2).
+    unsafe { Allocator::new(alloc, free, ctx) }
 }
 
 /// Sets the allocator of maps made from now on (existing maps keep theirs).
@@ -1001,11 +941,11 @@ pub unsafe extern "C" fn gomap_set_allocator(
             GOMAP_OK
         }
         (Some(a), Some(f)) => {
-            // SAFETY: bridged's points: 1. `a` returns NULL or zeroed,
-            // 8-aligned memory valid until freed with its size (points 1
-            // and 2); 2. `a` and `f` are callable with `ctx` from any thread
-            // while a map made with them lives (point 3).
-            set_default_allocator(unsafe { bridged(a, f, ctx) });
+            // SAFETY: host_allocator's points: 1. `a` returns NULL or
+            // zeroed, 8-aligned memory valid until freed with its size
+            // (points 1 and 2); 2. `a` and `f` are callable with `ctx` from
+            // any thread while a map made with them lives (point 3).
+            set_default_allocator(unsafe { host_allocator(a, f, ctx) });
             GOMAP_OK
         }
         _ => GOMAP_ERR_NULL,
@@ -1034,11 +974,11 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
     guard(|| {
         nonnull!(t, out);
         let (Some(a), Some(f)) = (alloc_fn, free_fn) else { return GOMAP_ERR_NULL };
-        // SAFETY: bridged's points: 1. `a` returns NULL or zeroed,
+        // SAFETY: host_allocator's points: 1. `a` returns NULL or zeroed,
         // 8-aligned memory valid until freed with its size (point 2); 2. `a`
         // and `f` are callable with `ctx` from any thread while a map made
         // with them lives (point 3).
-        let al = unsafe { bridged(a, f, ctx) };
+        let al = unsafe { host_allocator(a, f, ctx) };
         // SAFETY: `t` is non-null (checked), so a live type handle (point
         // 1): a boxed gomap_type, aligned, never written; the reference
         // lives for this call.

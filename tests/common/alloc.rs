@@ -37,7 +37,7 @@ pub struct Counter {
 
 /// # Safety
 /// `ctx` is null or points to a [`Counter`] that outlives the map.
-unsafe fn counting_calloc(size: usize, ctx: *mut c_void) -> *mut u8 {
+unsafe extern "C" fn counting_calloc(ctx: *mut c_void, size: usize) -> *mut c_void {
     let n = ALLOCS.with(|a| {
         a.set(a.get() + 1);
         a.get()
@@ -53,13 +53,13 @@ unsafe fn counting_calloc(size: usize, ctx: *mut c_void) -> *mut u8 {
     }
     // SAFETY: calloc with any size returns null or `size` zeroed bytes,
     // aligned for any fundamental type.
-    unsafe { libc::calloc(1, size).cast() }
+    unsafe { libc::calloc(1, size) }
 }
 
 /// # Safety
 /// `p` is a block of `size` bytes from [`counting_calloc`] with the same
 /// `ctx`, freed once.
-unsafe fn counting_free(p: *mut u8, size: usize, ctx: *mut c_void) {
+unsafe extern "C" fn counting_free(ctx: *mut c_void, p: *mut c_void, size: usize) {
     LIVE_BLOCKS.with(|l| l.set(l.get() - 1));
     // SAFETY: as in counting_calloc.
     if let Some(c) = unsafe { ctx.cast::<Counter>().as_ref() } {
@@ -67,7 +67,7 @@ unsafe fn counting_free(p: *mut u8, size: usize, ctx: *mut c_void) {
         c.blocks.set(c.blocks.get() - 1);
     }
     // SAFETY: a block from calloc (counting_calloc), freed once (caller).
-    unsafe { libc::free(p.cast()) }
+    unsafe { libc::free(p) }
 }
 
 /// The counting allocator; with a counter, it also counts for that map.
