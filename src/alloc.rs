@@ -85,6 +85,7 @@ const SMALL_BLOCK: usize = 4096;
 /// so resident memory does not grow. Linux only; not under Miri.
 const HUGE_BLOCK: usize = 2 << 20;
 /// The huge page size (x86_64 and arm64 with 4 KiB base pages).
+#[cfg(all(target_os = "linux", not(miri)))]
 const HUGE_PAGE: usize = 2 << 20;
 
 /// Whether a block of `size` bytes goes through [`huge_alloc`].
