@@ -134,20 +134,14 @@ static KEYS_INIT: Once = Once::new();
 /// the path later.
 fn os_key_material() -> KeyMaterial {
     use rand::TryRngCore;
-    let mut buf = [0u8; HASH_RANDOM_BYTES + 32];
+    let mut buf = [0u8; KEY_MATERIAL_BYTES];
     if rand::rngs::OsRng.try_fill_bytes(&mut buf).is_err() {
         // Go treats a failed read of OS randomness at startup as fatal; the
         // thread RNG is itself seeded from the OS, so use it as a last try.
         use rand::RngCore;
         rand::rng().fill_bytes(&mut buf);
     }
-    let mut km = KeyMaterial { aeskeysched: [0; HASH_RANDOM_BYTES], hashkey: [0; 4] };
-    km.aeskeysched.copy_from_slice(&buf[..HASH_RANDOM_BYTES]);
-    for (i, w) in km.hashkey.iter_mut().enumerate() {
-        let o = HASH_RANDOM_BYTES + 8 * i;
-        *w = u64::from_le_bytes(buf[o..o + 8].try_into().unwrap());
-    }
-    km
+    KeyMaterial::from_bytes(&buf)
 }
 
 fn store_key_material(km: &KeyMaterial) {
@@ -196,6 +190,45 @@ pub fn set_key_material(km: &KeyMaterial) {
     // Finish the lazy OS initialisation first so it cannot land afterwards.
     ensure_keys();
     store_key_material(km);
+}
+
+/// Size of [`KeyMaterial`] as bytes ([`KeyMaterial::from_bytes`]):
+/// `aeskeysched`, then the four `hashkey` words little-endian.
+pub const KEY_MATERIAL_BYTES: usize = HASH_RANDOM_BYTES + 32;
+
+impl KeyMaterial {
+    /// The material from its byte form: `aeskeysched` (128 bytes), then
+    /// `hashkey[0..4]` as little-endian words.
+    pub fn from_bytes(b: &[u8; KEY_MATERIAL_BYTES]) -> Self {
+        let mut km = KeyMaterial { aeskeysched: [0; HASH_RANDOM_BYTES], hashkey: [0; 4] };
+        km.aeskeysched.copy_from_slice(&b[..HASH_RANDOM_BYTES]);
+        for (i, w) in km.hashkey.iter_mut().enumerate() {
+            let o = HASH_RANDOM_BYTES + 8 * i;
+            *w = u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+        }
+        km
+    }
+}
+
+/// Fixes the process-wide material before anything has hashed with it
+/// (Go draws it once at start-up, `alginit`, alg.go:446; a host that also
+/// fixes the random draws, [`crate::rand`], then gets the same hashes,
+/// seeds and iteration orders in every process). Returns `false`, changing
+/// nothing, once the material is in use: drawn by a first hash, set
+/// before, or read by [`key_material`]. Making a map does not hash, so
+/// maps made before the call are fine as long as none holds keys.
+///
+/// Fixing both the material and the draws makes every hash predictable:
+/// whoever knows them can choose keys that all land in one bucket chain
+/// and make each insert and lookup linear (Go's per-process secrets exist
+/// to prevent exactly that). Only for inputs the host trusts.
+pub fn init_key_material(km: &KeyMaterial) -> bool {
+    let mut set = false;
+    KEYS_INIT.call_once(|| {
+        store_key_material(km);
+        set = true;
+    });
+    set
 }
 
 /// Where the hash functions read their material: the process-wide atomics

@@ -317,6 +317,18 @@ gomap_status gomap_set_fatal_handler(gomap_fatal_fn f, void *ctx);
 typedef uint64_t (*gomap_rand_fn)(void *ctx);
 gomap_status gomap_set_rand(gomap_rand_fn f, void *ctx);
 
+/* Hash key material: Go's per-process secrets (aeskeysched, 128 bytes,
+ * then hashkey[0..4] as little-endian uint64s), drawn from the OS at the
+ * first hash unless set before. With it and the random source fixed, every
+ * process gets the same hashes, seeds and iteration orders. Only before
+ * anything has hashed (making maps is fine while they hold no keys):
+ * afterwards GOMAP_ERR_BUSY and nothing changes. len != GOMAP_HASH_KEY_SIZE:
+ * GOMAP_ERR_BAD_ARG. Fixing both makes hashes predictable: whoever knows
+ * them can pick keys that all share one bucket chain (hash flooding), so
+ * only for trusted input. */
+#define GOMAP_HASH_KEY_SIZE 160
+gomap_status gomap_set_hash_key(const uint8_t *material, size_t len);
+
 /* ---- ABI checks ----------------------------------------------------------- */
 
 #ifndef __cplusplus

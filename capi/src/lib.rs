@@ -901,9 +901,13 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
 /// The same type as the core's [`gomap::alloc::AllocZeroedFn`]: a map
 /// stores the host's functions and context as they are, so any number of
 /// distinct contexts costs nothing beyond the maps that use them.
-pub type gomap_calloc_fn = gomap::alloc::AllocZeroedFn;
+pub type gomap_calloc_fn = unsafe extern "C" fn(ctx: *mut c_void, size: usize) -> *mut c_void;
 /// Frees what the matching [`gomap_calloc_fn`] returned (`size` as requested).
-pub type gomap_free_fn = gomap::alloc::FreeFn;
+/// The same type as the core's [`gomap::alloc::FreeFn`].
+pub type gomap_free_fn = unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, size: usize);
+
+/// Compiles only while the C allocator types are the core's own.
+const _: fn(gomap_calloc_fn, gomap_free_fn) -> (gomap::alloc::AllocZeroedFn, gomap::alloc::FreeFn) = |a, f| (a, f);
 
 /// The allocator made of a C pair.
 ///
@@ -1596,6 +1600,34 @@ pub unsafe extern "C" fn gomap_set_rand(f: Option<gomap_rand_fn>, ctx: *mut c_vo
         // SAFETY: set_host_source's point: `f` is safe to call from any
         // thread with `ctx` while installed (point 1).
         if unsafe { gomap::rand::set_host_source(f, ctx) } { GOMAP_OK } else { GOMAP_ERR_BUSY }
+    })
+}
+
+/// Bytes of hash key material [`gomap_set_hash_key`] takes.
+pub const GOMAP_HASH_KEY_SIZE: usize = 160;
+const _: () = assert!(GOMAP_HASH_KEY_SIZE == gomap::alg::KEY_MATERIAL_BYTES);
+
+/// Fixes the process's hash key material (Go's `aeskeysched` and `hashkey`)
+/// before anything has hashed: `aeskeysched` (128 bytes), then `hashkey`'s
+/// four words little-endian. With the random source fixed too
+/// ([`gomap_set_rand`]), every process then hashes, seeds and iterates
+/// alike. `GOMAP_ERR_BUSY` (nothing changed) once the material is in use;
+/// `GOMAP_ERR_BAD_ARG` unless `len` is [`GOMAP_HASH_KEY_SIZE`].
+///
+/// # Safety
+/// * `material` is NULL (rejected) or valid for reads of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_set_hash_key(material: *const u8, len: usize) -> gomap_status {
+    guard(|| {
+        nonnull!(material);
+        if len != GOMAP_HASH_KEY_SIZE {
+            return GOMAP_ERR_BAD_ARG;
+        }
+        // SAFETY: `material` is non-null (checked) and valid for reads of
+        // `len` = GOMAP_HASH_KEY_SIZE bytes (point 1); u8 needs no alignment.
+        let bytes = unsafe { &*material.cast::<[u8; GOMAP_HASH_KEY_SIZE]>() };
+        let km = gomap::alg::KeyMaterial::from_bytes(bytes);
+        if gomap::alg::init_key_material(&km) { GOMAP_OK } else { GOMAP_ERR_BUSY }
     })
 }
 
