@@ -39,6 +39,8 @@
 //! * Go's recoverable panics become [`MapError`]s; Go's fatal errors go through
 //!   [`crate::fatal::fatal`] with Go's exact messages.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 
@@ -301,8 +303,12 @@ impl HIter {
             return None;
         }
         // SAFETY: `offset_of!(HIter, registered)` is inside the
-        // `size_of::<HIter>()` bytes `p` is valid for (caller).
-        let reg = unsafe { p.add(core::mem::offset_of!(HIter, registered)).read() };
+        // `size_of::<HIter>()` bytes `p` is valid for (point 1).
+        let regp = unsafe { p.add(core::mem::offset_of!(HIter, registered)) };
+        // SAFETY: `regp` is valid for reads of one byte (point 1; any
+        // address is aligned for `u8`), initialised: zeroed or written as
+        // an `HIter`'s `registered` (point 2).
+        let reg = unsafe { regp.read() };
         if reg > 1 {
             return None;
         }
@@ -362,98 +368,126 @@ pub fn tophash(hash: usize) -> u8 {
 /// Bucket `i` of the array at `base`.
 ///
 /// # Safety
-/// `base` must point to an array of at least `i + 1` buckets of `t`.
+/// 1. `base` is the first bucket of an array of at least `i + 1` buckets of
+///    `t` (a live map's `buckets` or `oldbuckets`, or an array
+///    [`make_bucket_array`] returned), so the result is a bucket of `t`.
 #[inline(always)]
 pub(crate) unsafe fn bucket_at(t: &MapType, base: *mut u8, i: usize) -> *mut u8 {
-    // SAFETY: in bounds by the caller's contract.
+    // SAFETY: `i * t.bucketsize()` is the offset of the array's bucket `i`,
+    // inside the array's one allocation (point 1): no overflow, in bounds.
     unsafe { base.add(i * t.bucketsize()) }
 }
 
 /// `b.tophash[i]`.
 ///
 /// # Safety
-/// `b` must point to a bucket; `i < 8`.
+/// 1. `b` is a bucket (of any `t`: `tophash[8]` opens every bucket);
+/// 2. slot `i`: `i < BUCKET_CNT`.
 #[inline(always)]
 pub(crate) unsafe fn th(b: *mut u8, i: usize) -> u8 {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: tophash[8] starts each bucket; i < 8.
-    unsafe { b.add(i).read() }
+    // SAFETY: `tophash[i]`, `i < 8` (point 2), is inside the bucket
+    // (point 1).
+    let p = unsafe { b.add(i) };
+    // SAFETY: `p` is valid for reads of one byte (point 1), initialised
+    // (buckets come zeroed); `u8` needs no alignment.
+    unsafe { p.read() }
 }
 
 /// `b.tophash[i] = v`.
 ///
 /// # Safety
-/// As [`th`]; no other thread may be reading the bucket.
+/// 1. `b` is a bucket;
+/// 2. slot `i`: `i < BUCKET_CNT`;
+/// 3. the map is under a write (or the bucket is private to the caller):
+///    no other thread reads or writes the bucket.
 #[inline(always)]
 pub(crate) unsafe fn set_th(b: *mut u8, i: usize, v: u8) {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: as `th`; exclusive by the caller's contract.
-    unsafe { b.add(i).write(v) }
+    // SAFETY: `tophash[i]`, `i < 8` (point 2), is inside the bucket
+    // (point 1).
+    let p = unsafe { b.add(i) };
+    // SAFETY: `p` is valid for writes of one byte (point 1); the write
+    // races with nothing (point 3).
+    unsafe { p.write(v) }
 }
 
 /// Address of key slot `i` of bucket `b`.
 ///
 /// # Safety
-/// `b` must point to a bucket of `t`; `i < 8`.
+/// 1. `b` is a bucket of `t`;
+/// 2. slot `i`: `i < BUCKET_CNT`.
 #[inline(always)]
 pub(crate) unsafe fn key_at(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: keys[8] start at DATA_OFFSET and are inside the bucket.
+    // SAFETY: `keys[8]` start at `DATA_OFFSET`; key slot `i < 8` (point 2)
+    // lies inside the bucket's `t.bucketsize()` bytes (point 1).
     unsafe { b.add(DATA_OFFSET + i * t.keysize()) }
 }
 
 /// Address of elem slot `i` of bucket `b`.
 ///
 /// # Safety
-/// As [`key_at`].
+/// 1. `b` is a bucket of `t`;
+/// 2. slot `i`: `i < BUCKET_CNT`.
 #[inline(always)]
 pub(crate) unsafe fn elem_at(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: elems[8] follow keys[8] and are inside the bucket.
+    // SAFETY: `elems[8]` follow `keys[8]`; elem slot `i < 8` (point 2) lies
+    // inside the bucket's `t.bucketsize()` bytes (point 1).
     unsafe { b.add(DATA_OFFSET + BUCKET_CNT * t.keysize() + i * t.valuesize()) }
 }
 
 /// Follows an out-of-line slot: the key or elem the slot points to.
 ///
 /// # Safety
-/// `slot` must be an indirect key/elem slot (8-aligned pointer storage).
+/// 1. `slot` is a key slot of a bucket of a `t` with indirect keys, or an
+///    elem slot of one with indirect elems: 8 bytes of pointer storage,
+///    8-aligned, initialised (zeroed, or written by [`write_slot_ptr`]).
 #[inline(always)]
 pub(crate) unsafe fn deref_slot(slot: *mut u8) -> *mut u8 {
-    // SAFETY: indirect slots hold a pointer written by `write_slot_ptr`.
+    // SAFETY: `slot` is valid for reads of a pointer, 8-aligned and
+    // initialised (point 1).
     unsafe { slot.cast::<*mut u8>().read() }
 }
 
 /// Stores a pointer in an out-of-line slot.
 ///
 /// # Safety
-/// As [`deref_slot`]; exclusive access.
+/// 1. `slot` is an out-of-line slot, as in [`deref_slot`]'s point 1;
+/// 2. the map is under a write (or the bucket is private to the caller).
 #[inline(always)]
 pub(crate) unsafe fn write_slot_ptr(slot: *mut u8, p: *mut u8) {
-    // SAFETY: the slot is 8 bytes of pointer storage, 8-aligned.
+    // SAFETY: `slot` is valid for writes of a pointer and 8-aligned
+    // (point 1); the write races with nothing (point 2).
     unsafe { slot.cast::<*mut u8>().write(p) }
 }
 
 /// The key stored in slot `i`, following the indirection if any.
 ///
 /// # Safety
-/// As [`key_at`].
+/// 1. `b` is a bucket of `t`;
+/// 2. slot `i`: `i < BUCKET_CNT`.
 #[inline(always)]
 pub(crate) unsafe fn key_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `b` is a bucket of `t` (point 1); 2. `i < 8` (point 2).
     let k = unsafe { key_at(t, b, i) };
-    // SAFETY: indirect key slots hold pointers.
+    // SAFETY: 1. `t` has indirect keys, so `k` is an out-of-line key slot of
+    // a bucket (points 1 and 2).
     if t.indirect_key() { unsafe { deref_slot(k) } } else { k }
 }
 
 /// The elem stored in slot `i`, following the indirection if any.
 ///
 /// # Safety
-/// As [`key_at`].
+/// 1. `b` is a bucket of `t`;
+/// 2. slot `i`: `i < BUCKET_CNT`.
 #[inline(always)]
 pub(crate) unsafe fn elem_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `b` is a bucket of `t` (point 1); 2. `i < 8` (point 2).
     let e = unsafe { elem_at(t, b, i) };
-    // SAFETY: indirect elem slots hold pointers.
+    // SAFETY: 1. `t` has indirect elems, so `e` is an out-of-line elem slot
+    // of a bucket (points 1 and 2).
     if t.indirect_elem() { unsafe { deref_slot(e) } } else { e }
 }
 
@@ -461,10 +495,10 @@ pub(crate) unsafe fn elem_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
 /// the evacuation markers (`evacuated`, :203).
 ///
 /// # Safety
-/// As [`th`].
+/// 1. `b` is a bucket.
 #[inline(always)]
 pub(crate) unsafe fn evacuated(b: *mut u8) -> bool {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `b` is a bucket (point 1); 2. `0 < 8`.
     let h = unsafe { th(b, 0) };
     h > EMPTY_ONE && h < MIN_TOP_HASH
 }
@@ -472,45 +506,60 @@ pub(crate) unsafe fn evacuated(b: *mut u8) -> bool {
 /// `b.overflow(t)` (:208): the next bucket of the chain, or null.
 ///
 /// # Safety
-/// `b` must point to a bucket of `t`.
+/// 1. `b` is a bucket of `t`.
 #[inline(always)]
 pub(crate) unsafe fn overflow(t: &MapType, b: *mut u8) -> *mut u8 {
-    // SAFETY: the overflow pointer is the bucket's last 8 bytes, 8-aligned.
-    unsafe { b.add(t.bucketsize() - PTR_SIZE).cast::<*mut u8>().read() }
+    // SAFETY: `b` has `t.bucketsize()` bytes (point 1), so its last
+    // `PTR_SIZE` bytes, the overflow word, start inside it.
+    let w = unsafe { b.add(t.bucketsize() - PTR_SIZE) };
+    // SAFETY: `w` is valid for reads of a pointer (the bucket's last 8
+    // bytes, point 1), 8-aligned (the bucket is, and `t.bucketsize()` is a
+    // multiple of 8), initialised (buckets come zeroed; only pointers are
+    // stored here).
+    unsafe { w.cast::<*mut u8>().read() }
 }
 
 /// `b.setoverflow(t, ovf)` (:212).
 ///
 /// # Safety
-/// As [`overflow`]; exclusive access.
+/// 1. `b` is a bucket of `t`;
+/// 2. the map is under a write (or the bucket is private to the caller).
 #[inline(always)]
 pub(crate) unsafe fn set_overflow(t: &MapType, b: *mut u8, ovf: *mut u8) {
-    // SAFETY: as `overflow`.
-    unsafe { b.add(t.bucketsize() - PTR_SIZE).cast::<*mut u8>().write(ovf) }
+    // SAFETY: the overflow word starts inside the bucket (point 1; see
+    // [`overflow`]).
+    let w = unsafe { b.add(t.bucketsize() - PTR_SIZE) };
+    // SAFETY: `w` is valid for writes of a pointer and 8-aligned (point 1;
+    // see [`overflow`]); no other thread reads the bucket (point 2).
+    unsafe { w.cast::<*mut u8>().write(ovf) }
 }
 
 /// Copies a key or elem: Go's `typedmemmove` (a memmove: a caller may pass a
 /// key that aliases a slot).
 ///
 /// # Safety
-/// Both ranges valid for `n` bytes.
+/// 1. `src` is valid for reads of `n` bytes, initialised;
+/// 2. `dst` is valid for writes of `n` bytes (the two may overlap).
 #[inline(always)]
 pub(crate) unsafe fn memmove(dst: *mut u8, src: *const u8, n: usize) {
-    // SAFETY: forwarded; `copy` allows overlap.
+    // SAFETY: `src` readable (point 1), `dst` writable (point 2) for `n`
+    // bytes; `u8` needs no alignment; `copy` allows overlap.
     unsafe { ptr::copy(src, dst, n) }
 }
 
 /// Zeroes `n` bytes: Go's `memclrHasPointers`/`memclrNoHeapPointers`.
 ///
 /// # Safety
-/// `p` valid for writes of `n` bytes.
+/// 1. `p` is valid for writes of `n` bytes (within one allocation).
 #[inline(always)]
 pub(crate) unsafe fn memclr(p: *mut u8, n: usize) {
     if n >= MEMCLR_STREAM_MIN && cfg!(all(target_arch = "x86_64", not(miri))) {
-        // SAFETY: forwarded.
+        // SAFETY: 1. `p` is valid for writes of `n` bytes, in one
+        // allocation (point 1).
         return unsafe { memclr_stream(p, n) };
     }
-    // SAFETY: forwarded.
+    // SAFETY: `p` is valid for writes of `n` bytes (point 1); `u8` needs no
+    // alignment.
     unsafe { ptr::write_bytes(p, 0, n) }
 }
 
@@ -518,12 +567,13 @@ pub(crate) unsafe fn memclr(p: *mut u8, n: usize) {
 /// types that declare `HashMightPanic`.
 ///
 /// # Safety
-/// `key` must point to a key of `t`.
+/// 1. `key` is a key of `t`.
 #[inline]
 pub(crate) unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
     if t.hash_might_panic() {
         if let Some(check) = t.key_check {
-            // SAFETY: forwarded; ctx belongs to `t`.
+            // SAFETY: `KeyCheckFn`'s points: `key` is a
+            // key of `t` (point 1); `t.ctx` is `t`'s own context.
             if !unsafe { check(key, t.ctx) } {
                 return Err(MapError::UnhashableKey);
             }
@@ -613,7 +663,10 @@ impl HMap {
     /// array while they last, else from the reserve, else from the allocator.
     ///
     /// # Safety
-    /// `b` must be the last bucket of a chain of this map.
+    /// 1. `self` is a live map of type `t`, under a write (or private to the
+    ///    caller, as a clone under construction);
+    /// 2. `b` is a bucket of `t` of this map that ends its chain (its
+    ///    overflow pointer is null).
     pub(crate) unsafe fn newoverflow(&mut self, t: &MapType, b: *mut u8) -> Result<*mut u8, MapError> {
         let ovf;
         if !self.extra.next_overflow.is_null() {
@@ -621,25 +674,37 @@ impl HMap {
             // non-null overflow pointer (the end marker): clear it and note
             // that none are left.
             ovf = self.extra.next_overflow;
-            // SAFETY: next_overflow points into the current bucket array.
+            // SAFETY: 1. a non-null `next_overflow` is a preallocated bucket
+            // of the current array, a bucket of `t` (the field's invariant,
+            // point 1).
             if unsafe { overflow(t, ovf) }.is_null() {
-                // SAFETY: the marker guarantees a next preallocated bucket.
+                // SAFETY: only the array's last bucket carries the end
+                // marker, so `ovf` is not the last: the next bucket is
+                // inside the same array.
                 self.extra.next_overflow = unsafe { ovf.add(t.bucketsize()) };
             } else {
-                // SAFETY: as above.
+                // SAFETY: 1. `ovf` is a bucket of `t` (as above); 2. under a
+                // write or private (point 1).
                 unsafe { set_overflow(t, ovf, ptr::null_mut()) };
                 self.extra.next_overflow = ptr::null_mut();
             }
         } else {
-            // SAFETY: the spare list holds live zeroed blocks of bucket size.
+            // SAFETY: 1. `spare` is null or heads a list of live blocks built
+            // by `push_retired`: zeroed blocks of `t.bucketsize()` bytes from
+            // this map's allocator (`HMap::reserve_overflow`).
             ovf = match unsafe { alloc::pop_retired(&mut self.spare) } {
                 Some(p) => {
                     self.nspare -= 1;
-                    // SAFETY: the block left the spare list; clear its link.
-                    unsafe { (*alloc::header_of(p).as_ptr()).clear_next() };
+                    // SAFETY: 1. `p` is the payload of a live block from
+                    // `alloc_block` (it was on the spare list).
+                    let hdr = unsafe { alloc::header_of(p) };
+                    // SAFETY: `hdr` is the block's live, aligned header; the
+                    // block left the spare list, so no list reads its link.
+                    unsafe { (*hdr.as_ptr()).clear_next() };
                     p.as_ptr()
                 }
-                // SAFETY: our allocator.
+                // SAFETY: 1. the map's own allocator, valid while the map
+                // is live (point 1).
                 None => unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
                     .ok_or(MapError::AllocFailed)?
                     .as_ptr(),
@@ -647,11 +712,18 @@ impl HMap {
             // Go records heap overflow buckets in `extra.overflow` (for
             // pointer-free buckets only); gomap always does: the list is how
             // they are found again when the array goes.
-            // SAFETY: a live block on no list (fresh, or its link cleared).
-            unsafe { alloc::push_retired(&mut self.extra.overflow, NonNull::new_unchecked(ovf)) };
+            // SAFETY: `ovf` is a block payload (spare or fresh), never null.
+            let ovf_nn = unsafe { NonNull::new_unchecked(ovf) };
+            // SAFETY: 1. `ovf_nn` is the payload of a live block from
+            // `alloc_block`, on no list (fresh, or just popped with its link
+            // cleared); 2. `extra.overflow` heads a `push_retired` list of
+            // live blocks (its invariant).
+            unsafe { alloc::push_retired(&mut self.extra.overflow, ovf_nn) };
         }
         self.incrnoverflow();
-        // SAFETY: `b` is a bucket of this map (caller); `ovf` a zeroed bucket.
+        // SAFETY: 1. `b` is a bucket of `t` (point 2); 2. under a write or
+        // private (point 1). `ovf` is a zeroed bucket of `t`: an empty bucket
+        // that ends the chain.
         unsafe { set_overflow(t, b, ovf) };
         Ok(ovf)
     }
@@ -907,15 +979,32 @@ pub(crate) unsafe fn find_in_chain(
 /// the key and elem, or nulls.
 ///
 /// # Safety
-/// `h` is a live non-empty map of type `t`; `key` points to a key of `t`.
+/// 1. `h` is a live map of type `t`, not empty;
+/// 2. `key` is a key of `t`.
 #[inline(always)]
 unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8, *mut u8) {
-    // SAFETY: a live non-empty map (caller), so it has buckets.
+    // SAFETY: 1. a live map of type `t` (point 1), with a bucket array: a
+    // map holding entries has one.
     let b = unsafe { lookup_bucket(t, h, hash) };
-    // SAFETY: slots of live buckets; both are keys of `t`.
-    match unsafe { find_in_chain(t, b, tophash(hash), |b, i| t.key_equal(key, key_of(t, b, i))) } {
-        // SAFETY: slot i of a live bucket.
-        Some((b, i)) => unsafe { (key_of(t, b, i), elem_of(t, b, i)) },
+    let eq = |b, i| {
+        // SAFETY: 1. `find_in_chain` passes a bucket of `t` of the chain;
+        // 2. and a slot `i < 8`.
+        let k = unsafe { key_of(t, b, i) };
+        // SAFETY: `key` is a key of `t` (point 2); `k` is the key of a
+        // filled slot (its tophash is `top`, not a marker), a key of `t`.
+        unsafe { t.key_equal(key, k) }
+    };
+    // SAFETY: 1. `b` is a bucket of `t` of the live map (point 1); `eq`
+    // only reads the key slot it is given.
+    match unsafe { find_in_chain(t, b, tophash(hash), eq) } {
+        Some((b, i)) => {
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8` (returned by
+            // `find_in_chain`).
+            let k = unsafe { key_of(t, b, i) };
+            // SAFETY: 1. and 2. as for `key_of`.
+            let e = unsafe { elem_of(t, b, i) };
+            (k, e)
+        }
         None => (ptr::null_mut(), ptr::null_mut()),
     }
 }
@@ -1103,12 +1192,14 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                     let thi = unsafe { th(b, i) };
                     if thi != top {
                         if is_empty(thi) && inserti.is_null() {
-                            // SAFETY: slot i of `b`.
-                            unsafe {
-                                inserti = b.add(i);
-                                insertk = key_at(t, b, i);
-                                inserte = elem_at(t, b, i);
-                            }
+                            // SAFETY: `b.add(i)` is `tophash[i]`, inside the
+                            // bucket `b` (`i < 8`: the loop bound).
+                            inserti = unsafe { b.add(i) };
+                            // SAFETY: 1. `b` is a bucket of `t` of the
+                            // chain; 2. `i < 8`: the loop bound.
+                            insertk = unsafe { key_at(t, b, i) };
+                            // SAFETY: 1. and 2. as for `key_at`.
+                            inserte = unsafe { elem_at(t, b, i) };
                         }
                         if thi == EMPTY_REST {
                             break 'bucketloop;
@@ -1177,11 +1268,11 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 // infallible while growing, else it may fail cleanly.
                 let newb = unsafe { h.newoverflow(t, b) }?;
                 inserti = newb;
-                // SAFETY: slot 0 of the new bucket.
-                unsafe {
-                    insertk = key_at(t, newb, 0);
-                    inserte = elem_at(t, newb, 0);
-                }
+                // SAFETY: 1. `newb` is a bucket of `t` (`newoverflow`
+                // returned it); 2. `0 < 8`.
+                insertk = unsafe { key_at(t, newb, 0) };
+                // SAFETY: 1. and 2. as for `key_at`.
+                inserte = unsafe { elem_at(t, newb, 0) };
             }
 
             // Fill the slot: out-of-line pointers (the slot owns the blocks
@@ -1598,19 +1689,23 @@ pub unsafe fn mapiternext(it: &mut HIter) {
 /// Idempotent; a no-op on a fresh iterator.
 ///
 /// # Safety
-/// If `it` is registered, its map and type are alive.
+/// 1. If `it` is a registered iterator, its map and type are still alive.
 pub unsafe fn mapiterend(it: &mut HIter) {
     if !it.registered {
         return;
     }
     it.registered = false;
-    // SAFETY: registered iterators point to live maps and types (caller).
+    // SAFETY: a registered iterator's map is a live map (point 1), set by
+    // `mapiterinit`: aligned, initialised; only shared access is made.
     let h = unsafe { &*it.h };
     if h.live_iters.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SAFETY: a registered iterator's type is alive (point 1), and was
+        // set by `mapiterinit` from a `&MapType`: aligned, initialised.
+        let t = unsafe { &*it.t };
         // SAFETY: no live iterator remains, the map itself references
         // nothing on the retire list, and in legal use no write runs
         // concurrently with this (writes exclude iteration steps).
-        unsafe { h.free_retired(&*it.t) };
+        unsafe { h.free_retired(t) };
     }
 }
 
@@ -1621,18 +1716,23 @@ pub unsafe fn mapiterend(it: &mut HIter) {
 /// Calls `f(bucket, slot)` for every live entry: the chains of the current
 /// array, then those of old buckets not yet evacuated.
 ///
+/// `f` is called with a bucket of `t` of the map and a filled slot `i`.
+///
 /// # Safety
-/// `h` is a live map of type `t`; `f` must not change the chains.
+/// 1. `h` is a live map of type `t`, not written by another thread during
+///    the call;
+/// 2. `f` does not change the chains (overflow pointers) or tophashes.
 pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut u8, usize)) {
     let mut chain = |mut b: *mut u8| {
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: `b` is a bucket of a chain of the map.
+                // SAFETY: 1. `b` is a bucket of a chain of the map (points 1
+                // and 2); 2. `i < 8`: the loop bound.
                 if !is_empty(unsafe { th(b, i) }) {
                     f(b, i);
                 }
             }
-            // SAFETY: a bucket.
+            // SAFETY: 1. `b` is a bucket of `t`.
             b = unsafe { overflow(t, b) };
         }
     };
@@ -1640,14 +1740,16 @@ pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut
         return;
     }
     for i in 0..bucket_shift(h.b) {
-        // SAFETY: i < 2^B.
+        // SAFETY: 1. `h.buckets` is the map's array of 2^B buckets of `t`
+        // (point 1), `i < 2^B`.
         chain(unsafe { bucket_at(t, h.buckets, i) });
     }
     if h.growing() {
         for i in 0..h.noldbuckets() {
-            // SAFETY: i < old bucket count.
+            // SAFETY: 1. `h.oldbuckets` is the map's old array of
+            // `noldbuckets()` buckets of `t` (growing), `i` below that.
             let b = unsafe { bucket_at(t, h.oldbuckets, i) };
-            // SAFETY: a bucket.
+            // SAFETY: 1. `b` is a bucket.
             if !unsafe { evacuated(b) } {
                 chain(b);
             }
@@ -1658,20 +1760,34 @@ pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut
 /// Releases every live entry's key and elem (drop hooks, out-of-line storage).
 ///
 /// # Safety
-/// `h` is a live map of type `t` whose entries are all being removed.
+/// 1. `h` is a live map of type `t`, under a write (or private to the
+///    caller, as in `mapfree`);
+/// 2. all its entries are being removed: no filled slot is used as live
+///    again.
 pub(crate) unsafe fn release_all(t: &MapType, h: &HMap) {
     if !(t.indirect_key() || t.indirect_elem() || t.key_drop.is_some() || t.elem_drop.is_some()) {
         return;
     }
-    // SAFETY: every (b, i) is a live slot; each is released once.
-    unsafe {
-        for_each_live(t, h, |b, i| {
-            if h.release_key(t, key_at(t, b, i)).is_err() {
-                fatal("out of memory");
-            }
-            h.release_elem(t, elem_at(t, b, i));
-        })
+    let release = |b, i| {
+        // SAFETY: 1. `for_each_live` passes a bucket of `t` of the map;
+        // 2. and a slot `i < 8`.
+        let k = unsafe { key_at(t, b, i) };
+        // SAFETY: `k` is the key slot of a filled slot of this map (so a
+        // live key slot), whose entry is being removed (point 2); each slot
+        // is visited once.
+        if unsafe { h.release_key(t, k) }.is_err() {
+            fatal("out of memory");
+        }
+        // SAFETY: 1. and 2. as for `key_at`.
+        let e = unsafe { elem_at(t, b, i) };
+        // SAFETY: `e` is the live elem slot of the same entry, being
+        // removed (point 2).
+        unsafe { h.release_elem(t, e) };
     };
+    // SAFETY: 1. `h` is a live map of type `t`, under a write (point 1);
+    // 2. `release` changes no chain or tophash (it releases what slots own,
+    // not the slots).
+    unsafe { for_each_live(t, h, release) };
 }
 
 /// `clear(m)` (`mapclear`, :1070): removes every entry, keeps the bucket
@@ -1751,11 +1867,14 @@ unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
     // cleared, so its chains no longer reach them.
     let (ovf, oldovf) = (h.extra.overflow, h.extra.oldoverflow);
     h.extra = MapExtra::new();
-    // SAFETY: both lists hold this map's heap overflow buckets, now cut off.
-    unsafe {
-        h.retire_overflow(t, ovf);
-        h.retire_overflow(t, oldovf);
-    }
+    // SAFETY: `ovf` (the old `extra.overflow`) holds live heap overflow
+    // buckets of this map, no longer referenced: taken off `extra`, and the
+    // array whose chains reached them is zeroed below; `t` is the map's type
+    // (point 1).
+    unsafe { h.retire_overflow(t, ovf) };
+    // SAFETY: as for `ovf`: `oldovf` held the old array's, which was
+    // retired above.
+    unsafe { h.retire_overflow(t, oldovf) };
 
     // Zero the array in place; its preallocated overflow buckets become
     // available again, exactly as for a fresh array.
@@ -1876,11 +1995,15 @@ pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) -> Resu
 /// Reports whether old bucket `bucket` is evacuated (`bucketEvacuated`, :1221).
 ///
 /// # Safety
-/// `h` is growing; `bucket` indexes the old array.
+/// 1. `h` is a live map of type `t`, growing;
+/// 2. `bucket < h.noldbuckets()`.
 #[doc(alias = "bucketEvacuated")]
 pub(crate) unsafe fn bucket_evacuated(t: &MapType, h: &HMap, bucket: usize) -> bool {
-    // SAFETY: forwarded.
-    unsafe { evacuated(bucket_at(t, h.oldbuckets, bucket)) }
+    // SAFETY: 1. `h.oldbuckets` is the old array of `noldbuckets()` buckets
+    // of `t` (point 1), `bucket` below that (point 2).
+    let b = unsafe { bucket_at(t, h.oldbuckets, bucket) };
+    // SAFETY: 1. `b` is a bucket.
+    unsafe { evacuated(b) }
 }
 
 /// An evacuation destination (`evacDst`, :1227).
@@ -1902,8 +2025,9 @@ pub(crate) struct EvacDst {
 /// iterator can be in the old array and the buckets hold pointers.
 ///
 /// # Safety
-/// 1. As [`grow_work`] (growing, under a write, reserved);
-/// 2. `oldbucket` indexes the old array;
+/// 1. `h` is a live map of type `t`, growing, under a write, reserved (as
+///    [`grow_work`]'s points 1 and 2);
+/// 2. `oldbucket < h.noldbuckets()`;
 /// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass
 ///    ([`needs_decisions`]), with room for every live entry of the chain
 ///    ([`grow_work_decided`]).
@@ -1911,9 +2035,11 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decis
     // gomap: one body, compiled twice: here without a pre-pass (the common
     // case, whose loop then carries nothing of it), and out of line with one.
     match decisions {
-        // SAFETY: forwarded (caller).
+        // SAFETY: `evacuate_body`'s points are this function's: 1. and 2.
+        // (points 1 and 2); 3. `None`, as `decisions` (point 3).
         None => unsafe { evacuate_body(t, h, oldbucket, None) },
-        // SAFETY: forwarded (caller).
+        // SAFETY: `evacuate_decided`'s points are this function's: 1. and
+        // 2. (points 1 and 2); 3. `Some(out)`, as `decisions` (point 3).
         Some(out) => unsafe { evacuate_decided(t, h, oldbucket, out) },
     }
 }
@@ -1921,32 +2047,38 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decis
 /// [`evacuate`] with a pre-pass.
 ///
 /// # Safety
-/// As [`evacuate`], with `Some(out)`.
+/// [`evacuate`]'s points 1-3, with `decisions` = `Some(out)`.
 #[cold]
 #[inline(never)]
 unsafe fn evacuate_decided(t: &MapType, h: &mut HMap, oldbucket: usize, out: &mut [u8]) {
-    // SAFETY: forwarded (caller).
+    // SAFETY: points 1-3 are the caller's (`Some(out)`, point 3).
     unsafe { evacuate_body(t, h, oldbucket, Some(out)) }
 }
 
 /// The body of [`evacuate`].
 ///
 /// # Safety
-/// As [`evacuate`].
+/// [`evacuate`]'s points 1-3.
 #[inline(always)]
 unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
-    // SAFETY: oldbucket indexes the old array.
+    // SAFETY: 1. `h.oldbuckets` is the old array of `noldbuckets()` buckets
+    // of `t` (point 1), `oldbucket` below that (point 2).
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
-    // SAFETY: a bucket.
+    // SAFETY: 1. `b` is a bucket.
     if !unsafe { evacuated(b) } {
         // Destinations: X, the bucket with the same index, and when
         // doubling Y, the one `newbit` higher.
         let dst = |i: usize| {
-            // SAFETY: i < 2^B buckets of the new array.
+            // SAFETY: 1. `h.buckets` is the new array of buckets of `t`:
+            // `newbit` of them (same size) or `2 * newbit` (doubling), and
+            // `i` is `oldbucket < newbit` or, doubling only, `oldbucket +
+            // newbit` (point 2).
             let b = unsafe { bucket_at(t, h.buckets, i) };
-            // SAFETY: slot 0 of `b`.
-            let (k, e) = unsafe { (key_at(t, b, 0), elem_at(t, b, 0)) };
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `0 < 8`.
+            let k = unsafe { key_at(t, b, 0) };
+            // SAFETY: 1. and 2. as for `key_at`.
+            let e = unsafe { elem_at(t, b, 0) };
             EvacDst { b, i: 0, k, e }
         };
         let mut xy = [dst(oldbucket), EvacDst { b: ptr::null_mut(), i: 0, k: ptr::null_mut(), e: ptr::null_mut() }];
@@ -1959,8 +2091,10 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
         debug_assert_eq!(decisions.is_some(), needs_decisions(t, h));
         let mut pre = decisions;
         if let Some(out) = pre.as_deref_mut() {
-            // SAFETY: `b` is the old bucket being evacuated, of a map
-            // doubling (point 3); `out` has room for its chain (point 3).
+            // SAFETY: `evac_decisions`' points: 1. `h` is a live growing map
+            // of type `t` (point 1), `b` an old bucket not yet evacuated
+            // (checked above); 2. `out` has room for its chain's live
+            // entries (point 3).
             unsafe { evac_decisions(t, h, b, newbit, out) };
         }
         let mut n = 0usize;
@@ -1968,58 +2102,80 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
         let first = b;
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of an old bucket.
+                // SAFETY: 1. `b` is a bucket of the old chain; 2. `i < 8`:
+                // the loop bound.
                 let top = unsafe { th(b, i) };
                 if is_empty(top) {
-                    // SAFETY: slot i.
+                    // SAFETY: 1. and 2. as for `th`; 3. under a write
+                    // (point 1).
                     unsafe { set_th(b, i, EVACUATED_EMPTY) };
                     continue;
                 }
                 if top < MIN_TOP_HASH {
                     throw("bad map state");
                 }
-                // SAFETY: slot i holds a live key.
+                // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
                 let k = unsafe { key_at(t, b, i) };
-                // SAFETY: as above.
+                // SAFETY: 1. `t` has indirect keys: `k` is an out-of-line
+                // key slot.
                 let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
                 let (use_y, top) = match &pre {
                     Some(d) => decode_decision(d[n], top),
-                    // SAFETY: a live key of `t`.
+                    // SAFETY: `evac_decision`'s points: 1. `h` is a live
+                    // growing map of type `t` (point 1); 2. slot `i` is
+                    // filled (`top >= MIN_TOP_HASH`), so `k2` is a key of `t`
+                    // whose old tophash is `top`.
                     None => unsafe { evac_decision(t, h, k2, top, newbit) },
                 };
                 n += 1;
 
-                // SAFETY: slot i.
+                // SAFETY: 1. and 2. as for `th`; 3. under a write (point 1).
                 unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // X + 1 is Y
                 let d = &mut xy[use_y];
 
                 if d.i == BUCKET_CNT {
-                    // SAFETY: d.b ends its chain; spare buckets were reserved.
+                    // SAFETY: 1. a live map of type `t` under a write
+                    // (point 1); 2. `d.b` is a bucket of `t` of the new array
+                    // that ends its chain (the destination only moves to the
+                    // overflow buckets it adds). Reserved (point 1): cannot
+                    // fail.
                     d.b = unsafe { h.newoverflow(t, d.b) }.unwrap_or_else(|_| fatal("out of memory"));
                     d.i = 0;
-                    // SAFETY: slot 0 of the new bucket.
-                    unsafe {
-                        d.k = key_at(t, d.b, 0);
-                        d.e = elem_at(t, d.b, 0);
-                    }
+                    // SAFETY: 1. `d.b` is a bucket of `t` (`newoverflow`
+                    // returned it); 2. `0 < 8`.
+                    d.k = unsafe { key_at(t, d.b, 0) };
+                    // SAFETY: 1. and 2. as for `key_at`.
+                    d.e = unsafe { elem_at(t, d.b, 0) };
                 }
-                // SAFETY: slot d.i of a new bucket (masked like Go's, < 8).
+                // SAFETY: 1. `d.b` is a bucket of the new array; 2. the index
+                // is masked below 8 (as Go's; `d.i < 8` here anyway); 3. under
+                // a write (point 1).
                 unsafe { set_th(d.b, d.i & (BUCKET_CNT - 1), top) };
                 if t.indirect_key() {
-                    // SAFETY: indirect slots; the pointer is copied (shared
-                    // with the old slot, owned by the new one).
+                    // SAFETY: 1. `d.k` is key slot `d.i < 8` of `d.b`, an
+                    // out-of-line slot (`t` has indirect keys); 2. under a
+                    // write (point 1). The pointer is copied: shared with the
+                    // old slot, owned by the new one.
                     unsafe { write_slot_ptr(d.k, k2) };
                 } else {
-                    // SAFETY: key slots of `t`.
+                    // SAFETY: 1. `k` is a filled key slot of `t`: readable
+                    // for `t.key.size` bytes, initialised; 2. `d.k` is key
+                    // slot `d.i < 8` of `d.b`, writable for as many.
                     unsafe { memmove(d.k, k, t.key.size) };
                 }
-                // SAFETY: slot i's elem.
+                // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
                 let e = unsafe { elem_at(t, b, i) };
                 if t.indirect_elem() {
-                    // SAFETY: indirect elem slots.
-                    unsafe { write_slot_ptr(d.e, deref_slot(e)) };
+                    // SAFETY: 1. `t` has indirect elems: `e` is an
+                    // out-of-line elem slot.
+                    let ep = unsafe { deref_slot(e) };
+                    // SAFETY: 1. `d.e` is elem slot `d.i < 8` of `d.b`, an
+                    // out-of-line slot; 2. under a write (point 1).
+                    unsafe { write_slot_ptr(d.e, ep) };
                 } else {
-                    // SAFETY: elem slots of `t`.
+                    // SAFETY: 1. `e` is a filled elem slot of `t`: readable
+                    // for `t.elem.size` bytes; 2. `d.e` is elem slot `d.i < 8`
+                    // of `d.b`, writable for as many.
                     unsafe { memmove(d.e, e, t.elem.size) };
                 }
                 d.i += 1;
@@ -2029,7 +2185,7 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
                 d.k = d.k.wrapping_add(t.keysize());
                 d.e = d.e.wrapping_add(t.valuesize());
             }
-            // SAFETY: a bucket.
+            // SAFETY: 1. `b` is a bucket of `t`.
             b = unsafe { overflow(t, b) };
         }
         // With no iterator on the old array, Go zeroes the first old
@@ -2040,13 +2196,18 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
             // `extra.oldoverflow` until growth ends (Go's GC would collect
             // them sooner; nothing reads them either way).
             // The tophash bytes stay: they carry the evacuation marks.
-            // SAFETY: the first bucket's bytes after tophash.
-            unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
+            // SAFETY: `DATA_OFFSET < t.bucketsize()`: the keys start inside
+            // the bucket `first`.
+            let data = unsafe { first.add(DATA_OFFSET) };
+            // SAFETY: 1. the bucket's bytes after `tophash[8]`, to its end:
+            // writable (a bucket of the map under a write, point 1).
+            unsafe { memclr(data, t.bucketsize() - DATA_OFFSET) };
         }
     }
 
     if oldbucket == h.nevacuate {
-        // SAFETY: forwarded.
+        // SAFETY: 1. a live growing map of type `t` under a write (point 1);
+        // 2. `newbit` is `h.noldbuckets()`.
         unsafe { advance_evacuation_mark(h, t, newbit) };
     }
 }
@@ -2058,19 +2219,20 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
 /// decides (as `mapiternext` assumes) and a fresh tophash is drawn.
 ///
 /// # Safety
-/// `h` is growing to double size; `k2` is a live key of `t` whose old
-/// tophash is `top`.
+/// 1. `h` is a live map of type `t`, growing;
+/// 2. `k2` is a key of `t` (the followed key of a filled old slot), whose
+///    old tophash is `top`.
 #[inline(always)]
 unsafe fn evac_decision(t: &MapType, h: &HMap, k2: *const u8, top: u8, newbit: usize) -> (usize, u8) {
     if h.same_size_grow() {
         return (0, top);
     }
-    // SAFETY: a key of `t`.
+    // SAFETY: 1. `k2` is a key of `t` (point 2).
     let hash = unsafe { t.hash(k2, h.hash0 as usize) };
     if h.flags() & ITERATOR != 0
         && !t.reflexive_key()
         && !{
-            // SAFETY: a key of `t`.
+            // SAFETY: 1. `k2` is a key of `t`, both times (point 2).
             unsafe { t.key_equal(k2, k2) }
         }
     {
@@ -2119,25 +2281,28 @@ pub(crate) fn decode_decision(d: u8, top: u8) -> (usize, u8) {
 /// and a failing global allocation aborts the process.
 ///
 /// # Safety
-/// As [`evac_decision`]; `b` is an old bucket not yet evacuated, whose
-/// chain holds at most `out.len()` live entries.
+/// 1. `h` is a live map of type `t`, growing; `b` is a bucket of `t` of its
+///    old array, not yet evacuated;
+/// 2. the chain at `b` holds at most `out.len()` filled slots.
 pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbit: usize, out: &mut [u8]) {
     let mut n = 0;
     while !b.is_null() {
         for i in 0..BUCKET_CNT {
-            // SAFETY: slot i of a live old bucket.
+            // SAFETY: 1. `b` is a bucket of the old chain (point 1); 2. `i <
+            // 8`: the loop bound.
             let top = unsafe { th(b, i) };
             if is_empty(top) {
                 continue;
             }
-            // SAFETY: a live key.
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
             let k2 = unsafe { key_of(t, b, i) };
-            // SAFETY: a live key of `t` with old tophash `top`, of a map
-            // doubling (caller).
+            // SAFETY: 1. a live growing map of type `t` (point 1); 2. slot
+            // `i` is filled (not empty, not evacuated: the chain is not), so
+            // `k2` is a key of `t`, with old tophash `top`.
             out[n] = encode_decision(unsafe { evac_decision(t, h, k2, top, newbit) }, top);
             n += 1;
         }
-        // SAFETY: a bucket.
+        // SAFETY: 1. `b` is a bucket of `t`.
         b = unsafe { overflow(t, b) };
     }
 }
@@ -2147,13 +2312,15 @@ pub(crate) unsafe fn evac_decisions(t: &MapType, h: &HMap, mut b: *mut u8, newbi
 /// array and ends the growth.
 ///
 /// # Safety
-/// As [`grow_work`].
+/// 1. `h` is a live map of type `t`, growing, under a write;
+/// 2. `newbit` is `h.noldbuckets()`, and `h.nevacuate < newbit`.
 #[doc(alias = "advanceEvacuationMark")]
 pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: usize) {
     h.nevacuate += 1;
     // Scan at most 1024 buckets ahead, bounding the work of one write.
     let stop = (h.nevacuate + 1024).min(newbit);
-    // SAFETY: indexes below newbit are old buckets.
+    // SAFETY: 1. a live growing map of type `t` (point 1); 2. `nevacuate <
+    // stop <= newbit = noldbuckets()` (point 2).
     while h.nevacuate != stop && unsafe { bucket_evacuated(t, h, h.nevacuate) } {
         h.nevacuate += 1;
     }
@@ -2166,12 +2333,20 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
         // gomap: the old array, its heap overflow buckets and the storage
         // kept for its stale slots are freed, or retired if an iterator may
         // still walk the old array.
-        // SAFETY: the map no longer references them.
-        unsafe {
-            h.retire(t, NonNull::new_unchecked(old));
-            h.retire_overflow(t, oldovf);
-            h.release_oldstorage(t);
-        }
+        // SAFETY: `old` was `oldbuckets` of a growing map (point 1): an
+        // array block's payload, not null.
+        let old = unsafe { NonNull::new_unchecked(old) };
+        // SAFETY: `old` is a live block of this map (its old array) that the
+        // map no longer references (`oldbuckets` cleared above); `t` is the
+        // map's type (point 1).
+        unsafe { h.retire(t, old) };
+        // SAFETY: `oldovf` holds live heap overflow buckets of this map,
+        // taken off `extra` above, which only the old array's chains
+        // reached; `t` is the map's type.
+        unsafe { h.retire_overflow(t, oldovf) };
+        // SAFETY: the old array has left the map (`oldbuckets` is null);
+        // `t` is the map's type; under a write (point 1).
+        unsafe { h.release_oldstorage(t) };
         h.set_flags(h.flags() & !SAME_SIZE_GROW);
     }
 }
@@ -2252,8 +2427,10 @@ unsafe fn clone_entry_into(
     src_k: *const u8,
     src_e: *const u8,
 ) -> Result<(), MapError> {
-    // SAFETY: slot `i` of a bucket of `t` (point 2).
-    let (k, e) = unsafe { (key_at(t, b, i), elem_at(t, b, i)) };
+    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < BUCKET_CNT` (point 2).
+    let k = unsafe { key_at(t, b, i) };
+    // SAFETY: 1. and 2. as for `key_at`.
+    let e = unsafe { elem_at(t, b, i) };
     // SAFETY: 1. point 1; 2. `k` is the key slot of a slot that is not live
     // (point 2); 3. `src_k` (point 3).
     unsafe { clone_value_into(t, h, k, src_k, true) }?;
@@ -2276,9 +2453,12 @@ unsafe fn clone_entry_into(
 /// holds no half-copied entry whether this returns or unwinds.
 ///
 /// # Safety
-/// `h` is the (private) clone under construction of type `t`, with no
-/// iterators; `dst` the last bucket of one of its chains; `src` a bucket of
-/// the source map.
+/// 1. `h` is the clone under construction, a live map of type `t`, private
+///    to the caller, with no iterators;
+/// 2. `dst` is a bucket of `t` of `h` that ends its chain, whose slots from
+///    `pos` on are empty;
+/// 3. `src` is a bucket of `t` of the source map (a live map of type `t`
+///    not being written), not evacuated.
 #[doc(alias = "moveToBmap")]
 unsafe fn move_to_bmap(
     t: &MapType,
@@ -2288,30 +2468,40 @@ unsafe fn move_to_bmap(
     src: *mut u8,
 ) -> Result<(*mut u8, usize), MapError> {
     for i in 0..BUCKET_CNT {
-        // SAFETY: slot i of a source bucket.
+        // SAFETY: 1. `src` is a bucket (point 3); 2. `i < 8`: the loop bound.
         if is_empty(unsafe { th(src, i) }) {
             continue;
         }
 
-        // SAFETY: pos < 8 while probing.
+        // SAFETY: 1. `dst` is a bucket (point 2); 2. `pos < 8`, checked
+        // first.
         while pos < BUCKET_CNT && !is_empty(unsafe { th(dst, pos) }) {
             pos += 1;
         }
 
         if pos == BUCKET_CNT {
-            // SAFETY: `dst` ends its chain.
+            // SAFETY: 1. the clone, a live map of type `t`, private (point
+            // 1); 2. `dst` is a bucket of `h` ending its chain (point 2, or
+            // the bucket the last call added).
             dst = unsafe { h.newoverflow(t, dst) }?;
             pos = 0;
         }
 
-        // SAFETY: slot i of a source bucket, live (checked above).
-        let (src_k, src_e) = unsafe { (key_of(t, src, i), elem_of(t, src, i)) };
-        // SAFETY: 1. the private clone, no iterators (caller); 2. slot `pos`
-        // of `dst` is empty (found above, or the fresh overflow bucket's
-        // first); 3. a live source entry.
+        // SAFETY: 1. `src` is a bucket of `t` (point 3); 2. `i < 8`.
+        let src_k = unsafe { key_of(t, src, i) };
+        // SAFETY: 1. and 2. as for `key_of`.
+        let src_e = unsafe { elem_of(t, src, i) };
+        // SAFETY: 1. the private clone, no iterators (point 1); 2. slot
+        // `pos < 8` of the bucket `dst` of `h` is empty (found above, or the
+        // fresh overflow bucket's first); 3. slot `i` of `src` is filled
+        // (checked above), so `src_k`/`src_e` are its live key and elem,
+        // followed.
         unsafe { clone_entry_into(t, h, dst, pos, src_k, src_e) }?;
-        // SAFETY: slot `pos` of `dst`, whose entry is the clone's now.
-        unsafe { set_th(dst, pos, th(src, i)) };
+        // SAFETY: 1. `src` is a bucket; 2. `i < 8`.
+        let top = unsafe { th(src, i) };
+        // SAFETY: 1. `dst` is a bucket; 2. `pos < 8`; 3. the clone is
+        // private (point 1). The entry in slot `pos` is the clone's now.
+        unsafe { set_th(dst, pos, top) };
 
         pos += 1;
         h.count += 1;
@@ -2425,9 +2615,12 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
         let r = unsafe { mapfree(t, h.as_ptr()) };
         debug_assert!(r.is_ok());
     });
-    // SAFETY: 1. `src` is live and not being written (caller); 2. the clone
-    // is fresh and ours alone.
-    unsafe { mapclone_fill(t, srch, &mut *clone.as_ptr()) }?;
+    // SAFETY: `dstp` is the fresh hmap `makemap_in` returned: aligned,
+    // initialised, and ours alone (not yet returned to anyone).
+    let dst = unsafe { &mut *clone.as_ptr() };
+    // SAFETY: 1. `src` is a live map of type `t`, not being written (point
+    // 1); 2. `dst` is the fresh clone, of type `t`, private.
+    unsafe { mapclone_fill(t, srch, dst) }?;
     Ok(ScopeGuard::into_inner(clone))
 }
 
@@ -2483,9 +2676,12 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
             for i in 0..BUCKET_CNT {
                 // SAFETY: slot i of the copied bucket.
                 if !is_empty(unsafe { th(b, i) }) {
-                    // SAFETY: slot i of the source's one bucket, live (its
-                    // tophash was copied).
-                    let (src_k, src_e) = unsafe { (key_of(t, srcb, i), elem_of(t, srcb, i)) };
+                    // SAFETY: 1. `srcb` is the source's one bucket, a
+                    // bucket of `t` (point 1, B = 0); 2. `i < 8`: the loop
+                    // bound.
+                    let src_k = unsafe { key_of(t, srcb, i) };
+                    // SAFETY: 1. and 2. as for `key_of`.
+                    let src_e = unsafe { elem_of(t, srcb, i) };
                     // SAFETY: 1. the private clone, no iterators; 2. slot i
                     // holds a byte copy the clone does not own yet; 3. a live
                     // source entry.
@@ -2590,8 +2786,11 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                     fatal(CONCURRENT_CLONE_WRITE);
                 }
 
-                // SAFETY: slot i of a source bucket, live (checked above).
-                let (src_k, src_e) = unsafe { (key_of(t, src_bmap, i), elem_of(t, src_bmap, i)) };
+                // SAFETY: 1. `src_bmap` is a bucket of `t` of the source's
+                // old chain; 2. `i < 8`: the loop bound.
+                let src_k = unsafe { key_of(t, src_bmap, i) };
+                // SAFETY: 1. and 2. as for `key_of`.
+                let src_e = unsafe { elem_of(t, src_bmap, i) };
                 // SAFETY: 1. the private clone, no iterators; 2. a live
                 // source entry; 3. `scratch` as allocated above.
                 unsafe { reinsert_entry(t, dst, src_k, src_e, scratch_ptr) }?;
@@ -2613,27 +2812,39 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
 /// Returns how many keys were written.
 ///
 /// # Safety
-/// `h` null or a live map of type `t`; `out` valid for `cap` keys.
+/// 1. `h` is null or a live map of type `t`, not being written during the
+///    call;
+/// 2. `out` is valid for writes of `cap` keys of `t` (`cap * t.key().size`
+///    bytes) and does not overlap the map.
 pub unsafe fn keys(t: &MapType, h: *const HMap, out: *mut u8, cap: usize) -> usize {
-    // SAFETY: forwarded.
+    // SAFETY: `copy_all`'s points: 1. point 1; 2. `out` has room for `cap`
+    // keys, the values `want_keys = true` copies (point 2).
     unsafe { copy_all(t, h, out, cap, true) }
 }
 
 /// As [`keys`], for elems (`values`, :1830).
 ///
 /// # Safety
-/// As [`keys`], with `out` valid for `cap` elems.
+/// 1. `h` is null or a live map of type `t`, not being written during the
+///    call;
+/// 2. `out` is valid for writes of `cap` elems of `t` (`cap *
+///    t.elem().size` bytes) and does not overlap the map.
 pub unsafe fn values(t: &MapType, h: *const HMap, out: *mut u8, cap: usize) -> usize {
-    // SAFETY: forwarded.
+    // SAFETY: `copy_all`'s points: 1. point 1; 2. `out` has room for `cap`
+    // elems, the values `want_keys = false` copies (point 2).
     unsafe { copy_all(t, h, out, cap, false) }
 }
 
 /// The shared body of `keys`/`values`.
 ///
 /// # Safety
-/// As [`keys`].
+/// 1. `h` is null or a live map of type `t`, not being written during the
+///    call;
+/// 2. `out` is valid for writes of `cap` keys of `t` if `want_keys`, else of
+///    `cap` elems, and does not overlap the map.
 unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_keys: bool) -> usize {
-    // SAFETY: null or live (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised,
+    // only read here.
     let Some(h) = (unsafe { h.as_ref() }) else { return 0 };
     if h.count == 0 {
         return 0;
@@ -2641,28 +2852,38 @@ unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_k
     let mut len = 0usize;
     let r = crate::rand::rand() as usize;
     let offset = (r >> h.b) & (BUCKET_CNT - 1);
-    // SAFETY: every bucket visited belongs to the map.
-    unsafe {
-        let mut copy = |b: *mut u8| copy_bucket(t, h, b, out, cap, &mut len, offset, want_keys);
-        if h.b == 0 {
-            copy(h.buckets);
-            return len;
-        }
-        let array_size = bucket_shift(h.b);
-        for i in 0..array_size {
-            let bucket = (i + r) & (array_size - 1);
-            copy(bucket_at(t, h.buckets, bucket));
-        }
-        if h.growing() {
-            let old_array_size = h.noldbuckets();
-            for i in 0..old_array_size {
-                let bucket = (i + r) & (old_array_size - 1);
-                let b = bucket_at(t, h.oldbuckets, bucket);
-                if evacuated(b) {
-                    continue;
-                }
-                copy(b);
+    let mut copy = |b: *mut u8| {
+        // SAFETY: `copy_bucket`'s points: 1. `h` is a live map of type `t`,
+        // not being written (point 1); 2. every `b` passed below is a bucket
+        // of `t` of `h`, not evacuated; 3. `out` as point 2, and `len` counts
+        // the values written to it so far (`copy_bucket` stops at `cap`).
+        unsafe { copy_bucket(t, h, b, out, cap, &mut len, offset, want_keys) }
+    };
+    if h.b == 0 {
+        // A map with entries has buckets: B = 0, one bucket.
+        copy(h.buckets);
+        return len;
+    }
+    let array_size = bucket_shift(h.b);
+    for i in 0..array_size {
+        let bucket = (i + r) & (array_size - 1);
+        // SAFETY: 1. `h.buckets` is the map's array of `2^B` buckets of `t`
+        // (point 1), `bucket` is masked below `2^B`.
+        copy(unsafe { bucket_at(t, h.buckets, bucket) });
+    }
+    if h.growing() {
+        let old_array_size = h.noldbuckets();
+        for i in 0..old_array_size {
+            let bucket = (i + r) & (old_array_size - 1);
+            // SAFETY: 1. `h.oldbuckets` is the old array of
+            // `noldbuckets()` buckets of `t` (growing), `bucket` masked
+            // below that.
+            let b = unsafe { bucket_at(t, h.oldbuckets, bucket) };
+            // SAFETY: 1. `b` is a bucket.
+            if unsafe { evacuated(b) } {
+                continue;
             }
+            copy(b);
         }
     }
     len
@@ -2671,7 +2892,10 @@ unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_k
 /// `copyKeys`/`copyValues` (:1803, :1866).
 ///
 /// # Safety
-/// As [`keys`]; `b` a bucket of `h`.
+/// 1. `h` is a live map of type `t`, not being written during the call;
+/// 2. `b` is a bucket of `t` of `h`, not evacuated;
+/// 3. `out` is valid for writes of `cap` keys of `t` if `want_keys`, else of
+///    `cap` elems, not overlapping the map; `*len <= cap`.
 #[allow(clippy::too_many_arguments)]
 #[doc(alias = "copyKeys")]
 #[doc(alias = "copyValues")]
@@ -2688,7 +2912,8 @@ unsafe fn copy_bucket(
     while !b.is_null() {
         for i in 0..BUCKET_CNT {
             let offi = (i + offset) & (BUCKET_CNT - 1);
-            // SAFETY: slot offi of a live bucket.
+            // SAFETY: 1. `b` is a bucket of the chain (point 2); 2. `offi`
+            // is masked below 8.
             if is_empty(unsafe { th(b, offi) }) {
                 continue;
             }
@@ -2699,17 +2924,23 @@ unsafe fn copy_bucket(
                 fatal(CONCURRENT_READ_WRITE);
             }
             let (src, size) = if want_keys {
-                // SAFETY: a live slot.
+                // SAFETY: 1. `b` is a bucket of `t`; 2. `offi < 8`.
                 (unsafe { key_of(t, b, offi) }, t.key.size)
             } else {
-                // SAFETY: a live slot.
+                // SAFETY: 1. `b` is a bucket of `t`; 2. `offi < 8`.
                 (unsafe { elem_of(t, b, offi) }, t.elem.size)
             };
-            // SAFETY: `out` has room for `cap` values; *len < cap.
-            unsafe { memmove(out.add(*len * size), src, size) };
+            // SAFETY: `*len < cap` (checked above), so value `*len` of
+            // `out` lies inside its `cap * size` bytes (point 3).
+            let dst = unsafe { out.add(*len * size) };
+            // SAFETY: 1. slot `offi` is filled (not empty; the chain is not
+            // evacuated, point 2), so `src` is a live key (elem) of `t`,
+            // readable for `size` bytes; 2. `dst` is writable for `size`
+            // bytes (point 3).
+            unsafe { memmove(dst, src, size) };
             *len += 1;
         }
-        // SAFETY: a bucket.
+        // SAFETY: 1. `b` is a bucket of `t`.
         b = unsafe { overflow(t, b) };
     }
 }
