@@ -295,9 +295,9 @@ impl HIter {
     /// patterns (the `registered` bool) holds 0 or 1. `None` otherwise.
     ///
     /// # Safety
-    /// * `p` is non-null, valid for reads and writes of
-    ///   `size_of::<HIter>()` bytes and not aliased for `'a`.
-    /// * Its bytes were zeroed or last written by map code as an `HIter`.
+    /// 1. `p` is non-null, valid for reads and writes of
+    ///    `size_of::<HIter>()` bytes and not aliased for `'a`;
+    /// 2. its bytes were zeroed or last written by map code as an `HIter`.
     pub unsafe fn from_raw<'a>(p: *mut u8) -> Option<&'a mut HIter> {
         if p.addr() % core::mem::align_of::<HIter>() != 0 {
             return None;
@@ -312,8 +312,10 @@ impl HIter {
         if reg > 1 {
             return None;
         }
-        // SAFETY: aligned (checked), sized and unaliased (caller); every
-        // field is valid for any bits except `registered` (checked).
+        // SAFETY: `p` is aligned for `HIter` (checked), valid for reads and
+        // writes of its size and unaliased for `'a` (point 1); its bytes
+        // are initialised (point 2), and every field is valid for any
+        // initialised bits except `registered` (checked: 0 or 1).
         Some(unsafe { &mut *p.cast::<HIter>() })
     }
     /// The random start the iterator drew: `(start_bucket, offset)`.
@@ -615,20 +617,25 @@ impl HMap {
     /// map nobody claimed. Map code never reads it.
     ///
     /// # Safety
-    /// * `h` points to a live map (made by [`makemap`] and not yet freed).
+    /// 1. `h` is a live map (of any type).
     #[inline(always)]
     pub unsafe fn owner(h: NonNull<HMap>) -> *const () {
-        // SAFETY: `h` is live (caller); only the word is read, no
-        // reference to the whole hmap is made.
+        // SAFETY: `h` is a live map (point 1): its `owner` field is
+        // readable, aligned and initialised; only the word is read, no
+        // reference to the whole hmap is made, and map code never writes
+        // it concurrently.
         unsafe { (*h.as_ptr()).owner }
     }
     /// Stores the owner word of a map (see [`HMap::owner`]).
     ///
     /// # Safety
-    /// * `h` points to a live map that no other thread is using.
+    /// 1. `h` is a live map (of any type) that no other thread uses during
+    ///    the call.
     #[inline(always)]
     pub unsafe fn set_owner(h: NonNull<HMap>, owner: *const ()) {
-        // SAFETY: live and unshared (caller): the write races with nothing.
+        // SAFETY: `h` is a live map (point 1): its `owner` field is
+        // writable and aligned; unshared (point 1), so the write races with
+        // nothing.
         unsafe { (*h.as_ptr()).owner = owner }
     }
     #[inline(always)]
@@ -775,9 +782,11 @@ impl HMap {
 /// `makemap_small`, :304, and `makemap`, :332). The block stays the
 /// caller's, freed if dropped, until it publishes it as the map.
 fn new_hmap(a: &Allocator) -> Result<OwnedBlock, MapError> {
-    // SAFETY: `a` is a valid allocator (Allocator's construction contract).
+    // SAFETY: 1. `a` is a valid allocator: an `Allocator` is valid by
+    // construction (`Allocator::new`'s contract, or `LIBC`).
     let p = unsafe { OwnedBlock::alloc(a, core::mem::size_of::<HMap>(), Kind::Hmap) }?;
-    // SAFETY: a fresh block of hmap size, 8-aligned (HMap's alignment is 8).
+    // SAFETY: a fresh block of `size_of::<HMap>()` bytes, valid for writes
+    // and 8-aligned (block payloads are; `HMap` needs 8), owned by `p`.
     unsafe { p.as_ptr().cast::<HMap>().write(HMap::new(*a)) };
     Ok(p)
 }
@@ -797,7 +806,8 @@ pub fn makemap_small() -> Result<NonNull<HMap>, MapError> {
 /// [`makemap_small`] with an explicit allocator.
 pub fn makemap_small_in(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
     let h = new_hmap(a)?.publish().cast::<HMap>();
-    // SAFETY: a fresh, exclusively owned hmap.
+    // SAFETY: `h` is the hmap `new_hmap` just wrote: aligned, initialised,
+    // and not yet returned to anyone, so the write races with nothing.
     unsafe { (*h.as_ptr()).hash0 = crate::rand::rand() as u32 };
     Ok(h)
 }
@@ -819,7 +829,8 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
 
     // Freed by its guard if the bucket array cannot be allocated.
     let hp = new_hmap(a)?;
-    // SAFETY: a fresh, exclusively owned hmap.
+    // SAFETY: `hp` holds the hmap `new_hmap` just wrote: aligned,
+    // initialised, and ours alone until published (no other reference).
     let h = unsafe { &mut *hp.as_ptr().cast::<HMap>() };
     h.hash0 = crate::rand::rand() as u32;
 
@@ -832,7 +843,8 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
 
     // B > 0: allocate now. B == 0: mapassign allocates the one bucket.
     if h.b != 0 {
-        // SAFETY: `t` is the map's type; a fresh allocation (no dirtyalloc).
+        // SAFETY: 1. `h.alloc` is `a`, a valid allocator; 2. `dirtyalloc`
+        // is null: a fresh array.
         let (buckets, next_overflow) =
             unsafe { make_bucket_array(t, &h.alloc, h.b, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
         h.buckets = buckets;
@@ -850,8 +862,11 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
 /// count depends on that rounding, which is why [`roundupsize`] is ported.
 ///
 /// # Safety
-/// `dirtyalloc` is null, or an array previously returned for the same `t`
-/// and `b` by this function, which is cleared in place.
+/// 1. `a` is a valid allocator (the contract of [`Allocator::new`]), such as
+///    the allocator of a live map;
+/// 2. `dirtyalloc` is null, or an array this function returned for the same
+///    `t` and `b`, still allocated, that no other thread uses: it is
+///    cleared in place and its contents are discarded (nothing is dropped).
 #[doc(alias = "makeBucketArray")]
 pub(crate) unsafe fn make_bucket_array(
     t: &MapType,
@@ -873,11 +888,13 @@ pub(crate) unsafe fn make_bucket_array(
 
     let buckets = if dirtyalloc.is_null() {
         let size = t.bucketsize().checked_mul(nbuckets)?;
-        // SAFETY: a valid allocator.
+        // SAFETY: 1. `a` is a valid allocator (point 1).
         unsafe { alloc::alloc_block(a, size, Kind::Array) }?.as_ptr()
     } else {
-        // SAFETY: dirtyalloc is an array of exactly nbuckets buckets (same
-        // t and b), exclusively ours.
+        // SAFETY: 1. `dirtyalloc` is an array this function made for the
+        // same `t` and `b` (point 2), so of exactly `nbuckets` buckets
+        // (computed the same way): writable for `t.bucketsize() * nbuckets`
+        // bytes, one allocation, used by no one else.
         unsafe { memclr(dirtyalloc, t.bucketsize() * nbuckets) };
         dirtyalloc
     };
@@ -887,11 +904,13 @@ pub(crate) unsafe fn make_bucket_array(
         // Preallocated overflow buckets follow the 2^b main ones. A null
         // overflow pointer means "more follow"; the last bucket points back
         // at the array start to mark the end (any non-null value would do).
-        // SAFETY: base < nbuckets, all inside the array.
+        // SAFETY: 1. `buckets` is an array of `nbuckets` buckets of `t`,
+        // and `base < nbuckets`.
         next_overflow = unsafe { bucket_at(t, buckets, base) };
-        // SAFETY: nbuckets - 1 is the array's last bucket.
+        // SAFETY: 1. as above: `nbuckets - 1 < nbuckets`.
         let last = unsafe { bucket_at(t, buckets, nbuckets - 1) };
-        // SAFETY: `last` is a bucket of the array.
+        // SAFETY: 1. `last` is a bucket of `t`; 2. the array is not yet any
+        // map's, or `dirtyalloc` used by no one else (point 2).
         unsafe { set_overflow(t, last, buckets) };
     }
     Some((buckets, next_overflow))
@@ -907,11 +926,14 @@ pub(crate) unsafe fn make_bucket_array(
 /// files repeats; gomap keeps it once).
 ///
 /// # Safety
-/// `h` is a live map of type `t` with a bucket array.
+/// 1. `h` is a live map of type `t`, not written by another thread during
+///    the call;
+/// 2. `h.buckets` is not null.
 #[inline(always)]
 pub(crate) unsafe fn lookup_bucket(t: &MapType, h: &HMap, hash: usize) -> *mut u8 {
     let mut m = bucket_mask(h.b);
-    // SAFETY: hash & m < 2^B buckets.
+    // SAFETY: 1. `h.buckets` is the map's array of `2^B` buckets of `t`
+    // (points 1 and 2), and `hash & m < 2^B`.
     let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
     let c = h.oldbuckets;
     if !c.is_null() {
@@ -919,9 +941,11 @@ pub(crate) unsafe fn lookup_bucket(t: &MapType, h: &HMap, hash: usize) -> *mut u
             // A doubling grow: the old array is half as big, so one bit fewer selects its bucket.
             m >>= 1;
         }
-        // SAFETY: hash & m indexes the old array.
+        // SAFETY: 1. `c` is the old array of buckets of `t` (point 1):
+        // `2^(B-1)` of them when doubling (`m` lost its top bit), `2^B` for
+        // a same-size grow; `hash & m` is below that.
         let oldb = unsafe { bucket_at(t, c, hash & m) };
-        // SAFETY: a bucket.
+        // SAFETY: 1. `oldb` is a bucket (`bucket_at`, just above).
         if !unsafe { evacuated(oldb) } {
             b = oldb;
         }
@@ -943,9 +967,12 @@ pub(crate) unsafe fn lookup_bucket(t: &MapType, h: &HMap, hash: usize) -> *mut u
 /// the fast paths find exactly the slot Go's loops return, and most misses
 /// read only the tophash word.
 ///
+/// `eq` is called with a bucket of the chain and a slot `i < 8` whose
+/// tophash is `top`.
+///
 /// # Safety
-/// `b` is null or a bucket of a live map of type `t`; `eq` may read the key
-/// slot it is given.
+/// 1. `b` is null or a bucket of `t` of a live map, whose chain is not
+///    written by another thread during the call.
 #[inline(always)]
 pub(crate) unsafe fn find_in_chain(
     t: &MapType,
@@ -954,7 +981,8 @@ pub(crate) unsafe fn find_in_chain(
     mut eq: impl FnMut(*mut u8, usize) -> bool,
 ) -> Option<(*mut u8, usize)> {
     while !b.is_null() {
-        // SAFETY: `b` is a bucket of the chain.
+        // SAFETY: 1. `b` is a bucket of `t` (point 1): its `tophash[8]`
+        // is readable, and it is 8-aligned.
         let w = unsafe { tophash_word(b) };
         let rest = match_byte(w, EMPTY_REST);
         let mut cand = match_byte(w, top) & below_first(rest);
@@ -968,7 +996,7 @@ pub(crate) unsafe fn find_in_chain(
         if rest != 0 {
             break;
         }
-        // SAFETY: `b` is a bucket.
+        // SAFETY: 1. `b` is a bucket of `t` (point 1; the next one is too).
         b = unsafe { overflow(t, b) };
     }
     None
@@ -1013,39 +1041,50 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
 /// zero value if the key is absent. Never null. For elems larger than
 /// [`ZERO_VAL_SIZE`] use [`mapaccess1_fat`].
 ///
+/// The result is valid until the next write to the map.
+///
 /// # Safety
-/// `h` is null (a nil map) or a live map of type `t`; `key` points to a key
-/// of `t`. The result is valid until the next write to the map.
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `key` is a key of `t`.
 pub unsafe fn mapaccess1(t: &MapType, h: *const HMap, key: *const u8) -> Result<*const u8, MapError> {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `h` is null or a live map of type `t`, not being written
+    // (point 1); 2. `key` is a key of `t` (point 2).
     let (e, _) = unsafe { mapaccess2(t, h, key) }?;
     Ok(e)
 }
 
 /// `v, ok := m[k]` (`mapaccess2`, :485).
 ///
+/// The result is valid until the next write to the map.
+///
 /// # Safety
-/// As [`mapaccess1`].
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `key` is a key of `t`.
 pub unsafe fn mapaccess2(t: &MapType, h: *const HMap, key: *const u8) -> Result<(*const u8, bool), MapError> {
-    // SAFETY: null or a live map (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
+    // the shared reference lives for this call, during which no one writes
+    // the map (point 1).
     let Some(h) = (unsafe { h.as_ref() }) else {
-        // SAFETY: key of `t` (caller).
+        // SAFETY: 1. `key` is a key of `t` (point 2).
         unsafe { map_key_error(t, key) }?;
         return Ok((zero_val(), false));
     };
     if h.count == 0 {
-        // SAFETY: as above.
+        // SAFETY: 1. `key` is a key of `t` (point 2).
         unsafe { map_key_error(t, key) }?;
         return Ok((zero_val(), false));
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_READ_WRITE);
     }
-    // SAFETY: as above.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     unsafe { map_key_error(t, key) }?;
-    // SAFETY: key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
-    // SAFETY: a live non-empty map of type `t`.
+    // SAFETY: 1. a live map of type `t` (point 1), not empty (checked);
+    // 2. `key` is a key of `t` (point 2).
     let (_, e) = unsafe { lookup(t, h, key, hash) };
     if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
 }
@@ -1054,33 +1093,46 @@ pub unsafe fn mapaccess2(t: &MapType, h: *const HMap, key: *const u8) -> Result<
 /// Used by iterators to re-find entries that moved. Does not check for
 /// concurrent writes (Go's does not either: iterators call it mid-write).
 ///
+/// The results are valid until the next write to the map.
+///
 /// # Safety
-/// As [`mapaccess1`].
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `key` is a key of `t` (it may point into the map's buckets).
 #[doc(alias = "mapaccessK")]
 pub unsafe fn mapaccess_k(t: &MapType, h: *const HMap, key: *const u8) -> (*mut u8, *mut u8) {
-    // SAFETY: null or a live map (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
+    // no one writes it during this call (point 1).
     let Some(h) = (unsafe { h.as_ref() }) else { return (ptr::null_mut(), ptr::null_mut()) };
     if h.count == 0 {
         return (ptr::null_mut(), ptr::null_mut());
     }
-    // SAFETY: key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
-    // SAFETY: a live non-empty map of type `t`.
+    // SAFETY: 1. a live map of type `t` (point 1), not empty (checked);
+    // 2. `key` is a key of `t` (point 2).
     unsafe { lookup(t, h, key, hash) }
 }
 
 /// [`mapaccess1`] with a caller-supplied zero value, for big elems
 /// (`mapaccess1_fat`, :590).
 ///
+/// The result is valid until the next write to the map (or, for `zero`,
+/// as long as the caller keeps it).
+///
 /// # Safety
-/// As [`mapaccess1`]; `zero` points to a zero elem.
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `key` is a key of `t`;
+/// 3. `zero` points to a zero elem of `t` (it is returned, not read).
 pub unsafe fn mapaccess1_fat(
     t: &MapType,
     h: *const HMap,
     key: *const u8,
     zero: *const u8,
 ) -> Result<*const u8, MapError> {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `h` is null or a live map of type `t`, not being written
+    // (point 1); 2. `key` is a key of `t` (point 2).
     let (e, ok) = unsafe { mapaccess2(t, h, key) }?;
     Ok(if ok { e } else { zero })
 }
@@ -1088,14 +1140,18 @@ pub unsafe fn mapaccess1_fat(
 /// [`mapaccess2`] with a caller-supplied zero value (`mapaccess2_fat`, :598).
 ///
 /// # Safety
-/// As [`mapaccess1_fat`].
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `key` is a key of `t`;
+/// 3. `zero` points to a zero elem of `t` (it is returned, not read).
 pub unsafe fn mapaccess2_fat(
     t: &MapType,
     h: *const HMap,
     key: *const u8,
     zero: *const u8,
 ) -> Result<(*const u8, bool), MapError> {
-    // SAFETY: forwarded.
+    // SAFETY: 1. `h` is null or a live map of type `t`, not being written
+    // (point 1); 2. `key` is a key of `t` (point 2).
     let (e, ok) = unsafe { mapaccess2(t, h, key) }?;
     Ok(if ok { (e, true) } else { (zero, false) })
 }
@@ -1113,11 +1169,13 @@ impl HMap {
     /// :1679 and :1686). If the allocation fails the map is unchanged.
     ///
     /// # Safety
-    /// * The map is under a write (or private to the caller), of type `t`.
+    /// 1. `self` is a live map of type `t`, under a write (or private to the
+    ///    caller, as a clone under construction).
     #[inline(always)]
     pub(crate) unsafe fn ensure_buckets(&mut self, t: &MapType) -> Result<(), MapError> {
         if self.buckets.is_null() {
-            // SAFETY: under a write, of type `t` (caller).
+            // SAFETY: 1. a live map of type `t`, under a write or private
+            // (point 1).
             return unsafe { self.alloc_first_bucket(t) };
         }
         Ok(())
@@ -1126,11 +1184,13 @@ impl HMap {
     /// The allocation of [`HMap::ensure_buckets`], once per map: out of line.
     ///
     /// # Safety
-    /// As [`HMap::ensure_buckets`].
+    /// 1. `self` is a live map of type `t`, under a write (or private to the
+    ///    caller).
     #[cold]
     #[inline(never)]
     unsafe fn alloc_first_bucket(&mut self, t: &MapType) -> Result<(), MapError> {
-        // SAFETY: the map's own allocator, valid for as long as the map.
+        // SAFETY: 1. the map's own allocator, valid while the map is live
+        // (point 1).
         let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?;
         // A one-bucket array (B = 0): no preallocated overflow buckets.
         self.buckets = b.as_ptr();
@@ -1146,26 +1206,31 @@ impl HMap {
 /// Errors: nil map (`h` null), unhashable key, allocation failure; in each
 /// case the map's contents are unchanged.
 ///
+/// The returned slot is valid until the next write to the map.
+///
 /// # Safety
-/// `h` is null or a live map of type `t`; `key` points to a key of `t` that
-/// does not alias the map's own memory. The returned slot is valid until the
-/// next write to the map.
+/// 1. `h` is null (a nil map) or a live map of type `t` that no other thread
+///    reads or writes during the call (the call puts it under a write);
+/// 2. `key` is a key of `t`, not pointing into the map's own memory (its
+///    buckets or out-of-line blocks).
 pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slot, MapError> {
-    // SAFETY: null or a live map, used exclusively by this write (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised,
+    // and used by no one else during this call, so the exclusive reference
+    // aliases nothing.
     let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    // SAFETY: a key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     unsafe { map_key_error(t, key) }?;
-    // SAFETY: a key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
 
     // Mark the write only now: if the hasher fails, nothing was written.
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    // SAFETY: a live map of type `t`, under this write.
+    // SAFETY: 1. a live map of type `t` (point 1), under this write.
     unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
@@ -1174,12 +1239,16 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
         'again: loop {
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
-                // SAFETY: a growing map of type `t`.
+                // SAFETY: the map is growing (checked) and `t` is its type
+                // (point 1).
                 unsafe { h.reserve_grow_work(t, bucket, 1) }?;
-                // SAFETY: growing, under this write, reserved just above.
+                // SAFETY: 1. a live map of type `t`, growing (checked), under
+                // this write; 2. reserved just above, for this `bucket`.
                 unsafe { grow_work(t, &mut h, bucket) }?;
             }
-            // SAFETY: bucket < 2^B.
+            // SAFETY: 1. `h.buckets` is the map's array of `2^B` buckets of
+            // `t` (`ensure_buckets` made sure there is one), and `bucket` is
+            // masked below `2^B`.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
             let top = tophash(hash);
 
@@ -1188,7 +1257,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             let mut inserte: *mut u8 = ptr::null_mut();
             'bucketloop: loop {
                 for i in 0..BUCKET_CNT {
-                    // SAFETY: `b` is a bucket of the chain; i < 8.
+                    // SAFETY: 1. `b` is a bucket of the chain; 2. `i < 8`:
+                    // the loop bound.
                     let thi = unsafe { th(b, i) };
                     if thi != top {
                         if is_empty(thi) && inserti.is_null() {
@@ -1206,24 +1276,30 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                         }
                         continue;
                     }
-                    // SAFETY: slot i holds a live key.
+                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
                     let k = unsafe { key_of(t, b, i) };
-                    // SAFETY: both are keys of `t`.
+                    // SAFETY: `key` is a key of `t` (point 2); slot `i` is
+                    // filled (its tophash is `top`, not a marker), so `k` is
+                    // a key of `t`.
                     if !unsafe { t.key_equal(key, k) } {
                         continue;
                     }
                     // Found: an update. Float-like keys take the new key's bits.
                     if t.need_key_update() {
-                        // SAFETY: the stored key value is being replaced.
+                        // SAFETY: `k` is a live key value of this map, being
+                        // discarded: overwritten just below.
                         unsafe { h.drop_key_value(t, k) }?;
-                        // SAFETY: `k` holds a key of `t`; `key` is one.
+                        // SAFETY: 1. `key` is readable for `t.key.size` bytes
+                        // (point 2); 2. `k` is the stored key, writable for
+                        // as many (the key slot, or its out-of-line block),
+                        // under this write.
                         unsafe { memmove(k, key, t.key.size) };
                     }
-                    // SAFETY: slot i of `b`.
+                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
                     elem = unsafe { elem_at(t, b, i) };
                     break 'done;
                 }
-                // SAFETY: `b` is a bucket.
+                // SAFETY: 1. `b` is a bucket of `t`.
                 let ovf = unsafe { overflow(t, b) };
                 if ovf.is_null() {
                     break;
@@ -1239,7 +1315,8 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             if !h.growing()
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
-                // SAFETY: `t` is the map's type.
+                // SAFETY: 1. a live map of type `t` (point 1), not growing
+                // (checked), under this write.
                 unsafe { hash_grow(t, &mut h) }?;
                 continue 'again;
             }
@@ -1249,13 +1326,15 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             // write's until the slot points to them, and their guards free
             // them on any early exit (a failed `newoverflow` below).
             let kmem = if t.indirect_key() {
-                // SAFETY: the map's own allocator.
+                // SAFETY: 1. the map's own allocator, valid while the map is
+                // live (point 1).
                 Some(unsafe { OwnedBlock::alloc(&h.alloc, t.key.size, Kind::Plain) }?)
             } else {
                 None
             };
             let vmem = if t.indirect_elem() {
-                // SAFETY: as above.
+                // SAFETY: 1. the map's own allocator, valid while the map is
+                // live (point 1).
                 Some(unsafe { OwnedBlock::alloc(&h.alloc, t.elem.size, Kind::Plain) }?)
             } else {
                 None
@@ -1264,8 +1343,11 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             if inserti.is_null() {
                 // No free slot anywhere in the chain: hang a new overflow
                 // bucket off its end and use its first slot.
-                // SAFETY: `b` is the chain's last bucket; reserve makes it
-                // infallible while growing, else it may fail cleanly.
+                // SAFETY: 1. a live map of type `t` (point 1), under this
+                // write; 2. `b` is the chain's last bucket (the walk above
+                // stopped at a null overflow pointer, or at `emptyRest` with
+                // a free slot, so `inserti` would not be null). While growing
+                // the reserve makes this infallible; else it fails cleanly.
                 let newb = unsafe { h.newoverflow(t, b) }?;
                 inserti = newb;
                 // SAFETY: 1. `newb` is a bucket of `t` (`newoverflow`
@@ -1279,17 +1361,25 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             // from here: nothing below can fail), key bytes, then the tophash.
             if let Some(kmem) = kmem {
                 let kmem = kmem.publish().as_ptr();
-                // SAFETY: an indirect key slot of a bucket of the map.
+                // SAFETY: 1. `insertk` is a key slot of a bucket of the map
+                // and `t` has indirect keys: an out-of-line slot; 2. under
+                // this write.
                 unsafe { write_slot_ptr(insertk, kmem) };
                 insertk = kmem;
             }
             if let Some(vmem) = vmem {
-                // SAFETY: an indirect elem slot of a bucket of the map.
+                // SAFETY: 1. `inserte` is an elem slot of a bucket of the map
+                // and `t` has indirect elems: an out-of-line slot; 2. under
+                // this write.
                 unsafe { write_slot_ptr(inserte, vmem.publish().as_ptr()) };
             }
-            // SAFETY: insertk has room for a key; `key` is one.
+            // SAFETY: 1. `key` is readable for `t.key.size` bytes (point 2);
+            // 2. `insertk` is the free key slot, or the fresh block it points
+            // to, writable for as many.
             unsafe { memmove(insertk, key, t.key.size) };
-            // SAFETY: inserti points at the slot's tophash byte.
+            // SAFETY: `inserti` is `tophash[i]` of the bucket holding the
+            // free slot (`b.add(i)`, or slot 0 of `newb`): valid for writes
+            // of one byte, under this write.
             unsafe { inserti.write(top) };
             h.count += 1;
             inserted = true;
@@ -1299,9 +1389,12 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
     }
 
     h.end_writing();
-    // SAFETY: `elem` is an elem slot of the map.
+    // SAFETY: 1. `t` has indirect elems, so `elem`, an elem slot of a bucket
+    // of the map, is an out-of-line slot (pointing to a live block: the
+    // entry is filled).
     let e = if t.indirect_elem() { unsafe { deref_slot(elem) } } else { elem };
-    // SAFETY: slots are never null.
+    // SAFETY: `e` is a slot address inside a bucket, or the out-of-line block
+    // a filled slot points to: never null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(e) }, inserted })
 }
 
@@ -1314,9 +1407,12 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
 /// contents are then unchanged.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t`; `key` points to a key of `t`.
+/// 1. `h` is null (a nil map) or a live map of type `t` that no other thread
+///    reads or writes during the call (the call puts it under a write);
+/// 2. `key` is a key of `t`.
 pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(), MapError> {
-    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    // SAFETY: 1. point 1; 2. point 2; 3. `out` is null: the elem is
+    // dropped.
     unsafe { mapdelete_into(t, h, key, ptr::null_mut()) }.map(|_| ())
 }
 
@@ -1327,25 +1423,30 @@ pub unsafe fn mapdelete(t: &MapType, h: *mut HMap, key: *const u8) -> Result<(),
 /// [`mapdelete`]'s.
 ///
 /// # Safety
-/// As [`mapdelete`]; `out` is null or valid for writing one elem (not
-/// overlapping the map).
+/// 1. `h` is null (a nil map) or a live map of type `t` that no other thread
+///    reads or writes during the call (the call puts it under a write);
+/// 2. `key` is a key of `t`;
+/// 3. `out` is null, or valid for writes of one elem of `t`
+///    (`t.elem().size` bytes) and not overlapping the map (what it held is
+///    overwritten, not dropped).
 #[doc(alias = "mapdelete")]
 pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mut u8) -> Result<bool, MapError> {
-    // SAFETY: null or a live map, exclusively used by this write (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised,
+    // and used by no one else during this call.
     let Some(h) = (unsafe { h.as_mut() }) else {
-        // SAFETY: a key of `t`.
+        // SAFETY: 1. `key` is a key of `t` (point 2).
         return unsafe { map_key_error(t, key) }.map(|()| false);
     };
     if h.count == 0 {
-        // SAFETY: a key of `t`.
+        // SAFETY: 1. `key` is a key of `t` (point 2).
         return unsafe { map_key_error(t, key) }.map(|()| false);
     }
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    // SAFETY: a key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     unsafe { map_key_error(t, key) }?;
-    // SAFETY: a key of `t`.
+    // SAFETY: 1. `key` is a key of `t` (point 2).
     let hash = unsafe { t.hash(key, h.hash0 as usize) };
 
     // Mark the write only after hashing (the hasher may fail).
@@ -1354,19 +1455,22 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
 
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
-        // SAFETY: a growing map of type `t`.
+        // SAFETY: the map is growing (checked) and `t` is its type (point 1).
         unsafe { h.reserve_grow_work(t, bucket, 0) }?;
-        // SAFETY: growing, under this write, reserved just above.
+        // SAFETY: 1. a live map of type `t`, growing (checked), under this
+        // write; 2. reserved just above, for this `bucket`.
         unsafe { grow_work(t, &mut h, bucket) }?;
     }
-    // SAFETY: bucket < 2^B.
+    // SAFETY: 1. `h.buckets` is the map's array of `2^B` buckets of `t` (a
+    // map with entries has one), and `bucket` is masked below `2^B`.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
     let top = tophash(hash);
     let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
-            // SAFETY: a bucket of the chain, i < 8.
+            // SAFETY: 1. `b` is a bucket of the chain; 2. `i < 8`: the loop
+            // bound.
             let thi = unsafe { th(b, i) };
             if thi != top {
                 if thi == EMPTY_REST {
@@ -1374,49 +1478,60 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
                 }
                 continue;
             }
-            // SAFETY: slot i of `b`.
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
             let k = unsafe { key_at(t, b, i) };
-            // SAFETY: slot i holds a live key.
+            // SAFETY: 1. `t` has indirect keys: `k` is an out-of-line key
+            // slot.
             let k2 = if t.indirect_key() { unsafe { deref_slot(k) } } else { k };
-            // SAFETY: both keys of `t`.
+            // SAFETY: `key` is a key of `t` (point 2); slot `i` is filled
+            // (its tophash is `top`, not a marker), so `k2` is a key of `t`.
             if !unsafe { t.key_equal(key, k2) } {
                 continue;
             }
             // Release the key first: it is the only step that can fail.
-            // SAFETY: the entry is being removed.
+            // SAFETY: `k` is a live key slot of this map (filled), whose
+            // entry is being removed.
             unsafe { h.release_key(t, k) }?;
             // Zero the key only where stale bytes could pin memory (pointers);
             // the elem is always zeroed, as Go does.
             if t.indirect_key() {
-                // SAFETY: an indirect key slot.
+                // SAFETY: 1. `k` is an out-of-line key slot (`t` has
+                // indirect keys); 2. under this write.
                 unsafe { write_slot_ptr(k, ptr::null_mut()) };
             } else if t.key.pointers {
-                // SAFETY: a key slot.
+                // SAFETY: 1. `k` is an inline key slot, writable for
+                // `t.key.size` bytes inside the bucket, under this write.
                 unsafe { memclr(k, t.key.size) };
             }
-            // SAFETY: slot i of `b`.
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
             let e = unsafe { elem_at(t, b, i) };
-            // SAFETY: the entry is being removed (or its elem moved to `out`).
+            // SAFETY: `e` is the live elem slot of the entry being removed;
+            // `out` is null or valid for writing one elem (point 3).
             unsafe { h.release_elem_into(t, e, out) };
             if t.indirect_elem() {
-                // SAFETY: an indirect elem slot.
+                // SAFETY: 1. `e` is an out-of-line elem slot (`t` has
+                // indirect elems); 2. under this write.
                 unsafe { write_slot_ptr(e, ptr::null_mut()) };
             } else {
-                // SAFETY: an elem slot.
+                // SAFETY: 1. `e` is an inline elem slot, writable for
+                // `t.elem.size` bytes inside the bucket, under this write.
                 unsafe { memclr(e, t.elem.size) };
             }
-            // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
+            // SAFETY: 1. a live map of type `t`, under this write; 2. `b` is
+            // on the chain starting at `b_orig` (walked from it); 3. slot
+            // `i < 8` of `b` held the entry just removed.
             unsafe { delete_slot(t, &mut h, b_orig, b, i) };
             found = true;
             break 'search;
         }
-        // SAFETY: a bucket.
+        // SAFETY: 1. `b` is a bucket of `t`.
         b = unsafe { overflow(t, b) };
     }
 
     let h = h.end_writing();
     if h.shrink_policy.is_some() {
-        // SAFETY: a live map of type `t`, no longer being written.
+        // SAFETY: `h` is a live map of type `t` (point 1), just written by
+        // this delete.
         unsafe { crate::shrink::after_delete(t, h) };
     }
     Ok(found)
@@ -1430,27 +1545,34 @@ pub unsafe fn mapdelete_into(t: &MapType, h: *mut HMap, key: *const u8, out: *mu
 /// keys an attacker found colliding stop colliding).
 ///
 /// # Safety
-/// `h` is a live map of type `t` under a write; `b` is on the chain starting
-/// at `b_orig`; slot `i` (< 8) held the entry just removed.
+/// 1. `h` is a live map of type `t`, under a write;
+/// 2. `b_orig` is the first bucket of one of its chains (a bucket of the
+///    current array), and `b` a bucket on that chain;
+/// 3. slot `i < BUCKET_CNT` of `b` held the entry just removed.
 #[inline(always)]
 pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut b: *mut u8, i: usize) {
-    // SAFETY: slot i of `b`.
+    // SAFETY: 1. `b` is a bucket (point 2); 2. `i < 8` (point 3); 3. under a
+    // write (point 1).
     unsafe { set_th(b, i, EMPTY_ONE) };
     'not_last: {
         if i == BUCKET_CNT - 1 {
-            // SAFETY: `b` is a bucket.
+            // SAFETY: 1. `b` is a bucket of `t` (point 2).
             let ovf = unsafe { overflow(t, b) };
-            // SAFETY: `ovf` is a bucket when non-null.
+            // SAFETY: 1. a non-null `ovf` is the next bucket of the chain;
+            // 2. `0 < 8`.
             if !ovf.is_null() && unsafe { th(ovf, 0) } != EMPTY_REST {
                 break 'not_last;
             }
-        // SAFETY: i + 1 < 8.
+        // SAFETY: 1. `b` is a bucket (point 2); 2. `i + 1 < 8` (`i` is not
+        // the last slot).
         } else if unsafe { th(b, i + 1) } != EMPTY_REST {
             break 'not_last;
         }
         let mut i = i;
         loop {
-            // SAFETY: slot i of `b`, a bucket of this chain.
+            // SAFETY: 1. `b` is a bucket of the chain; 2. `i < 8` (point 3,
+            // or 7 after a step back, or decremented from a positive
+            // value); 3. under a write (point 1).
             unsafe { set_th(b, i, EMPTY_REST) };
             if i == 0 {
                 if b == b_orig {
@@ -1460,16 +1582,17 @@ pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut
                 // linked: walk from the start) and its last slot.
                 let c = b;
                 b = b_orig;
-                // SAFETY: `c` is on the chain starting at b_orig.
+                // SAFETY: 1. `b` walks the chain from `b_orig` (point 2),
+                // and stops before `c`, which is on it and not its first.
                 while unsafe { overflow(t, b) } != c {
-                    // SAFETY: buckets of the chain.
+                    // SAFETY: 1. as above: a bucket of the chain before `c`.
                     b = unsafe { overflow(t, b) };
                 }
                 i = BUCKET_CNT - 1;
             } else {
                 i -= 1;
             }
-            // SAFETY: slot i of `b`.
+            // SAFETY: 1. `b` is a bucket of the chain; 2. `i < 8`.
             if unsafe { th(b, i) } != EMPTY_ONE {
                 break;
             }
@@ -1491,15 +1614,19 @@ pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut
 /// [`mapiterend`] (or run to its end) before the map is freed.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t`; `it` is not in use by another
-/// iteration (a fresh or ended `HIter`). `t` and the map must outlive the
-/// iteration.
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `it` is not a registered iterator (a fresh or ended `HIter`);
+/// 3. `t` and the map stay alive while `it` is a registered iterator (until
+///    [`mapiterend`], or [`mapiternext`] reaching the end).
 pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
-    // SAFETY: an ended iterator holds nothing; a registered one is released.
+    // SAFETY: 1. `it` is not a registered iterator (point 2): the call only
+    // checks that (a registered one would be released).
     unsafe { mapiterend(it) };
     *it = HIter::new();
     it.t = t;
-    // SAFETY: null or a live map (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised; no
+    // one writes it during this call (point 1).
     let Some(hr) = (unsafe { h.as_ref() }) else { return };
     if hr.count == 0 {
         return;
@@ -1527,7 +1654,9 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
         hr.flags.fetch_or(ITERATOR | OLD_ITERATOR, Ordering::Relaxed);
     }
 
-    // SAFETY: the iterator was just set up on a live map.
+    // SAFETY: 1. `it` was just started on a live map of type `t`, and is
+    // registered: its map and type stay alive (point 3); 2. no one writes
+    // the map during this call (point 1).
     unsafe { mapiternext(it) };
 }
 
@@ -1542,7 +1671,9 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
 /// value is produced, and skipped if deleted.
 ///
 /// # Safety
-/// `it` was started by [`mapiterinit`] and its map and type are alive.
+/// 1. `it` is a fresh `HIter`, or one [`mapiterinit`] started; if it is a
+///    registered iterator, its map and type are still alive;
+/// 2. its map is not written by another thread during the call.
 pub unsafe fn mapiternext(it: &mut HIter) {
     let hp = it.h;
     if hp.is_null() || !it.registered {
@@ -1550,12 +1681,14 @@ pub unsafe fn mapiternext(it: &mut HIter) {
         it.elem = ptr::null_mut();
         return;
     }
-    // SAFETY: a live map while the iterator is registered (caller).
+    // SAFETY: a registered iterator's map is a live map (point 1), set by
+    // `mapiterinit`: aligned, initialised; not written meanwhile (point 2).
     let h = unsafe { &*hp };
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_ITER_WRITE);
     }
-    // SAFETY: the type outlives the iteration (caller).
+    // SAFETY: a registered iterator's type is alive (point 1), set by
+    // `mapiterinit` from a `&MapType`.
     let t = unsafe { &*it.t };
     let mut bucket = it.bucket;
     let mut b = it.bptr;
@@ -1568,7 +1701,8 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 // Back at the start after wrapping: done.
                 it.key = ptr::null_mut();
                 it.elem = ptr::null_mut();
-                // SAFETY: this iterator is done with the map's memory.
+                // SAFETY: 1. `it` is registered, and its map and type are
+                // alive (point 1).
                 unsafe { mapiterend(it) };
                 return;
             }
@@ -1578,19 +1712,25 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 // moved yet. Then read the old bucket instead, keeping only
                 // the entries that will land in `bucket` (check_bucket).
                 let oldbucket = bucket & h.oldbucketmask();
-                // SAFETY: oldbucket indexes the old array.
+                // SAFETY: 1. `h.oldbuckets` is the map's old array of
+                // `noldbuckets()` buckets of `t` (growing), and `oldbucket`
+                // is masked below that.
                 b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
-                // SAFETY: a bucket.
+                // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
                 if !unsafe { evacuated(b) } {
                     check_bucket = bucket;
                 } else {
-                    // SAFETY: bucket < 2^it.B buckets of it.buckets.
+                    // SAFETY: 1. `it.buckets` is the array of `2^it.b`
+                    // buckets of `t` the iteration started on, still
+                    // allocated (see below), and `bucket < 2^it.b`.
                     b = unsafe { bucket_at(t, it.buckets, bucket) };
                     check_bucket = NO_CHECK;
                 }
             } else {
-                // SAFETY: bucket < 2^it.B buckets of it.buckets (kept alive
-                // by this iterator's registration).
+                // SAFETY: 1. `it.buckets` is the array of `2^it.b` buckets of
+                // `t` the iteration started on, still allocated (the map's
+                // current or old array, or retired and kept while this
+                // iterator is registered), and `bucket < 2^it.b`.
                 b = unsafe { bucket_at(t, it.buckets, bucket) };
                 check_bucket = NO_CHECK;
             }
@@ -1607,27 +1747,36 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             // Slot `offi = (i + offset) & 7` is bit `i` of the rotated mask.
             // (emptyRest cannot end the bucket early here: the walk starts at
             // a random offset and wraps.)
-            // SAFETY: `b` is a live (or retired, still allocated) bucket.
-            let live = (unsafe { iter_slots(tophash_word(b)) } as u8).rotate_right(it.offset as u32) as u32;
+            // SAFETY: 1. `b` is a bucket of `t` (live, or retired and still
+            // allocated while this iterator is registered): its
+            // `tophash[8]` readable, 8-aligned.
+            let w = unsafe { tophash_word(b) };
+            let live = (iter_slots(w) as u8).rotate_right(it.offset as u32) as u32;
             let ahead = live >> i;
             if ahead == 0 {
                 break;
             }
             i += ahead.trailing_zeros() as usize;
             let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
-            // SAFETY: as above.
+            // SAFETY: 1. `b` is a bucket (as above); 2. `offi` is masked
+            // below 8.
             let top = unsafe { th(b, offi) };
             debug_assert!(!is_empty(top) && top != EVACUATED_EMPTY);
-            // SAFETY: slot offi holds a key (maybe a stale copy, still readable).
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `offi < 8`.
             let k = unsafe { key_of(t, b, offi) };
-            // SAFETY: slot offi.
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `offi < 8`.
             let e = unsafe { elem_at(t, b, offi) };
+            // Slot `offi` is filled, or evacuated with its bytes kept for
+            // iterators (`OLD_ITERATOR` is set: this iterator set it, or
+            // `hash_grow` carried it over), so `k` is a key of `t`: a live
+            // one, or a stale copy whose storage and drop wait for the old
+            // array to go or for the last iterator to end (docs/memory.md).
             if check_bucket != NO_CHECK && !h.same_size_grow() {
                 // Reading an unevacuated old bucket during a doubling: skip
                 // entries bound for the other half (X vs Y).
-                // SAFETY: `k` is a key of `t`.
+                // SAFETY: `k` is a key of `t` (see above), both times.
                 if t.reflexive_key() || unsafe { t.key_equal(k, k) } {
-                    // SAFETY: `k` is a key of `t`.
+                    // SAFETY: 1. `k` is a key of `t` (see above).
                     let hash = unsafe { t.hash(k, h.hash0 as usize) };
                     if hash & bucket_mask(it.b) != check_bucket {
                         i += 1;
@@ -1643,7 +1792,7 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             let golden = it.clear_seq == h.clear_seq
                 && ((top != EVACUATED_X && top != EVACUATED_Y)
                     || !(t.reflexive_key() || {
-                        // SAFETY: `k` is a key of `t`.
+                        // SAFETY: `k` is a key of `t` (see above), both times.
                         unsafe { t.key_equal(k, k) }
                     }));
             if golden {
@@ -1651,7 +1800,8 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 // start) or its key is a NaN, which no write can reach, and
                 // which a lookup could never find anyway: produce it as is.
                 it.key = k;
-                // SAFETY: slot offi's elem.
+                // SAFETY: 1. `t` has indirect elems: `e` is an out-of-line
+                // elem slot.
                 it.elem = if t.indirect_elem() { unsafe { deref_slot(e) } } else { e };
             } else {
                 // The entry moved (or the map was cleared since the start):
@@ -1659,7 +1809,9 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 // elem, and skip it if it is gone. The key is re-read too:
                 // an update may have stored an equal key with other bits
                 // (+0.0 replaced by -0.0).
-                // SAFETY: `k` is a key of `t`; the map is live.
+                // SAFETY: 1. `hp` is a live map of type `t` (point 1), not
+                // being written (point 2); 2. `k` is a key of `t` (see
+                // above), which `mapaccess_k` allows to point into the map.
                 let (rk, re) = unsafe { mapaccess_k(t, hp, k) };
                 if rk.is_null() {
                     i += 1;
@@ -1674,7 +1826,7 @@ pub unsafe fn mapiternext(it: &mut HIter) {
             it.check_bucket = check_bucket;
             return;
         }
-        // SAFETY: a bucket.
+        // SAFETY: 1. `b` is a bucket of `t`.
         b = unsafe { overflow(t, b) };
         i = 0;
         continue 'next;
@@ -1702,9 +1854,11 @@ pub unsafe fn mapiterend(it: &mut HIter) {
         // SAFETY: a registered iterator's type is alive (point 1), and was
         // set by `mapiterinit` from a `&MapType`: aligned, initialised.
         let t = unsafe { &*it.t };
-        // SAFETY: no live iterator remains, the map itself references
-        // nothing on the retire list, and in legal use no write runs
-        // concurrently with this (writes exclude iteration steps).
+        // SAFETY: `live_iters` just dropped to 0: no live iterator remains
+        // that could reach retired memory (the map itself references
+        // nothing on the retire list). A write running concurrently with
+        // this would be the misuse point 1's "alive" and Go's
+        // concurrent-iteration check exclude.
         unsafe { h.free_retired(t) };
     }
 }
@@ -1749,7 +1903,7 @@ pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut
             // SAFETY: 1. `h.oldbuckets` is the map's old array of
             // `noldbuckets()` buckets of `t` (growing), `i` below that.
             let b = unsafe { bucket_at(t, h.oldbuckets, i) };
-            // SAFETY: 1. `b` is a bucket.
+            // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
             if !unsafe { evacuated(b) } {
                 chain(b);
             }
@@ -1795,9 +1949,11 @@ pub(crate) unsafe fn release_all(t: &MapType, h: &HMap) {
 /// iterators stop producing old entries.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t`.
+/// 1. `h` is null (a nil map) or a live map of type `t` that no other thread
+///    reads or writes during the call (the call puts it under a write).
 pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
-    // SAFETY: null or a live map, exclusively used by this write (caller).
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised,
+    // and used by no one else during this call.
     let Some(h) = (unsafe { h.as_mut() }) else { return };
     if h.count == 0 {
         return;
@@ -1814,19 +1970,24 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
     // dropped again; the entries not reached are leaked, not dropped (as
     // hashbrown's `clear` does).
     let h = guard(h, |h| {
-        // SAFETY: a live map of type `t` under this write, whose entries
-        // were being released.
+        // SAFETY: 1. a live map of type `t` (point 1), under this write;
+        // 2. its entries were being released when a drop hook unwound: none
+        // is to be released again (the ones not reached are leaked).
         unsafe { clear_buckets(t, h) }
     });
-    // SAFETY: every entry is being removed.
+    // SAFETY: 1. a live map of type `t` (point 1), under this write; 2. all
+    // its entries are being removed: `clear_buckets` empties every slot
+    // next, whether this returns or unwinds.
     unsafe { release_all(t, &h) };
     let mut h = ScopeGuard::into_inner(h);
-    // SAFETY: as in the guard; every entry was released.
+    // SAFETY: 1. a live map of type `t`, under this write; 2. every entry
+    // was just released.
     unsafe { clear_buckets(t, &mut h) };
 
     let h = h.end_writing();
     if h.shrink_policy.is_some() {
-        // SAFETY: a live map of type `t`, no longer being written.
+        // SAFETY: `h` is a live map of type `t` (point 1), just cleared by
+        // this call.
         unsafe { crate::shrink::after_clear(t, h) };
     }
 }
@@ -1837,18 +1998,23 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
 /// (`mapclear`, :1086-1110). Runs no caller-supplied code.
 ///
 /// # Safety
-/// `h` is a live map of type `t` under a write, none of whose entries is
-/// to be released again.
+/// 1. `h` is a live map of type `t`, under a write;
+/// 2. none of its entries is to be released again (all were released, or
+///    are abandoned).
 unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
     // gomap: the memory the cleared array stops referencing (Go's GC would
     // find it unreachable).
     if let Some(old) = NonNull::new(h.oldbuckets) {
-        // SAFETY: the old array is dropped from the map below.
+        // SAFETY: `old` is a live block of this map (its old array) that the
+        // map stops referencing: `oldbuckets` is cleared below, and nothing
+        // in between reads it; `t` is the map's type (point 1).
         unsafe { h.retire(t, old) };
     }
     // Storage kept for the old array's stale slots (release_all may just
     // have added to it) goes with the old array.
-    // SAFETY: the old array is dropped from the map below.
+    // SAFETY: the old array is leaving the map (retired above, `oldbuckets`
+    // cleared below), so no part of the map references these blocks; `t`
+    // is the map's type; under a write (point 1).
     unsafe { h.release_oldstorage(t) };
 
     // Reset the growth state and draw a fresh seed (golang/go#25237, as in
@@ -1872,13 +2038,20 @@ unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
     // array whose chains reached them is zeroed below; `t` is the map's type
     // (point 1).
     unsafe { h.retire_overflow(t, ovf) };
-    // SAFETY: as for `ovf`: `oldovf` held the old array's, which was
-    // retired above.
+    // SAFETY: `oldovf` (the old `extra.oldoverflow`) holds live heap
+    // overflow buckets of this map, no longer referenced: taken off `extra`,
+    // and only the old array's chains reached them (the old array was
+    // retired above); `t` is the map's type (point 1).
     unsafe { h.retire_overflow(t, oldovf) };
 
     // Zero the array in place; its preallocated overflow buckets become
     // available again, exactly as for a fresh array.
-    // SAFETY: h.buckets is this map's array for this t and h.b.
+    // SAFETY: 1. `h.alloc` is the map's own allocator, valid while the map
+    // is live; 2. `h.buckets` (not null: the map had entries) is the array
+    // `make_bucket_array` made for this `t` and `h.b` (`b` changes only with
+    // a new array; for B = 0, `alloc_first_bucket`'s bucket has the same
+    // size), used by no one else (under a write, point 1); its entries are
+    // abandoned (point 2).
     let (_, next_overflow) =
         unsafe { make_bucket_array(t, &h.alloc, h.b, h.buckets) }.unwrap_or_else(|| throw("bad map state"));
     h.extra.next_overflow = next_overflow;
@@ -1893,7 +2066,8 @@ unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
 /// allocates and swaps arrays; [`grow_work`] moves the entries later.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, not growing, under a write.
+/// 1. `h` is a live map of type `t`, with a bucket array, not growing,
+///    under a write.
 #[doc(alias = "hashGrow")]
 pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError> {
     let mut bigger = 1u8;
@@ -1902,7 +2076,8 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
         bigger = 0;
     }
     let oldbuckets = h.buckets;
-    // SAFETY: a fresh array.
+    // SAFETY: 1. `h.alloc` is the map's own allocator, valid while the map is
+    // live (point 1); 2. `dirtyalloc` is null: a fresh array.
     let (newbuckets, next_overflow) =
         unsafe { make_bucket_array(t, &h.alloc, h.b + bigger, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
     if same {
@@ -1966,27 +2141,34 @@ pub fn too_many_overflow_buckets(noverflow: u16, b: u8) -> bool {
 /// see [`evac_decisions`]).
 ///
 /// # Safety
-/// * `h` is a live growing map of type `t`, under a write;
-/// * reserved: the spare list holds
-///   [`crate::reserve::grow_work_need`]`(t, h, bucket)` overflow buckets.
+/// 1. `h` is a live map of type `t`, growing, under a write;
+/// 2. reserved: the spare list holds
+///    [`crate::reserve::grow_work_need`]`(t, h, bucket)` overflow buckets.
 #[doc(alias = "growWork")]
 #[inline]
 pub(crate) unsafe fn grow_work(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
     if needs_decisions(t, h) {
         // gomap: the same work, with room for the pre-pass; out of line.
-        // SAFETY: forwarded (caller); `evacuate` is this path's.
+        // SAFETY: `grow_work_decided`'s points: 1. a live growing map of
+        // type `t`, under a write (point 1), reserved (point 2), and
+        // `needs_decisions` holds (checked); 2. `evacuate` is the generic
+        // path's evacuation function, for any `t`.
         return unsafe { grow_work_decided(t, h, bucket, evacuate) };
     }
 
     // First the old bucket feeding the bucket this write touches, so the
     // write sees all its entries in the new array...
-    // SAFETY: 1. growing, under a write, reserved (caller); 2. the index is
-    // masked into the old array; 3. no pre-pass runs.
+    // SAFETY: 1. growing, under a write (point 1), reserved (point 2);
+    // 2. `bucket & oldbucketmask() < noldbuckets()`; 3. `None`: no pre-pass
+    // runs (`needs_decisions` is false).
     unsafe { evacuate(t, h, bucket & h.oldbucketmask(), None) };
 
     // ...then the oldest unevacuated one, so growth always finishes.
     if h.growing() {
-        // SAFETY: as above; `nevacuate` < the old bucket count while growing.
+        // SAFETY: 1. still growing (checked), under a write; the reserve
+        // covers both evacuations (point 2); 2. `nevacuate <
+        // noldbuckets()` while growing (growth ends when it gets there);
+        // 3. `None`, as above.
         unsafe { evacuate(t, h, h.nevacuate, None) };
     }
     Ok(())
@@ -2002,7 +2184,7 @@ pub(crate) unsafe fn bucket_evacuated(t: &MapType, h: &HMap, bucket: usize) -> b
     // SAFETY: 1. `h.oldbuckets` is the old array of `noldbuckets()` buckets
     // of `t` (point 1), `bucket` below that (point 2).
     let b = unsafe { bucket_at(t, h.oldbuckets, bucket) };
-    // SAFETY: 1. `b` is a bucket.
+    // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
     unsafe { evacuated(b) }
 }
 
@@ -2047,25 +2229,35 @@ pub(crate) unsafe fn evacuate(t: &MapType, h: &mut HMap, oldbucket: usize, decis
 /// [`evacuate`] with a pre-pass.
 ///
 /// # Safety
-/// [`evacuate`]'s points 1-3, with `decisions` = `Some(out)`.
+/// 1. `h` is a live map of type `t`, growing, under a write, reserved (as
+///    [`grow_work`]'s points 1 and 2);
+/// 2. `oldbucket < h.noldbuckets()`;
+/// 3. evacuation runs a pre-pass ([`needs_decisions`]), and `out` has room
+///    for every live entry of the chain ([`grow_work_decided`]).
 #[cold]
 #[inline(never)]
 unsafe fn evacuate_decided(t: &MapType, h: &mut HMap, oldbucket: usize, out: &mut [u8]) {
-    // SAFETY: points 1-3 are the caller's (`Some(out)`, point 3).
+    // SAFETY: 1. point 1; 2. point 2; 3. `Some(out)`, with a pre-pass and
+    // room for the chain (point 3).
     unsafe { evacuate_body(t, h, oldbucket, Some(out)) }
 }
 
 /// The body of [`evacuate`].
 ///
 /// # Safety
-/// [`evacuate`]'s points 1-3.
+/// 1. `h` is a live map of type `t`, growing, under a write, reserved (as
+///    [`grow_work`]'s points 1 and 2);
+/// 2. `oldbucket < h.noldbuckets()`;
+/// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass
+///    ([`needs_decisions`]), with room for every live entry of the chain
+///    ([`grow_work_decided`]).
 #[inline(always)]
 unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
     // SAFETY: 1. `h.oldbuckets` is the old array of `noldbuckets()` buckets
     // of `t` (point 1), `oldbucket` below that (point 2).
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
-    // SAFETY: 1. `b` is a bucket.
+    // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
     if !unsafe { evacuated(b) } {
         // Destinations: X, the bucket with the same index, and when
         // doubling Y, the one `newbit` higher.
@@ -2359,16 +2551,22 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
 /// or the bytes (Go's `typedmemmove`).
 ///
 /// # Safety
-/// 1. `src` is a live value of `size` bytes, of the type `hook` copies;
-/// 2. `dst` is valid for writing `size` bytes and holds no value the caller
-///    owns (it is overwritten, not dropped);
-/// 3. the two do not overlap.
+/// 1. `src` is a live value of `size` bytes, of the type `hook` copies,
+///    aligned for it;
+/// 2. `dst` is valid for writing `size` bytes, aligned for that type, and
+///    holds no value the caller owns (it is overwritten, not dropped);
+/// 3. the two do not overlap;
+/// 4. `ctx` is the context of the descriptor `hook` comes from.
 #[inline]
 unsafe fn copy_value(dst: *mut u8, src: *const u8, size: usize, hook: Option<CloneFn>, ctx: *const ()) {
     match hook {
-        // SAFETY: points 1-3; `ctx` belongs to the descriptor of `hook`.
+        // SAFETY: `CloneFn`'s points: `src` is a live value of the hook's
+        // type, readable and aligned (point 1); `dst` is writable for its
+        // size, aligned, holding no live value (point 2), not overlapping
+        // `src` (point 3); `ctx` is the descriptor's own (point 4).
         Some(c) => unsafe { c(dst, src, ctx) },
-        // SAFETY: points 1-3.
+        // SAFETY: 1. `src` is readable for `size` bytes, initialised (a live
+        // value, point 1); 2. `dst` is writable for `size` bytes (point 2).
         None => unsafe { memmove(dst, src, size) },
     }
 }
@@ -2388,21 +2586,26 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
     let (size, indirect, hook) =
         if key { (t.key.size, t.indirect_key(), t.key_clone) } else { (t.elem.size, t.indirect_elem(), t.elem_clone) };
     if !indirect {
-        // SAFETY: 1. `src` is a value of `size` bytes (point 3); 2. an
-        // inline slot of `size` bytes holding nothing owned (point 2);
-        // 3. the source's and the clone's buckets are distinct blocks.
+        // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
+        // aligned (point 3); 2. `dst` is an inline slot of `size` bytes,
+        // aligned for the type (slots are), holding nothing the clone owns
+        // (point 2); 3. the source's and the clone's buckets are distinct
+        // blocks; 4. `t.ctx` is the context of `t`, whose hook this is.
         unsafe { copy_value(dst, src, size, hook, t.ctx) };
         return Ok(());
     }
     // The block is ours until the slot points to it: freed by its guard if
     // the hook unwinds.
-    // SAFETY: the clone's allocator (point 1).
+    // SAFETY: 1. the clone's own allocator, valid while it is live (point
+    // 1).
     let p = unsafe { OwnedBlock::alloc(&h.alloc, size, Kind::Plain) }?;
-    // SAFETY: 1. point 3; 2. a fresh block of `size` bytes; 3. distinct
-    // blocks.
+    // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
+    // aligned (point 3); 2. a fresh block of `size` bytes, 8-aligned (enough
+    // for any key or elem type), holding no value; 3. distinct blocks;
+    // 4. `t.ctx` is the context of `t`, whose hook this is.
     unsafe { copy_value(p.as_ptr(), src, size, hook, t.ctx) };
-    // SAFETY: an out-of-line slot of `h` (point 2), 8 bytes, exclusively
-    // ours (point 1).
+    // SAFETY: 1. `dst` is an out-of-line slot (`indirect`) of a bucket of
+    // `h` (point 2); 2. the clone is private to the caller (point 1).
     unsafe { write_slot_ptr(dst, p.publish().as_ptr()) };
     Ok(())
 }
@@ -2431,17 +2634,21 @@ unsafe fn clone_entry_into(
     let k = unsafe { key_at(t, b, i) };
     // SAFETY: 1. and 2. as for `key_at`.
     let e = unsafe { elem_at(t, b, i) };
-    // SAFETY: 1. point 1; 2. `k` is the key slot of a slot that is not live
-    // (point 2); 3. `src_k` (point 3).
+    // SAFETY: 1. the private clone (point 1); 2. `k` is the key slot of a
+    // slot whose entry is not live (point 2); 3. `src_k` is a live source
+    // key, followed (point 3).
     unsafe { clone_value_into(t, h, k, src_k, true) }?;
     // The key is the clone's now: released if the elem fails or unwinds.
     let key = guard(k, |k| {
-        // SAFETY: `*k` holds a key of `h` that no live slot will own; no
-        // iterators (point 1), so the release cannot fail.
+        // SAFETY: `*k` is a key slot of `h` holding a key the clone owns
+        // (copied above), whose entry is abandoned: no slot will make it
+        // live. No iterators (point 1), so the release cannot fail.
         let r = unsafe { h.release_key(t, *k) };
         debug_assert!(r.is_ok());
     });
-    // SAFETY: 1. point 1; 2. the elem slot of the same slot; 3. `src_e`.
+    // SAFETY: 1. the private clone (point 1); 2. `e` is the elem slot of the
+    // same slot (point 2); 3. `src_e` is a live source elem, followed
+    // (point 3).
     unsafe { clone_value_into(t, h, e, src_e, false) }?;
     ScopeGuard::into_inner(key);
     Ok(())
@@ -2455,8 +2662,8 @@ unsafe fn clone_entry_into(
 /// # Safety
 /// 1. `h` is the clone under construction, a live map of type `t`, private
 ///    to the caller, with no iterators;
-/// 2. `dst` is a bucket of `t` of `h` that ends its chain, whose slots from
-///    `pos` on are empty;
+/// 2. `dst` is a bucket of `t` of `h` that ends its chain, and `pos <=
+///    BUCKET_CNT`;
 /// 3. `src` is a bucket of `t` of the source map (a live map of type `t`
 ///    not being written), not evacuated.
 #[doc(alias = "moveToBmap")]
@@ -2535,8 +2742,10 @@ unsafe fn reinsert_entry(
     let owned = |drop_fn: Option<crate::maptype::DropFn>| {
         guard(ptr::null_mut::<u8>(), move |p| {
             if let (false, Some(d)) = (p.is_null(), drop_fn) {
-                // SAFETY: `*p` holds a value made by the clone hook, owned
-                // by nobody else.
+                // SAFETY: `DropFn`'s points: `*p` is the copy the clone hook
+                // made in `scratch` (aligned, see point 3), owned by nobody
+                // else and never used again (the guard is disarmed when the
+                // map takes it); `t.ctx` is `t`'s own context.
                 unsafe { d(*p, t.ctx) };
             }
         })
@@ -2545,8 +2754,10 @@ unsafe fn reinsert_entry(
     let mut elem = owned(t.elem_drop);
     let k = match t.key_clone {
         Some(c) => {
-            // SAFETY: point 3: `scratch` has room for a key at offset 0 and
-            // holds none; `src_k` is a key (point 2).
+            // SAFETY: `CloneFn`'s points: `src_k` is a live key of `t`
+            // (point 2); `scratch` has room for a key at offset 0, 8-aligned
+            // (a block), holding none, distinct from the source (point 3);
+            // `t.ctx` is `t`'s own context.
             unsafe { c(scratch, src_k, t.ctx) };
             *key = scratch;
             scratch
@@ -2555,18 +2766,23 @@ unsafe fn reinsert_entry(
     };
     let e = match t.elem_clone {
         Some(c) => {
-            // SAFETY: point 3: the elem's room in `scratch`, in bounds.
+            // SAFETY: the elem's room at `key.size.next_multiple_of(8)` is
+            // inside the `scratch` block (point 3; not null: `t` has a hook).
             let se = unsafe { scratch.add(t.key.size.next_multiple_of(8)) };
-            // SAFETY: point 3: room for an elem, holding none; `src_e` is an
-            // elem (point 2).
+            // SAFETY: `CloneFn`'s points: `src_e` is a live elem of `t`
+            // (point 2); `se` has room for an elem, 8-aligned, holding none,
+            // not overlapping the key's room or the source (point 3);
+            // `t.ctx` is `t`'s own context.
             unsafe { c(se, src_e, t.ctx) };
             *elem = se;
             se
         }
         None => src_e,
     };
-    // SAFETY: the clone, live, of type `t` (point 1); `k` is a key of `t`
-    // outside the clone's memory (the source's, or scratch's).
+    // SAFETY: 1. the clone, a live map of type `t`, private to the caller
+    // (point 1); 2. `k` is a key of `t` outside the clone's memory: the
+    // source's key (point 2) or its copy in `scratch`, a block the clone
+    // does not use as map memory.
     let slot = unsafe { mapassign(t, h, k) }?;
     if slot.inserted || t.need_key_update() {
         // The map holds the key's bytes now (otherwise it kept its own
@@ -2575,12 +2791,16 @@ unsafe fn reinsert_entry(
     }
     if !slot.inserted {
         if let Some(d) = t.elem_drop {
-            // SAFETY: the elem of an entry that was live, overwritten below.
+            // SAFETY: `DropFn`'s points: `slot.elem` is the live elem of an
+            // entry of the clone (the key was already there), aligned, and
+            // never used as a value again: overwritten just below; `t.ctx`
+            // is `t`'s own context.
             unsafe { d(slot.elem.as_ptr(), t.ctx) };
         }
     }
-    // SAFETY: `slot.elem` has room for an elem (its old value, if any, was
-    // dropped above); `e` is one, in scratch or the source: no overlap.
+    // SAFETY: 1. `e` is an elem of `t`, readable for `t.elem.size` bytes
+    // (the source's, point 2, or its copy in `scratch`); 2. `slot.elem` is
+    // writable for as many (its old value, if any, was dropped above).
     unsafe { memmove(slot.elem.as_ptr(), e, t.elem.size) };
     ScopeGuard::into_inner(elem);
     Ok(())
@@ -2592,10 +2812,12 @@ unsafe fn reinsert_entry(
 /// free the partial copy.
 ///
 /// # Safety
-/// `src` is a live map of type `t`, not being written.
+/// 1. `src` is a live map of type `t`, not written by another thread during
+///    the call.
 #[doc(alias = "mapclone")]
 pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, MapError> {
-    // SAFETY: a live map (caller).
+    // SAFETY: `src` is a live map (point 1): aligned, initialised; not
+    // written during this call, so the shared reference is sound.
     let srch = unsafe { &*src };
     let mut hint = srch.count as isize;
     if over_load_factor(hint, srch.b) {
@@ -2610,8 +2832,9 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
     // step, and holds as live only entries that are its own, so freeing it
     // releases exactly what was copied.
     let clone = guard(dstp, |h| {
-        // SAFETY: the private, valid, partially filled clone, with no
-        // iterators; not used again.
+        // SAFETY: `h` is the clone: a live map of type `t` (valid at every
+        // step, holding as live only entries it owns), with no iterators,
+        // not used again after this.
         let r = unsafe { mapfree(t, h.as_ptr()) };
         debug_assert!(r.is_ok());
     });
@@ -2627,7 +2850,11 @@ pub unsafe fn mapclone2(t: &MapType, src: *const HMap) -> Result<NonNull<HMap>, 
 /// The body of [`mapclone2`] after `makemap`.
 ///
 /// # Safety
-/// As [`mapclone2`]; `dst` is the fresh clone.
+/// 1. `src` is a live map of type `t`, not written by another thread during
+///    the call;
+/// 2. `dst` is a fresh map of type `t`, private to the caller, with no
+///    iterators, made by `makemap_in` with a hint at most `src`'s B allows
+///    (so `dst.b <= src.b`, and `dst.b == 0` if `src.b == 0`).
 unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), MapError> {
     dst.hash0 = src.hash0;
     dst.nevacuate = 0;
@@ -2647,13 +2874,17 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     // slot 0, so the two layouts differ and iteration orders with them.
     if src.b == 0 && !(t.indirect_key() && t.need_key_update()) && !t.indirect_elem() {
         // The clone has B = 0 too (its hint is at most 8), so no bucket yet.
-        // SAFETY: the private clone, of type `t`.
+        // SAFETY: 1. the clone, a live map of type `t`, private (point 2).
         unsafe { dst.ensure_buckets(t) }?;
-        // SAFETY: both are single buckets of `t`.
+        // SAFETY: 1. `src.buckets` is the source's one bucket (B = 0, and
+        // not null: it has entries), readable for `t.bucketsize()` bytes
+        // (point 1); 2. `dst.buckets` the clone's one bucket, writable for
+        // as many, a distinct block.
         unsafe { memmove(dst.buckets, src.buckets, t.bucketsize()) };
         // The copied overflow pointer of a B = 0 bucket is always null: a
         // B = 0 map with an overflow bucket would have grown first.
-        // SAFETY: the fresh bucket.
+        // SAFETY: 1. `dst.buckets` is a bucket of `t`; 2. the clone is
+        // private (point 2).
         unsafe { set_overflow(t, dst.buckets, ptr::null_mut()) };
         if t.indirect_key() || t.key_clone.is_some() || t.elem_clone.is_some() {
             let (b, srcb) = (dst.buckets, src.buckets);
@@ -2665,16 +2896,19 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
             // freeing the clone releases exactly the entries it copied.
             let mut done = guard(0, |done: &mut usize| {
                 for j in *done..BUCKET_CNT {
-                    // SAFETY: slot j of the clone's one bucket.
+                    // SAFETY: 1. `b` is the clone's one bucket; 2. `j < 8`:
+                    // the loop bound.
                     if !is_empty(unsafe { th(b, j) }) {
-                        // SAFETY: as above; not the clone's entry: dropped
+                        // SAFETY: 1. and 2. as for `th`; 3. the clone is
+                        // private (point 2). Not the clone's entry: dropped
                         // from it, bytes left behind.
                         unsafe { set_th(b, j, EMPTY_ONE) };
                     }
                 }
             });
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of the copied bucket.
+                // SAFETY: 1. `b` is the clone's one bucket; 2. `i < 8`: the
+                // loop bound.
                 if !is_empty(unsafe { th(b, i) }) {
                     // SAFETY: 1. `srcb` is the source's one bucket, a
                     // bucket of `t` (point 1, B = 0); 2. `i < 8`: the loop
@@ -2682,9 +2916,11 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                     let src_k = unsafe { key_of(t, srcb, i) };
                     // SAFETY: 1. and 2. as for `key_of`.
                     let src_e = unsafe { elem_of(t, srcb, i) };
-                    // SAFETY: 1. the private clone, no iterators; 2. slot i
-                    // holds a byte copy the clone does not own yet; 3. a live
-                    // source entry.
+                    // SAFETY: 1. the private clone, no iterators (point 2);
+                    // 2. `b` is its bucket, `i < 8`, and slot `i` holds a
+                    // byte copy the clone does not own yet; 3. slot `i` of
+                    // `srcb` is filled (its tophash was copied), so
+                    // `src_k`/`src_e` are its live key and elem, followed.
                     unsafe { clone_entry_into(t, dst, b, i, src_k, src_e) }?;
                     dst.count += 1;
                 }
@@ -2698,23 +2934,31 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     }
 
     if dst.b == 0 {
-        // SAFETY: the private clone, of type `t`.
+        // SAFETY: 1. the clone, a live map of type `t`, private (point 2).
         unsafe { dst.ensure_buckets(t) }?;
     }
     let dst_array_size = bucket_shift(dst.b);
     let src_array_size = bucket_shift(src.b);
     for i in 0..dst_array_size {
-        // SAFETY: i < 2^dst.B.
+        // SAFETY: 1. `dst.buckets` is the clone's array of `2^dst.b`
+        // buckets of `t`, and `i < 2^dst.b`.
         let mut dst_bmap = unsafe { bucket_at(t, dst.buckets, i) };
         let mut pos = 0;
         let mut j = 0;
         while j < src_array_size {
-            // SAFETY: i + j < 2^src.B.
+            // SAFETY: 1. `src.buckets` is the source's array of `2^src.b`
+            // buckets of `t` (point 1); `dst.b <= src.b` (point 2), so `j`
+            // steps by `2^dst.b` through multiples below `2^src.b`, and `i +
+            // j < 2^src.b`.
             let mut src_bmap = unsafe { bucket_at(t, src.buckets, i + j) };
             while !src_bmap.is_null() {
-                // SAFETY: buckets of the clone and of the source.
+                // SAFETY: 1. the private clone, no iterators (point 2);
+                // 2. `dst_bmap` ends its chain (a main bucket the clone has
+                // not chained yet, or the last bucket the previous call
+                // returned), `pos <= 8`; 3. `src_bmap` is a bucket of the
+                // source's current array or its chain: never evacuated.
                 (dst_bmap, pos) = unsafe { move_to_bmap(t, dst, dst_bmap, pos, src_bmap) }?;
-                // SAFETY: a source bucket.
+                // SAFETY: 1. `src_bmap` is a bucket of `t`.
                 src_bmap = unsafe { overflow(t, src_bmap) };
             }
             j += dst_array_size;
@@ -2736,9 +2980,9 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     // (see `reinsert_entry`), for the whole loop; freed on any exit.
     let scratch = if old_b < dst.b && (t.key_clone.is_some() || t.elem_clone.is_some()) {
         let size = t.key.size.next_multiple_of(8) + t.elem.size;
-        // SAFETY: the clone's allocator. The guard frees the block on every
-        // exit: it holds no value between entries (`reinsert_entry` drops
-        // or hands over its copies).
+        // SAFETY: 1. the clone's own allocator, valid while it is live. The
+        // guard frees the block on every exit: it holds no value between
+        // entries (`reinsert_entry` drops or hands over its copies).
         Some(unsafe { OwnedBlock::alloc(&dst.alloc, size, Kind::Plain) }?)
     } else {
         None
@@ -2746,9 +2990,10 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     let scratch_ptr = scratch.as_ref().map_or(ptr::null_mut(), OwnedBlock::as_ptr);
 
     for i in 0..old_src_array_size {
-        // SAFETY: i indexes the source's old array.
+        // SAFETY: 1. `src_oldbuckets` is the source's old array of
+        // `2^old_b` buckets of `t` (growing, point 1), and `i < 2^old_b`.
         let mut src_bmap = unsafe { bucket_at(t, src_oldbuckets, i) };
-        // SAFETY: a bucket.
+        // SAFETY: 1. `src_bmap` is a bucket (`bucket_at`, just above).
         if unsafe { evacuated(src_bmap) } {
             continue;
         }
@@ -2756,18 +3001,23 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         if old_b >= dst.b {
             // The clone has no more buckets than the old array: the whole
             // old chain goes to the end of one clone chain.
-            // SAFETY: (i & mask) < 2^dst.B.
+            // SAFETY: 1. `dst.buckets` is the clone's array of `2^dst.b`
+            // buckets of `t`, and the index is masked below `2^dst.b`.
             let mut dst_bmap = unsafe { bucket_at(t, dst.buckets, i & bucket_mask(dst.b)) };
-            // SAFETY: buckets of the clone's chain.
+            // SAFETY: 1. `dst_bmap` is a bucket of `t` of the clone's chain.
             while !unsafe { overflow(t, dst_bmap) }.is_null() {
-                // SAFETY: as above.
+                // SAFETY: 1. as above: the chain's next bucket is one too.
                 dst_bmap = unsafe { overflow(t, dst_bmap) };
             }
             let mut pos = 0;
             while !src_bmap.is_null() {
-                // SAFETY: as in the loop above.
+                // SAFETY: 1. the private clone, no iterators (point 2);
+                // 2. `dst_bmap` ends its chain (walked to its end above, or
+                // returned by the previous call), `pos <= 8`; 3. `src_bmap`
+                // is a bucket of a source old chain not evacuated (checked
+                // on its first bucket: chains are evacuated whole).
                 (dst_bmap, pos) = unsafe { move_to_bmap(t, dst, dst_bmap, pos, src_bmap) }?;
-                // SAFETY: a source bucket.
+                // SAFETY: 1. `src_bmap` is a bucket of `t`.
                 src_bmap = unsafe { overflow(t, src_bmap) };
             }
             continue;
@@ -2777,7 +3027,8 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         // spreads over several new ones, so insert entry by entry.
         while !src_bmap.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of a source bucket.
+                // SAFETY: 1. `src_bmap` is a bucket; 2. `i < 8`: the loop
+                // bound.
                 if is_empty(unsafe { th(src_bmap, i) }) {
                     continue;
                 }
@@ -2791,11 +3042,15 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
                 let src_k = unsafe { key_of(t, src_bmap, i) };
                 // SAFETY: 1. and 2. as for `key_of`.
                 let src_e = unsafe { elem_of(t, src_bmap, i) };
-                // SAFETY: 1. the private clone, no iterators; 2. a live
-                // source entry; 3. `scratch` as allocated above.
+                // SAFETY: 1. the private clone, no iterators (point 2);
+                // 2. slot `i` is filled (not empty, and the chain is not
+                // evacuated), so `src_k`/`src_e` are its live key and elem,
+                // followed; 3. `scratch_ptr` is null when `t` has no clone
+                // hooks, else the block allocated above with the room
+                // `reinsert_entry` needs, holding no value.
                 unsafe { reinsert_entry(t, dst, src_k, src_e, scratch_ptr) }?;
             }
-            // SAFETY: a source bucket.
+            // SAFETY: 1. `src_bmap` is a bucket of `t`.
             src_bmap = unsafe { overflow(t, src_bmap) };
         }
     }
@@ -2879,7 +3134,7 @@ unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_k
             // `noldbuckets()` buckets of `t` (growing), `bucket` masked
             // below that.
             let b = unsafe { bucket_at(t, h.oldbuckets, bucket) };
-            // SAFETY: 1. `b` is a bucket.
+            // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
             if unsafe { evacuated(b) } {
                 continue;
             }
