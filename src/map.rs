@@ -3066,6 +3066,10 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
 /// start, slots from a random offset, then old buckets not yet evacuated.
 /// Returns how many keys were written.
 ///
+/// The copies are bytewise, as Go's are: for a type with drop or clone
+/// hooks (keys that own memory) they alias the map's own keys, and the
+/// caller must neither drop them nor use them after the map changes.
+///
 /// # Safety
 /// 1. `h` is null or a live map of type `t`, not being written during the
 ///    call;
@@ -3151,7 +3155,7 @@ unsafe fn copy_all(t: &MapType, h: *const HMap, out: *mut u8, cap: usize, want_k
 /// 2. `b` is a bucket of `t` of `h`, not evacuated;
 /// 3. `out` is valid for writes of `cap` keys of `t` if `want_keys`, else of
 ///    `cap` elems, not overlapping the map; `*len <= cap`.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "Go's copyKeys/copyValues signature plus the output cursor")]
 #[doc(alias = "copyKeys")]
 #[doc(alias = "copyValues")]
 unsafe fn copy_bucket(
