@@ -1045,9 +1045,10 @@ pub unsafe extern "C" fn gomap_mapaccess1(
         // 1); 2. the MapRef is used only during this call, while the map
         // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: mapaccess1_fat's points: `h` is a live map (point 1)
-            // of type `t`, its own (MapRef::t); `key` points to a key of `t`
-            // (point 2); `zero` points to a zero elem (FfiType::zero).
+            // SAFETY: mapaccess1_fat's points: 1. `h` is a live map (point
+            // 1) of type `t`, its own (MapRef::t), not being written (point
+            // 1); 2. `key` points to a key of `t` (point 2); 3. `zero` points
+            // to a zero elem (FfiType::zero).
             match unsafe { map::mapaccess1_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(p) => e = p,
                 Err(err) => return err.into(),
@@ -1079,10 +1080,10 @@ pub unsafe extern "C" fn gomap_mapaccess2(
         // 1); 2. the MapRef is used only during this call, while the map
         // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: mapaccess2_fat's points (mapaccess1_fat's): `h` is a
-            // live map (point 1) of type `t`, its own (MapRef::t); `key`
-            // points to a key of `t` (point 2); `zero` points to a zero elem
-            // (FfiType::zero).
+            // SAFETY: mapaccess2_fat's points (mapaccess1_fat's): 1. `h` is
+            // a live map (point 1) of type `t`, its own (MapRef::t), not
+            // being written (point 1); 2. `key` points to a key of `t`
+            // (point 2); 3. `zero` points to a zero elem (FfiType::zero).
             match unsafe { map::mapaccess2_fat(&m.t.t, m.h.as_ptr(), key.cast(), m.t.zero()) } {
                 Ok(r) => (e, ok) = r,
                 Err(err) => return err.into(),
@@ -1119,10 +1120,10 @@ pub unsafe extern "C" fn gomap_mapassign(
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
         let t = &m.t.t;
         let assign = |k: *const u8| {
-            // SAFETY: mapassign's points: `h` is a live map (point 1) of type
-            // `t`, its own (MapRef::t); `k` points to a key of `t` (point 2)
-            // copied to scratch by with_key_copy, so it does not alias the
-            // map's memory.
+            // SAFETY: mapassign's points: 1. `h` is a live map (point 1) of
+            // type `t`, its own (MapRef::t), used by no other thread (point
+            // 1); 2. `k` points to a key of `t` (point 2) copied to scratch
+            // by with_key_copy, so it does not point into the map.
             match unsafe { map::mapassign(t, m.h.as_ptr(), k) } {
                 Ok(slot) => {
                     // SAFETY: `out_elem` is an out-parameter (point 3),
@@ -1156,9 +1157,10 @@ pub unsafe extern "C" fn gomap_mapdelete(m: *mut gomap_map, key: *const c_void) 
         let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
         let t = &m.t.t;
         let delete = |k: *const u8| {
-            // SAFETY: mapdelete's points: `h` is a live map (point 1) of type
-            // `t`, its own (MapRef::t); `k` points to a key of `t` (point 2),
-            // copied to scratch by with_key_copy.
+            // SAFETY: mapdelete's points: 1. `h` is a live map (point 1) of
+            // type `t`, its own (MapRef::t), used by no other thread (point
+            // 1); 2. `k` points to a key of `t` (point 2), copied to scratch
+            // by with_key_copy.
             match unsafe { map::mapdelete(t, m.h.as_ptr(), k) } {
                 Ok(()) => GOMAP_OK,
                 Err(e) => e.into(),
@@ -1182,7 +1184,7 @@ pub unsafe extern "C" fn gomap_mapclear(m: *mut gomap_map) -> gomap_status {
         // lives.
         if let Some(m) = unsafe { map_ref(m) } {
             // SAFETY: mapclear's point: `h` is a live map (point 1) of type
-            // `t`, its own (MapRef::t).
+            // `t`, its own (MapRef::t), used by no other thread (point 1).
             unsafe { map::mapclear(&m.t.t, m.h.as_ptr()) };
         }
         GOMAP_OK
@@ -1358,9 +1360,9 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
         // 1); 2. the MapRef is used only during this call.
         match unsafe { map_ref(m) } {
             // SAFETY: mapiterinit's points: `h` is a live map (point 1) of
-            // type `t`, its own (MapRef::t); `it` was ended just above, so no
-            // iteration uses it; the map outlives the iteration (point 4),
-            // and holds its type `t`.
+            // type `t`, its own (MapRef::t), not being written (point 1);
+            // `it` was ended just above, so no iteration uses it; the map
+            // outlives the iteration (point 4), and holds its type `t`.
             Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
             None => *it = HIter::new(),
         }
@@ -1374,6 +1376,7 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
 /// # Safety
 /// * `it` is NULL (rejected) or caller-owned iterator storage.
 /// * If `it` is a registered iterator, its map is a live handle.
+/// * That map is not being written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status {
     guard(|| {
@@ -1384,9 +1387,9 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: mapiternext_own_type's point (mapiternext's): a
         // registered `it` was started by mapiterinit and its map is a live
-        // handle (point 2) holding its type; an unregistered one (zeroed or
-        // ended) reaches no map or type (mapiternext_own_type's
-        // fresh-or-ended branch).
+        // handle (point 2) holding its type, not being written (point 3);
+        // an unregistered one (zeroed or ended) reaches no map or type
+        // (mapiternext_own_type's fresh-or-ended branch).
         unsafe { map::mapiternext_own_type(it) };
         GOMAP_OK
     })
@@ -1399,6 +1402,7 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
 /// # Safety
 /// * `it` is NULL (rejected) or caller-owned iterator storage.
 /// * If `it` is a registered iterator, its map is a live handle.
+/// * That map is not being written.
 /// * `out_key` and `out_elem` are out-parameters.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_mapiternext_kv(
@@ -1414,15 +1418,15 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: mapiternext_own_type's point (mapiternext's): a
         // registered `it` was started by mapiterinit and its map is a live
-        // handle (point 2) holding its type; an unregistered one (zeroed or
-        // ended) reaches no map or type (mapiternext_own_type's
-        // fresh-or-ended branch).
+        // handle (point 2) holding its type, not being written (point 3);
+        // an unregistered one (zeroed or ended) reaches no map or type
+        // (mapiternext_own_type's fresh-or-ended branch).
         unsafe { map::mapiternext_own_type(it) };
         // mapiternext sets both, and both to null at the end.
         debug_assert!(!it.key.is_null() || it.elem.is_null());
-        // SAFETY: `out_key` is an out-parameter (point 3), checked non-null.
+        // SAFETY: `out_key` is an out-parameter (point 4), checked non-null.
         unsafe { out_key.write(it.key.cast()) };
-        // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
+        // SAFETY: `out_elem` is an out-parameter (point 4), checked non-null.
         unsafe { out_elem.write(it.elem.cast()) };
         GOMAP_OK
     })
