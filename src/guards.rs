@@ -18,6 +18,8 @@
 //! h.end_writing();                     // Go's check, flag cleared
 //! ```
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
@@ -67,8 +69,10 @@ impl<'a> WritingGuard<'a> {
     pub(crate) fn end_writing(self) -> &'a mut HMap {
         // Defused: the drop's unchecked clear must not run as well.
         let g = ManuallyDrop::new(self);
-        // SAFETY: `g.h` is initialised and aligned, and read once: the guard
-        // is never used or dropped again, so the `&mut` is not duplicated.
+        // SAFETY: [`ptr::read`]: `&g.h` is a reference, so valid for reads,
+        // aligned, and the field initialised; reading it duplicates the
+        // `&mut HMap`, but `g` is never used again and never dropped
+        // (`ManuallyDrop`), so only the copy is live afterwards.
         let h = unsafe { ptr::read(&g.h) };
         let f = h.flags();
         if f & HASH_WRITING == 0 {
@@ -132,11 +136,12 @@ impl OwnedBlock {
     /// Allocates a zeroed block of `size` bytes of payload from `a`.
     ///
     /// # Safety
-    /// * `a` is a valid allocator (the contract of [`Allocator::new`]), such
-    ///   as the allocator of a live map.
+    /// 1. `a` is a valid allocator (its functions meet the points of
+    ///    [`Allocator::new`]), such as the allocator of a live map.
     #[inline]
     pub(crate) unsafe fn alloc(a: &Allocator, size: usize, kind: Kind) -> Result<OwnedBlock, MapError> {
-        // SAFETY: `a` is valid (caller).
+        // SAFETY: [`alloc::alloc_block`]: 1. `a` is a valid allocator
+        // (point 1).
         let p = unsafe { alloc::alloc_block(a, size, kind) }.ok_or(MapError::AllocFailed)?;
         Ok(OwnedBlock { p, a: *a })
     }
@@ -160,9 +165,12 @@ impl OwnedBlock {
 impl Drop for OwnedBlock {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: a live block of `self.a` (allocated by `alloc`), freed once
-        // (the guard is dropped once, and never after `publish`); nothing
-        // live references it (see the type's doc).
+        // SAFETY: [`alloc::free_block`]: 1. `self.p` is the payload of a
+        // live block that `alloc_block` allocated with `self.a` (the fields'
+        // invariant, set up by `OwnedBlock::alloc`), not freed before: the
+        // guard is dropped once, and never after `publish`; 2. nothing uses
+        // the block afterwards: unpublished, it is referenced only from
+        // places nothing reads as live (see the type's doc).
         unsafe { alloc::free_block(&self.a, self.p) }
     }
 }
