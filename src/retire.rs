@@ -31,22 +31,31 @@ impl Header {
 /// Frees a block now, running whatever its kind requires.
 ///
 /// # Safety
-/// `p` must be a live block of a map of type `t` allocated with `a`, that
-/// nothing will use again.
+/// 1. `p` is the payload of a live block that [`alloc::alloc_block`]
+///    allocated with `a` for a map of type `t` (a [`Kind::Key`] block holds
+///    one key of `t` whose drop is still due, [`HMap::drop_key_value`]);
+/// 2. nothing uses the block afterwards.
 unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
-    // SAFETY: forwarded.
+    // SAFETY: [`alloc::block_kind`]: 1. `p` is a live block's payload
+    // (point 1).
     match unsafe { alloc::block_kind(p) } {
         Kind::Key => {
             if let Some(drop_key) = t.key_drop {
-                // SAFETY: a Key block holds one key whose drop was deferred.
+                // SAFETY: [`crate::maptype::DropFn`]: 1. `p` holds a live key
+                // of `t` whose drop is due (point 1), valid for reads and
+                // writes of `t.key.size` bytes (the block's payload) and
+                // 8-aligned (every payload is; key alignment is at most 8);
+                // never used as a value again (point 2); 2. `t.ctx` is `t`'s.
                 unsafe { drop_key(p.as_ptr(), t.ctx) };
             }
-            // SAFETY: forwarded.
+            // SAFETY: [`alloc::free_block`]: 1. a live block allocated with
+            // `a` (point 1); 2. nothing uses it afterwards (point 2).
             unsafe { alloc::free_block(a, p) }
         }
         // An array's heap overflow buckets are not reached from here: they
         // are on the `extra` list released with it (`retire_overflow`).
-        // SAFETY: forwarded.
+        // SAFETY: [`alloc::free_block`]: 1. a live block allocated with `a`
+        // (point 1); 2. nothing uses it afterwards (point 2).
         Kind::Array | Kind::Plain | Kind::Hmap => unsafe { alloc::free_block(a, p) },
     }
 }
@@ -56,15 +65,28 @@ impl HMap {
     /// live iterator ends.
     ///
     /// # Safety
-    /// `p` must be a live block of this map that the map itself no longer
-    /// references; `t` this map's type.
+    /// 1. `p` is the payload of a live block that [`alloc::alloc_block`]
+    ///    allocated with `self.alloc` for this map, whose blocks are made
+    ///    for type `t` (a live map of `t`, or a staging map built for `t`);
+    ///    the block is on no block list;
+    /// 2. the map no longer references `p`, and nothing else uses it
+    ///    afterwards except the map's registered iterators;
+    /// 3. no one else writes the map's retire list during the call (the
+    ///    caller holds the map under a write, or has it to itself).
     pub(crate) unsafe fn retire(&self, t: &MapType, p: NonNull<u8>) {
         if self.live_iters.load(Ordering::Acquire) == 0 {
-            // SAFETY: forwarded; no iterator can reach it.
+            // SAFETY: [`free_now`]: 1. a live block of `self.alloc` for a
+            // map of type `t` (point 1); 2. no registered iterator is live
+            // and the map no longer references it (point 2): nothing uses
+            // it afterwards.
             unsafe { free_now(t, &self.alloc, p) };
         } else {
             let mut head = self.retired.load(Ordering::Acquire);
-            // SAFETY: forwarded; the block is on no list.
+            // SAFETY: [`alloc::push_retired`]: 1. `p` is a live block's
+            // payload, on no list (point 1); 2. `head` is null or heads the
+            // retire list, built only by `push_retired`, whose blocks stay
+            // live until `free_retired` takes the list (not concurrently:
+            // point 3).
             unsafe { alloc::push_retired(&mut head, p) };
             self.retired.store(head, Ordering::Release);
         }
@@ -84,18 +106,26 @@ impl HMap {
     /// in a reachable old slot.
     ///
     /// # Safety
-    /// `p` is a live out-of-line key or elem block of this map that no live
-    /// slot references any more; `t` is this map's type; under a write.
+    /// 1. `p` is the payload of a live out-of-line key or elem block of this
+    ///    map, whose blocks are made for type `t`, on no block list;
+    /// 2. no live slot references it any more;
+    /// 3. the caller has the map to itself: under a write, or a map no one
+    ///    else reaches (a clone under construction, a map being freed).
     unsafe fn retire_storage(&self, t: &MapType, p: NonNull<u8>) {
         if self.growing() && self.flags() & OLD_ITERATOR != 0 {
             let mut head = self.oldstorage.load(Ordering::Relaxed);
-            // SAFETY: 1. `p` is a live block (caller); 2. it is on no list:
-            // it was referenced by a live slot until now.
+            // SAFETY: [`alloc::push_retired`]: 1. `p` is a live block's
+            // payload, on no list (point 1); 2. `head` is null or heads
+            // `oldstorage`, built only by this call of `push_retired` on
+            // live blocks, which no one else changes meanwhile (point 3).
             unsafe { alloc::push_retired(&mut head, p) };
             self.oldstorage.store(head, Ordering::Relaxed);
         } else {
-            // SAFETY: `p` is a live block of this map (caller), referenced
-            // by no live slot and by no reachable old slot (see above).
+            // SAFETY: [`Self::retire`]: 1. a live block of this map for `t`,
+            // on no list (point 1); 2. referenced by no live slot (point 2)
+            // and by no reachable old slot (`OLD_ITERATOR` clear or not
+            // growing: see above), so only iterators may still reach it; 3.
+            // the map is the caller's alone (point 3).
             unsafe { self.retire(t, p) };
         }
     }
@@ -106,16 +136,22 @@ impl HMap {
     /// still walk the old array, which then is on the retire list too).
     ///
     /// # Safety
-    /// The old array has left the map (`oldbuckets` is null or is being
-    /// dropped by the caller), so no part of the map references these
-    /// blocks; `t` is this map's type; under a write or in `mapfree`.
+    /// 1. `self` is a live map of type `t`;
+    /// 2. the old array has left the map (`oldbuckets` is null or is being
+    ///    dropped by the caller), so no part of the map references the
+    ///    blocks on `oldstorage`;
+    /// 3. the caller has the map to itself: under a write, or in `mapfree`.
     pub(crate) unsafe fn release_oldstorage(&self, t: &MapType) {
         let mut head = self.oldstorage.swap(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: a list built by push_retired of live blocks (retire_storage).
+        // SAFETY: [`alloc::pop_retired`]: 1. `head` is null or heads the
+        // list `retire_storage` built with `push_retired` of live blocks,
+        // now taken out of the map (the swap; point 3: no one else pushes).
         while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-            // SAFETY: 1. a live block of this map, off its list; 2. no part
-            // of the map references it: its live slot was removed, and the
-            // old array that held stale copies has left the map (caller).
+            // SAFETY: [`Self::retire`]: 1. a live out-of-line block of this
+            // map of type `t` (point 1), just popped: on no list; 2. no
+            // part of the map references it: its live slot was removed, and
+            // the old array that held stale copies has left the map (point
+            // 2); 3. the map is the caller's alone (point 3).
             unsafe { self.retire(t, p) };
         }
     }
@@ -126,13 +162,19 @@ impl HMap {
     /// and lets its GC do the same.
     ///
     /// # Safety
-    /// `list` holds live heap overflow buckets of this map that the map no
-    /// longer references (their array is being dropped or cleared); `t` is
-    /// this map's type.
+    /// 1. `list` is null or heads a list built by [`alloc::push_retired`]
+    ///    of live heap overflow buckets of this map, whose blocks are made
+    ///    for type `t`, and that list is out of the map (the caller took it);
+    /// 2. the map no longer references those buckets (their array is being
+    ///    dropped or cleared);
+    /// 3. the caller has the map to itself (as for [`Self::retire`]).
     pub(crate) unsafe fn retire_overflow(&self, t: &MapType, mut list: *mut Header) {
-        // SAFETY: a list built by push_retired of live blocks (caller).
+        // SAFETY: [`alloc::pop_retired`]: 1. `list` is null or heads a list
+        // of live blocks built by `push_retired` (point 1).
         while let Some(p) = unsafe { alloc::pop_retired(&mut list) } {
-            // SAFETY: off its list; unreferenced by the map (caller).
+            // SAFETY: [`Self::retire`]: 1. a live block of this map for `t`
+            // (point 1), just popped: on no list; 2. unreferenced by the map
+            // (point 2); 3. the map is the caller's alone (point 3).
             unsafe { self.retire(t, p) };
         }
     }
@@ -140,12 +182,21 @@ impl HMap {
     /// Frees everything on the retire list.
     ///
     /// # Safety
-    /// No live iterator may remain that could reach retired memory.
+    /// 1. `self` is a live map of type `t`;
+    /// 2. no registered iterator of the map remains that could reach
+    ///    retired memory (the map itself references none of it);
+    /// 3. no write of the map runs during the call (none may retire a block
+    ///    meanwhile).
     pub(crate) unsafe fn free_retired(&self, t: &MapType) {
         let mut head = self.retired.swap(ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: the list holds live retired blocks of this map.
+        // SAFETY: [`alloc::pop_retired`]: 1. `head` is null or heads the
+        // retire list, built only by `push_retired` of live blocks
+        // ([`Self::retire`]), now taken out of the map (the swap).
         while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-            // SAFETY: unreachable by the map and by any iterator.
+            // SAFETY: [`free_now`]: 1. a live block that `self.alloc`
+            // allocated for this map of type `t` (point 1); 2. nothing uses
+            // it afterwards: the map no longer references it and no
+            // iterator can reach it (point 2).
             unsafe { free_now(t, &self.alloc, p) };
         }
     }
@@ -155,19 +206,33 @@ impl HMap {
     /// block whose drop runs when the last iterator ends.
     ///
     /// # Safety
-    /// `k` is a live key value of this map that is being discarded.
+    /// 1. `self` is a live map of type `t`;
+    /// 2. `k` points to a key of `t` held by this map (in a slot, or the
+    ///    out-of-line block a slot points to), valid for reads and writes
+    ///    of `t.key.size` bytes and aligned for the key, that is being
+    ///    discarded: its drop is due and the map never uses it as a value
+    ///    again;
+    /// 3. the caller has the map to itself (as for [`Self::retire`]).
     pub(crate) unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
         let Some(d) = t.key_drop else { return Ok(()) };
         if self.live_iters.load(Ordering::Acquire) != 0 {
-            // SAFETY: our allocator.
+            // SAFETY: [`alloc::alloc_block`]: 1. `self.alloc` is the
+            // allocator of a live map (point 1), a valid allocator.
             let copy =
                 unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }.ok_or(MapError::AllocFailed)?;
-            // SAFETY: `copy` has room for one key; `k` holds one.
+            // SAFETY: [`memmove`]: `copy` is valid for writes of
+            // `t.key.size` bytes (a fresh block's payload of that size) and
+            // `k` for reads of as many (point 2).
             unsafe { memmove(copy.as_ptr(), k, t.key.size) };
-            // SAFETY: a fresh block, unreferenced by the map.
+            // SAFETY: [`Self::retire`]: 1. a fresh live block of
+            // `self.alloc`, of kind `Key` holding the key whose drop is due
+            // (point 2), on no list; 2. the map never references it; 3. the
+            // map is the caller's alone (point 3).
             unsafe { self.retire(t, copy) };
         } else {
-            // SAFETY: the live key, dropped once.
+            // SAFETY: [`crate::maptype::DropFn`]: 1. `k` is a live key of
+            // `t`, readable, writable and aligned, never used as a value
+            // again (point 2): dropped once, here; 2. `t.ctx` is `t`'s.
             unsafe { d(k, t.ctx) };
         }
         Ok(())
@@ -178,7 +243,13 @@ impl HMap {
     /// itself is not touched.
     ///
     /// # Safety
-    /// `slot` is a live key slot of this map, whose entry is being removed.
+    /// 1. `self` is a live map of type `t` (or a clone of type `t` under
+    ///    construction);
+    /// 2. `slot` is the key slot of a filled slot `i` of a bucket of `t` of
+    ///    this map (its key live, an out-of-line one's block too), whose
+    ///    entry is being removed: its key is released once, here;
+    /// 3. the caller has the map to itself: under a write, or a map no one
+    ///    else reaches (a clone under construction, a map being freed).
     #[inline(always)]
     pub(crate) unsafe fn release_key(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
         // An inline key without a drop hook needs nothing (the common case,
@@ -186,26 +257,33 @@ impl HMap {
         if t.key_drop.is_none() && !t.indirect_key() {
             return Ok(());
         }
-        // SAFETY: forwarded (caller).
+        // SAFETY: [`Self::release_key_slow`]: 1.-3. are points 1-3.
         unsafe { self.release_key_slow(t, slot) }
     }
 
     /// [`Self::release_key`] for keys with a drop hook or out-of-line storage.
     ///
     /// # Safety
-    /// As [`Self::release_key`].
+    /// 1.-3. As [`Self::release_key`].
     #[inline(never)]
     unsafe fn release_key_slow(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
-        // SAFETY: a live key slot (caller).
+        // SAFETY: [`deref_slot`]: `slot` is an indirect key slot (checked),
+        // 8-aligned pointer storage inside a bucket of `t` (point 2).
         let k = if t.indirect_key() { unsafe { deref_slot(slot) } } else { slot };
-        // SAFETY: as above.
+        // SAFETY: [`Self::drop_key_value`]: 1. a live map of type `t` (point
+        // 1); 2. `k` is the slot's live key, inline or in the block the slot
+        // points to, readable, writable and aligned (slots and blocks are
+        // laid out for `t`), being discarded (point 2); 3. point 3.
         unsafe { self.drop_key_value(t, k) }?;
         if t.indirect_key() {
-            // SAFETY: `k` was read from an indirect key slot, which holds a
-            // pointer to a live key block: never null.
+            // SAFETY: [`NonNull::new_unchecked`]: `k` was read from a filled
+            // indirect key slot (point 2), which holds the address of a live
+            // key block: never null.
             let k = unsafe { NonNull::new_unchecked(k) };
-            // SAFETY: `k` is a live key block of this map (allocated by it
-            // for type `t`), which the map's live slots stop referencing now.
+            // SAFETY: [`Self::retire_storage`]: 1. `k` is the payload of a
+            // live key block of this map, allocated for type `t`, on no list
+            // (a filled slot's block); 2. the slot's entry is being removed
+            // (point 2), so no live slot references it any more; 3. point 3.
             unsafe { self.retire_storage(t, k) };
         }
         Ok(())
@@ -215,23 +293,40 @@ impl HMap {
     /// elems of live entries), storage retired or freed.
     ///
     /// # Safety
-    /// `slot` is a live elem slot of this map, whose entry is being removed.
+    /// 1. `self` is a live map of type `t`;
+    /// 2. `slot` is the elem slot of a filled slot `i` of a bucket of `t` of
+    ///    this map (its elem live, an out-of-line one's block too), whose
+    ///    entry is being removed: its elem is released once, here;
+    /// 3. the caller has the map to itself (as for [`Self::release_key`]).
     pub(crate) unsafe fn release_elem(&self, t: &MapType, slot: *mut u8) {
         if t.indirect_elem() {
-            // SAFETY: `slot` is a live elem slot of this map (caller), and
-            // an indirect elem slot holds a pointer.
+            // SAFETY: [`deref_slot`]: `slot` is an indirect elem slot
+            // (checked), 8-aligned pointer storage inside a bucket of `t`
+            // (point 2).
             let e = unsafe { deref_slot(slot) };
-            // SAFETY: a live indirect elem slot points to its elem block:
+            // SAFETY: [`NonNull::new_unchecked`]: a filled indirect elem
+            // slot (point 2) holds the address of its live elem block:
             // never null.
             let e = unsafe { NonNull::new_unchecked(e) };
             if let Some(d) = t.elem_drop {
-                // SAFETY: the live elem, dropped once.
+                // SAFETY: [`crate::maptype::DropFn`]: 1. `e` holds the live
+                // elem of `t` (point 2), valid for reads and writes of
+                // `t.elem.size` bytes and 8-aligned (a block's payload; elem
+                // alignment is at most 8), never used as a value again: its
+                // entry is being removed; 2. `t.ctx` is `t`'s.
                 unsafe { d(e.as_ptr(), t.ctx) };
             }
-            // SAFETY: no longer referenced by the map's live slots.
+            // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
+            // live elem block of this map, allocated for `t`, on no list (a
+            // filled slot's block); 2. its entry is being removed (point
+            // 2): no live slot references it any more; 3. point 3.
             unsafe { self.retire_storage(t, e) };
         } else if let Some(d) = t.elem_drop {
-            // SAFETY: the live elem, dropped once.
+            // SAFETY: [`crate::maptype::DropFn`]: 1. `slot` holds the live
+            // inline elem of `t` (point 2), readable and writable for
+            // `t.elem.size` bytes and aligned for it (bucket layout of
+            // `t`), never used as a value again: its entry is being
+            // removed; 2. `t.ctx` is `t`'s.
             unsafe { d(slot, t.ctx) };
         }
     }
@@ -241,27 +336,41 @@ impl HMap {
     /// retired or freed).
     ///
     /// # Safety
-    /// As [`Self::release_elem`]; `out` is null or valid for writing one elem.
+    /// 1.-3. As [`Self::release_elem`];
+    /// 4. `out` is null, or valid for writes of `t.elem.size` bytes and not
+    ///    overlapping the map.
     #[inline(always)]
     pub(crate) unsafe fn release_elem_into(&self, t: &MapType, slot: *mut u8, out: *mut u8) {
         if out.is_null() {
-            // SAFETY: forwarded (caller).
+            // SAFETY: [`Self::release_elem`]: 1.-3. are points 1-3.
             return unsafe { self.release_elem(t, slot) };
         }
         if t.indirect_elem() {
-            // SAFETY: `slot` is a live elem slot of this map (caller), and
-            // an indirect elem slot holds a pointer.
+            // SAFETY: [`deref_slot`]: `slot` is an indirect elem slot
+            // (checked), 8-aligned pointer storage inside a bucket of `t`
+            // (point 2).
             let e = unsafe { deref_slot(slot) };
-            // SAFETY: a live indirect elem slot points to its elem block:
+            // SAFETY: [`NonNull::new_unchecked`]: a filled indirect elem
+            // slot (point 2) holds the address of its live elem block:
             // never null.
             let e = unsafe { NonNull::new_unchecked(e) };
-            // SAFETY: a live elem of elem.size bytes; `out` is writable and
-            // does not overlap the map (caller). Moved out: not dropped.
+            // SAFETY: [`ptr::copy_nonoverlapping`]: `e` is valid for reads
+            // of `t.elem.size` bytes (the live elem's block, point 2);
+            // `out` for writes of as many (point 4); both 1-aligned as `u8`
+            // needs; `out` does not overlap the map (point 4), which holds
+            // `e`. Moved out: the elem is not dropped.
             unsafe { ptr::copy_nonoverlapping(e.as_ptr(), out, t.elem.size) };
-            // SAFETY: no longer referenced by the map's live slots.
+            // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
+            // live elem block of this map, allocated for `t`, on no list; 2.
+            // its entry is being removed (point 2): no live slot references
+            // it any more; 3. point 3.
             unsafe { self.retire_storage(t, e) };
         } else {
-            // SAFETY: as above, for an inline elem.
+            // SAFETY: [`ptr::copy_nonoverlapping`]: `slot` is valid for
+            // reads of `t.elem.size` bytes (an inline elem slot of a bucket
+            // of `t`, point 2), `out` for writes of as many (point 4), and
+            // they do not overlap (point 4: `out` is outside the map). Moved
+            // out: the elem is not dropped.
             unsafe { ptr::copy_nonoverlapping(slot, out, t.elem.size) };
         }
     }
@@ -272,48 +381,69 @@ impl HMap {
 /// nothing) while iterators are live. A null map is a no-op.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t`, not used again after success.
+/// 1. `h` is null or a live map of type `t`;
+/// 2. no one else uses the map during the call, and after a success no one
+///    uses `h` again.
 pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
     let Some(hp) = NonNull::new(h) else { return Ok(()) };
-    // SAFETY: a live map, ours to free (caller).
+    // SAFETY: `&mut *`: `hp` is a live map (point 1): an initialised,
+    // aligned `HMap` in its own block; no one else uses it during the call
+    // (point 2), so the exclusive reference aliases nothing.
     let hr = unsafe { &mut *hp.as_ptr() };
     if hr.live_iters.load(Ordering::Acquire) != 0 {
         return Err(MapError::Busy);
     }
     if hr.count != 0 {
-        // SAFETY: every entry is being removed; no iterators are live.
+        // SAFETY: [`release_all`]: `hr` is a live map of type `t` (point 1)
+        // whose entries are all being removed (the map is freed), with no
+        // registered iterator (checked) and no other user (point 2).
         unsafe { release_all(t, hr) };
     }
     // From here no iterator is live and the caller gives the map up: nothing
     // can reach its blocks any more, so each is freed (or its list drained)
     // exactly once. `t` is the map's type throughout (caller).
-    // SAFETY: no live iterator; `t` is the map's type.
+    // SAFETY: [`HMap::free_retired`]: 1. a live map of type `t` (point 1);
+    // 2. no registered iterator (checked); 3. no write runs (point 2).
     unsafe { hr.free_retired(t) };
-    // SAFETY: the old array leaves with the map; `t` is its type.
+    // SAFETY: [`HMap::release_oldstorage`]: 1. a live map of type `t`
+    // (point 1); 2. the old array leaves with the map: nothing of it is
+    // used again; 3. in `mapfree`, the map is ours alone (point 2).
     unsafe { hr.release_oldstorage(t) };
-    // SAFETY: the old array's heap overflow buckets, on this list only.
+    // SAFETY: [`HMap::retire_overflow`]: 1. `extra.oldoverflow` is null or
+    // the `push_retired` list of the old array's live heap overflow
+    // buckets, which the map never reads again (it is being freed); 2. the
+    // old array they belong to is freed below, unread; 3. ours alone
+    // (point 2).
     unsafe { hr.retire_overflow(t, hr.extra.oldoverflow) };
-    // SAFETY: the current array's heap overflow buckets, on this list only.
+    // SAFETY: [`HMap::retire_overflow`]: 1. as above, for `extra.overflow`
+    // and the current array; 2. that array is freed below, unread; 3. ours
+    // alone (point 2).
     unsafe { hr.retire_overflow(t, hr.extra.overflow) };
     if let Some(old) = NonNull::new(hr.oldbuckets) {
-        // SAFETY: the old bucket array, a live block of `hr.alloc`, no
-        // longer referenced.
+        // SAFETY: [`alloc::free_block`]: 1. the old bucket array is a live
+        // block `alloc_block` allocated with `hr.alloc` (the map's own
+        // allocator); 2. nothing uses it afterwards: no iterator is live and
+        // the map is being freed.
         unsafe { alloc::free_block(&hr.alloc, old) };
     }
     if let Some(b) = NonNull::new(hr.buckets) {
-        // SAFETY: the current bucket array, a live block of `hr.alloc`, no
-        // longer referenced.
+        // SAFETY: [`alloc::free_block`]: 1. the current bucket array, a live
+        // block allocated with `hr.alloc`; 2. unused afterwards, as above.
         unsafe { alloc::free_block(&hr.alloc, b) };
     }
-    // SAFETY: the spare list holds live blocks of `hr.alloc`, linked only
-    // there.
+    // SAFETY: [`alloc::pop_retired`]: 1. `hr.spare` is null or heads the
+    // spare list, built only by `push_retired` of live blocks.
     while let Some(p) = unsafe { alloc::pop_retired(&mut hr.spare) } {
-        // SAFETY: a spare block, just unlinked: live, of `hr.alloc`, unused.
+        // SAFETY: [`alloc::free_block`]: 1. a spare bucket, a live block
+        // allocated with `hr.alloc`, just unlinked; 2. nothing uses it
+        // afterwards: spares are referenced only by that list.
         unsafe { alloc::free_block(&hr.alloc, p) };
     }
     let a = hr.alloc;
-    // SAFETY: the hmap itself, a live block of `a`; `hr` is not used after
-    // this.
+    // SAFETY: [`alloc::free_block`]: 1. the hmap itself is a live block
+    // allocated with `a` (`makemap` and its siblings take it from the map's
+    // allocator); 2. nothing uses it afterwards: `hr` is dead from here and
+    // the caller does not use `h` again (point 2).
     unsafe { alloc::free_block(&a, hp.cast()) };
     Ok(())
 }
