@@ -79,6 +79,8 @@
 //! O(live entries + buckets), done at once (not incrementally); peak memory is
 //! the old and the new arrays together. The numbers are in `docs/shrink.md`.
 
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 
@@ -153,29 +155,39 @@ pub fn shrink_hint(count: usize, b: u8, min_capacity: usize) -> usize {
 /// Fatal ("concurrent map writes") if another write is in progress.
 ///
 /// # Safety
-/// `h` is null or a live map of type `t` (any descriptor with `t`'s layout
-/// and hasher: no drop or clone hook runs), not accessed by another thread
-/// during the call except as Go allows for writes (i.e. not at all).
+/// 1. `h` is null or a live map of type `t` (any descriptor with `t`'s
+///    layout and hasher will do: no drop or clone hook runs);
+/// 2. no other thread accesses the map during the call (Go allows none
+///    during a write).
 pub unsafe fn mapshrink(t: &MapType, h: *mut HMap, min_capacity: usize) -> Result<(), MapError> {
     // Go's concurrent-write check comes first, through a shared reference:
     // a write already in progress (the misuse it detects) may hold
     // references into the map, which an exclusive one would invalidate.
-    // SAFETY: null or a live map (caller).
+    // SAFETY: [`pointer::as_ref`]: `h` is null or a live map (point 1): an
+    // aligned, initialised `HMap`, which no other thread writes (point 2).
     let Some(hr) = (unsafe { h.as_ref() }) else { return Ok(()) };
     if hr.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    // SAFETY: a live map, used exclusively by this write (caller; no other
-    // write is in progress).
-    unsafe { shrink(t, &mut *h, min_capacity) }
+    // SAFETY: `&mut *`: `h` is non-null (`as_ref` gave `Some`), a live,
+    // aligned, initialised `HMap` (point 1); no other thread uses it (point
+    // 2) and no write of this thread is in progress (the flag is clear), so
+    // no other reference to it is in use while this one lives.
+    let hm = unsafe { &mut *h };
+    // SAFETY: [`shrink`]: 1. a live map of type `t` (point 1); 2. no other
+    // thread accesses it (point 2).
+    unsafe { shrink(t, hm, min_capacity) }
 }
 
 /// Sets (or with `None`, removes) a map's shrink policy.
 ///
 /// # Safety
-/// `h` is null (a no-op) or a live map, not being accessed by another thread.
+/// 1. `h` is null (a no-op) or a live map;
+/// 2. no other thread accesses the map during the call.
 pub unsafe fn set_shrink_policy(h: *mut HMap, policy: Option<ShrinkPolicy>) {
-    // SAFETY: null or live, exclusive (caller).
+    // SAFETY: [`pointer::as_mut`]: `h` is null or a live map (point 1): an
+    // aligned, initialised `HMap`, which no one else uses meanwhile (point
+    // 2).
     if let Some(h) = unsafe { h.as_mut() } {
         h.shrink_policy = policy;
     }
@@ -184,9 +196,11 @@ pub unsafe fn set_shrink_policy(h: *mut HMap, policy: Option<ShrinkPolicy>) {
 /// A map's shrink policy (`None` for a nil map or no policy).
 ///
 /// # Safety
-/// `h` is null or a live map, not being written.
+/// 1. `h` is null or a live map;
+/// 2. the map is not being written during the call.
 pub unsafe fn shrink_policy(h: *const HMap) -> Option<ShrinkPolicy> {
-    // SAFETY: null or live (caller).
+    // SAFETY: [`pointer::as_ref`]: `h` is null or a live map (point 1): an
+    // aligned, initialised `HMap`, not written meanwhile (point 2).
     unsafe { h.as_ref() }.and_then(|h| h.shrink_policy)
 }
 
@@ -194,7 +208,9 @@ pub unsafe fn shrink_policy(h: *const HMap) -> Option<ShrinkPolicy> {
 /// set).
 ///
 /// # Safety
-/// `h` is a live map of type `t`, just written by the calling delete.
+/// 1. `h` is a live map of type `t`, just written by the calling delete
+///    (whose write has ended);
+/// 2. no other thread accesses the map during the call.
 pub(crate) unsafe fn after_delete(t: &MapType, h: &mut HMap) {
     let Some(ShrinkPolicy { below_fraction: Some(pct), min_capacity, .. }) = h.shrink_policy else { return };
     if h.buckets.is_null() || h.count.saturating_mul(100) >= capacity(h.b).saturating_mul(pct as usize) {
@@ -205,7 +221,8 @@ pub(crate) unsafe fn after_delete(t: &MapType, h: &mut HMap) {
         return;
     }
     // Skipped on failure or with live iterators: the map is unchanged.
-    // SAFETY: forwarded.
+    // SAFETY: [`shrink`]: 1. a live map of type `t` (point 1); 2. no other
+    // thread accesses it (point 2).
     let _ = unsafe { shrink(t, h, want) };
 }
 
@@ -213,13 +230,16 @@ pub(crate) unsafe fn after_delete(t: &MapType, h: &mut HMap) {
 /// set).
 ///
 /// # Safety
-/// `h` is a live map of type `t`, just cleared by the calling `mapclear`.
+/// 1. `h` is a live map of type `t`, just cleared by the calling `mapclear`
+///    (whose write has ended);
+/// 2. no other thread accesses the map during the call.
 pub(crate) unsafe fn after_clear(t: &MapType, h: &mut HMap) {
     let Some(ShrinkPolicy { after_clear: true, min_capacity, .. }) = h.shrink_policy else { return };
     let b = bucket_bits_for_hint(shrink_hint(h.count, h.b, min_capacity));
     if b < h.b || (b == 0 && !h.buckets.is_null()) {
         // Skipped on failure or with live iterators: the map is unchanged.
-        // SAFETY: forwarded.
+        // SAFETY: [`shrink`]: 1. a live map of type `t` (point 1); 2. no
+        // other thread accesses it (point 2).
         let _ = unsafe { shrink(t, h, min_capacity) };
     }
 }
@@ -227,7 +247,9 @@ pub(crate) unsafe fn after_clear(t: &MapType, h: &mut HMap) {
 /// [`mapshrink`] on a non-null map.
 ///
 /// # Safety
-/// As [`mapshrink`].
+/// 1. `h` is a live map of type `t` (layout and hasher, as for
+///    [`mapshrink`]);
+/// 2. no other thread accesses the map during the call.
 unsafe fn shrink(t: &MapType, h: &mut HMap, min_capacity: usize) -> Result<(), MapError> {
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
@@ -237,7 +259,9 @@ unsafe fn shrink(t: &MapType, h: &mut HMap, min_capacity: usize) -> Result<(), M
     }
     let new_b = bucket_bits_for_hint(shrink_hint(h.count, h.b, min_capacity));
     let mut h = h.start_writing();
-    // SAFETY: a live map of type `t` under this write, no live iterator.
+    // SAFETY: [`rebuild`]: 1. a live map of type `t` (point 1), under this
+    // write (the guard; no other thread, point 2); 2. no registered
+    // iterator (checked above; none can start: point 2).
     unsafe { rebuild(t, &mut h, new_b) }?;
     h.end_writing();
     Ok(())
@@ -260,8 +284,15 @@ struct Source {
 /// Calls `f(index, bucket, slot)` for every live slot of `src`, in shrink
 /// order; stops at the first error.
 ///
+/// `f` gets, for each filled slot, the main bucket index `idx < src.n`, a
+/// bucket `b` of `t` on that main bucket's chain, and the slot `i < 8`.
+///
 /// # Safety
-/// `src` describes an array of the live map of type `t`; `f` does not change it.
+/// 1. `src.arr` is an array of `src.n` main buckets of `t` of a live map of
+///    type `t` (its current array; or, with `src.old`, its old array while
+///    it grows);
+/// 2. no one else writes the map during the call, and `f` does not change
+///    the array's chains or tophashes.
 #[inline(always)]
 unsafe fn for_each_entry(
     t: &MapType,
@@ -269,20 +300,25 @@ unsafe fn for_each_entry(
     mut f: impl FnMut(usize, *mut u8, usize) -> Result<(), MapError>,
 ) -> Result<(), MapError> {
     for idx in 0..src.n {
-        // SAFETY: idx < the array's main bucket count.
+        // SAFETY: [`bucket_at`]: `src.arr` holds `src.n` buckets of `t`
+        // (point 1) and `idx < src.n` (the range).
         let mut b = unsafe { bucket_at(t, src.arr, idx) };
-        // SAFETY: a bucket of the array.
+        // SAFETY: [`evacuated`], as [`th`]: `b` is a bucket of `t` (just
+        // above), not written meanwhile (point 2); slot 0 < 8.
         if src.old && unsafe { evacuated(b) } {
             continue;
         }
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of a bucket of the chain.
+                // SAFETY: [`th`]: `b` is a non-null bucket of `t` on the
+                // chain (the main bucket, then overflow links of a live
+                // map, point 1), not written meanwhile (point 2); `i < 8`.
                 if !is_empty(unsafe { th(b, i) }) {
                     f(idx, b, i)?;
                 }
             }
-            // SAFETY: a bucket.
+            // SAFETY: [`overflow`]: `b` is a bucket of `t` (as above), its
+            // link unchanged by `f` and by anyone else (point 2).
             b = unsafe { overflow(t, b) };
         }
     }
@@ -306,9 +342,14 @@ struct Cursor {
 /// bucket when the chain is full.
 ///
 /// # Safety
-/// `s` is the private staging map of type `t` with a bucket array;
-/// `dst < 2^s.B`; `k` and `e` are a live key slot and elem slot of `t`
-/// outside `s`.
+/// 1. `s` is the private staging map, built for type `t` (no one else
+///    reaches it), with a bucket array of `2^s.b` buckets;
+/// 2. `dst < 2^s.b`;
+/// 3. `cur` is fresh (`dst == usize::MAX`) or was last updated by `append`
+///    on `s` (then `cur.b` ends the chain of main bucket `cur.dst` and
+///    `cur.pos <= 8` is its first free slot);
+/// 4. `k` and `e` are valid for reads of `t.keysize()` and `t.valuesize()`
+///    bytes (a key slot and an elem slot of `t`), outside `s`.
 #[inline(always)]
 unsafe fn append(
     t: &MapType,
@@ -320,16 +361,19 @@ unsafe fn append(
     e: *const u8,
 ) -> Result<(), MapError> {
     if cur.dst != dst {
-        // SAFETY: dst < 2^B.
+        // SAFETY: [`bucket_at`]: `s.buckets` holds `2^s.b` buckets of `t`
+        // (point 1) and `dst < 2^s.b` (point 2).
         let mut b = unsafe { bucket_at(t, s.buckets, dst) };
-        // SAFETY: buckets of the staging map's chain.
-        unsafe {
-            while !overflow(t, b).is_null() {
-                b = overflow(t, b);
-            }
+        // SAFETY: [`overflow`]: `b` is a bucket of `t` of the staging map's
+        // chain (the main bucket, then non-null links), private (point 1).
+        while !unsafe { overflow(t, b) }.is_null() {
+            // SAFETY: [`overflow`]: as in the condition, the same `b`.
+            b = unsafe { overflow(t, b) };
         }
         let mut pos = 0;
-        // SAFETY: slots of `b`; filled slots come first (inserts only).
+        // SAFETY: [`th`]: `b` is a bucket of `t` of the staging map (point
+        // 1); `pos < 8` (checked first). Filled slots come first (inserts
+        // only), so this finds the first free one.
         while pos < BUCKET_CNT && !is_empty(unsafe { th(b, pos) }) {
             pos += 1;
         }
@@ -338,17 +382,30 @@ unsafe fn append(
     if cur.pos == BUCKET_CNT {
         // The current bucket and all the overflow buckets connected to it
         // are full, allocate a new one.
-        // SAFETY: `cur.b` ends its chain in the staging map.
+        // SAFETY: [`HMap::newoverflow`]: `cur.b` is the last bucket of the
+        // chain of main bucket `dst` of `s`: found just above, or left so
+        // by the previous `append` (point 3).
         cur.b = unsafe { s.newoverflow(t, cur.b) }?;
         cur.pos = 0;
     }
-    // SAFETY: slot `pos` of a bucket of the staging map; the slot ranges are
-    // of `t`'s sizes and disjoint from the source's.
-    unsafe {
-        ptr::copy_nonoverlapping(k, key_at(t, cur.b, cur.pos), t.keysize());
-        ptr::copy_nonoverlapping(e, elem_at(t, cur.b, cur.pos), t.valuesize());
-        set_th(cur.b, cur.pos, top);
-    }
+    // `cur.b` is a bucket of `t` of `s` and `cur.pos < 8` from here: a
+    // `cur.pos` of 8 was replaced by 0 just above.
+    // SAFETY: [`key_at`]: `cur.b` is a bucket of `t`, `cur.pos < 8`.
+    let kd = unsafe { key_at(t, cur.b, cur.pos) };
+    // SAFETY: [`ptr::copy_nonoverlapping`]: `k` is valid for reads of
+    // `t.keysize()` bytes (point 4); `kd` for writes of as many (a key slot
+    // inside a bucket of `s`); `u8` needs no alignment; disjoint, as `k` is
+    // outside `s` (point 4).
+    unsafe { ptr::copy_nonoverlapping(k, kd, t.keysize()) };
+    // SAFETY: [`elem_at`]: `cur.b` is a bucket of `t`, `cur.pos < 8`.
+    let ed = unsafe { elem_at(t, cur.b, cur.pos) };
+    // SAFETY: [`ptr::copy_nonoverlapping`]: `e` is valid for reads of
+    // `t.valuesize()` bytes (point 4); `ed` for writes of as many (an elem
+    // slot inside a bucket of `s`); disjoint, as `e` is outside `s`.
+    unsafe { ptr::copy_nonoverlapping(e, ed, t.valuesize()) };
+    // SAFETY: [`set_th`]: `cur.b` is a bucket of `t`, `cur.pos < 8`; no
+    // other thread reads it: `s` is private (point 1).
+    unsafe { set_th(cur.b, cur.pos, top) };
     cur.pos += 1;
     s.count += 1;
     Ok(())
@@ -358,8 +415,8 @@ unsafe fn append(
 /// changed and everything allocated here is freed.
 ///
 /// # Safety
-/// `h` is a live map of type `t`, marked as being written, with no live
-/// iterator.
+/// 1. `h` is a live map of type `t` (layout and hasher), under a write;
+/// 2. no registered iterator of the map is live.
 unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> {
     let newsize = bucket_shift(new_b);
     let cur = Source { arr: h.buckets, n: bucket_shift(h.b), old: false, hashed: h.b < new_b };
@@ -376,7 +433,10 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     //    one gives: all of them before anything is written.
     let mut nhash = 0usize;
     for src in sources.clone().filter(|s| s.hashed) {
-        // SAFETY: an array of the map; counting only.
+        // SAFETY: [`for_each_entry`]: 1. `src` is the map's current array
+        // of `2^B` buckets, or its old array of `noldbuckets()` while it
+        // grows, with `old` set (point 1); 2. under a write (point 1), and
+        // `f` only counts.
         let _ = unsafe {
             for_each_entry(t, src, |_, _, _| {
                 nhash += 1;
@@ -388,19 +448,37 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     // from a hasher).
     let mut scratch = None;
     if nhash > 0 {
-        // SAFETY: the map's allocator; nhash <= count, so the size fits.
+        // SAFETY: [`OwnedBlock::alloc`]: 1. `h.alloc` is the allocator of a
+        // live map (point 1), a valid allocator. (`nhash <= count`, so the
+        // size does not overflow.)
         let p = scratch.insert(unsafe { OwnedBlock::alloc(&h.alloc, nhash * size_of::<usize>(), Kind::Plain) }?);
         let hashes = p.as_ptr().cast::<usize>();
         let mut j = 0;
         for src in sources.clone().filter(|s| s.hashed) {
-            // SAFETY: live keys of `t`; j < nhash (same walk as the count).
-            let _ = unsafe {
-                for_each_entry(t, src, |_, b, i| {
-                    hashes.add(j).write(t.hash(key_of(t, b, i), h.hash0 as usize));
-                    j += 1;
-                    Ok(())
-                })
+            let hash_entry = |_: usize, b: *mut u8, i: usize| {
+                // SAFETY: [`pointer::add`]: `j < nhash`: this walk visits
+                // the entries the count visited, in the same order (the map
+                // has not changed), so the result stays inside the block of
+                // `nhash` usizes.
+                let slot = unsafe { hashes.add(j) };
+                // SAFETY: [`key_of`]: `b` is a bucket of `t`, `i < 8`, and
+                // slot `i` is filled ([`for_each_entry`]), so an indirect key
+                // slot holds its key block's address.
+                let k = unsafe { key_of(t, b, i) };
+                // SAFETY: [`MapType::hash`]: 1. `k` is the live key of a
+                // filled slot: a key of `t`.
+                let hash = unsafe { t.hash(k, h.hash0 as usize) };
+                // SAFETY: [`pointer::write`]: `slot` is inside the scratch
+                // block (above), valid for writes, and aligned for `usize`
+                // (payloads are 8-aligned, and `j` whole usizes in).
+                unsafe { slot.write(hash) };
+                j += 1;
+                Ok(())
             };
+            // SAFETY: [`for_each_entry`]: 1. as for the count; 2. under a
+            // write, and `f` writes only the scratch block. (A hasher that
+            // wrote the map would be a write during a write: Go's check.)
+            let _ = unsafe { for_each_entry(t, src, hash_entry) };
         }
     }
 
@@ -415,15 +493,23 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     s.hash0 = h.hash0;
     let mut s = guard(s, |s| {
         if let Some(arr) = NonNull::new(s.buckets) {
-            // SAFETY: the staging array, published nowhere; `s` has no
-            // iterators, so retire frees it now.
+            // SAFETY: [`HMap::retire`]: 1. the staging array is a live block
+            // `make_bucket_array` allocated with `s.alloc` (= `h.alloc`)
+            // for `t`, on no list; 2. published nowhere, so nothing
+            // references it (and `s` has no iterators: retire frees it
+            // now); 3. `s` is private to this call.
             unsafe { s.retire(t, arr) };
         }
-        // SAFETY: the staging array's heap overflow buckets, as above.
+        // SAFETY: [`HMap::retire_overflow`]: 1. `s.extra.overflow` is null
+        // or the `push_retired` list of the live heap overflow buckets
+        // `newoverflow` took for `s`, which is being dropped; 2. their
+        // array was just freed, and nothing else references them; 3. `s`
+        // is private.
         unsafe { s.retire_overflow(t, s.extra.overflow) };
     });
     if h.count > 0 || new_b > 0 {
-        // SAFETY: a fresh array for `t`.
+        // SAFETY: [`make_bucket_array`]: `dirtyalloc` is null (a fresh
+        // array for `t`).
         let (arr, next_overflow) =
             unsafe { make_bucket_array(t, &h.alloc, new_b, ptr::null_mut()) }.ok_or(MapError::AllocFailed)?;
         s.buckets = arr;
@@ -437,22 +523,41 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         let mut cursor = Cursor { dst: usize::MAX, b: ptr::null_mut(), pos: 0 };
         let mask = bucket_mask(new_b);
         for src in sources {
-            // SAFETY: live slots of the map; `s` is the private staging map.
-            unsafe {
-                for_each_entry(t, src, |idx, b, i| {
-                    let (dst, top) = if src.hashed {
-                        // j < nhash: the walk that filled the hashes.
-                        let hash = hashes.add(j).read();
-                        j += 1;
-                        (hash & mask, tophash(hash))
-                    } else {
-                        // The low bits of the old index are the low bits
-                        // of the hash; the tophash is the stored one.
-                        (idx & mask, th(b, i))
-                    };
-                    append(t, &mut s, &mut cursor, dst, top, key_at(t, b, i), elem_at(t, b, i))
-                })
-            }?;
+            let move_entry = |idx: usize, b: *mut u8, i: usize| {
+                let (dst, top) = if src.hashed {
+                    // SAFETY: [`pointer::add`]: a hashed source means
+                    // `nhash > 0`, so `hashes` is the scratch block;
+                    // `j < nhash`: this walk visits the hashed entries
+                    // the walk that filled the hashes did, in the same
+                    // order (`h` has not changed since).
+                    let slot = unsafe { hashes.add(j) };
+                    // SAFETY: [`pointer::read`]: inside the block, 8-aligned
+                    // (as for the write), initialised by that walk.
+                    let hash = unsafe { slot.read() };
+                    j += 1;
+                    (hash & mask, tophash(hash))
+                } else {
+                    // The low bits of the old index are the low bits
+                    // of the hash; the tophash is the stored one.
+                    // SAFETY: [`th`]: `b` is a bucket of `t`, `i < 8`
+                    // (for_each_entry).
+                    (idx & mask, unsafe { th(b, i) })
+                };
+                // SAFETY: [`key_at`]: `b` is a bucket of `t`, `i < 8`.
+                let k = unsafe { key_at(t, b, i) };
+                // SAFETY: [`elem_at`]: as for `key_at`.
+                let e = unsafe { elem_at(t, b, i) };
+                // SAFETY: [`append`]: 1. `s` is the private staging map
+                // for `t`, and its array was made above (`h.count >
+                // 0`); 2. `dst` is masked by `bucket_mask(s.b)`; 3.
+                // `cursor` starts fresh and only `append` updates it;
+                // 4. `k` and `e` are the slots of a filled slot of `h`'s
+                // array, outside `s`.
+                unsafe { append(t, &mut s, &mut cursor, dst, top, k, e) }
+            };
+            // SAFETY: [`for_each_entry`]: 1. as for the count; 2. under a
+            // write (point 1), and `f` writes only the staging map `s`.
+            unsafe { for_each_entry(t, src, move_entry) }?;
         }
         if s.count != h.count {
             throw("bad map state");
@@ -476,22 +581,34 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     h.flags.store(HASH_WRITING, Ordering::Relaxed);
     for p in [old_old, old_cur] {
         if let Some(p) = NonNull::new(p) {
-            // SAFETY: an array of this map that it no longer references;
-            // with no live iterator it is freed now.
+            // SAFETY: [`HMap::retire`]: 1. a bucket array of this map: a
+            // live block `make_bucket_array` allocated with `h.alloc` for
+            // `t`, on no list; 2. the map no longer references it (replaced
+            // above), and with no registered iterator (point 2) it is
+            // freed now; 3. under a write (point 1).
             unsafe { h.retire(t, p) };
         }
     }
-    // SAFETY: the old arrays' heap overflow buckets, cut off with them, and
-    // the storage kept for stale slots of the old array, which is gone.
-    unsafe {
-        h.retire_overflow(t, old_ovf);
-        h.retire_overflow(t, old_oldovf);
-        h.release_oldstorage(t);
-    }
+    // SAFETY: [`HMap::retire_overflow`]: 1. `old_ovf` is null or the
+    // `push_retired` list of the old current array's live heap overflow
+    // buckets, taken out of the map (`h.extra` replaced above); 2. their
+    // array was just released, so the map no longer references them; 3.
+    // under a write (point 1).
+    unsafe { h.retire_overflow(t, old_ovf) };
+    // SAFETY: [`HMap::retire_overflow`]: 1.-3. as above, for the old
+    // array's list `old_oldovf`.
+    unsafe { h.retire_overflow(t, old_oldovf) };
+    // SAFETY: [`HMap::release_oldstorage`]: 1. a live map of type `t`
+    // (point 1); 2. the old array has left the map (`oldbuckets` is null
+    // now); 3. under a write (point 1).
+    unsafe { h.release_oldstorage(t) };
     // The overflow reserve: a fresh map has none.
-    // SAFETY: the spare list holds live blocks of this map's allocator.
+    // SAFETY: [`alloc::pop_retired`]: 1. `h.spare` is null or heads the
+    // map's spare list, built only by `push_retired` of live blocks.
     while let Some(p) = unsafe { alloc::pop_retired(&mut h.spare) } {
-        // SAFETY: off the list, referenced by nothing.
+        // SAFETY: [`alloc::free_block`]: 1. a spare bucket, a live block
+        // allocated with `h.alloc`, just unlinked; 2. nothing uses it
+        // afterwards: spares are referenced only by that list.
         unsafe { alloc::free_block(&h.alloc, p) };
     }
     h.nspare = 0;
