@@ -206,7 +206,8 @@ impl HMap {
     /// block whose drop runs when the last iterator ends.
     ///
     /// # Safety
-    /// 1. `self` is a live map of type `t`;
+    /// 1. `self` is a live map of type `t` (or a clone of type `t` under
+    ///    construction);
     /// 2. `k` points to a key of `t` held by this map (in a slot, or the
     ///    out-of-line block a slot points to), valid for reads and writes
     ///    of `t.key.size` bytes and aligned for the key, that is being
@@ -217,7 +218,7 @@ impl HMap {
         let Some(d) = t.key_drop else { return Ok(()) };
         if self.live_iters.load(Ordering::Acquire) != 0 {
             // SAFETY: [`alloc::alloc_block`]: 1. `self.alloc` is the
-            // allocator of a live map (point 1), a valid allocator.
+            // allocator the map (point 1) was made with, a valid allocator.
             let copy =
                 unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }.ok_or(MapError::AllocFailed)?;
             // SAFETY: [`memmove`]: `copy` is valid for writes of
@@ -245,9 +246,11 @@ impl HMap {
     /// # Safety
     /// 1. `self` is a live map of type `t` (or a clone of type `t` under
     ///    construction);
-    /// 2. `slot` is the key slot of a filled slot `i` of a bucket of `t` of
-    ///    this map (its key live, an out-of-line one's block too), whose
-    ///    entry is being removed: its key is released once, here;
+    /// 2. `slot` is a key slot of a bucket of `t` of this map holding a key
+    ///    the map owns (inline, or the address of its live out-of-line
+    ///    block): a filled slot's, or, in a clone under construction, one
+    ///    whose tophash is not set yet; the key is being removed, and
+    ///    released once, here;
     /// 3. the caller has the map to itself: under a write, or a map no one
     ///    else reaches (a clone under construction, a map being freed).
     #[inline(always)]
@@ -276,13 +279,13 @@ impl HMap {
         // laid out for `t`), being discarded (point 2); 3. point 3.
         unsafe { self.drop_key_value(t, k) }?;
         if t.indirect_key() {
-            // SAFETY: [`NonNull::new_unchecked`]: `k` was read from a filled
-            // indirect key slot (point 2), which holds the address of a live
-            // key block: never null.
+            // SAFETY: [`NonNull::new_unchecked`]: `k` was read from an
+            // indirect key slot holding an owned key (point 2), that is the
+            // address of its live key block: never null.
             let k = unsafe { NonNull::new_unchecked(k) };
             // SAFETY: [`Self::retire_storage`]: 1. `k` is the payload of a
             // live key block of this map, allocated for type `t`, on no list
-            // (a filled slot's block); 2. the slot's entry is being removed
+            // (an owned key's block, point 2); 2. the key is being removed
             // (point 2), so no live slot references it any more; 3. point 3.
             unsafe { self.retire_storage(t, k) };
         }
