@@ -18,10 +18,24 @@
 //! and the heap overflow buckets evacuation cuts off stay on
 //! `extra.oldoverflow` until growth ends, which releases the whole list.
 //!
-//! Every function requires a descriptor with 4-byte, inline keys hashed by a
-//! function that reads exactly those 4 bytes and compared bytewise (e.g.
-//! [`MapType::u32_key`](crate::maptype::MapType)), and inline elems (at
-//! most 128 bytes); violations are caught by debug assertions only.
+//! # Safety vocabulary
+//!
+//! The `# Safety` points of this file use the crate's terms (live map,
+//! bucket of `t`, slot `i`, under a write, reserved, key of `t`: see the
+//! [crate docs](crate#safety-vocabulary)) and one more:
+//!
+//! * **`t` fits fast32**: `t` has 4-byte keys stored inline
+//!   (`t.keysize() == 4`, `!t.indirect_key()`), compared bytewise and
+//!   hashed by a function that reads exactly those 4 bytes, so any 4 bytes
+//!   are a key of `t` (e.g. [`MapType::u32_key`](crate::maptype::MapType));
+//!   and inline elems (`!t.indirect_elem()`, at most 128 bytes), so an elem
+//!   slot is `t.valuesize() == t.elem().size` bytes. A bucket of such a `t`
+//!   holds key slot `i` at `8 + 4 * i` (4-aligned) and elem slot `i` at
+//!   `40 + i * t.valuesize()`, both inside its
+//!   `t.bucketsize() == 8 * (1 + 4 + t.valuesize()) + 8` bytes. Violations
+//!   are caught by debug assertions only (`debug_check`).
+
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::ptr::{self, NonNull};
 
@@ -42,34 +56,47 @@ const KEY: usize = 4;
 /// Key slot `i` of bucket `b` (Go: `add(unsafe.Pointer(b), dataOffset+i*4)`).
 ///
 /// # Safety
-/// `b` points to a bucket of a map with 4-byte keys; `i < 8`.
+/// 1. `b` is a bucket of some `t` that fits fast32;
+/// 2. `i` is a slot: `i < BUCKET_CNT`.
 #[inline(always)]
 unsafe fn key32(b: *mut u8, i: usize) -> *mut u8 {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: the 8 key slots follow tophash[8] inside the bucket.
+    // SAFETY: `add`: the offset `8 + 4 * i <= 36` (point 2) stays inside
+    // the bucket's `t.bucketsize() >= 48` bytes, one allocation (point 1).
     unsafe { b.add(DATA_OFFSET + i * KEY) }
 }
 
 /// Elem slot `i` of bucket `b` (Go: `dataOffset+bucketCnt*4+i*ValueSize`).
 ///
 /// # Safety
-/// As [`key32`], for a bucket of `t`.
+/// 1. `b` is a bucket of `t`;
+/// 2. `i` is a slot: `i < BUCKET_CNT`;
+/// 3. `t` fits fast32.
 #[inline(always)]
 unsafe fn elem32(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
     debug_assert!(i < BUCKET_CNT);
-    // SAFETY: the 8 elem slots follow the 8 key slots inside the bucket.
+    // SAFETY: `add`: with 4-byte keys (point 3) the offset
+    // `40 + i * t.valuesize()` is at most `t.bucketsize() - 8` (point 2), so
+    // it stays inside the bucket, one allocation (point 1).
     unsafe { b.add(DATA_OFFSET + BUCKET_CNT * KEY + i * t.valuesize()) }
 }
 
 /// The stored key of slot `i` (stale bytes for an empty slot).
 ///
 /// # Safety
-/// As [`key32`].
+/// 1. `b` is a bucket of some `t` that fits fast32;
+/// 2. `i` is a slot: `i < BUCKET_CNT`;
+/// 3. no other thread writes the bucket during the call.
 #[inline(always)]
 unsafe fn load32(b: *mut u8, i: usize) -> u32 {
-    // SAFETY: buckets are 8-aligned, so 4-byte slots at 8 + 4i are 4-aligned;
-    // the bytes are initialised (blocks are zeroed when allocated).
-    unsafe { key32(b, i).cast::<u32>().read() }
+    // SAFETY: key32's points 1 and 2 are this function's.
+    let k = unsafe { key32(b, i) };
+    // SAFETY: `read`: `k` is key slot `i`, 4 bytes inside the bucket
+    // (points 1, 2), 4-aligned (buckets are 8-aligned, the slot is at
+    // `8 + 4 * i`), initialised (bucket blocks are zeroed when allocated
+    // and only ever written with whole keys), and not written concurrently
+    // (point 3).
+    unsafe { k.cast::<u32>().read() }
 }
 
 /// Checks (in debug builds) that `t` is a descriptor the fast32 paths may use.
@@ -85,7 +112,10 @@ fn debug_check(t: &MapType) {
 /// [`mapaccess1_fast32`] and [`mapaccess2_fast32`] (Go repeats it in both).
 ///
 /// # Safety
-/// `h` is a live, non-empty map of type `t`, `t` fits the fast32 paths.
+/// 1. `h` is a live map of type `t`, non-empty (`h.count > 0`, so it has a
+///    bucket array);
+/// 2. `t` fits fast32;
+/// 3. no write to the map runs during the call.
 #[inline(always)]
 unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
     if h.b == 0 {
@@ -96,24 +126,42 @@ unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
         // at once: the lowest bit of the match mask.
         let mut b = h.buckets;
         while !b.is_null() {
-            // SAFETY: a bucket of the chain.
+            // SAFETY: 1. `b` is a bucket of `t`, which fits (point 2): the
+            // map's one bucket (point 1) or an overflow bucket linked from
+            // it; 2. no write runs (point 3).
             let m = unsafe { key_matches(b, key) };
             if m != 0 {
-                // SAFETY: slot m.trailing_zeros() (< 8) of the bucket.
+                // SAFETY: 1. `b` is a bucket of `t` (as above); 2.
+                // `m != 0` has only bits 0..8 (masked by `nonempty_slots`),
+                // so its lowest set bit is a slot; 3. `t` fits (point 2).
                 return unsafe { elem32(t, b, m.trailing_zeros() as usize) };
             }
-            // SAFETY: a bucket.
+            // SAFETY: `b` is a bucket of `t` (as above).
             b = unsafe { overflow(t, b) };
         }
         return ptr::null_mut();
     }
-    // SAFETY: `key` is a 4-byte key for `t`'s hasher.
+    // SAFETY: 1. `&key` is a key of `t`: 4 readable bytes of a local, and
+    // any 4 bytes are a key of a `t` that fits (point 2); 2.
+    // `t.key().size == 4` (point 2).
     let hash = unsafe { t.hash32((&raw const key).cast(), h.hash0 as usize) };
     // With B > 0 the hash is at hand, so the walk is the generic lookup's
     // (see `find_in_chain` for why it finds the slot Go's loop returns).
-    // SAFETY: a live non-empty map (caller); slots of its live buckets.
-    match unsafe { find_in_chain(t, lookup_bucket(t, h, hash), tophash(hash), |b, i| load32(b, i) == key) } {
-        // SAFETY: slot i of a live bucket.
+    // SAFETY: `h` is a live map of type `t` with a bucket array (point 1).
+    let start = unsafe { lookup_bucket(t, h, hash) };
+    // The key comparison, called by find_in_chain only with a bucket of
+    // the chain at `start` and a slot of it (its doc).
+    let eq = |b, i| {
+        // SAFETY: 1. `b` is a bucket of the live map `h`, of `t`, which fits
+        // (point 2); 2. `i` is a slot; 3. no write runs (point 3).
+        (unsafe { load32(b, i) }) == key
+    };
+    // SAFETY: 1. `start` is a bucket of the live map `h` of type `t`
+    // (lookup_bucket's result); 2. `eq` reads only the key slot it is given.
+    let found = unsafe { find_in_chain(t, start, tophash(hash), eq) };
+    match found {
+        // SAFETY: 1. `b` is a bucket of `t` and 2. `i` a slot
+        // (find_in_chain's result); 3. `t` fits (point 2).
         Some((b, i)) => unsafe { elem32(t, b, i) },
         None => ptr::null_mut(),
     }
@@ -123,15 +171,19 @@ unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
 /// Go's fast lookup loop accepts (`k == key && !isEmpty(b.tophash[i])`).
 ///
 /// # Safety
-/// `b` points to a bucket of a map with 4-byte keys.
+/// 1. `b` is a bucket of some `t` that fits fast32;
+/// 2. no other thread writes the bucket during the call.
 #[inline(always)]
 unsafe fn key_matches(b: *mut u8, key: u32) -> u32 {
     let mut m = 0u32;
     for i in 0..BUCKET_CNT {
-        // SAFETY: slot i of the bucket.
+        // SAFETY: 1. `b` is a bucket of a `t` that fits (point 1); 2.
+        // `i < 8`: the loop bound; 3. not written concurrently (point 2).
         m |= ((unsafe { load32(b, i) } == key) as u32) << i;
     }
-    // SAFETY: a bucket.
+    // SAFETY: 1. `b` is a bucket of some `t` (point 1): 8-aligned, its
+    // first 8 bytes, `tophash[8]`, readable and not written concurrently
+    // (point 2).
     m & nonempty_slots(unsafe { tophash_word(b) })
 }
 
@@ -140,12 +192,17 @@ unsafe fn key_matches(b: *mut u8, key: u32) -> u32 {
 /// `Result` matches [`crate::map::mapaccess1`].
 ///
 /// # Safety
-/// `h` is null or a live map of type `t`; `t` has 4-byte inline keys
-/// compared bytewise and inline elems. The result is valid until the next
-/// write to the map.
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32 (see the [module docs](self)): 4-byte inline keys
+///    compared bytewise, inline elems;
+/// 3. no write to the map runs during the call (concurrent reads are fine,
+///    as in Go, whose "concurrent map read and map write" check catches
+///    some violations, best effort).
+///
+/// The result is valid until the next write to the map.
 #[inline]
 pub unsafe fn mapaccess1_fast32(t: &MapType, h: *const HMap, key: u32) -> Result<*const u8, MapError> {
-    // SAFETY: forwarded.
+    // SAFETY: mapaccess2_fast32's points 1-3 are this function's.
     let (e, _) = unsafe { mapaccess2_fast32(t, h, key) }?;
     Ok(e)
 }
@@ -153,10 +210,15 @@ pub unsafe fn mapaccess1_fast32(t: &MapType, h: *const HMap, key: u32) -> Result
 /// `v, ok := m[k]` for 4-byte keys (`mapaccess2_fast32`, map_fast32_noswiss.go:65).
 ///
 /// # Safety
-/// As [`mapaccess1_fast32`].
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. no write to the map runs during the call.
+///
+/// These are [`mapaccess1_fast32`]'s points; the result is valid until the
+/// next write to the map.
 #[inline]
 pub unsafe fn mapaccess2_fast32(t: &MapType, h: *const HMap, key: u32) -> Result<(*const u8, bool), MapError> {
-    // SAFETY: forwarded.
+    // SAFETY: access2_fast32's points 1-3 are this function's.
     Ok(unsafe { access2_fast32(t, h, key) })
 }
 
@@ -165,11 +227,18 @@ pub unsafe fn mapaccess2_fast32(t: &MapType, h: *const HMap, key: u32) -> Result
 /// `gomap_mapaccess*_fast32`), so that a lookup is one call, not two.
 ///
 /// # Safety
-/// As [`mapaccess1_fast32`].
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. no write to the map runs during the call.
+///
+/// These are [`mapaccess1_fast32`]'s points; the result is valid until the
+/// next write to the map.
 #[inline(always)]
 pub unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u8, bool) {
     debug_check(t);
-    // SAFETY: null or a live map (caller).
+    // SAFETY: `as_ref`: `h` is null or a live map (point 1), so aligned and
+    // initialised; no write runs (point 3), so nothing mutates it while the
+    // shared reference lives (this call).
     let Some(h) = (unsafe { h.as_ref() }) else { return (zero_val(), false) };
     if h.count == 0 {
         return (zero_val(), false);
@@ -177,7 +246,8 @@ pub unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_READ_WRITE);
     }
-    // SAFETY: a live non-empty map of type `t`, which fits.
+    // SAFETY: 1. a live map of type `t` (point 1), non-empty (checked); 2.
+    // `t` fits (point 2); 3. no write runs (point 3).
     let e = unsafe { lookup_fast32(t, h, key) };
     if e.is_null() { (zero_val(), false) } else { (e, true) }
 }
@@ -188,22 +258,35 @@ pub unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u
 /// failure; the map's contents are then unchanged.
 ///
 /// # Safety
-/// As [`mapaccess1_fast32`]. The returned slot is valid until the next write.
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. nothing else accesses the map during the call: no other thread, and
+///    no reference the caller holds (the call is under a write from when it
+///    sets the flag; Go's "concurrent map writes" check catches some
+///    violations, best effort).
+///
+/// Points 1 and 2 are [`mapaccess1_fast32`]'s. The returned slot is valid
+/// until the next write to the map.
 pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Slot, MapError> {
     debug_check(t);
-    // SAFETY: null or a live map, used exclusively by this write (caller).
+    // SAFETY: `as_mut`: `h` is null or a live map (point 1), so aligned and
+    // initialised, and nothing else accesses it during the call (point 3),
+    // so this is the only reference to it while it lives (this call).
     let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    // SAFETY: a 4-byte key for `t`'s hasher.
+    // SAFETY: 1. `&key` is a key of `t`: 4 readable bytes of a local, and
+    // any 4 bytes are a key of a `t` that fits (point 2); 2.
+    // `t.key().size == 4` (point 2).
     let hash = unsafe { t.hash32((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    // SAFETY: a live map of type `t`, under this write.
+    // SAFETY: 1. the map is under this write (the guard set the flag; no
+    // one else accesses the map, point 3) and of type `t` (point 1).
     unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
@@ -213,12 +296,18 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
         'again: loop {
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
-                // SAFETY: a growing map of type `t`.
+                // SAFETY: the map is growing (checked) and `t` is its type
+                // (point 1).
                 unsafe { h.reserve_grow_work(t, bucket, 1) }?;
-                // SAFETY: growing, under this write, reserved just above.
+                // SAFETY: 1. a live map of type `t` (point 1), growing
+                // (checked), under this write; 2. reserved: the call just
+                // above reserved `grow_work_need(t, h, bucket) + 1` buckets;
+                // 3. `t` fits (point 2).
                 unsafe { grow_work_fast32(t, &mut h, bucket) }?;
             }
-            // SAFETY: bucket < 2^B.
+            // SAFETY: `h.buckets` is an array of 2^B buckets of `t` (it
+            // exists: ensure_buckets; growth work does not replace it), and
+            // `bucket = hash & (2^B - 1)` indexes it.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
 
             let mut ib: *mut u8 = ptr::null_mut();
@@ -226,7 +315,9 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
 
             'bucketloop: loop {
                 for i in 0..BUCKET_CNT {
-                    // SAFETY: slot i of a bucket of the chain.
+                    // SAFETY: 1. `b` is a bucket of `t`: bucket `bucket` of
+                    // the array or an overflow bucket of its chain; 2.
+                    // `i < 8`: the loop bound.
                     let thi = unsafe { th(b, i) };
                     if is_empty(thi) {
                         if ib.is_null() {
@@ -238,7 +329,9 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
                         }
                         continue;
                     }
-                    // SAFETY: slot i of the bucket.
+                    // SAFETY: 1. `b` is a bucket of `t`, which fits (point
+                    // 2); 2. `i < 8`; 3. no other thread writes the map
+                    // (point 3).
                     let k = unsafe { load32(b, i) };
                     if k != key {
                         continue;
@@ -247,7 +340,7 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
                     insertb = b;
                     break 'done;
                 }
-                // SAFETY: a bucket.
+                // SAFETY: `b` is a bucket of `t` (as above).
                 let ovf = unsafe { overflow(t, b) };
                 if ovf.is_null() {
                     break;
@@ -260,23 +353,32 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
             if !h.growing()
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
-                // SAFETY: `t` is the map's type; not growing; under a write.
+                // SAFETY: a live map of type `t` (point 1), not growing
+                // (checked), under this write.
                 unsafe { hash_grow(t, &mut h) }?;
                 continue 'again; // every bucket pointer is stale now
             }
 
             if ib.is_null() {
                 // The whole chain is full: hang a new overflow bucket off it.
-                // SAFETY: `b` ends its chain. While growing the reserve makes
-                // this infallible; otherwise it fails before any change.
+                // SAFETY: `b` is the last bucket of its chain: with no empty
+                // slot seen, the walk ended on a null overflow link. While
+                // growing the reserve makes this infallible; otherwise it
+                // fails before any change.
                 ib = unsafe { h.newoverflow(t, b) }?;
                 ii = 0;
             }
-            // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
+            // SAFETY: 1. `ib` is a bucket of `t` (of the chain, or the new
+            // overflow bucket); 2. `ii & 7 < 8` (masked like Go's); 3. no
+            // other thread reads it: under this write.
             unsafe { set_th(ib, ii & (BUCKET_CNT - 1), tophash(hash)) };
 
-            // SAFETY: key slot ii of `ib`, 4-aligned.
-            unsafe { key32(ib, ii).cast::<u32>().write(key) };
+            // SAFETY: 1. `ib` is a bucket of `t`, which fits (point 2); 2.
+            // `ii < 8`: a loop index or 0.
+            let k = unsafe { key32(ib, ii) };
+            // SAFETY: `write`: `k` is key slot `ii` of `ib`, 4 writable
+            // bytes, 4-aligned (see `load32`), under this write.
+            unsafe { k.cast::<u32>().write(key) };
 
             h.count += 1;
             inserted = true;
@@ -286,10 +388,12 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
         }
     }
 
-    // SAFETY: slot inserti of bucket insertb.
+    // SAFETY: 1. `insertb` is a bucket of `t`; 2. `inserti < 8` (a loop
+    // index or `ii`); 3. `t` fits (point 2).
     let elem = unsafe { elem32(t, insertb, inserti) };
     h.end_writing();
-    // SAFETY: a slot address is never null.
+    // SAFETY: `elem` is an in-bounds offset of the non-null bucket
+    // `insertb`, so not null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
 }
 
@@ -303,23 +407,35 @@ pub unsafe fn mapassign_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<Sl
 /// yet.)
 ///
 /// # Safety
-/// As [`mapassign_fast32`].
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. nothing else accesses the map during the call.
+///
+/// These are [`mapassign_fast32`]'s points; `key` is stored and compared as
+/// a value, never dereferenced. The returned slot is valid until the next
+/// write to the map.
 #[cfg(target_pointer_width = "32")]
 pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Result<Slot, MapError> {
     debug_check(t);
-    // SAFETY: null or a live map, used exclusively by this write (caller).
+    // SAFETY: `as_mut`: `h` is null or a live map (point 1), so aligned and
+    // initialised, and nothing else accesses it during the call (point 3),
+    // so this is the only reference to it while it lives (this call).
     let Some(h) = (unsafe { h.as_mut() }) else { return Err(MapError::NilMapAssign) };
     if h.flags() & HASH_WRITING != 0 {
         fatal(CONCURRENT_WRITES);
     }
-    // SAFETY: a pointer-sized key for `t`'s hasher (Go hashes &key too).
+    // SAFETY: 1. `&key` is a key of `t`: the readable bytes of a local
+    // pointer, 4 where this can run (Go hashes `&key` too), and any 4 bytes
+    // are a key of a `t` that fits (point 2); 2. `t.key().size == 4`
+    // (point 2).
     let hash = unsafe { t.hash32((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapassign does.
     // `h` is the write's guard from here: an early exit clears the flag.
     let mut h = h.start_writing();
 
-    // SAFETY: a live map of type `t`, under this write.
+    // SAFETY: 1. the map is under this write (the guard set the flag; no
+    // one else accesses the map, point 3) and of type `t` (point 1).
     unsafe { h.ensure_buckets(t) }?;
 
     let mut inserted = false;
@@ -329,12 +445,18 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
         'again: loop {
             let bucket = hash & bucket_mask(h.b);
             if h.growing() {
-                // SAFETY: a growing map of type `t`.
+                // SAFETY: the map is growing (checked) and `t` is its type
+                // (point 1).
                 unsafe { h.reserve_grow_work(t, bucket, 1) }?;
-                // SAFETY: growing, under this write, reserved just above.
+                // SAFETY: 1. a live map of type `t` (point 1), growing
+                // (checked), under this write; 2. reserved: the call just
+                // above reserved `grow_work_need(t, h, bucket) + 1` buckets;
+                // 3. `t` fits (point 2).
                 unsafe { grow_work_fast32(t, &mut h, bucket) }?;
             }
-            // SAFETY: bucket < 2^B.
+            // SAFETY: `h.buckets` is an array of 2^B buckets of `t` (it
+            // exists: ensure_buckets; growth work does not replace it), and
+            // `bucket = hash & (2^B - 1)` indexes it.
             let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
 
             let mut ib: *mut u8 = ptr::null_mut();
@@ -342,7 +464,9 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
 
             'bucketloop: loop {
                 for i in 0..BUCKET_CNT {
-                    // SAFETY: slot i of a bucket of the chain.
+                    // SAFETY: 1. `b` is a bucket of `t`: bucket `bucket` of
+                    // the array or an overflow bucket of its chain; 2.
+                    // `i < 8`: the loop bound.
                     let thi = unsafe { th(b, i) };
                     if is_empty(thi) {
                         if ib.is_null() {
@@ -354,8 +478,15 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
                         }
                         continue;
                     }
-                    // SAFETY: key slot i (pointer-sized where this can run).
-                    let k = unsafe { key32(b, i).cast::<*mut u8>().read_unaligned() };
+                    // SAFETY: 1. `b` is a bucket of `t`, which fits (point
+                    // 2); 2. `i < 8`: the loop bound.
+                    let slot = unsafe { key32(b, i) };
+                    // SAFETY: `read_unaligned`: `slot` is key slot `i` of
+                    // `b`, 4 readable bytes (pointer-sized where this can
+                    // run), initialised (see `load32`), not written
+                    // concurrently (point 3); any 4 bytes are a valid
+                    // `*mut u8` there.
+                    let k = unsafe { slot.cast::<*mut u8>().read_unaligned() };
                     if k != key {
                         continue;
                     }
@@ -363,7 +494,7 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
                     insertb = b;
                     break 'done;
                 }
-                // SAFETY: a bucket.
+                // SAFETY: `b` is a bucket of `t` (as above).
                 let ovf = unsafe { overflow(t, b) };
                 if ovf.is_null() {
                     break;
@@ -376,22 +507,32 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
             if !h.growing()
                 && (over_load_factor(h.count as isize + 1, h.b) || too_many_overflow_buckets(h.noverflow, h.b))
             {
-                // SAFETY: `t` is the map's type; not growing; under a write.
+                // SAFETY: a live map of type `t` (point 1), not growing
+                // (checked), under this write.
                 unsafe { hash_grow(t, &mut h) }?;
                 continue 'again; // every bucket pointer is stale now
             }
 
             if ib.is_null() {
                 // The whole chain is full: hang a new overflow bucket off it.
-                // SAFETY: `b` ends its chain (see mapassign_fast32).
+                // SAFETY: `b` is the last bucket of its chain: with no empty
+                // slot seen, the walk ended on a null overflow link (see
+                // mapassign_fast32).
                 ib = unsafe { h.newoverflow(t, b) }?;
                 ii = 0;
             }
-            // SAFETY: slot ii of bucket ib (masked like Go's, < 8).
+            // SAFETY: 1. `ib` is a bucket of `t` (of the chain, or the new
+            // overflow bucket); 2. `ii & 7 < 8` (masked like Go's); 3. no
+            // other thread reads it: under this write.
             unsafe { set_th(ib, ii & (BUCKET_CNT - 1), tophash(hash)) };
 
-            // SAFETY: key slot ii of `ib` (pointer-sized where this can run).
-            unsafe { key32(ib, ii).cast::<*mut u8>().write_unaligned(key) };
+            // SAFETY: 1. `ib` is a bucket of `t`, which fits (point 2); 2.
+            // `ii < 8`: a loop index or 0.
+            let k = unsafe { key32(ib, ii) };
+            // SAFETY: `write_unaligned`: `k` is key slot `ii` of `ib`, 4
+            // writable bytes (pointer-sized where this can run), under this
+            // write.
+            unsafe { k.cast::<*mut u8>().write_unaligned(key) };
 
             h.count += 1;
             inserted = true;
@@ -401,10 +542,12 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
         }
     }
 
-    // SAFETY: slot inserti of bucket insertb.
+    // SAFETY: 1. `insertb` is a bucket of `t`; 2. `inserti < 8` (a loop
+    // index or `ii`); 3. `t` fits (point 2).
     let elem = unsafe { elem32(t, insertb, inserti) };
     h.end_writing();
-    // SAFETY: a slot address is never null.
+    // SAFETY: `elem` is an in-bounds offset of the non-null bucket
+    // `insertb`, so not null.
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(elem) }, inserted })
 }
 
@@ -414,9 +557,14 @@ pub unsafe fn mapassign_fast32ptr(t: &MapType, h: *mut HMap, key: *mut u8) -> Re
 /// are then unchanged.
 ///
 /// # Safety
-/// As [`mapaccess1_fast32`].
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. nothing else accesses the map during the call.
+///
+/// These are [`mapassign_fast32`]'s points.
 pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<(), MapError> {
-    // SAFETY: forwarded (caller); a null `out` drops the elem.
+    // SAFETY: mapdelete_fast32_into's points 1-3 are this function's; 4.
+    // `out` is null: the elem is dropped.
     unsafe { mapdelete_fast32_into(t, h, key, ptr::null_mut()) }.map(|_| ())
 }
 
@@ -427,12 +575,19 @@ pub unsafe fn mapdelete_fast32(t: &MapType, h: *mut HMap, key: u32) -> Result<()
 /// [`mapdelete_fast32`]'s.
 ///
 /// # Safety
-/// As [`mapdelete_fast32`]; `out` is null or valid for writing one elem (not
-/// overlapping the map).
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. nothing else accesses the map during the call;
+/// 4. `out` is null or valid for writes of `t.elem().size` bytes (one
+///    elem), not overlapping the map's memory.
+///
+/// Points 1-3 are [`mapdelete_fast32`]'s.
 #[doc(alias = "mapdelete_fast32")]
 pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *mut u8) -> Result<bool, MapError> {
     debug_check(t);
-    // SAFETY: null or a live map, used exclusively by this write (caller).
+    // SAFETY: `as_mut`: `h` is null or a live map (point 1), so aligned and
+    // initialised, and nothing else accesses it during the call (point 3),
+    // so this is the only reference to it while it lives (this call).
     let Some(h) = (unsafe { h.as_mut() }) else { return Ok(false) };
     if h.count == 0 {
         return Ok(false);
@@ -441,7 +596,9 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
         fatal(CONCURRENT_WRITES);
     }
 
-    // SAFETY: a 4-byte key for `t`'s hasher.
+    // SAFETY: 1. `&key` is a key of `t`: 4 readable bytes of a local, and
+    // any 4 bytes are a key of a `t` that fits (point 2); 2.
+    // `t.key().size == 4` (point 2).
     let hash = unsafe { t.hash32((&raw const key).cast(), h.hash0 as usize) };
 
     // Mark the write only after hashing, as mapdelete does.
@@ -450,45 +607,65 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
 
     let bucket = hash & bucket_mask(h.b);
     if h.growing() {
-        // SAFETY: a growing map of type `t`.
+        // SAFETY: the map is growing (checked) and `t` is its type (point 1).
         unsafe { h.reserve_grow_work(t, bucket, 0) }?;
-        // SAFETY: growing, under this write, reserved just above.
+        // SAFETY: 1. a live map of type `t` (point 1), growing (checked),
+        // under this write (the guard set the flag; no one else accesses
+        // the map, point 3); 2. reserved: the call just above reserved
+        // `grow_work_need(t, h, bucket)` buckets; 3. `t` fits (point 2).
         unsafe { grow_work_fast32(t, &mut h, bucket) }?;
     }
-    // SAFETY: bucket < 2^B.
+    // SAFETY: the map is non-empty (checked), so `h.buckets` is an array of
+    // 2^B buckets of `t` (growth work does not replace it), and
+    // `bucket = hash & (2^B - 1)` indexes it.
     let mut b = unsafe { bucket_at(t, h.buckets, bucket) };
     let b_orig = b;
     let mut found = false;
     'search: while !b.is_null() {
         for i in 0..BUCKET_CNT {
-            // SAFETY: slot i of a bucket of the chain.
-            if key != unsafe { load32(b, i) } || is_empty(unsafe { th(b, i) }) {
+            // SAFETY: 1. `b` is a bucket of `t`, which fits (point 2):
+            // bucket `bucket` of the array or an overflow bucket of its
+            // chain; 2. `i < 8`: the loop bound; 3. under this write.
+            let stored = unsafe { load32(b, i) };
+            // SAFETY: 1. `b` is a bucket (as above); 2. `i < 8`.
+            if key != stored || is_empty(unsafe { th(b, i) }) {
                 continue;
             }
-            // SAFETY: slot i of the bucket.
+            // SAFETY: 1. `b` is a bucket of `t`, which fits (point 2); 2.
+            // `i < 8`: the loop bound.
             let k = unsafe { key32(b, i) };
             // gomap: release the key first, the only step that can fail.
-            // SAFETY: the entry is being removed.
+            // SAFETY: `k` is a live key slot of this map: slot `i` of a
+            // bucket of the current array's chain is not empty, so filled
+            // (the current array holds no evacuation marks); its entry is
+            // being removed.
             unsafe { h.release_key(t, k) }?;
             // Go clears the key only if it holds a pointer, which a 4-byte
             // key can only do where pointers are 4 bytes wide.
             if PTR_SIZE == KEY && t.key().pointers {
-                // SAFETY: the key slot.
+                // SAFETY: `k` is key slot `i`: valid for writes of its `KEY`
+                // bytes, under this write.
                 unsafe { memclr(k, KEY) };
             }
-            // SAFETY: slot i of the bucket.
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`; 3. `t` fits
+            // (point 2).
             let e = unsafe { elem32(t, b, i) };
-            // SAFETY: the entry is being removed (gomap: drop hook, or moved
-            // to `out`).
+            // SAFETY: release_elem's point: `e` is the live elem slot of the
+            // entry being removed (slot `i`, filled); `out` is null or valid
+            // for writing one elem (point 4). (gomap: drop hook, or moved to
+            // `out`.)
             unsafe { h.release_elem_into(t, e, out) };
-            // SAFETY: an inline elem slot.
+            // SAFETY: `e` is an inline elem slot (point 2): valid for writes
+            // of `t.elem().size` bytes, under this write.
             unsafe { memclr(e, t.elem().size) };
-            // SAFETY: slot i of `b`, on the chain from `b_orig`, held the entry.
+            // SAFETY: a live map of type `t` (point 1) under this write; `b`
+            // is on the chain starting at `b_orig` (the walk's); slot `i < 8`
+            // held the entry just removed.
             unsafe { crate::map::delete_slot(t, &mut h, b_orig, b, i) };
             found = true;
             break 'search;
         }
-        // SAFETY: a bucket.
+        // SAFETY: `b` is a bucket of `t` (as above).
         b = unsafe { overflow(t, b) };
     }
 
@@ -496,7 +673,8 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
     // gomap: a map with a shrink policy may give memory back now, exactly
     // as after `mapdelete`.
     if h.shrink_policy.is_some() {
-        // SAFETY: a live map of type `t`, no longer being written.
+        // SAFETY: `h` is a live map of type `t` (point 1), just written by
+        // this delete (and no longer being written).
         unsafe { crate::shrink::after_delete(t, h) };
     }
     Ok(found)
@@ -509,26 +687,34 @@ pub unsafe fn mapdelete_fast32_into(t: &MapType, h: *mut HMap, key: u32, out: *m
 /// [`crate::map::grow_work`].
 ///
 /// # Safety
-/// `h` is a live growing map of type `t` (fitting the fast32 paths), under a
-/// write, with spare overflow buckets reserved
-/// ([`crate::reserve::grow_work_need`]).
+/// 1. `h` is a live map of type `t`, growing, under a write;
+/// 2. reserved: the spare list holds
+///    [`crate::reserve::grow_work_need`]`(t, h, bucket)` overflow buckets;
+/// 3. `t` fits fast32.
 #[doc(alias = "growWork_fast32")]
 #[inline]
 pub(crate) unsafe fn grow_work_fast32(t: &MapType, h: &mut HMap, bucket: usize) -> Result<(), MapError> {
     if needs_decisions(t, h) {
         // gomap: with room for the pre-pass, out of line, as in `grow_work`.
-        // SAFETY: forwarded (caller); `evacuate_fast32` is this path's.
+        // SAFETY: 1. a live growing map of type `t` under a write (point
+        // 1), reserved (point 2), and `needs_decisions` holds (checked);
+        // 2. `evacuate_fast32` is the evacuation of the fast32 paths, which
+        // `t` fits (point 3).
         return unsafe { grow_work_decided(t, h, bucket, evacuate_fast32) };
     }
 
     // First the old bucket the caller is about to use...
-    // SAFETY: forwarded; the index is inside the old array; no pre-pass.
+    // SAFETY: 1. growing, under a write, reserved (points 1, 2); 2. the
+    // index is masked into the old array; 3. no pre-pass runs
+    // (`needs_decisions` is false) and `decisions` is `None`; 4. `t` fits
+    // (point 3).
     unsafe { evacuate_fast32(t, h, bucket & h.oldbucketmask(), None) };
 
     // ...then one more, so that growth keeps moving.
     if h.growing() {
-        // SAFETY: forwarded; nevacuate < old bucket count while growing;
-        // no pre-pass.
+        // SAFETY: 1. still growing (checked), under a write, reserved
+        // (points 1, 2); 2. `nevacuate` < the old bucket count while
+        // growing; 3. no pre-pass, `None`; 4. `t` fits (point 3).
         unsafe { evacuate_fast32(t, h, h.nevacuate, None) };
     }
     Ok(())
@@ -539,14 +725,20 @@ pub(crate) unsafe fn grow_work_fast32(t: &MapType, h: &mut HMap, bucket: usize) 
 /// [`crate::map::evacuate`] does but with 4-byte key copies and no NaN case.
 ///
 /// # Safety
-/// As [`grow_work_fast32`]; `oldbucket` indexes the old array; `decisions`
-/// as for [`crate::map::evacuate`] (point 3).
+/// 1. As [`grow_work_fast32`] points 1 and 2: `h` is a live map of type
+///    `t`, growing, under a write, reserved;
+/// 2. `oldbucket` indexes the old array (`oldbucket < h.noldbuckets()`);
+/// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass
+///    ([`needs_decisions`]), with room for every live entry of the chain
+///    (as for [`crate::map::evacuate`], point 3);
+/// 4. `t` fits fast32.
 pub(crate) unsafe fn evacuate_fast32(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
     // gomap: one body compiled twice, as in `evacuate`.
     match decisions {
-        // SAFETY: forwarded (caller).
+        // SAFETY: evacuate_fast32_body's points 1-4 are this function's.
         None => unsafe { evacuate_fast32_body(t, h, oldbucket, None) },
-        // SAFETY: forwarded (caller).
+        // SAFETY: evacuate_fast32_decided's points 1-4 are this function's,
+        // with `Some(out)`.
         Some(out) => unsafe { evacuate_fast32_decided(t, h, oldbucket, out) },
     }
 }
@@ -554,32 +746,52 @@ pub(crate) unsafe fn evacuate_fast32(t: &MapType, h: &mut HMap, oldbucket: usize
 /// [`evacuate_fast32`] with a pre-pass.
 ///
 /// # Safety
-/// As [`evacuate_fast32`], with `Some(out)`.
+/// 1. `h` is a live map of type `t`, growing, under a write, reserved;
+/// 2. `oldbucket` indexes the old array;
+/// 3. evacuation runs a pre-pass ([`needs_decisions`]), and `out` has room
+///    for every live entry of the chain;
+/// 4. `t` fits fast32.
+///
+/// These are [`evacuate_fast32`]'s points, with `Some(out)`.
 #[cold]
 #[inline(never)]
 unsafe fn evacuate_fast32_decided(t: &MapType, h: &mut HMap, oldbucket: usize, out: &mut [u8]) {
-    // SAFETY: forwarded (caller).
+    // SAFETY: evacuate_fast32_body's points 1-4 are this function's, with
+    // `decisions = Some(out)`.
     unsafe { evacuate_fast32_body(t, h, oldbucket, Some(out)) }
 }
 
 /// The body of [`evacuate_fast32`].
 ///
 /// # Safety
-/// As [`evacuate_fast32`].
+/// 1. `h` is a live map of type `t`, growing, under a write, reserved;
+/// 2. `oldbucket` indexes the old array;
+/// 3. `decisions` is `Some` exactly when evacuation runs a pre-pass, with
+///    room for every live entry of the chain;
+/// 4. `t` fits fast32.
+///
+/// These are [`evacuate_fast32`]'s points.
 #[inline(always)]
 unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: Option<&mut [u8]>) {
-    // SAFETY: oldbucket indexes the old array.
+    // SAFETY: `h.oldbuckets` is the old array of `h.noldbuckets()` buckets
+    // of `t` (growing, point 1), and `oldbucket` indexes it (point 2).
     let mut b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
     let newbit = h.noldbuckets();
-    // SAFETY: a bucket.
+    // SAFETY: 1. `b` is a bucket of `t` (of the old array); 2. slot 0.
     if !unsafe { evacuated(b) } {
         // Destinations: X, the bucket with the same index, and when doubling
         // Y, the one `newbit` higher.
         let dst = |i: usize| {
-            // SAFETY: i < 2^B buckets of the new array.
+            // SAFETY: `h.buckets` is the new array of 2^B buckets of `t`,
+            // and `i` is `oldbucket < newbit <= 2^B`, or, when doubling,
+            // `oldbucket + newbit < 2 * newbit = 2^B`.
             let b = unsafe { bucket_at(t, h.buckets, i) };
-            // SAFETY: the first key and elem slots of `b`.
-            let (k, e) = unsafe { (key32(b, 0), elem32(t, b, 0)) };
+            // SAFETY: 1. `b` is a bucket of `t`, which fits (point 4); 2.
+            // slot 0.
+            let k = unsafe { key32(b, 0) };
+            // SAFETY: 1. `b` is a bucket of `t`; 2. slot 0; 3. `t` fits
+            // (point 4).
+            let e = unsafe { elem32(t, b, 0) };
             EvacDst { b, i: 0, k, e }
         };
         let mut xy = [dst(oldbucket), EvacDst { b: ptr::null_mut(), i: 0, k: ptr::null_mut(), e: ptr::null_mut() }];
@@ -593,32 +805,46 @@ unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
         debug_assert_eq!(decisions.is_some(), needs_decisions(t, h));
         let mut pre = decisions;
         if let Some(out) = pre.as_deref_mut() {
-            // SAFETY: `b` is the old bucket being evacuated, of a map
-            // doubling; `out` has room for its chain (caller).
+            // SAFETY: evac_decision's point: `h` is growing to double size
+            // (`Some` only when `needs_decisions`, point 3, which excludes
+            // a same-size growth), `newbit` is its old bucket count, and
+            // evac_decisions passes it only live keys of `t`; `b` is an old
+            // bucket not yet evacuated (checked), whose chain holds at most
+            // `out.len()` live entries (point 3).
             unsafe { evac_decisions(t, h, b, newbit, out) };
         }
         let mut n = 0usize;
 
         while !b.is_null() {
             for i in 0..BUCKET_CNT {
-                // SAFETY: slot i of an old bucket.
+                // SAFETY: 1. `b` is a bucket of `t`: old bucket `oldbucket`
+                // or an overflow bucket of its chain; 2. `i < 8`: the loop
+                // bound.
                 let top = unsafe { th(b, i) };
                 if is_empty(top) {
-                    // SAFETY: slot i.
+                    // SAFETY: 1. `b` is a bucket (as above); 2. `i < 8`; 3.
+                    // no other thread reads it: under a write (point 1).
                     unsafe { set_th(b, i, EVACUATED_EMPTY) };
                     continue;
                 }
                 if top < MIN_TOP_HASH {
                     throw("bad map state");
                 }
-                // SAFETY: slot i of the bucket.
-                let (k, e) = unsafe { (key32(b, i), elem32(t, b, i)) };
+                // SAFETY: 1. `b` is a bucket of `t`, which fits (point 4);
+                // 2. `i < 8`.
+                let k = unsafe { key32(b, i) };
+                // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`; 3. `t`
+                // fits (point 4).
+                let e = unsafe { elem32(t, b, i) };
                 let mut use_y = 0usize;
                 if let Some(d) = &pre {
                     use_y = decode_decision(d[n], top).0;
                 } else if !h.same_size_grow() {
                     // The hash bit the doubled mask adds picks X or Y.
-                    // SAFETY: a live 4-byte key.
+                    // SAFETY: 1. `k` is a key of `t`: the inline key of a
+                    // filled slot (`top >= MIN_TOP_HASH`), 4 readable bytes
+                    // (hashing only reads it, so it may lie in the bucket);
+                    // 2. `t.key().size == 4` (point 4).
                     let hash = unsafe { t.hash32(k, h.hash0 as usize) };
                     if hash & newbit != 0 {
                         use_y = 1;
@@ -626,29 +852,48 @@ unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
                 }
                 n += 1;
 
-                // SAFETY: slot i.
+                // SAFETY: 1. `b` is a bucket; 2. `i < 8`; 3. under a write
+                // (point 1).
                 unsafe { set_th(b, i, EVACUATED_X + use_y as u8) }; // X + 1 is Y
                 let d = &mut xy[use_y];
 
                 if d.i == BUCKET_CNT {
-                    // SAFETY: d.b ends its chain; spare buckets were reserved.
+                    // SAFETY: `d.b` is the last bucket of its chain: a
+                    // destination chain in the new array is empty until its
+                    // old bucket is evacuated (a write runs growth work on
+                    // that old bucket before it touches the new one), and
+                    // each new overflow bucket is hung off the last, `d.b`.
+                    // Spare buckets were reserved (point 1), so it cannot fail.
                     d.b = unsafe { h.newoverflow(t, d.b) }.unwrap_or_else(|_| fatal("out of memory"));
                     d.i = 0;
-                    // SAFETY: the first slots of the new bucket.
-                    unsafe {
-                        d.k = key32(d.b, 0);
-                        d.e = elem32(t, d.b, 0);
-                    }
+                    // SAFETY: 1. `d.b` is a bucket of `t` (the new overflow
+                    // bucket), which fits (point 4); 2. slot 0.
+                    d.k = unsafe { key32(d.b, 0) };
+                    // SAFETY: 1. `d.b` is a bucket of `t`; 2. slot 0; 3. `t`
+                    // fits (point 4).
+                    d.e = unsafe { elem32(t, d.b, 0) };
                 }
-                // SAFETY: slot d.i of a new bucket (masked like Go's, < 8).
+                // SAFETY: 1. `d.b` is a bucket of `t` of the new array's
+                // chains; 2. `d.i & 7 < 8` (masked like Go's); 3. under a
+                // write (point 1).
                 unsafe { set_th(d.b, d.i & (BUCKET_CNT - 1), top) };
 
+                // From here `d.i < 8`, and `d.k`, `d.e` are key and elem
+                // slot `d.i` of `d.b` (set together with `d.i`, advanced
+                // together below).
                 // The key: one 4-byte copy. (Go copies a 4-byte pointer with
                 // a write barrier on 32-bit targets; there is no GC here.)
-                // SAFETY: 4-aligned key slots.
-                unsafe { d.k.cast::<u32>().write(k.cast::<u32>().read()) };
+                // SAFETY: `read`: `k` is key slot `i` of `b`, 4 readable
+                // bytes, 4-aligned (see `load32`), initialised (a filled
+                // slot).
+                let key = unsafe { k.cast::<u32>().read() };
+                // SAFETY: `write`: `d.k` is key slot `d.i` of `d.b`, 4
+                // writable bytes, 4-aligned, under a write (point 1).
+                unsafe { d.k.cast::<u32>().write(key) };
 
-                // SAFETY: inline elem slots of `t`.
+                // SAFETY: `e` (elem slot `i` of `b`) and `d.e` (elem slot
+                // `d.i` of `d.b`) are inline elem slots of `t` (point 4),
+                // each valid for `t.elem().size` bytes.
                 unsafe { memmove(d.e, e, t.elem().size) };
                 d.i += 1;
                 // After slot 7 these point past the slot arrays; they are
@@ -656,23 +901,32 @@ unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
                 d.k = d.k.wrapping_add(KEY);
                 d.e = d.e.wrapping_add(t.valuesize());
             }
-            // SAFETY: a bucket.
+            // SAFETY: `b` is a bucket of `t` (as above).
             b = unsafe { overflow(t, b) };
         }
         // With no iterator on the old array, zero the first old bucket's
         // data (keys, elems, overflow link), keeping its tophash marks.
         if h.flags() & OLD_ITERATOR == 0 && t.bucket_pointers() {
-            // SAFETY: oldbucket indexes the old array.
+            // SAFETY: `h.oldbuckets` is still the old array (evacuation does
+            // not replace it) and `oldbucket` indexes it (point 2).
             let first = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
             // Cutting the chain leaves its heap overflow buckets on
             // `extra.oldoverflow` until growth ends, as in `evacuate`.
-            // SAFETY: the first bucket's bytes after tophash.
-            unsafe { memclr(first.add(DATA_OFFSET), t.bucketsize() - DATA_OFFSET) };
+            // SAFETY: `add`: `DATA_OFFSET` (8) is inside the bucket's
+            // `t.bucketsize()` bytes, one allocation.
+            let data = unsafe { first.add(DATA_OFFSET) };
+            // SAFETY: `data` is valid for writes of the bucket's remaining
+            // `t.bucketsize() - DATA_OFFSET` bytes, under a write (point 1);
+            // no iterator walks the old array (`OLD_ITERATOR` is clear).
+            unsafe { memclr(data, t.bucketsize() - DATA_OFFSET) };
         }
     }
 
     if oldbucket == h.nevacuate {
-        // SAFETY: forwarded.
+        // SAFETY: grow_work's points: 1. a live map of type `t`, still
+        // growing (only this call ends a growth), under a write (point 1);
+        // 2. reserved (point 1); it hangs no overflow bucket, so what is left
+        // of the reserve is enough. `newbit` is `h.noldbuckets()`.
         unsafe { advance_evacuation_mark(h, t, newbit) };
     }
 }
