@@ -883,13 +883,14 @@ unsafe fn evacuate_fast32_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
                 // together below).
                 // The key: one 4-byte copy. (Go copies a 4-byte pointer with
                 // a write barrier on 32-bit targets; there is no GC here.)
+                let dk = d.k.cast::<u32>();
                 // SAFETY: `read`: `k` is key slot `i` of `b`, 4 readable
                 // bytes, 4-aligned (see `load32`), initialised (a filled
                 // slot).
                 let key = unsafe { k.cast::<u32>().read() };
-                // SAFETY: `write`: `d.k` is key slot `d.i` of `d.b`, 4
+                // SAFETY: `write`: `dk` is key slot `d.i` of `d.b`, 4
                 // writable bytes, 4-aligned, under a write (point 1).
-                unsafe { d.k.cast::<u32>().write(key) };
+                unsafe { dk.write(key) };
 
                 // SAFETY: `e` (elem slot `i` of `b`) and `d.e` (elem slot
                 // `d.i` of `d.b`) are inline elem slots of `t` (point 4),

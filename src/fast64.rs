@@ -883,13 +883,14 @@ unsafe fn evacuate_fast64_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
                 // together below).
                 // The key: one 8-byte copy. (Go copies pointer keys with a
                 // write barrier while its GC is marking; there is no GC here.)
+                let dk = d.k.cast::<u64>();
                 // SAFETY: `read`: `k` is key slot `i` of `b`, 8 readable
                 // bytes, 8-aligned (see `load64`), initialised (a filled
                 // slot).
                 let key = unsafe { k.cast::<u64>().read() };
-                // SAFETY: `write`: `d.k` is key slot `d.i` of `d.b`, 8
+                // SAFETY: `write`: `dk` is key slot `d.i` of `d.b`, 8
                 // writable bytes, 8-aligned, under a write (point 1).
-                unsafe { d.k.cast::<u64>().write(key) };
+                unsafe { dk.write(key) };
 
                 // SAFETY: `e` (elem slot `i` of `b`) and `d.e` (elem slot
                 // `d.i` of `d.b`) are inline elem slots of `t` (point 4),
