@@ -34,8 +34,6 @@
 //! through [`use_aeshash`] / `aes_selected` (the path is only ever set to
 //! AES when [`aes_available`] holds).
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::Once;

@@ -23,8 +23,6 @@
 //! stale slots of the old bucket array still point to wait for that array
 //! to leave the map first.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 

@@ -35,8 +35,6 @@
 //!   `t.bucketsize() == 8 * (1 + 8 + t.valuesize()) + 8` bytes. Violations
 //!   are caught by debug assertions only (`debug_check`).
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::{self, NonNull};
 
 use crate::fatal::{CONCURRENT_READ_WRITE, CONCURRENT_WRITES, MapError, fatal, throw};

@@ -23,8 +23,6 @@
 //! for every Go string key), and inline elems (at most 128 bytes);
 //! violations are caught by debug assertions only.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::{self, NonNull};
 
 use crate::alg::{GoString, memequal};

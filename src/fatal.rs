@@ -8,8 +8,6 @@
 //! * **Recoverable panics** (`panic(plainError(..))` in Go): assignment to a
 //!   nil map and unhashable keys. gomap returns these as [`MapError`] values.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::cell::Cell;
 use core::fmt;
 use core::sync::atomic::{AtomicPtr, Ordering};

@@ -20,8 +20,6 @@
 //! the borrow it holds ends. The SAFETY comments below discharge the map
 //! functions' points from this invariant ("the invariant").
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::ControlFlow;

@@ -3,8 +3,6 @@
 //! stores Go's 16-byte string slots, hashes with `strhash` and runs on the
 //! `faststr` paths, as a Go `map[string]V` does.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::fmt;
 use core::ops::Deref;
 use core::ptr::NonNull;

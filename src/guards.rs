@@ -18,8 +18,6 @@
 //! h.end_writing();                     // Go's check, flag cleared
 //! ```
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};

@@ -26,8 +26,6 @@
 //! A hook that calls its own setter would wait for itself: the setter
 //! refuses that (`None`), detected with a per-thread mark.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::cell::Cell;
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::SeqCst};

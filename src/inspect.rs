@@ -14,8 +14,6 @@
 //! allocated zeroed), and an out-of-line slot holds null or a pointer to a
 //! block the map keeps allocated (see `docs/memory.md`).
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::NonNull;
 
 use crate::alloc;

@@ -3,8 +3,6 @@
 //! handing every other case to `mapiternext` itself, with a differential
 //! test that steps the two side by side.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
 use crate::scan::{iter_slots, tophash_word};

@@ -60,6 +60,10 @@
 //!   hooks accept (for strings: a `GoString` whose bytes are readable); not
 //!   pointing into the map's own buckets unless the function says so.
 
+// Every unsafe block of the crate holds one unsafe operation, so that its
+// `// SAFETY:` comment answers exactly one callee's contract.
+#![deny(clippy::multiple_unsafe_ops_per_block)]
+
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("gomap supports 64-bit targets only (Go's layout constants assume 8-byte pointers)");
 

@@ -39,8 +39,6 @@
 //! * Go's recoverable panics become [`MapError`]s; Go's fatal errors go through
 //!   [`crate::fatal::fatal`] with Go's exact messages.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 

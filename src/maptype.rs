@@ -9,8 +9,6 @@
 //! turning every check `reflect_makemap` would `throw` on into a [`TypeError`].
 //! The result is computed once and never changes, so the map code can trust it.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::any::Any;
 use core::fmt;
 use std::sync::Arc;

@@ -5,8 +5,6 @@
 //!
 //! [`memclr`]: crate::map::memclr
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr;
 
 /// From this size on, [`memclr`](crate::map::memclr) writes with non-temporal stores, as Go's

@@ -5,8 +5,6 @@
 //! as Go does: that count decides where overflow buckets come from and when
 //! `nextOverflow` runs out, which the parity traces check.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 /// Largest small-object size (`maxSmallSize`, sizeclasses.go).
 const MAX_SMALL_SIZE: usize = 32768;
 /// Bytes of the malloc header that Go puts in front of pointerful objects

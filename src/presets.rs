@@ -29,8 +29,6 @@
 //! hasher with keys of its size, `h_str` with `GoString` keys, the
 //! composite functions with the layout their `Composite` was made from).
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::any::Any;
 use core::ptr;
 use std::sync::Arc;

@@ -24,8 +24,6 @@
 //!    `rand::rng()` costs a reference-count round trip and a reseeding check
 //!    per draw, about a quarter of `make(map)`'s time.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
 

@@ -5,8 +5,6 @@
 //! pre-pass ([`Decisions`]). Go's allocations cannot fail, so Go has no twin
 //! of this.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use crate::alloc::{self, Kind};
 use crate::fatal::MapError;
 use crate::guards::OwnedBlock;

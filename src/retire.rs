@@ -7,8 +7,6 @@
 //! stale slots of the old array still point to wait on `oldstorage` until
 //! that array leaves the map. [`mapfree`] frees everything.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 

@@ -8,8 +8,6 @@
 //! paths and the generic code use them; `swar_tests` checks them against
 //! the byte loops for every byte value in every position.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use crate::map::EVACUATED_EMPTY;
 
 // ---------------------------------------------------------------------------

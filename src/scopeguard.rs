@@ -13,8 +13,6 @@
 //! ScopeGuard::into_inner(done);                   // success: defused
 //! ```
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr;

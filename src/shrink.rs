@@ -79,8 +79,6 @@
 //! O(live entries + buckets), done at once (not incrementally); peak memory is
 //! the old and the new arrays together. The numbers are in `docs/shrink.md`.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 

@@ -13,8 +13,6 @@
 //! `alloc_zeroed` returned and the size that was asked of it, so the reported
 //! blocks of a map are exactly the live allocations it made.
 
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
