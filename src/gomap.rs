@@ -264,18 +264,22 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: `FAST == Fast32` only for a 4-byte plain-memory `K`
                 // (GoKey): `kp` is valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` has
-                // 4-byte inline keys compared bytewise (GoKey's `FAST`) and
-                // inline elems (`FAST` is `None` for a `V` over 128 bytes).
+                // SAFETY: mapaccess2_fast32's points: 1. live map of type `t`
+                // (the invariant); 2. `t` fits fast32: 4-byte inline keys
+                // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
+                // `None` for a `V` over 128 bytes); 3. no write runs: `&self`
+                // is shared, writes take `&mut self`.
                 unsafe { fast32::mapaccess2_fast32(t, h, key) }
             }
             FastKind::Fast64 => {
                 // SAFETY: `FAST == Fast64` only for an 8-byte plain-memory
                 // `K` (GoKey): `kp` is valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` has
-                // 8-byte inline keys compared bytewise (GoKey's `FAST`) and
-                // inline elems (`FAST` is `None` for a `V` over 128 bytes).
+                // SAFETY: mapaccess2_fast64's points: 1. live map of type `t`
+                // (the invariant); 2. `t` fits fast64: 8-byte inline keys
+                // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
+                // `None` for a `V` over 128 bytes); 3. no write runs: `&self`
+                // is shared, writes take `&mut self`.
                 unsafe { fast64::mapaccess2_fast64(t, h, key) }
             }
             FastKind::FastStr => {
@@ -283,10 +287,11 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // `GoString` (GoKey): `kp`, from a `&K`, is a readable,
                 // aligned header.
                 let key = unsafe { kp.cast::<GoString>().read() };
-                // SAFETY: 1. live map of type `t` (the invariant); 2. `t` is
-                // `KeySpec::string()`'s (GoKey's `FAST`) with inline elems:
-                // it fits the faststr paths; 3. `key`'s bytes are `k`'s,
-                // readable while `k` is borrowed.
+                // SAFETY: mapaccess2_faststr's points: 1. live map of type
+                // `t` (the invariant); 2. `t` is `KeySpec::string()`'s
+                // (GoKey's `FAST`) with inline elems: it fits the faststr
+                // paths; 3. `key`'s bytes are `k`'s, readable while `k` is
+                // borrowed; 4. no write runs: `&self` is shared.
                 unsafe { faststr::mapaccess2_faststr(t, h, key) }
             }
             // SAFETY: 1. live map of type `t` (the invariant); 2. `kp`
@@ -310,18 +315,18 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: as `mapaccess1_fast32`: 1. live map of type `t`
-                // (the invariant; `&mut self`: no other access); 2. 4-byte
-                // inline keys compared bytewise, inline elems (see `access2`).
+                // SAFETY: mapassign_fast32's points: 1. live map of type `t`
+                // (the invariant); 2. `t` fits fast32 (see `access2`); 3.
+                // `&mut self`: nothing else accesses the map.
                 unsafe { fast32::mapassign_fast32(t, h, key) }
             }
             FastKind::Fast64 => {
                 // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: as `mapaccess1_fast64`: 1. live map of type `t`
-                // (the invariant; `&mut self`: no other access); 2. 8-byte
-                // inline keys compared bytewise, inline elems (see `access2`).
+                // SAFETY: mapassign_fast64's points: 1. live map of type `t`
+                // (the invariant); 2. `t` fits fast64 (see `access2`); 3.
+                // `&mut self`: nothing else accesses the map.
                 unsafe { fast64::mapassign_fast64(t, h, key) }
             }
             FastKind::FastStr => {
@@ -329,11 +334,12 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // `kp` (point 1): a readable header, aligned (the caller's
                 // `K`).
                 let key = unsafe { kp.cast::<GoString>().read() };
-                // SAFETY: as `mapaccess1_faststr`: 1. live map of type `t`
+                // SAFETY: mapassign_faststr's points: 1. live map of type `t`
                 // (the invariant); 2. `t` fits the faststr paths (see
                 // `access2`); 3. `key`'s bytes are readable, and stay so
                 // while the map holds them: the map takes the `K` over
-                // (point 2; string keys always need key updates).
+                // (point 2; string keys always need key updates); 4. `&mut
+                // self`: no other thread accesses the map.
                 unsafe { faststr::mapassign_faststr(t, h, key) }
             }
             // SAFETY: 1. live map of type `t` (the invariant); 2. `kp` is a
@@ -355,28 +361,31 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: as `mapaccess1_fast32` (live map of type `t`, the
-                // invariant; 4-byte keys, inline elems, see `access2`); `out`
-                // is valid for writing one elem, not overlapping (point 2).
+                // SAFETY: mapdelete_fast32_into's points: 1. live map of type
+                // `t` (the invariant); 2. `t` fits fast32 (see `access2`); 3.
+                // `&mut self`: nothing else accesses the map; 4. `out` is
+                // valid for writing one elem, not overlapping (point 2).
                 unsafe { fast32::mapdelete_fast32_into(t, h, key, out) }
             }
             FastKind::Fast64 => {
                 // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: as `mapaccess1_fast64` (live map of type `t`, the
-                // invariant; 8-byte keys, inline elems, see `access2`); `out`
-                // is valid for writing one elem, not overlapping (point 2).
+                // SAFETY: mapdelete_fast64_into's points: 1. live map of type
+                // `t` (the invariant); 2. `t` fits fast64 (see `access2`); 3.
+                // `&mut self`: nothing else accesses the map; 4. `out` is
+                // valid for writing one elem, not overlapping (point 2).
                 unsafe { fast64::mapdelete_fast64_into(t, h, key, out) }
             }
             FastKind::FastStr => {
                 // SAFETY: a `K` laid out as a `GoString` (GoKey's `FAST`) at
                 // `kp` (point 1): a readable, aligned header.
                 let key = unsafe { kp.cast::<GoString>().read() };
-                // SAFETY: as `mapaccess1_faststr` (live map of type `t`, the
-                // invariant; `t` fits the faststr paths; `key`'s bytes are
-                // the caller's `K`'s, readable); `out` is valid for writing
-                // one elem, not overlapping (point 2).
+                // SAFETY: mapdelete_faststr_into's points: 1. live map of
+                // type `t` (the invariant); 2. `t` fits the faststr paths;
+                // 3. `key`'s bytes are the caller's `K`'s, readable; 4. `&mut
+                // self`: no other thread accesses the map; 5. `out` is valid
+                // for writing one elem, not overlapping (point 2).
                 unsafe { faststr::mapdelete_faststr_into(t, h, key, out) }
             }
             // SAFETY: as `mapdelete`: live map of type `t` (the invariant),

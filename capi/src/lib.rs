@@ -1705,11 +1705,13 @@ macro_rules! fast_ffi {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: the fast function's points (its mapaccess1_*
-                    // contract): `h` is a live map (point 1) of type `t`, its
-                    // own (MapRef::t), which fits this path (its `fast` bit,
+                    // SAFETY: the fast lookup's points, by meaning (their
+                    // numbers differ between the u32/u64 and string
+                    // variants): `h` is a live map (point 1) of type `t`, its
+                    // own (MapRef::t); `t` fits this path (its `fast` bit,
                     // set by fast_bits, checked); a string key's bytes are
-                    // readable (point 2).
+                    // readable (point 2); no write runs (point 1: not being
+                    // written).
                     e = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) }.0;
                 }
                 // SAFETY: `out` is an out-parameter (point 3), checked
@@ -1741,11 +1743,13 @@ macro_rules! fast_ffi {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: the fast function's points (its mapaccess1_*
-                    // contract): `h` is a live map (point 1) of type `t`, its
-                    // own (MapRef::t), which fits this path (its `fast` bit,
+                    // SAFETY: the fast lookup's points, by meaning (their
+                    // numbers differ between the u32/u64 and string
+                    // variants): `h` is a live map (point 1) of type `t`, its
+                    // own (MapRef::t); `t` fits this path (its `fast` bit,
                     // set by fast_bits, checked); a string key's bytes are
-                    // readable (point 2).
+                    // readable (point 2); no write runs (point 1: not being
+                    // written).
                     (e, ok) = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) };
                 }
                 // SAFETY: `out_elem` is an out-parameter (point 3), checked
@@ -1776,12 +1780,12 @@ macro_rules! fast_ffi {
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
-                // SAFETY: the fast function's points (its mapaccess1_*
-                // contract, plus the key's life for strings): `h` is a live
-                // map (point 1) of type `t`, its own (MapRef::t), which fits
-                // this path (its `fast` bit, set by fast_bits, checked); a
-                // string key's bytes are readable and stay so while in the
-                // map (point 2).
+                // SAFETY: the fast assign's points, by meaning: `h` is a
+                // live map (point 1) of type `t`, its own (MapRef::t); `t`
+                // fits this path (its `fast` bit, set by fast_bits, checked);
+                // a string key's bytes are readable and stay so while in the
+                // map (point 2); nothing else accesses the map (point 1:
+                // used by no other thread).
                 match unsafe { $rasg(&m.t.t, m.h.as_ptr(), key) } {
                     Ok(slot) => {
                         // SAFETY: `out_elem` is an out-parameter (point 3),
@@ -1808,11 +1812,11 @@ macro_rules! fast_ffi {
                 if m.t.fast & $bit == 0 {
                     return GOMAP_ERR_BAD_TYPE;
                 }
-                // SAFETY: the fast function's points (its mapaccess1_*
-                // contract): `h` is a live map (point 1) of type `t`, its own
-                // (MapRef::t), which fits this path (its `fast` bit, set by
-                // fast_bits, checked); a string key's bytes are readable
-                // (point 2).
+                // SAFETY: the fast delete's points, by meaning: `h` is a
+                // live map (point 1) of type `t`, its own (MapRef::t); `t`
+                // fits this path (its `fast` bit, set by fast_bits, checked);
+                // a string key's bytes are readable (point 2); nothing else
+                // accesses the map (point 1: used by no other thread).
                 match unsafe { $rdel(&m.t.t, m.h.as_ptr(), key) } {
                     Ok(()) => GOMAP_OK,
                     Err(e) => e.into(),
@@ -1862,11 +1866,11 @@ pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
         if m.t.fast & FAST64 == 0 {
             return GOMAP_ERR_BAD_TYPE;
         }
-        // SAFETY: mapassign_fast64ptr's points (mapaccess1_fast64's): `h` is
-        // a live map (point 1) of type `t`, its own (MapRef::t), with 8-byte
-        // inline keys compared bytewise and inline elems (its FAST64 bit,
-        // set by fast_bits, checked). The key is the pointer value itself,
-        // never dereferenced.
+        // SAFETY: mapassign_fast64ptr's points (mapassign_fast64's): 1. `h`
+        // is a live map (point 1) of type `t`, its own (MapRef::t); 2. `t`
+        // fits fast64 (its FAST64 bit, set by fast_bits, checked); 3.
+        // nothing else accesses the map (point 1: used by no other thread).
+        // The key is the pointer value itself, never dereferenced.
         match unsafe { fast64::mapassign_fast64ptr(&m.t.t, m.h.as_ptr(), key.cast()) } {
             Ok(slot) => {
                 // SAFETY: `out_elem` is an out-parameter (point 2), checked
