@@ -473,6 +473,15 @@ impl<K: GoKey, V> GoMap<K, V> {
         unsafe { self.h.as_ref() }.len()
     }
 
+    /// What the map holds in memory ([`crate::visit::MapStats`]): bucket
+    /// arrays, overflow buckets, out-of-line storage, retired blocks, live
+    /// iterators. Walks the map.
+    pub fn stats(&self) -> crate::visit::MapStats {
+        // SAFETY: stats's point: `h` is a live map of type `t` (the
+        // invariant), not written while `self` is borrowed.
+        unsafe { crate::visit::stats(self.t(), self.h.as_ptr()) }
+    }
+
     /// Reports whether the map is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -164,3 +164,79 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
     // SAFETY: the spare list is such a list.
     unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
 }
+
+/// What a map holds, for a host watching its memory (the C ABI's
+/// `gomap_map_stats`). Every byte count is what the map's allocator was
+/// asked for (block headers included); their sum is `total_bytes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct MapStats {
+    /// Live entries (`len(m)`).
+    pub count: usize,
+    /// log2 of the bucket count (Go's `B`).
+    pub b: usize,
+    /// 1 while a growth is under way (an old bucket array exists), else 0.
+    pub growing: usize,
+    /// The current and old bucket arrays (preallocated overflow buckets
+    /// included).
+    pub bucket_array_bytes: usize,
+    /// Heap overflow buckets hanging off the arrays: how many.
+    pub overflow_buckets: usize,
+    /// Their bytes.
+    pub overflow_bytes: usize,
+    /// Out-of-line storage of live keys and elems (types over 128 bytes).
+    pub out_of_line_bytes: usize,
+    /// Blocks kept only because an iterator may still reach them, or
+    /// because stale slots of the old array still point at them.
+    pub retired_blocks: usize,
+    /// Their bytes.
+    pub retired_bytes: usize,
+    /// Spare overflow buckets reserved ahead of a write: their bytes.
+    pub spare_bytes: usize,
+    /// Iterators started by `mapiterinit` and not ended yet.
+    pub live_iterators: usize,
+    /// Everything the map holds now, the `hmap` included.
+    pub total_bytes: usize,
+}
+
+/// The [`MapStats`] of a map; all zero for a null (nil) map. Walks the map
+/// (its buckets, entries and block lists): for watching, not for hot paths.
+///
+/// # Safety
+/// * `h` is null or a live map of type `t`, not under a write during the
+///   call.
+pub unsafe fn stats(t: &MapType, h: *const HMap) -> MapStats {
+    let Some(hp) = NonNull::new(h.cast_mut()) else { return MapStats::default() };
+    // SAFETY: `h` is a live map (point 1): aligned, valid for reads, and not
+    // written while this reference lives (no write runs: point 1).
+    let hr = unsafe { hp.as_ref() };
+    let mut s = MapStats {
+        count: hr.count,
+        b: usize::from(hr.b),
+        growing: usize::from(!hr.oldbuckets.is_null()),
+        live_iterators: hr.live_iters.load(Ordering::Acquire),
+        ..MapStats::default()
+    };
+    let mut add = |what: Item, _p: *mut u8, size: usize| {
+        match what {
+            Item::Key | Item::Elem => return,
+            Item::AllocHmap => {}
+            Item::AllocBuckets => s.bucket_array_bytes += size,
+            Item::AllocOverflow => {
+                s.overflow_buckets += 1;
+                s.overflow_bytes += size;
+            }
+            Item::AllocKey | Item::AllocElem => s.out_of_line_bytes += size,
+            Item::AllocRetired => {
+                s.retired_blocks += 1;
+                s.retired_bytes += size;
+            }
+            Item::AllocSpare => s.spare_bytes += size,
+        }
+        s.total_bytes += size;
+    };
+    // SAFETY: visit's points: 1. `h` is a live map of type `t`, not under a
+    // write (point 1); 2. `add` only counts, never touching the map.
+    unsafe { visit(t, h, &mut add) };
+    s
+}

@@ -285,6 +285,28 @@ gomap_status gomap_makemap_with_allocator(const gomap_type *t, ptrdiff_t hint,
                                           gomap_calloc_fn alloc_fn, gomap_free_fn free_fn,
                                           void *ctx, gomap_map **out);
 
+/* What a map holds, for a host watching its memory (all zero for NULL).
+ * Byte counts are what the map's allocator was asked for; total_bytes is
+ * their sum plus the map header. retired_* are blocks kept only because an
+ * iterator may still reach them (freed when the last one ends) or because
+ * stale slots of the old array point at them (freed when growth ends).
+ * Walks the map: for watching, not for hot paths. */
+typedef struct gomap_stats {
+    size_t count;              /* live entries */
+    size_t b;                  /* log2 of the bucket count */
+    size_t growing;            /* 1 while a growth is under way */
+    size_t bucket_array_bytes; /* current and old arrays */
+    size_t overflow_buckets;   /* heap overflow buckets */
+    size_t overflow_bytes;
+    size_t out_of_line_bytes;  /* keys/elems over 128 bytes */
+    size_t retired_blocks;
+    size_t retired_bytes;
+    size_t spare_bytes;        /* overflow buckets reserved ahead of a write */
+    size_t live_iterators;     /* started and not ended */
+    size_t total_bytes;
+} gomap_stats;
+gomap_status gomap_map_stats(const gomap_map *m, gomap_stats *out);
+
 /* GC visitor. For GOMAP_VISIT_KEY/ELEM, ptr/size are a live key or elem and
  * its type size. For GOMAP_VISIT_ALLOC_* (>= 16), ptr/size are exactly what
  * the map's allocator returned / was asked for: together they are every
@@ -337,6 +359,7 @@ _Static_assert(sizeof(gomap_status) == 4, "gomap_status is a 32-bit enum");
 _Static_assert(sizeof(gomap_string) == 16 && alignof(gomap_string) == 8, "gomap_string");
 _Static_assert(sizeof(gomap_field) == 24 && alignof(gomap_field) == 8, "gomap_field");
 _Static_assert(sizeof(gomap_type_desc) == 72 && alignof(gomap_type_desc) == 8, "gomap_type_desc");
+_Static_assert(sizeof(gomap_stats) == 96 && alignof(gomap_stats) == 8, "gomap_stats");
 _Static_assert(sizeof(gomap_hiter) == GOMAP_HITER_SIZE, "gomap_hiter size");
 _Static_assert(alignof(gomap_hiter) == GOMAP_HITER_ALIGN, "gomap_hiter align");
 #endif

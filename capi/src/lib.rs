@@ -1540,6 +1540,87 @@ pub unsafe extern "C" fn gomap_visit(
     })
 }
 
+/// What a map holds, for a host watching its memory (`gomap_stats`;
+/// [`gomap::visit::MapStats`], field for field). Byte counts are what the
+/// map's allocator was asked for.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct gomap_stats {
+    /// Live entries.
+    pub count: usize,
+    /// log2 of the bucket count.
+    pub b: usize,
+    /// 1 while a growth is under way.
+    pub growing: usize,
+    /// Current and old bucket arrays.
+    pub bucket_array_bytes: usize,
+    /// Heap overflow buckets: how many.
+    pub overflow_buckets: usize,
+    /// Their bytes.
+    pub overflow_bytes: usize,
+    /// Out-of-line storage of live keys and elems.
+    pub out_of_line_bytes: usize,
+    /// Blocks kept for live iterators or stale old slots.
+    pub retired_blocks: usize,
+    /// Their bytes.
+    pub retired_bytes: usize,
+    /// Spare overflow buckets reserved ahead of a write.
+    pub spare_bytes: usize,
+    /// Iterators started and not ended yet.
+    pub live_iterators: usize,
+    /// Everything the map holds, its header included.
+    pub total_bytes: usize,
+}
+
+const _: () = assert!(core::mem::size_of::<gomap_stats>() == 96);
+const _: () = assert!(core::mem::align_of::<gomap_stats>() == 8);
+
+impl From<gomap::visit::MapStats> for gomap_stats {
+    fn from(s: gomap::visit::MapStats) -> Self {
+        gomap_stats {
+            count: s.count,
+            b: s.b,
+            growing: s.growing,
+            bucket_array_bytes: s.bucket_array_bytes,
+            overflow_buckets: s.overflow_buckets,
+            overflow_bytes: s.overflow_bytes,
+            out_of_line_bytes: s.out_of_line_bytes,
+            retired_blocks: s.retired_blocks,
+            retired_bytes: s.retired_bytes,
+            spare_bytes: s.spare_bytes,
+            live_iterators: s.live_iterators,
+            total_bytes: s.total_bytes,
+        }
+    }
+}
+
+/// Fills `out` with what map `m` holds now (all zero for NULL): entries,
+/// B, whether it is growing, bucket-array bytes, heap overflow buckets and
+/// bytes, out-of-line key/elem bytes, retired blocks and bytes (kept for
+/// live iterators or stale old slots), reserved spare bytes, live
+/// iterators, and the total. Walks the map; for watching, not hot paths.
+///
+/// # Safety
+/// * `m` is NULL or a live handle, not being written.
+/// * `out` is an out-parameter.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_map_stats(m: *const gomap_map, out: *mut gomap_stats) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
+        let s = match unsafe { map_ref(m) } {
+            // SAFETY: stats's point: `h` is a live map (point 1) of type
+            // `t`, its own (MapRef::t), not being written (point 1).
+            Some(m) => unsafe { visit::stats(&m.t.t, m.h.as_ptr()) }.into(),
+            None => gomap_stats::default(),
+        };
+        // SAFETY: `out` is an out-parameter (point 2), checked non-null.
+        unsafe { out.write(s) };
+        GOMAP_OK
+    })
+}
+
 /// A fatal-error handler: receives Go's message ("concurrent map writes",
 /// ...), without the "fatal error: " prefix.
 pub type gomap_fatal_fn = unsafe extern "C" fn(msg: *const c_char, ctx: *mut c_void);

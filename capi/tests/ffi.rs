@@ -364,3 +364,45 @@ fn host_random_source_makes_order_deterministic() {
     assert_eq!(order(1), order(1));
     assert_ne!(order(1), order(2));
 }
+
+/// `gomap_map_stats`: NULL out is an error, a NULL map all zero; a map's
+/// entries, bucket array and live iterators as the operations left them.
+#[test]
+fn map_stats() {
+    let _g = serial();
+    let t = u64_type();
+    // SAFETY: a NULL out-parameter is rejected before use.
+    assert_eq!(unsafe { gomap_map_stats(ptr::null(), ptr::null_mut()) }, GOMAP_ERR_NULL);
+    let mut s = gomap_stats { count: 9, ..Default::default() };
+    // SAFETY: a NULL map is the nil map; `s` is writable.
+    assert_eq!(unsafe { gomap_map_stats(ptr::null(), &mut s) }, GOMAP_OK);
+    assert_eq!(s, gomap_stats::default());
+    let mut m = ptr::null_mut();
+    // SAFETY: a live type; `m` is writable.
+    assert_eq!(unsafe { gomap_makemap(t, 0, &mut m) }, GOMAP_OK);
+    for k in 0..N {
+        // SAFETY: a live u64 -> u64 map.
+        unsafe { put(m, k, k) };
+    }
+    // SAFETY: a live map, not being written; `s` is writable.
+    assert_eq!(unsafe { gomap_map_stats(m, &mut s) }, GOMAP_OK);
+    assert_eq!(s.count, N as usize);
+    assert!(s.b >= 1 && s.bucket_array_bytes >= (144 << s.b), "{s:?}");
+    assert_eq!(s.live_iterators, 0);
+    let mut it = gomap_hiter { opaque: [0; GOMAP_HITER_SIZE] };
+    // SAFETY: zeroed iterator storage over a live map.
+    assert_eq!(unsafe { gomap_mapiterinit(m, &mut it) }, GOMAP_OK);
+    // SAFETY: as above.
+    assert_eq!(unsafe { gomap_map_stats(m, &mut s) }, GOMAP_OK);
+    assert_eq!(s.live_iterators, 1);
+    // SAFETY: a registered iterator of the live map.
+    assert_eq!(unsafe { gomap_mapiterend(&mut it) }, GOMAP_OK);
+    // SAFETY: as above.
+    assert_eq!(unsafe { gomap_map_stats(m, &mut s) }, GOMAP_OK);
+    assert_eq!((s.live_iterators, s.retired_blocks), (0, 0));
+    // SAFETY: a live map, no iterators; the type handle freed after it.
+    unsafe {
+        assert_eq!(gomap_free(m), GOMAP_OK);
+        gomap_type_free(t);
+    }
+}
