@@ -2588,8 +2588,8 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
         // aligned (point 3); 2. `dst` is an inline slot of `size` bytes,
         // aligned for the type (slots are), holding nothing the clone owns
         // (point 2); 3. the source's and the clone's buckets are distinct
-        // blocks; 4. `t.ctx` is the context of `t`, whose hook this is.
-        unsafe { copy_value(dst, src, size, hook, t.ctx) };
+        // blocks; 4. `t.hook_ctx` is the hook context of `t`, whose hook this is.
+        unsafe { copy_value(dst, src, size, hook, t.hook_ctx) };
         return Ok(());
     }
     // The block is ours until the slot points to it: freed by its guard if
@@ -2600,8 +2600,8 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
     // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
     // aligned (point 3); 2. a fresh block of `size` bytes, 8-aligned (enough
     // for any key or elem type), holding no value; 3. distinct blocks;
-    // 4. `t.ctx` is the context of `t`, whose hook this is.
-    unsafe { copy_value(p.as_ptr(), src, size, hook, t.ctx) };
+    // 4. `t.hook_ctx` is the hook context of `t`, whose hook this is.
+    unsafe { copy_value(p.as_ptr(), src, size, hook, t.hook_ctx) };
     // SAFETY: 1. `dst` is an out-of-line slot (`indirect`) of a bucket of
     // `h` (point 2); 2. the clone is private to the caller (point 1).
     unsafe { write_slot_ptr(dst, p.publish().as_ptr()) };
@@ -2743,8 +2743,8 @@ unsafe fn reinsert_entry(
                 // SAFETY: `DropFn`'s points: `*p` is the copy the clone hook
                 // made in `scratch` (aligned, see point 3), owned by nobody
                 // else and never used again (the guard is disarmed when the
-                // map takes it); `t.ctx` is `t`'s own context.
-                unsafe { d(*p, t.ctx) };
+                // map takes it); `t.hook_ctx` is `t`'s hook context.
+                unsafe { d(*p, t.hook_ctx) };
             }
         })
     };
@@ -2755,8 +2755,8 @@ unsafe fn reinsert_entry(
             // SAFETY: `CloneFn`'s points: `src_k` is a live key of `t`
             // (point 2); `scratch` has room for a key at offset 0, 8-aligned
             // (a block), holding none, distinct from the source (point 3);
-            // `t.ctx` is `t`'s own context.
-            unsafe { c(scratch, src_k, t.ctx) };
+            // `t.hook_ctx` is `t`'s hook context.
+            unsafe { c(scratch, src_k, t.hook_ctx) };
             *key = scratch;
             scratch
         }
@@ -2770,8 +2770,8 @@ unsafe fn reinsert_entry(
             // SAFETY: `CloneFn`'s points: `src_e` is a live elem of `t`
             // (point 2); `se` has room for an elem, 8-aligned, holding none,
             // not overlapping the key's room or the source (point 3);
-            // `t.ctx` is `t`'s own context.
-            unsafe { c(se, src_e, t.ctx) };
+            // `t.hook_ctx` is `t`'s hook context.
+            unsafe { c(se, src_e, t.hook_ctx) };
             *elem = se;
             se
         }
@@ -2791,9 +2791,9 @@ unsafe fn reinsert_entry(
         if let Some(d) = t.elem_drop {
             // SAFETY: `DropFn`'s points: `slot.elem` is the live elem of an
             // entry of the clone (the key was already there), aligned, and
-            // never used as a value again: overwritten just below; `t.ctx`
-            // is `t`'s own context.
-            unsafe { d(slot.elem.as_ptr(), t.ctx) };
+            // never used as a value again: overwritten just below;
+            // `t.hook_ctx` is `t`'s hook context.
+            unsafe { d(slot.elem.as_ptr(), t.hook_ctx) };
         }
     }
     // SAFETY: 1. `e` is an elem of `t`, readable for `t.elem.size` bytes

@@ -78,7 +78,8 @@ pub type KeyCheckFn = unsafe fn(key: *const u8, ctx: *const ()) -> bool;
 /// * `dst` valid for writes of that many bytes and aligned for the type (a
 ///   slot, an out-of-line block or scratch space), holding no live value
 ///   (overwritten, not dropped), not overlapping `src`;
-/// * `ctx` `t`'s own context.
+/// * `ctx` `t`'s hook context (its own context unless
+///   [`MapType::with_hook_ctx`] gave another).
 pub type CloneFn = unsafe fn(dst: *mut u8, src: *const u8, ctx: *const ());
 /// Drops the value at `p` in place.
 ///
@@ -87,7 +88,8 @@ pub type CloneFn = unsafe fn(dst: *mut u8, src: *const u8, ctx: *const ());
 /// * `p` a live key (elem) of `t`, valid for reads and writes of its type's
 ///   size and aligned for its type, which the map never uses as a value
 ///   again (the hook runs once per value);
-/// * `ctx` `t`'s own context.
+/// * `ctx` `t`'s hook context (its own context unless
+///   [`MapType::with_hook_ctx`] gave another).
 ///
 /// The hook must not unwind, except out of [`mapclear`](crate::map::mapclear)
 /// (which leaves the map empty and leaks the values it had not reached) and
@@ -198,6 +200,12 @@ pub struct MapType {
     pub(crate) ctx: *const (),
     /// Keeps whatever `ctx` points into alive for as long as the descriptor.
     _ctx_owner: Option<Arc<dyn Any + Send + Sync>>,
+    /// The context the drop and clone hooks receive: `ctx` unless
+    /// [`MapType::with_hook_ctx`] set another (a C host's ownership
+    /// callbacks on a preset, whose `ctx` the hasher needs).
+    pub(crate) hook_ctx: *const (),
+    /// Keeps whatever `hook_ctx` points into alive.
+    _hook_owner: Option<Arc<dyn Any + Send + Sync>>,
     pub(crate) kind: KeyKind,
     /// Whether the hasher or equality may unwind (caller-supplied callbacks
     /// not declared trusted). Evacuation then decides every entry's
@@ -519,6 +527,8 @@ impl MapTypeBuilder {
             elem_drop: self.elem_drop,
             ctx: self.ctx,
             _ctx_owner: self.ctx_owner,
+            hook_ctx: self.ctx,
+            _hook_owner: None,
             kind: self.kind,
             may_unwind: self.kind as u8 == KeyKind::Custom as u8 && !self.trusted,
             keysize: l.keysize,
@@ -664,6 +674,8 @@ impl MapType {
             elem_drop,
             ctx: spec.ctx,
             _ctx_owner: None,
+            hook_ctx: spec.ctx,
+            _hook_owner: None,
             kind: spec.kind,
             may_unwind: spec.kind as u8 == KeyKind::Custom as u8 && !spec.trusted,
             keysize: l.keysize,
@@ -710,6 +722,22 @@ impl MapType {
         self
     }
 
+    /// Returns this descriptor with `hook_ctx` as the context its drop and
+    /// clone hooks receive (by default they receive the descriptor's own
+    /// `ctx`, which the hasher and equality need), kept alive by `owner`.
+    ///
+    /// # Safety
+    /// 1. The hooks of the result (set before or after this call) accept
+    ///    `hook_ctx` as their `ctx` argument ([`DropFn`], [`CloneFn`]);
+    /// 2. whatever `hook_ctx` points to stays valid while the descriptor
+    ///    (or a [`MapType::duplicate`] of it) lives: `owner` keeps it alive,
+    ///    or it is static.
+    pub unsafe fn with_hook_ctx(mut self, hook_ctx: *const (), owner: Option<Arc<dyn Any + Send + Sync>>) -> MapType {
+        self.hook_ctx = hook_ctx;
+        self._hook_owner = owner;
+        self
+    }
+
     /// A copy of this descriptor sharing its callbacks and context (hooks
     /// included).
     pub fn duplicate(&self) -> MapType {
@@ -725,6 +753,8 @@ impl MapType {
             elem_drop: self.elem_drop,
             ctx: self.ctx,
             _ctx_owner: self._ctx_owner.clone(),
+            hook_ctx: self.hook_ctx,
+            _hook_owner: self._hook_owner.clone(),
             kind: self.kind,
             may_unwind: self.may_unwind,
             keysize: self.keysize,

@@ -43,8 +43,8 @@ unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
                 // of `t` whose drop is due (point 1), valid for reads and
                 // writes of `t.key.size` bytes (the block's payload) and
                 // 8-aligned (every payload is; key alignment is at most 8);
-                // never used as a value again (point 2); 2. `t.ctx` is `t`'s.
-                unsafe { drop_key(p.as_ptr(), t.ctx) };
+                // never used as a value again (point 2); 2. `t.hook_ctx` is `t`'s hook context.
+                unsafe { drop_key(p.as_ptr(), t.hook_ctx) };
             }
             // SAFETY: [`alloc::free_block`]: 1. a live block allocated with
             // `a` (point 1); 2. nothing uses it afterwards (point 2).
@@ -231,8 +231,8 @@ impl HMap {
         } else {
             // SAFETY: [`crate::maptype::DropFn`]: 1. `k` is a live key of
             // `t`, readable, writable and aligned, never used as a value
-            // again (point 2): dropped once, here; 2. `t.ctx` is `t`'s.
-            unsafe { d(k, t.ctx) };
+            // again (point 2): dropped once, here; 2. `t.hook_ctx` is `t`'s hook context.
+            unsafe { d(k, t.hook_ctx) };
         }
         Ok(())
     }
@@ -314,8 +314,8 @@ impl HMap {
                 // elem of `t` (point 2), valid for reads and writes of
                 // `t.elem.size` bytes and 8-aligned (a block's payload; elem
                 // alignment is at most 8), never used as a value again: its
-                // entry is being removed; 2. `t.ctx` is `t`'s.
-                unsafe { d(e.as_ptr(), t.ctx) };
+                // entry is being removed; 2. `t.hook_ctx` is `t`'s hook context.
+                unsafe { d(e.as_ptr(), t.hook_ctx) };
             }
             // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
             // live elem block of this map, allocated for `t`, on no list (a
@@ -327,8 +327,8 @@ impl HMap {
             // inline elem of `t` (point 2), readable and writable for
             // `t.elem.size` bytes and aligned for it (bucket layout of
             // `t`), never used as a value again: its entry is being
-            // removed; 2. `t.ctx` is `t`'s.
-            unsafe { d(slot, t.ctx) };
+            // removed; 2. `t.hook_ctx` is `t`'s hook context.
+            unsafe { d(slot, t.hook_ctx) };
         }
     }
 
