@@ -186,6 +186,27 @@ gomap_status gomap_type_info(const gomap_type *t, size_t *out_key_size, size_t *
 /* Maps hold their own reference: a type may be freed while its maps live. */
 void gomap_type_free(gomap_type *t);
 
+/* Ownership callbacks for refcounting hosts (retain/release pairs: both
+ * NULL or both set, for keys and for elems). The map calls *_release on
+ * every key and elem it discards (delete, clear, free, and the stored key a
+ * key update replaces) and *_retain on every key and elem a clone copies;
+ * nothing else: an insert takes the caller's key bytes as they are (see
+ * gomap_mapassign2's flags), and the host writes elems itself. A release
+ * may run later than the delete, when the map's last live iterator ends
+ * (iterators may still hash the old key), on the thread that ends it.
+ * Callable from any thread; they must not unwind or longjmp. */
+typedef void (*gomap_ref_fn)(void *ctx, void *value);
+typedef struct gomap_ownership {
+    gomap_ref_fn key_retain;
+    gomap_ref_fn key_release;
+    gomap_ref_fn elem_retain;
+    gomap_ref_fn elem_release;
+    void *ctx;
+} gomap_ownership;
+/* A new type handle: t plus the callbacks (t itself is unchanged). */
+gomap_status gomap_type_with_ownership(const gomap_type *t, const gomap_ownership *o,
+                                       gomap_type **out);
+
 /* ---- maps (Go's names) --------------------------------------------------- */
 
 gomap_status gomap_makemap(const gomap_type *t, ptrdiff_t hint, gomap_map **out);
@@ -201,8 +222,26 @@ gomap_status gomap_mapaccess2(const gomap_map *m, const void *key, const void **
  * key's bytes are copied into the map (key may point into the map itself,
  * e.g. an iterator's key). */
 gomap_status gomap_mapassign(gomap_map *m, const void *key, void **out_elem);
-/* delete(m, k) */
+/* gomap_mapassign reporting what happened: GOMAP_ASSIGN_INSERTED if a new
+ * entry was made; GOMAP_ASSIGN_KEY_STORED if the map now holds the caller's
+ * key bytes (a new entry, or a key update that replaced and released the
+ * stored key): a refcounting host hands over its key reference then and
+ * keeps it otherwise. For an existing entry *out_elem holds the old elem. */
+#define GOMAP_ASSIGN_INSERTED 1u
+#define GOMAP_ASSIGN_KEY_STORED 2u
+gomap_status gomap_mapassign2(gomap_map *m, const void *key, void **out_elem, uint32_t *out_flags);
+/* k, v := the stored key and elem (Go's mapaccessK), or NULL, NULL. */
+gomap_status gomap_mapaccessK(const gomap_map *m, const void *key, void **out_key, void **out_elem);
+/* delete(m, k)
+ * gomap_mapdelete2 also hands the entry over: the stored key is copied to
+ * out_key (and retained, if the type has key_retain; the map releases its
+ * own copy as any delete does) and the elem moved to out_elem (the caller
+ * owns it: not released). NULL buffers discard that half. *out_found tells
+ * whether the key was there (buffers untouched if not); on error the map,
+ * the buffers and every reference count are as before. */
 gomap_status gomap_mapdelete(gomap_map *m, const void *key);
+gomap_status gomap_mapdelete2(gomap_map *m, const void *key, void *out_key, void *out_elem,
+                              bool *out_found);
 /* clear(m) */
 gomap_status gomap_mapclear(gomap_map *m);
 /* gomap only (Go maps never shrink): rebuild at the smallest size holding
@@ -360,6 +399,7 @@ _Static_assert(sizeof(gomap_string) == 16 && alignof(gomap_string) == 8, "gomap_
 _Static_assert(sizeof(gomap_field) == 24 && alignof(gomap_field) == 8, "gomap_field");
 _Static_assert(sizeof(gomap_type_desc) == 72 && alignof(gomap_type_desc) == 8, "gomap_type_desc");
 _Static_assert(sizeof(gomap_stats) == 96 && alignof(gomap_stats) == 8, "gomap_stats");
+_Static_assert(sizeof(gomap_ownership) == 40 && alignof(gomap_ownership) == 8, "gomap_ownership");
 _Static_assert(sizeof(gomap_hiter) == GOMAP_HITER_SIZE, "gomap_hiter size");
 _Static_assert(alignof(gomap_hiter) == GOMAP_HITER_ALIGN, "gomap_hiter align");
 #endif

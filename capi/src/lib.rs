@@ -259,6 +259,9 @@ struct FfiType {
     /// A zeroed buffer of the elem size when it exceeds [`ZERO_VAL_SIZE`]
     /// (Go's `mapaccess1_fat` zero value); null otherwise.
     big_zero: *mut u8,
+    /// The ownership callbacks (`gomap_type_with_ownership`), also `t`'s
+    /// hook context.
+    own: Option<Arc<Ownership>>,
 }
 
 // SAFETY: `t` is Send; `big_zero` is null or a global-allocator buffer that
@@ -301,6 +304,20 @@ fn check_info(size: usize, align: usize) -> Result<(), gomap_status> {
 /// * `out` is an out-parameter, checked non-null: valid for writes of a
 ///   pointer and aligned.
 unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) -> gomap_status {
+    // SAFETY: the caller's point, passed on.
+    unsafe { finish_type_own(r, None, out) }
+}
+
+/// [`finish_type`] for a type with ownership callbacks `own` (its hook
+/// context).
+///
+/// # Safety
+/// * `out` is valid for writes of a pointer, and aligned.
+unsafe fn finish_type_own(
+    r: Result<MapType, TypeError>,
+    own: Option<Arc<Ownership>>,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
     let t = match r {
         Ok(t) => t,
         Err(e) => return e.into(),
@@ -316,7 +333,7 @@ unsafe fn finish_type(r: Result<MapType, TypeError>, out: *mut *mut gomap_type) 
         }
     }
     let fast = fast_bits(&t);
-    let h = Box::new(gomap_type { t: Arc::new(FfiType { t, fast, big_zero }) });
+    let h = Box::new(gomap_type { t: Arc::new(FfiType { t, fast, big_zero, own }) });
     // SAFETY: `out` is valid for writes of a pointer and aligned (point 1).
     unsafe { out.write(Box::into_raw(h)) };
     GOMAP_OK
@@ -1718,6 +1735,381 @@ pub unsafe extern "C" fn gomap_set_hash_key(material: *const u8, len: usize) -> 
 
 const _: () = assert!(core::mem::size_of::<gomap::alg::GoString>() == 16);
 const _: () = assert!(core::mem::align_of::<gomap::alg::GoString>() == 8);
+
+// ---------------------------------------------------------------------------
+// Ownership: retain/release for refcounting hosts
+// ---------------------------------------------------------------------------
+
+/// Retains or releases the key or elem at `value` (a refcounting host's
+/// incref/decref).
+pub type gomap_ref_fn = unsafe extern "C" fn(ctx: *mut c_void, value: *mut c_void);
+
+/// Ownership callbacks of a type (`gomap_type_with_ownership`): for keys and
+/// for elems, retain and release both NULL or both set.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct gomap_ownership {
+    /// Called on each key a clone copies.
+    pub key_retain: Option<gomap_ref_fn>,
+    /// Called on each key the map discards.
+    pub key_release: Option<gomap_ref_fn>,
+    /// Called on each elem a clone copies.
+    pub elem_retain: Option<gomap_ref_fn>,
+    /// Called on each elem the map discards.
+    pub elem_release: Option<gomap_ref_fn>,
+    /// Passed to all four.
+    pub ctx: *mut c_void,
+}
+
+const _: () = assert!(core::mem::size_of::<gomap_ownership>() == 40);
+
+/// The hook context of a type with ownership callbacks.
+struct Ownership {
+    o: gomap_ownership,
+    key_size: usize,
+    elem_size: usize,
+}
+
+// SAFETY: the callbacks may be called with `ctx` from any thread
+// (gomap_type_with_ownership, point 3); the struct is never mutated.
+unsafe impl Send for Ownership {}
+// SAFETY: as above: shared only for reading, callbacks callable anywhere.
+unsafe impl Sync for Ownership {}
+
+/// Which callback of an [`Ownership`] a trampoline forwards to.
+#[derive(Clone, Copy)]
+enum Side {
+    Key,
+    Elem,
+}
+
+/// Calls the retain or release callback of `side`.
+///
+/// # Safety
+/// 1. `ctx` points to a live [`Ownership`] (the hook context, kept alive by
+///    the descriptor);
+/// 2. `p` is a key (elem) of the type, and the callback may be called now
+///    (a map of the type is live).
+unsafe fn own_call(ctx: *const (), p: *mut u8, side: Side, retain: bool) {
+    // SAFETY: point 1; read only during this call.
+    let o = unsafe { &*ctx.cast::<Ownership>() };
+    let f = match (side, retain) {
+        (Side::Key, true) => o.o.key_retain,
+        (Side::Key, false) => o.o.key_release,
+        (Side::Elem, true) => o.o.elem_retain,
+        (Side::Elem, false) => o.o.elem_release,
+    };
+    if let Some(f) = f {
+        // SAFETY: the callback's contract: callable now with its `ctx`
+        // (gomap_type_with_ownership, point 3) and a value of its type
+        // (point 2).
+        unsafe { f(o.o.ctx, p.cast()) }
+    }
+}
+
+/// Releases a key retained for the caller unless defused (forgotten):
+/// `gomap_mapdelete2`'s undo when the delete fails or unwinds.
+struct Release {
+    ctx: *const (),
+    p: *mut u8,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        // SAFETY: own_call's points: 1. `ctx` is the type's live Ownership
+        // (the map, which keeps it alive, is live during the delete); 2.
+        // `p` is the caller's copy of a stored key, retained just before.
+        unsafe { own_call(self.ctx, self.p, Side::Key, false) }
+    }
+}
+
+/// The drop hook of keys: `key_release`.
+///
+/// # Safety
+/// As [`gomap::maptype::DropFn`], with `ctx` an [`Ownership`].
+unsafe fn own_key_drop(p: *mut u8, ctx: *const ()) {
+    // SAFETY: own_call's points: 1. the hook context is the Ownership;
+    // 2. `p` is a live key the map discards (DropFn's point 1).
+    unsafe { own_call(ctx, p, Side::Key, false) }
+}
+
+/// The drop hook of elems: `elem_release`.
+///
+/// # Safety
+/// As [`gomap::maptype::DropFn`], with `ctx` an [`Ownership`].
+unsafe fn own_elem_drop(p: *mut u8, ctx: *const ()) {
+    // SAFETY: as own_key_drop, for an elem.
+    unsafe { own_call(ctx, p, Side::Elem, false) }
+}
+
+/// Copies a value of `side` from `src` to `dst` and retains the copy.
+///
+/// # Safety
+/// As [`gomap::maptype::CloneFn`], with `ctx` an [`Ownership`].
+unsafe fn own_clone(dst: *mut u8, src: *const u8, ctx: *const (), side: Side) {
+    // SAFETY: the hook context is a live Ownership (CloneFn's ctx point).
+    let o = unsafe { &*ctx.cast::<Ownership>() };
+    let size = match side {
+        Side::Key => o.key_size,
+        Side::Elem => o.elem_size,
+    };
+    // SAFETY: CloneFn's points: `src` is readable and `dst` writable for
+    // the type's size, not overlapping.
+    unsafe { ptr::copy_nonoverlapping(src, dst, size) };
+    // SAFETY: own_call's points: 1. the Ownership; 2. `dst` now holds a
+    // key (elem) of the type, a copy the map owns.
+    unsafe { own_call(ctx, dst, side, true) }
+}
+
+/// The clone hook of keys: copy, then `key_retain`.
+///
+/// # Safety
+/// As [`own_clone`].
+unsafe fn own_key_clone(dst: *mut u8, src: *const u8, ctx: *const ()) {
+    // SAFETY: forwarded unchanged (own_clone's points are this fn's).
+    unsafe { own_clone(dst, src, ctx, Side::Key) }
+}
+
+/// The clone hook of elems: copy, then `elem_retain`.
+///
+/// # Safety
+/// As [`own_clone`].
+unsafe fn own_elem_clone(dst: *mut u8, src: *const u8, ctx: *const ()) {
+    // SAFETY: forwarded unchanged (own_clone's points are this fn's).
+    unsafe { own_clone(dst, src, ctx, Side::Elem) }
+}
+
+/// A new type handle: `t` plus ownership callbacks for a refcounting host.
+/// The map then calls `*_release` on every key and elem it discards (delete,
+/// clear, free, and the stored key a key update replaces), and `*_retain` on
+/// every key and elem a clone copies; nothing else (insertion takes the
+/// caller's key as it is: see `gomap_mapassign2`). A release may run later
+/// than the delete that discarded the value, when the map's last live
+/// iterator ends (iterators may still hash the old key), on the thread that
+/// ends it. `GOMAP_ERR_BAD_ARG` if a retain/release pair is half set.
+///
+/// # Safety
+/// 1. `t` is NULL (rejected) or a live type handle.
+/// 2. `o` is NULL (rejected) or points to a readable `gomap_ownership`.
+/// 3. The callbacks follow the callback contract with `o->ctx`: callable
+///    from any thread with a key (elem) of the type while a map of the new
+///    type lives, without unwinding or `longjmp`ing through gomap.
+/// 4. `out` is an out-parameter.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_with_ownership(
+    t: *const gomap_type,
+    o: *const gomap_ownership,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(t, o, out);
+        // SAFETY: `o` is non-null and readable (point 2); copied out.
+        let o = unsafe { o.read() };
+        if o.key_retain.is_some() != o.key_release.is_some() || o.elem_retain.is_some() != o.elem_release.is_some() {
+            return GOMAP_ERR_BAD_ARG;
+        }
+        // SAFETY: `t` is non-null, so a live type handle (point 1): a boxed
+        // gomap_type, never written; the reference lives for this call.
+        let base = unsafe { &(&*t).t.t };
+        let own = Arc::new(Ownership { o, key_size: base.key().size, elem_size: base.elem().size });
+        let ctx = Arc::as_ptr(&own).cast::<()>();
+        let keys = o.key_release.is_some();
+        let elems = o.elem_release.is_some();
+        let with = base.duplicate().with_hooks(
+            keys.then_some(own_key_drop as gomap::maptype::DropFn),
+            elems.then_some(own_elem_drop as gomap::maptype::DropFn),
+            keys.then_some(own_key_clone as gomap::maptype::CloneFn),
+            elems.then_some(own_elem_clone as gomap::maptype::CloneFn),
+        );
+        // SAFETY: with_hook_ctx's points: 1. the four hooks take an
+        // Ownership as their ctx, which `ctx` is; 2. `own` keeps it alive
+        // as long as the descriptor and its duplicates.
+        let with = unsafe { with.with_hook_ctx(ctx, Some(own.clone())) };
+        // SAFETY: finish_type_own's point: `out` is an out-parameter (point
+        // 4), checked non-null.
+        unsafe { finish_type_own(Ok(with), Some(own), out) }
+    })
+}
+
+/// `gomap_mapassign2`'s flag: a new entry was made.
+pub const GOMAP_ASSIGN_INSERTED: u32 = 1;
+/// `gomap_mapassign2`'s flag: the map stored the caller's key bytes (a new
+/// entry, or a key update that replaced, and released, the stored key).
+pub const GOMAP_ASSIGN_KEY_STORED: u32 = 2;
+
+/// [`gomap_mapassign`] that also reports, in `*out_flags`, whether a new
+/// entry was made (`GOMAP_ASSIGN_INSERTED`) and whether the map now holds
+/// the caller's key bytes (`GOMAP_ASSIGN_KEY_STORED`: a refcounting host
+/// hands the map its reference then, and keeps it otherwise). For an
+/// existing entry the elem slot holds the old elem, which the host
+/// releases before writing the new one.
+///
+/// # Safety
+/// * `m` is NULL or a live handle used by no other thread.
+/// * `key` is NULL (rejected) or a key of the map's type; it may point into
+///   the map (an iterator's key).
+/// * `out_elem` and `out_flags` are out-parameters.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapassign2(
+    m: *mut gomap_map,
+    key: *const c_void,
+    out_elem: *mut *mut c_void,
+    out_flags: *mut u32,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_elem, out_flags);
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
+        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
+        let t = &m.t.t;
+        let assign = |k: *const u8| {
+            // SAFETY: mapassign's points: 1. `h` is a live map (point 1) of
+            // type `t`, its own (MapRef::t), used by no other thread (point
+            // 1); 2. `k` points to a key of `t` (point 2) copied to scratch
+            // by with_key_copy, so it does not point into the map.
+            match unsafe { map::mapassign(t, m.h.as_ptr(), k) } {
+                Ok(slot) => {
+                    let mut flags = 0;
+                    if slot.inserted {
+                        flags |= GOMAP_ASSIGN_INSERTED;
+                    }
+                    if slot.inserted || t.need_key_update() {
+                        flags |= GOMAP_ASSIGN_KEY_STORED;
+                    }
+                    // SAFETY: `out_elem` is an out-parameter (point 3),
+                    // checked non-null.
+                    unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
+                    // SAFETY: `out_flags` is an out-parameter (point 3),
+                    // checked non-null.
+                    unsafe { out_flags.write(flags) };
+                    GOMAP_OK
+                }
+                Err(e) => e.into(),
+            }
+        };
+        // SAFETY: with_key_copy's point 1: `key` is a key of `t` (point 2),
+        // so valid for reads of its key size.
+        unsafe { with_key_copy(key, t.key().size, assign) }
+    })
+}
+
+/// Go's `mapaccessK`: pointers to the stored key and elem of `key`, or two
+/// NULLs when absent (or for a NULL map). Valid until the next write.
+///
+/// # Safety
+/// * `m` is NULL or a live handle, not being written.
+/// * `key` is NULL (rejected) or a key of the map's type.
+/// * `out_key` and `out_elem` are out-parameters.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapaccessK(
+    m: *const gomap_map,
+    key: *const c_void,
+    out_key: *mut *mut c_void,
+    out_elem: *mut *mut c_void,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_key, out_elem);
+        let (mut k, mut e) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
+        if let Some(m) = unsafe { map_ref(m) } {
+            // SAFETY: mapaccess_k's points: 1. `h` is a live map (point 1)
+            // of type `t`, its own (MapRef::t), not being written (point
+            // 1); 2. `key` is a key of `t` (point 2).
+            (k, e) = unsafe { map::mapaccess_k(&m.t.t, m.h.as_ptr(), key.cast()) };
+        }
+        // SAFETY: `out_key` is an out-parameter (point 3), checked non-null.
+        unsafe { out_key.write(k.cast()) };
+        // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
+        unsafe { out_elem.write(e.cast()) };
+        GOMAP_OK
+    })
+}
+
+/// `delete(m, k)` that hands the removed entry to the caller: the stored
+/// key is copied to `out_key` (then retained with `key_retain`, if the type
+/// has one: the map releases its own copy as for any delete) and the elem
+/// is moved to `out_elem` (not released: the caller owns it now). Either
+/// out pointer may be NULL (that half is discarded as `gomap_mapdelete`
+/// does). `*out_found` says whether the key was present; if not, nothing is
+/// written to the buffers. On an error the map and the buffers are as
+/// before.
+///
+/// # Safety
+/// * `m` is NULL or a live handle used by no other thread.
+/// * `key` is NULL (rejected) or a key of the map's type; it may point into
+///   the map (an iterator's key).
+/// * `out_key` is NULL or valid for writes of the key size, aligned for the
+///   key, not overlapping the map; `out_elem` likewise for the elem.
+/// * `out_found` is an out-parameter.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_mapdelete2(
+    m: *mut gomap_map,
+    key: *const c_void,
+    out_key: *mut c_void,
+    out_elem: *mut c_void,
+    out_found: *mut bool,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_found);
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call, while the map
+        // lives.
+        let Some(m) = (unsafe { map_ref(m) }) else {
+            // SAFETY: `out_found` is an out-parameter (point 4), non-null.
+            unsafe { out_found.write(false) };
+            return GOMAP_OK;
+        };
+        let t = &m.t.t;
+        let own = m.t.own.as_deref();
+        let delete = |k: *const u8| {
+            // The copy handed out: retained before the map releases its own
+            // (which may free the value), released again if the delete
+            // fails, so that an error leaves every count as it was.
+            let mut handed = None;
+            if !out_key.is_null() {
+                // SAFETY: mapaccess_k's points: 1. `h` is a live map (point
+                // 1) of type `t`, its own (MapRef::t), used by no other
+                // thread (point 1); 2. `k` is a key of `t` (scratch copy).
+                let (sk, _) = unsafe { map::mapaccess_k(t, m.h.as_ptr(), k) };
+                if sk.is_null() {
+                    // SAFETY: `out_found` is an out-parameter (point 4).
+                    unsafe { out_found.write(false) };
+                    return GOMAP_OK;
+                }
+                // SAFETY: `sk` is the stored key (readable for the key size)
+                // and `out_key` is writable for as many bytes, aligned,
+                // outside the map (point 3).
+                unsafe { ptr::copy_nonoverlapping(sk, out_key.cast::<u8>(), t.key().size) };
+                if let Some(o) = own.filter(|o| o.o.key_retain.is_some()) {
+                    let ctx = ptr::from_ref(o).cast::<()>();
+                    // SAFETY: own_call's points: 1. `o` is the type's live
+                    // Ownership; 2. `out_key` holds a copy of a stored key.
+                    unsafe { own_call(ctx, out_key.cast(), Side::Key, true) };
+                    handed = Some(Release { ctx, p: out_key.cast() });
+                }
+            }
+            // SAFETY: mapdelete_into's points: 1. `h` is a live map (point
+            // 1) of type `t`, its own, used by no other thread (point 1);
+            // 2. `k` is a key of `t`; 3. `out_elem` is null or writable for
+            // one elem, outside the map (point 3).
+            match unsafe { map::mapdelete_into(t, m.h.as_ptr(), k, out_elem.cast()) } {
+                Ok(found) => {
+                    // The map let go of the entry: the copy is the caller's.
+                    core::mem::forget(handed);
+                    // SAFETY: `out_found` is an out-parameter (point 4).
+                    unsafe { out_found.write(found) };
+                    GOMAP_OK
+                }
+                Err(e) => e.into(),
+            }
+        };
+        // SAFETY: with_key_copy's point 1: `key` is a key of `t` (point 2),
+        // so valid for reads of its key size.
+        unsafe { with_key_copy(key, t.key().size, delete) }
+    })
+}
 
 // ---------------------------------------------------------------------------
 // Fast paths (map_fast32/64/str_noswiss.go)
