@@ -1108,6 +1108,72 @@ static void test_shrink(void) {
     gomap_type_free(t);
 }
 
+/* ---- ownership callbacks and statistics ------------------------------------ */
+
+/* Reference counts of key objects (the key value is the object) and elem
+ * objects (the elem value is the object). */
+static int64_t key_refs[256], elem_refs[512];
+
+static void c_key_retain(void *ctx, void *p) { (void)ctx; key_refs[*(uint64_t *)p]++; }
+static void c_key_release(void *ctx, void *p) { (void)ctx; key_refs[*(uint64_t *)p]--; }
+static void c_elem_retain(void *ctx, void *p) { (void)ctx; elem_refs[*(uint64_t *)p]++; }
+static void c_elem_release(void *ctx, void *p) { (void)ctx; elem_refs[*(uint64_t *)p]--; }
+
+static int64_t refs_total(void) {
+    int64_t n = 0;
+    for (int i = 0; i < 256; i++) { CHECK(key_refs[i] >= 0); n += key_refs[i]; }
+    for (int i = 0; i < 512; i++) { CHECK(elem_refs[i] >= 0); n += elem_refs[i]; }
+    return n;
+}
+
+/* m[k] = new elem object `e`, following gomap.h's protocol. */
+static void own_set(gomap_map *m, uint64_t k, uint64_t e) {
+    key_refs[k]++; elem_refs[e]++; /* the runtime's references */
+    void *slot; uint32_t flags;
+    OK(gomap_mapassign2(m, &k, &slot, &flags));
+    if (!(flags & GOMAP_ASSIGN_KEY_STORED)) key_refs[k]--;
+    if (!(flags & GOMAP_ASSIGN_INSERTED)) elem_refs[*(uint64_t *)slot]--;
+    *(uint64_t *)slot = e;
+}
+
+static void test_ownership_and_stats(void) {
+    gomap_type *base, *t;
+    OK(gomap_type_preset(GOMAP_KEY_U64, 8, 8, true, &base));
+    gomap_ownership o = {c_key_retain, c_key_release, c_elem_retain, c_elem_release, NULL};
+    OK(gomap_type_with_ownership(base, &o, &t));
+    gomap_type_free(base);
+    gomap_map *m;
+    OK(gomap_makemap(t, 0, &m));
+    for (uint64_t k = 0; k < 200; k++) own_set(m, k, k);
+    for (uint64_t k = 0; k < 200; k += 2) own_set(m, k, 200 + k); /* updates */
+    CHECK(refs_total() == 2 * 200);
+    for (uint64_t k = 0; k < 200; k += 5) OK(gomap_mapdelete(m, &k));
+    int taken = 0;
+    for (uint64_t k = 1; k < 200; k += 7) {
+        uint64_t kk = 0, ee = 0; bool found;
+        OK(gomap_mapdelete2(m, &k, &kk, &ee, &found));
+        if (found) { CHECK(kk == k); key_refs[kk]--; elem_refs[ee]--; taken++; }
+    }
+    CHECK(taken > 0);
+    size_t n = len_of(m);
+    CHECK(refs_total() == 2 * (int64_t)n);
+    uint64_t k3 = 3; void *sk, *se;
+    OK(gomap_mapaccessK(m, &k3, &sk, &se));
+    CHECK(sk && *(uint64_t *)sk == 3 && *(uint64_t *)se == 3);
+    gomap_stats st;
+    OK(gomap_map_stats(m, &st));
+    CHECK(st.count == n && st.live_iterators == 0 && st.total_bytes > st.bucket_array_bytes);
+    gomap_map *c;
+    OK(gomap_mapclone(m, &c));
+    CHECK(refs_total() == 4 * (int64_t)n);
+    OK(gomap_mapclear(c));
+    CHECK(refs_total() == 2 * (int64_t)n);
+    OK(gomap_free(c));
+    OK(gomap_free(m));
+    CHECK(refs_total() == 0);
+    gomap_type_free(t);
+}
+
 int main(void) {
     test_basic();
     test_iteration_growth();
@@ -1124,6 +1190,7 @@ int main(void) {
     test_fast_paths();
     test_concurrent_readers();
     test_fatal_handler();
+    test_ownership_and_stats();
     if (failures) {
         fprintf(stderr, "test_gomap: %d check(s) failed\n", failures);
         return 1;
