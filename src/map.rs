@@ -266,6 +266,12 @@ const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
 const _: () = assert!(core::mem::offset_of!(HMap, extra) == 48);
 
 impl HIter {
+    /// Whether this iterator is registered with its map: started by
+    /// [`mapiterinit`] and not ended yet (gomap only).
+    pub fn is_registered(&self) -> bool {
+        self.registered
+    }
+
     /// A fresh iterator, ready for [`mapiterinit`].
     pub const fn new() -> Self {
         HIter {

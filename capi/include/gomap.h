@@ -282,11 +282,15 @@ gomap_status gomap_mapdelete_faststr(gomap_map *m, gomap_string key);
 
 /* ---- iteration ------------------------------------------------------------ */
 
-#define GOMAP_HITER_SIZE 104
+#define GOMAP_HITER_SIZE 112
 #define GOMAP_HITER_ALIGN 8
 
 /* Caller-owned (typically on the stack), zero-initialised. Keep it at a
- * fixed address while live; do not copy a live iterator. */
+ * fixed address while live; do not copy a live iterator. The storage
+ * remembers where it was started: a byte copy (or a moved copy) of a live
+ * iterator is refused by mapiternext, mapiternext_kv and mapiterend with
+ * GOMAP_ERR_BAD_ARG, leaving the original and the map's count of live
+ * iterators intact; mapiterinit on such a copy starts afresh. */
 typedef struct gomap_hiter {
     alignas(8) unsigned char opaque[GOMAP_HITER_SIZE];
 } gomap_hiter;

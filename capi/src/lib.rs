@@ -1316,9 +1316,13 @@ pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
 // Iteration
 // ---------------------------------------------------------------------------
 
-/// Size of `gomap_hiter` (Go's `hiter`: 8 + 12 pointers).
-pub const GOMAP_HITER_SIZE: usize = 104;
-const _: () = assert!(core::mem::size_of::<HIter>() == GOMAP_HITER_SIZE);
+/// Size of `gomap_hiter`: Go's `hiter` (8 + 12 pointers, the core's
+/// [`HIter`]) followed by one word, the address the iterator was started
+/// at, which tells a live iterator from a byte copy of one.
+pub const GOMAP_HITER_SIZE: usize = 112;
+/// Where the start address lives in `gomap_hiter`.
+const HITER_HOME: usize = core::mem::size_of::<HIter>();
+const _: () = assert!(HITER_HOME + 8 == GOMAP_HITER_SIZE);
 const _: () = assert!(core::mem::align_of::<HIter>() == 8);
 
 /// Caller-owned iterator storage (`gomap_hiter`), zero-initialised.
@@ -1330,6 +1334,36 @@ pub struct gomap_hiter {
 
 const _: () = assert!(core::mem::size_of::<gomap_hiter>() == GOMAP_HITER_SIZE);
 const _: () = assert!(core::mem::align_of::<gomap_hiter>() == 8);
+
+/// Whether the live iterator in `it` was started at this very address. A
+/// byte copy of a live iterator (or storage moved while live) is not: it
+/// must not step or end the original's registration (ending both would
+/// count the map's live iterators down twice).
+///
+/// # Safety
+/// * `it` is non-null, 8-aligned caller-owned iterator storage, readable
+///   for [`GOMAP_HITER_SIZE`] bytes.
+unsafe fn started_here(it: *const gomap_hiter) -> bool {
+    // SAFETY: HITER_HOME + 8 == GOMAP_HITER_SIZE: in bounds of the storage
+    // (point 1).
+    let p = unsafe { it.cast::<u8>().add(HITER_HOME) };
+    // SAFETY: `p` is readable (point 1), 8-aligned (HITER_HOME is a
+    // multiple of 8 and `it` is aligned), initialised: zeroed by the caller
+    // or written by gomap_mapiterinit.
+    let home = unsafe { p.cast::<usize>().read() };
+    home == it.addr()
+}
+
+/// Records that the iterator in `it` was started at this address.
+///
+/// # Safety
+/// * As [`started_here`], writable.
+unsafe fn set_home(it: *mut gomap_hiter) {
+    // SAFETY: HITER_HOME + 8 == GOMAP_HITER_SIZE: in bounds (point 1).
+    let p = unsafe { it.cast::<u8>().add(HITER_HOME) };
+    // SAFETY: `p` is writable (point 1) and 8-aligned, as in started_here.
+    unsafe { p.cast::<usize>().write(it.addr()) };
+}
 // gomap_hiter_key and gomap_hiter_elem read these two words directly.
 const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
 const _: () = assert!(core::mem::offset_of!(HIter, elem) == 8);
@@ -1343,11 +1377,29 @@ const _: () = assert!(core::mem::offset_of!(HIter, elem) == 8);
 ///   is unbounded).
 unsafe fn hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
     // SAFETY: HIter::from_raw's points: 1. `it` is non-null, valid for reads
-    // and writes of GOMAP_HITER_SIZE == size_of::<HIter>() bytes (asserted
+    // and writes of GOMAP_HITER_SIZE >= size_of::<HIter>() bytes (asserted
     // above) and accessed by nothing else during the C call (point 1),
     // which `'a` does not outlast (point 2); 2. its bytes were zeroed by
     // the caller or last written by gomap as an HIter (point 1).
     unsafe { HIter::from_raw(it.cast::<u8>()) }
+}
+
+/// [`hiter`] for the calls that step or end an iteration: `None` also for a
+/// copy of a live iterator (it was started elsewhere, see
+/// [`started_here`]), which such calls report as `GOMAP_ERR_BAD_ARG`
+/// without touching the map.
+///
+/// # Safety
+/// * As [`hiter`].
+unsafe fn own_hiter<'a>(it: *mut gomap_hiter) -> Option<&'a mut HIter> {
+    // SAFETY: hiter's points, passed on.
+    let h = unsafe { hiter(it) }?;
+    // SAFETY: started_here's point: `it` is non-null, aligned (hiter
+    // checked it) and readable for GOMAP_HITER_SIZE bytes (point 1).
+    if h.is_registered() && !unsafe { started_here(it) } {
+        return None;
+    }
+    Some(h)
 }
 
 /// `for k, v := range m` (`mapiterinit`): starts iterating `m` from a random
@@ -1367,7 +1419,18 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
         // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
         // iterator storage (point 2); 2. the result is used only in this
         // call.
+        let raw = it;
+        // SAFETY: started_here's point: `it` is non-null (checked) storage
+        // (point 2), 8-aligned (checked first: `&&` short-circuits).
+        let copy = raw.addr() % 8 == 0 && !unsafe { started_here(raw) };
+        // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
+        // iterator storage (point 2); 2. the result is used only in this
+        // call.
         let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        if it.is_registered() && copy {
+            // A byte copy of another live iterator: not ours to end.
+            *it = HIter::new();
+        }
         // End a still-live iteration here rather than in mapiterinit, so
         // that mapiterinit gets the ended iterator its contract asks for.
         // SAFETY: mapiterend's point: if `it` is registered, its map is a
@@ -1383,6 +1446,9 @@ pub unsafe extern "C" fn gomap_mapiterinit(m: *const gomap_map, it: *mut gomap_h
             Some(m) => unsafe { map::mapiterinit(&m.t.t, m.h.as_ptr(), it) },
             None => *it = HIter::new(),
         }
+        // SAFETY: set_home's point: `raw` is the same aligned, writable
+        // storage (point 2); `it`'s borrow ended above.
+        unsafe { set_home(raw) };
         GOMAP_OK
     })
 }
@@ -1401,7 +1467,7 @@ pub unsafe extern "C" fn gomap_mapiternext(it: *mut gomap_hiter) -> gomap_status
         // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
         // iterator storage (point 1); 2. the result is used only in this
         // call.
-        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        let Some(it) = (unsafe { own_hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: mapiternext_own_type's point (mapiternext's): a
         // registered `it` was started by mapiterinit and its map is a live
         // handle (point 2) holding its type, not being written (point 3);
@@ -1432,7 +1498,7 @@ pub unsafe extern "C" fn gomap_mapiternext_kv(
         // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
         // iterator storage (point 1); 2. the result is used only in this
         // call.
-        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        let Some(it) = (unsafe { own_hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: mapiternext_own_type's point (mapiternext's): a
         // registered `it` was started by mapiterinit and its map is a live
         // handle (point 2) holding its type, not being written (point 3);
@@ -1461,7 +1527,7 @@ pub unsafe extern "C" fn gomap_mapiterend(it: *mut gomap_hiter) -> gomap_status 
         // SAFETY: hiter's points: 1. `it` is non-null (checked) caller-owned
         // iterator storage (point 1); 2. the result is used only in this
         // call.
-        let Some(it) = (unsafe { hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
+        let Some(it) = (unsafe { own_hiter(it) }) else { return GOMAP_ERR_BAD_ARG };
         // SAFETY: mapiterend's point: if `it` is registered, its map is a
         // live handle (point 2), which holds its type.
         unsafe { map::mapiterend(it) };

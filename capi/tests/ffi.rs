@@ -406,3 +406,57 @@ fn map_stats() {
         gomap_type_free(t);
     }
 }
+
+/// A byte copy of a live iterator cannot step or end the original's
+/// registration: ending both used to count the map's live iterators down
+/// twice (an underflow that pinned retired memory and made `gomap_free`
+/// refuse forever).
+#[test]
+fn copied_iterator_is_refused() {
+    let _g = serial();
+    let t = u64_type();
+    let mut m = ptr::null_mut();
+    // SAFETY: a live type; `m` is writable.
+    assert_eq!(unsafe { gomap_makemap(t, 0, &mut m) }, GOMAP_OK);
+    for k in 0..N {
+        // SAFETY: a live u64 -> u64 map.
+        unsafe { put(m, k, k) };
+    }
+    let live = || {
+        let mut s = gomap_stats::default();
+        // SAFETY: a live map, not being written.
+        assert_eq!(unsafe { gomap_map_stats(m, &mut s) }, GOMAP_OK);
+        s.live_iterators
+    };
+    let mut it = Box::new(gomap_hiter { opaque: [0; GOMAP_HITER_SIZE] });
+    // SAFETY: zeroed storage over a live map.
+    assert_eq!(unsafe { gomap_mapiterinit(m, &mut *it) }, GOMAP_OK);
+    let mut copy = Box::new(gomap_hiter { opaque: it.opaque });
+    // SAFETY: `copy` is storage holding a byte copy of a live iterator.
+    unsafe {
+        assert_eq!(gomap_mapiternext(&mut *copy), GOMAP_ERR_BAD_ARG);
+        assert_eq!(gomap_mapiterend(&mut *copy), GOMAP_ERR_BAD_ARG);
+    }
+    assert_eq!(live(), 1);
+    // SAFETY: the original, registered at its own address.
+    unsafe {
+        assert_eq!(gomap_mapiternext(&mut *it), GOMAP_OK);
+        assert_eq!(gomap_mapiterend(&mut *it), GOMAP_OK);
+        assert_eq!(gomap_mapiterend(&mut *it), GOMAP_OK);
+    }
+    assert_eq!(live(), 0);
+    // SAFETY: still refused; a fresh start on the copy's storage is fine.
+    unsafe {
+        assert_eq!(gomap_mapiterend(&mut *copy), GOMAP_ERR_BAD_ARG);
+        assert_eq!(gomap_mapiterinit(m, &mut *copy), GOMAP_OK);
+    }
+    assert_eq!(live(), 1);
+    // SAFETY: the copy's storage now holds its own registered iterator.
+    assert_eq!(unsafe { gomap_mapiterend(&mut *copy) }, GOMAP_OK);
+    assert_eq!(live(), 0);
+    // SAFETY: no iterators; freed once.
+    unsafe {
+        assert_eq!(gomap_free(m), GOMAP_OK);
+        gomap_type_free(t);
+    }
+}
