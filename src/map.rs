@@ -55,7 +55,7 @@ use crate::scan::{below_first, iter_slots, match_byte, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
 
 pub use crate::iter_inline::{mapiternext_inline, mapiternext_own_type};
-pub use crate::retire::mapfree;
+pub use crate::retire::{mapfree, mapfree_abandoning_iterators};
 
 // ---------------------------------------------------------------------------
 // Constants (map_noswiss.go:69-106)

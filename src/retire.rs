@@ -377,6 +377,29 @@ impl HMap {
     }
 }
 
+/// [`mapfree`] for a map whose iterators may still be registered (a host
+/// whose program abandoned a `range` loop without ending it): they are
+/// declared dead and the map is freed with everything it owns, retired
+/// memory included. Never fails with [`MapError::Busy`].
+///
+/// # Safety
+/// 1. `h` is null or a live map of type `t`;
+/// 2. no one else uses the map during the call, and no one uses `h` again;
+/// 3. no iterator of the map is used again (stepped, read or ended): its
+///    registration dies with the map.
+pub unsafe fn mapfree_abandoning_iterators(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
+    if let Some(hp) = NonNull::new(h) {
+        // SAFETY: `hp` is a live map (point 1), used by no one else during
+        // the call (point 2): an initialised, aligned `HMap`, read here.
+        let hr = unsafe { hp.as_ref() };
+        // The registrations die here (point 3): with no iterator left to
+        // reach them, deferred drops run and retired blocks are freed.
+        hr.live_iters.store(0, Ordering::Release);
+    }
+    // SAFETY: mapfree's points: 1. point 1; 2. point 2.
+    unsafe { mapfree(t, h) }
+}
+
 /// Frees a map and everything it owns: drop hooks run on every live entry,
 /// then every block is freed. Fails with [`MapError::Busy`] (freeing
 /// nothing) while iterators are live. A null map is a no-op.

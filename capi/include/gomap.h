@@ -57,7 +57,7 @@ typedef enum gomap_status {
     GOMAP_ERR_NIL_MAP_ASSIGN = 3, /* "assignment to entry in nil map" */
     GOMAP_ERR_UNHASHABLE = 4,     /* "runtime error: hash of unhashable type" */
     GOMAP_ERR_NOMEM = 5,          /* allocation failed; map unchanged */
-    GOMAP_ERR_BUSY = 6,           /* map has live iterators */
+    GOMAP_ERR_BUSY = 6,           /* live iterators (shrink), or too late */
     GOMAP_ERR_PANIC = 7,          /* internal panic caught at the boundary */
     GOMAP_ERR_BAD_ARG = 8         /* unknown kind, misaligned/garbage iterator */
 } gomap_status;
@@ -252,7 +252,9 @@ gomap_status gomap_mapshrink(gomap_map *m, size_t min_capacity);
 gomap_status gomap_mapclone(const gomap_map *m, gomap_map **out);
 /* len(m) */
 gomap_status gomap_len(const gomap_map *m, size_t *out);
-/* Frees the map; GOMAP_ERR_BUSY (nothing freed) while iterators are live. */
+/* Frees the map and everything it owns, also while iterators of it are
+ * live (a loop left without gomap_mapiterend): they are dead from then on,
+ * and their storage must be zeroed before it is used again. */
 gomap_status gomap_free(gomap_map *m);
 
 /* ---- fast paths (map_fast32/64/str_noswiss.go) ------------------------------
@@ -300,9 +302,9 @@ typedef struct gomap_hiter {
 /* Starts at a random entry (ending any live iteration in *it first). An
  * iterator is live from a mapiterinit that found entries until it returns
  * the last one (it then ends itself) or gomap_mapiterend is called. While
- * live it keeps memory the map retires alive, and gomap_free of its map
- * returns GOMAP_ERR_BUSY. An iterator abandoned while live keeps that
- * memory until ended: call gomap_mapiterend when breaking out of a loop. */
+ * live it keeps memory the map retires alive. An iterator abandoned while
+ * live keeps that memory until the map is freed: call gomap_mapiterend when
+ * breaking out of a loop. */
 gomap_status gomap_mapiterinit(const gomap_map *m, gomap_hiter *it);
 gomap_status gomap_mapiternext(gomap_hiter *it);
 /* gomap_mapiternext, then the new current key and elem (both NULL at the

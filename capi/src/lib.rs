@@ -109,7 +109,7 @@ pub enum gomap_status {
     GOMAP_ERR_UNHASHABLE = 4,
     /// The allocator returned no memory; the map is unchanged.
     GOMAP_ERR_NOMEM = 5,
-    /// The map has live iterators.
+    /// The map has live iterators (shrink), or a setter came too late.
     GOMAP_ERR_BUSY = 6,
     /// An internal panic was caught at the boundary.
     GOMAP_ERR_PANIC = 7,
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn gomap_strerror(status: c_int) -> *const c_char {
         3 => b"assignment to entry in nil map\0",
         4 => b"runtime error: hash of unhashable type\0",
         5 => b"out of memory\0",
-        6 => b"map has live iterators\0",
+        6 => b"busy: the map has live iterators, or the setting is already in use\0",
         7 => b"internal panic\0",
         8 => b"bad argument\0",
         _ => b"unknown gomap status\0",
@@ -1283,12 +1283,16 @@ pub unsafe extern "C" fn gomap_len(m: *const gomap_map, out: *mut usize) -> goma
     })
 }
 
-/// Frees a map and everything it owns. Fails with `GOMAP_ERR_BUSY` (freeing
-/// nothing) while iterators of the map are live. NULL is a no-op.
+/// Frees a map and everything it owns, retired memory included, even while
+/// iterators of the map are live (a program that left a `range` loop
+/// without ending it): those iterators are dead from then on and must not
+/// be passed to any function again, not even `gomap_mapiterend`. NULL is a
+/// no-op.
 ///
 /// # Safety
 /// * `m` is NULL or a live handle used by no other thread, not used again
 ///   after `GOMAP_OK`.
+/// * No iterator of the map is used after the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
     guard(|| {
@@ -1296,9 +1300,11 @@ pub unsafe extern "C" fn gomap_free(m: *mut gomap_map) -> gomap_status {
         // 1); 2. `mr.t` is not used after mapfree succeeds (only the raw
         // `mr.owner` is).
         let Some(mr) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
-        // SAFETY: mapfree's point: `h` is a live map (point 1) of type `t`,
-        // its own (MapRef::t), not used again after success (point 1).
-        match unsafe { map::mapfree(&mr.t.t, mr.h.as_ptr()) } {
+        // SAFETY: mapfree_abandoning_iterators's points: 1. `h` is a live
+        // map (point 1) of type `t`, its own (MapRef::t); 2. used by no one
+        // else, and not again (point 1); 3. its iterators are not used
+        // again (point 2).
+        match unsafe { map::mapfree_abandoning_iterators(&mr.t.t, mr.h.as_ptr()) } {
             Ok(()) => {
                 // SAFETY: `mr.owner` is the data pointer of the type's Arc
                 // whose count finish_map took for this map (what

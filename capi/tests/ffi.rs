@@ -137,7 +137,9 @@ fn iterator_keeps_map_busy_and_survives_growth() {
         for i in 9..N {
             put(m, i, i); // grows under the iterator
         }
-        assert_eq!(gomap_free(m), GOMAP_ERR_BUSY);
+        let mut st = gomap_stats::default();
+        assert_eq!(gomap_map_stats(m, &mut st), GOMAP_OK);
+        assert_eq!(st.live_iterators, 1);
         let mut seen = vec![false; N as usize];
         while !gomap_hiter_key(&it).is_null() {
             let k = gomap_hiter_key(&it).cast::<u64>().read();
@@ -459,4 +461,65 @@ fn copied_iterator_is_refused() {
         assert_eq!(gomap_free(m), GOMAP_OK);
         gomap_type_free(t);
     }
+}
+
+static ABANDON_LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+unsafe extern "C" fn abandon_calloc(_: *mut c_void, size: usize) -> *mut c_void {
+    ABANDON_LIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: calloc accepts any size.
+    unsafe { libc::calloc(1, size) }
+}
+
+unsafe extern "C" fn abandon_free(_: *mut c_void, p: *mut c_void, _: usize) {
+    ABANDON_LIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: from abandon_calloc.
+    unsafe { libc::free(p) }
+}
+
+/// `for k := range m { break }` compiled without the iterator's end, over
+/// a churning map with 200-byte (out-of-line) elems: every abandoned
+/// iterator keeps retired memory, and `gomap_free` still frees the map and
+/// all of it (it refused with BUSY before).
+#[test]
+fn free_with_abandoned_iterators_frees_everything() {
+    let _g = serial();
+    let mut t = ptr::null_mut();
+    // SAFETY: `t` is writable.
+    assert_eq!(unsafe { gomap_type_preset(GOMAP_KEY_U64, 200, 8, false, &mut t) }, GOMAP_OK);
+    let mut m = ptr::null_mut();
+    // SAFETY: a live type; the allocator is callable from any thread.
+    let st = unsafe {
+        gomap_makemap_with_allocator(t, 0, Some(abandon_calloc), Some(abandon_free), ptr::null_mut(), &mut m)
+    };
+    assert_eq!(st, GOMAP_OK);
+    let loops: u64 = if cfg!(miri) { 20 } else { 2000 };
+    let mut abandoned = Vec::new();
+    for i in 0..loops {
+        for k in [i, i + 1] {
+            let mut e = ptr::null_mut();
+            // SAFETY: a live map; the slot has room for 200 bytes.
+            assert_eq!(unsafe { gomap_mapassign(m, (&raw const k).cast(), &mut e) }, GOMAP_OK);
+        }
+        if i >= 8 {
+            let old = i - 8;
+            // SAFETY: a live map.
+            assert_eq!(unsafe { gomap_mapdelete(m, (&raw const old).cast()) }, GOMAP_OK);
+        }
+        let mut it = Box::new(gomap_hiter { opaque: [0; GOMAP_HITER_SIZE] });
+        // SAFETY: zeroed storage over a live map; the loop "breaks" at once.
+        assert_eq!(unsafe { gomap_mapiterinit(m, &mut *it) }, GOMAP_OK);
+        abandoned.push(it);
+    }
+    let mut s = gomap_stats::default();
+    // SAFETY: a live map, not being written.
+    assert_eq!(unsafe { gomap_map_stats(m, &mut s) }, GOMAP_OK);
+    assert_eq!(s.live_iterators as u64, loops);
+    assert!(s.retired_bytes > 0, "{s:?}");
+    // SAFETY: a live map; its iterators are never used again.
+    assert_eq!(unsafe { gomap_free(m) }, GOMAP_OK);
+    assert_eq!(ABANDON_LIVE.load(std::sync::atomic::Ordering::Relaxed), 0, "blocks left after free");
+    drop(abandoned);
+    // SAFETY: no maps of the type remain.
+    unsafe { gomap_type_free(t) };
 }
