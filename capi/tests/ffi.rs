@@ -433,7 +433,10 @@ fn copied_iterator_is_refused() {
     let mut it = Box::new(gomap_hiter { opaque: [0; GOMAP_HITER_SIZE] });
     // SAFETY: zeroed storage over a live map.
     assert_eq!(unsafe { gomap_mapiterinit(m, &mut *it) }, GOMAP_OK);
-    let mut copy = Box::new(gomap_hiter { opaque: it.opaque });
+    let mut copy = Box::new(gomap_hiter { opaque: [0; GOMAP_HITER_SIZE] });
+    // A C host's memcpy: bytes copied as they are (padding included).
+    // SAFETY: two distinct boxes of one gomap_hiter each.
+    unsafe { ptr::copy_nonoverlapping(&raw const *it, &raw mut *copy, 1) };
     // SAFETY: `copy` is storage holding a byte copy of a live iterator.
     unsafe {
         assert_eq!(gomap_mapiternext(&mut *copy), GOMAP_ERR_BAD_ARG);
