@@ -309,8 +309,18 @@ impl<K: GoKey, V> GoMap<K, V> {
     ///   slot says `inserted`, or the type needs key updates): the caller
     ///   must not drop or use it then.
     unsafe fn assign(&mut self, kp: *const u8) -> map::Slot {
+        // SAFETY: the caller's points, passed on.
+        oom(unsafe { self.try_assign(kp) })
+    }
+
+    /// [`Self::assign`] reporting allocation failure (the map unchanged,
+    /// the key not taken) instead of panicking.
+    ///
+    /// # Safety
+    /// As [`Self::assign`] (point 2 applies to a success only).
+    unsafe fn try_assign(&mut self, kp: *const u8) -> Result<map::Slot, crate::fatal::MapError> {
         let (t, h) = (self.t(), self.h.as_ptr());
-        oom(match Self::FAST {
+        match Self::FAST {
             FastKind::Fast32 => {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 4 bytes.
@@ -345,7 +355,7 @@ impl<K: GoKey, V> GoMap<K, V> {
             // SAFETY: 1. live map of type `t` (the invariant); 2. `kp` is a
             // key of `t` outside the map (point 1).
             FastKind::None => unsafe { map::mapassign(t, h, kp) },
-        })
+        }
     }
 
     /// `mapdelete`, or its fast variant, moving the elem to `out` (see
@@ -528,6 +538,157 @@ impl<K: GoKey, V> GoMap<K, V> {
             // SAFETY: an existing entry's elem slot holds a live, aligned
             // `V` (the invariant); `&mut self` is exclusive.
             Some(unsafe { e.replace(v) })
+        }
+    }
+
+    /// [`Self::insert`] that reports an allocation failure instead of
+    /// panicking: `Err` gives the key and value back, the map unchanged.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, &str>::new();
+    /// assert_eq!(m.try_insert(1, "a").ok(), Some(None));
+    /// assert_eq!(m.try_insert(1, "b").ok(), Some(Some("a")));
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn try_insert(&mut self, k: K, v: V) -> Result<Option<V>, (crate::fatal::MapError, K, V)> {
+        let k = core::mem::ManuallyDrop::new(k);
+        // SAFETY: 1. `k` is a `K` on our stack, outside the map; 2. it is in
+        // a `ManuallyDrop`: taken back on failure, dropped below only when
+        // the map did not keep it.
+        let slot = match unsafe { self.try_assign((&raw const *k).cast()) } {
+            Ok(slot) => slot,
+            Err(e) => return Err((e, core::mem::ManuallyDrop::into_inner(k), v)),
+        };
+        if !slot.inserted && !self.t().need_key_update() {
+            drop(core::mem::ManuallyDrop::into_inner(k));
+        }
+        let e = slot.elem.as_ptr().cast::<V>();
+        if slot.inserted {
+            // SAFETY: a new entry's elem slot: valid for writes of one
+            // aligned `V`, holding none.
+            unsafe { e.write(v) };
+            Ok(None)
+        } else {
+            // SAFETY: an existing entry's elem slot holds a live, aligned
+            // `V` (the invariant); `&mut self` is exclusive.
+            Ok(Some(unsafe { e.replace(v) }))
+        }
+    }
+
+    /// The stored key and its value (Go's `mapaccessK`): the key the map
+    /// holds may differ from `k` in ways equality ignores (`-0.0` vs `0.0`).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<f64, u8>::new();
+    /// m.insert(0.0, 1);
+    /// let (k, v) = m.get_key_value(&-0.0).unwrap();
+    /// assert!(k.is_sign_positive() && *v == 1);
+    /// ```
+    pub fn get_key_value(&self, k: &K) -> Option<(&K, &V)> {
+        // SAFETY: mapaccess_k's points: 1. `h` is a live map of type `t`
+        // (the invariant), not written while `self` is borrowed; 2. `k` is
+        // a key of `t` (GoKey: `t` describes `K`).
+        let (kp, ep) = unsafe { map::mapaccess_k(self.t(), self.h.as_ptr(), (k as *const K).cast()) };
+        if kp.is_null() {
+            return None;
+        }
+        // SAFETY: a found key is a live, aligned `K` of the map, valid
+        // while `self` is borrowed (no write runs).
+        let k = unsafe { &*kp.cast::<K>() };
+        // SAFETY: likewise, a found elem is the entry's live, aligned `V`.
+        let v = unsafe { &*ep.cast::<V>() };
+        Some((k, v))
+    }
+
+    /// How many entries the map holds before its bucket array doubles
+    /// (Go's load factor: 8 for one bucket, 6.5 per bucket beyond).
+    ///
+    /// ```
+    /// assert_eq!(gomap::GoMap::<u64, u64>::new().capacity(), 8);
+    /// assert_eq!(gomap::GoMap::<u64, u64>::with_capacity(100).capacity(), 104);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        // SAFETY: `h` is a live map (the invariant), not written while
+        // `self` is borrowed.
+        let b = unsafe { self.h.as_ref() }.b;
+        if b == 0 { 8 } else { 13 << (b - 1) }
+    }
+
+    /// Mutable references to every value, in Go's order.
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20)].into();
+    /// m.values_mut().for_each(|v| *v += 1);
+    /// assert_eq!((m[&1], m[&2]), (11, 21));
+    /// ```
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Every entry, the value mutable, in Go's order.
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20)].into();
+    /// for (k, v) in m.iter_mut() {
+    ///     *v += *k;
+    /// }
+    /// assert_eq!((m[&1], m[&2]), (11, 22));
+    /// ```
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
+        let mut it = Box::new(HIter::new());
+        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
+        // is fresh; 3. the iteration ends in `IterMut`'s drop, which the
+        // borrow of `self` (holding the map and `t`) outlives.
+        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        IterMut { it, t: self.t(), _marker: PhantomData }
+    }
+
+    /// Keeps the entries for which `f` returns true, deleting the others
+    /// during one iteration (Go: `for k, v := range m { if !f(k, v) {
+    /// delete(m, k) } }`, which Go allows).
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = (0..10).map(|i| (i, i)).collect();
+    /// m.retain(|k, _| k % 2 == 0);
+    /// assert_eq!(m.len(), 5);
+    /// ```
+    pub fn retain(&mut self, mut f: impl FnMut(&K, &mut V) -> bool) {
+        let mut it = HIter::new();
+        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
+        // is fresh; 3. the guard below ends the iteration (also on unwind)
+        // while `retain` still borrows the map and its type.
+        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        let mut it = guard(it, |it| {
+            // SAFETY: if registered, the iterator's map and type are alive:
+            // `retain` borrows the map mutably until the guard drops.
+            unsafe { map::mapiterend(it) }
+        });
+        while !it.key.is_null() {
+            let keep = {
+                // SAFETY: a non-null `it.key` is an aligned `K` of the map (a
+                // live entry's key, or a byte copy of it in an old bucket),
+                // only read, and no write runs while `f` holds it.
+                let k = unsafe { &*it.key.cast::<K>() };
+                // SAFETY: `it.elem` is that entry's live, aligned `V`; no
+                // other reference to it exists while `f` runs.
+                let v = unsafe { &mut *it.elem.cast::<V>() };
+                f(k, v)
+            };
+            if !keep {
+                // The delete needs a key outside the map: a bitwise copy,
+                // never dropped (the map drops its own).
+                let mut copy = core::mem::MaybeUninit::<K>::uninit();
+                // SAFETY: `it.key` is a readable `K`; `copy` has room for one.
+                unsafe { ptr::copy_nonoverlapping(it.key.cast::<K>(), copy.as_mut_ptr(), 1) };
+                // SAFETY: delete_into's points: 1. `copy` holds the entry's
+                // key bytes, outside the map; 2. a null `out` drops the elem
+                // in the map.
+                unsafe { self.delete_into(copy.as_ptr().cast(), ptr::null_mut()) };
+            }
+            // SAFETY: as `mapiternext`: `it` was started by `mapiterinit`,
+            // and its map and type are alive (the invariant, `&mut self`);
+            // `self.t()` is the type of the iterator's map.
+            unsafe { map::mapiternext_inline(self.t(), &mut it) };
         }
     }
 
@@ -766,6 +927,87 @@ impl<K: GoKey, V> FromIterator<(K, V)> for GoMap<K, V> {
         let mut m = GoMap::new();
         m.extend(iter);
         m
+    }
+}
+
+/// `m[&k]`: the value for `k`.
+///
+/// # Panics
+/// If `k` is not in the map (Go would return the zero value; Rust's maps
+/// panic).
+impl<K: GoKey, V> core::ops::Index<&K> for GoMap<K, V> {
+    type Output = V;
+    fn index(&self, k: &K) -> &V {
+        self.get(k).expect("GoMap: key not in map")
+    }
+}
+
+/// Go's `maps.Equal`: the same length, and every key of one maps to an
+/// equal value in the other. A map holding a NaN key equals no map, itself
+/// included (NaN never finds itself), so there is no `Eq`.
+impl<K: GoKey, V: PartialEq> PartialEq for GoMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+    }
+}
+
+impl<K: GoKey, V, const N: usize> From<[(K, V); N]> for GoMap<K, V> {
+    /// A map holding the pairs (later pairs replace earlier ones with an
+    /// equal key), sized for `N` entries.
+    fn from(pairs: [(K, V); N]) -> Self {
+        let mut m = Self::with_capacity(N);
+        m.extend(pairs);
+        m
+    }
+}
+
+impl<'a, K: GoKey + Copy, V: Copy> Extend<(&'a K, &'a V)> for GoMap<K, V> {
+    fn extend<I: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(*k, *v);
+        }
+    }
+}
+
+// The map's state is valid after any panic (every operation restores it
+// through guards), so observing it after an unwind is sound.
+impl<K: GoKey + core::panic::UnwindSafe, V: core::panic::UnwindSafe> core::panic::UnwindSafe for GoMap<K, V> {}
+impl<K: GoKey + core::panic::RefUnwindSafe, V: core::panic::RefUnwindSafe> core::panic::RefUnwindSafe for GoMap<K, V> {}
+
+/// Iterator over a map's entries with mutable values ([`GoMap::iter_mut`]).
+pub struct IterMut<'a, K, V> {
+    it: Box<HIter>,
+    /// The map's descriptor (see [`GoMap::t`]).
+    t: &'a MapType,
+    _marker: PhantomData<(&'a K, &'a mut V)>,
+}
+
+impl<'a, K: GoKey, V> Iterator for IterMut<'a, K, V> {
+    type Item = (&'a K, &'a mut V);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.it.key.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `it.key` is an aligned `K` of the map, and the
+        // map is borrowed mutably for 'a: no write runs while it lives.
+        let k = unsafe { &*self.it.key.cast::<K>() };
+        // SAFETY: `it.elem` is the entry's live, aligned `V`; the iteration
+        // produces each entry once and the map is borrowed mutably for 'a,
+        // so this is the only reference to it.
+        let v = unsafe { &mut *self.it.elem.cast::<V>() };
+        let t = GoMap::<K, V>::STATIC_T.unwrap_or(self.t);
+        // SAFETY: as `mapiternext`: `it` was started by `mapiterinit` and
+        // its map and type are alive (borrowed for 'a); `t` is that type.
+        unsafe { map::mapiternext_inline(t, &mut self.it) };
+        Some((k, v))
+    }
+}
+
+impl<K, V> Drop for IterMut<'_, K, V> {
+    fn drop(&mut self) {
+        // SAFETY: if registered, the iterator's map and type are alive: both
+        // are borrowed for the iterator's lifetime.
+        unsafe { map::mapiterend(&mut self.it) }
     }
 }
 
