@@ -575,7 +575,7 @@ pub(crate) unsafe fn memclr(p: *mut u8, n: usize) {
 /// # Safety
 /// 1. `key` is a key of `t`.
 #[inline]
-pub(crate) unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
+pub unsafe fn map_key_error(t: &MapType, key: *const u8) -> Result<(), MapError> {
     if t.hash_might_panic() {
         if let Some(check) = t.key_check {
             // SAFETY: `KeyCheckFn`'s points: `key` is a

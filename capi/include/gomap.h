@@ -230,7 +230,9 @@ gomap_status gomap_mapassign(gomap_map *m, const void *key, void **out_elem);
 #define GOMAP_ASSIGN_INSERTED 1u
 #define GOMAP_ASSIGN_KEY_STORED 2u
 gomap_status gomap_mapassign2(gomap_map *m, const void *key, void **out_elem, uint32_t *out_flags);
-/* k, v := the stored key and elem (Go's mapaccessK), or NULL, NULL. */
+/* k, v := the stored key and elem (Go's mapaccessK), or NULL, NULL. An
+ * unhashable key is GOMAP_ERR_UNHASHABLE, as for mapaccess1/2; unlike them
+ * (and like Go's mapaccessK) it does not detect a concurrent write. */
 gomap_status gomap_mapaccessK(const gomap_map *m, const void *key, void **out_key, void **out_elem);
 /* delete(m, k)
  * gomap_mapdelete2 also hands the entry over: the stored key is copied to

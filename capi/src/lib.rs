@@ -2086,9 +2086,15 @@ pub unsafe extern "C" fn gomap_mapaccessK(
         // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
         // 1); 2. the MapRef is used only during this call.
         if let Some(m) = unsafe { map_ref(m) } {
+            // Go's mapaccessK serves iterators, whose keys are hashable; a
+            // caller's key is checked first, as mapaccess1/2 check it.
+            // SAFETY: map_key_error's point: `key` is a key of `t` (point 2).
+            if let Err(e) = unsafe { map::map_key_error(&m.t.t, key.cast()) } {
+                return e.into();
+            }
             // SAFETY: mapaccess_k's points: 1. `h` is a live map (point 1)
             // of type `t`, its own (MapRef::t), not being written (point
-            // 1); 2. `key` is a key of `t` (point 2).
+            // 1); 2. `key` is a key of `t` (point 2), hashable (checked).
             (k, e) = unsafe { map::mapaccess_k(&m.t.t, m.h.as_ptr(), key.cast()) };
         }
         // SAFETY: `out_key` is an out-parameter (point 3), checked non-null.
@@ -2140,6 +2146,11 @@ pub unsafe extern "C" fn gomap_mapdelete2(
             // (which may free the value), released again if the delete
             // fails, so that an error leaves every count as it was.
             let mut handed = None;
+            // An unhashable key fails before the lookup below hashes it.
+            // SAFETY: map_key_error's point: `k` is a key of `t`.
+            if let Err(e) = unsafe { map::map_key_error(t, k) } {
+                return e.into();
+            }
             if !out_key.is_null() {
                 // SAFETY: mapaccess_k's points: 1. `h` is a live map (point
                 // 1) of type `t`, its own (MapRef::t), used by no other

@@ -526,3 +526,68 @@ fn free_with_abandoned_iterators_frees_everything() {
     // SAFETY: no maps of the type remain.
     unsafe { gomap_type_free(t) };
 }
+
+static HASHED_UNHASHABLE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe extern "C" fn hash_u64(_: *mut c_void, k: *const c_void, seed: u64, _: *mut c_int) -> u64 {
+    // SAFETY: a u64 key.
+    let k = unsafe { k.cast::<u64>().read() };
+    if k == 13 {
+        HASHED_UNHASHABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    (k ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+unsafe extern "C" fn equal_u64(_: *mut c_void, a: *const c_void, b: *const c_void) -> bool {
+    // SAFETY: two u64 keys.
+    unsafe { a.cast::<u64>().read() == b.cast::<u64>().read() }
+}
+
+/// Key 13 is unhashable (the type's key check says so).
+unsafe extern "C" fn not_13(_: *mut c_void, k: *const c_void) -> bool {
+    // SAFETY: a u64 key.
+    unsafe { k.cast::<u64>().read() != 13 }
+}
+
+/// `gomap_mapaccessK` and `gomap_mapdelete2` check the key before hashing
+/// it, as the other lookups do: an unhashable key is reported and the
+/// host's hasher never sees it.
+#[test]
+fn access_k_and_delete2_reject_unhashable_keys() {
+    let _g = serial();
+    let desc = gomap_type_desc {
+        key_size: 8,
+        key_align: 8,
+        elem_size: 8,
+        elem_align: 8,
+        flags: GOMAP_DESC_REFLEXIVE | GOMAP_DESC_HASH_MIGHT_PANIC,
+        hash: Some(hash_u64),
+        equal: Some(equal_u64),
+        key_check: Some(not_13),
+        ctx: ptr::null_mut(),
+    };
+    let (mut t, mut m) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: a valid descriptor; out-parameters are writable.
+    unsafe {
+        assert_eq!(gomap_type_custom(&desc, &mut t), GOMAP_OK);
+        assert_eq!(gomap_makemap(t, 0, &mut m), GOMAP_OK);
+        put(m, 1, 1);
+    }
+    let k = 13u64;
+    let (mut sk, mut se) = (ptr::null_mut(), ptr::null_mut());
+    let (mut kk, mut ee, mut found) = (0u64, 0u64, false);
+    // SAFETY: a live map; the buffers fit a key and an elem.
+    unsafe {
+        assert_eq!(gomap_mapaccessK(m, (&raw const k).cast(), &mut sk, &mut se), GOMAP_ERR_UNHASHABLE);
+        let st = gomap_mapdelete2(m, (&raw const k).cast(), (&raw mut kk).cast(), (&raw mut ee).cast(), &mut found);
+        assert_eq!(st, GOMAP_ERR_UNHASHABLE);
+    }
+    assert_eq!(HASHED_UNHASHABLE.load(std::sync::atomic::Ordering::Relaxed), 0, "the hasher saw key 13");
+    // SAFETY: a live map.
+    assert_eq!(unsafe { len(m) }, 1);
+    // SAFETY: no iterators; freed once.
+    unsafe {
+        assert_eq!(gomap_free(m), GOMAP_OK);
+        gomap_type_free(t);
+    }
+}
