@@ -1129,32 +1129,10 @@ pub unsafe extern "C" fn gomap_mapassign(
     key: *const c_void,
     out_elem: *mut *mut c_void,
 ) -> gomap_status {
-    guard(|| {
-        nonnull!(key, out_elem);
-        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
-        // 1); 2. the MapRef is used only during this call, while the map
-        // lives.
-        let Some(m) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NIL_MAP_ASSIGN };
-        let t = &m.t.t;
-        let assign = |k: *const u8| {
-            // SAFETY: mapassign's points: 1. `h` is a live map (point 1) of
-            // type `t`, its own (MapRef::t), used by no other thread (point
-            // 1); 2. `k` points to a key of `t` (point 2) copied to scratch
-            // by with_key_copy, so it does not point into the map.
-            match unsafe { map::mapassign(t, m.h.as_ptr(), k) } {
-                Ok(slot) => {
-                    // SAFETY: `out_elem` is an out-parameter (point 3),
-                    // checked non-null.
-                    unsafe { out_elem.write(slot.elem.as_ptr().cast()) };
-                    GOMAP_OK
-                }
-                Err(e) => e.into(),
-            }
-        };
-        // SAFETY: with_key_copy's point 1: `key` is a key of `t` (point 2),
-        // so valid for reads of its key size.
-        unsafe { with_key_copy(key, t.key().size, assign) }
-    })
+    let mut flags = 0;
+    // SAFETY: gomap_mapassign2's points: `m`, `key` and `out_elem` as this
+    // function's (points 1-3); `flags` is a local out-parameter.
+    unsafe { gomap_mapassign2(m, key, out_elem, &mut flags) }
 }
 
 /// `delete(m, k)` (`mapdelete`). Deleting from a NULL map or an absent key
