@@ -363,7 +363,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     ///
     /// # Safety
     /// * `kp` points to a `K` (a key of `self`'s type);
-    /// * `out` is valid for writes of one `V`, not overlapping the map.
+    /// * `out` is null (the removed elem is dropped in the map) or valid for
+    ///   writes of one `V`, not overlapping the map.
     unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
         let (t, h) = (self.t(), self.h.as_ptr());
         oom(match Self::FAST {
