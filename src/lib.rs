@@ -23,6 +23,14 @@
 //! crate `gomap-inspector`) are crates of their own, built on this crate's
 //! public API.
 //!
+//! # Features
+//!
+//! * `serde`: `Serialize`/`Deserialize` for [`GoMap`] (a map, entries in
+//!   Go's iteration order; deserializing assigns in input order, so a
+//!   repeated key keeps its last value), [`GoStr`] and [`GoStrRef`]
+//!   (strings). Off by default: the default build depends on `libc` and
+//!   `rand` only.
+//!
 //! # Safety vocabulary
 //!
 //! The `# Safety` sections of the core's unsafe functions are bullet lists
@@ -89,6 +97,8 @@ mod reserve;
 mod retire;
 mod scan;
 mod scopeguard;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod shrink;
 pub mod visit;
 pub use gomap::{GoKey, GoMap, GoStr, GoStrRef};

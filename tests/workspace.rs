@@ -37,15 +37,20 @@ fn three_crates_and_only_the_capi_builds_c_libraries() {
         ("gomap-inspector".into(), vec!["lib".into()]),
     ];
     assert_eq!(crates, want, "the workspace's crates and their library types");
-    // What `gomap` itself pulls in for a dependent (dev-dependencies aside).
+    // What `gomap` itself pulls in for a dependent with the default
+    // features (dev-dependencies aside), and what only features add.
     let gomap = meta.get("packages").arr().iter().find(|p| p.get("name").str() == "gomap").unwrap();
-    let mut deps: Vec<&str> = gomap
-        .get("dependencies")
-        .arr()
-        .iter()
-        .filter(|d| d.get("kind").is_null())
-        .map(|d| d.get("name").str())
-        .collect();
-    deps.sort();
-    assert_eq!(deps, ["libc", "rand"], "gomap's normal dependencies");
+    let normal = |optional: bool| {
+        let mut deps: Vec<&str> = gomap
+            .get("dependencies")
+            .arr()
+            .iter()
+            .filter(|d| d.get("kind").is_null() && d.get("optional").bool() == optional)
+            .map(|d| d.get("name").str())
+            .collect();
+        deps.sort();
+        deps
+    };
+    assert_eq!(normal(false), ["libc", "rand"], "gomap's default dependencies");
+    assert_eq!(normal(true), ["serde"], "gomap's optional dependencies");
 }
