@@ -11,6 +11,18 @@ use crate::gomap::{FastKind, GoKey};
 use crate::maptype::KeySpec;
 
 /// An owned UTF-8 string with Go's string-header layout.
+///
+/// The key type of Go's `map[string]V`: 16 bytes `{ptr, len}` per slot,
+/// hashed with `strhash`, on the `faststr` paths.
+///
+/// ```
+/// use gomap::{GoMap, GoStr};
+/// let mut m: GoMap<GoStr, u32> = GoMap::new();
+/// m.insert(GoStr::from("go"), 1);
+/// m.insert("map".into(), 2);
+/// assert_eq!(m[&GoStr::from("map")], 2);
+/// assert_eq!(core::mem::size_of::<GoStr>(), 16); // Go's string header
+/// ```
 #[repr(C)]
 pub struct GoStr {
     /// Start of the bytes: from a leaked `Box<[u8]>` (dangling when empty).
@@ -28,6 +40,11 @@ unsafe impl Sync for GoStr {}
 
 impl GoStr {
     /// Copies `s`.
+    ///
+    /// ```
+    /// let s = gomap::GoStr::new("héllo");
+    /// assert_eq!(s.len(), 6); // bytes, through `Deref<Target = str>`
+    /// ```
     pub fn new(s: &str) -> GoStr {
         let b: Box<[u8]> = s.as_bytes().into();
         let len = b.len();
@@ -38,6 +55,11 @@ impl GoStr {
     }
 
     /// The string.
+    ///
+    /// ```
+    /// let s = gomap::GoStr::from(String::from("go"));
+    /// assert_eq!(s.as_str(), "go");
+    /// ```
     pub fn as_str(&self) -> &str {
         // SAFETY: `ptr`/`len` are a `Box<[u8]>` this value owns (non-null,
         // valid for reads of `len` bytes, never mutated) and live as long as
@@ -138,6 +160,17 @@ unsafe impl Sync for GoStrRef<'_> {}
 
 impl<'a> GoStrRef<'a> {
     /// Borrows `s`.
+    ///
+    /// ```
+    /// use gomap::{GoMap, GoStrRef};
+    /// let text = String::from("a b a");
+    /// let mut counts: GoMap<GoStrRef<'_>, u32> = GoMap::new();
+    /// for w in text.split(' ') {
+    ///     let n = counts.get(&GoStrRef::new(w)).copied().unwrap_or(0);
+    ///     counts.insert(GoStrRef::new(w), n + 1);
+    /// }
+    /// assert_eq!(counts[&GoStrRef::new("a")], 2);
+    /// ```
     pub const fn new(s: &'a str) -> GoStrRef<'a> {
         // SAFETY: a str's pointer is never null (dangling but non-null when
         // empty).
@@ -145,7 +178,13 @@ impl<'a> GoStrRef<'a> {
         GoStrRef { ptr, len: s.len(), _bytes: core::marker::PhantomData }
     }
 
-    /// The string.
+    /// The string, borrowed for `'a` (not only for the borrow of `self`).
+    ///
+    /// ```
+    /// let r = gomap::GoStrRef::from("go");
+    /// let s: &'static str = r.as_str();
+    /// assert_eq!(s, "go");
+    /// ```
     pub fn as_str(&self) -> &'a str {
         // SAFETY: `ptr`/`len` are those of a `&'a str`: valid for reads of
         // `len` bytes, not mutated, for `'a`.

@@ -1,9 +1,95 @@
-//! gomap: a faithful, type-erased Rust port of Go's classic runtime hash map
-//! (`runtime/map_noswiss.go` and `map_fast{32,64,str}_noswiss.go`, Go 1.24.11).
+//! gomap: Go's classic runtime hash map (`runtime/map_noswiss.go` and
+//! `map_fast{32,64,str}_noswiss.go` of Go 1.24.11), ported to Rust function
+//! for function and bit for bit: given the same hash seed, hash key material
+//! and random draws, gomap's buckets, tophash bytes, overflow chains, growth
+//! steps and iteration order are the ones real Go produces (checked on every
+//! CI run by replaying traces recorded from real Go maps).
 //!
-//! See `docs/` for the design, the concordance with map.go and the semantics.
+//! Three audiences use it:
 //!
-//! # Layout
+//! * **Rust programs** that want Go's map semantics: [`GoMap<K, V>`](GoMap),
+//!   a safe map with std's method names (`get`, `insert`, `remove`,
+//!   `iter`, `retain`, ...) and Go's behaviour where Go defines it:
+//!   randomized iteration order, NaN keys that never match, `+0.0 == -0.0`,
+//!   a `range` whose body may insert and delete, `clear` that keeps the
+//!   buckets.
+//! * **Language runtimes and VMs**, through the C ABI of the `gomap-capi`
+//!   crate (`libgomap`, `gomap.h`), built on this crate's erased core
+//!   ([`map`], [`maptype`], [`alloc`], [`hook`]).
+//! * **People studying map.go** side by side with [`map`] (each function
+//!   cites its Go twin and line), the concordance (`docs/concordance.md` in
+//!   the repository) and the inspector (`cargo run --release --example
+//!   tour`).
+//!
+//! # A first map
+//!
+//! ```
+//! use gomap::{GoMap, GoStr};
+//!
+//! // make(map[string]uint64)
+//! let mut m: GoMap<GoStr, u64> = GoMap::new();
+//! m.insert("one".into(), 1); // m["one"] = 1
+//! m.insert("two".into(), 2);
+//! assert_eq!(m.get(&GoStr::from("one")), Some(&1)); // v, ok := m["one"]
+//! assert_eq!(m.len(), 2); // len(m)
+//!
+//! // for k, v := range m { ... }: Go's order, a fresh random start each time.
+//! let mut total = 0;
+//! for (_k, v) in &m {
+//!     total += v;
+//! }
+//! assert_eq!(total, 3);
+//!
+//! m.remove(&GoStr::from("one")); // delete(m, "one")
+//! m.clear(); // clear(m)
+//! assert!(m.is_empty());
+//! ```
+//!
+//! Go's float keys, as Go defines them:
+//!
+//! ```
+//! let mut m = gomap::GoMap::<f64, &str>::new();
+//! m.insert(0.0, "zero");
+//! assert_eq!(m.get(&-0.0), Some(&"zero")); // +0 == -0
+//! m.insert(f64::NAN, "a");
+//! m.insert(f64::NAN, "b"); // NaN != NaN: two more entries
+//! assert_eq!(m.len(), 3);
+//! assert_eq!(m.get(&f64::NAN), None); // and neither can be found
+//! ```
+//!
+//! A range loop whose body writes to the map, which Go allows (entries
+//! added during the loop may or may not be visited; deleted ones that were
+//! not reached yet are not):
+//!
+//! ```
+//! use core::ops::ControlFlow;
+//! let mut m: gomap::GoMap<u64, u64> = (0..100).map(|i| (i, i)).collect();
+//! m.range(|m, k, _v| {
+//!     if k % 2 == 1 {
+//!         m.remove(&k); // delete(m, k) inside the range
+//!     }
+//!     ControlFlow::Continue(())
+//! });
+//! assert_eq!(m.len(), 50);
+//! ```
+//!
+//! Keys are the types Go allows as map keys ([`GoKey`]: integers, `bool`,
+//! `char`, floats, byte arrays, [`GoStr`] with Go's string layout, Rust's
+//! `String`); values are any type.
+//!
+//! # Features
+//!
+//! * `serde`: `Serialize`/`Deserialize` for [`GoMap`] (a map, entries in
+//!   Go's iteration order; deserializing assigns in input order, so a
+//!   repeated key keeps its last value), [`GoStr`] and [`GoStrRef`]
+//!   (strings). Off by default: the default build depends on `libc` and
+//!   `rand` only.
+//!
+//! # Modules
+//!
+//! The API a Rust program uses is [`GoMap`] and its key types; the rest is
+//! the erased core the C ABI and the inspector are built on, public so that
+//! it can be studied and embedded:
 //!
 //! * Go's map, one file per Go file: [`map`] (`map_noswiss.go`), [`fast32`],
 //!   [`fast64`], [`faststr`], [`maptype`] (the descriptor, `type.go`'s
@@ -22,14 +108,6 @@
 //! The C ABI (`capi/`, crate `gomap-capi`) and the inspector (`inspector/`,
 //! crate `gomap-inspector`) are crates of their own, built on this crate's
 //! public API.
-//!
-//! # Features
-//!
-//! * `serde`: `Serialize`/`Deserialize` for [`GoMap`] (a map, entries in
-//!   Go's iteration order; deserializing assigns in input order, so a
-//!   repeated key keeps its last value), [`GoStr`] and [`GoStrRef`]
-//!   (strings). Off by default: the default build depends on `libc` and
-//!   `rand` only.
 //!
 //! # Safety vocabulary
 //!
