@@ -1160,6 +1160,61 @@ pub unsafe fn mapaccess2_fat(
     Ok(if ok { (e, true) } else { (zero, false) })
 }
 
+/// gomap helper, no Go twin: [`mapaccess_k`] for a query that is not a key
+/// of `t` (a `&str` looking up `String` keys): the caller hashes the query
+/// with the map's seed (`hash(seed)`, called only for a map holding
+/// entries, as [`mapaccess2`] hashes only then) and says which stored key
+/// equals it (`eq(k)`, called with keys of `t` whose tophash matches).
+/// Returns the stored key and elem, or nulls. Like [`mapaccess2`], it
+/// reports a write running at the same time.
+///
+/// The results are valid until the next write to the map.
+///
+/// # Safety
+/// 1. `h` is null (a nil map) or a live map of type `t`, not written by
+///    another thread during the call;
+/// 2. `hash` returns what `t.hash` returns for the keys `eq` accepts, under
+///    the same seed (so a key equal to the query lies in the probed chain).
+#[inline(always)]
+pub(crate) unsafe fn mapaccess_k_by(
+    t: &MapType,
+    h: *const HMap,
+    hash: impl FnOnce(usize) -> usize,
+    mut eq: impl FnMut(*const u8) -> bool,
+) -> (*mut u8, *mut u8) {
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
+    // no one writes it during this call (point 1).
+    let Some(h) = (unsafe { h.as_ref() }) else { return (ptr::null_mut(), ptr::null_mut()) };
+    if h.count == 0 {
+        return (ptr::null_mut(), ptr::null_mut());
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_READ_WRITE);
+    }
+    let hash = hash(h.hash0 as usize);
+    // SAFETY: 1. a live map of type `t` (point 1) with entries, so with a
+    // bucket array; 2. not null for the same reason.
+    let b = unsafe { lookup_bucket(t, h, hash) };
+    let found = |b, i| {
+        // SAFETY: 1. `find_in_chain` passes a bucket of `t` of the chain;
+        // 2. and a slot `i < 8`.
+        eq(unsafe { key_of(t, b, i) })
+    };
+    // SAFETY: 1. `b` is a bucket of `t` of the live map (point 1); `found`
+    // only reads the key slot it is given.
+    match unsafe { find_in_chain(t, b, tophash(hash), found) } {
+        Some((b, i)) => {
+            // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8` (returned by
+            // `find_in_chain`).
+            let k = unsafe { key_of(t, b, i) };
+            // SAFETY: 1. and 2. as for `key_of`.
+            let e = unsafe { elem_of(t, b, i) };
+            (k, e)
+        }
+        None => (ptr::null_mut(), ptr::null_mut()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Assign and delete (map_noswiss.go:620-879)
 // ---------------------------------------------------------------------------
