@@ -157,6 +157,171 @@ unsafe impl GoKey for String {
     });
 }
 
+/// A type that can look up keys of a `GoMap<K, _>` by reference, std's
+/// `Borrow` for Go maps: `Q: GoQuery<K>` hashes as the `K` it equals, with
+/// Go's hash of `K` and the map's seed, so it finds exactly the entries an
+/// owned `K` finds, without building one. Implemented for:
+///
+/// * every key type, querying itself: the path `get(&k)` always took
+///   (Go's fast paths for `u64`, [`GoStr`], ...);
+/// * `str` and `String` on [`GoStr`] and [`GoStrRef`] keys: a Go string
+///   header over the query's bytes, built on the stack, on the `faststr`
+///   paths;
+/// * `str` on `String` keys: Go's `strhash` over the bytes, equality of
+///   the bytes.
+///
+/// Sealed: the lookups rely on the hash agreeing with the map's.
+///
+/// ```
+/// use gomap::{GoMap, GoStr};
+/// let mut m: GoMap<GoStr, u32> = GoMap::new();
+/// m.insert(GoStr::new("go"), 1);
+/// assert_eq!(m.get("go"), Some(&1)); // no `GoStr` built
+/// let mut s: GoMap<String, u32> = GoMap::new();
+/// s.insert("rust".to_string(), 2);
+/// assert!(s.contains_key("rust"));
+/// ```
+pub trait GoQuery<K: GoKey>: query::Probe<K> {}
+
+mod query {
+    use super::{GoKey, GoMap};
+
+    /// How a query probes a map of `K`: [`GoQuery`](super::GoQuery)'s
+    /// methods, out of reach of other crates (the trait is sealed).
+    pub trait Probe<K: GoKey> {
+        /// `mapaccess2` for the query: the elem, and whether it was found.
+        fn access2<V>(&self, m: &GoMap<K, V>) -> (*const u8, bool);
+        /// `mapaccessK` for the query: the stored key and elem, or nulls.
+        fn access_k<V>(&self, m: &GoMap<K, V>) -> (*mut u8, *mut u8);
+        /// `mapdelete` for the query, moving the elem to `out` (see
+        /// `GoMap::delete_into`); reports whether the key was present.
+        ///
+        /// # Safety
+        /// * `out` is null or valid for writes of one `V`, not overlapping
+        ///   the map.
+        unsafe fn delete_into<V>(&self, m: &mut GoMap<K, V>, out: *mut u8) -> bool;
+    }
+}
+
+impl<K: GoKey> GoQuery<K> for K {}
+
+impl<K: GoKey> query::Probe<K> for K {
+    #[inline(always)]
+    fn access2<V>(&self, m: &GoMap<K, V>) -> (*const u8, bool) {
+        m.access2(self)
+    }
+    #[inline(always)]
+    fn access_k<V>(&self, m: &GoMap<K, V>) -> (*mut u8, *mut u8) {
+        // SAFETY: mapaccess_k's points: 1. `h` is a live map of type `t`
+        // (the invariant), not written while `m` is borrowed; 2. `self` is
+        // a `K`, a key of `t` (GoKey: `t` describes `K`).
+        unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), (self as *const K).cast()) }
+    }
+    #[inline(always)]
+    unsafe fn delete_into<V>(&self, m: &mut GoMap<K, V>, out: *mut u8) -> bool {
+        // SAFETY: 1. `self` is a `K`; 2. `out` as the caller's point.
+        unsafe { m.delete_into((self as *const K).cast(), out) }
+    }
+}
+
+/// A Go string header over `s`'s bytes: a key of a [`GoStr`] or
+/// [`GoStrRef`] map while `s` is borrowed (`KeySpec::string()` reads the
+/// header and its `len` bytes).
+#[inline(always)]
+fn str_header(s: &str) -> GoString {
+    GoString { ptr: s.as_ptr(), len: s.len() }
+}
+
+/// Go's hash of a string with `s`'s bytes (`strhash`), as the `String` and
+/// `GoStr` keys with those bytes hash.
+#[inline]
+fn str_hash(s: &str, seed: usize) -> usize {
+    let hdr = str_header(s);
+    // SAFETY: 1. `hdr` is a readable local header; 2. its bytes are `s`'s,
+    // readable while `s` is borrowed.
+    unsafe { crate::alg::strhash((&raw const hdr).cast(), seed) }
+}
+
+/// `str` (and `String`) on Go string-header keys: the header on the stack
+/// is the key; every path is the one the owned key takes.
+macro_rules! str_on_header_keys {
+    ($($q:ty => [$($lt:lifetime)?] $k:ty),*) => {$(
+        impl<$($lt)?> GoQuery<$k> for $q {}
+
+        impl<$($lt)?> query::Probe<$k> for $q {
+            #[inline(always)]
+            fn access2<V>(&self, m: &GoMap<$k, V>) -> (*const u8, bool) {
+                let hdr = str_header(self);
+                // SAFETY: `hdr` is a Go string header over `self`'s bytes,
+                // a key of `t` (`KeySpec::string()`), readable, aligned as
+                // the key (both are `GoString`s), for the call.
+                unsafe { m.access2_raw((&raw const hdr).cast()) }
+            }
+            #[inline(always)]
+            fn access_k<V>(&self, m: &GoMap<$k, V>) -> (*mut u8, *mut u8) {
+                let hdr = str_header(self);
+                // SAFETY: mapaccess_k's points: 1. `h` is a live map of type
+                // `t` (the invariant), not written while `m` is borrowed; 2.
+                // `hdr` is a key of `t` (as in `access2`).
+                unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), (&raw const hdr).cast()) }
+            }
+            #[inline(always)]
+            unsafe fn delete_into<V>(&self, m: &mut GoMap<$k, V>, out: *mut u8) -> bool {
+                let hdr = str_header(self);
+                // SAFETY: 1. `hdr` is a key of `t` (as in `access2`), read,
+                // never dropped; 2. `out` as the caller's point.
+                unsafe { m.delete_into((&raw const hdr).cast(), out) }
+            }
+        }
+    )*};
+}
+str_on_header_keys!(
+    str => [] GoStr, String => [] GoStr,
+    str => ['a] GoStrRef<'a>, String => ['a] GoStrRef<'a>
+);
+
+impl GoQuery<String> for str {}
+
+impl query::Probe<String> for str {
+    #[inline]
+    fn access2<V>(&self, m: &GoMap<String, V>) -> (*const u8, bool) {
+        let (_, e) = query::Probe::<String>::access_k(self, m);
+        (e, !e.is_null())
+    }
+    #[inline]
+    fn access_k<V>(&self, m: &GoMap<String, V>) -> (*mut u8, *mut u8) {
+        let eq = |k: *const u8| {
+            // SAFETY: `mapaccess_k_by` passes a live, aligned key of the
+            // map, a `String`, only read here.
+            let k = unsafe { &*k.cast::<String>() };
+            k.as_bytes() == self.as_bytes()
+        };
+        // SAFETY: mapaccess_k_by's points: 1. `h` is a live map of type `t`
+        // (the invariant), not written while `m` is borrowed; 2. `t`'s
+        // hasher is `string_hash`, `strhash` over the `String`'s bytes, and
+        // `eq` accepts only `String`s with `self`'s bytes: `str_hash`
+        // returns their hash.
+        unsafe { map::mapaccess_k_by(m.t(), m.h.as_ptr(), |seed| str_hash(self, seed), eq) }
+    }
+    #[inline]
+    unsafe fn delete_into<V>(&self, m: &mut GoMap<String, V>, out: *mut u8) -> bool {
+        let (k, _) = query::Probe::<String>::access_k(self, m);
+        if k.is_null() {
+            return false;
+        }
+        // The delete needs a key of the map's type: a bitwise copy of the
+        // stored key, never dropped (the map drops its own), as `retain`.
+        let mut copy = core::mem::MaybeUninit::<String>::uninit();
+        // SAFETY: `k` is the stored key, a readable `String`; `copy` has
+        // room for one, not overlapping.
+        unsafe { ptr::copy_nonoverlapping(k.cast::<String>(), copy.as_mut_ptr(), 1) };
+        // SAFETY: 1. `copy` holds a `String`'s bytes, outside the map; the
+        // map reads it before it drops the stored key; 2. `out` as the
+        // caller's point.
+        unsafe { m.delete_into(copy.as_ptr().cast(), out) }
+    }
+}
+
 /// The drop hook of a `T` key or elem.
 ///
 /// # Safety
@@ -255,14 +420,30 @@ impl<K: GoKey, V> GoMap<K, V> {
     const FAST: FastKind = if core::mem::size_of::<V>() > MAX_ELEM_BYTES { FastKind::None } else { K::FAST };
 
     /// `mapaccess2`, or its fast variant.
+    #[inline(always)]
     fn access2(&self, k: &K) -> (*const u8, bool) {
-        let (t, h, kp) = (self.t(), self.h.as_ptr(), (k as *const K).cast::<u8>());
+        // SAFETY: `k` is a `K`, a key of `t` (GoKey: `t` describes `K`),
+        // borrowed for the call.
+        unsafe { self.access2_raw((k as *const K).cast::<u8>()) }
+    }
+
+    /// [`Self::access2`] for a key given by address: a `K`, or bytes laid
+    /// out as one that `t`'s hasher and equality read as a key (a Go string
+    /// header on the stack, for a `&str` looking up [`GoStr`] keys).
+    ///
+    /// # Safety
+    /// * `kp` points to a key of `t`, readable (with any bytes it refers to)
+    ///   for the call, and aligned as `K`.
+    #[inline(always)]
+    unsafe fn access2_raw(&self, kp: *const u8) -> (*const u8, bool) {
+        let (t, h) = (self.t(), self.h.as_ptr());
         // Every arm: `h` is a live map of type `t` (the invariant); the
         // result stays valid while `self` is borrowed (no write runs).
         oom(match Self::FAST {
             FastKind::Fast32 => {
                 // SAFETY: `FAST == Fast32` only for a 4-byte plain-memory `K`
-                // (GoKey): `kp` is valid for reads of 4 bytes.
+                // (GoKey): `kp`, a key of `t` (point 1), is valid for reads
+                // of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
                 // SAFETY: mapaccess2_fast32's points: 1. live map of type `t`
                 // (the invariant); 2. `t` fits fast32: 4-byte inline keys
@@ -273,7 +454,8 @@ impl<K: GoKey, V> GoMap<K, V> {
             }
             FastKind::Fast64 => {
                 // SAFETY: `FAST == Fast64` only for an 8-byte plain-memory
-                // `K` (GoKey): `kp` is valid for reads of 8 bytes.
+                // `K` (GoKey): `kp`, a key of `t` (point 1), is valid for
+                // reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
                 // SAFETY: mapaccess2_fast64's points: 1. live map of type `t`
                 // (the invariant); 2. `t` fits fast64: 8-byte inline keys
@@ -284,18 +466,18 @@ impl<K: GoKey, V> GoMap<K, V> {
             }
             FastKind::FastStr => {
                 // SAFETY: `FAST == FastStr` only for a `K` laid out as a
-                // `GoString` (GoKey): `kp`, from a `&K`, is a readable,
-                // aligned header.
+                // `GoString` (GoKey): `kp`, a key of `t` aligned as `K`
+                // (point 1), is a readable, aligned header.
                 let key = unsafe { kp.cast::<GoString>().read() };
                 // SAFETY: mapaccess2_faststr's points: 1. live map of type
                 // `t` (the invariant); 2. `t` is `KeySpec::string()`'s
                 // (GoKey's `FAST`) with inline elems: it fits the faststr
-                // paths; 3. `key`'s bytes are `k`'s, readable while `k` is
-                // borrowed; 4. no write runs: `&self` is shared.
+                // paths; 3. `key`'s bytes are readable for the call (point
+                // 1); 4. no write runs: `&self` is shared.
                 unsafe { faststr::mapaccess2_faststr(t, h, key) }
             }
             // SAFETY: 1. live map of type `t` (the invariant); 2. `kp`
-            // points to `k`, a key of `t` (GoKey: `t` describes `K`).
+            // points to a key of `t` (point 1).
             FastKind::None => unsafe { map::mapaccess2(t, h, kp) },
         })
     }
@@ -365,43 +547,65 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// * `kp` points to a `K` (a key of `self`'s type);
     /// * `out` is null (the removed elem is dropped in the map) or valid for
     ///   writes of one `V`, not overlapping the map.
+    #[inline(always)]
     unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
-        let (t, h) = (self.t(), self.h.as_ptr());
+        // SAFETY: 1. `h` is a live map of type `self.t()` (the invariant),
+        // and `&mut self` keeps every other access out; 2. and 3. the
+        // caller's points 1 and 2 (`t` describes `K` and `V`).
+        unsafe { Self::delete_raw(self.t(), self.h.as_ptr(), kp, out) }
+    }
+
+    /// [`Self::delete_into`] on the map `h` of type `t`: the map's own
+    /// descriptor, or one that differs from it in its key drop hook only
+    /// (see [`Self::take_entry`]).
+    ///
+    /// # Safety
+    /// 1. `h` is this `GoMap`'s map, `t` its descriptor or one equal to it
+    ///    but for `key_drop`, and the caller has the map to itself (it
+    ///    borrows the `GoMap` mutably);
+    /// 2. `kp` points to a key of `t`, readable for the call;
+    /// 3. `out` is null or valid for writes of one `V`, not overlapping the
+    ///    map.
+    #[inline(always)]
+    unsafe fn delete_raw(t: &MapType, h: *mut HMap, kp: *const u8, out: *mut u8) -> bool {
         oom(match Self::FAST {
             FastKind::Fast32 => {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
-                // (point 1): valid for reads of 4 bytes.
+                // (point 2): valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
                 // SAFETY: mapdelete_fast32_into's points: 1. live map of type
-                // `t` (the invariant); 2. `t` fits fast32 (see `access2`); 3.
-                // `&mut self`: nothing else accesses the map; 4. `out` is
-                // valid for writing one elem, not overlapping (point 2).
+                // `t` (point 1); 2. `t` fits fast32 (see `access2`; the key
+                // drop hook plays no part); 3. the caller has the map to
+                // itself (point 1); 4. `out` is valid for writing one elem,
+                // not overlapping (point 3).
                 unsafe { fast32::mapdelete_fast32_into(t, h, key, out) }
             }
             FastKind::Fast64 => {
                 // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
-                // (point 1): valid for reads of 8 bytes.
+                // (point 2): valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
                 // SAFETY: mapdelete_fast64_into's points: 1. live map of type
-                // `t` (the invariant); 2. `t` fits fast64 (see `access2`); 3.
-                // `&mut self`: nothing else accesses the map; 4. `out` is
-                // valid for writing one elem, not overlapping (point 2).
+                // `t` (point 1); 2. `t` fits fast64 (see `access2`; the key
+                // drop hook plays no part); 3. the caller has the map to
+                // itself (point 1); 4. `out` is valid for writing one elem,
+                // not overlapping (point 3).
                 unsafe { fast64::mapdelete_fast64_into(t, h, key, out) }
             }
             FastKind::FastStr => {
                 // SAFETY: a `K` laid out as a `GoString` (GoKey's `FAST`) at
-                // `kp` (point 1): a readable, aligned header.
+                // `kp` (point 2): a readable, aligned header.
                 let key = unsafe { kp.cast::<GoString>().read() };
                 // SAFETY: mapdelete_faststr_into's points: 1. live map of
-                // type `t` (the invariant); 2. `t` fits the faststr paths;
-                // 3. `key`'s bytes are the caller's `K`'s, readable; 4. `&mut
-                // self`: no other thread accesses the map; 5. `out` is valid
-                // for writing one elem, not overlapping (point 2).
+                // type `t` (point 1); 2. `t` fits the faststr paths (its key
+                // drop hook plays no part); 3. `key`'s bytes are readable
+                // (point 2); 4. the caller has the map to itself (point 1);
+                // 5. `out` is valid for writing one elem, not overlapping
+                // (point 3).
                 unsafe { faststr::mapdelete_faststr_into(t, h, key, out) }
             }
-            // SAFETY: as `mapdelete`: live map of type `t` (the invariant),
-            // `kp` a key of `t` (point 1); `out` is valid for writing one
-            // elem, not overlapping (point 2).
+            // SAFETY: mapdelete_into's points: 1. live map of type `t`, the
+            // caller's alone (point 1); 2. `kp` a key of `t` (point 2); 3.
+            // `out` is valid for writing one elem, not overlapping (point 3).
             FastKind::None => unsafe { map::mapdelete_into(t, h, kp, out) },
         })
     }
@@ -498,24 +702,49 @@ impl<K: GoKey, V> GoMap<K, V> {
         self.len() == 0
     }
 
-    /// `v, ok := m[k]`.
-    pub fn get(&self, k: &K) -> Option<&V> {
-        let (e, ok) = self.access2(k);
+    /// `v, ok := m[k]`. `k` is a `&K` or a borrowed form of it
+    /// ([`GoQuery`]: `&str` for string keys).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<String, u8>::new();
+    /// m.insert("a".to_string(), 1);
+    /// assert_eq!(m.get("a"), Some(&1));
+    /// assert_eq!(m.get(&"b".to_string()), None);
+    /// ```
+    #[inline]
+    pub fn get<Q: ?Sized + GoQuery<K>>(&self, k: &Q) -> Option<&V> {
+        let (e, ok) = k.access2(self);
         // SAFETY: a found elem is a live, aligned `V` of the map (the
         // invariant), not written while `self` is borrowed.
         ok.then(|| unsafe { &*e.cast::<V>() })
     }
 
-    /// Mutable access to the value for `k`.
-    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        let (e, ok) = self.access2(k);
+    /// Mutable access to the value for `k` (a `&K` or a borrowed form of
+    /// it, see [`GoQuery`]).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<gomap::GoStr, u8>::new();
+    /// m.insert("a".into(), 1);
+    /// *m.get_mut("a").unwrap() += 1;
+    /// assert_eq!(m["a"], 2);
+    /// ```
+    #[inline]
+    pub fn get_mut<Q: ?Sized + GoQuery<K>>(&mut self, k: &Q) -> Option<&mut V> {
+        let (e, ok) = k.access2(self);
         // SAFETY: a found elem is a live, aligned `V` of the map (the
         // invariant); `&mut self` makes the access exclusive for the borrow.
         ok.then(|| unsafe { &mut *e.cast_mut().cast::<V>() })
     }
 
-    /// Reports whether `k` is present.
-    pub fn contains_key(&self, k: &K) -> bool {
+    /// Reports whether `k` (a `&K` or a borrowed form of it, see
+    /// [`GoQuery`]) is present.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, ()> = [(1, ())].into();
+    /// assert!(m.contains_key(&1) && !m.contains_key(&2));
+    /// ```
+    #[inline]
+    pub fn contains_key<Q: ?Sized + GoQuery<K>>(&self, k: &Q) -> bool {
         self.get(k).is_some()
     }
 
@@ -585,11 +814,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// let (k, v) = m.get_key_value(&-0.0).unwrap();
     /// assert!(k.is_sign_positive() && *v == 1);
     /// ```
-    pub fn get_key_value(&self, k: &K) -> Option<(&K, &V)> {
-        // SAFETY: mapaccess_k's points: 1. `h` is a live map of type `t`
-        // (the invariant), not written while `self` is borrowed; 2. `k` is
-        // a key of `t` (GoKey: `t` describes `K`).
-        let (kp, ep) = unsafe { map::mapaccess_k(self.t(), self.h.as_ptr(), (k as *const K).cast()) };
+    pub fn get_key_value<Q: ?Sized + GoQuery<K>>(&self, k: &Q) -> Option<(&K, &V)> {
+        let (kp, ep) = k.access_k(self);
         if kp.is_null() {
             return None;
         }
@@ -693,13 +919,21 @@ impl<K: GoKey, V> GoMap<K, V> {
         }
     }
 
-    /// `delete(m, k)`; returns the removed value.
-    pub fn remove(&mut self, k: &K) -> Option<V> {
+    /// `delete(m, k)`; returns the removed value. `k` is a `&K` or a
+    /// borrowed form of it ([`GoQuery`]).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<String, u8>::new();
+    /// m.insert("a".to_string(), 1);
+    /// assert_eq!(m.remove("a"), Some(1));
+    /// assert_eq!(m.remove("a"), None);
+    /// ```
+    #[inline]
+    pub fn remove<Q: ?Sized + GoQuery<K>>(&mut self, k: &Q) -> Option<V> {
         let mut v = core::mem::MaybeUninit::<V>::uninit();
-        // SAFETY: 1. `k` points to a `K`; 2. `v` is a local with room for
-        // one `V`, outside the map; the delete moves the removed elem into
-        // it (not dropping it).
-        let found = unsafe { self.delete_into((k as *const K).cast(), v.as_mut_ptr().cast()) };
+        // SAFETY: `v` is a local with room for one `V`, outside the map; the
+        // delete moves the removed elem into it (not dropping it).
+        let found = unsafe { k.delete_into(self, v.as_mut_ptr().cast()) };
         // SAFETY: a found entry's elem was moved into `v`: initialised.
         found.then(|| unsafe { v.assume_init() })
     }
@@ -816,7 +1050,7 @@ pub struct RangeMap<'a, K: GoKey, V> {
 
 impl<K: GoKey, V> RangeMap<'_, K, V> {
     /// See [`GoMap::get`].
-    pub fn get(&self, k: &K) -> Option<&V> {
+    pub fn get<Q: ?Sized + GoQuery<K>>(&self, k: &Q) -> Option<&V> {
         self.m.get(k)
     }
     /// See [`GoMap::insert`].
@@ -824,7 +1058,7 @@ impl<K: GoKey, V> RangeMap<'_, K, V> {
         self.m.insert(k, v)
     }
     /// See [`GoMap::remove`].
-    pub fn remove(&mut self, k: &K) -> Option<V> {
+    pub fn remove<Q: ?Sized + GoQuery<K>>(&mut self, k: &Q) -> Option<V> {
         self.m.remove(k)
     }
     /// See [`GoMap::clear`].
@@ -936,9 +1170,9 @@ impl<K: GoKey, V> FromIterator<(K, V)> for GoMap<K, V> {
 /// # Panics
 /// If `k` is not in the map (Go would return the zero value; Rust's maps
 /// panic).
-impl<K: GoKey, V> core::ops::Index<&K> for GoMap<K, V> {
+impl<K: GoKey, V, Q: ?Sized + GoQuery<K>> core::ops::Index<&Q> for GoMap<K, V> {
     type Output = V;
-    fn index(&self, k: &K) -> &V {
+    fn index(&self, k: &Q) -> &V {
         self.get(k).expect("GoMap: key not in map")
     }
 }

@@ -245,9 +245,9 @@ mod tests {
             m.insert(GoStr::new(&format!("k{i}")), i);
         }
         m.insert("k7".into(), 700);
-        assert_eq!(m.get(&"k7".into()), Some(&700));
-        assert_eq!(m.remove(&"k8".into()), Some(8));
-        assert!(m.get(&"k8".into()).is_none());
+        assert_eq!(m.get("k7"), Some(&700));
+        assert_eq!(m.remove("k8"), Some(8));
+        assert!(m.get("k8").is_none());
         let c = m.clone();
         assert_eq!(c.len(), m.len());
         assert_eq!(GoStr::new("").as_str(), "");
@@ -264,11 +264,11 @@ mod tests {
         // An equal key at another address finds the entry.
         let probe = String::from("w7");
         assert_eq!(m.get(&GoStrRef::new(&probe)), Some(&7));
-        assert_eq!(m.remove(&"w8".into()), Some(8));
-        assert_eq!(m.remove(&"w8".into()), None);
+        assert_eq!(m.remove("w8"), Some(8));
+        assert_eq!(m.remove("w8"), None);
         let c = m.clone();
         assert_eq!(c.len(), words.len() - 1);
-        assert_eq!(c.get(&"w9".into()), Some(&9));
+        assert_eq!(c.get("w9"), Some(&9));
         assert_eq!(GoStrRef::new("").as_str(), "");
     }
 }

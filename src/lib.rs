@@ -179,4 +179,4 @@ mod scopeguard;
 mod serde_impls;
 pub mod shrink;
 pub mod visit;
-pub use gomap::{GoKey, GoMap, GoStr, GoStrRef};
+pub use gomap::{GoKey, GoMap, GoQuery, GoStr, GoStrRef};

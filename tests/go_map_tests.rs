@@ -496,7 +496,7 @@ fn test_increment_after_delete_value_int() {
 fn test_increment_after_delete_key_string_value_int() {
     let mut m: GoMap<String, i64> = GoMap::new();
     m.insert("abc".into(), 99);
-    m.remove(&"abc".into());
+    m.remove("abc");
     let k = String::from("def");
     let v = m.get(&k).copied().unwrap_or(0) + 1;
     m.insert(k.clone(), v);
@@ -507,7 +507,7 @@ fn test_increment_after_delete_key_string_value_int() {
 fn test_increment_after_delete_key_value_string() {
     let mut m: GoMap<String, String> = GoMap::new();
     m.insert("abc".into(), "def".into());
-    m.remove(&"abc".into());
+    m.remove("abc");
     let k = String::from("ghi");
     let v = m.get(&k).cloned().unwrap_or_default() + "jkl";
     m.insert(k.clone(), v);

@@ -511,7 +511,7 @@ fn issue62203() {
             m.insert(GoStr::new(&i.to_string()), ());
         }
         m.insert("foo".into(), ());
-        m.remove(&"foo".into());
+        m.remove("foo");
         assert_eq!((hdr(&m).b, hdr(&m).growing), (src_b, growing), "{n}: source state differs from Go's");
         let c = m.clone();
         check(&c);

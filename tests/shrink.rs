@@ -793,7 +793,7 @@ fn policy_after_clear() {
     let h = unsafe { header(m.map_type(), m.raw()) };
     assert_eq!((h.b, h.array_buckets), (0, 0), "cleared to a fresh make(map)");
     m.insert("x".into(), 1);
-    assert_eq!(m.get(&"x".into()), Some(&1));
+    assert_eq!(m.get("x"), Some(&1));
     check(&m);
 
     let p = ShrinkPolicy { after_clear: true, below_fraction: None, min_capacity: 1000 };

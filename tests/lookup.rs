@@ -1,0 +1,257 @@
+//! Borrowed lookups (`GoQuery`, issue 19).
+//!
+//! * `get`/`contains_key`/`remove` by `&str` on `GoStr`, `GoStrRef` and
+//!   `String` keys allocate nothing: this binary's global allocator counts
+//!   the allocations made around 1,000 lookups;
+//! * a borrowed lookup finds exactly what the owned lookup finds: random
+//!   strings, short and longer than 32 bytes, present and absent, checked
+//!   after every insert and delete as the map grows.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use common::map::{check, hdr};
+use common::scale;
+use gomap::{GoMap, GoStr, GoStrRef};
+
+// ---------------------------------------------------------------------------
+// A global allocator that counts this thread's allocations while armed
+// ---------------------------------------------------------------------------
+
+thread_local! {
+    /// Whether this thread's global allocations are being counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Global allocations made by this thread while counting.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+struct CountingGlobal;
+
+impl CountingGlobal {
+    fn note() {
+        // `try_with`: the allocator also runs while thread locals are torn down.
+        let _ = COUNTING.try_with(|c| {
+            if c.get() {
+                let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+            }
+        });
+    }
+}
+
+// SAFETY: forwards every call to `System`, which upholds GlobalAlloc's
+// contract; the counting touches only const-initialised thread locals.
+unsafe impl GlobalAlloc for CountingGlobal {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Self::note();
+        // SAFETY: forwarded.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Self::note();
+        // SAFETY: forwarded.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        Self::note();
+        // SAFETY: forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingGlobal = CountingGlobal;
+
+/// Runs `f` and returns how many global allocations this thread made in it.
+fn allocs_in(f: impl FnOnce()) -> usize {
+    ALLOCS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCS.with(|n| n.get())
+}
+
+/// A xorshift generator: the tests' strings, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A string of 0..=8 or 33..=60 bytes (short, or past `strhash`'s
+    /// 32-byte block), from a small alphabet so that some repeat.
+    fn string(&mut self) -> String {
+        let len = if self.next() % 2 == 0 { (self.next() % 9) as usize } else { 33 + (self.next() % 28) as usize };
+        (0..len).map(|_| char::from(b'a' + (self.next() % 3) as u8)).collect()
+    }
+}
+
+/// The words the allocation tests look up: 1,000 of them, half long.
+fn words(n: usize) -> Vec<String> {
+    (0..n).map(|i| if i % 2 == 0 { format!("w{i}") } else { format!("{i:0>40}") }).collect()
+}
+
+#[test]
+fn str_lookups_on_gostr_keys_allocate_nothing() {
+    let n = scale(1000, 40);
+    let ws = words(n);
+    let mut m: GoMap<GoStr, usize> = ws.iter().enumerate().map(|(i, w)| (GoStr::new(w), i)).collect();
+    let mut sum = 0;
+    let got = allocs_in(|| {
+        for (i, w) in ws.iter().enumerate() {
+            sum += *m.get(w.as_str()).unwrap();
+            assert!(m.contains_key(w.as_str()));
+            assert!(!m.contains_key("absent"));
+            assert_eq!(m.get(w), Some(&i), "a `&String` query");
+            *m.get_mut(w.as_str()).unwrap() += 1;
+            assert_eq!(m[w.as_str()], i + 1);
+        }
+        for w in &ws {
+            assert!(m.remove(w.as_str()).is_some());
+        }
+    });
+    assert_eq!(got, 0, "{got} allocations in {n} borrowed lookups");
+    assert_eq!(sum, n * (n - 1) / 2);
+    assert!(m.is_empty());
+}
+
+#[test]
+fn str_lookups_on_big_elem_gostr_keys_allocate_nothing() {
+    // Elems over 128 bytes: the generic paths, not faststr.
+    let n = scale(1000, 40);
+    let ws = words(n);
+    let mut m: GoMap<GoStr, [u8; 200]> = ws.iter().map(|w| (GoStr::new(w), [w.len() as u8; 200])).collect();
+    let got = allocs_in(|| {
+        for w in &ws {
+            assert_eq!(m.get(w.as_str()).unwrap()[199], w.len() as u8);
+            assert!(m.contains_key(w.as_str()) && !m.contains_key("absent"));
+            assert!(m.get_key_value(w.as_str()).is_some_and(|(k, _)| &**k == w));
+        }
+        for w in &ws {
+            assert!(m.remove(w.as_str()).is_some());
+        }
+    });
+    assert_eq!(got, 0);
+    assert!(m.is_empty());
+}
+
+#[test]
+fn str_lookups_on_string_keys_allocate_nothing() {
+    let n = scale(1000, 40);
+    let ws = words(n);
+    let mut m: GoMap<String, usize> = ws.iter().cloned().enumerate().map(|(i, w)| (w, i)).collect();
+    let got = allocs_in(|| {
+        for (i, w) in ws.iter().enumerate() {
+            assert_eq!(m.get(w.as_str()), Some(&i));
+            assert!(m.contains_key(w.as_str()) && !m.contains_key("absent"));
+            assert_eq!(m.get_key_value(w.as_str()).map(|(k, _)| k.as_str()), Some(w.as_str()));
+            *m.get_mut(w.as_str()).unwrap() += 1;
+        }
+        for (i, w) in ws.iter().enumerate() {
+            assert_eq!(m.remove(w.as_str()), Some(i + 1));
+            assert_eq!(m.remove(w.as_str()), None);
+        }
+    });
+    assert_eq!(got, 0);
+    assert!(m.is_empty());
+}
+
+#[test]
+fn str_lookups_on_gostrref_keys() {
+    let ws = words(scale(200, 20));
+    let mut m: GoMap<GoStrRef<'_>, usize> = ws.iter().enumerate().map(|(i, w)| (GoStrRef::new(w), i)).collect();
+    let got = allocs_in(|| {
+        for (i, w) in ws.iter().enumerate() {
+            assert_eq!(m.get(w.as_str()), Some(&i));
+            assert_eq!(m.get(w), Some(&i));
+        }
+        for w in &ws {
+            assert!(m.remove(w.as_str()).is_some());
+        }
+    });
+    assert_eq!(got, 0);
+    assert!(m.is_empty());
+}
+
+/// Every lookup form on `m` for `s` agrees with the owned lookup.
+fn agree_gostr(m: &GoMap<GoStr, u32>, s: &str) {
+    let owned = m.get(&GoStr::new(s));
+    assert_eq!(m.get(s), owned, "{s:?}");
+    assert_eq!(m.get(&s.to_string()), owned, "{s:?}");
+    assert_eq!(m.contains_key(s), owned.is_some());
+    assert_eq!(m.get_key_value(s).map(|(k, v)| (k.as_str(), v)), owned.map(|v| (s, v)));
+}
+
+fn agree_string(m: &GoMap<String, u32>, s: &str) {
+    let owned = m.get(&s.to_string());
+    assert_eq!(m.get(s), owned, "{s:?}");
+    assert_eq!(m.contains_key(s), owned.is_some());
+    assert_eq!(m.get_key_value(s).map(|(k, v)| (k.as_str(), v)), owned.map(|v| (s, v)));
+}
+
+#[test]
+fn borrowed_lookups_find_what_owned_lookups_find() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let n = scale(3000, 150);
+    let mut a: GoMap<GoStr, u32> = GoMap::new();
+    let mut b: GoMap<String, u32> = GoMap::new();
+    let mut big: GoMap<GoStr, [u32; 40]> = GoMap::new();
+    let mut model = std::collections::HashMap::new();
+    let (mut grew, mut max_b) = (false, 0);
+    for i in 0..n as u32 {
+        let s = rng.string();
+        if rng.next() % 4 == 0 {
+            // Delete: borrowed on one map, owned on the other, same answer.
+            let want = model.remove(&s);
+            assert_eq!(a.remove(s.as_str()), want);
+            assert_eq!(b.remove(&s), want);
+            assert_eq!(big.remove(s.as_str()).map(|v| v[0]), want);
+        } else {
+            model.insert(s.clone(), i);
+            a.insert(GoStr::new(&s), i);
+            b.insert(s.clone(), i);
+            big.insert(GoStr::new(&s), [i; 40]);
+        }
+        let probe = rng.string();
+        for q in [s.as_str(), probe.as_str()] {
+            agree_gostr(&a, q);
+            agree_string(&b, q);
+            assert_eq!(a.get(q), model.get(q));
+            assert_eq!(big.get(q).map(|v| &v[0]), model.get(q));
+        }
+        grew |= hdr(&a).growing;
+        max_b = max_b.max(hdr(&a).b);
+    }
+    check(&a);
+    check(&b);
+    assert!(grew && max_b >= 2, "the maps should have grown (B = {max_b})");
+    for (k, v) in &model {
+        assert_eq!(
+            (a.get(k.as_str()), b.get(k.as_str()), big.get(k.as_str()).map(|x| &x[0])),
+            (Some(v), Some(v), Some(v))
+        );
+    }
+    assert_eq!((a.len(), b.len(), big.len()), (model.len(), model.len(), model.len()));
+}
+
+#[test]
+fn empty_and_missing() {
+    let m: GoMap<String, u8> = GoMap::new();
+    assert_eq!(m.get(""), None);
+    let mut m: GoMap<GoStr, u8> = GoMap::new();
+    assert_eq!(m.remove("x"), None);
+    m.insert(GoStr::new(""), 1);
+    assert_eq!(m.get(""), Some(&1), "the empty string is a key like any other");
+    assert_eq!(m.remove(""), Some(1));
+    // Integer literals still infer as the key type.
+    let m: GoMap<u64, u8> = [(1, 2)].into();
+    assert_eq!((m.get(&1), m[&1], m.contains_key(&1)), (Some(&2), 2, true));
+}
