@@ -938,6 +938,73 @@ impl<K: GoKey, V> GoMap<K, V> {
         found.then(|| unsafe { v.assume_init() })
     }
 
+    /// [`Self::remove`] that also gives back the key the map stored (which
+    /// may differ from `k` in ways equality ignores: `-0.0` vs `0.0`).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<String, u8>::new();
+    /// m.insert("a".to_string(), 1);
+    /// assert_eq!(m.remove_entry("a"), Some(("a".to_string(), 1)));
+    /// assert!(m.is_empty());
+    /// ```
+    pub fn remove_entry<Q: ?Sized + GoQuery<K>>(&mut self, k: &Q) -> Option<(K, V)> {
+        let (kp, _) = k.access_k(self);
+        if kp.is_null() {
+            return None;
+        }
+        // SAFETY: `kp` is a live key of the map, just found, and nothing
+        // wrote the map since.
+        Some(unsafe { self.take_entry(kp) })
+    }
+
+    /// [`Self::STATIC_T`] without a key drop hook: deletes with it move the
+    /// stored key out instead of dropping it (its out-of-line storage, if
+    /// any, is still freed).
+    const STATIC_T_KEEP_KEY: Option<&'static MapType> = match K::SPEC {
+        Some(spec) => Some(&MapType::from_spec(spec, type_info::<V>(), None, drop_hook::<V>(), None, None)),
+        None => None,
+    };
+
+    /// Removes the entry whose stored key is at `kp`, moving its key and
+    /// value out: a bitwise copy of the key becomes the caller's, and the
+    /// delete runs with a descriptor that does not drop the key.
+    ///
+    /// # Panics
+    /// If the key is not found by its own value: a key that never equals
+    /// itself (NaN), which Go cannot delete either. The map is then
+    /// unchanged and nothing is dropped twice.
+    ///
+    /// # Safety
+    /// * `kp` is the stored key of a live entry of the map, and the map was
+    ///   not written since it was found.
+    unsafe fn take_entry(&mut self, kp: *const u8) -> (K, V) {
+        // Owned by the map until the delete succeeds: `ManuallyDrop`, so a
+        // panic before then drops nothing.
+        // SAFETY: `kp` is a live, aligned `K` of the map (the caller's
+        // point), read bitwise.
+        let key = core::mem::ManuallyDrop::new(unsafe { kp.cast::<K>().read() });
+        let mut v = core::mem::MaybeUninit::<V>::uninit();
+        let boxed;
+        let t = match Self::STATIC_T_KEEP_KEY {
+            Some(t) => t,
+            None if self.t().key_drop.is_none() => self.t(),
+            None => {
+                boxed = self.t().duplicate().with_hooks(None, self.t().elem_drop, None, None);
+                &boxed
+            }
+        };
+        // SAFETY: 1. `h` is this map and `t` its descriptor but for the key
+        // drop hook (`STATIC_T` with none, or a duplicate of `self.t()`
+        // with none), `&mut self` keeps every other access out; 2. `key`
+        // is a readable key of `t` on the stack; 3. `v` has room for one
+        // `V`, outside the map.
+        let found = unsafe { Self::delete_raw(t, self.h.as_ptr(), (&raw const *key).cast(), v.as_mut_ptr().cast()) };
+        assert!(found, "gomap: cannot remove an entry whose key never equals itself (NaN); only clear can");
+        // SAFETY: the delete moved the elem into `v`.
+        let v = unsafe { v.assume_init() };
+        (core::mem::ManuallyDrop::into_inner(key), v)
+    }
+
     /// `clear(m)`.
     pub fn clear(&mut self) {
         // SAFETY: `h` is a live map of type `t` (the invariant).
