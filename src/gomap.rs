@@ -1005,6 +1005,43 @@ impl<K: GoKey, V> GoMap<K, V> {
         (core::mem::ManuallyDrop::into_inner(key), v)
     }
 
+    /// The entry for `k`, for in-place manipulation (std's `HashMap::entry`).
+    /// An occupied entry's key is the stored key (`k` is dropped); a vacant
+    /// one inserts `k` with Go's `mapassign` (the map may grow). A key that
+    /// never equals itself (NaN) is always vacant, and inserting it twice
+    /// makes two entries, as Go's `m[NaN] = v` does.
+    ///
+    /// ```
+    /// let mut counts = gomap::GoMap::<String, u32>::new();
+    /// for w in ["a", "b", "a"] {
+    ///     *counts.entry(w.to_string()).or_insert(0) += 1;
+    /// }
+    /// assert_eq!((counts["a"], counts["b"]), (2, 1));
+    /// ```
+    pub fn entry(&mut self, k: K) -> Entry<'_, K, V> {
+        let (kp, ep) = query::Probe::<K>::access_k(&k, self);
+        if kp.is_null() {
+            Entry::Vacant(VacantEntry { m: self, key: k })
+        } else {
+            drop(k);
+            Entry::Occupied(OccupiedEntry { m: self, key: kp.cast(), elem: ep.cast(), own_key: None })
+        }
+    }
+
+    /// The value for `k`, inserting `f()` first if `k` is absent (the name
+    /// of hashbrown's `HashSet::get_or_insert_with`; std's
+    /// `entry(k).or_insert_with(f)`).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, Vec<u8>>::new();
+    /// m.get_or_insert_with(1, Vec::new).push(7);
+    /// m.get_or_insert_with(1, Vec::new).push(8);
+    /// assert_eq!(m[&1], [7, 8]);
+    /// ```
+    pub fn get_or_insert_with(&mut self, k: K, f: impl FnOnce() -> V) -> &mut V {
+        self.entry(k).or_insert_with(f)
+    }
+
     /// `clear(m)`.
     pub fn clear(&mut self) {
         // SAFETY: `h` is a live map of type `t` (the invariant).
@@ -1106,6 +1143,387 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: `h` is a live map (the invariant), not written while `self`
         // is borrowed.
         unsafe { crate::shrink::shrink_policy(self.h.as_ptr()) }
+    }
+}
+
+/// A view into one entry of a [`GoMap`], occupied or vacant
+/// ([`GoMap::entry`]).
+pub enum Entry<'a, K: GoKey, V> {
+    /// The key is present.
+    Occupied(OccupiedEntry<'a, K, V>),
+    /// The key is absent.
+    Vacant(VacantEntry<'a, K, V>),
+}
+
+/// A present entry ([`Entry::Occupied`]).
+pub struct OccupiedEntry<'a, K: GoKey, V> {
+    m: &'a mut GoMap<K, V>,
+    /// The stored key: a live, aligned `K` of `m`, valid while `m` is
+    /// borrowed through this entry; or, when `own_key` is set, unused.
+    key: *mut K,
+    /// The entry's live, aligned `V` in `m`.
+    elem: *mut V,
+    /// A bitwise copy of the stored key, for an entry made by
+    /// [`VacantEntry::insert_entry`] whose key cannot be found again (it
+    /// never equals itself); never dropped (the map owns the key).
+    own_key: Option<core::mem::ManuallyDrop<K>>,
+}
+
+/// An absent entry ([`Entry::Vacant`]), holding the key to insert.
+pub struct VacantEntry<'a, K: GoKey, V> {
+    m: &'a mut GoMap<K, V>,
+    key: K,
+}
+
+impl<'a, K: GoKey, V> Entry<'a, K, V> {
+    /// The value, inserting `default` if vacant.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u32>::new();
+    /// *m.entry(1).or_insert(10) += 1;
+    /// assert_eq!(*m.entry(1).or_insert(10), 11);
+    /// ```
+    pub fn or_insert(self, default: V) -> &'a mut V {
+        match self {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(default),
+        }
+    }
+
+    /// The value, inserting `f()` if vacant (`f` runs only then).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, String>::new();
+    /// m.entry(1).or_insert_with(|| "one".into());
+    /// assert_eq!(m[&1], "one");
+    /// ```
+    pub fn or_insert_with(self, f: impl FnOnce() -> V) -> &'a mut V {
+        match self {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(f()),
+        }
+    }
+
+    /// The value, inserting `f(&key)` if vacant.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u64>::new();
+    /// assert_eq!(*m.entry(3).or_insert_with_key(|k| k * 2), 6);
+    /// ```
+    pub fn or_insert_with_key(self, f: impl FnOnce(&K) -> V) -> &'a mut V {
+        match self {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let v = f(&e.key);
+                e.insert(v)
+            }
+        }
+    }
+
+    /// The value, inserting `V::default()` if vacant.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, Vec<u8>>::new();
+    /// m.entry(1).or_default().push(1);
+    /// assert_eq!(m[&1], [1]);
+    /// ```
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
+    }
+
+    /// Runs `f` on the value if occupied; the entry comes back either way.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u32>::new();
+    /// m.entry(1).and_modify(|v| *v += 1).or_insert(0);
+    /// m.entry(1).and_modify(|v| *v += 1).or_insert(0);
+    /// assert_eq!(m[&1], 1);
+    /// ```
+    pub fn and_modify(self, f: impl FnOnce(&mut V)) -> Self {
+        match self {
+            Entry::Occupied(mut e) => {
+                f(e.get_mut());
+                Entry::Occupied(e)
+            }
+            Entry::Vacant(e) => Entry::Vacant(e),
+        }
+    }
+
+    /// The key: the stored one if occupied, the one given if vacant.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<f64, u8>::new();
+    /// m.insert(0.0, 1);
+    /// assert!(m.entry(-0.0).key().is_sign_positive()); // the stored +0
+    /// ```
+    pub fn key(&self) -> &K {
+        match self {
+            Entry::Occupied(e) => e.key(),
+            Entry::Vacant(e) => e.key(),
+        }
+    }
+
+    /// Sets the value (inserting if vacant) and returns the occupied entry.
+    /// An occupied entry keeps its stored key.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u32>::new();
+    /// let e = m.entry(1).insert_entry(5);
+    /// assert_eq!((*e.key(), *e.get()), (1, 5));
+    /// ```
+    pub fn insert_entry(self, v: V) -> OccupiedEntry<'a, K, V> {
+        match self {
+            Entry::Occupied(mut e) => {
+                e.insert(v);
+                e
+            }
+            Entry::Vacant(e) => e.insert_entry(v),
+        }
+    }
+}
+
+impl<'a, K: GoKey, V> OccupiedEntry<'a, K, V> {
+    /// The stored key.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 0);
+    /// if let gomap::gomap::Entry::Occupied(e) = m.entry(1) {
+    ///     assert_eq!(*e.key(), 1);
+    /// }
+    /// ```
+    pub fn key(&self) -> &K {
+        match &self.own_key {
+            Some(k) => k,
+            // SAFETY: `key` is the entry's live, aligned `K` in the map,
+            // which this entry borrows (no write runs meanwhile).
+            None => unsafe { &*self.key },
+        }
+    }
+
+    /// The value.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 9);
+    /// if let gomap::gomap::Entry::Occupied(e) = m.entry(1) {
+    ///     assert_eq!(*e.get(), 9);
+    /// }
+    /// ```
+    pub fn get(&self) -> &V {
+        // SAFETY: `elem` is the entry's live, aligned `V`; the entry borrows
+        // the map mutably, so nothing else reaches it.
+        unsafe { &*self.elem }
+    }
+
+    /// The value, mutable for the entry's borrow.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 9);
+    /// if let gomap::gomap::Entry::Occupied(mut e) = m.entry(1) {
+    ///     *e.get_mut() += 1;
+    /// }
+    /// assert_eq!(m[&1], 10);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut V {
+        // SAFETY: as `get`; `&mut self` makes the access exclusive.
+        unsafe { &mut *self.elem }
+    }
+
+    /// The value, mutable for the map's borrow.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 9);
+    /// if let gomap::gomap::Entry::Occupied(e) = m.entry(1) {
+    ///     *e.into_mut() = 3;
+    /// }
+    /// assert_eq!(m[&1], 3);
+    /// ```
+    pub fn into_mut(self) -> &'a mut V {
+        // SAFETY: `elem` is the entry's live, aligned `V`; the map is
+        // borrowed mutably for 'a, and the entry, the only other way to it,
+        // is consumed.
+        unsafe { &mut *self.elem }
+    }
+
+    /// Replaces the value, returning the old one. The stored key stays
+    /// (unlike [`GoMap::insert`], which, as Go's `m[k] = v`, also stores
+    /// the new key for floats and strings).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 9);
+    /// if let gomap::gomap::Entry::Occupied(mut e) = m.entry(1) {
+    ///     assert_eq!(e.insert(4), 9);
+    /// }
+    /// assert_eq!(m[&1], 4);
+    /// ```
+    pub fn insert(&mut self, v: V) -> V {
+        core::mem::replace(self.get_mut(), v)
+    }
+
+    /// Removes the entry, returning the value (Go's `delete`).
+    ///
+    /// # Panics
+    /// If the key never equals itself (a NaN inserted by
+    /// [`VacantEntry::insert_entry`]): Go cannot delete such a key.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// m.insert(1, 9);
+    /// if let gomap::gomap::Entry::Occupied(e) = m.entry(1) {
+    ///     assert_eq!(e.remove(), 9);
+    /// }
+    /// assert!(m.is_empty());
+    /// ```
+    pub fn remove(self) -> V {
+        self.remove_entry().1
+    }
+
+    /// Removes the entry, returning the stored key and the value.
+    ///
+    /// # Panics
+    /// As [`Self::remove`].
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<f64, u8>::new();
+    /// m.insert(0.0, 9);
+    /// if let gomap::gomap::Entry::Occupied(e) = m.entry(-0.0) {
+    ///     let (k, v) = e.remove_entry();
+    ///     assert!(k.is_sign_positive() && v == 9);
+    /// }
+    /// ```
+    pub fn remove_entry(self) -> (K, V) {
+        let kp: *const K = match &self.own_key {
+            Some(k) => &**k,
+            None => self.key,
+        };
+        // SAFETY: `kp` is the stored key of the entry (or a bitwise copy of
+        // it, whose lookup finds nothing and panics without a change), and
+        // the map was not written since (the entry borrows it mutably).
+        unsafe { self.m.take_entry(kp.cast()) }
+    }
+}
+
+impl<'a, K: GoKey, V> VacantEntry<'a, K, V> {
+    /// The key that would be inserted.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// assert_eq!(*m.entry(5).key(), 5);
+    /// ```
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// Takes the key back, inserting nothing.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<String, u8>::new();
+    /// if let gomap::gomap::Entry::Vacant(e) = m.entry("k".to_string()) {
+    ///     assert_eq!(e.into_key(), "k");
+    /// }
+    /// assert!(m.is_empty());
+    /// ```
+    pub fn into_key(self) -> K {
+        self.key
+    }
+
+    /// Inserts the key with `v` (Go's `mapassign`: the map may grow) and
+    /// returns the value, mutable for the map's borrow.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// if let gomap::gomap::Entry::Vacant(e) = m.entry(1) {
+    ///     *e.insert(2) += 1;
+    /// }
+    /// assert_eq!(m[&1], 3);
+    /// ```
+    pub fn insert(self, v: V) -> &'a mut V {
+        let (m, e) = self.insert_raw(v);
+        let _ = m;
+        // SAFETY: `e` is the new entry's live, aligned `V`; the map is
+        // borrowed mutably for 'a.
+        unsafe { &mut *e }
+    }
+
+    /// Inserts the key with `v` and returns the occupied entry.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u8>::new();
+    /// if let gomap::gomap::Entry::Vacant(e) = m.entry(1) {
+    ///     assert_eq!(*e.insert_entry(2).key(), 1);
+    /// }
+    /// ```
+    pub fn insert_entry(self, v: V) -> OccupiedEntry<'a, K, V> {
+        // The stored key's bits are the inserted key's: keep a copy to find
+        // it again (and to show, for a key that never equals itself).
+        let mut copy = core::mem::MaybeUninit::<K>::uninit();
+        // SAFETY: `self.key` is a readable `K`; `copy` has room for one.
+        unsafe { ptr::copy_nonoverlapping(&raw const self.key, copy.as_mut_ptr(), 1) };
+        let (m, elem) = self.insert_raw(v);
+        // SAFETY: `copy` holds the bits of the key the map now owns: a
+        // readable key of `t`, never dropped (below, a `ManuallyDrop`).
+        let (kp, _) = unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), copy.as_ptr().cast()) };
+        let own_key = if kp.is_null() {
+            // SAFETY: `copy` is initialised (above); it stays a copy of the
+            // stored key, never dropped (`ManuallyDrop`).
+            Some(core::mem::ManuallyDrop::new(unsafe { copy.assume_init() }))
+        } else {
+            None
+        };
+        OccupiedEntry { m, key: kp.cast(), elem, own_key }
+    }
+
+    /// `mapassign` of the key and a write of `v` into the new slot.
+    fn insert_raw(self, v: V) -> (&'a mut GoMap<K, V>, *mut V) {
+        let VacantEntry { m, key } = self;
+        let key = core::mem::ManuallyDrop::new(key);
+        // SAFETY: 1. `key` is a `K` on our stack, outside the map; 2. in a
+        // `ManuallyDrop`: dropped below only when the map did not keep it.
+        let slot = unsafe { m.assign((&raw const *key).cast()) };
+        let e = slot.elem.as_ptr().cast::<V>();
+        if slot.inserted {
+            // SAFETY: a new entry's elem slot: valid for writes of one
+            // aligned `V`, holding none.
+            unsafe { e.write(v) };
+        } else {
+            // Not reached: the entry was absent and the map was not written
+            // since. Kept as `insert` would do it.
+            if !m.t().need_key_update() {
+                drop(core::mem::ManuallyDrop::into_inner(key));
+            }
+            // SAFETY: an existing entry's elem slot holds a live, aligned
+            // `V` (the invariant); `&mut` access is exclusive.
+            drop(unsafe { e.replace(v) });
+        }
+        (m, e)
+    }
+}
+
+impl<K: GoKey + fmt::Debug, V: fmt::Debug> fmt::Debug for Entry<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Occupied(e) => f.debug_tuple("Entry").field(e).finish(),
+            Entry::Vacant(e) => f.debug_tuple("Entry").field(e).finish(),
+        }
+    }
+}
+
+impl<K: GoKey + fmt::Debug, V: fmt::Debug> fmt::Debug for OccupiedEntry<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OccupiedEntry").field("key", self.key()).field("value", self.get()).finish()
+    }
+}
+
+impl<K: GoKey + fmt::Debug, V> fmt::Debug for VacantEntry<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VacantEntry").field(self.key()).finish()
     }
 }
 
