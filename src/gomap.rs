@@ -978,11 +978,15 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// * `kp` is the stored key of a live entry of the map, and the map was
     ///   not written since it was found.
     unsafe fn take_entry(&mut self, kp: *const u8) -> (K, V) {
-        // Owned by the map until the delete succeeds: `ManuallyDrop`, so a
-        // panic before then drops nothing.
+        // A bitwise copy of the stored key, in a `MaybeUninit` until the
+        // delete succeeds: the map owns the key until then, so a panic drops
+        // nothing; and the copy is not a typed value while the delete reads
+        // the stored key (a `Box` inside it would be retagged as unique and
+        // then invalidated by those reads, under Stacked Borrows).
+        let mut key = core::mem::MaybeUninit::<K>::uninit();
         // SAFETY: `kp` is a live, aligned `K` of the map (the caller's
-        // point), read bitwise.
-        let key = core::mem::ManuallyDrop::new(unsafe { kp.cast::<K>().read() });
+        // point), readable; `key` has room for one, not overlapping.
+        unsafe { ptr::copy_nonoverlapping(kp.cast::<K>(), key.as_mut_ptr(), 1) };
         let mut v = core::mem::MaybeUninit::<V>::uninit();
         let boxed;
         let t = match Self::STATIC_T_KEEP_KEY {
@@ -996,13 +1000,15 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: 1. `h` is this map and `t` its descriptor but for the key
         // drop hook (`STATIC_T` with none, or a duplicate of `self.t()`
         // with none), `&mut self` keeps every other access out; 2. `key`
-        // is a readable key of `t` on the stack; 3. `v` has room for one
-        // `V`, outside the map.
-        let found = unsafe { Self::delete_raw(t, self.h.as_ptr(), (&raw const *key).cast(), v.as_mut_ptr().cast()) };
+        // holds the stored key's bytes, a readable key of `t` on the stack;
+        // 3. `v` has room for one `V`, outside the map.
+        let found = unsafe { Self::delete_raw(t, self.h.as_ptr(), key.as_ptr().cast(), v.as_mut_ptr().cast()) };
         assert!(found, "gomap: cannot remove an entry whose key never equals itself (NaN); only clear can");
         // SAFETY: the delete moved the elem into `v`.
         let v = unsafe { v.assume_init() };
-        (core::mem::ManuallyDrop::into_inner(key), v)
+        // SAFETY: `key` holds the bytes of the stored key, which the delete
+        // took out of the map without dropping it: it is ours now.
+        (unsafe { key.assume_init() }, v)
     }
 
     /// The entry for `k`, for in-place manipulation (std's `HashMap::entry`).
@@ -1165,8 +1171,9 @@ pub struct OccupiedEntry<'a, K: GoKey, V> {
     elem: *mut V,
     /// A bitwise copy of the stored key, for an entry made by
     /// [`VacantEntry::insert_entry`] whose key cannot be found again (it
-    /// never equals itself); never dropped (the map owns the key).
-    own_key: Option<core::mem::ManuallyDrop<K>>,
+    /// never equals itself); never dropped (the map owns the key), and not
+    /// a typed value (see [`GoMap::take_entry`]).
+    own_key: Option<core::mem::MaybeUninit<K>>,
 }
 
 /// An absent entry ([`Entry::Vacant`]), holding the key to insert.
@@ -1296,12 +1303,14 @@ impl<'a, K: GoKey, V> OccupiedEntry<'a, K, V> {
     /// }
     /// ```
     pub fn key(&self) -> &K {
-        match &self.own_key {
-            Some(k) => k,
-            // SAFETY: `key` is the entry's live, aligned `K` in the map,
-            // which this entry borrows (no write runs meanwhile).
-            None => unsafe { &*self.key },
-        }
+        let kp = match &self.own_key {
+            Some(k) => k.as_ptr(),
+            None => self.key,
+        };
+        // SAFETY: `kp` is the entry's live, aligned `K` in the map, or a
+        // bitwise copy of it, initialised; the entry borrows the map, so the
+        // key stays live and unwritten while the reference lives.
+        unsafe { &*kp }
     }
 
     /// The value.
@@ -1400,7 +1409,7 @@ impl<'a, K: GoKey, V> OccupiedEntry<'a, K, V> {
     /// ```
     pub fn remove_entry(self) -> (K, V) {
         let kp: *const K = match &self.own_key {
-            Some(k) => &**k,
+            Some(k) => k.as_ptr(),
             None => self.key,
         };
         // SAFETY: `kp` is the stored key of the entry (or a bitwise copy of
@@ -1468,15 +1477,9 @@ impl<'a, K: GoKey, V> VacantEntry<'a, K, V> {
         unsafe { ptr::copy_nonoverlapping(&raw const self.key, copy.as_mut_ptr(), 1) };
         let (m, elem) = self.insert_raw(v);
         // SAFETY: `copy` holds the bits of the key the map now owns: a
-        // readable key of `t`, never dropped (below, a `ManuallyDrop`).
+        // readable key of `t` (never dropped: a `MaybeUninit`).
         let (kp, _) = unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), copy.as_ptr().cast()) };
-        let own_key = if kp.is_null() {
-            // SAFETY: `copy` is initialised (above); it stays a copy of the
-            // stored key, never dropped (`ManuallyDrop`).
-            Some(core::mem::ManuallyDrop::new(unsafe { copy.assume_init() }))
-        } else {
-            None
-        };
+        let own_key = if kp.is_null() { Some(copy) } else { None };
         OccupiedEntry { m, key: kp.cast(), elem, own_key }
     }
 
