@@ -1454,8 +1454,7 @@ impl<'a, K: GoKey, V> VacantEntry<'a, K, V> {
     /// assert_eq!(m[&1], 3);
     /// ```
     pub fn insert(self, v: V) -> &'a mut V {
-        let (m, e) = self.insert_raw(v);
-        let _ = m;
+        let (_, e) = self.insert_raw(v);
         // SAFETY: `e` is the new entry's live, aligned `V`; the map is
         // borrowed mutably for 'a.
         unsafe { &mut *e }
