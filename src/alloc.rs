@@ -13,6 +13,26 @@
 //!  +-----------+-------------+---------------------------------------+
 //! ```
 //!
+//! A block for a value aligned above 8 (an out-of-line key or elem of such a
+//! type, `alloc_block_aligned`) asks the allocator for `align` bytes more
+//! and places its header so that the payload lands on the alignment; the
+//! word just before the header records how far the header is from the
+//! allocation's base, and `size_kind`'s `OVERALIGNED` bit says the word
+//! is there. The payload size recorded then includes the slack after the
+//! payload, so base, size and what the allocator was asked for are all
+//! recovered from the payload pointer alone, as for any block:
+//!
+//! ```text
+//!  base              header - 8   header            payload (align-aligned)
+//!  +----------------+------------+-----------+-----+--------------+-------+
+//!  | unused (lead-8)| lead       | next      | s|k | value        | slack |
+//!  +----------------+------------+-----------+-----+--------------+-------+
+//!  <------------- lead --------->                  <- size (s) includes ->
+//! ```
+//!
+//! An allocator only ever promises 8-aligned memory, so this is how the
+//! alignment is met whatever the allocator.
+//!
 //! Go's GC keeps memory alive while anything can reach it. The places where
 //! that matters for the map are old bucket arrays an iterator still walks,
 //! overflow buckets cut off by `mapclear`, and out-of-line keys/elems that an
@@ -249,7 +269,8 @@ pub fn set_default_allocator(a: Allocator) {
 }
 
 /// The block header. `next` links retired blocks; `size_kind` holds the
-/// payload size (a multiple of 8) in its high bits and a [`Kind`] in its low 3.
+/// payload size (a multiple of 8) in its high bits, a [`Kind`] in its low 2
+/// and [`OVERALIGNED`] in bit 2.
 #[repr(C)]
 pub(crate) struct Header {
     next: *mut Header,
@@ -266,6 +287,14 @@ impl Header {
 /// Size of [`Header`]; payloads start this far into a block.
 pub(crate) const HEADER: usize = core::mem::size_of::<Header>();
 const _: () = assert!(HEADER == 16);
+
+/// `size_kind` bit of a block from [`alloc_block_aligned`] with an
+/// alignment above 8: the word before its header holds the distance from
+/// the allocation's base to the header (the module docs' diagram).
+const OVERALIGNED: usize = 4;
+
+/// Mask of the [`Kind`] bits of `size_kind`.
+const KIND_MASK: usize = 3;
 
 /// What a block holds, which decides how it is freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,10 +336,102 @@ pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Opti
     Some(unsafe { base.byte_add(HEADER) })
 }
 
+/// Allocates a zeroed block with `size` bytes of payload aligned to
+/// `align`: [`alloc_block`] when `align <= 8`, else the over-aligned
+/// layout of the module docs (for out-of-line keys and elems of types
+/// aligned above 8). Freed, retired and visited like any other block.
+///
+/// # Safety
+/// * `a` is a valid allocator (its functions meet [`Allocator::new`]'s
+///   points; [`Allocator::LIBC`] does);
+/// * `align` is a power of two.
+#[inline]
+pub(crate) unsafe fn alloc_block_aligned(a: &Allocator, size: usize, align: usize, kind: Kind) -> Option<NonNull<u8>> {
+    debug_assert!(align.is_power_of_two());
+    if align <= 8 {
+        // SAFETY: 1. `a` is a valid allocator (point 1).
+        return unsafe { alloc_block(a, size, kind) };
+    }
+    // SAFETY: 1. as above; 2. `align` is a power of two (point 2) above 8.
+    unsafe { alloc_overaligned(a, size, align, kind) }
+}
+
+/// [`alloc_block_aligned`] for `align > 8`.
+///
+/// # Safety
+/// 1. `a` is a valid allocator;
+/// 2. `align` is a power of two above 8.
+#[cold]
+unsafe fn alloc_overaligned(a: &Allocator, size: usize, align: usize, kind: Kind) -> Option<NonNull<u8>> {
+    let size = size.checked_next_multiple_of(8)?;
+    // Room for the lead word and header before the payload, plus up to
+    // `align - 8` bytes to reach the alignment from an 8-aligned base.
+    let total = size.checked_add(HEADER)?.checked_add(align)?;
+    if total > isize::MAX as usize {
+        return None;
+    }
+    // SAFETY: [`AllocZeroedFn`]: 1. `a.ctx` is `a`'s context; 2. `0 < total
+    // <= isize::MAX` (checked above).
+    let base = unsafe { (a.alloc_zeroed)(a.ctx, total) };
+    let base = NonNull::new(base.cast::<u8>())?;
+    // The first `align`-aligned address at least `HEADER + 8` bytes in. The
+    // base is 8-aligned (`Allocator::new` point 1), so `lead` is a multiple
+    // of 8 in `8 ..= align` and the payload ends at most `total` bytes in:
+    // `payload_off + size = lead + HEADER + size <= align + HEADER + size`.
+    let first = HEADER + 8;
+    let payload_off = first + (align - (base.as_ptr().addr().wrapping_add(first) & (align - 1))) % align;
+    let lead = payload_off - HEADER;
+    // SAFETY: `lead < payload_off <= total` (above): inside the block.
+    let h = unsafe { base.byte_add(lead) }.cast::<Header>();
+    // The payload size recorded covers the slack after the value too, so
+    // that `block_extent` recovers `total`.
+    let recorded = total - payload_off;
+    // SAFETY: `h` is `lead >= 8` bytes into the block, with `HEADER` bytes
+    // after it (`payload_off + size <= total`), valid for writes and
+    // 8-aligned (an 8-aligned base plus a multiple of 8).
+    unsafe { h.write(Header { next: ptr::null_mut(), size_kind: recorded | kind as usize | OVERALIGNED }) };
+    // SAFETY: `lead >= 8`: the word before the header is inside the block.
+    let lead_word = unsafe { h.cast::<usize>().sub(1) };
+    // SAFETY: `lead_word` is inside the block (above), valid for writes and
+    // 8-aligned like `h`.
+    unsafe { lead_word.write(lead) };
+    // SAFETY: `payload_off <= total`: the payload pointer stays inside the
+    // block (one past its end at most).
+    Some(unsafe { base.byte_add(payload_off) })
+}
+
+/// The allocation a block's payload `p` lies in: its base (what the
+/// allocator returned) and the size the allocator was asked for.
+///
+/// # Safety
+/// * `p` is the payload pointer of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`].
+pub(crate) unsafe fn block_extent(p: NonNull<u8>) -> (NonNull<u8>, usize) {
+    // SAFETY: point 1 is `header_of`'s point 1.
+    let h = unsafe { header_of(p) };
+    // SAFETY: `h` is the block's header: live, aligned, written when the
+    // block was allocated (its `size_kind` is never changed afterwards).
+    let size_kind = unsafe { (*h.as_ptr()).size_kind };
+    let size = size_kind & !7;
+    if size_kind & OVERALIGNED == 0 {
+        return (h.cast(), size + HEADER);
+    }
+    // SAFETY: an over-aligned block has its lead word just before the
+    // header, inside the same allocation (`alloc_overaligned`).
+    let lead_word = unsafe { h.cast::<usize>().sub(1) };
+    // SAFETY: the lead word is live, 8-aligned and was written at allocation.
+    let lead = unsafe { lead_word.read() };
+    // SAFETY: the header is `lead` bytes past the allocation's base, in the
+    // same allocation.
+    let base = unsafe { h.cast::<u8>().byte_sub(lead) };
+    (base, lead + HEADER + size)
+}
+
 /// The header of the block whose payload is `p`.
 ///
 /// # Safety
-/// * `p` is the payload pointer of a live block from [`alloc_block`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`].
 #[inline]
 pub(crate) unsafe fn header_of(p: NonNull<u8>) -> NonNull<Header> {
     // SAFETY: `alloc_block` returned `p` as its block's base plus HEADER
@@ -318,10 +439,12 @@ pub(crate) unsafe fn header_of(p: NonNull<u8>) -> NonNull<Header> {
     unsafe { p.byte_sub(HEADER).cast() }
 }
 
-/// Payload size of a block.
+/// Payload size of a block (for an over-aligned block, including the
+/// slack after the value).
 ///
 /// # Safety
-/// * `p` is the payload pointer of a live block from [`alloc_block`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`].
 pub(crate) unsafe fn block_size(p: NonNull<u8>) -> usize {
     // SAFETY: point 1 is `header_of`'s point 1.
     let h = unsafe { header_of(p) };
@@ -333,13 +456,14 @@ pub(crate) unsafe fn block_size(p: NonNull<u8>) -> usize {
 /// Kind of a block.
 ///
 /// # Safety
-/// * `p` is the payload pointer of a live block from [`alloc_block`].
+/// * `p` is the payload pointer of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`].
 pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
     // SAFETY: point 1 is `header_of`'s point 1.
     let h = unsafe { header_of(p) };
     // SAFETY: `h` is the block's header: live, aligned, written by
     // `alloc_block` (its `size_kind` is never changed afterwards).
-    match unsafe { (*h.as_ptr()).size_kind } & 7 {
+    match unsafe { (*h.as_ptr()).size_kind } & KIND_MASK {
         0 => Kind::Plain,
         1 => Kind::Array,
         2 => Kind::Key,
@@ -350,26 +474,24 @@ pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
 /// Frees a block.
 ///
 /// # Safety
-/// * `p` is the payload of a live block that [`alloc_block`] allocated
-///   with `a`;
+/// * `p` is the payload of a live block that [`alloc_block`] or
+///   [`alloc_block_aligned`] allocated with `a`;
 /// * nothing uses the block afterwards.
 pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
     // SAFETY: a live block's payload (point 1).
-    let size = unsafe { block_size(p) };
-    // SAFETY: a live block's payload (point 1).
-    let base = unsafe { header_of(p) };
+    let (base, total) = unsafe { block_extent(p) };
     // SAFETY: [`FreeFn`]: 1. `base` is what `a.alloc_zeroed` returned for
-    // this block (point 1), not freed since (live), unused from now on
-    // (point 2); 2. `size + HEADER` is the `total` it was asked for
-    // (`size_kind` keeps the rounded payload size); 3. `a.ctx` is `a`'s.
-    unsafe { (a.free)(a.ctx, base.as_ptr().cast(), size + HEADER) }
+    // this block (point 1, `block_extent`), not freed since (live), unused
+    // from now on (point 2); 2. `total` is the size it was asked for
+    // (`block_extent`); 3. `a.ctx` is `a`'s.
+    unsafe { (a.free)(a.ctx, base.as_ptr().cast(), total) }
 }
 
 /// Pushes a block on an intrusive retire list.
 ///
 /// # Safety
-/// * `p` is the payload of a live block from [`alloc_block`], not on any
-///   list;
+/// * `p` is the payload of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`], not on any list;
 /// * `list` is null or heads a list of live blocks built by
 ///   [`push_retired`].
 pub(crate) unsafe fn push_retired(list: &mut *mut Header, p: NonNull<u8>) {
@@ -424,10 +546,53 @@ mod tests {
     }
 
     #[test]
+    fn overaligned_blocks_round_trip() {
+        let a = Allocator::LIBC;
+        for align in [16, 32, 64, 4096] {
+            for size in [0, 8, 16, 24, 100] {
+                // SAFETY: `LIBC` is valid; `align` is a power of two.
+                let p = unsafe { alloc_block_aligned(&a, size, align, Kind::Key) }.unwrap();
+                assert_eq!(p.as_ptr().addr() % align, 0, "align {align} size {size}");
+                // SAFETY: `p` is a live block's payload (until `free_block`).
+                assert_eq!(unsafe { block_kind(p) }, Kind::Key);
+                // SAFETY: as above.
+                let (base, total) = unsafe { block_extent(p) };
+                assert_eq!(total, size.next_multiple_of(8) + HEADER + align);
+                // SAFETY: as above.
+                let recorded = unsafe { block_size(p) };
+                assert!(recorded >= size.next_multiple_of(8));
+                assert_eq!(p.as_ptr().addr() + recorded, base.as_ptr().addr() + total);
+                // SAFETY: the payload is valid for reads of `recorded` bytes.
+                let payload = unsafe { core::slice::from_raw_parts(p.as_ptr(), recorded) };
+                assert!(payload.iter().all(|&x| x == 0));
+                let mut list = ptr::null_mut();
+                // SAFETY: 1. a live block on no list; 2. an empty list.
+                unsafe { push_retired(&mut list, p) };
+                // SAFETY: a list of one live block.
+                assert_eq!(unsafe { pop_retired(&mut list) }, Some(p));
+                // SAFETY: 1. a live block from `a`; 2. not used afterwards.
+                unsafe { free_block(&a, p) };
+            }
+        }
+        // At most 8: the plain layout.
+        // SAFETY: `LIBC` is valid; 8 is a power of two.
+        let p = unsafe { alloc_block_aligned(&a, 20, 8, Kind::Plain) }.unwrap();
+        // SAFETY: a live block's payload.
+        let hdr = unsafe { header_of(p) }.cast::<u8>();
+        // SAFETY: a live block's payload.
+        assert_eq!(unsafe { block_extent(p) }, (hdr, 24 + HEADER));
+        // SAFETY: 1. a live block from `a`; 2. not used afterwards.
+        unsafe { free_block(&a, p) };
+    }
+
+    #[test]
     fn overflowing_sizes_fail_cleanly() {
         // SAFETY: `LIBC` is valid; the request fails before reaching it.
         assert!(unsafe { alloc_block(&Allocator::LIBC, usize::MAX - 3, Kind::Plain) }.is_none());
         // SAFETY: `LIBC` is valid; this request also fails before reaching it.
         assert!(unsafe { alloc_block(&Allocator::LIBC, isize::MAX as usize, Kind::Plain) }.is_none());
+        // SAFETY: `LIBC` is valid; the over-aligned request fails before
+        // reaching it.
+        assert!(unsafe { alloc_block_aligned(&Allocator::LIBC, isize::MAX as usize - 64, 64, Kind::Plain) }.is_none());
     }
 }

@@ -144,6 +144,27 @@ impl OwnedBlock {
         Ok(OwnedBlock { p, a: *a })
     }
 
+    /// Allocates a zeroed block of `size` bytes of payload from `a`,
+    /// aligned to `align` ([`alloc::alloc_block_aligned`]): the out-of-line
+    /// storage of a key or elem, aligned for its type.
+    ///
+    /// # Safety
+    /// 1. `a` is a valid allocator (its functions meet the points of
+    ///    [`Allocator::new`]), such as the allocator of a live map;
+    /// 2. `align` is a power of two.
+    #[inline]
+    pub(crate) unsafe fn alloc_aligned(
+        a: &Allocator,
+        size: usize,
+        align: usize,
+        kind: Kind,
+    ) -> Result<OwnedBlock, MapError> {
+        // SAFETY: [`alloc::alloc_block_aligned`]: 1. `a` is a valid
+        // allocator (point 1); 2. `align` is a power of two (point 2).
+        let p = unsafe { alloc::alloc_block_aligned(a, size, align, kind) }.ok_or(MapError::AllocFailed)?;
+        Ok(OwnedBlock { p, a: *a })
+    }
+
     /// The payload, still owned by the guard.
     #[inline(always)]
     pub(crate) fn as_ptr(&self) -> *mut u8 {
@@ -164,8 +185,9 @@ impl Drop for OwnedBlock {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: [`alloc::free_block`]: 1. `self.p` is the payload of a
-        // live block that `alloc_block` allocated with `self.a` (the fields'
-        // invariant, set up by `OwnedBlock::alloc`), not freed before: the
+        // live block that `alloc_block` or `alloc_block_aligned` allocated
+        // with `self.a` (the fields' invariant, set up by `OwnedBlock::alloc`
+        // or `OwnedBlock::alloc_aligned`), not freed before: the
         // guard is dropped once, and never after `publish`; 2. nothing uses
         // the block afterwards: unpublished, it is referenced only from
         // places nothing reads as live (see the type's doc).

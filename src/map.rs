@@ -103,14 +103,19 @@ pub fn is_empty(x: u8) -> bool {
     x <= EMPTY_ONE
 }
 
-/// 1024 zero bytes, 8-aligned: what [`mapaccess1`] returns for a missing key
-/// (Go's `zeroVal`, `abi.ZeroValSize`).
-#[repr(C, align(8))]
+/// 1024 zero bytes, aligned to [`ZERO_VAL_ALIGN`]: what [`mapaccess1`]
+/// returns for a missing key (Go's `zeroVal`, `abi.ZeroValSize`; Go needs
+/// only 8, gomap also serves elems aligned above 8, up to a cache line).
+#[repr(C, align(64))]
 struct ZeroVal([u8; 1024]);
 static ZERO_VAL: ZeroVal = ZeroVal([0; 1024]);
 
 /// Size of the shared zero value; larger elems need [`mapaccess1_fat`].
 pub const ZERO_VAL_SIZE: usize = 1024;
+/// Alignment of the shared zero value; elems aligned above it need
+/// [`mapaccess1_fat`].
+pub const ZERO_VAL_ALIGN: usize = 64;
+const _: () = assert!(core::mem::align_of::<ZeroVal>() == ZERO_VAL_ALIGN);
 
 /// Pointer to the shared zero value.
 #[inline(always)]
@@ -1043,7 +1048,8 @@ unsafe fn lookup(t: &MapType, h: &HMap, key: *const u8, hash: usize) -> (*mut u8
 
 /// `v := m[k]` (`mapaccess1`, :415): a pointer to the elem, or to the shared
 /// zero value if the key is absent. Never null. For elems larger than
-/// [`ZERO_VAL_SIZE`] use [`mapaccess1_fat`].
+/// [`ZERO_VAL_SIZE`] or aligned above [`ZERO_VAL_ALIGN`] use
+/// [`mapaccess1_fat`].
 ///
 /// The result is valid until the next write to the map.
 ///
@@ -1386,15 +1392,15 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             // them on any early exit (a failed `newoverflow` below).
             let kmem = if t.indirect_key() {
                 // SAFETY: 1. the map's own allocator, valid while the map is
-                // live (point 1).
-                Some(unsafe { OwnedBlock::alloc(&h.alloc, t.key.size, Kind::Plain) }?)
+                // live (point 1); 2. a validated alignment, a power of two.
+                Some(unsafe { OwnedBlock::alloc_aligned(&h.alloc, t.key.size, t.key.align, Kind::Plain) }?)
             } else {
                 None
             };
             let vmem = if t.indirect_elem() {
                 // SAFETY: 1. the map's own allocator, valid while the map is
-                // live (point 1).
-                Some(unsafe { OwnedBlock::alloc(&h.alloc, t.elem.size, Kind::Plain) }?)
+                // live (point 1); 2. a validated alignment, a power of two.
+                Some(unsafe { OwnedBlock::alloc_aligned(&h.alloc, t.elem.size, t.elem.align, Kind::Plain) }?)
             } else {
                 None
             };
@@ -2642,8 +2648,9 @@ unsafe fn copy_value(dst: *mut u8, src: *const u8, size: usize, hook: Option<Clo
 /// 3. `src` is a live key (elem) of the source map, of type `t`, already
 ///    followed if out of line.
 unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, key: bool) -> Result<(), MapError> {
-    let (size, indirect, hook) =
-        if key { (t.key.size, t.indirect_key(), t.key_clone) } else { (t.elem.size, t.indirect_elem(), t.elem_clone) };
+    let (ti, indirect, hook) =
+        if key { (t.key, t.indirect_key(), t.key_clone) } else { (t.elem, t.indirect_elem(), t.elem_clone) };
+    let size = ti.size;
     if !indirect {
         // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
         // aligned (point 3); 2. `dst` is an inline slot of `size` bytes,
@@ -2656,11 +2663,11 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
     // The block is ours until the slot points to it: freed by its guard if
     // the hook unwinds.
     // SAFETY: 1. the clone's own allocator, valid while it is live (point
-    // 1).
-    let p = unsafe { OwnedBlock::alloc(&h.alloc, size, Kind::Plain) }?;
+    // 1); 2. a validated alignment, a power of two.
+    let p = unsafe { OwnedBlock::alloc_aligned(&h.alloc, size, ti.align, Kind::Plain) }?;
     // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
-    // aligned (point 3); 2. a fresh block of `size` bytes, 8-aligned (enough
-    // for any key or elem type), holding no value; 3. distinct blocks;
+    // aligned (point 3); 2. a fresh block of `size` bytes, aligned for the
+    // type (`ti.align`), holding no value; 3. distinct blocks;
     // 4. `t.hook_ctx` is the hook context of `t`, whose hook this is.
     unsafe { copy_value(p.as_ptr(), src, size, hook, t.hook_ctx) };
     // SAFETY: 1. `dst` is an out-of-line slot (`indirect`) of a bucket of
@@ -2775,6 +2782,14 @@ unsafe fn move_to_bmap(
     Ok((dst, pos))
 }
 
+/// Offset of the elem copy in [`reinsert_entry`]'s scratch block: past the
+/// key copy at offset 0, aligned for the elem (and to 8). The block is
+/// [`scratch_elem_offset`]` + t.elem.size` bytes, aligned for both types.
+#[inline]
+fn scratch_elem_offset(t: &MapType) -> usize {
+    t.key.size.next_multiple_of(t.elem.align.max(8))
+}
+
 /// Re-inserts one source entry into the clone with `mapassign` (the clone
 /// has more buckets than the source's old array: the entries of one old
 /// bucket spread over several; Go: `mapassign`, then `typedmemmove` of the
@@ -2787,9 +2802,9 @@ unsafe fn move_to_bmap(
 /// # Safety
 /// 1. `h` is the clone under construction, of type `t`, with no iterators;
 /// 2. `src_k`/`src_e` are a live key and elem of the source, followed;
-/// 3. `scratch` is null when `t` has no clone hooks, else a block of `h`
-///    with room for a key at offset 0 and an elem at
-///    `key.size.next_multiple_of(8)`, holding no value.
+/// 3. `scratch` is null when `t` has no clone hooks, else a block of `h`,
+///    aligned for the key and the elem, with room for a key at offset 0
+///    and an elem at [`scratch_elem_offset`], holding no value.
 unsafe fn reinsert_entry(
     t: &MapType,
     h: &mut HMap,
@@ -2814,8 +2829,8 @@ unsafe fn reinsert_entry(
     let k = match t.key_clone {
         Some(c) => {
             // SAFETY: `CloneFn`'s points: `src_k` is a live key of `t`
-            // (point 2); `scratch` has room for a key at offset 0, 8-aligned
-            // (a block), holding none, distinct from the source (point 3);
+            // (point 2); `scratch` has room for a key at offset 0, aligned
+            // for it, holding none, distinct from the source (point 3);
             // `t.hook_ctx` is `t`'s hook context.
             unsafe { c(scratch, src_k, t.hook_ctx) };
             *key = scratch;
@@ -2825,11 +2840,12 @@ unsafe fn reinsert_entry(
     };
     let e = match t.elem_clone {
         Some(c) => {
-            // SAFETY: the elem's room at `key.size.next_multiple_of(8)` is
-            // inside the `scratch` block (point 3; not null: `t` has a hook).
-            let se = unsafe { scratch.add(t.key.size.next_multiple_of(8)) };
+            // SAFETY: the elem's room at `scratch_elem_offset(t)` is inside
+            // the `scratch` block (point 3; not null: `t` has a hook).
+            let se = unsafe { scratch.add(scratch_elem_offset(t)) };
             // SAFETY: `CloneFn`'s points: `src_e` is a live elem of `t`
-            // (point 2); `se` has room for an elem, 8-aligned, holding none,
+            // (point 2); `se` has room for an elem, aligned for it (the
+            // block's alignment and the offset are), holding none,
             // not overlapping the key's room or the source (point 3);
             // `t.hook_ctx` is `t`'s hook context.
             unsafe { c(se, src_e, t.hook_ctx) };
@@ -3038,11 +3054,13 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
     // Room for one hooked key and elem copy on their way into the clone
     // (see `reinsert_entry`), for the whole loop; freed on any exit.
     let scratch = if old_b < dst.b && (t.key_clone.is_some() || t.elem_clone.is_some()) {
-        let size = t.key.size.next_multiple_of(8) + t.elem.size;
-        // SAFETY: 1. the clone's own allocator, valid while it is live. The
+        let size = scratch_elem_offset(t) + t.elem.size;
+        let align = t.key.align.max(t.elem.align);
+        // SAFETY: 1. the clone's own allocator, valid while it is live; 2.
+        // the larger of two validated alignments, a power of two. The
         // guard frees the block on every exit: it holds no value between
         // entries (`reinsert_entry` drops or hands over its copies).
-        Some(unsafe { OwnedBlock::alloc(&dst.alloc, size, Kind::Plain) }?)
+        Some(unsafe { OwnedBlock::alloc_aligned(&dst.alloc, size, align, Kind::Plain) }?)
     } else {
         None
     };

@@ -29,9 +29,10 @@ impl Header {
 /// Frees a block now, running whatever its kind requires.
 ///
 /// # Safety
-/// 1. `p` is the payload of a live block that [`alloc::alloc_block`]
-///    allocated with `a` for a map of type `t` (a [`Kind::Key`] block holds
-///    one key of `t` whose drop is still due, [`HMap::drop_key_value`]);
+/// 1. `p` is the payload of a live block that [`alloc::alloc_block`] or
+///    [`alloc::alloc_block_aligned`] allocated with `a` for a map of type
+///    `t` (a [`Kind::Key`] block holds one key of `t` whose drop is still
+///    due, aligned for it, [`HMap::drop_key_value`]);
 /// 2. nothing uses the block afterwards.
 unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
     // SAFETY: [`alloc::block_kind`]: 1. `p` is a live block's payload
@@ -42,7 +43,7 @@ unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
                 // SAFETY: [`crate::maptype::DropFn`]: 1. `p` holds a live key
                 // of `t` whose drop is due (point 1), valid for reads and
                 // writes of `t.key.size` bytes (the block's payload) and
-                // 8-aligned (every payload is; key alignment is at most 8);
+                // aligned for the key (point 1);
                 // never used as a value again (point 2); 2. `t.hook_ctx` is `t`'s hook context.
                 unsafe { drop_key(p.as_ptr(), t.hook_ctx) };
             }
@@ -215,10 +216,12 @@ impl HMap {
     pub(crate) unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
         let Some(d) = t.key_drop else { return Ok(()) };
         if self.live_iters.load(Ordering::Acquire) != 0 {
-            // SAFETY: [`alloc::alloc_block`]: 1. `self.alloc` is the
-            // allocator the map (point 1) was made with, a valid allocator.
-            let copy =
-                unsafe { alloc::alloc_block(&self.alloc, t.key.size, Kind::Key) }.ok_or(MapError::AllocFailed)?;
+            // SAFETY: [`alloc::alloc_block_aligned`]: 1. `self.alloc` is
+            // the allocator the map (point 1) was made with, a valid
+            // allocator; 2. a validated alignment, a power of two. (The
+            // drop hook runs on the copy: it must be aligned for the key.)
+            let copy = unsafe { alloc::alloc_block_aligned(&self.alloc, t.key.size, t.key.align, Kind::Key) }
+                .ok_or(MapError::AllocFailed)?;
             // SAFETY: [`memmove`]: `copy` is valid for writes of
             // `t.key.size` bytes (a fresh block's payload of that size) and
             // `k` for reads of as many (point 2).

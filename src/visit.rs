@@ -16,7 +16,7 @@
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
-use crate::alloc::{self, HEADER};
+use crate::alloc;
 use crate::map::{HMap, deref_slot, elem_at, for_each_live, key_at};
 use crate::maptype::MapType;
 
@@ -49,13 +49,12 @@ pub enum Item {
 /// Base pointer and total size of the block whose payload is `p`.
 ///
 /// # Safety
-/// * `p` is the payload of a live block from `alloc::alloc_block`.
+/// * `p` is the payload of a live block from `alloc::alloc_block` or
+///   `alloc::alloc_block_aligned`.
 unsafe fn block(p: NonNull<u8>) -> (*mut u8, usize) {
-    // SAFETY: a live block's payload (point 1) is `header_of`'s point 1.
-    let base = unsafe { alloc::header_of(p) };
-    // SAFETY: a live block's payload (point 1) is `block_size`'s point 1.
-    let size = unsafe { alloc::block_size(p) };
-    (base.as_ptr().cast::<u8>(), size + HEADER)
+    // SAFETY: a live block's payload (point 1) is `block_extent`'s point 1.
+    let (base, total) = unsafe { alloc::block_extent(p) };
+    (base.as_ptr(), total)
 }
 
 /// Reports every block of an intrusive block list (`extra.overflow`,
@@ -184,7 +183,8 @@ pub struct MapStats {
     pub overflow_buckets: usize,
     /// Their bytes.
     pub overflow_bytes: usize,
-    /// Out-of-line storage of live keys and elems (types over 128 bytes).
+    /// Out-of-line storage of live keys and elems (types over 128 bytes
+    /// or aligned above 8), block headers and alignment slack included.
     pub out_of_line_bytes: usize,
     /// Blocks kept only because an iterator may still reach them, or
     /// because stale slots of the old array still point at them.
