@@ -6,6 +6,19 @@
 //! bytes; stored as Rust's 24-byte `String`, so string maps differ from Go's
 //! in slot size, not in hashing). Values are any type.
 //!
+//! # Layout
+//!
+//! Keys and values live in the buckets as Go lays them out (`tophash[8] |
+//! keys[8] | elems[8] | overflow`), inline when at most 128 bytes, else out
+//! of line: the slot holds a pointer to a block of their own. gomap adds one
+//! rule Go has no use for (no Go type is aligned above 8 on 64-bit targets):
+//! a key or value type aligned above 8 (`u128`, `#[repr(align(16))]`
+//! types) is always stored out of line, in a block allocated through the
+//! map's allocator with the type's own alignment, so `&V` is always
+//! properly aligned. Such maps use the generic map functions, not the fast
+//! paths; maps of types aligned at most 8 keep Go's layout bit for bit.
+//! See `docs/memory.md`, "Out-of-line keys and elems".
+//!
 //! Iteration follows Go: a random start every time, and [`GoMap::range`]
 //! lets the body insert and delete while iterating, with Go's guarantees.
 //!
@@ -28,7 +41,7 @@ use core::ptr::{self, NonNull};
 use crate::alg::GoString;
 pub use crate::gostr::{GoStr, GoStrRef};
 use crate::map::{self, HIter, HMap};
-use crate::maptype::{KeySpec, MAX_ELEM_BYTES, MapType, TypeInfo};
+use crate::maptype::{KeySpec, MAX_ELEM_BYTES, MAX_INLINE_ALIGN, MapType, TypeInfo};
 use crate::scopeguard::{ScopeGuard, guard};
 use crate::{fast32, fast64, faststr};
 
@@ -392,6 +405,20 @@ const fn clone_hook<T: Clone>() -> Option<crate::maptype::CloneFn> {
 }
 
 /// A Go map from `K` to `V`.
+///
+/// Values may be any type, including types aligned above 8, which are
+/// stored out of line with their own alignment (see the module docs):
+///
+/// ```
+/// use gomap::GoMap;
+///
+/// let mut m: GoMap<u64, u128> = GoMap::new();
+/// m.insert(1, u128::MAX - 1);
+/// let v = m.get(&1).unwrap();
+/// assert_eq!(*v, u128::MAX - 1);
+/// assert_eq!((v as *const u128).addr() % core::mem::align_of::<u128>(), 0);
+/// assert!(m.map_type().indirect_elem());
+/// ```
 pub struct GoMap<K: GoKey, V> {
     /// The descriptor: in static memory (built at compile time from
     /// `K::SPEC`), or boxed for this map when `owned_t` (keys without a
@@ -416,8 +443,14 @@ fn oom<T>(r: Result<T, crate::fatal::MapError>) -> T {
 }
 
 impl<K: GoKey, V> GoMap<K, V> {
-    /// The map functions Go's compiler would call for `map[K]V`.
-    const FAST: FastKind = if core::mem::size_of::<V>() > MAX_ELEM_BYTES { FastKind::None } else { K::FAST };
+    /// The map functions Go's compiler would call for `map[K]V`: none when
+    /// `V` is stored out of line (over 128 bytes, or aligned above 8).
+    const FAST: FastKind =
+        if core::mem::size_of::<V>() > MAX_ELEM_BYTES || core::mem::align_of::<V>() > MAX_INLINE_ALIGN {
+            FastKind::None
+        } else {
+            K::FAST
+        };
 
     /// `mapaccess2`, or its fast variant.
     #[inline(always)]
@@ -448,8 +481,8 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: mapaccess2_fast32's points: 1. live map of type `t`
                 // (the invariant); 2. `t` fits fast32: 4-byte inline keys
                 // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
-                // `None` for a `V` over 128 bytes); 3. no write runs: `&self`
-                // is shared, writes take `&mut self`.
+                // `None` for a `V` over 128 bytes or aligned above 8); 3. no
+                // write runs: `&self` is shared, writes take `&mut self`.
                 unsafe { fast32::mapaccess2_fast32(t, h, key) }
             }
             FastKind::Fast64 => {
@@ -460,8 +493,8 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: mapaccess2_fast64's points: 1. live map of type `t`
                 // (the invariant); 2. `t` fits fast64: 8-byte inline keys
                 // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
-                // `None` for a `V` over 128 bytes); 3. no write runs: `&self`
-                // is shared, writes take `&mut self`.
+                // `None` for a `V` over 128 bytes or aligned above 8); 3. no
+                // write runs: `&self` is shared, writes take `&mut self`.
                 unsafe { fast64::mapaccess2_fast64(t, h, key) }
             }
             FastKind::FastStr => {

@@ -8,6 +8,14 @@
 //! an equality, and [`MapTypeBuilder::build`] derives the same layout and flags,
 //! turning every check `reflect_makemap` would `throw` on into a [`TypeError`].
 //! The result is computed once and never changes, so the map code can trust it.
+//!
+//! One rule is gomap's own: a key or elem type aligned above 8 (`u128`,
+//! `#[repr(align(16))]`) is stored out of line whatever its size, like a
+//! type over 128 bytes: its slot holds a pointer (8 bytes, align 8) to a
+//! block allocated with the type's alignment (`alloc::alloc_block_aligned`).
+//! Go's types are never aligned above 8 on 64-bit targets, so Go's layout
+//! of every type it has is unchanged; the bucket's slots never need more
+//! than 8-byte alignment.
 
 use core::any::Any;
 use core::fmt;
@@ -22,12 +30,20 @@ pub const MAX_KEY_BYTES: usize = 128;
 /// Elems larger than this are stored out of line (`abi.OldMapMaxElemBytes`).
 pub const MAX_ELEM_BYTES: usize = 128;
 /// Offset of the first key in a bucket: just past `tophash[8]`, and already a
-/// multiple of the largest alignment we accept (map_noswiss.go `dataOffset`).
+/// multiple of the largest alignment an inline slot needs (map_noswiss.go
+/// `dataOffset`).
 pub const DATA_OFFSET: usize = BUCKET_CNT;
 /// Size of a pointer-sized slot (an out-of-line key or elem, the overflow link).
 pub const PTR_SIZE: usize = core::mem::size_of::<usize>();
 
 const _: () = assert!(PTR_SIZE == 8, "gomap supports 64-bit targets only");
+
+/// Key and elem types aligned above this are stored out of line (gomap's
+/// rule, see the module docs): the most a bucket slot is aligned to.
+pub const MAX_INLINE_ALIGN: usize = 8;
+/// The largest alignment a key or elem type may have (Rust's own limit,
+/// 2^29); above it a descriptor is rejected ([`TypeError::AlignTooBig`]).
+pub const MAX_ALIGN: usize = 1 << 29;
 
 /// Flag: keys are stored as pointers to out-of-line copies (`IndirectKey`).
 pub const FLAG_INDIRECT_KEY: u32 = 1;
@@ -105,7 +121,8 @@ pub type DropFn = unsafe fn(p: *mut u8, ctx: *const ());
 pub struct TypeInfo {
     /// Size in bytes (`Size_`). May be 0.
     pub size: usize,
-    /// Alignment in bytes (`Align_`): a power of two, at most 8.
+    /// Alignment in bytes (`Align_`): a power of two, at most [`MAX_ALIGN`].
+    /// Types aligned above [`MAX_INLINE_ALIGN`] are stored out of line.
     pub align: usize,
     /// Whether values hold pointers the map must treat as such (`Pointers()`).
     /// It decides whether buckets are "noscan", which changes Go's size-class
@@ -152,7 +169,8 @@ pub enum KeyKind {
 pub enum TypeError {
     /// An alignment is zero or not a power of two.
     BadAlign(&'static str),
-    /// An alignment exceeds 8 (`key align too big`).
+    /// An alignment exceeds [`MAX_ALIGN`] (`key align too big`; Go's own
+    /// limit is 8, but gomap stores types aligned above 8 out of line).
     AlignTooBig(&'static str),
     /// A size is not a multiple of its alignment
     /// (`key size not a multiple of key align`).
@@ -186,7 +204,8 @@ impl std::error::Error for TypeError {}
 /// ```
 ///
 /// `KeySize`/`ValueSize` are the slot sizes: the type's size, or 8 (a pointer)
-/// when the key/elem is stored out of line.
+/// when the key/elem is stored out of line (larger than 128 bytes, or
+/// aligned above [`MAX_INLINE_ALIGN`]).
 pub struct MapType {
     pub(crate) key: TypeInfo,
     pub(crate) elem: TypeInfo,
@@ -570,8 +589,10 @@ impl Layout {
             return Err(e);
         }
         let mut flags = 0;
-        let indirect_key = key.size > MAX_KEY_BYTES;
-        let indirect_elem = elem.size > MAX_ELEM_BYTES;
+        // Go's rule (size), and gomap's for types aligned above 8, which
+        // Go does not have: a slot is at most 8-aligned.
+        let indirect_key = key.size > MAX_KEY_BYTES || key.align > MAX_INLINE_ALIGN;
+        let indirect_elem = elem.size > MAX_ELEM_BYTES || elem.align > MAX_INLINE_ALIGN;
         if indirect_key {
             flags |= FLAG_INDIRECT_KEY;
         }
@@ -658,7 +679,7 @@ impl MapType {
         let l = match Layout::derive(spec.key, elem, spec.reflexive, spec.need_key_update, false) {
             Ok(l) => l,
             Err(TypeError::BadAlign(_)) => panic!("gomap: alignment is zero or not a power of two"),
-            Err(TypeError::AlignTooBig(_)) => panic!("gomap: key or elem alignment above 8"),
+            Err(TypeError::AlignTooBig(_)) => panic!("gomap: key or elem alignment above 2^29"),
             Err(TypeError::SizeNotMultipleOfAlign(_)) => panic!("gomap: size not a multiple of alignment"),
             Err(TypeError::SizeTooLarge(_)) => panic!("gomap: key or elem size too large"),
         };
@@ -692,7 +713,7 @@ const fn check_type(t: &TypeInfo, what: &'static str) -> Result<(), TypeError> {
     if t.align == 0 || !t.align.is_power_of_two() {
         return Err(TypeError::BadAlign(what));
     }
-    if t.align > BUCKET_CNT {
+    if t.align > MAX_ALIGN {
         return Err(TypeError::AlignTooBig(what));
     }
     if t.size % t.align != 0 {
@@ -801,6 +822,21 @@ mod tests {
         let t = MapTypeBuilder::new(k128, k128, h, e).build().unwrap();
         assert!(!t.indirect_key());
         assert_eq!(t.bucketsize(), 8 * (1 + 128 + 128) + 8);
+        // Aligned above 8: out of line whatever the size (gomap's rule);
+        // 8 stays inline.
+        let a16 = TypeInfo { size: 16, align: 16, pointers: false };
+        let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), a16, h, e).build().unwrap();
+        assert!(!t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        let t = MapTypeBuilder::new(a16, TypeInfo::of::<u8>(), h, e).build().unwrap();
+        assert!(t.indirect_key() && !t.indirect_elem());
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 1, 8 * (1 + 8 + 1) + 8));
+        let a8 = TypeInfo { size: 16, align: 8, pointers: false };
+        let t = MapTypeBuilder::new(a8, a8, h, e).build().unwrap();
+        assert!(!t.indirect_key() && !t.indirect_elem() && !t.bucket_pointers());
+        let t =
+            MapTypeBuilder::new(a16, TypeInfo { size: 0, align: MAX_ALIGN, pointers: false }, h, e).build().unwrap();
+        assert!(t.indirect_key() && t.indirect_elem());
     }
 
     #[test]
@@ -808,8 +844,8 @@ mod tests {
         let bad = |size, align| TypeInfo { size, align, pointers: false };
         let ok = TypeInfo::of::<u32>();
         let b = |k, v| MapTypeBuilder::new(k, v, h, e).build().map(|_| ()).unwrap_err();
-        assert_eq!(b(bad(16, 16), ok), TypeError::AlignTooBig("key"));
-        assert_eq!(b(ok, bad(16, 16)), TypeError::AlignTooBig("elem"));
+        assert_eq!(b(bad(MAX_ALIGN * 2, MAX_ALIGN * 2), ok), TypeError::AlignTooBig("key"));
+        assert_eq!(b(ok, bad(MAX_ALIGN * 2, MAX_ALIGN * 2)), TypeError::AlignTooBig("elem"));
         assert_eq!(b(bad(6, 4), ok), TypeError::SizeNotMultipleOfAlign("key"));
         assert_eq!(b(bad(4, 0), ok), TypeError::BadAlign("key"));
         assert_eq!(b(bad(6, 3), ok), TypeError::BadAlign("key"));

@@ -315,9 +315,10 @@ impl HMap {
             if let Some(d) = t.elem_drop {
                 // SAFETY: [`crate::maptype::DropFn`]: 1. `e` holds the live
                 // elem of `t` (point 2), valid for reads and writes of
-                // `t.elem.size` bytes and 8-aligned (a block's payload; elem
-                // alignment is at most 8), never used as a value again: its
-                // entry is being removed; 2. `t.hook_ctx` is `t`'s hook context.
+                // `t.elem.size` bytes and aligned for the elem (its block
+                // was allocated with the elem's alignment), never used as a
+                // value again: its entry is being removed; 2. `t.hook_ctx`
+                // is `t`'s hook context.
                 unsafe { d(e.as_ptr(), t.hook_ctx) };
             }
             // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
