@@ -585,6 +585,58 @@ mod tests {
         unsafe { free_block(&a, p) };
     }
 
+    /// `calloc`, shifted by 8: 8-aligned blocks that are never 16-aligned,
+    /// all an [`Allocator`] promises.
+    ///
+    /// # Safety
+    /// As [`AllocZeroedFn`].
+    unsafe extern "C" fn shifted_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
+        // SAFETY: `calloc` may be called with any count and size.
+        let p: *mut u8 = unsafe { libc::calloc(1, size + 8) }.cast();
+        if p.is_null() {
+            return p.cast();
+        }
+        // SAFETY: `p` has `size + 8` bytes: `p + 8` stays inside.
+        unsafe { p.add(8) }.cast()
+    }
+
+    /// Frees a [`shifted_calloc`] block.
+    ///
+    /// # Safety
+    /// As [`FreeFn`], for [`shifted_calloc`].
+    unsafe extern "C" fn shifted_free(_ctx: *mut c_void, p: *mut c_void, _size: usize) {
+        // SAFETY: `p` is 8 bytes into a `calloc` block (point 1).
+        let base = unsafe { p.cast::<u8>().sub(8) };
+        // SAFETY: that block, freed once (point 1).
+        unsafe { libc::free(base.cast()) }
+    }
+
+    #[test]
+    fn overaligned_blocks_from_an_8_aligned_allocator() {
+        // SAFETY: 1. `shifted_calloc` returns null or zeroed, 8-aligned
+        // memory valid until freed; 2. `shifted_free` releases it; 3. both
+        // are thread-safe (libc).
+        let a = unsafe { Allocator::new(shifted_calloc, shifted_free, ptr::null_mut()) };
+        let mut leads = std::collections::BTreeSet::new();
+        for align in [16, 32, 64] {
+            for size in [8, 48] {
+                // SAFETY: `a` is valid; `align` is a power of two.
+                let p = unsafe { alloc_block_aligned(&a, size, align, Kind::Plain) }.unwrap();
+                assert_eq!(p.as_ptr().addr() % align, 0);
+                // SAFETY: a live block's payload.
+                let (base, total) = unsafe { block_extent(p) };
+                assert_eq!(base.as_ptr().addr() % 16, 8, "the allocator's own pointer");
+                assert_eq!(total, size + HEADER + align);
+                leads.insert(p.as_ptr().addr() - base.as_ptr().addr() - HEADER);
+                // SAFETY: 1. a live block from `a`; 2. not used afterwards.
+                unsafe { free_block(&a, p) };
+            }
+        }
+        // From a base 8 past a 16-aligned address, the header lands 8 in
+        // for 16, and further in for larger alignments.
+        assert!(leads.contains(&8) && leads.len() > 1, "{leads:?}");
+    }
+
     #[test]
     fn overflowing_sizes_fail_cleanly() {
         // SAFETY: `LIBC` is valid; the request fails before reaching it.

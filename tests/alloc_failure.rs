@@ -150,3 +150,20 @@ fn indirect_map_every_allocation_fails_once() {
         136,
     );
 }
+
+#[test]
+fn overaligned_map_every_allocation_fails_once() {
+    // Key and elem aligned above 8: out of line, in over-aligned blocks
+    // (docs/memory.md), whose allocation can fail like any other.
+    let t = MapType::mem_key(16, 16, TypeInfo { size: 64, align: 64, pointers: false }).unwrap();
+    assert!(t.indirect_key() && t.indirect_elem());
+    every_allocation(
+        &t,
+        &|k| {
+            let mut v = vec![0u8; 16];
+            v[..8].copy_from_slice(&k.to_le_bytes());
+            v
+        },
+        64,
+    );
+}
