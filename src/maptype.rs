@@ -419,6 +419,43 @@ impl MapType {
 
 /// Builds a [`MapType`], deriving the layout and flags the way Go's compiler
 /// does and rejecting what `reflect_makemap` would reject.
+///
+/// For key types with a hash of their own (the presets in
+/// [`crate::presets`] and [`GoMap`](crate::GoMap)'s key types cover Go's
+/// key kinds). A descriptor for `map[K]uint64` whose 8-byte ASCII keys
+/// compare case-insensitively: equal keys must hash alike, so the hasher
+/// lowers the letters before Go's `memhash64`:
+///
+/// ```
+/// use gomap::maptype::{MapTypeBuilder, TypeInfo};
+///
+/// /// # Safety
+/// /// `p` is a key of the descriptor: 8 readable bytes.
+/// unsafe fn hash(p: *const u8, seed: usize, _ctx: *const ()) -> usize {
+///     // SAFETY: 8 readable bytes (point 1).
+///     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+///     // SAFETY: `k` is 8 readable bytes.
+///     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+/// }
+/// /// # Safety
+/// /// `a` and `b` are keys of the descriptor: 8 readable bytes each.
+/// unsafe fn eq(a: *const u8, b: *const u8, _ctx: *const ()) -> bool {
+///     // SAFETY: 8 readable bytes each (point 1).
+///     let a = unsafe { a.cast::<[u8; 8]>().read() };
+///     // SAFETY: as for `a`.
+///     let b = unsafe { b.cast::<[u8; 8]>().read() };
+///     a.eq_ignore_ascii_case(&b)
+/// }
+///
+/// let t = MapTypeBuilder::new(TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>(), hash, eq)
+///     .trusted_callbacks() // neither callback can panic
+///     .build()
+///     .unwrap();
+/// // Go's layout for an 8-byte key and elem: 8 tophash bytes, 8 keys, 8
+/// // elems, the overflow pointer.
+/// assert_eq!(t.bucketsize(), 8 + 8 * 8 + 8 * 8 + 8);
+/// assert!(t.reflexive_key() && !t.need_key_update());
+/// ```
 pub struct MapTypeBuilder {
     key: TypeInfo,
     elem: TypeInfo,
@@ -441,6 +478,22 @@ impl MapTypeBuilder {
     /// Starts a descriptor for keys `key` hashed by `hasher` and compared by
     /// `equal`, with elems `elem`. Defaults: reflexive keys, no key update,
     /// hashing never fails, plain bytes (copied with memcpy, never dropped).
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).build().unwrap();
+    /// assert_eq!((t.keysize(), t.valuesize()), (8, 8));
+    /// ```
     #[inline]
     pub fn new(key: TypeInfo, elem: TypeInfo, hasher: HashFn, equal: EqualFn) -> Self {
         Self {
@@ -463,25 +516,103 @@ impl MapTypeBuilder {
     }
     /// Declares that the hasher and equality never unwind (never panic),
     /// which spares evacuation a pre-pass. Built-in presets are trusted.
+    /// Untrusted callbacks cost one extra pass over each evacuated bucket
+    /// (hashing before anything moves, so a panic leaves the map intact).
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).trusted_callbacks().build();
+    /// assert!(t.is_ok());
+    /// ```
     #[inline]
     pub fn trusted_callbacks(mut self) -> Self {
         self.trusted = true;
         self
     }
-    /// Whether `k == k` for all keys (false for floats and anything holding one).
+    /// Whether `k == k` for all keys (false for floats and anything holding
+    /// one). Go's evacuation and iteration treat non-reflexive keys (NaN)
+    /// specially.
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// use gomap::maptype::FLAG_REFLEXIVE_KEY;
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).reflexive(false).build().unwrap();
+    /// assert_eq!(t.flags() & FLAG_REFLEXIVE_KEY, 0);
+    /// ```
     #[inline]
     pub fn reflexive(mut self, yes: bool) -> Self {
         self.reflexive = yes;
         self
     }
     /// Whether an overwrite must store the new key's bits (floats, strings).
+    /// Here: `m["GOMAP"] = 1` after `m["gomap"] = 0` keeps the new spelling.
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).need_key_update(true).build().unwrap();
+    /// assert!(t.need_key_update());
+    /// ```
     #[inline]
     pub fn need_key_update(mut self, yes: bool) -> Self {
         self.need_key_update = yes;
         self
     }
     /// Declares that hashing may fail and gives the check Go's `mapKeyError`
-    /// makes; sets `HashMightPanic`.
+    /// makes; sets `HashMightPanic`. A key the check refuses makes the
+    /// operation fail with [`MapError`](crate::fatal::MapError) (Go: "hash of
+    /// unhashable type"), the map unchanged.
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// /// # Safety
+    /// /// `p` is a key of the descriptor: 8 readable bytes.
+    /// unsafe fn ascii_only(p: *const u8, _ctx: *const ()) -> bool {
+    ///     // SAFETY: 8 readable bytes (point 1).
+    ///     unsafe { p.cast::<[u8; 8]>().read() }.is_ascii()
+    /// }
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).key_check(ascii_only).build().unwrap();
+    /// assert!(t.hash_might_panic());
+    /// ```
     #[inline]
     pub fn key_check(mut self, check: KeyCheckFn) -> Self {
         self.key_check = Some(check);
@@ -489,6 +620,28 @@ impl MapTypeBuilder {
     }
     /// Copy hooks used where Go does `typedmemmove` between maps (clone);
     /// without them, slots are copied bytewise.
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// /// # Safety
+    /// /// `dst` and `src` are 8-byte elems of the descriptor, not overlapping.
+    /// unsafe fn copy_elem(dst: *mut u8, src: *const u8, _ctx: *const ()) {
+    ///     // SAFETY: 8 readable bytes at `src`, 8 writable at `dst` (point 1).
+    ///     unsafe { core::ptr::copy_nonoverlapping(src, dst, 8) }
+    /// }
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).clone_fns(None, Some(copy_elem)).build();
+    /// assert!(t.is_ok());
+    /// ```
     #[inline]
     pub fn clone_fns(mut self, key: Option<CloneFn>, elem: Option<CloneFn>) -> Self {
         self.key_clone = key;
@@ -496,7 +649,32 @@ impl MapTypeBuilder {
         self
     }
     /// Drop hooks run on a live entry's key/elem when the entry leaves the map
-    /// (delete, clear, drop of the map); without them nothing is run.
+    /// (delete, clear, drop of the map); without them nothing is run. An
+    /// elem that owns something is described with
+    /// [`TypeInfo::of_pointerful`] and given a drop hook:
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// /// # Safety
+    /// /// `p` is a live, aligned `String` elem the map gives up.
+    /// unsafe fn drop_string(p: *mut u8, _ctx: *const ()) {
+    ///     // SAFETY: a live, aligned `String`, dropped once (point 1).
+    ///     unsafe { core::ptr::drop_in_place(p.cast::<String>()) }
+    /// }
+    /// let elem = TypeInfo::of_pointerful::<String>();
+    /// let t = MapTypeBuilder::new(key, elem, hash, eq).drop_fns(None, Some(drop_string)).build().unwrap();
+    /// assert!(t.bucket_pointers());
+    /// ```
     #[inline]
     pub fn drop_fns(mut self, key: Option<DropFn>, elem: Option<DropFn>) -> Self {
         self.key_drop = key;
@@ -512,6 +690,42 @@ impl MapTypeBuilder {
     ///   thread, for as long as the descriptor (or a
     ///   [`duplicate`](MapType::duplicate) of it) lives; `owner` may keep
     ///   what `ctx` points to alive.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// /// Keys compared modulo the `u64` at `ctx`.
+    /// /// # Safety
+    /// /// `p` is an 8-byte key; `ctx` points to a live `u64`.
+    /// unsafe fn hash(p: *const u8, seed: usize, ctx: *const ()) -> usize {
+    ///     // SAFETY: `ctx` points to the `u64` the descriptor keeps (point 2).
+    ///     let m = unsafe { *ctx.cast::<u64>() };
+    ///     // SAFETY: an 8-byte key (point 1).
+    ///     let k = unsafe { p.cast::<u64>().read_unaligned() } % m;
+    ///     // SAFETY: `k` is 8 readable bytes.
+    ///     unsafe { gomap::alg::memhash64((&raw const k).cast(), seed) }
+    /// }
+    /// /// # Safety
+    /// /// `a` and `b` are 8-byte keys; `ctx` points to a live `u64`.
+    /// unsafe fn eq(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
+    ///     // SAFETY: as in `hash`.
+    ///     let m = unsafe { *ctx.cast::<u64>() };
+    ///     // SAFETY: an 8-byte key (point 1).
+    ///     let a = unsafe { a.cast::<u64>().read_unaligned() };
+    ///     // SAFETY: an 8-byte key (point 1).
+    ///     let b = unsafe { b.cast::<u64>().read_unaligned() };
+    ///     a % m == b % m
+    /// }
+    /// let modulus = Arc::new(1000u64);
+    /// let ctx = Arc::as_ptr(&modulus).cast::<()>();
+    /// let b = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), hash, eq);
+    /// // SAFETY: both callbacks read a `u64` at `ctx`, which `modulus` keeps
+    /// // alive as long as the descriptor (it holds the `Arc`), from any thread.
+    /// let t = unsafe { b.ctx(ctx, Some(modulus)) }.build().unwrap();
+    /// let (k1, k2) = (1234u64, 234u64);
+    /// // SAFETY: both are 8-byte keys of `t`.
+    /// assert!(unsafe { t.key_equal((&raw const k1).cast(), (&raw const k2).cast()) });
+    /// ```
     #[inline]
     pub unsafe fn ctx(mut self, ctx: *const (), owner: Option<Arc<dyn Any + Send + Sync>>) -> Self {
         self.ctx = ctx;
@@ -523,6 +737,27 @@ impl MapTypeBuilder {
     /// keys it calls `memhash32`/`memhash64`/`strhash` itself (see
     /// [`MapType::hash`]), so the hasher must be that function; any other
     /// hasher is [`KeyKind::Custom`] (the default).
+    ///
+    /// ```
+    /// use gomap::maptype::{KeyKind, MapTypeBuilder, TypeInfo};
+    /// /// # Safety
+    /// /// `p` is an 8-byte key.
+    /// unsafe fn h(p: *const u8, seed: usize, _: *const ()) -> usize {
+    ///     // SAFETY: 8 readable bytes (point 1).
+    ///     unsafe { gomap::alg::memhash64(p, seed) }
+    /// }
+    /// /// # Safety
+    /// /// `a` and `b` are 8-byte keys.
+    /// unsafe fn e(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    ///     // SAFETY: 8 readable bytes each (point 1).
+    ///     unsafe { a.cast::<u64>().read_unaligned() == b.cast::<u64>().read_unaligned() }
+    /// }
+    /// let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), h, e)
+    ///     .kind(KeyKind::Memory) // `h` is memhash64: the map may call it directly
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(t.kind(), KeyKind::Memory);
+    /// ```
     #[inline]
     pub fn kind(mut self, kind: KeyKind) -> Self {
         self.kind = kind;
@@ -531,6 +766,28 @@ impl MapTypeBuilder {
 
     /// Validates and derives the layout (Go: `reflect.MapOf` +
     /// `reflect_makemap`'s checks, map_noswiss.go:1388-1431).
+    ///
+    /// ```
+    /// # use gomap::maptype::{MapTypeBuilder, TypeInfo};
+    /// #     /// Go's memhash64 of the key with ASCII letters lowered.
+    /// # unsafe fn hash(p: *const u8, seed: usize, _: *const ()) -> usize {
+    /// #     let k = unsafe { p.cast::<[u8; 8]>().read() }.map(|b| b.to_ascii_lowercase());
+    /// #     unsafe { gomap::alg::memhash64(k.as_ptr(), seed) }
+    /// # }
+    /// # unsafe fn eq(a: *const u8, b: *const u8, _: *const ()) -> bool {
+    /// #     let (a, b) = unsafe { (a.cast::<[u8; 8]>().read(), b.cast::<[u8; 8]>().read()) };
+    /// #     a.eq_ignore_ascii_case(&b)
+    /// # }
+    /// # let (key, elem) = (TypeInfo::of::<[u8; 8]>(), TypeInfo::of::<u64>());
+    /// use gomap::maptype::TypeError;
+    /// // A key over 128 bytes goes out of line, as in Go.
+    /// let big = TypeInfo { size: 200, align: 8, pointers: false };
+    /// let t = MapTypeBuilder::new(big, elem, hash, eq).build().unwrap();
+    /// assert!(t.indirect_key() && t.keysize() == 8);
+    /// // A size that is not a multiple of the alignment is refused.
+    /// let bad = TypeInfo { size: 12, align: 8, pointers: false };
+    /// assert!(matches!(MapTypeBuilder::new(bad, elem, hash, eq).build(), Err(TypeError::SizeNotMultipleOfAlign(_))));
+    /// ```
     #[inline]
     pub fn build(self) -> Result<MapType, TypeError> {
         let l = Layout::derive(self.key, self.elem, self.reflexive, self.need_key_update, self.key_check.is_some())?;
