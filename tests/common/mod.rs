@@ -13,6 +13,7 @@
 
 pub mod alloc;
 pub mod ci;
+pub mod golden;
 pub mod map;
 pub mod replay;
 

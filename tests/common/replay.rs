@@ -14,6 +14,12 @@ use gomap_inspector::json::Json;
 /// The hash path is process-wide: replays take turns.
 static PATH_LOCK: Mutex<()> = Mutex::new(());
 
+/// Holds the hash path and key material as they are (no replay changes
+/// them) until dropped: for tests that compare hashes while replays run.
+pub fn hold_hash_path() -> MutexGuard<'static, ()> {
+    PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A trace's hash path and key material, installed until dropped (then the
 /// default path is back, and the next replay may run).
 pub struct HashPath {
