@@ -2,9 +2,13 @@
 //!
 //! Keys are the types Go allows as map keys and that have a Go hash
 //! ([`GoKey`]): integers, `bool`, `char`, floats (NaN never equals itself,
-//! +0 == -0), byte arrays and `String` (hashed with Go's `strhash` over its
-//! bytes; stored as Rust's 24-byte `String`, so string maps differ from Go's
-//! in slot size, not in hashing). Values are any type.
+//! +0 == -0), [`GoStr`]/[`GoStrRef`] (Go's string header) and `String`
+//! (hashed with Go's `strhash` over its bytes; stored as Rust's 24-byte
+//! `String`, so string maps differ from Go's in slot size, not in
+//! hashing); and keys made of keys ([`crate::keys`]): arrays `[K; N]`,
+//! tuples, `()` (Go's `struct{}`) and, with the `derive` feature,
+//! `#[derive(GoKey)]` structs, hashed as Go hashes the same struct or
+//! array, padding never read. Values are any type.
 //!
 //! # Layout
 //!
@@ -61,6 +65,10 @@ pub enum FastKind {
 }
 
 /// A key type with Go's hashing and equality.
+///
+/// Implemented for the built-in keys, arrays, tuples and `()`; derive it
+/// for a struct of keys (feature `derive`, see [`crate::keys`]) rather
+/// than implementing it by hand.
 ///
 /// # Safety
 /// The descriptor (`SPEC`, or `map_type` when there is no `SPEC`) must
@@ -119,16 +127,6 @@ unsafe impl GoKey for f32 {
 unsafe impl GoKey for f64 {
     const SPEC: Option<KeySpec> = Some(KeySpec::f64());
 }
-// SAFETY: N bytes of plain memory; the fast kind matches N.
-unsafe impl<const N: usize> GoKey for [u8; N] {
-    const SPEC: Option<KeySpec> = Some(KeySpec::memory(TypeInfo::of::<[u8; N]>()));
-    const FAST: FastKind = match N {
-        4 => FastKind::Fast32,
-        8 => FastKind::Fast64,
-        _ => FastKind::None,
-    };
-}
-
 /// Hashes a Rust `String` key the way Go hashes a string with its bytes.
 ///
 /// # Safety

@@ -160,6 +160,13 @@ impl KeySpec {
     /// (reflectdata/alg.go:30) picks `memhash{0,8,16,32,64,128}` or `memhash`
     /// with the size (carried in `ctx`). Its alignment escape (:25) never
     /// fires on amd64/arm64, whose `Alignment` is 1.
+    ///
+    /// Every one of the `key.size` bytes is hashed and compared, so the key
+    /// type must not have padding (or any other possibly uninitialised
+    /// byte): a padded struct would hash uninitialised memory (undefined
+    /// behaviour, which Miri reports) and equal keys could hash apart.
+    /// Describe padded structs with [`MapType::composite_key`], or derive
+    /// their descriptor ([`crate::keys`], which never reads padding).
     pub const fn memory(key: TypeInfo) -> KeySpec {
         let (hasher, equal): (HashFn, EqualFn) = match key.size {
             0 => (h_mem0, e_mem0),
