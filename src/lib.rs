@@ -181,4 +181,7 @@ mod serde_impls;
 pub mod shrink;
 pub mod visit;
 pub use gomap::{GoKey, GoMap, GoQuery, GoStr, GoStrRef};
+/// `#[derive(GoKey)]` (feature `derive`): see [`keys`].
+#[cfg(feature = "derive")]
+pub use gomap_derive::GoKey;
 pub use keys::KeyFields;

@@ -1,6 +1,8 @@
-//! The workspace's shape, as `cargo metadata` reports it: three crates,
-//! and only the C-ABI crate builds C libraries, so a Rust program that
-//! depends on `gomap` (or on the inspector) compiles no staticlib or cdylib.
+//! The workspace's shape, as `cargo metadata` reports it: four crates,
+//! only the C-ABI crate builds C libraries, so a Rust program that depends
+//! on `gomap` (or on the inspector) compiles no staticlib or cdylib, and
+//! `gomap`'s default build depends on libc and rand only (serde and the
+//! derive macro come with the optional `serde` and `derive` features).
 
 use std::process::Command;
 
@@ -8,7 +10,7 @@ use gomap_inspector::json::Json;
 
 #[test]
 #[cfg_attr(miri, ignore = "runs cargo")]
-fn three_crates_and_only_the_capi_builds_c_libraries() {
+fn four_crates_and_only_the_capi_builds_c_libraries() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
@@ -34,6 +36,7 @@ fn three_crates_and_only_the_capi_builds_c_libraries() {
     let want: Vec<(String, Vec<String>)> = vec![
         ("gomap".into(), vec!["lib".into()]),
         ("gomap-capi".into(), vec!["rlib".into(), "staticlib".into(), "cdylib".into()]),
+        ("gomap-derive".into(), vec!["proc-macro".into()]),
         ("gomap-inspector".into(), vec!["lib".into()]),
     ];
     assert_eq!(crates, want, "the workspace's crates and their library types");
@@ -52,5 +55,8 @@ fn three_crates_and_only_the_capi_builds_c_libraries() {
         deps
     };
     assert_eq!(normal(false), ["libc", "rand"], "gomap's default dependencies");
-    assert_eq!(normal(true), ["serde"], "gomap's optional dependencies");
+    assert_eq!(normal(true), ["gomap-derive", "serde"], "gomap's optional dependencies");
+    let derive: Vec<&str> = gomap.get("features").get("derive").arr().iter().map(Json::str).collect();
+    assert_eq!(derive, ["dep:gomap-derive"], "the `derive` feature");
+    assert!(gomap.get("features").get("default").is_null(), "no default features");
 }
