@@ -137,6 +137,14 @@ ss   iter     300 50 aes 0
 ss   clear    300 50 aes 0
 ss   clone    300 50 aes 0
 ss   mixed    300 50 aes 0
+nest grow     300 50 aes 0
+nest samesize 500 80 aes 0
+nest iter     300 50 aes 0
+nest clear    300 50 aes 0
+nest clone    300 50 aes 0
+nest mixed    300 50 aes 0
+nest mixed    300 50 fallback 0
+nest clonesmall 300 50 aes 0
 k128 grow     150 75 aes 0
 k128 samesize 300 150 aes 0
 k128 iter     150 75 aes 0

@@ -34,6 +34,23 @@ struct Ss {
     f: f32,
 }
 
+/// Go's `Nest` and `NestIn` (oracle kinds_more.go): a nested non-memory
+/// struct abutting memory, a bool, padding.
+#[derive(GoKey, Clone, Copy)]
+#[repr(C)]
+struct NestIn {
+    a: u32,
+    f: f32,
+}
+#[derive(GoKey, Clone, Copy)]
+#[repr(C)]
+struct Nest {
+    a: u32,
+    inner: NestIn,
+    ok: bool,
+    c: u16,
+}
+
 /// A tuple struct with padding: 1 + 7 + 8 bytes.
 #[derive(GoKey, Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
@@ -164,6 +181,22 @@ fn comp_matches_hand_built() {
     let _hold = hold_hash_path();
     let want = MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, U32).unwrap();
     assert_same(&derived::<Comp>(), &want, &comp_keys());
+}
+
+#[test]
+fn nest_matches_hand_built() {
+    let _hold = hold_hash_path();
+    let want = MapType::composite_key(&common::golden::NEST_FIELDS, 16, 4, U32).unwrap();
+    let mut r = Rng(5);
+    let keys: Vec<Nest> = (0..n(100))
+        .map(|_| Nest {
+            a: r.next() as u32 % 3,
+            inner: NestIn { a: r.next() as u32 % 3, f: [0.0, -0.0, 1.0, f32::NAN][r.next() as usize % 4] },
+            ok: r.next() % 2 == 0,
+            c: r.next() as u16 % 3,
+        })
+        .collect();
+    assert_same(&derived::<Nest>(), &want, &keys);
 }
 
 #[test]
@@ -331,11 +364,12 @@ fn derived_key_type(key: &str, elem: TypeInfo) -> Option<Result<MapType, TypeErr
         "s9" => <[GoStr; 9]>::map_type(elem),
         "a3" => <[u8; 3]>::map_type(elem),
         "a5z" => <[u16; 5]>::map_type(elem),
+        "nest" => Nest::map_type(elem),
         _ => return None,
     }))
 }
 
-/// Go's golden traces of `comp`, `ss`, `f17`, `s9`, `a3`, `a5z` replay bit
+/// Go's golden traces of `comp`, `ss`, `f17`, `s9`, `a3`, `a5z`, `nest` replay bit
 /// for bit on the derived descriptors (results, states, checksums).
 #[test]
 #[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
@@ -351,5 +385,5 @@ fn golden_traces_on_derived_descriptors() {
         replayed.set(replayed.get() + 1);
         replay_file_with(p, &derived_key_type)
     });
-    assert!(replayed.get() >= 6 * 7, "replayed {} traces of the six key types", replayed.get());
+    assert!(replayed.get() >= 7 * 7, "replayed {} traces of the seven key types", replayed.get());
 }

@@ -17,6 +17,20 @@ use gomap::presets::Field;
 use gomap::{fast32, fast64, faststr};
 use gomap_inspector::json::{Json, hex};
 
+/// Go's `Nest` (oracle kinds_more.go): `A uint32` at 0, `In NestIn{A
+/// uint32; F float32}` at 4 (not plain memory, so hashed by its own
+/// function: the blank markers keep `A` and `In.A` in separate runs), `Ok
+/// bool` at 12, 1 byte of padding, `C uint16` at 14.
+pub const NEST_FIELDS: [Field; 7] = [
+    Field::mem(0, 4),
+    Field::blank(4, 0),
+    Field::mem(4, 4),
+    Field::f32(8),
+    Field::blank(12, 0),
+    Field::mem(12, 1),
+    Field::mem(14, 2),
+];
+
 /// Which entry points a trace's ops go through: the fast variants for
 /// `u32`, `u64` and `str` keys, the generic ones for every other key type.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -123,6 +137,7 @@ impl Replay {
                 vec![8],
                 MapType::composite_key(&[Field::mem(0, 1), Field::str(8), Field::f32(24)], 32, 8, elem),
             ),
+            "nest" => (Key::Generic, vec![], MapType::composite_key(&NEST_FIELDS, 16, 4, elem)),
             "k128" => (Key::Generic, vec![], MapType::mem_key(128, 8, elem)),
             "f17" => {
                 let f: Vec<Field> = (0..17).map(|i| Field::f64(8 * i)).collect();

@@ -268,6 +268,46 @@ func ssCanon(k int) int {
 	return k & (1<<20 - 1)
 }
 
+// NestIn is not regular memory (a float): Go hashes it with its own
+// generated function wherever it is nested.
+type NestIn struct {
+	A uint32
+	F float32
+}
+
+// Nest is a struct key with a nested non-memory struct between memory
+// fields it abuts, a bool and padding: A at 0, In at 4 (In.A at 4, In.F at
+// 8), Ok at 12, 1 byte padding, C at 14 (16 bytes, align 4). Its generated
+// hash: memhash32(A), NestIn's hash (memhash32(In.A), f32hash(In.F)),
+// memhash8(Ok) (a padded field ends its run), memhash16(C); a hasher that
+// merged A with In.A would differ.
+type Nest struct {
+	A  uint32
+	In NestIn
+	Ok bool
+	C  uint16
+}
+
+// nestKey ids: bit 20 turns In.F == 0 into -0, bit 21 makes In.F a NaN.
+func nestKey(k int) Nest {
+	base := k & (1<<20 - 1)
+	f := float32(base >> 2 & 0xff)
+	if f == 0 && k&(1<<20) != 0 {
+		f = float32(math.Copysign(0, -1))
+	}
+	if k&(1<<21) != 0 {
+		f = float32(math.NaN())
+	}
+	return Nest{A: uint32(base) * 0x9E3779B1, In: NestIn{A: uint32(base >> 3), F: f}, Ok: base&1 == 1, C: uint16(base * 7)}
+}
+
+func nestCanon(k int) int {
+	if k&(1<<21) != 0 {
+		return -1
+	}
+	return k & (1<<20 - 1)
+}
+
 // f17Key ids: 0 all +0; 1 all +0 but element 5 is -0 (equal to 0: an
 // update rewrites the out-of-line key); 2 element 3 NaN (one draw);
 // 3 elements 0 and 16 NaN (two draws); >= 4 ordinary.
@@ -352,6 +392,14 @@ var moreKinds = []kind{
 		elem:     func(v int) uint64 { return uint64(v)*0xC2B2AE3D27D4EB4F + 11 },
 		canonF:   ssCanon,
 		specials: []int{0, 1 << 20, 8, 8 | 1<<20, 3 | 1<<21, 17 | 1<<21}, normal: 1, boostSp: true,
+	},
+	&gkind[Nest, uint64]{
+		nm: "nest", gotype: "Nest", gelem: "uint64", ename: "u64",
+		pad:      [][2]uintptr{{13, 14}},
+		key:      nestKey,
+		elem:     func(v int) uint64 { return uint64(v)*0x9E3779B97F4A7C15 + 19 },
+		canonF:   nestCanon,
+		specials: []int{0, 1 << 20, 1, 1 | 1<<20, 3 | 1<<21, 17 | 1<<21}, normal: 1, boostSp: true,
 	},
 	&gkind[[16]uint64, [136]byte]{
 		nm: "k128", gotype: "[16]uint64", gelem: "[136]byte", ename: "b136",
