@@ -1595,9 +1595,13 @@ impl<K: GoKey, V> RangeMap<'_, K, V> {
 
 impl<K: GoKey, V> Drop for GoMap<K, V> {
     fn drop(&mut self) {
-        // SAFETY: `h` is a live map of type `t` (the invariant), never used
-        // again; no iterator is live (they borrow the map).
-        let r = unsafe { map::mapfree(self.t(), self.h.as_ptr()) };
+        // An iterator that was leaked (`mem::forget`) is still registered:
+        // it is never used again, so its registration dies with the map.
+        // SAFETY: mapfree_abandoning_iterators's points: 1. `h` is a live
+        // map of type `t` (the invariant); 2. no one else uses it, and no
+        // one uses `h` again; 3. no iterator of it is used again: live ones
+        // borrow the map, so only leaked ones can remain.
+        let r = unsafe { map::mapfree_abandoning_iterators(self.t(), self.h.as_ptr()) };
         debug_assert!(r.is_ok());
         if self.owned_t {
             // SAFETY: boxed by `descriptor` for this map alone; the map is

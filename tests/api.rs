@@ -120,3 +120,28 @@ fn capacity_is_what_fits_before_doubling() {
         assert_eq!(hdr(&m).b, b + 1, "hint {hint}: one more doubles the array");
     }
 }
+
+/// Where `leaked_iterator_does_not_stop_drop` puts its iterator: memory
+/// reachable from a static is no leak to Miri, and the drop never runs.
+static LEAKED_ITER: std::sync::atomic::AtomicPtr<u8> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// A leaked iterator (`mem::forget`) stays registered with the map; the
+/// map's drop declares it dead and frees everything (it used to find the
+/// map busy, leak it and fail a debug assertion).
+#[test]
+fn leaked_iterator_does_not_stop_drop() {
+    let drops = Rc::new(Cell::new(0));
+    let n = common::scale(100, 20) as u64;
+    let mut m = GoMap::<String, Counted>::new();
+    for i in 0..n {
+        m.insert(i.to_string(), Counted(drops.clone()));
+    }
+    let mut it = m.iter();
+    it.next();
+    LEAKED_ITER.store(Box::into_raw(Box::new(it)).cast(), std::sync::atomic::Ordering::Release);
+    // Deletes while the leaked iterator is registered defer their key drops.
+    assert!(m.remove(&"3".to_string()).is_some());
+    assert_eq!(drops.get(), 1);
+    drop(m);
+    assert_eq!(drops.get(), n as usize);
+}
