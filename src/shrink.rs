@@ -265,6 +265,36 @@ unsafe fn shrink(t: &MapType, h: &mut HMap, min_capacity: usize) -> Result<(), M
     Ok(())
 }
 
+/// Grows the map ahead of inserts (`GoMap::reserve`): rebuilds it, as
+/// [`mapshrink`] does, into an array of `2^new_b` buckets, `new_b` above
+/// its B: the map that `makemap(t, hint)` for a hint needing `new_b` plus
+/// an insert of every entry would build, with the seed kept (an empty map
+/// gets exactly `makemap`'s array). A growth in progress is completed by
+/// the rebuild. Same errors as [`mapshrink`], each leaving the map as it was.
+///
+/// # Safety
+/// 1. `h` is a live map of type `t` (layout and hasher, as for
+///    [`mapshrink`]);
+/// 2. no other thread accesses the map during the call;
+/// 3. `new_b > h.b`, and `new_b` is one [`bucket_bits_for_hint`] returns.
+pub(crate) unsafe fn grow_to(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> {
+    debug_assert!(new_b > h.b);
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_WRITES);
+    }
+    if h.live_iters.load(Ordering::Acquire) != 0 {
+        return Err(MapError::Busy);
+    }
+    let mut h = h.start_writing();
+    // SAFETY: [`rebuild`]: 1. a live map of type `t` (point 1), under this
+    // write (the guard; no other thread, point 2); 2. no registered
+    // iterator (checked above; none can start: point 2). A larger `new_b`
+    // (point 3) makes every source `hashed`, which `rebuild` handles.
+    unsafe { rebuild(t, &mut h, new_b) }?;
+    h.end_writing();
+    Ok(())
+}
+
 /// A bucket array whose live entries move into the new one.
 #[derive(Clone, Copy)]
 struct Source {
