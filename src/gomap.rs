@@ -386,7 +386,7 @@ unsafe fn clone_fn<T: Clone>(dst: *mut u8, src: *const u8, _ctx: *const ()) {
     unsafe { dst.cast::<T>().write(v) }
 }
 
-const fn type_info<T>() -> TypeInfo {
+pub(crate) const fn type_info<T>() -> TypeInfo {
     if core::mem::needs_drop::<T>() { TypeInfo::of_pointerful::<T>() } else { TypeInfo::of::<T>() }
 }
 
@@ -422,11 +422,11 @@ pub struct GoMap<K: GoKey, V> {
     /// `K::SPEC`), or boxed for this map when `owned_t` (keys without a
     /// `SPEC`). Either way `make` costs no descriptor work for built-in keys,
     /// and the map handle stays three words. Valid until `drop`.
-    t: NonNull<MapType>,
+    pub(crate) t: NonNull<MapType>,
     /// Whether `t` is a `Box` this map owns (freed in `drop`).
-    owned_t: bool,
+    pub(crate) owned_t: bool,
     /// A live map of type `*t`, owned by this value (see the module docs).
-    h: NonNull<HMap>,
+    pub(crate) h: NonNull<HMap>,
     _marker: PhantomData<(K, V)>,
 }
 
@@ -643,7 +643,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// The descriptor of `map[K]V` with Rust's drop glue as hooks, built at
     /// compile time when `K` has a [`GoKey::SPEC`].
-    const STATIC_T: Option<&'static MapType> = match K::SPEC {
+    pub(crate) const STATIC_T: Option<&'static MapType> = match K::SPEC {
         Some(spec) => {
             Some(&MapType::from_spec(spec, type_info::<V>(), key_drop_hook::<K>(), drop_hook::<V>(), None, None))
         }
@@ -664,7 +664,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// The descriptor.
     #[inline(always)]
-    fn t(&self) -> &MapType {
+    pub(crate) fn t(&self) -> &MapType {
         // The static descriptor is named directly (it is what `self.t` points
         // to then), so its fields are constants where the map functions
         // inline: no loads, and hooks that are `None` vanish.

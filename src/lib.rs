@@ -102,7 +102,8 @@
 //!   blocks owned by a write, released on error and unwind alike),
 //!   `iter_inline`, `mem`, `scopeguard`; [`alloc`] (blocks and the allocator hook), [`hook`],
 //!   [`rand`], [`fatal`].
-//! * The typed shell: [`GoMap`], [`GoStr`], [`presets`], [`visit`],
+//! * The typed shell: [`GoMap`] (its owned iteration and `reserve` in
+//!   [`owned`]), [`GoStr`], [`presets`], [`visit`],
 //!   [`shrink`], [`inspect`].
 //!
 //! The C ABI (`capi/`, crate `gomap-capi`) and the inspector (`inspector/`,
@@ -170,6 +171,7 @@ pub mod map;
 pub mod maptype;
 mod mem;
 pub mod msize;
+pub mod owned;
 pub mod presets;
 pub mod rand;
 mod reserve;
