@@ -27,7 +27,11 @@
 //! anything (`needs_drop::<K>()`) and that are growing take entries by
 //! delete: the delete evacuates the old bucket first, after which the
 //! iterator reads the new buckets, where the deleted keys are gone.
-//! `extract_if` always deletes (the map keeps the other entries).
+//! `extract_if` always deletes (the map keeps the other entries). An entry
+//! whose key is not equal to itself (a NaN) cannot be deleted, in Go as
+//! here: `extract_if` leaves it in the map; taking entries by delete skips
+//! and leaks it (only a key type that owns memory *and* has such values can
+//! meet this; `f32`/`f64` keys own nothing and are always read bitwise).
 //!
 //! Either way the order is Go's: bitwise, that of `iter()` (the same
 //! random start gives the same sequence); by delete, that of Go's `for k :=
@@ -86,6 +90,8 @@ impl Bare {
 
 /// Copies the entry the iterator stands on out of the map and deletes it
 /// through the bare descriptor: the elem moves out, nothing is dropped.
+/// `None` if the delete cannot find the key: a key not equal to itself (a
+/// NaN), which Go's `delete` cannot remove either; the entry stays.
 ///
 /// # Safety
 /// 1. `h` is a live map of type `t` (the `GoMap` invariant), whose keys
@@ -93,7 +99,7 @@ impl Bare {
 /// 2. `bare` is `t` without drop hooks;
 /// 3. `it` is a registered iterator of `h` standing on an entry
 ///    (`it.key` not null).
-unsafe fn take_by_delete<K, V>(bare: &MapType, h: NonNull<HMap>, it: &HIter) -> (K, V) {
+unsafe fn take_by_delete<K, V>(bare: &MapType, h: NonNull<HMap>, it: &HIter) -> Option<(K, V)> {
     let mut k = MaybeUninit::<K>::uninit();
     // SAFETY: [`ptr::copy_nonoverlapping`]: `it.key` is the entry's live,
     // aligned `K` (point 3), readable; `k` is a local with room for one.
@@ -105,13 +111,14 @@ unsafe fn take_by_delete<K, V>(bare: &MapType, h: NonNull<HMap>, it: &HIter) -> 
     // `v` is valid for writes of one elem, not overlapping the map.
     let found = oom(unsafe { map::mapdelete_into(bare, h.as_ptr(), k.as_ptr().cast(), v.as_mut_ptr().cast()) });
     if !found {
-        crate::fatal::throw("bad map state");
+        // `k` holds a copy of a key the map still owns: not dropped.
+        return None;
     }
     // SAFETY: the delete found the entry (checked), and with no key drop
     // hook it left the key bytes copied into `k` to us: initialised, owned.
     let k = unsafe { k.assume_init() };
     // SAFETY: the delete moved the found entry's elem into `v`.
-    (k, unsafe { v.assume_init() })
+    Some((k, unsafe { v.assume_init() }))
 }
 
 /// An iteration that takes the entries out of a map it has to itself, in
@@ -159,9 +166,19 @@ impl<K: GoKey, V> Take<K, V> {
     }
 
     fn next(&mut self) -> Option<(K, V)> {
-        if self.it.key.is_null() {
-            return None;
+        loop {
+            if self.it.key.is_null() {
+                return None;
+            }
+            if let Some(kv) = self.step() {
+                return Some(kv);
+            }
         }
+    }
+
+    /// Takes the entry the iterator stands on (`None`: a NaN key the delete
+    /// cannot find, left in the map) and advances.
+    fn step(&mut self) -> Option<(K, V)> {
         let kv = if self.by_delete {
             // SAFETY: 1. `h` is a live map of type `t` holding `K`s and
             // `V`s, ours alone (`new`'s point 1); 2. `bare` is `t` without
@@ -175,9 +192,9 @@ impl<K: GoKey, V> Take<K, V> {
             let k = unsafe { self.it.key.cast::<K>().read() };
             // SAFETY: as for the key, `it.elem` is the entry's `V`, read once.
             let v = unsafe { self.it.elem.cast::<V>().read() };
-            (k, v)
+            Some((k, v))
         };
-        self.left -= 1;
+        self.left = self.left.saturating_sub(1);
         self.poisoned = true;
         // The static descriptor by name where there is one, as in `GoMap::t`.
         let t = match GoMap::<K, V>::STATIC_T {
@@ -189,7 +206,7 @@ impl<K: GoKey, V> Take<K, V> {
         // map and type are alive (`new`'s points); `t` is its map's type.
         unsafe { map::mapiternext_inline(t, &mut self.it) };
         self.poisoned = false;
-        Some(kv)
+        kv
     }
 
     /// Drops the entries not produced yet (unless a step unwound).
@@ -285,7 +302,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// Removes and yields the entries for which `pred` returns true (std's
     /// `extract_if`), visiting every entry once in Go's order; the others
     /// stay. Dropping the iterator early keeps the entries it has not
-    /// visited. `pred` may change the value.
+    /// visited. `pred` may change the value. An entry whose key is not
+    /// equal to itself (a NaN) cannot be removed (Go's `delete` cannot
+    /// either): it stays in the map even if `pred` picks it.
     ///
     /// ```
     /// let mut m: gomap::GoMap<u64, u64> = (0..10).map(|i| (i, i * 10)).collect();
@@ -331,7 +350,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// [`Self::reserve`] reporting failure instead of panicking, the map
     /// unchanged: [`MapError::AllocFailed`] if the bucket array cannot be
     /// allocated, or if `len() + additional` entries could not be held by
-    /// any array (the size overflows).
+    /// any array (the size overflows); [`MapError::Busy`] if a leaked
+    /// (`mem::forget`) iterator of the map is still registered, as for
+    /// [`crate::shrink::mapshrink`].
     ///
     /// ```
     /// let mut m = gomap::GoMap::<u64, u64>::new();
@@ -566,7 +587,7 @@ impl<K: GoKey, V, F: FnMut(&K, &mut V) -> bool> Iterator for ExtractIf<'_, K, V,
                 // and `V`s (the invariant), ours through `&mut`; 2. `bare` is
                 // `t` without hooks; 3. `it` is registered on it and stands
                 // on an entry (non-null key).
-                Some(unsafe { take_by_delete::<K, V>(self.bare.get(), self.m.h, &self.it) })
+                unsafe { take_by_delete::<K, V>(self.bare.get(), self.m.h, &self.it) }
             } else {
                 None
             };

@@ -659,3 +659,34 @@ fn with_random_keys_order_matches_iter() {
     let owned: BTreeMap<String, u64> = m.into_iter().collect();
     assert_eq!(owned, by_iter);
 }
+
+/// NaN keys cannot be deleted (Go's `delete(m, NaN)` is a no-op):
+/// `extract_if` leaves them in the map even when picked; `into_iter` and
+/// `drain` (float keys are read bitwise) produce them.
+#[test]
+fn nan_keys_stay_in_extract_if_and_leave_with_into_iter() {
+    let mut m = GoMap::<f64, String>::new();
+    for i in 0..scale(100, 10) {
+        m.insert(i as f64, i.to_string());
+    }
+    m.insert(f64::NAN, "nan1".into());
+    m.insert(f64::NAN, "nan2".into());
+    let n = m.len();
+    let got = m.extract_if(|_, _| true).count();
+    assert_eq!(got, n - 2);
+    assert_eq!(m.len(), 2);
+    check(&m);
+    let mut nans: Vec<String> = m
+        .drain()
+        .map(|(k, v)| {
+            assert!(k.is_nan());
+            v
+        })
+        .collect();
+    nans.sort();
+    assert_eq!(nans, ["nan1", "nan2"]);
+    m.insert(f64::NAN, "nan3".into());
+    let all: Vec<(f64, String)> = m.into_iter().collect();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].0.is_nan());
+}
