@@ -51,6 +51,7 @@ use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::{self, NonNull};
+use core::sync::atomic::Ordering;
 
 use crate::fatal::MapError;
 use crate::gomap::{GoKey, GoMap, type_info};
@@ -453,13 +454,30 @@ impl<K: GoKey, V> Drop for IntoIter<K, V> {
             // SAFETY: `take` is dropped once, here (`ManuallyDrop`).
             let mut take = unsafe { ManuallyDrop::take(&mut this.take) };
             take.end();
-            // SAFETY: mapfree_abandoning_iterators's points: 1. `h` is a
-            // live map of type `bare` (`t` without hooks: same layout), whose
-            // produced entries are no longer its to drop and whose others
-            // are leaked; 2. the iterator had it to itself and drops it now;
-            // 3. our iterator was just ended; a registration left is one of a
-            // leaked iterator, never used again.
-            let r = unsafe { map::mapfree_abandoning_iterators(take.bare.get(), take.h.as_ptr()) };
+            // SAFETY: `h` is a live map (`Take::new`'s point 1), ours alone:
+            // only shared access is made here.
+            let hr = unsafe { take.h.as_ref() };
+            if hr.live_iters.load(Ordering::Acquire) != 0 {
+                // A leaked iterator's registration (ours just ended) kept
+                // retired memory, and key drops deferred for it: they run
+                // now, with the map's hooks, before the hookless free.
+                hr.live_iters.store(0, Ordering::Release);
+                // SAFETY: `t` is the map's descriptor, still alive (freed
+                // below).
+                let t = unsafe { take.t.as_ref() };
+                // SAFETY: free_retired's points: 1. a live map of type `t`
+                // (the invariant, handed over by `into_iter`); 2. no
+                // registered iterator can reach retired memory: ours ended,
+                // and a leaked one is never used again; 3. no write runs (the
+                // map is ours alone).
+                unsafe { hr.free_retired(t) };
+            }
+            // SAFETY: mapfree's points: 1. `h` is a live map of type `bare`
+            // (`t` without hooks: same layout), whose produced entries are no
+            // longer its to drop and whose others are leaked; 2. the iterator
+            // had it to itself and drops it now. No iterator is registered
+            // (just above), so it does not fail with `Busy`.
+            let r = unsafe { map::mapfree(take.bare.get(), take.h.as_ptr()) };
             debug_assert!(r.is_ok());
             if owned_t {
                 // SAFETY: the map's boxed descriptor (`owned_t`), handed over

@@ -161,6 +161,15 @@ impl Make for String {
     }
 }
 
+impl Make for gomap::GoStr {
+    fn make(id: u64) -> Self {
+        gomap::GoStr::new(&format!("entry {id}"))
+    }
+    fn id(&self) -> u64 {
+        self.as_str()[6..].parse().unwrap()
+    }
+}
+
 impl Make for [u8; 200] {
     fn make(id: u64) -> Self {
         let mut k = [7u8; 200];
@@ -269,6 +278,7 @@ fn into_iter_yields_every_entry_once_in_go_order() {
         into_iter_full::<String, String>("String/String", n, growing);
         into_iter_full::<[u8; 200], String>("[u8; 200]/String", n, growing);
         into_iter_full::<u64, u64>("u64/u64", n, growing);
+        into_iter_full::<gomap::GoStr, u64>("GoStr/u64 (faststr)", n, growing);
     }
     into_iter_full::<String, String>("one bucket", 5, false);
     into_iter_full::<String, String>("empty", 0, false);
@@ -394,6 +404,7 @@ fn drain_takes_everything_and_keeps_the_array() {
         drain_full::<BigKey, BigVal>("big/big", n, growing);
         drain_full::<String, String>("String/String", n, growing);
         drain_full::<[u8; 200], String>("[u8; 200]/String", n, growing);
+        drain_full::<gomap::GoStr, u64>("GoStr/u64 (faststr)", n, growing);
     }
 }
 
@@ -510,6 +521,7 @@ fn extract_if_removes_exactly_the_picked() {
         extract::<String, String>("String/String", n, growing);
         extract::<[u8; 200], String>("[u8; 200]/String", n, growing);
         extract::<u64, String>("u64/String", n, growing);
+        extract::<gomap::GoStr, String>("GoStr/String (faststr)", n, growing);
     }
 }
 
@@ -689,4 +701,19 @@ fn nan_keys_stay_in_extract_if_and_leave_with_into_iter() {
     let all: Vec<(f64, String)> = m.into_iter().collect();
     assert_eq!(all.len(), 1);
     assert!(all[0].0.is_nan());
+}
+
+/// A key drop deferred for a leaked iterator (a delete while it was
+/// registered) runs when the map is consumed: `into_iter` frees the map
+/// without hooks, but the deferred drops first, with them.
+#[test]
+fn into_iter_runs_key_drops_deferred_for_a_leaked_iterator() {
+    let (alive0, bad0) = (alive(), bad_drops());
+    let mut m: GoMap<SmallKey, SmallVal> = map_of(scale(100, 20), false);
+    leak(m.iter());
+    assert!(m.remove(&SmallKey::make(3)).is_some());
+    assert_eq!(alive(), alive0 + 2 * m.len() + 1, "the removed key's drop waits");
+    drop(m.into_iter());
+    assert_eq!(alive(), alive0, "every key and value dropped");
+    assert_eq!(bad_drops(), bad0);
 }
