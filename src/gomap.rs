@@ -116,7 +116,10 @@ macro_rules! mem_key {
 mem_key!(
     u8 => None, u16 => None, u32 => Fast32, u64 => Fast64, usize => Fast64,
     i8 => None, i16 => None, i32 => Fast32, i64 => Fast64, isize => Fast64,
-    bool => None, char => Fast32
+    bool => None, char => Fast32,
+    // Go has no 128-bit integers; these hash as Go's `[16]byte` (memhash
+    // of 16 bytes). Aligned to 16, they are stored out of line.
+    u128 => None, i128 => None
 );
 
 // SAFETY: Go's f32 key: f32hash and float equality.

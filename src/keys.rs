@@ -31,8 +31,9 @@
 //! ([`MapType::composite_key`]), which a `const` cannot build.
 //!
 //! Rust's `String` is not a Go string header (24 bytes, another layout)
-//! and is rejected as a field: use [`GoStr`]. `u128`/`i128` keys (align 16)
-//! are not supported yet: descriptors allow alignments up to 8.
+//! and is rejected as a field: use [`GoStr`]. `u128`/`i128` are plain
+//! memory (Go's `[16]byte`); a key that contains one is aligned to 16, so
+//! the map stores it out of line (see [`crate::gomap`]'s layout notes).
 //!
 //! ```
 //! use gomap::GoMap;
@@ -92,7 +93,7 @@ macro_rules! mem_fields {
         }
     )*};
 }
-mem_fields!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, char);
+mem_fields!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool, char, u128, i128);
 
 // SAFETY: an f32, hashed as its `SPEC` (`f32hash`).
 unsafe impl KeyFields for f32 {

@@ -361,3 +361,54 @@ fn keys_aligned_to_16_are_out_of_line() {
 fn keys_aligned_to_64_are_out_of_line() {
     keys_out_of_line::<Key64>();
 }
+
+/// `u128`/`i128` keys: plain memory aligned to 16, so out of line; Go has no
+/// 128-bit integers, and the hash is the one Go gives a `[16]byte` with the
+/// same bytes (`memhash` of 16 bytes), which tests/hash_vectors.rs checks
+/// against real Go for `memhash128`.
+#[test]
+fn u128_keys_hash_as_16_bytes_and_live_out_of_line() {
+    let n = scale(3000, 120) as u64;
+    let mut m: GoMap<u128, u64> = GoMap::new();
+    let t = m.map_type();
+    assert!(t.indirect_key() && !t.indirect_elem());
+    assert_eq!(t.keysize(), 8);
+    for seed in [0usize, 1, 0x9e37_79b9_7f4a_7c15] {
+        for k in [0u128, 1, u128::MAX, big(7)] {
+            let bytes = k.to_ne_bytes();
+            // SAFETY: `k` is a key of `t` (a u128); `bytes` is 16 readable bytes.
+            let (ours, go) =
+                unsafe { (t.hash((&raw const k).cast(), seed), gomap::alg::memhash(bytes.as_ptr(), seed, 16)) };
+            assert_eq!(ours, go, "u128 {k:#x} seed {seed:#x}");
+        }
+    }
+    for k in 0..n {
+        assert_eq!(m.insert(big(k), k), None);
+    }
+    assert_eq!(m.len() as u64, n);
+    for k in 0..n {
+        assert_eq!(m.get(&big(k)), Some(&k));
+        let (stored, _) = m.get_key_value(&big(k)).unwrap();
+        assert_eq!(*aligned(stored), big(k));
+    }
+    for k in (0..n).step_by(3) {
+        assert_eq!(m.remove(&big(k)), Some(k));
+    }
+    let mut seen = 0;
+    for (key, v) in &m {
+        assert_eq!(*aligned(key), big(*v));
+        seen += 1;
+    }
+    assert_eq!(seen, m.len());
+    check(&m);
+    let mut s: GoMap<i128, u8> = GoMap::new();
+    s.insert(-1, 1);
+    s.insert(i128::MIN, 2);
+    assert_eq!((s[&-1], s[&i128::MIN], s.get(&0)), (1, 2, None));
+    // In a composite key: a tuple aligned to 16, hashed field by field.
+    let mut c: GoMap<(u8, u128), u8> = GoMap::new();
+    c.insert((1, 2), 3);
+    assert!(c.map_type().indirect_key());
+    assert_eq!(c.get(&(1, 2)), Some(&3));
+    assert_eq!(c.get(&(2, 1)), None);
+}
