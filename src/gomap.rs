@@ -896,7 +896,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!((m[&1], m[&2]), (11, 22));
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
-        let mut it = Box::new(HIter::new());
+        let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `IterMut`'s drop, which the
         // borrow of `self` (holding the map and `t`) outlives.
@@ -1090,7 +1090,7 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// Iterates in Go's order (a fresh random start each time).
     pub fn iter(&self) -> Iter<'_, K, V> {
-        let mut it = Box::new(HIter::new());
+        let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `Iter`'s drop, which the borrow
         // of `self` (holding the map and `t`) outlives.
@@ -1736,7 +1736,7 @@ impl<K: GoKey + core::panic::RefUnwindSafe, V: core::panic::RefUnwindSafe> core:
 
 /// Iterator over a map's entries with mutable values ([`GoMap::iter_mut`]).
 pub struct IterMut<'a, K, V> {
-    it: Box<HIter>,
+    it: HIter,
     /// The map's descriptor (see [`GoMap::t`]).
     t: &'a MapType,
     _marker: PhantomData<(&'a K, &'a mut V)>,
@@ -1781,7 +1781,7 @@ impl<'a, K: GoKey, V> IntoIterator for &'a GoMap<K, V> {
 
 /// Iterator over a borrowed map, in Go's order.
 pub struct Iter<'a, K, V> {
-    it: Box<HIter>,
+    it: HIter,
     /// The map's descriptor (see [`GoMap::t`]).
     t: &'a MapType,
     _marker: PhantomData<&'a (K, V)>,

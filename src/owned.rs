@@ -125,7 +125,7 @@ unsafe fn take_by_delete<K, V>(bare: &MapType, h: NonNull<HMap>, it: &HIter) -> 
 /// An iteration that takes the entries out of a map it has to itself, in
 /// Go's order ([`IntoIter`], [`Drain`]).
 struct Take<K, V> {
-    it: Box<HIter>,
+    it: HIter,
     /// The map's descriptor; alive while `it` is registered (the owner
     /// frees it after [`Take::end`]).
     t: NonNull<MapType>,
@@ -157,7 +157,7 @@ impl<K: GoKey, V> Take<K, V> {
         // SAFETY: `h` is a live map (point 1), not written meanwhile.
         let hr = unsafe { h.as_ref() };
         let (left, by_delete) = (hr.len(), core::mem::needs_drop::<K>() && hr.growing());
-        let mut it = Box::new(HIter::new());
+        let mut it = HIter::new();
         // SAFETY: mapiterinit's points: 1. `h` is a live map of type `t`,
         // ours alone (point 1); 2. `it` is fresh; 3. the map and `t` stay
         // alive until `end` (points 1, 2), which the owners call before
@@ -316,7 +316,7 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// ```
     pub fn extract_if<F: FnMut(&K, &mut V) -> bool>(&mut self, pred: F) -> ExtractIf<'_, K, V, F> {
         let bare = Bare::of::<K, V>(self.t());
-        let mut it = Box::new(HIter::new());
+        let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `ExtractIf`'s drop, which the
         // borrow of `self` (holding the map and `t`) outlives.
@@ -579,7 +579,7 @@ impl<K: GoKey, V> Drop for Drain<'_, K, V> {
 
 /// Removes the entries a predicate picks ([`GoMap::extract_if`]).
 pub struct ExtractIf<'a, K: GoKey, V, F> {
-    it: Box<HIter>,
+    it: HIter,
     m: &'a mut GoMap<K, V>,
     /// The map's descriptor without drop hooks, for the deletes.
     bare: Bare,
