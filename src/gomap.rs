@@ -680,12 +680,32 @@ impl<K: GoKey, V> GoMap<K, V> {
         }
     }
 
-    /// `make(map[K]V)`.
+    /// `make(map[K]V)`: an empty map, B = 0. Allocates the `hmap` header
+    /// only; the first bucket array comes with the first insert, as in Go.
+    ///
+    /// ```
+    /// let m = gomap::GoMap::<u64, &str>::new(); // m := make(map[uint64]string)
+    /// assert!(m.is_empty());
+    /// assert_eq!((m.stats().b, m.stats().bucket_array_bytes), (0, 0));
+    /// assert_eq!(m.capacity(), 8);
+    /// ```
     pub fn new() -> Self {
         Self::with_capacity(0)
     }
 
-    /// `make(map[K]V, hint)`.
+    /// `make(map[K]V, hint)`: room for `hint` entries before the first growth
+    /// (Go's `makemap`: the smallest B with `hint` under the load factor of
+    /// 6.5 per bucket), the bucket array allocated now when B > 0.
+    ///
+    /// # Panics
+    /// If the bucket array cannot be allocated.
+    ///
+    /// ```
+    /// let m = gomap::GoMap::<u64, u64>::with_capacity(100); // make(map[uint64]uint64, 100)
+    /// assert!(m.capacity() >= 100);
+    /// assert_eq!(m.stats().b, 4); // 16 buckets hold 104
+    /// assert!(m.is_empty());
+    /// ```
     pub fn with_capacity(hint: usize) -> Self {
         let (t, owned_t) = Self::descriptor();
         // SAFETY: `t` is the static descriptor or a fresh box: valid, never
@@ -705,17 +725,44 @@ impl<K: GoKey, V> GoMap<K, V> {
         GoMap { t, owned_t, h, _marker: PhantomData }
     }
 
-    /// The descriptor (for introspection).
+    /// The descriptor (Go's `maptype`) the map functions run with: key,
+    /// elem and bucket sizes, flags. For introspection.
+    ///
+    /// ```
+    /// let m = gomap::GoMap::<u64, u64>::new();
+    /// let t = m.map_type();
+    /// // tophash[8] | keys[8] | elems[8] | overflow pointer
+    /// assert_eq!(t.bucketsize(), 8 + 8 * 8 + 8 * 8 + 8);
+    /// assert_eq!((t.keysize(), t.valuesize()), (8, 8));
+    /// ```
     pub fn map_type(&self) -> &MapType {
         self.t()
     }
 
-    /// The erased map (for introspection with [`crate::inspect`]).
+    /// The erased map (Go's `*hmap`), for introspection with
+    /// [`crate::inspect`] together with [`Self::map_type`]. Writing through
+    /// it is not allowed.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, u64> = (0..20).map(|i| (i, i)).collect();
+    /// // SAFETY: `raw` is a live map of type `map_type`, not written during the call.
+    /// let h = unsafe { gomap::inspect::header(m.map_type(), m.raw()) };
+    /// assert_eq!((h.count, h.b), (20, 2));
+    /// ```
     pub fn raw(&self) -> NonNull<HMap> {
         self.h
     }
 
-    /// `len(m)`.
+    /// `len(m)`: the number of entries, O(1). NaN keys count once per
+    /// insert (each `m[NaN] = v` adds an entry).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<f64, u8>::new();
+    /// m.insert(1.0, 1);
+    /// m.insert(f64::NAN, 2); // m[math.NaN()] = 2
+    /// m.insert(f64::NAN, 3); // a second entry: NaN != NaN
+    /// assert_eq!(m.len(), 3); // len(m)
+    /// ```
     pub fn len(&self) -> usize {
         // SAFETY: `h` is a live map (the invariant), not written while
         // `self` is borrowed.
@@ -724,14 +771,30 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// What the map holds in memory ([`crate::visit::MapStats`]): bucket
     /// arrays, overflow buckets, out-of-line storage, retired blocks, live
-    /// iterators. Walks the map.
+    /// iterators. Walks the map: O(buckets + entries), for watching, not
+    /// for hot paths.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, u64> = (0..100).map(|i| (i, i)).collect();
+    /// let s = m.stats();
+    /// assert_eq!(s.count, 100);
+    /// assert!(s.b >= 4 && s.bucket_array_bytes >= (1 << s.b) * m.map_type().bucketsize());
+    /// assert!(s.total_bytes >= s.bucket_array_bytes);
+    /// ```
     pub fn stats(&self) -> crate::visit::MapStats {
         // SAFETY: stats's point: `h` is a live map of type `t` (the
         // invariant), not written while `self` is borrowed.
         unsafe { crate::visit::stats(self.t(), self.h.as_ptr()) }
     }
 
-    /// Reports whether the map is empty.
+    /// Reports whether the map is empty (`len(m) == 0`).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u64>::new();
+    /// assert!(m.is_empty());
+    /// m.insert(1, 1);
+    /// assert!(!m.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -782,7 +845,23 @@ impl<K: GoKey, V> GoMap<K, V> {
         self.get(k).is_some()
     }
 
-    /// `m[k] = v`; returns the previous value.
+    /// `m[k] = v` (Go's `mapassign`); returns the previous value. The map
+    /// may grow (amortised O(1); Go's incremental evacuation). An existing
+    /// entry keeps its stored key and `k` is dropped, except for key types
+    /// whose equal keys can differ (floats: +0 and -0), where Go overwrites
+    /// the stored key. A NaN key never matches: each insert adds an entry.
+    ///
+    /// # Panics
+    /// If the map cannot grow (allocation failure); see [`Self::try_insert`].
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<f64, &str>::new();
+    /// assert_eq!(m.insert(0.0, "a"), None); // m[0.0] = "a"
+    /// assert_eq!(m.insert(-0.0, "b"), Some("a")); // m[-0.0] = "b": same key
+    /// let (k, v) = m.get_key_value(&0.0).unwrap();
+    /// assert!(k.is_sign_negative() && *v == "b"); // the key was updated too
+    /// assert_eq!(m.len(), 1);
+    /// ```
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let k = core::mem::ManuallyDrop::new(k);
         // SAFETY: 1. `k` is a `K` on our stack, outside the map; 2. it is in
@@ -1082,13 +1161,35 @@ impl<K: GoKey, V> GoMap<K, V> {
         self.entry(k).or_insert_with(f)
     }
 
-    /// `clear(m)`.
+    /// `clear(m)` (Go's `mapclear`): drops every entry, NaN keys included
+    /// (the only way to remove those), O(buckets). Like Go it keeps the
+    /// bucket array for reuse, unless a [`Self::set_shrink_policy`] says
+    /// otherwise.
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = (0..100).map(|i| (i, i)).collect();
+    /// m.insert(u64::MAX, 0);
+    /// let b = m.stats().b;
+    /// m.clear(); // clear(m)
+    /// assert!(m.is_empty());
+    /// assert_eq!(m.stats().b, b); // the buckets stay
+    /// ```
     pub fn clear(&mut self) {
         // SAFETY: `h` is a live map of type `t` (the invariant).
         unsafe { map::mapclear(self.t(), self.h.as_ptr()) }
     }
 
-    /// Iterates in Go's order (a fresh random start each time).
+    /// Iterates over `(&K, &V)` like Go's `for k, v := range m`, in Go's
+    /// order: a fresh random start bucket and offset each time, so never
+    /// rely on it. The map cannot change while the iterator lives (it
+    /// borrows it); see [`Self::range`] for a loop that may change it.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20), (3, 30)].into();
+    /// let mut seen: Vec<_> = m.iter().map(|(k, v)| (*k, *v)).collect(); // for k, v := range m
+    /// seen.sort(); // the order is random
+    /// assert_eq!(seen, [(1, 10), (2, 20), (3, 30)]);
+    /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
         let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
@@ -1098,12 +1199,26 @@ impl<K: GoKey, V> GoMap<K, V> {
         Iter { it, t: self.t(), _marker: PhantomData }
     }
 
-    /// Keys in Go's iteration order.
+    /// Keys in Go's iteration order (random, as [`Self::iter`]): `for k :=
+    /// range m`. Go 1.23's `maps.Keys`.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, &str> = [(1, "a"), (2, "b")].into();
+    /// let mut keys: Vec<u64> = m.keys().copied().collect(); // for k := range m
+    /// keys.sort();
+    /// assert_eq!(keys, [1, 2]);
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.iter().map(|(k, _)| k)
     }
 
-    /// Values in Go's iteration order.
+    /// Values in Go's iteration order (random, as [`Self::iter`]): `for _, v
+    /// := range m`. Go 1.23's `maps.Values`.
+    ///
+    /// ```
+    /// let m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20)].into();
+    /// assert_eq!(m.values().sum::<u64>(), 30); // for _, v := range m { sum += v }
+    /// ```
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.iter().map(|(_, v)| v)
     }
@@ -1112,7 +1227,27 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// map: entries inserted during the loop may or may not be produced,
     /// entries deleted before being reached are not, every other entry is
     /// produced exactly once, with its current value. The body gets copies of
-    /// the key and value.
+    /// the key and value (clones), and a [`RangeMap`] to read and write the
+    /// map through; `ControlFlow::Break(())` is Go's `break`. A panic in the
+    /// body ends the iteration cleanly.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = (0..10).map(|i| (i, i)).collect();
+    /// m.range(|m, k, _| {
+    ///     if k % 2 == 1 {
+    ///         m.remove(&k); // delete(m, k): allowed during range
+    ///     }
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!(m.len(), 5);
+    /// let mut n = 0;
+    /// m.range(|_, _, _| {
+    ///     n += 1;
+    ///     if n == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) } // break
+    /// });
+    /// assert_eq!(n, 2);
+    /// ```
     pub fn range(&mut self, mut body: impl FnMut(&mut RangeMap<'_, K, V>, K, V) -> ControlFlow<()>)
     where
         K: Clone,
@@ -1153,7 +1288,20 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// map at the smallest size that holds its entries, freeing the old
     /// bucket array and every overflow bucket. Entries move; no value is
     /// dropped, cloned or rehashed. If the new array cannot be allocated the
-    /// map stays as it was. See [`crate::shrink`].
+    /// map stays as it was. O(entries + buckets), done at once; peak memory
+    /// is the old and new arrays together. An empty map loses its bucket
+    /// array, as a fresh `make(map[K]V)`. Go has no equivalent; there one
+    /// copies the survivors into a new map. See [`crate::shrink`].
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+    /// m.retain(|k, _| *k < 10);
+    /// assert_eq!(m.stats().b, 8); // Go keeps 256 buckets for 10 entries
+    /// m.shrink_to_fit();
+    /// assert_eq!(m.stats().b, 1); // 2 buckets hold 13
+    /// assert_eq!(m.len(), 10);
+    /// assert_eq!(m[&9], 9);
+    /// ```
     pub fn shrink_to_fit(&mut self) {
         self.shrink_to(0);
     }
@@ -1161,6 +1309,16 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// As [`Self::shrink_to_fit`], keeping room for at least `min_capacity`
     /// entries (the size `with_capacity(min_capacity)` would have). Never
     /// makes the bucket array larger than it is.
+    ///
+    /// ```
+    /// let mut m: gomap::GoMap<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+    /// m.clear(); // clear(m) keeps 256 buckets
+    /// m.shrink_to(100);
+    /// assert_eq!(m.stats().b, 4); // as make(map[uint64]uint64, 100)
+    /// assert!(m.capacity() >= 100);
+    /// m.shrink_to(10_000); // never grows
+    /// assert_eq!(m.stats().b, 4);
+    /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         // SAFETY: `h` is a live map of type `t` (the invariant), and `&mut
         // self` keeps every other access out during the call. `&mut self`
@@ -1171,14 +1329,34 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// Sets when the map shrinks by itself (after `clear`, or after deletes
     /// leave it mostly empty); `None`, the default, keeps Go's never-shrink
-    /// behaviour. See [`crate::shrink::ShrinkPolicy`].
+    /// behaviour. A policy shrink costs as [`Self::shrink_to_fit`]; one that
+    /// fails or is refused (inside [`Self::range`]) is skipped. See
+    /// [`crate::shrink::ShrinkPolicy`].
+    ///
+    /// ```
+    /// use gomap::shrink::ShrinkPolicy;
+    /// let mut m: gomap::GoMap<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+    /// m.set_shrink_policy(Some(ShrinkPolicy { after_clear: true, ..Default::default() }));
+    /// m.clear();
+    /// assert_eq!((m.stats().b, m.stats().bucket_array_bytes), (0, 0)); // as a fresh map
+    /// ```
     pub fn set_shrink_policy(&mut self, policy: Option<crate::shrink::ShrinkPolicy>) {
         // SAFETY: `h` is a live map (the invariant), accessed by no other
         // thread (`&mut self`).
         unsafe { crate::shrink::set_shrink_policy(self.h.as_ptr(), policy) }
     }
 
-    /// The map's shrink policy.
+    /// The map's shrink policy: `None` (Go's never-shrink) unless set with
+    /// [`Self::set_shrink_policy`].
+    ///
+    /// ```
+    /// use gomap::shrink::ShrinkPolicy;
+    /// let mut m = gomap::GoMap::<u64, u64>::new();
+    /// assert_eq!(m.shrink_policy(), None);
+    /// let p = ShrinkPolicy { below_fraction: Some(10), ..Default::default() };
+    /// m.set_shrink_policy(Some(p));
+    /// assert_eq!(m.shrink_policy(), Some(p));
+    /// ```
     pub fn shrink_policy(&self) -> Option<crate::shrink::ShrinkPolicy> {
         // SAFETY: `h` is a live map (the invariant), not written while `self`
         // is borrowed.
@@ -1570,27 +1748,103 @@ pub struct RangeMap<'a, K: GoKey, V> {
 }
 
 impl<K: GoKey, V> RangeMap<'_, K, V> {
-    /// See [`GoMap::get`].
+    /// `v, ok := m[k]` inside the loop: sees every write the body made so
+    /// far. See [`GoMap::get`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20)].into();
+    /// m.range(|m, k, v| {
+    ///     assert_eq!(m.get(&k), Some(&v)); // m[k] while ranging
+    ///     assert_eq!(m.get(&3), None);
+    ///     ControlFlow::Continue(())
+    /// });
+    /// ```
     pub fn get<Q: ?Sized + GoQuery<K>>(&self, k: &Q) -> Option<&V> {
         self.m.get(k)
     }
-    /// See [`GoMap::insert`].
+    /// `m[k] = v` inside the loop; returns the previous value. An updated
+    /// entry not reached yet is produced with its new value; a new entry may
+    /// or may not be produced (Go's rule). See [`GoMap::insert`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 10), (2, 20)].into();
+    /// m.range(|m, k, v| {
+    ///     if k < 100 {
+    ///         m.insert(k + 100, v); // m[k+100] = v: may or may not be visited
+    ///     }
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert!(m.len() >= 4 && m[&101] == 10 && m[&102] == 20);
+    /// ```
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         self.m.insert(k, v)
     }
-    /// See [`GoMap::remove`].
+    /// `delete(m, k)` inside the loop; returns the removed value. An entry
+    /// deleted before the loop reaches it is not produced. See
+    /// [`GoMap::remove`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = (0..8).map(|i| (i, i)).collect();
+    /// let mut seen = 0;
+    /// m.range(|m, k, _| {
+    ///     seen += 1;
+    ///     m.remove(&(k ^ 1)); // delete(m, k^1): the partner is never produced
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!((seen, m.len()), (4, 4));
+    /// ```
     pub fn remove<Q: ?Sized + GoQuery<K>>(&mut self, k: &Q) -> Option<V> {
         self.m.remove(k)
     }
-    /// See [`GoMap::clear`].
+    /// `clear(m)` inside the loop: the loop produces nothing more that was
+    /// in the map before (Go's `clearSeq`). See [`GoMap::clear`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = (0..8).map(|i| (i, i)).collect();
+    /// let mut seen = 0;
+    /// m.range(|m, _, _| {
+    ///     seen += 1;
+    ///     m.clear(); // clear(m) ends what the range produces
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!((seen, m.len()), (1, 0));
+    /// ```
     pub fn clear(&mut self) {
         self.m.clear()
     }
-    /// See [`GoMap::len`].
+    /// `len(m)` inside the loop: counts the body's inserts and deletes so
+    /// far. See [`GoMap::len`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 1), (2, 2)].into();
+    /// m.range(|m, k, _| {
+    ///     let before = m.len();
+    ///     m.remove(&k);
+    ///     assert_eq!(m.len(), before - 1); // len(m)
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert!(m.is_empty());
+    /// ```
     pub fn len(&self) -> usize {
         self.m.len()
     }
-    /// See [`GoMap::is_empty`].
+    /// `len(m) == 0` inside the loop. See [`GoMap::is_empty`].
+    ///
+    /// ```
+    /// # use core::ops::ControlFlow;
+    /// let mut m: gomap::GoMap<u64, u64> = [(1, 1)].into();
+    /// m.range(|m, k, _| {
+    ///     assert!(!m.is_empty());
+    ///     m.remove(&k);
+    ///     assert!(m.is_empty());
+    ///     ControlFlow::Continue(())
+    /// });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.m.is_empty()
     }
