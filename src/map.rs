@@ -2647,10 +2647,10 @@ unsafe fn copy_value(dst: *mut u8, src: *const u8, size: usize, hook: Option<Clo
 ///    not live (its tophash empty, or a byte copy the clone does not own);
 /// 3. `src` is a live key (elem) of the source map, of type `t`, already
 ///    followed if out of line.
+#[inline]
 unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, key: bool) -> Result<(), MapError> {
-    let (ti, indirect, hook) =
-        if key { (t.key, t.indirect_key(), t.key_clone) } else { (t.elem, t.indirect_elem(), t.elem_clone) };
-    let size = ti.size;
+    let (size, indirect, hook) =
+        if key { (t.key.size, t.indirect_key(), t.key_clone) } else { (t.elem.size, t.indirect_elem(), t.elem_clone) };
     if !indirect {
         // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
         // aligned (point 3); 2. `dst` is an inline slot of `size` bytes,
@@ -2660,18 +2660,38 @@ unsafe fn clone_value_into(t: &MapType, h: &HMap, dst: *mut u8, src: *const u8, 
         unsafe { copy_value(dst, src, size, hook, t.hook_ctx) };
         return Ok(());
     }
+    // SAFETY: the caller's points 1-3, for an out-of-line (`indirect`) slot.
+    unsafe { clone_value_out_of_line(t, h, dst, src, key) }
+}
+
+/// [`clone_value_into`] for an out-of-line key (`key`) or elem: a block of
+/// its own, allocated and filled, then published in the slot. Kept out of
+/// the inline copy path (an allocation dwarfs the call), so that cloning
+/// maps of inline keys and elems stays one loop of copies.
+///
+/// # Safety
+/// As [`clone_value_into`], and the key (elem) of `t` is out of line.
+#[inline(never)]
+unsafe fn clone_value_out_of_line(
+    t: &MapType,
+    h: &HMap,
+    dst: *mut u8,
+    src: *const u8,
+    key: bool,
+) -> Result<(), MapError> {
+    let (ti, hook) = if key { (t.key, t.key_clone) } else { (t.elem, t.elem_clone) };
     // The block is ours until the slot points to it: freed by its guard if
     // the hook unwinds.
     // SAFETY: 1. the clone's own allocator, valid while it is live (point
     // 1); 2. a validated alignment, a power of two.
-    let p = unsafe { OwnedBlock::alloc_aligned(&h.alloc, size, ti.align, Kind::Plain) }?;
-    // SAFETY: 1. `src` is a live key (elem) of `t`, of `size` bytes,
-    // aligned (point 3); 2. a fresh block of `size` bytes, aligned for the
-    // type (`ti.align`), holding no value; 3. distinct blocks;
+    let p = unsafe { OwnedBlock::alloc_aligned(&h.alloc, ti.size, ti.align, Kind::Plain) }?;
+    // SAFETY: 1. `src` is a live key (elem) of `t`, of `ti.size` bytes,
+    // aligned (point 3); 2. a fresh block of `ti.size` bytes, aligned for
+    // the type (`ti.align`), holding no value; 3. distinct blocks;
     // 4. `t.hook_ctx` is the hook context of `t`, whose hook this is.
-    unsafe { copy_value(p.as_ptr(), src, size, hook, t.hook_ctx) };
-    // SAFETY: 1. `dst` is an out-of-line slot (`indirect`) of a bucket of
-    // `h` (point 2); 2. the clone is private to the caller (point 1).
+    unsafe { copy_value(p.as_ptr(), src, ti.size, hook, t.hook_ctx) };
+    // SAFETY: 1. `dst` is an out-of-line slot (the caller's contract) of a
+    // bucket of `h` (point 2); 2. the clone is private to the caller (point 1).
     unsafe { write_slot_ptr(dst, p.publish().as_ptr()) };
     Ok(())
 }
