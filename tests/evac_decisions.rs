@@ -11,78 +11,22 @@
 //!   with `AllocFailed` before anything moved; a hasher that panics part-way
 //!   through the pre-pass of such a chain leaves every entry in place.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
+use common::counting::{CountingGlobal, allocs_in};
 use gomap::alloc::Allocator;
 use gomap::fatal::MapError;
 use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeInfo};
 
-// ---------------------------------------------------------------------------
-// A global allocator that counts this thread's allocations while armed
-// ---------------------------------------------------------------------------
-
-thread_local! {
-    /// Whether this thread's global allocations are being counted.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    /// Global allocations made by this thread while counting.
-    static GLOBAL_ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-struct CountingGlobal;
-
-impl CountingGlobal {
-    fn note() {
-        // `try_with`: the allocator also runs while thread locals are torn down.
-        let _ = COUNTING.try_with(|c| {
-            if c.get() {
-                let _ = GLOBAL_ALLOCS.try_with(|n| n.set(n.get() + 1));
-            }
-        });
-    }
-}
-
-// SAFETY: forwards every call to `System`, which upholds GlobalAlloc's
-// contract; the counting touches only const-initialised thread locals
-// (which never allocate).
-unsafe impl GlobalAlloc for CountingGlobal {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingGlobal = CountingGlobal;
-
-/// Runs `f` and returns how many global allocations this thread made in it.
-fn global_allocs_in(f: impl FnOnce()) -> usize {
-    GLOBAL_ALLOCS.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    GLOBAL_ALLOCS.with(Cell::get)
-}
 
 // ---------------------------------------------------------------------------
 // The map's allocator: libc, counting live blocks; one size can be made to fail
@@ -215,7 +159,7 @@ fn map_operations_make_no_global_allocations() {
         // Under Miri 120: the piling hasher's doubling from B = 4 still
         // decides a chain of 104 entries, in a block of the map's allocator.
         let n = if cfg!(miri) { 120 } else { 2000 };
-        let count = global_allocs_in(|| {
+        let count = allocs_in(|| {
             let h = map::makemap_in(&t, 0, &a).unwrap();
             // SAFETY: `h` is live until the mapfree below; no iterator
             // outlives its loop.

@@ -13,7 +13,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::counting::{CountingGlobal, allocs_in};
+
 use std::cell::Cell;
 
 use common::map::{check, hdr};
@@ -21,65 +22,8 @@ use common::scale;
 use gomap::maptype::{KeyKind, KeySpec, MapType, MapTypeBuilder, TypeInfo};
 use gomap::{GoKey, GoMap, GoStr, GoStrRef};
 
-// ---------------------------------------------------------------------------
-// A global allocator that counts this thread's allocations while armed
-// ---------------------------------------------------------------------------
-
-thread_local! {
-    /// Whether this thread's global allocations are being counted.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    /// Global allocations made by this thread while counting.
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-struct CountingGlobal;
-
-impl CountingGlobal {
-    fn note() {
-        // `try_with`: the allocator also runs while thread locals are torn down.
-        let _ = COUNTING.try_with(|c| {
-            if c.get() {
-                let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-            }
-        });
-    }
-}
-
-// SAFETY: forwards every call to `System`, which upholds GlobalAlloc's
-// contract; the counting touches only const-initialised thread locals.
-unsafe impl GlobalAlloc for CountingGlobal {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        Self::note();
-        // SAFETY: forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingGlobal = CountingGlobal;
-
-/// Runs `f` and returns how many global allocations this thread made in it.
-fn allocs_in(f: impl FnOnce()) -> usize {
-    ALLOCS.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    ALLOCS.with(|n| n.get())
-}
 
 /// A xorshift generator: the tests' strings, reproducible.
 struct Rng(u64);

@@ -3,6 +3,7 @@
 //!
 //! * [`ci`]: what a test does when a tool or CPU feature is missing;
 //! * [`alloc`]: a counting allocator with an injectable failure;
+//! * [`counting`]: a counting global allocator (`#[global_allocator]`);
 //! * [`map`]: invariant checks and headers of `GoMap`s;
 //! * [`replay`]: what the two trace replays (`replay.rs`, `replay_large.rs`)
 //!   share: the hash path a trace names, its files, its checksum.
@@ -13,6 +14,7 @@
 
 pub mod alloc;
 pub mod ci;
+pub mod counting;
 pub mod golden;
 pub mod map;
 pub mod replay;
