@@ -164,6 +164,7 @@ pub mod gomap;
 pub mod gostr;
 mod guards;
 pub mod hook;
+pub mod iface;
 pub mod inspect;
 mod iter_inline;
 pub mod keys;
