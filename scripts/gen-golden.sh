@@ -186,6 +186,15 @@ u64  clonesmall 300 50 fallback 0
 str  clonesmall 300 50 fallback 0
 f17  clonesmall 200 100 fallback 0
 s9   clonesmall 200 100 fallback 0
+any  grow     300 50 aes 0
+any  samesize 500 80 aes 0
+any  iter     300 50 aes 0
+any  clear    300 50 aes 0
+any  clone    300 50 aes 0
+any  mixed    300 50 aes 0
+any  grow     300 50 fallback 0
+any  iter     300 50 fallback 0
+any  mixed    300 50 fallback 0
 '
 
 if [ "$MODE" = live ]; then

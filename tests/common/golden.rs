@@ -9,7 +9,10 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 use super::replay::{FNV_BASIS, HashPath, Trace, fnv, header_diffs};
+use std::sync::Arc;
+
 use gomap::alg::GoString;
+use gomap::iface::{DynField, DynKind, DynType, Iface};
 use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
 use gomap::maptype::{MapType, TypeError, TypeInfo};
@@ -30,6 +33,70 @@ pub const NEST_FIELDS: [Field; 7] = [
     Field::mem(12, 1),
     Field::mem(14, 2),
 ];
+
+/// The dynamic types of the oracle's `any` kind (kinds_iface.go), by
+/// trace type id - 1: int, main.MyInt, int32, string, float64, main.IP,
+/// [3]uint16.
+struct AnyTypes {
+    types: Vec<Arc<DynType>>,
+}
+
+impl AnyTypes {
+    fn new() -> AnyTypes {
+        let t = |n: &str, size, k| Arc::new(DynType::new(n, size, false, k).unwrap());
+        let i32t = t("int32", 4, DynKind::Memory);
+        let strt = t("string", 16, DynKind::Str);
+        let f64t = t("float64", 8, DynKind::F64);
+        let f = |offset, typ: &Arc<DynType>| DynField { offset, typ: typ.clone(), blank: false };
+        let ip = t("main.IP", 32, DynKind::Struct { fields: vec![f(0, &i32t), f(8, &strt), f(24, &f64t)] });
+        AnyTypes {
+            types: vec![
+                t("int", 8, DynKind::Memory),
+                t("main.MyInt", 8, DynKind::Memory),
+                i32t,
+                strt,
+                f64t,
+                ip,
+                t("[3]uint16", 6, DynKind::Memory),
+            ],
+        }
+    }
+
+    /// The trace text (bytes) of the interface key at `p`.
+    fn encode(&self, p: *const u8) -> Vec<u8> {
+        // SAFETY: `p` is an interface key: 16 readable bytes.
+        let i = unsafe { p.cast::<Iface>().read_unaligned() };
+        if i.typ.is_null() {
+            return vec![0];
+        }
+        let id = self.types.iter().position(|t| std::ptr::eq(&**t, i.typ)).expect("known dynamic type") + 1;
+        let rd = |off: usize, n: usize| -> Vec<u8> {
+            // SAFETY: the value (in our arena) has at least `off + n` bytes.
+            unsafe { std::slice::from_raw_parts(i.data.add(off), n) }.to_vec()
+        };
+        let st = |off: usize| -> Vec<u8> {
+            // SAFETY: a GoString header at `off` of the value.
+            let g = unsafe { i.data.add(off).cast::<GoString>().read_unaligned() };
+            let mut b = (g.len as u64).to_le_bytes().to_vec();
+            // SAFETY: its bytes live in our arena.
+            b.extend_from_slice(unsafe { g.as_bytes() });
+            b
+        };
+        let mut out = vec![id as u8];
+        match id {
+            1 | 2 | 5 => out.extend(rd(0, 8)),
+            3 => out.extend(rd(0, 4)),
+            4 => out.extend(st(0)),
+            6 => {
+                out.extend(rd(0, 4));
+                out.extend(st(8));
+                out.extend(rd(24, 8));
+            }
+            _ => out.extend(rd(0, 6)),
+        }
+        out
+    }
+}
 
 /// Which entry points a trace's ops go through: the fast variants for
 /// `u32`, `u64` and `str` keys, the generic ones for every other key type.
@@ -56,6 +123,11 @@ struct Replay {
     iters: Vec<HIter>,
     /// String keys handed to maps must outlive them: an arena.
     strings: Vec<Box<[u8]>>,
+    /// For `any` traces: the dynamic types, indexed by trace type id
+    /// (docs/trace-format.md section 3, interface keys), and the boxed
+    /// values interface keys point to.
+    any: Option<AnyTypes>,
+    values: Vec<Box<[u64]>>,
     name: String,
 }
 
@@ -129,6 +201,7 @@ impl Replay {
                 MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, elem),
             ),
             "f32" => (Key::Generic, vec![], MapType::f32_key(elem)),
+            "any" => (Key::Generic, vec![], MapType::iface_key(elem)),
             "c128" => (Key::Generic, vec![], MapType::c128_key(elem)),
             "a3" => (Key::Generic, vec![], MapType::mem_key(3, 1, elem)),
             "a5z" => (Key::Generic, vec![], MapType::mem_key(10, 2, elem)),
@@ -172,9 +245,12 @@ impl Replay {
             assert_eq!(hd.b as usize, b, "{name}: hint {hint} gives B");
             assert_eq!(hd.array_buckets, want, "{name}: arraylen[{b}] (buckets makeBucketArray allocates)");
         }
+        let any = (hdr.get("key").str() == "any").then(AnyTypes::new);
         Replay {
             key,
             strs,
+            any,
+            values: Vec::new(),
             t,
             esize: elem.size,
             arraylen,
@@ -197,6 +273,12 @@ impl Replay {
     /// Returned in 8-aligned storage (`Key::bytes` gives the key).
     fn key_bytes(&mut self, k: &Json) -> KeyBuf {
         let raw = k.bytes();
+        if self.any.is_some() {
+            let i = self.any_key(&raw);
+            // SAFETY: an Iface is 16 plain bytes (two pointers).
+            let b: [u8; 16] = unsafe { std::mem::transmute(i) };
+            return KeyBuf::new(&b);
+        }
         if self.key == Key::Str {
             let g = self.arena_str(raw);
             return KeyBuf::new(&str_header_bytes(g));
@@ -221,6 +303,43 @@ impl Replay {
         out.extend_from_slice(&raw[i..]);
         assert_eq!(out.len(), self.t.key().size, "{}: structured key length", self.name);
         KeyBuf::new(&out)
+    }
+
+    /// The interface key for trace text `raw` (an `any` trace): its value
+    /// boxed in the arena.
+    fn any_key(&mut self, raw: &[u8]) -> Iface {
+        let le8 = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().unwrap());
+        let mut val = vec![0u64; 4].into_boxed_slice();
+        let id = raw[0] as usize;
+        match id {
+            0 => return Iface::NIL,
+            1 | 2 | 5 => val[0] = le8(&raw[1..]),
+            3 => val[0] = u32::from_le_bytes(raw[1..5].try_into().unwrap()) as u64,
+            4 => {
+                let n = le8(&raw[1..]) as usize;
+                let g = self.arena_str(raw[9..9 + n].to_vec());
+                val[0] = 0;
+                // SAFETY: 16 bytes of `val` hold the header.
+                unsafe { val.as_mut_ptr().cast::<GoString>().write(g) };
+            }
+            6 => {
+                val[0] = u32::from_le_bytes(raw[1..5].try_into().unwrap()) as u64;
+                let n = le8(&raw[5..]) as usize;
+                let g = self.arena_str(raw[13..13 + n].to_vec());
+                // SAFETY: bytes 8..24 of `val` hold the header.
+                unsafe { val.as_mut_ptr().add(1).cast::<GoString>().write(g) };
+                val[3] = le8(&raw[13 + n..]);
+            }
+            7 => {
+                let mut b = [0u8; 8];
+                b[..6].copy_from_slice(&raw[1..7]);
+                val[0] = u64::from_le_bytes(b);
+            }
+            _ => panic!("{}: bad any key {}", self.name, hex(raw)),
+        }
+        let data = val.as_ptr().cast::<u8>();
+        self.values.push(val);
+        Iface { typ: &*self.any.as_ref().unwrap().types[id - 1], data }
     }
 
     /// The trace text of a structured key's bytes `b` (see `strs`).
@@ -251,6 +370,9 @@ impl Replay {
     /// The trace's text for the key stored at `p` (its content for strings).
     fn key_text(&self, p: *const u8) -> String {
         let size = self.t.key().size;
+        if let Some(a) = &self.any {
+            return hex(&a.encode(p));
+        }
         if self.key == Key::Str {
             // SAFETY: a GoString key; its bytes live in our arena.
             let g = unsafe { p.cast::<GoString>().read_unaligned() };
@@ -285,6 +407,7 @@ impl Replay {
                     }
                 }
                 Some(b) if is_key && !self.strs.is_empty() => format!("\"{}\"", self.structured_text(b)),
+                Some(b) if is_key && self.any.is_some() => format!("\"{}\"", self.key_text(b.as_ptr())),
                 Some(b) => format!("\"{}\"", hex(b)),
             }
         };
