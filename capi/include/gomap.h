@@ -143,6 +143,49 @@ gomap_status gomap_type_composite(const gomap_field *fields, size_t nfields, siz
                                   size_t align, size_t elem_size, size_t elem_align,
                                   bool elem_has_pointers, gomap_type **out);
 
+/* Interface keys (map[any]V, map[error]V). Describe each dynamic type once;
+ * the handle's address is the type's identity (one handle per Go type). A key
+ * is a gomap_iface: type NULL for a nil interface; data is the value itself
+ * for a direct (pointer-shaped, 8-byte) type, else a pointer to the value. */
+typedef struct gomap_dyntype gomap_dyntype; /* opaque, immutable */
+
+typedef struct gomap_iface {
+    const gomap_dyntype *type_;
+    const void *data;
+} gomap_iface;
+
+#define GOMAP_DYN_UNHASHABLE 0u /* slices, maps, funcs, what holds them */
+#define GOMAP_DYN_MEMORY 1u     /* regular memory of `size` bytes */
+#define GOMAP_DYN_F32 2u
+#define GOMAP_DYN_F64 3u
+#define GOMAP_DYN_C64 4u
+#define GOMAP_DYN_C128 5u
+#define GOMAP_DYN_STRING 6u    /* a gomap_string */
+#define GOMAP_DYN_INTERFACE 7u /* a gomap_iface */
+#define GOMAP_DYN_ARRAY 8u     /* len elements of elem */
+#define GOMAP_DYN_STRUCT 9u    /* nfields fields */
+
+typedef struct gomap_dynfield {
+    size_t offset;
+    const gomap_dyntype *type_;
+    bool blank; /* `_`: neither hashed nor compared */
+} gomap_dynfield;
+
+/* name: Go's type string (printed by the unhashable error). elem/len for
+ * arrays, fields/nfields (in offset order) for structs, ignored otherwise. */
+gomap_status gomap_dyntype_new(const char *name, size_t size, bool direct, uint32_t kind,
+                               const gomap_dyntype *elem, size_t len,
+                               const gomap_dynfield *fields, size_t nfields,
+                               gomap_dyntype **out);
+void gomap_dyntype_free(gomap_dyntype *t); /* NULL: no-op */
+gomap_status gomap_type_iface(size_t elem_size, size_t elem_align, bool elem_has_pointers,
+                              gomap_type **out);
+/* GOMAP_OK (*out_len = 0) if key is hashable, else GOMAP_ERR_UNHASHABLE with
+ * "runtime error: hash of unhashable type T" in buf (truncated, NUL-terminated
+ * when cap > 0) and its full length in *out_len. */
+gomap_status gomap_iface_key_error(const gomap_iface *key, char *buf, size_t cap,
+                                   size_t *out_len);
+
 /* Custom keys. Callbacks receive the descriptor's ctx and must be callable
  * from any thread for as long as any map of the type lives.
  *

@@ -74,7 +74,7 @@
 #![allow(non_camel_case_types)]
 #![deny(clippy::multiple_unsafe_ops_per_block)]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{CStr, c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
 use std::alloc::Layout;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -83,6 +83,7 @@ use std::sync::Arc;
 use gomap::alloc::{Allocator, set_default_allocator};
 use gomap::fatal::{MapError, set_fatal_hook};
 use gomap::hook::Hook;
+use gomap::iface::{DynField, DynKind, DynType};
 use gomap::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
 use gomap::presets::{Field, FieldKind};
@@ -2414,5 +2415,247 @@ pub unsafe extern "C" fn gomap_mapassign_fast64ptr(
             }
             Err(e) => e.into(),
         }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Interface keys (map[any]V, map[error]V): gomap::iface
+
+/// A dynamic type descriptor handle (opaque to C; `gomap::iface::DynType`).
+/// The handle's address is the type's identity: an interface key
+/// ([`gomap_iface`]) names its dynamic type with it.
+pub struct gomap_dyntype {
+    _opaque: [u8; 0],
+}
+
+/// An interface key: the dynamic type (NULL for a nil interface) and the
+/// data word (the value itself for a direct type, else a pointer to it).
+#[repr(C)]
+pub struct gomap_iface {
+    /// The dynamic type, or NULL.
+    pub type_: *const gomap_dyntype,
+    /// The value (direct types) or a pointer to it.
+    pub data: *const c_void,
+}
+
+const _: () = assert!(size_of::<gomap_iface>() == 16 && size_of::<gomap::iface::Iface>() == 16);
+
+/// A struct field of a dynamic type (`gomap_dynfield`).
+#[repr(C)]
+pub struct gomap_dynfield {
+    /// Offset of the field in the struct.
+    pub offset: usize,
+    /// The field's type (not NULL).
+    pub type_: *const gomap_dyntype,
+    /// Whether the field is `_` (neither hashed nor compared).
+    pub blank: bool,
+}
+
+/// Dynamic kind: not comparable (slices, maps, funcs, and what holds them).
+pub const GOMAP_DYN_UNHASHABLE: u32 = 0;
+/// Dynamic kind: regular memory of the type's size.
+pub const GOMAP_DYN_MEMORY: u32 = 1;
+/// Dynamic kind: float32.
+pub const GOMAP_DYN_F32: u32 = 2;
+/// Dynamic kind: float64.
+pub const GOMAP_DYN_F64: u32 = 3;
+/// Dynamic kind: complex64.
+pub const GOMAP_DYN_C64: u32 = 4;
+/// Dynamic kind: complex128.
+pub const GOMAP_DYN_C128: u32 = 5;
+/// Dynamic kind: string (a `gomap_string` header).
+pub const GOMAP_DYN_STRING: u32 = 6;
+/// Dynamic kind: an interface (a `gomap_iface`).
+pub const GOMAP_DYN_INTERFACE: u32 = 7;
+/// Dynamic kind: an array of `len` elements of `elem`.
+pub const GOMAP_DYN_ARRAY: u32 = 8;
+/// Dynamic kind: a struct of `nfields` fields.
+pub const GOMAP_DYN_STRUCT: u32 = 9;
+
+/// The `Arc` behind a non-null handle, with its count raised (a new owner).
+///
+/// # Safety
+/// 1. `t` is a live handle from [`gomap_dyntype_new`].
+unsafe fn dyn_arc(t: *const gomap_dyntype) -> Arc<DynType> {
+    // SAFETY: 1. a live handle is `Arc::into_raw` of an `Arc<DynType>`
+    // whose count this call raises before taking ownership.
+    unsafe { Arc::increment_strong_count(t.cast::<DynType>()) };
+    // SAFETY: the same pointer, now with one count owned by the result.
+    unsafe { Arc::from_raw(t.cast::<DynType>()) }
+}
+
+/// Makes a dynamic type descriptor: `name` (NUL-terminated; Go's type
+/// string, printed by the unhashable error), `size` in bytes, `direct` for
+/// pointer-shaped types whose value is the interface's data word, `kind` a
+/// `GOMAP_DYN_*`; `elem` and `len` for arrays, `fields`/`nfields` for
+/// structs (ignored otherwise). The handle stays valid until
+/// [`gomap_dyntype_free`]; the types it refers to are kept alive by it.
+///
+/// Errors: `GOMAP_ERR_NULL` (`name` or `out` NULL, an array without
+/// `elem`, a struct with fields but `fields` NULL or a field type NULL),
+/// `GOMAP_ERR_BAD_ARG` (unknown kind), `GOMAP_ERR_BAD_TYPE` (size does
+/// not fit the kind, direct type not 8 bytes, fields overlapping or out of
+/// order, size over `GOMAP_MAX_TYPE_SIZE`).
+///
+/// # Safety
+/// 1. `name` is NULL or a NUL-terminated string;
+/// 2. `elem` is NULL or a live handle;
+/// 3. `fields` is NULL or valid for reads of `nfields` fields whose types
+///    are NULL or live handles;
+/// 4. `out` is an out-parameter.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn gomap_dyntype_new(
+    name: *const c_char,
+    size: usize,
+    direct: bool,
+    kind: u32,
+    elem: *const gomap_dyntype,
+    len: usize,
+    fields: *const gomap_dynfield,
+    nfields: usize,
+    out: *mut *mut gomap_dyntype,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(name, out);
+        if size > GOMAP_MAX_TYPE_SIZE {
+            return GOMAP_ERR_BAD_TYPE;
+        }
+        // SAFETY: 1. a NUL-terminated string (point 1), checked non-null.
+        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+        let kind = match kind {
+            GOMAP_DYN_UNHASHABLE => DynKind::Unhashable,
+            GOMAP_DYN_MEMORY => DynKind::Memory,
+            GOMAP_DYN_F32 => DynKind::F32,
+            GOMAP_DYN_F64 => DynKind::F64,
+            GOMAP_DYN_C64 => DynKind::C64,
+            GOMAP_DYN_C128 => DynKind::C128,
+            GOMAP_DYN_STRING => DynKind::Str,
+            GOMAP_DYN_INTERFACE => DynKind::Interface,
+            GOMAP_DYN_ARRAY => {
+                nonnull!(elem);
+                // SAFETY: 1. a live handle (point 2), checked non-null.
+                DynKind::Array { elem: unsafe { dyn_arc(elem) }, len }
+            }
+            GOMAP_DYN_STRUCT => {
+                if nfields > 0 {
+                    nonnull!(fields);
+                }
+                let mut fs = Vec::with_capacity(nfields.min(1024));
+                for i in 0..nfields {
+                    // SAFETY: `i < nfields`: field `i` is inside the array
+                    // valid for reads of `nfields` fields (point 3).
+                    let fp = unsafe { fields.add(i) };
+                    // SAFETY: a readable, aligned field (point 3).
+                    let f = unsafe { &*fp };
+                    nonnull!(f.type_);
+                    // SAFETY: 1. a live handle (point 3), checked non-null.
+                    fs.push(DynField { offset: f.offset, typ: unsafe { dyn_arc(f.type_) }, blank: f.blank });
+                }
+                DynKind::Struct { fields: fs }
+            }
+            _ => return GOMAP_ERR_BAD_ARG,
+        };
+        match DynType::new(&name, size, direct, kind) {
+            Ok(t) => {
+                // SAFETY: `out` is an out-parameter (point 4), checked non-null.
+                unsafe { out.write(Arc::into_raw(Arc::new(t)).cast_mut().cast()) };
+                GOMAP_OK
+            }
+            Err(_) => GOMAP_ERR_BAD_TYPE,
+        }
+    })
+}
+
+/// Releases a dynamic type handle; `NULL` is a no-op. Types that refer to
+/// it (arrays, structs) keep it alive; keys of live maps must not use it
+/// after this.
+///
+/// # Safety
+/// 1. `t` is NULL or a live handle from [`gomap_dyntype_new`], released
+///    once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_dyntype_free(t: *mut gomap_dyntype) {
+    if t.is_null() {
+        return;
+    }
+    // SAFETY: 1. `Arc::into_raw` of an `Arc<DynType>`, released once: this
+    // takes back the handle's count.
+    drop(unsafe { Arc::from_raw(t.cast_const().cast::<DynType>()) });
+}
+
+/// Makes a descriptor for interface keys (`map[any]V`, `map[error]V`):
+/// keys are `gomap_iface`, hashed and compared as Go does (nil interfaces,
+/// type identity first, NaN inside never equal). An operation on a key
+/// holding an unhashable dynamic type fails with `GOMAP_ERR_UNHASHABLE`
+/// and leaves the map unchanged ([`gomap_iface_key_error`] names it).
+///
+/// # Safety
+/// 1. `out` is an out-parameter.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_type_iface(
+    elem_size: usize,
+    elem_align: usize,
+    elem_has_pointers: bool,
+    out: *mut *mut gomap_type,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(out);
+        let elem = match elem_info(elem_size, elem_align, elem_has_pointers) {
+            Ok(e) => e,
+            Err(s) => return s,
+        };
+        // SAFETY: finish_type's point 1: `out` is an out-parameter (point 1),
+        // checked non-null.
+        unsafe { finish_type(MapType::iface_key(elem), out) }
+    })
+}
+
+/// Go's panic message for an interface key that cannot be hashed:
+/// returns `GOMAP_OK` (and `*out_len = 0`) when `key` is hashable, else
+/// `GOMAP_ERR_UNHASHABLE` with "runtime error: hash of unhashable type T"
+/// written to `buf` (truncated to `cap - 1` bytes, NUL-terminated when
+/// `cap > 0`) and its full length in `*out_len`.
+///
+/// # Safety
+/// 1. `key` is a `gomap_iface` whose type is NULL or a live handle and
+///    whose data holds a value of it;
+/// 2. `buf` is NULL (with `cap == 0`) or valid for writes of `cap` bytes;
+/// 3. `out_len` is an out-parameter.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_iface_key_error(
+    key: *const gomap_iface,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> gomap_status {
+    guard(|| {
+        nonnull!(key, out_len);
+        if buf.is_null() && cap != 0 {
+            return GOMAP_ERR_NULL;
+        }
+        // SAFETY: `key` is readable and aligned (point 1); `gomap_iface`
+        // and `Iface` have one layout (two pointers, asserted above).
+        let k = unsafe { &*key.cast::<gomap::iface::Iface>() };
+        // SAFETY: 1. a key of live type and value (point 1).
+        let Some(e) = (unsafe { gomap::iface::key_error(k) }) else {
+            // SAFETY: `out_len` is an out-parameter (point 3), non-null.
+            unsafe { out_len.write(0) };
+            return GOMAP_OK;
+        };
+        let msg = e.to_string();
+        if cap > 0 {
+            let n = msg.len().min(cap - 1);
+            // SAFETY: `buf` is valid for writes of `cap > n` bytes (point
+            // 2); `msg` is a distinct allocation.
+            unsafe { ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), n) };
+            // SAFETY: byte `n < cap` of the same buffer (point 2).
+            let end = unsafe { buf.add(n) };
+            // SAFETY: writable (point 2).
+            unsafe { end.write(0) };
+        }
+        // SAFETY: `out_len` is an out-parameter (point 3), non-null.
+        unsafe { out_len.write(msg.len()) };
+        GOMAP_ERR_UNHASHABLE
     })
 }
