@@ -195,6 +195,11 @@ any  mixed    300 50 aes 0
 any  grow     300 50 fallback 0
 any  iter     300 50 fallback 0
 any  mixed    300 50 fallback 0
+iface grow    300 50 aes 0
+iface iter    300 50 aes 0
+iface clone   300 50 aes 0
+iface mixed   300 50 aes 0
+iface mixed   300 50 fallback 0
 '
 
 if [ "$MODE" = live ]; then

@@ -201,7 +201,7 @@ impl Replay {
                 MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, elem),
             ),
             "f32" => (Key::Generic, vec![], MapType::f32_key(elem)),
-            "any" => (Key::Generic, vec![], MapType::iface_key(elem)),
+            "any" | "iface" => (Key::Generic, vec![], MapType::iface_key(elem)),
             "c128" => (Key::Generic, vec![], MapType::c128_key(elem)),
             "a3" => (Key::Generic, vec![], MapType::mem_key(3, 1, elem)),
             "a5z" => (Key::Generic, vec![], MapType::mem_key(10, 2, elem)),
@@ -245,7 +245,7 @@ impl Replay {
             assert_eq!(hd.b as usize, b, "{name}: hint {hint} gives B");
             assert_eq!(hd.array_buckets, want, "{name}: arraylen[{b}] (buckets makeBucketArray allocates)");
         }
-        let any = (hdr.get("key").str() == "any").then(AnyTypes::new);
+        let any = matches!(hdr.get("key").str(), "any" | "iface").then(AnyTypes::new);
         Replay {
             key,
             strs,
