@@ -3,9 +3,11 @@
 //! This is the hashing half of Go 1.24.11's `runtime/alg.go`, together with
 //! the two implementations it dispatches to:
 //!
-//! * [`aes`]: the AES-NI hash of `runtime/asm_amd64.s` (`aeshashbody`,
-//!   `memhash32`, `memhash64`), used by Go on x86-64 CPUs with AES, SSSE3 and
-//!   SSE4.1;
+//! * [`aes`]: the AES hash of the target's Go assembly, `aeshashbody`,
+//!   `memhash32` and `memhash64` of `runtime/asm_amd64.s` (AES-NI, used by Go
+//!   on x86-64 CPUs with AES, SSSE3 and SSE4.1) or of `runtime/asm_arm64.s`
+//!   (`AESE`/`AESMC`, used by Go on arm64 CPUs with AES; `src/alg/asm_arm64.rs`).
+//!   The two are different functions;
 //! * [`fallback`]: the wyhash-derived hash of `runtime/hash64.go`, used by Go
 //!   when those instructions are missing or `GODEBUG=cpu.aes=off` is set.
 //!
@@ -30,7 +32,8 @@
 //! Every hash and equality function reads the key bytes its `# Safety`
 //! names and nothing else (no load strays past the key, unlike Go's AES
 //! path, which may read a whole 16-byte block). The AES functions also
-//! need a CPU with AES, SSSE3 and SSE4.1, which the dispatchers check
+//! need a CPU that can run them (x86-64: AES, SSSE3 and SSE4.1; aarch64:
+//! AES), which the dispatchers check
 //! through [`use_aeshash`] / `aes_selected` (the path is only ever set to
 //! AES when [`aes_available`] holds).
 
@@ -236,8 +239,8 @@ trait Keys: Copy {
     fn hashkey(self, i: usize) -> u64;
     /// Little-endian word `i` of `aeskeysched`.
     #[cfg_attr(
-        not(target_arch = "x86_64"),
-        expect(dead_code, reason = "only the x86_64 AES path reads the key schedule")
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        expect(dead_code, reason = "only the AES paths read the key schedule")
     )]
     fn aes_word(self, i: usize) -> u64;
 }
@@ -256,7 +259,7 @@ fn global_keys() -> Global {
 /// The process-wide material without the initialisation check, for callers
 /// that have just seen [`PATH`] set: it is only set once the material is
 /// (see [`init_path_slow`] and [`set_use_aeshash`]).
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn ready_keys() -> Global {
     debug_assert!(KEYS_INIT.is_completed());
@@ -293,9 +296,10 @@ const PATH_FALLBACK: u8 = 1;
 const PATH_AES: u8 = 2;
 static PATH: AtomicU8 = AtomicU8::new(PATH_UNKNOWN);
 
-/// Whether this CPU can run the AES path: x86-64 with AES, SSSE3 and SSE4.1,
-/// the same test as `alginit` (alg.go:448-451). Always false under Miri,
-/// which cannot execute the AES intrinsics.
+/// Whether this CPU can run the AES path, the same test as `alginit`
+/// (alg.go:446): x86-64 with AES, SSSE3 and SSE4.1 (alg.go:448-451), or
+/// aarch64 with AES (alg.go:453, `cpu.ARM64.HasAES`). Always false on other
+/// targets and under Miri, which cannot execute the AES intrinsics.
 pub fn aes_available() -> bool {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
@@ -303,7 +307,11 @@ pub fn aes_available() -> bool {
             && std::is_x86_feature_detected!("ssse3")
             && std::is_x86_feature_detected!("sse4.1")
     }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+    }
+    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
     {
         false
     }
@@ -323,7 +331,7 @@ pub fn use_aeshash() -> bool {
 /// Reports whether the AES path is selected, without deciding it: false
 /// while [`PATH`] is still unknown. True implies the key material is
 /// initialised (what [`ready_keys`] relies on).
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn aes_selected() -> bool {
     PATH.load(Ordering::Acquire) == PATH_AES
@@ -368,9 +376,9 @@ pub fn set_use_aeshash(on: bool) -> bool {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline]
 pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if use_aeshash() {
-        // SAFETY: 1. the CPU supports AES, SSSE3 and SSE4.1: `use_aeshash`
+        // SAFETY: 1. the CPU can run the AES path: `use_aeshash`
         // is only true once the path was set to AES, which happens only
         // when `aes_available()` holds; 2. `p` is valid for reads of `s`
         // bytes (caller).
@@ -390,7 +398,7 @@ pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
 pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if aes_selected() {
         // SAFETY: 1. the AES path is only selected when `aes_available()`;
         // 2. `p` is valid for reads of 4 bytes (caller); 3. `aes_selected()`
@@ -407,7 +415,7 @@ pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
 /// * `p` is valid for reads of 4 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
         // is valid for reads of 4 bytes (caller).
@@ -426,7 +434,7 @@ unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
 pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if aes_selected() {
         // SAFETY: 1. the AES path is only selected when `aes_available()`;
         // 2. `p` is valid for reads of 8 bytes (caller); 3. `aes_selected()`
@@ -443,7 +451,7 @@ pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
 /// * `p` is valid for reads of 8 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
         // is valid for reads of 8 bytes (caller).
@@ -463,7 +471,7 @@ unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
 ///   pointer when `len == 0`).
 #[inline]
 pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. and
         // 3. a readable header with readable bytes (caller).
@@ -936,7 +944,15 @@ pub mod fallback {
 }
 
 // ---------------------------------------------------------------------------
-// The AES path (asm_amd64.s).
+// The AES path on aarch64 (asm_arm64.s), in its own file.
+
+#[cfg(target_arch = "aarch64")]
+mod asm_arm64;
+#[cfg(target_arch = "aarch64")]
+use asm_arm64::{aes_hashbody, aes_memhash32, aes_memhash64};
+
+// ---------------------------------------------------------------------------
+// The AES path on x86-64 (asm_amd64.s).
 //
 // The SIMD intrinsics below are safe calls inside the `#[target_feature]`
 // functions (and their closures): the only unsafe operations are the loads
@@ -1167,35 +1183,39 @@ unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     _mm_cvtsi128_si64(x) as u64 as usize
 }
 
-/// The AES-NI hashes of `runtime/asm_amd64.s`. They read the process-wide
-/// `aeskeysched`.
+/// The AES hashes of the target's Go assembly: `runtime/asm_amd64.s` on
+/// x86-64, `runtime/asm_arm64.s` on aarch64 (different functions). They
+/// read the process-wide `aeskeysched`.
 ///
-/// Every function requires a CPU with AES, SSSE3 and SSE4.1: check
-/// [`aes_available`] first.
-#[cfg(target_arch = "x86_64")]
+/// Every function requires a CPU that can run them (x86-64: AES, SSSE3 and
+/// SSE4.1; aarch64: AES): check [`aes_available`] first.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod aes {
     use super::{GoString, aes_hashbody, aes_memhash32, aes_memhash64, global_keys, ready_keys};
 
-    /// Go's AES `memhash` (asm_amd64.s:1207 → `aeshashbody`, :1233).
+    /// Go's AES `memhash` (asm_amd64.s:1207 → `aeshashbody`, :1233;
+    /// asm_arm64.s:577 → :597).
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1 ([`super::aes_available`]);
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. `s` readable
         // bytes at `p` (caller point 2).
         unsafe { aes_hashbody(global_keys(), p, seed, s) }
     }
 
-    /// Go's AES `memhash32` (asm_amd64.s:1568).
+    /// Go's AES `memhash32` (asm_amd64.s:1568; asm_arm64.s:533).
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 4 bytes (no alignment needed).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
         // at `p` (caller point 2).
@@ -1206,25 +1226,27 @@ pub mod aes {
     /// material is initialised): no initialisation check.
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 4 bytes (no alignment needed);
     /// * `super::aes_selected()` returned true (for the right material:
     ///   without it the hash is wrong, not unsound).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub(crate) unsafe fn memhash32_ready(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
         // at `p` (caller point 2).
         unsafe { aes_memhash32(ready_keys(), p, seed) }
     }
 
-    /// Go's AES `memhash64` (asm_amd64.s:1585).
+    /// Go's AES `memhash64` (asm_amd64.s:1585; asm_arm64.s:555).
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 8 bytes (no alignment needed).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
         // at `p` (caller point 2).
@@ -1235,29 +1257,31 @@ pub mod aes {
     /// material is initialised): no initialisation check.
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 8 bytes (no alignment needed);
     /// * `super::aes_selected()` returned true (for the right material:
     ///   without it the hash is wrong, not unsound).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub(crate) unsafe fn memhash64_ready(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
         // at `p` (caller point 2).
         unsafe { aes_memhash64(ready_keys(), p, seed) }
     }
 
-    /// Go's AES `strhash` (asm_amd64.s:1218): `aeshashbody` over the
+    /// Go's AES `strhash` (asm_amd64.s:1218; asm_arm64.s:585): `aeshashbody` over the
     /// string's bytes.
     ///
     /// # Safety
-    /// * The CPU supports AES, SSSE3 and SSE4.1;
+    /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
     ///   needed);
     /// * that header's `ptr` is valid for reads of its `len` bytes (any
     ///   pointer when `len == 0`).
     #[inline]
-    #[target_feature(enable = "aes,ssse3,sse4.1")]
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
         // SAFETY: `p` is valid for reads of a header (caller point 2);
         // unaligned load.
@@ -1267,7 +1291,7 @@ pub mod aes {
         unsafe { memhash(s.ptr, seed, s.len) }
     }
 
-    float_hashes!(memhash, "* The CPU supports AES, SSSE3 and SSE4.1.");
+    float_hashes!(memhash, "* The CPU can run the AES path ([`super::aes_available`]).");
 }
 
 #[cfg(test)]

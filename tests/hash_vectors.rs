@@ -1,6 +1,12 @@
 //! Known-answer tests against hashes recorded from the real Go 1.24.11
-//! runtime (`tests/data/hash_vectors.json`, written by go-ref/cmd/hashvec),
-//! plus properties ported from Go's runtime/hash_test.go.
+//! runtime (written by go-ref/cmd/hashvec: `tests/data/hash_vectors.json`
+//! on amd64, `tests/data/hash_vectors_arm64.json` on arm64 under
+//! qemu-aarch64), plus properties ported from Go's runtime/hash_test.go.
+//!
+//! The AES sections are the assembly of one architecture each, so only the
+//! file of the target's own architecture is checked on the AES path; the
+//! fallback sections (runtime/hash64.go, the same on both) are checked from
+//! both files on every target.
 //!
 //! Every test installs `test_key_material()` (the same material the
 //! generator used) and calls `gomap::alg::fallback::*` / `gomap::alg::aes::*`
@@ -17,13 +23,28 @@ use gomap_inspector::json::Json;
 
 mod common;
 
-fn doc() -> &'static Json {
-    static DOC: OnceLock<Json> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hash_vectors.json");
-        let text = std::fs::read(path).expect("read tests/data/hash_vectors.json");
-        Json::parse(text).unwrap_or_else(|e| panic!("tests/data/hash_vectors.json: {e}"))
+/// The vector files, by Go architecture.
+const FILES: [(&str, &str); 2] = [("amd64", "hash_vectors.json"), ("arm64", "hash_vectors_arm64.json")];
+
+/// The Go architecture whose AES assembly this target's `alg::aes` ports.
+const NATIVE: &str = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+
+/// The vectors recorded on Go architecture `goarch` (`"amd64"`, `"arm64"`).
+fn doc_of(goarch: &str) -> &'static Json {
+    static DOCS: [OnceLock<Json>; 2] = [OnceLock::new(), OnceLock::new()];
+    let i = FILES.iter().position(|f| f.0 == goarch).expect("a recorded architecture");
+    DOCS[i].get_or_init(|| {
+        let path = format!("{}/tests/data/{}", env!("CARGO_MANIFEST_DIR"), FILES[i].1);
+        let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let d = Json::parse(text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(d.get("goarch").str(), goarch, "{path}");
+        d
     })
+}
+
+/// The vectors of this target's architecture.
+fn doc() -> &'static Json {
+    doc_of(NATIVE)
 }
 
 fn setup() {
@@ -37,7 +58,7 @@ fn setup() {
 #[derive(Clone, Copy)]
 enum Path {
     Fallback,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     Aes,
 }
 
@@ -60,7 +81,7 @@ fn eval(path: Path, v: &Json, data: &[u8]) -> Option<u64> {
             alg::fallback::c64hash,
             alg::fallback::c128hash,
         ),
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         Path::Aes => (
             alg::aes::memhash,
             alg::aes::memhash32,
@@ -108,10 +129,10 @@ fn eval(path: Path, v: &Json, data: &[u8]) -> Option<u64> {
     Some(h as u64)
 }
 
-/// Checks every raw-function vector of `name`'s path; returns how many.
-fn check_path(path: Path, name: &str) -> usize {
+/// Checks every raw-function vector of `name`'s path in `d`; returns how
+/// many.
+fn check_path(d: &Json, path: Path, name: &str) -> usize {
     setup();
-    let d = doc();
     let data = d.get("data").bytes();
     let mut n = 0;
     let mut bad = Vec::new();
@@ -136,33 +157,42 @@ fn check_path(path: Path, name: &str) -> usize {
 #[test]
 #[cfg_attr(miri, ignore = "reads a file; the properties below run under Miri")]
 fn header_matches_test_material() {
-    let d = doc();
-    assert!(d.get("go_version").str().starts_with("go1.24.11"));
-    assert_eq!(d.get("goexperiment").str(), "noswissmap");
-    let km = alg::test_key_material();
-    assert_eq!(d.get("aeskeysched").bytes(), km.aeskeysched);
-    let hk: Vec<u64> = d.get("hashkey").arr().iter().map(Json::hexnum).collect();
-    assert_eq!(hk, km.hashkey);
+    for (goarch, _) in FILES {
+        let d = doc_of(goarch);
+        assert!(d.get("go_version").str().starts_with("go1.24.11"));
+        assert_eq!(d.get("goexperiment").str(), "noswissmap");
+        let km = alg::test_key_material();
+        assert_eq!(d.get("aeskeysched").bytes(), km.aeskeysched);
+        let hk: Vec<u64> = d.get("hashkey").arr().iter().map(Json::hexnum).collect();
+        assert_eq!(hk, km.hashkey);
+        // Both architectures record both paths (qemu-aarch64 reports AES).
+        let paths: Vec<&str> = d.get("paths").arr().iter().map(Json::str).collect();
+        assert_eq!(paths, ["aes", "fallback"], "{goarch}");
+    }
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "reads a file; the properties below run under Miri")]
 fn fallback_vectors_match_go() {
-    let n = check_path(Path::Fallback, "fallback");
-    assert!(n > 2000, "only {n} fallback vectors");
-    eprintln!("fallback: {n} runtime-function vectors match Go");
+    // hash64.go is the same function on both architectures: both files'
+    // fallback sections hold, whatever the target.
+    for (goarch, _) in FILES {
+        let n = check_path(doc_of(goarch), Path::Fallback, "fallback");
+        assert!(n > 2000, "only {n} {goarch} fallback vectors");
+        eprintln!("fallback ({goarch}): {n} runtime-function vectors match Go");
+    }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 #[cfg_attr(miri, ignore = "AES intrinsics")]
 fn aes_vectors_match_go() {
-    if !alg::aes_available() && common::ci::missing("AES-NI on this CPU", "the AES hash vectors") {
+    if !alg::aes_available() && common::ci::missing("AES instructions on this CPU", "the AES hash vectors") {
         return;
     }
-    let n = check_path(Path::Aes, "aes");
+    let n = check_path(doc(), Path::Aes, "aes");
     assert!(n > 2000, "only {n} aes vectors");
-    eprintln!("aes: {n} runtime-function vectors match Go");
+    eprintln!("aes ({NATIVE}): {n} runtime-function vectors match Go");
 }
 
 // ---------------------------------------------------------------------------
@@ -334,7 +364,7 @@ type MemFn = unsafe fn(*const u8, usize, usize) -> usize;
 
 fn paths() -> Vec<(&'static str, MemFn)> {
     let mut v: Vec<(&'static str, MemFn)> = vec![("fallback", alg::fallback::memhash)];
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     if alg::aes_available() {
         v.push(("aes", alg::aes::memhash));
     }
@@ -386,14 +416,15 @@ fn memhash32_64_equal_memhash_on_fallback() {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 #[cfg_attr(miri, ignore = "AES intrinsics")]
 fn aes_memhash32_64_are_distinct_functions() {
-    // On the AES path Go's memhash32/64 (asm_amd64.s:1568, :1585) are not
-    // memhash(p, h, 4/8) (which goes through aeshashbody).
+    // On the AES path Go's memhash32/64 (asm_amd64.s:1568, :1585;
+    // asm_arm64.s:533, :555) are not memhash(p, h, 4/8) (which goes through
+    // aeshashbody).
     setup();
-    if !alg::aes_available() && common::ci::missing("AES-NI on this CPU", "the AES memhash32/64 check") {
+    if !alg::aes_available() && common::ci::missing("AES instructions on this CPU", "the AES memhash32/64 check") {
         return;
     }
     let b = 0x0123456789abcdefu64.to_ne_bytes();
@@ -483,7 +514,7 @@ fn string_hash_is_memhash_of_bytes() {
         unsafe {
             let p = (&g as *const GoString).cast();
             assert_eq!(alg::fallback::strhash(p, seed), alg::fallback::memhash(s.as_ptr(), seed, s.len()));
-            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            #[cfg(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri)))]
             if alg::aes_available() {
                 assert_eq!(alg::aes::strhash(p, seed), alg::aes::memhash(s.as_ptr(), seed, s.len()));
             }
@@ -558,7 +589,7 @@ fn nan_hash_draws_exactly_one_rand() {
     let first = C1.wrapping_mul(C0 ^ h ^ 1);
     assert_eq!(got, C1.wrapping_mul(C0 ^ first ^ 2));
     // The AES path takes the same draws.
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri)))]
     if alg::aes_available() {
         let got = gomap::rand::with_source(gomap::rand::scripted(vec![draw]), || {
             // SAFETY: a live 8-byte array; AES is available (checked).

@@ -6,7 +6,11 @@
 //! iterator field and the bucket array length; up front, the descriptor's
 //! sizes, flags and per-B array lengths against the trace header.
 //!
-//! * `golden_traces`: the committed traces in `tests/golden/` (no Go needed).
+//! * `golden_traces`: the committed traces in `tests/golden/` (no Go needed;
+//!   recorded on amd64, so on aarch64 only the fallback ones replay).
+//! * `golden_arm64_traces`: `tests/golden-arm64/`, recorded by Go arm64
+//!   under qemu-aarch64 (`scripts/arm64.sh`); their AES path replays on
+//!   aarch64 only (CI runs it under qemu).
 //! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
 //!   fresh ones with a random seed via `scripts/live-replay.sh`).
 //!
@@ -24,6 +28,12 @@ use common::replay::replay_dir;
 #[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
 fn golden_traces() {
     replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"), replay_file);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
+fn golden_arm64_traces() {
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-arm64"), replay_file);
 }
 
 #[test]

@@ -11,6 +11,9 @@ use gomap::alg::{self, KeyMaterial};
 use gomap::inspect::Header;
 use gomap_inspector::json::Json;
 
+/// The Go architecture whose AES hash `gomap::alg::aes` is on this target.
+pub const NATIVE_GOARCH: &str = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+
 /// The hash path is process-wide: replays take turns.
 static PATH_LOCK: Mutex<()> = Mutex::new(());
 
@@ -31,9 +34,22 @@ impl HashPath {
     /// material (`aeskeysched`, `hashkey`) of the trace header `hdr`.
     /// `None` if the trace needs AES-NI and this CPU has none: the trace is
     /// skipped (`ci::missing`: a failure under `CI=true`).
+    ///
+    /// An AES trace recorded on another architecture (`"goarch"`, absent
+    /// for amd64) is `None` too: Go's AES hash is a different function on
+    /// amd64 and arm64, and gomap runs only its own target's.
     pub fn install(hdr: &Json, name: &str) -> Option<HashPath> {
         let aes = hdr.get("hash").str() == "aes";
-        if aes && !alg::aes_available() && super::ci::missing("AES-NI on this CPU", &format!("replay of {name}")) {
+        let goarch = hdr.get("goarch");
+        let goarch = if goarch.is_null() { "amd64" } else { goarch.str() };
+        if aes && goarch != NATIVE_GOARCH {
+            println!("{name}: skipped (the AES hash of {goarch}; this target runs {NATIVE_GOARCH}'s)");
+            return None;
+        }
+        if aes
+            && !alg::aes_available()
+            && super::ci::missing("AES instructions on this CPU", &format!("replay of {name}"))
+        {
             return None;
         }
         let lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"bufio"
 	"flag"
 	"fmt"
@@ -781,6 +782,12 @@ func runLarge(rnd *rt.Rand, hash, typ, scen string, seed uint64, out string) {
 	j.u(uint64(mt.Flags))
 	j.raw(`,"hash":`)
 	j.q(hash)
+	// The AES path is a different function on each architecture
+	// (asm_amd64.s, asm_arm64.s); traces without "goarch" are amd64's.
+	if runtime.GOARCH != "amd64" {
+		j.raw(`,"goarch":`)
+		j.q(runtime.GOARCH)
+	}
 	j.raw(`,"aeskeysched":`)
 	ks := rt.TestAESKeySched()
 	j.hexq(ks[:])

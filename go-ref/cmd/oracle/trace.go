@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -412,6 +413,12 @@ func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
 	}
 	j.raw(`],"hash":`)
 	j.q(hash)
+	// The AES path is a different function on each architecture
+	// (asm_amd64.s, asm_arm64.s); traces without "goarch" are amd64's.
+	if runtime.GOARCH != "amd64" {
+		j.raw(`,"goarch":`)
+		j.q(runtime.GOARCH)
+	}
 	j.raw(`,"aeskeysched":`)
 	ks := rt.TestAESKeySched()
 	j.hexq(ks[:])
