@@ -121,10 +121,12 @@ unsafe fn small_block(p: *const u8, s: usize) -> (u64, u64) {
         off += 4;
     }
     if s & 2 != 0 {
-        // SAFETY: `off` counts the bits above 1, so `off + 2 <= s`: bytes
-        // `off` and `off + 1` are readable (point 2).
-        let b = unsafe { r1(p, off) | r1(p, off + 1) << 8 };
-        hi |= b << 32;
+        // SAFETY: `off` counts the bits above 1, so `off + 2 <= s`: byte
+        // `off` is readable (point 2).
+        let b0 = unsafe { r1(p, off) };
+        // SAFETY: as above, `off + 1 < s`: readable (point 2).
+        let b1 = unsafe { r1(p, off + 1) };
+        hi |= (b0 | b1 << 8) << 32;
         off += 2;
     }
     if s & 1 != 0 {
