@@ -3,12 +3,12 @@
 package main
 
 import (
-	"runtime"
 	"bufio"
 	"flag"
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"unsafe"

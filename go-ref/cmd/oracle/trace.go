@@ -3,9 +3,9 @@
 package main
 
 import (
-	"runtime"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strconv"
 	"unsafe"
 
