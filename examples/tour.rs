@@ -39,8 +39,13 @@ OPTIONS
     --text                  print the steps as text (the default)
     --svg                   print one step as SVG (the one --step selects,
                             default 1); with --out, write step-NN.svg files
-    --html                  print one self-contained HTML page with every
-                            step; with --out, write index.html
+    --html                  print the study page: one self-contained HTML file,
+                            every step, map_noswiss.go's lines beside each
+                            picture, prev/next and keys (-> <- [ ]), a step
+                            list, #step-N links; with --out, write index.html
+    --no-go-source          do not embed map_noswiss.go in the HTML page (by
+                            default it is read from .venv-go's Go 1.24.11 when
+                            installed); line references then link online
     --step K                show only step K (1-based) with --text/--svg
     --out DIR               write DIR/step-NN.svg and DIR/index.html (only the
                             kinds asked for if --svg/--html are given) and
@@ -82,6 +87,7 @@ struct Args {
     go: bool,
     scenario: Option<String>,
     hash_given: bool,
+    no_go_source: bool,
 }
 
 fn parse() -> Result<Option<Args>, String> {
@@ -131,6 +137,7 @@ fn parse() -> Result<Option<Args>, String> {
             "--text" => a.text = true,
             "--svg" => a.svg = true,
             "--html" => a.html = true,
+            "--no-go-source" => a.no_go_source = true,
             _ => return Err(format!("unknown option {arg} (try --help)")),
         }
     }
@@ -206,7 +213,7 @@ fn main() -> ExitCode {
                 }
             }
             if all || args.html {
-                write("index.html".into(), tour.html())?;
+                write("index.html".into(), page(&tour, &args))?;
             }
             write("tour.txt".into(), tour.text())
         })();
@@ -222,7 +229,7 @@ fn main() -> ExitCode {
     }
 
     if args.html {
-        print!("{}", tour.html());
+        print!("{}", page(&tour, &args));
     } else if args.svg {
         print!("{}", tour.svg(step.unwrap_or(1) - 1));
     } else {
@@ -323,6 +330,45 @@ fn run_oracle(args: &Args) -> Result<(String, String), String> {
             trace.display()
         ),
     ))
+}
+
+/// The study page, with `map_noswiss.go` embedded when Go 1.24.11 is
+/// installed in `.venv-go` (read now, never stored in the repository);
+/// otherwise its line references link to the source online.
+fn page(tour: &render::Tour, args: &Args) -> String {
+    if args.no_go_source {
+        return tour.html();
+    }
+    match go_source() {
+        Ok(src) => tour.html_with_source(&src),
+        Err(why) => {
+            eprintln!("tour: Go source not embedded ({why}); line references link online");
+            tour.html()
+        }
+    }
+}
+
+/// `$GOROOT/src/runtime/map_noswiss.go` of `.venv-go`'s Go, if it is 1.24.11.
+fn go_source() -> Result<render::study::GoSource, String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let go = root.join(".venv-go/bin/go");
+    if !go.is_file() {
+        return Err(format!("no {}", go.display()));
+    }
+    let out = std::process::Command::new(&go)
+        .env("GOTOOLCHAIN", "local")
+        .args(["env", "GOROOT", "GOVERSION"])
+        .output()
+        .map_err(|e| format!("{}: {e}", go.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let (goroot, version) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+    if !out.status.success() || version != render::study::GO_VERSION {
+        return Err(format!("{} is {version:?}, not {}", go.display(), render::study::GO_VERSION));
+    }
+    let file = PathBuf::from(goroot).join("src/runtime/map_noswiss.go");
+    let body = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    render::study::GoSource::new(&body)
 }
 
 fn text_of(tour: &render::Tour, step: Option<usize>) -> String {

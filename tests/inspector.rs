@@ -23,6 +23,8 @@
 //! * every `:line` a step cites for a Go function is the first line of that
 //!   function's range in `docs/concordance.md`.
 
+mod common;
+
 use std::sync::Once;
 
 use gomap_inspector::{self as render, CALLS, KeyChoice, TourOptions};
@@ -454,10 +456,17 @@ fn svg_and_html_are_well_formed_and_show_the_text_states() {
     assert_eq!(names[0], "html");
     assert_eq!(names.iter().filter(|n| *n == "svg").count(), tour.steps.len());
     assert_eq!(names.iter().filter(|n| *n == "section").count(), tour.steps.len());
-    // self-contained: no scripts, no external references
-    for bad in ["<script", "src=", "href=\"http", "url(http", "@import", "<link"] {
+    // self-contained: inline script only, nothing loaded from elsewhere; the
+    // only links out are line references to Go's source online
+    for bad in ["src=", "url(http", "@import", "<link", "<iframe"] {
         assert!(!html.contains(bad), "HTML contains {bad}");
     }
+    assert_eq!(html.matches("<script>").count(), 1, "one inline script");
+    for (i, _) in html.match_indices("href=\"http") {
+        let url = &html[i + 6..];
+        assert!(url.starts_with(render::study::GO_SOURCE_URL), "a link out that is not Go's source: {}", &url[..60]);
+    }
+    assert_eq!(duplicate_ids(&html), Vec::<String>::new());
     // every step's header line, in order, and each inline SVG's data-* match it
     let mut rest = html.as_str();
     for (i, ts) in text_steps.iter().enumerate() {
@@ -471,6 +480,73 @@ fn svg_and_html_are_well_formed_and_show_the_text_states() {
         let want: Vec<(String, String)> = ts.hdr.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
         assert_eq!(svg_header(rest), want, "HTML step {} SVG header", i + 1);
     }
+}
+
+/// Every `id` that occurs more than once in a document.
+fn duplicate_ids(doc: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, _) in doc.match_indices(" id=\"") {
+        let v = &doc[i + 5..];
+        *seen.entry(v[..v.find('"').unwrap()].to_string()).or_insert(0) += 1;
+    }
+    seen.into_iter().filter(|(_, n)| *n > 1).map(|(id, n)| format!("{id} x{n}")).collect()
+}
+
+/// `map_noswiss.go` of the installed Go 1.24.11 (`.venv-go`), or `None`
+/// (a failure under CI=true).
+fn installed_go_source() -> Option<String> {
+    let go = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-go/bin/go");
+    let root = std::process::Command::new(go).env("GOTOOLCHAIN", "local").args(["env", "GOROOT"]).output().ok();
+    let Some(root) = root.filter(|o| o.status.success()) else {
+        common::ci::missing(".venv-go/bin/go (Go 1.24.11)", "the study page with Go's source");
+        return None;
+    };
+    let root = String::from_utf8(root.stdout).unwrap();
+    Some(std::fs::read_to_string(format!("{}/src/runtime/map_noswiss.go", root.trim())).unwrap())
+}
+
+#[test]
+fn study_page_ids_are_unique_and_line_references_link_to_go() {
+    let tour = default_tour();
+    let html = tour.html();
+    assert_eq!(duplicate_ids(&html), Vec::<String>::new());
+    // one marker per picture, each used only inside its own picture
+    for i in 1..=tour.steps.len() {
+        assert_eq!(html.matches(&format!(r#"id="arrow-{i}""#)).count(), 1, "step {i}");
+        assert_eq!(html.matches(&format!(r#"id="step-{i}""#)).count(), 1, "step {i}");
+    }
+    // the script is free of '<' and '&', so the page is well-formed XML
+    let script = &html[html.find("<script>").unwrap() + 8..html.find("</script>").unwrap()];
+    assert!(!script.contains('<') && !script.contains('&'));
+    // step 15 cites the emptyRest walk: its lines are highlighted and linked
+    let s15 = &html[html.find(r#"id="step-15""#).unwrap()..html.find(r#"id="step-16""#).unwrap()];
+    assert!(s15.contains(r#"data-hl="746 818-844""#), "{}", &s15[..200]);
+    assert!(s15.contains(&format!(r#"href="{}#L818-L844""#, render::study::GO_SOURCE_URL)));
+    // growth steps carry their evacuation sequence, bucket by bucket
+    let s7 = &html[html.find(r#"id="step-7""#).unwrap()..html.find(r#"id="step-8""#).unwrap()];
+    assert!(s7.contains(r#"data-evac="0:0,4:"#), "{}", &s7[..300]);
+}
+
+#[test]
+fn study_page_embeds_go_source_from_the_installed_go() {
+    use render::study::GoSource;
+    assert!(GoSource::new("package runtime\n").is_err(), "a file without the functions is refused");
+    let Some(text) = installed_go_source() else { return };
+    let src = GoSource::new(&text).unwrap();
+    // func_around finds the enclosing function: the emptyRest walk is in mapdelete
+    let (a, z) = src.func_around(818).unwrap();
+    assert_eq!(a, render::call("mapdelete").line);
+    assert!(src.line(a).unwrap().starts_with("func mapdelete("));
+    assert_eq!(src.line(z), Some("}"));
+    assert!(z > 844);
+    // a shifted file (one line inserted at the top) is refused
+    assert!(GoSource::new(&format!("\n{text}")).is_err());
+    let html = default_tour().html_with_source(&src);
+    xml_check(&html).unwrap();
+    assert_eq!(duplicate_ids(&html), Vec::<String>::new());
+    assert!(html.contains(r#"<script type="application/json" id="go-src">"#));
+    assert!(html.contains(&format!(r#"data-fns="{a}-{z}|mapdelete|map::mapdelete"#)));
+    assert!(!html.contains("Go source not embedded"));
 }
 
 #[test]

@@ -43,6 +43,7 @@ use gomap::map::{
 use gomap::maptype::{BUCKET_CNT, MapType, TypeInfo};
 
 pub mod json;
+pub mod study;
 
 use json::{Json, hex, unhex};
 
@@ -463,10 +464,16 @@ impl Tour {
         (p.map == self.steps[i].map).then_some(&p.frame)
     }
 
-    /// All steps as one self-contained HTML page (inline SVG, inline CSS,
-    /// no scripts, no external resources). Well-formed XML as well.
+    /// All steps as one self-contained study page ([`study`]): inline SVG,
+    /// CSS and script, no external resources; line references link to Go's
+    /// source online. Well-formed XML as well.
     pub fn html(&self) -> String {
-        html_page(self)
+        study::page(self, None)
+    }
+
+    /// As [`Tour::html`], with `map_noswiss.go` embedded beside the pictures.
+    pub fn html_with_source(&self, src: &study::GoSource) -> String {
+        study::page(self, Some(src))
     }
 }
 
@@ -733,6 +740,9 @@ fn clip(s: &str, max: usize) -> String {
 
 struct Svg {
     o: String,
+    /// The step number: ids inside the picture end in it, so that the
+    /// pictures of one HTML page never share an id.
+    step: usize,
 }
 
 impl Svg {
@@ -825,6 +835,7 @@ fn draw_array(
     for (i, chain) in chains.iter().enumerate() {
         let evac = is_evacuated_chain(chain);
         let label_class = if old.is_some() && evac { "lbl dim" } else { "lbl" };
+        let _ = writeln!(g.o, r#"<g class="row" data-arr="{arr}" data-i="{i}">"#);
         g.text(x0, y + CELL_H / 2 + 4, label_class, &format!("[{i}]"));
         let mut x = x0 + LABEL_W;
         for (j, b) in chain.iter().enumerate() {
@@ -833,9 +844,10 @@ fn draw_array(
                 let ly = y + CELL_H / 2;
                 let _ = writeln!(
                     g.o,
-                    r##"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>"##,
+                    r##"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="#555" stroke-width="1.5" marker-end="url(#arrow-{})"/>"##,
                     x - LINK_W + 2,
-                    x - 4
+                    x - 4,
+                    g.step
                 );
                 let origin = match b.at {
                     At::Pre(p) => format!("pre#{p}"),
@@ -856,7 +868,7 @@ fn draw_array(
                 };
                 let _ = writeln!(
                     g.o,
-                    r#"<rect x="{cx}" y="{y}" width="{CELL_W}" height="{CELL_H}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}" class="{class}"/>"#
+                    r#"<rect x="{cx}" y="{y}" width="{CELL_W}" height="{CELL_H}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}" class="{class}" data-c="{arr}-{i}-{j}-{k}"/>"#
                 );
                 let mid = cx + CELL_W / 2;
                 if s.top >= MIN_TOP_HASH {
@@ -900,6 +912,7 @@ fn draw_array(
                 g.text(sx, y + CELL_H / 2 + 17, "nev", "◀ nevacuate");
             }
         }
+        let _ = writeln!(g.o, "</g>");
         y += ROW_H;
     }
     if let Some(&OldInfo { nevacuate, .. }) = old {
@@ -1030,7 +1043,7 @@ fn legend(g: &mut Svg, x0: i64, y0: i64) -> i64 {
 /// Renders one step as SVG. `standalone` adds the title, calls, ops and
 /// notes (the HTML page shows those as text instead).
 pub fn step_svg(s: &Step, prev: Option<&Frame>, n: usize, total: usize, standalone: bool) -> String {
-    let mut g = Svg { o: String::new() };
+    let mut g = Svg { o: String::new(), step: n };
     let x0 = 16;
     let mut y = 8;
     let fw = frame_width(&s.frame);
@@ -1070,13 +1083,17 @@ pub fn step_svg(s: &Step, prev: Option<&Frame>, n: usize, total: usize, standalo
         y += 6;
     }
     let top = y;
+    g.o.push_str("<g class=\"frame\" data-side=\"0\">\n");
     let (_, h1) = draw_frame(&mut g, x0, y, &s.map, &s.frame, prev, s.other.as_ref().map(|o| &o.1));
+    g.o.push_str("</g>\n");
     let mut h = h1;
     if let Some((name, o)) = &s.other {
         let ndiff = diff_frames(&s.frame, o).len();
         let label =
             if ndiff == 0 { format!("{name} (identical)") } else { format!("{name} ({ndiff} differences, in red)") };
+        g.o.push_str("<g class=\"frame\" data-side=\"1\">\n");
         let (_, h2) = draw_frame(&mut g, x0 + fw + 40, top, &label, o, None, Some(&s.frame));
+        g.o.push_str("</g>\n");
         h = h.max(h2);
     }
     y = top + h + 4;
@@ -1091,7 +1108,7 @@ pub fn step_svg(s: &Step, prev: Option<&Frame>, n: usize, total: usize, standalo
         concat!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" data-step="{n}"{data}>"#,
             "\n<title>{title}</title>\n<style>{style}</style>\n",
-            r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##,
+            r##"<defs><marker id="arrow-{n}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##,
             "\n",
             r##"<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>"##,
             "\n{body}</svg>\n"
@@ -1104,70 +1121,6 @@ pub fn step_svg(s: &Step, prev: Option<&Frame>, n: usize, total: usize, standalo
         style = SVG_STYLE,
         body = g.o
     )
-}
-
-// ---------------------------------------------------------------------------
-// HTML.
-
-const HTML_STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#111;max-width:none}\
-h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-top:1px solid #cbd5e1;padding-top:16px}\
-code,pre,.mono{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:13px}\
-.calls{color:#334155}.ops{color:#1d4ed8}.intro{background:#f1f5f9;padding:10px;white-space:pre-wrap}\
-.hdr{background:#f8fafc;border:1px solid #cbd5e1;padding:6px;font-size:12px;overflow-x:auto}.pic{overflow-x:auto}\
-nav ol{columns:2;column-gap:48px}nav a{text-decoration:none}.diff{color:#b91c1c}";
-
-fn html_page(t: &Tour) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "<!DOCTYPE html>");
-    let _ = writeln!(o, r#"<html lang="en"><head><meta charset="utf-8"/>"#);
-    let _ = writeln!(o, "<title>{}</title>", esc(&t.title));
-    let _ = writeln!(o, "<style>{HTML_STYLE}</style></head><body>");
-    let _ = writeln!(o, "<h1>{}</h1>", esc(&t.title));
-    let _ = writeln!(o, r#"<pre class="intro">{}</pre>"#, esc(&t.intro.join("\n")));
-    let _ = writeln!(o, "<nav><ol>");
-    for (i, s) in t.steps.iter().enumerate() {
-        let _ = writeln!(o, r##"<li><a href="#step-{:02}">{}</a></li>"##, i + 1, esc(&s.title));
-    }
-    let _ = writeln!(o, "</ol></nav>");
-    let total = t.steps.len();
-    for (i, s) in t.steps.iter().enumerate() {
-        let n = i + 1;
-        let _ = writeln!(o, r#"<section id="step-{n:02}">"#);
-        let _ = writeln!(o, "<h2>Step {n}/{total}: {}</h2>", esc(&s.title));
-        if !s.calls.is_empty() {
-            let (gm, go) = calls_line(&s.calls);
-            let _ =
-                writeln!(o, r#"<p class="calls mono">gomap: {}<br/>Go (map_noswiss.go): {}</p>"#, esc(&gm), esc(&go));
-        }
-        if !s.ops.is_empty() {
-            let _ = writeln!(o, r#"<pre class="ops">{}</pre>"#, esc(&s.ops.join("\n")));
-        }
-        if !s.notes.is_empty() {
-            let _ = writeln!(o, "<ul>");
-            for note in &s.notes {
-                let _ = writeln!(o, "<li>{}</li>", esc(note));
-            }
-            let _ = writeln!(o, "</ul>");
-        }
-        let _ = writeln!(o, r#"<p class="hdr mono">{}: {}</p>"#, esc(&s.map), esc(&s.frame.header_line()));
-        if let Some((name, other)) = &s.other {
-            let d = diff_frames(&s.frame, other);
-            if d.is_empty() {
-                let _ = writeln!(o, r#"<p class="mono">{}: identical</p>"#, esc(name));
-            } else {
-                let _ = writeln!(o, r#"<ul class="diff mono">"#);
-                for x in d.iter().take(40) {
-                    let _ = writeln!(o, "<li>{}</li>", esc(x));
-                }
-                let _ = writeln!(o, "</ul>");
-            }
-        }
-        let _ = writeln!(o, r#"<div class="pic">"#);
-        o.push_str(&step_svg(s, t.prev(i), n, total, false));
-        let _ = writeln!(o, "</div></section>");
-    }
-    let _ = writeln!(o, "</body></html>");
-    o
 }
 
 // ---------------------------------------------------------------------------
