@@ -749,4 +749,25 @@ fn study_guide_steps_match_the_walkthrough() {
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} step citations checked");
+    // The study page's deep links: each `#step-N` the guide cites exists, and
+    // the lines it says are highlighted there are cited by that step.
+    let html = tour.html();
+    let mut links = 0;
+    for (i, _) in text.match_indices("`#step-") {
+        let rest = &text[i + "`#step-".len()..];
+        let n: usize = rest[..rest.find('`').unwrap()].parse().unwrap();
+        assert!((1..=tour.steps.len()).contains(&n), "study guide: #step-{n} does not exist");
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let at = html.find(&format!(r#"id="step-{n}""#)).unwrap();
+        let hl = &html[at..];
+        let hl = &hl[hl.find("data-hl=\"").unwrap() + 9..];
+        let hl: Vec<&str> = hl[..hl.find('"').unwrap()].split(' ').collect();
+        for w in rest[..line_end].split(|c: char| !(c.is_ascii_digit() || c == ':' || c == '-')) {
+            if let Some(l) = w.strip_prefix(':').filter(|l| !l.is_empty()) {
+                assert!(hl.contains(&l), "study guide: #step-{n} does not highlight :{l} ({hl:?})");
+            }
+        }
+        links += 1;
+    }
+    assert!(links >= 8, "only {links} deep links checked");
 }
