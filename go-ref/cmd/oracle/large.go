@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -29,8 +28,6 @@ import (
 // and a digest of the results; the draws themselves are scripted
 // (rt.ScriptedDraw), so a replayer recomputes them. Full-state digests are
 // taken when a growth starts or ends, at checkpoints and at the end.
-
-var largeScen = flag.String("large", "", "write a large trace (format gomap-large/1) of this scenario: b16, b17")
 
 // lineCap bounds the ops of one line, so a result digest localises a
 // divergence to at most this many ops.

@@ -6,6 +6,7 @@
 // in docs/trace-format.md.
 //
 //	go run -ldflags=-checklinkname=0 ./cmd/oracle -type u64 -scenario grow -seed 1 -ops 400 -out FILE
+//	go run -ldflags=-checklinkname=0 ./cmd/oracle -type str -script FILE -out FILE
 package main
 
 import (
@@ -52,12 +53,19 @@ func main() {
 	snap := flag.Int("snap", 0, "emit full states every K ops (0: ops/8)")
 	out := flag.String("out", "-", "output file (- for stdout)")
 	replayFile := flag.String("replay", "", "re-execute the trace in this file, injecting its recorded draws, and require identical output")
+	largeScen := flag.String("large", "", "write a large trace (format gomap-large/1) of this scenario: b16, b17")
+	scriptFile := flag.String("script", "", "run the operations of this script (docs/study-guide.md) on a map of -type u64, u32, f64 or str, full state after every op")
 	flag.Parse()
 
 	if *replayFile != "" {
 		if err := replay(*replayFile, rnd, hash); err != nil {
 			fatalf("replay %s: %v", *replayFile, err)
 		}
+		return
+	}
+
+	if *scriptFile != "" {
+		runScript(rnd, hash, *typ, *scriptFile, *seed, *out)
 		return
 	}
 

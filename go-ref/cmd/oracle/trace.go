@@ -343,17 +343,18 @@ type iterSlot struct {
 }
 
 type tracer struct {
-	sink      func(line []byte) // receives each complete line, with its newline
-	k         kind
-	rnd       *rt.Rand
-	seed      uint64
-	snapEvery int
-	n         int // index of the next op
-	maps      []any
-	iters     []*iterSlot
-	line      jb
-	scratch   jb
-	replay    *replayOp // non-nil while re-executing a recorded op
+	sink       func(line []byte) // receives each complete line, with its newline
+	k          kind
+	rnd        *rt.Rand
+	seed       uint64
+	snapEvery  int
+	n          int // index of the next op
+	maps       []any
+	iters      []*iterSlot
+	line       jb
+	scratch    jb
+	replay     *replayOp // non-nil while re-executing a recorded op
+	scriptLine int       // script line of the ops being traced (script.go); 0: none
 }
 
 func splitmix(x *uint64) uint64 {
@@ -486,6 +487,10 @@ func (t *tracer) emit(r opRec) {
 	}
 	if r.fields != nil {
 		r.fields(j)
+	}
+	if t.scriptLine > 0 {
+		j.raw(`,"line":`)
+		j.i(t.scriptLine)
 	}
 	j.raw(`,"rand":[`)
 	for i, d := range r.draws {
