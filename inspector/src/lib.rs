@@ -42,7 +42,9 @@ use gomap::map::{
 };
 use gomap::maptype::{BUCKET_CNT, MapType, TypeInfo};
 
+pub mod goref;
 pub mod json;
+pub mod script;
 pub mod study;
 
 use json::{Json, hex, unhex};
@@ -82,6 +84,7 @@ pub const CALLS: &[Call] = &[
     Call { go: "growWork", line: 1210, gomap: "map::grow_work" },
     Call { go: "evacuate", line: 1234, gomap: "map::evacuate" },
     Call { go: "advanceEvacuationMark", line: 1348, gomap: "map::advance_evacuation_mark" },
+    Call { go: "mapclone2", line: 1654, gomap: "map::mapclone2" },
 ];
 
 /// Looks up a [`Call`] by Go name. Panics on an unknown name (a bug in the
@@ -2248,9 +2251,28 @@ fn aligned(b: &[u8]) -> Vec<u64> {
 }
 
 impl Replayer {
+    /// A replayer for the trace whose header is `hdr`, checked against
+    /// gomap's descriptor of the same type.
     fn new(hdr: &Json) -> Result<Replayer, String> {
+        let r = Replayer::of_kind(hdr.get("key").as_str(), hdr.get("elem").as_str(), hdr.get("gotype").as_str())?;
+        for (name, ours) in [
+            ("keysize", r.t.keysize() as u64),
+            ("valuesize", r.t.valuesize() as u64),
+            ("bucketsize", r.t.bucketsize() as u64),
+            ("flags", r.t.flags() as u64),
+        ] {
+            if hdr.get(name).as_u64() != Some(ours) {
+                return Err(format!("type mismatch: trace {name} = {:?}, gomap {ours}", hdr.get(name)));
+            }
+        }
+        Ok(r)
+    }
+
+    /// A replayer for the trace map type `key` with elem `elem` (the names
+    /// of docs/trace-format.md section 3); `gotype` is its Go spelling.
+    fn of_kind(key: &str, elem: &str, gotype: &str) -> Result<Replayer, String> {
         use gomap::presets::{Field, FieldKind};
-        let key = match hdr.get("key").as_str() {
+        let key = match key {
             "u32" => TKey::U32,
             "u64" => TKey::U64,
             "str" => TKey::Str,
@@ -2260,7 +2282,7 @@ impl Replayer {
             "comp" => TKey::Comp,
             k => return Err(format!("unknown key type {k:?}")),
         };
-        let (elem, ev) = match hdr.get("elem").as_str() {
+        let (elem, ev) = match elem {
             "u32" => (TypeInfo::of::<u32>(), ValueKind::U32),
             "u64" => (TypeInfo::of::<u64>(), ValueKind::U64),
             "b144" => (TypeInfo { size: 144, align: 1, pointers: false }, ValueKind::Hex),
@@ -2293,23 +2315,13 @@ impl Replayer {
             TKey::F64 => ValueKind::F64,
             _ => ValueKind::Hex,
         };
-        for (name, ours) in [
-            ("keysize", t.keysize() as u64),
-            ("valuesize", t.valuesize() as u64),
-            ("bucketsize", t.bucketsize() as u64),
-            ("flags", t.flags() as u64),
-        ] {
-            if hdr.get(name).as_u64() != Some(ours) {
-                return Err(format!("type mismatch: trace {name} = {:?}, gomap {ours}", hdr.get(name)));
-            }
-        }
         Ok(Replayer {
             key,
             t,
             esize: elem.size,
             kv,
             ev,
-            gotype: hdr.get("gotype").as_str().to_string(),
+            gotype: gotype.to_string(),
             maps: Vec::new(),
             iters: Vec::new(),
             arena: Vec::new(),
@@ -2722,6 +2734,81 @@ fn op_calls(op: &str) -> Vec<Call> {
     calls(names)
 }
 
+/// Runs `f` with `draws` as the random source, in order. Returns its result
+/// and, if `f` did not take exactly those draws, the difference.
+fn run_with_draws<R>(draws: &[u64], f: impl FnOnce() -> R) -> (R, Option<String>) {
+    let queue = std::rc::Rc::new(core::cell::RefCell::new(std::collections::VecDeque::from(draws.to_vec())));
+    let over = std::rc::Rc::new(core::cell::Cell::new(0usize));
+    let (q2, o2) = (queue.clone(), over.clone());
+    let res = gomap::rand::with_source(
+        move || {
+            q2.borrow_mut().pop_front().unwrap_or_else(|| {
+                o2.set(o2.get() + 1);
+                0
+            })
+        },
+        f,
+    );
+    let left = queue.borrow().len();
+    let problem = (over.get() > 0 || left > 0).then(|| {
+        format!("random draws: the trace recorded {}, gomap asked for {}", draws.len(), draws.len() - left + over.get())
+    });
+    (res, problem)
+}
+
+/// One map of a trace line, compared with gomap's map of the same id.
+struct MapCheck {
+    id: u64,
+    h: NonNull<HMap>,
+    /// gomap's header after the op.
+    ours: Header,
+    /// Go's recorded state, when the line carries one.
+    go_frame: Option<Frame>,
+    /// Every difference: the op's (`base`) and this map's.
+    probs: Vec<String>,
+    sum_ok: bool,
+}
+
+/// Compares every map a trace line lists (`maps`: header, state checksum,
+/// recorded state) with gomap's; `base` holds the op's own differences
+/// (result, draws), repeated in every map's list.
+fn check_maps(r: &Replayer, th: &Json, line: &Json, base: &[String]) -> Result<Vec<MapCheck>, String> {
+    let n = line.get("n").as_u64().unwrap_or(0);
+    let mut out = Vec::new();
+    for (id, m) in match line.get("maps") {
+        Json::Obj(o) => o.clone(),
+        _ => Vec::new(),
+    } {
+        let idn: u64 = id.parse().map_err(|_| format!("op {n}: bad map id {id}"))?;
+        let h = r.map(idn)?;
+        // SAFETY: a live map of the replayer's type.
+        let ours = unsafe { inspect::header(&r.t, h) };
+        let mut probs = base.to_vec();
+        let go_hdr = m.get("hdr").compact();
+        if go_hdr != hdr_json(&ours) {
+            probs.push(format!("hmap: Go {go_hdr}, gomap {}", hdr_json(&ours)));
+        }
+        let go_frame = match m.get("state") {
+            Json::Null => None,
+            st => Some(trace_frame(m.get("hdr"), st, th, r.kv, r.ev)?),
+        };
+        if let Some(g) = &go_frame {
+            let d = diff_frames(&r.frame(h), g);
+            if !d.is_empty() {
+                probs.push(format!("recorded state: {} difference(s), first: {}", d.len(), d[0]));
+            }
+        }
+        let sum = format!("{:016x}", fnv1a(r.state_text(h).as_bytes()));
+        let go_sum = m.get("sum").as_str();
+        let sum_ok = sum == go_sum;
+        if !sum_ok {
+            probs.push(format!("state checksum: Go {go_sum}, gomap {sum}"));
+        }
+        out.push(MapCheck { id: idn, h, ours, go_frame, probs, sum_ok });
+    }
+    Ok(out)
+}
+
 /// Replays a `gomap-trace/1` trace on gomap (feeding each op its recorded
 /// draws) and turns the selected ops into steps: gomap's state, with the
 /// trace's recorded state of real Go beside it when the line carries one,
@@ -2744,7 +2831,6 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
         return Err("install alg::test_key_material() first".into());
     }
     let mut r = Replayer::new(&th)?;
-    let (kv, ev) = (r.kv, r.ev);
     let snap_every = th.get("snapshot_every").as_u64().unwrap_or(0);
     let mut steps = Vec::new();
     let mut first_diff: Option<String> = None;
@@ -2758,62 +2844,16 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
         let n = line.get("n").as_u64().ok_or_else(|| format!("line {}: no n", ln + 2))? as usize;
         nops = n + 1;
         let draws: Vec<u64> = line.get("rand").as_arr().iter().filter_map(Json::as_u64).collect();
-        let queue = std::rc::Rc::new(core::cell::RefCell::new(std::collections::VecDeque::from(draws.clone())));
-        let over = std::rc::Rc::new(core::cell::Cell::new(0usize));
-        let (q2, o2) = (queue.clone(), over.clone());
-        let res = gomap::rand::with_source(
-            move || {
-                q2.borrow_mut().pop_front().unwrap_or_else(|| {
-                    o2.set(o2.get() + 1);
-                    0
-                })
-            },
-            || r.op(&line),
-        )
-        .map_err(|e| format!("op {n}: {e}"))?;
-        let mut problems = Vec::new();
-        if over.get() > 0 || !queue.borrow().is_empty() {
-            problems.push(format!(
-                "random draws: the trace recorded {}, gomap asked for {}",
-                draws.len(),
-                draws.len() - queue.borrow().len() + over.get()
-            ));
-        }
+        let (res, draw_problem) = run_with_draws(&draws, || r.op(&line));
+        let res = res.map_err(|e| format!("op {n}: {e}"))?;
+        let mut problems: Vec<String> = draw_problem.into_iter().collect();
         let go_res = line.get("res").compact();
         if go_res != res {
             problems.push(format!("result: Go {go_res}, gomap {res}"));
         }
         let op = line.get("op").as_str().to_string();
         let mut shown = Vec::new();
-        for (id, m) in match line.get("maps") {
-            Json::Obj(o) => o.clone(),
-            _ => Vec::new(),
-        } {
-            let idn: u64 = id.parse().map_err(|_| format!("op {n}: bad map id {id}"))?;
-            let h = r.map(idn)?;
-            // SAFETY: a live map of the replayer's type.
-            let ours = unsafe { inspect::header(&r.t, h) };
-            let mut probs = problems.clone();
-            let go_hdr = m.get("hdr").compact();
-            if go_hdr != hdr_json(&ours) {
-                probs.push(format!("hmap: Go {go_hdr}, gomap {}", hdr_json(&ours)));
-            }
-            let go_frame = match m.get("state") {
-                Json::Null => None,
-                st => Some(trace_frame(m.get("hdr"), st, &th, kv, ev)?),
-            };
-            if let Some(g) = &go_frame {
-                let d = diff_frames(&r.frame(h), g);
-                if !d.is_empty() {
-                    probs.push(format!("recorded state: {} difference(s), first: {}", d.len(), d[0]));
-                }
-            }
-            let sum = format!("{:016x}", fnv1a(r.state_text(h).as_bytes()));
-            let go_sum = m.get("sum").as_str();
-            let sum_ok = sum == go_sum;
-            if !sum_ok {
-                probs.push(format!("state checksum: Go {go_sum}, gomap {sum}"));
-            }
+        for MapCheck { id: idn, h, ours, go_frame, probs, sum_ok } in check_maps(&r, &th, &line, &problems)? {
             if first_diff.is_none() && !probs.is_empty() {
                 first_diff = Some(format!("op {n} ({}, map {idn}): {}", op, probs.join("; ")));
             }
@@ -2823,7 +2863,7 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
             let delta = prev.as_ref().map_or_else(String::new, |p| header_delta(p, &ours));
             prev_hdr.retain(|(i, _)| *i != idn);
             prev_hdr.push((idn, ours.clone()));
-            let state = m.get("state");
+            let state = line.get("maps").get(&idn.to_string()).get("state");
             let want = match select {
                 TraceSelect::Snapshots => !matches!(state, Json::Null),
                 TraceSelect::Op(k) => k == n,

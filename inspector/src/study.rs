@@ -274,6 +274,8 @@ section.step h2{font-size:17px;margin:14px 0 6px}.calls{color:#334155;margin:4px
 .src .off{padding:8px}.pic{overflow:auto}.pic svg{max-width:100%;height:auto}body.actual .pic svg{max-width:none}\
 svg.focus g.row{opacity:.22}svg.focus g.row.hot{opacity:1}svg rect.hotc{stroke:#c2410c;stroke-width:4}\
 a.gl{color:#7c2d12}\
+.verdict{font-size:13px;font-weight:bold;margin:4px 0}.verdict.good{color:#15803d}.verdict.bad{color:#b91c1c}\
+nav.steps li.differs a{color:#b91c1c}nav.steps li.differs a::before{content:'≠ '}section.step.differs h2{color:#b91c1c}\
 html.js section.step{display:none}html.js section.step.cur{display:block}\
 @media (max-width:1000px){.layout{grid-template-columns:1fr}nav.steps{display:none}.side{grid-template-columns:1fr}}";
 
@@ -434,6 +436,14 @@ go(fromHash(), true);
 })();
 "##;
 
+/// Whether a step differs from the other implementation it is compared
+/// with: a `DIFFERENCE:` note (a script or trace compared with Go) or a
+/// recorded state that differs from the picture.
+pub fn differs(s: &Step) -> bool {
+    s.notes.iter().any(|n| n.starts_with("DIFFERENCE"))
+        || s.other.as_ref().is_some_and(|(_, o)| !diff_frames(&s.frame, o).is_empty())
+}
+
 /// The study page of `t` (see the module docs). With `src`, the Go
 /// source is embedded; without it, line references link online.
 pub fn page(t: &Tour, src: Option<&GoSource>) -> String {
@@ -460,7 +470,8 @@ pub fn page(t: &Tour, src: Option<&GoSource>) -> String {
     );
     let _ = writeln!(o, r#"<div class="layout"><nav class="steps"><ol>"#);
     for (i, s) in t.steps.iter().enumerate() {
-        let _ = writeln!(o, r##"<li><a href="#step-{}">{}</a></li>"##, i + 1, esc(&s.title));
+        let class = if differs(s) { r#" class="differs""# } else { "" };
+        let _ = writeln!(o, r##"<li{class}><a href="#step-{}">{}</a></li>"##, i + 1, esc(&s.title));
     }
     let _ = writeln!(o, "</ol></nav><main>");
     let _ = writeln!(
@@ -492,7 +503,8 @@ pub fn page(t: &Tour, src: Option<&GoSource>) -> String {
         let moves = evac_moves(s, prev);
         let _ = write!(
             o,
-            r#"<section id="step-{n}" class="step" data-hl="{}" data-fns="{}""#,
+            r#"<section id="step-{n}" class="step{}" data-hl="{}" data-fns="{}""#,
+            if differs(s) { " differs" } else { "" },
             ranges_attr(&cites),
             esc(&fns_attr.join(" "))
         );
@@ -513,10 +525,16 @@ pub fn page(t: &Tour, src: Option<&GoSource>) -> String {
         if !s.ops.is_empty() {
             let _ = writeln!(o, r#"<pre class="ops">{}</pre>"#, esc(&s.ops.join("\n")));
         }
+        if differs(s) {
+            let _ = writeln!(o, r#"<p class="verdict bad">This step differs from real Go.</p>"#);
+        } else if s.notes.iter().any(|n| n.starts_with("gomap matches Go")) {
+            let _ = writeln!(o, r#"<p class="verdict good">gomap matches real Go at this step.</p>"#);
+        }
         if !s.notes.is_empty() {
             let _ = writeln!(o, "<ul>");
             for note in &s.notes {
-                let _ = writeln!(o, "<li>{}</li>", linked(note));
+                let class = if note.starts_with("DIFFERENCE") { r#" class="diff""# } else { "" };
+                let _ = writeln!(o, "<li{class}>{}</li>", linked(note));
             }
             let _ = writeln!(o, "</ul>");
         }
