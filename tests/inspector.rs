@@ -771,3 +771,254 @@ fn study_guide_steps_match_the_walkthrough() {
     }
     assert!(links >= 8, "only {links} deep links checked");
 }
+
+// ---------------------------------------------------------------------------
+// Your own program (`tour --script FILE`, inspector/src/script.rs): a script
+// run on gomap, and through go-ref's `oracle -script` on real Go.
+
+use render::script::{self, GoTrace, Op};
+
+fn example_script(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/examples/scripts/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The number of operations of a script: lines that are not blank,
+/// comments or `seed`.
+fn op_lines(text: &str) -> usize {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with("seed "))
+        .count()
+}
+
+/// go-ref's oracle built once for this test process, or `None` without Go
+/// (a failure under CI=true).
+fn oracle() -> Option<std::path::PathBuf> {
+    static ORACLE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    ORACLE
+        .get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let go = match render::goref::GoRef::find(root) {
+                Ok(go) => go,
+                Err(e) => {
+                    common::ci::missing(&format!(".venv-go/bin/go (Go 1.24.11): {e}"), "scripts against real Go");
+                    return None;
+                }
+            };
+            Some(go.build_oracle(&format!("oracle-test-{}", std::process::id())).unwrap())
+        })
+        .clone()
+}
+
+/// Real Go's trace of `text` for `key` (fallback hash path), or `None`
+/// without Go.
+fn go_trace(text: &str, key: &str, seed: u64, tag: &str) -> Option<String> {
+    let oracle = oracle()?;
+    let dir = std::env::temp_dir().join(format!("gomap-inspector-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{tag}-{key}.txt"));
+    std::fs::write(&file, text).unwrap();
+    let args: Vec<String> = ["-type", key, "-seed", &seed.to_string(), "-script", file.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    Some(render::goref::run_oracle(&oracle, &args, false, &dir.join(format!("{tag}-{key}.jsonl"))).unwrap())
+}
+
+fn differing_steps(t: &render::Tour) -> Vec<usize> {
+    (0..t.steps.len()).filter(|&i| render::study::differs(&t.steps[i])).collect()
+}
+
+#[test]
+fn script_parser_reads_keys_and_reports_malformed_lines_by_number() {
+    use KeyChoice::*;
+    let s =
+        script::parse("# c\nseed 9\nmake 5\nassign 0x10 7 # x\nset 3..5\nget 3\nrange start\nnext\nnext all\n", U64)
+            .unwrap();
+    assert_eq!(s.seed, Some(9));
+    let ops: Vec<(usize, &Op)> = s.ops.iter().map(|o| (o.line, &o.op)).collect();
+    assert_eq!(ops[0], (3, &Op::Make(5)));
+    assert_eq!(ops[1], (4, &Op::Assign(vec![16u64.to_le_bytes().to_vec()], Some(7))));
+    let three: Vec<Vec<u8>> = (3u64..=5).map(|k| k.to_le_bytes().to_vec()).collect();
+    assert_eq!(ops[2], (5, &Op::Assign(three, None)));
+    assert_eq!(ops[4..], [(7, &Op::RangeStart), (8, &Op::Next(Some(1))), (9, &Op::Next(None))]);
+    // NaN is Go's math.NaN(); -0 keeps its sign; strings quoted or ranged
+    let f = script::parse("make\nassign NaN\nassign -0\nassign 1e3", F64).unwrap();
+    assert_eq!(f.ops[1].op, Op::Assign(vec![0x7FF8_0000_0000_0001u64.to_le_bytes().to_vec()], None));
+    assert_eq!(f.ops[2].op, Op::Assign(vec![(-0.0f64).to_bits().to_le_bytes().to_vec()], None));
+    assert_eq!(f.ops[3].op, Op::Assign(vec![1000f64.to_bits().to_le_bytes().to_vec()], None));
+    let s = script::parse("make\ndelete \"a b#c\\\"\"\nlookup k9..k11", Str).unwrap();
+    assert_eq!(s.ops[1].op, Op::Delete(vec![b"a b#c\"".to_vec()]));
+    assert_eq!(s.ops[2].op, Op::Lookup(vec![b"k9".to_vec(), b"k10".to_vec(), b"k11".to_vec()]));
+    let s = script::parse("make\nassign \"k1..k3\"", Str).unwrap();
+    assert_eq!(s.ops[1].op, Op::Assign(vec![b"k1..k3".to_vec()], None), "a quoted key is never a range");
+    for (text, key, want) in [
+        ("assign 1 2", U64, "line 1: assign before make"),
+        ("make\n\nassign x", U64, "line 3: key \"x\" is not a uint64"),
+        ("make\nassign 4294967296", U32, "line 2: key \"4294967296\" is not a uint32"),
+        ("make\nassign 1 2 3", U64, "line 2: assign takes a key and an optional value"),
+        ("make\nfrobnicate", U64, "line 2: unknown operation \"frobnicate\""),
+        ("make\nnext", U64, "line 2: next without an open loop"),
+        ("make\nrange start\nclone", U64, "line 3: clone inside the range loop opened on line 2: break first"),
+        ("make\nrange start\nbreak\nshrink\nnext", U64, "line 5: next without an open loop"),
+        ("make\nseed 3", U64, "line 2: seed must come once, before the first make"),
+        ("make 100001", U64, "line 1: make: hint \"100001\" is not a number"),
+        ("make\nassign 5..1", U64, "line 2: range \"5..1\": want A <= B"),
+        ("make\nassign 1..5000", U64, "line 2: range \"1..5000\": want A <= B and at most 4096 keys"),
+        ("make\nassign a1..b3", Str, "line 2: range \"a1..b3\": a string range is PREFIXm..PREFIXn"),
+        ("make\nassign \"\"", Str, "line 2: empty string keys are not supported"),
+        ("make\nassign \"open", Str, "line 2: unterminated quoted key"),
+        ("make\nassign 1.5e", F64, "line 2: key \"1.5e\" is not a float64"),
+        ("make\nassign 1e999", F64, "line 2: key \"1e999\" is not a float64"),
+        ("make\nnext 0", U64, "line 2: next: \"0\" is not a count"),
+        ("make\nrange start\nnext 0", U64, "line 3: next: \"0\" is not a count"),
+        ("# nothing\n", U64, "the script has no operations"),
+    ] {
+        let e = script::parse(text, key).unwrap_err();
+        assert!(e.starts_with(want), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn tour_script_runs_on_gomap_alone_with_shrink() {
+    setup();
+    let text = "make\nassign 1..200\ndelete 1..190\nshrink\nlookup 195\nrange\n";
+    let s = script::parse(text, KeyChoice::U64).unwrap();
+    assert_eq!(s.shrink_line(), Some(4));
+    let t = script::run(&s, KeyChoice::U64, 1, None, "inline").unwrap();
+    assert_eq!(t.steps.len(), 6, "one step per operation");
+    let (before, after) = (&t.steps[2].frame.header, &t.steps[3].frame.header);
+    assert_eq!((before.count, before.b), (10, 5), "200 entries grew the map to B = 5");
+    assert_eq!((after.count, after.b), (10, 1), "shrink: the smallest B that holds 10 entries");
+    assert!(t.steps[3].title.starts_with("line 4: shrink m0  (gomap only)  [B 5→1"), "{}", t.steps[3].title);
+    assert!(t.steps[4].notes.iter().any(|n| n == "195: v, ok = 195, true"), "{:?}", t.steps[4].notes);
+    assert!(t.steps[4].title.starts_with("line 5: v, ok := m0[195]"), "{}", t.steps[4].title);
+    let ranged =
+        script::run(&script::parse("make\nassign 1..10\nrange", KeyChoice::U64).unwrap(), KeyChoice::U64, 1, None, "x")
+            .unwrap();
+    let seen = &ranged.steps[2].notes[0];
+    assert!(seen.starts_with("the loop sees, in order: "), "{seen}");
+    assert_eq!(seen.matches('=').count(), 10, "{seen}");
+    assert!(ranged.steps.iter().all(|s| s.other.is_none() && !render::study::differs(s)));
+    // Real Go has no shrink: refused before Go's trace is even read.
+    let e = script::run(&s, KeyChoice::U64, 1, Some(GoTrace { text: "", source: "none" }), "inline").unwrap_err();
+    assert!(e.starts_with("line 4: shrink has no Go twin"), "{e}");
+}
+
+#[test]
+fn tour_script_matches_go_one_step_per_op() {
+    setup();
+    let text = example_script("basics.txt");
+    let ops = op_lines(&text);
+    assert!(ops >= 30, "{ops} operations");
+    for (key, name) in [(KeyChoice::U64, "u64"), (KeyChoice::Str, "str")] {
+        let s = script::parse(&text, key).unwrap();
+        assert_eq!(s.ops.len(), ops);
+        let Some(trace) = go_trace(&text, name, s.seed.unwrap(), "basics") else { return };
+        let go = GoTrace { text: &trace, source: "oracle -script" };
+        let t = script::run(&s, key, s.seed.unwrap(), Some(go), "basics.txt").unwrap();
+        assert_eq!(t.steps.len(), ops, "{name}: one step per operation");
+        assert_eq!(differing_steps(&t), Vec::<usize>::new(), "{name}");
+        let verdict = format!("gomap matched real Go at every step ({ops} of {ops}) and at the final check.");
+        assert!(t.intro.contains(&verdict), "{name}: {:?}", t.intro);
+        for (st, op) in t.steps.iter().zip(&s.ops) {
+            assert!(st.title.starts_with(&format!("line {}: ", op.line)), "{}", st.title);
+            let (_, g) = st.other.as_ref().expect("Go's state after every op");
+            assert!(render::diff_frames(&st.frame, g).is_empty());
+            assert!(st.notes.iter().any(|n| n.starts_with("gomap matches Go at ")), "{}: {:?}", st.title, st.notes);
+        }
+        // what the script promises: growth to B = 3 under an open loop,
+        // overflow buckets, clear ending the loop
+        let titles: Vec<&str> = t.steps.iter().map(|s| s.title.as_str()).collect();
+        assert!(titles.iter().any(|t| t.contains("[B 2→3, grow starts")), "{titles:?}");
+        assert!(t.steps.iter().any(|s| s.frame.header.noverflow > 0), "{name}: no overflow bucket");
+        assert!(t.steps.iter().any(|s| s.frame.oldbuckets.is_some() && s.frame.header.flags & 1 != 0));
+        let html = t.html();
+        xml_check(&html).unwrap();
+        assert_eq!(duplicate_ids(&html), Vec::<String>::new());
+        assert!(!html.contains(r#"class="differs""#) && !html.contains("step differs"));
+        assert_eq!(html.matches("gomap matches real Go at this step.").count(), ops);
+    }
+}
+
+#[test]
+fn tour_script_marks_a_changed_go_expectation() {
+    setup();
+    let text = example_script("basics.txt");
+    let s = script::parse(&text, KeyChoice::U64).unwrap();
+    let Some(trace) = go_trace(&text, "u64", s.seed.unwrap(), "tamper") else { return };
+    // Go's answer to `lookup 1` (script line 12) becomes "not found".
+    let lookup = s.ops.iter().position(|o| o.text == "lookup 1").unwrap();
+    let line = s.ops[lookup].line;
+    let mut lines: Vec<String> = trace.lines().map(str::to_string).collect();
+    let l = lines
+        .iter_mut()
+        .find(|l| l.contains(&format!(r#""op":"get","map":0,"k":"0100000000000000","line":{line},"#)))
+        .unwrap();
+    assert!(l.contains(r#""res":{"ok":true,"#));
+    *l = l.replace(r#""res":{"ok":true,"#, r#""res":{"ok":false,"#);
+    // and one tophash byte of Go's recorded state after `delete 40`
+    let del = s.ops.iter().position(|o| o.text == "delete 40").unwrap();
+    let l = lines
+        .iter_mut()
+        .find(|l| l.contains(&format!(r#""line":{},"#, s.ops[del].line)) && l.contains(r#""op":"delete""#))
+        .unwrap();
+    let at = l.find(r#""tophash":["#).unwrap() + 11;
+    let end = at + l[at..].find(',').unwrap();
+    let old: u8 = l[at..end].parse().unwrap();
+    l.replace_range(at..end, &(if old == 7 { 8 } else { 7 }).to_string());
+    let tampered = lines.join("\n") + "\n";
+    let go = GoTrace { text: &tampered, source: "tampered" };
+    let t = script::run(&s, KeyChoice::U64, s.seed.unwrap(), Some(go), "basics.txt").unwrap();
+    assert_eq!(differing_steps(&t), vec![lookup, del]);
+    let notes = &t.steps[lookup].notes;
+    assert!(
+        notes.iter().any(|n| n.starts_with("DIFFERENCE: ") && n.contains(r#"result: Go {"ok":false"#)),
+        "{notes:?}"
+    );
+    let (_, g) = t.steps[del].other.as_ref().unwrap();
+    assert_eq!(render::diff_frames(&t.steps[del].frame, g).len(), 1);
+    let want =
+        format!("DIFFERENCES from real Go: 2 of {} steps (script lines {line}, {})", s.ops.len(), s.ops[del].line);
+    assert!(t.intro.iter().any(|l| l.starts_with(&want)), "{:?}", t.intro);
+    // The page marks exactly those steps, in the list and in the step.
+    let html = t.html();
+    xml_check(&html).unwrap();
+    assert_eq!(html.matches(r#"<li class="differs">"#).count(), 2);
+    assert_eq!(html.matches("This step differs from real Go.").count(), 2);
+    for i in [lookup, del] {
+        assert!(html.contains(&format!(r#"<section id="step-{}" class="step differs""#, i + 1)));
+    }
+    // A trace that ran another op than the script says is refused outright
+    // (here Go's `lookup 1` looked up 2).
+    let other = trace.replace(r#""k":"0100000000000000","line":"#, r#""k":"0200000000000000","line":"#);
+    let go = GoTrace { text: &other, source: "other" };
+    let e = script::run(&s, KeyChoice::U64, s.seed.unwrap(), Some(go), "basics.txt").unwrap_err();
+    assert!(e.starts_with(&format!("Go's trace does not follow the script at line {line}: Go ran n=3 line={line} op=\"get\" map=0 k=\"0200000000000000\", gomap expected")), "{e}");
+}
+
+#[test]
+fn tour_script_same_size_grow_matches_go() {
+    setup();
+    let text = example_script("samesize.txt");
+    let ops = op_lines(&text);
+    assert!(ops >= 30, "{ops} operations");
+    for (key, name) in [(KeyChoice::U64, "u64"), (KeyChoice::Str, "str")] {
+        let s = script::parse(&text, key).unwrap();
+        let Some(trace) = go_trace(&text, name, s.seed.unwrap(), "samesize") else { return };
+        let go = GoTrace { text: &trace, source: "oracle -script" };
+        let t = script::run(&s, key, s.seed.unwrap(), Some(go), "samesize.txt").unwrap();
+        assert_eq!(t.steps.len(), ops);
+        assert_eq!(differing_steps(&t), Vec::<usize>::new(), "{name}");
+        // B stays 2 until the same-size grow, which keeps it
+        let i = t.steps.iter().position(|s| s.title.contains("[same-size grow starts")).expect("a same-size grow");
+        let (before, after) = (&t.steps[i - 1].frame.header, &t.steps[i].frame.header);
+        assert_eq!((before.b, after.b), (2, 2), "{name}");
+        assert!(before.noverflow >= 3 && after.flags & gomap::map::SAME_SIZE_GROW != 0, "{name}");
+        assert_eq!(t.steps[i].frame.oldbuckets.as_ref().map(Vec::len), Some(4), "{name}: 4 old buckets, 4 new");
+        assert!(t.steps[i].calls.contains(&render::call("tooManyOverflowBuckets")));
+        assert!(t.steps[..i].iter().all(|s| s.frame.header.b == 2), "{name}: no growth by load before it");
+        let (_, g) = t.steps[i].other.as_ref().unwrap();
+        assert_eq!(g.header.flags & gomap::map::SAME_SIZE_GROW, gomap::map::SAME_SIZE_GROW);
+    }
+}
