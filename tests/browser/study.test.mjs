@@ -5,7 +5,9 @@
 //
 // Environment:
 //   STUDY_PAGES      pages to test, separated by ':' (default: the ones
-//                    .ci/run writes under target/study/)
+//                    .ci/run writes under target/study/; a page in a
+//                    directory named "script" is a `tour --script --go`
+//                    page and gets the checks of a script compared with Go)
 //   STUDY_ARTIFACTS  where screenshots go (default target/study/artifacts)
 //   PLAYWRIGHT_CORE  the installed package (default
 //                    target/browser-tools/node_modules/playwright-core)
@@ -21,7 +23,8 @@ import { pathToFileURL } from "node:url";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 const pages = (process.env.STUDY_PAGES ||
-  ["target/study/tour/index.html", "target/study/tour-offline/index.html", "target/study/go/index.html"].join(":"))
+  ["target/study/tour/index.html", "target/study/tour-offline/index.html", "target/study/go/index.html",
+    "target/study/script/index.html"].join(":"))
   .split(":").filter(Boolean).map((p) => resolve(root, p));
 const artifacts = resolve(root, process.env.STUDY_ARTIFACTS || "target/study/artifacts");
 const pwDir = resolve(root, process.env.PLAYWRIGHT_CORE || "target/browser-tools/node_modules/playwright-core");
@@ -205,4 +208,35 @@ for (const file of pages) {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  if (name === "script") {
+    test(`${name}: every step of the script matches real Go, and says so`, { skip }, async () => {
+      const { page, errors } = await open(file);
+      const total = (await state(page)).total;
+      const marks = await page.evaluate(() => ({
+        good: document.querySelectorAll("section.step p.verdict.good").length,
+        bad: document.querySelectorAll("section.step.differs, nav.steps li.differs, p.verdict.bad").length,
+        titles: [...document.querySelectorAll("section.step h2")].map((h) => h.textContent),
+      }));
+      assert.equal(marks.good, total, "a verdict on every step");
+      assert.equal(marks.bad, 0, "no step differs from Go");
+      assert.ok(marks.titles.every((t, i) => t.startsWith(`Step ${i + 1}/${total}: line `)), marks.titles[0]);
+      // step to the loop that starts mid-growth, by keys, and look at it
+      const k = marks.titles.findIndex((t) => t.includes("(mapiterinit)")) + 1;
+      assert.ok(k > 1, "the script opens a loop");
+      for (let i = 1; i < k; i++) await page.keyboard.press("ArrowRight");
+      const s = await state(page);
+      assert.deepEqual([s.count, s.visible[0]], [`Step ${k}/${total}`, `step-${k}`]);
+      const shown = await page.evaluate(() => ({
+        verdict: document.querySelector("section.step.cur p.verdict").textContent,
+        go: document.querySelector("section.step.cur .pic svg").textContent.includes("real Go"),
+      }));
+      assert.equal(shown.verdict, "gomap matches real Go at this step.");
+      assert.ok(shown.go, "Go's state is drawn beside gomap's");
+      await page.screenshot({ path: join(artifacts, `${name}-step-${k}-loop.png`) });
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
 }
+
