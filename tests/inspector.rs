@@ -805,7 +805,12 @@ fn oracle() -> Option<std::path::PathBuf> {
                     return None;
                 }
             };
-            Some(go.build_oracle(&format!("oracle-test-{}", std::process::id())).unwrap())
+            // Built under a name of this process, then renamed into place
+            // (atomic): test processes running at once never see half a file.
+            let own = go.build_oracle(&format!("oracle-test.{}", std::process::id())).unwrap();
+            let shared = own.with_file_name("oracle-test");
+            std::fs::rename(&own, &shared).unwrap();
+            Some(shared)
         })
         .clone()
 }
