@@ -892,6 +892,14 @@ fn tour_script_runs_on_gomap_alone_with_shrink() {
     assert_eq!(s.shrink_line(), Some(4));
     let t = script::run(&s, KeyChoice::U64, 1, None, "inline").unwrap();
     assert_eq!(t.steps.len(), 6, "one step per operation");
+    // `make(map[K]V)` is compiled to makemap_small (303), `make(map[K]V, n)`
+    // to makemap (324): the oracle's make does the same (kinds.go).
+    let made = |t: &render::Tour| t.steps[0].calls.iter().map(|c| (c.go, c.line)).collect::<Vec<_>>();
+    assert_eq!(made(&t), [("makemap_small", 303)]);
+    let hinted =
+        script::run(&script::parse("make 20\nassign 1", KeyChoice::U64).unwrap(), KeyChoice::U64, 1, None, "x")
+            .unwrap();
+    assert_eq!(made(&hinted)[0], ("makemap", 324));
     let (before, after) = (&t.steps[2].frame.header, &t.steps[3].frame.header);
     assert_eq!((before.count, before.b), (10, 5), "200 entries grew the map to B = 5");
     assert_eq!((after.count, after.b), (10, 1), "shrink: the smallest B that holds 10 entries");

@@ -69,6 +69,7 @@ pub const CALLS: &[Call] = &[
     Call { go: "tophash", line: 195, gomap: "map::tophash" },
     Call { go: "incrnoverflow", line: 227, gomap: "map::HMap::incrnoverflow" },
     Call { go: "newoverflow", line: 246, gomap: "map::HMap::newoverflow" },
+    Call { go: "makemap_small", line: 303, gomap: "map::makemap_small" },
     Call { go: "makemap", line: 324, gomap: "map::makemap" },
     Call { go: "makeBucketArray", line: 365, gomap: "map::make_bucket_array" },
     Call { go: "mapaccess2", line: 485, gomap: "map::mapaccess2" },
@@ -2720,8 +2721,13 @@ fn go_stmt(line: &Json, r: &Replayer) -> String {
     }
 }
 
-fn op_calls(op: &str) -> Vec<Call> {
-    let names: &[&str] = match op {
+/// The functions of `map_noswiss.go` a trace op line runs. `make` without a
+/// hint is `make(map[K]V)`, which Go's compiler turns into `makemap_small`
+/// for a map that escapes (every oracle map does); with a hint it calls
+/// `makemap` (the replayer makes the same choice, [`Replayer::op`]).
+fn op_calls(line: &Json) -> Vec<Call> {
+    let names: &[&str] = match line.get("op").as_str() {
+        "make" if line.get("hint").as_u64().unwrap_or(0) == 0 => &["makemap_small"],
         "make" => &["makemap"],
         "assign" => &["mapassign"],
         "delete" => &["mapdelete"],
@@ -2925,7 +2931,7 @@ pub fn replay_trace(text: &str, select: TraceSelect, source: &str) -> Result<Tou
                 } else {
                     format!("op {n}: {}  [{delta}]", go_stmt(&line, &r))
                 },
-                calls: op_calls(&op),
+                calls: op_calls(&line),
                 ops: vec![go_stmt(&line, &r)],
                 notes,
                 map: format!("m{idn} ({})", r.gotype),

@@ -402,6 +402,8 @@ pub struct GoTrace<'a> {
 /// One runtime call of a step (a trace op).
 struct Done {
     op: String,
+    /// The functions of `map_noswiss.go` the call runs.
+    calls: Vec<Call>,
     res: String,
     stmt: String,
     draws: Vec<u64>,
@@ -457,7 +459,7 @@ impl Exec<'_> {
             )
             .map_err(|e| format!("line {line}: {e}"))?;
             let draws = taken.borrow().clone();
-            return Ok(Done { op: prim.get("op").as_str().to_string(), res, stmt, draws });
+            return Ok(Done { op: prim.get("op").as_str().to_string(), calls: op_calls(&prim), res, stmt, draws });
         };
         let text = lines.next().ok_or_else(|| format!("line {line}: Go's trace ends before op {n} ({stmt})"))?;
         let gl = Json::parse(text).map_err(|e| format!("Go's trace, op {n}: {e}"))?;
@@ -508,7 +510,7 @@ impl Exec<'_> {
         for p in probs {
             self.probs.push(format!("op {n} ({stmt}): {p}"));
         }
-        Ok(Done { op: prim.get("op").as_str().to_string(), res, stmt, draws })
+        Ok(Done { op: prim.get("op").as_str().to_string(), calls: op_calls(&prim), res, stmt, draws })
     }
 
     /// The map an op leaves the script on: a clone's new map, else its own.
@@ -769,7 +771,7 @@ pub fn run(script: &Script, key: KeyChoice, seed: u64, go: Option<GoTrace<'_>>, 
         let delta = before_same.as_ref().map_or_else(String::new, |b| header_delta(b, &after));
         let mut calls: Vec<Call> = Vec::new();
         for d in &done {
-            for c in op_calls(&d.op) {
+            for c in d.calls.iter().copied() {
                 if !calls.contains(&c) {
                     calls.push(c);
                 }
