@@ -7,8 +7,8 @@ package main
 // stub.s in this directory so the compiler accepts them.
 //
 // Go 1.24.11 definitions:
-//   runtime.aeskeysched  alg.go:302  [hashRandomBytes]byte (128 on 64-bit)
-//   runtime.hashkey      alg.go:305  [4]uintptr
+//   runtime.aeskeysched  alg.go:441  [hashRandomBytes]byte (128 on 64-bit, 64 on 32-bit)
+//   runtime.hashkey      alg.go:444  [4]uintptr
 //   runtime.useAeshash   alg.go:46   bool, read by the asm dispatchers
 //   runtime.memhash      asm_amd64.s:1207 (dispatches to aeshashbody or memhashFallback)
 //   runtime.strhash      asm_amd64.s:1218
@@ -19,7 +19,13 @@ package main
 import "unsafe"
 
 //go:linkname rtAeskeysched runtime.aeskeysched
-var rtAeskeysched [128]byte
+var rtAeskeysched [hashRandomBytes]byte
+
+// ptrSize is goarch.PtrSize; hashRandomBytes is the runtime's (alg.go:438).
+const (
+	ptrSize         = 4 << (^uintptr(0) >> 63)
+	hashRandomBytes = ptrSize / 4 * 64
+)
 
 //go:linkname rtHashkey runtime.hashkey
 var rtHashkey [4]uintptr

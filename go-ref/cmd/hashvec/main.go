@@ -33,19 +33,25 @@ import (
 const wantVersion = "go1.24.11"
 
 // testAeskeysched and testHashkey are gomap's alg::test_key_material().
-func testAeskeysched() (k [128]byte) {
+func testAeskeysched() (k [hashRandomBytes]byte) {
 	for i := range k {
 		k[i] = byte(i*7 + 3)
 	}
 	return k
 }
 
-var testHashkey = [4]uintptr{
-	0x9e3779b97f4a7c15,
-	0xc2b2ae3d27d4eb4f,
-	0x165667b19e3779f9,
-	0x27d4eb2f165667c5,
-}
+// On 32-bit, hashkey's words are uintptr: the material's low 32 bits.
+var testHashkey = func() (k [4]uintptr) {
+	for i, w := range [4]uint64{
+		0x9e3779b97f4a7c15,
+		0xc2b2ae3d27d4eb4f,
+		0x165667b19e3779f9,
+		0x27d4eb2f165667c5,
+	} {
+		k[i] = uintptr(w)
+	}
+	return k
+}()
 
 // splitmix64: the deterministic data source (also easy to reproduce anywhere).
 type prng struct{ s uint64 }
@@ -64,8 +70,10 @@ func (r *prng) fill(b []byte) {
 	}
 }
 
-var memhashSeeds = []uintptr{0, 1, 0xdeadbeef, 0x8000000000000001, 0xffffffffffffffff}
-var shortSeeds = []uintptr{0, 0xdeadbeef, 0x8000000000000001}
+// Seeds: with the top bit of the word (0x8000000000000001 on 64-bit,
+// 0x80000001 on 32-bit) and all ones.
+var memhashSeeds = []uintptr{0, 1, 0xdeadbeef, 1<<(ptrSize*8-1) | 1, ^uintptr(0)}
+var shortSeeds = []uintptr{0, 0xdeadbeef, 1<<(ptrSize*8-1) | 1}
 
 func memhashLens() []int {
 	var ls []int
@@ -147,7 +155,7 @@ func makeKey(t *keyType, idx int, r *prng) key {
 				sp = unsafe.Pointer(&s[0])
 			}
 			*(*unsafe.Pointer)(p) = sp
-			*(*int)(unsafe.Add(p, 8)) = n
+			*(*int)(unsafe.Add(p, ptrSize)) = n
 			k.strs = append(k.strs, s[:n])
 			k.soff = append(k.soff, lf.off)
 		}
@@ -156,7 +164,7 @@ func makeKey(t *keyType, idx int, r *prng) key {
 	// the string data pointers are (the consumer patches in its own).
 	k.shown = append([]byte(nil), buf...)
 	for _, off := range k.soff {
-		clear(k.shown[off : off+8])
+		clear(k.shown[off : off+ptrSize])
 	}
 	return k
 }
@@ -209,9 +217,12 @@ func main() {
 		fail("build with GOEXPERIMENT=noswissmap")
 	}
 	// The AES section is the assembly of the GOARCH it runs on
-	// (asm_amd64.s or asm_arm64.s); the file records which in "goarch".
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		fail("GOARCH=%s: only amd64 and arm64 have the 64-bit AES hashes recorded here", runtime.GOARCH)
+	// (asm_amd64.s, asm_arm64.s or asm_386.s); the file records which in
+	// "goarch". arm has no AES path (its file holds the fallback only).
+	switch runtime.GOARCH {
+	case "amd64", "arm64", "386", "arm":
+	default:
+		fail("GOARCH=%s: only amd64, arm64, 386 and arm are recorded here", runtime.GOARCH)
 	}
 
 	// ---- Setup: everything that may use Go maps happens here. ----

@@ -167,7 +167,7 @@ type kStr struct{}
 func (kStr) name() string      { return "str" }
 func (kStr) goKey() string     { return "string" }
 func (kStr) goElem() string    { return "uint64" }
-func (kStr) keySize() uintptr  { return 16 }
+func (kStr) keySize() uintptr  { return 2 * rt.PtrSize }
 func (kStr) elemSize() uintptr { return 8 }
 func (kStr) key(k int) string {
 	if k%7 == 3 {
@@ -416,8 +416,9 @@ func (kZst) lenOp(m any, out *int) func() {
 
 // ---- comp: map[Comp]uint32 ----
 //
-// Comp is 24 bytes: A at 0, 4 bytes padding, F at 8, S at 16, 6 bytes
-// padding. A plain `m[k] = v` statement copies the key through a stack
+// Comp is 24 bytes on 64-bit: A at 0, 4 bytes padding, F at 8, S at 16, 6
+// bytes padding (16 on 386 and arm, where float64 is 4-aligned: F at 4, S
+// at 12, 2 bytes padding). A plain `m[k] = v` statement copies the key through a stack
 // temporary whose padding bytes are whatever the stack held, so assignments
 // call runtime.mapassign (exactly what the compiler emits for this key type)
 // on a key whose padding is zero. Lookups and deletes never store the key and
@@ -436,6 +437,13 @@ type Comp struct {
 
 type kComp struct{}
 
+// Comp's layout on this GOARCH.
+const (
+	compSize = unsafe.Sizeof(Comp{})
+	compF    = unsafe.Offsetof(Comp{}.F)
+	compS    = unsafe.Offsetof(Comp{}.S)
+)
+
 const (
 	compNegZero = 1 << 20
 	compNaN     = 1 << 21
@@ -444,7 +452,7 @@ const (
 func (kComp) name() string      { return "comp" }
 func (kComp) goKey() string     { return "Comp" } // struct{A uint32; F float64; S uint16}
 func (kComp) goElem() string    { return "uint32" }
-func (kComp) keySize() uintptr  { return 24 }
+func (kComp) keySize() uintptr  { return compSize }
 func (kComp) elemSize() uintptr { return 4 }
 func (kComp) key(k int) (c Comp) {
 	base := k & (compNegZero - 1)
@@ -462,17 +470,17 @@ func (kComp) key(k int) (c Comp) {
 func (kComp) elem(v int) uint32 { return uint32(v)*0x27D4EB2F + 9 }
 func (x kComp) keyBytes(k int) []byte {
 	c := x.key(k)
-	b := make([]byte, 24)
+	b := make([]byte, compSize)
 	binary.LittleEndian.PutUint32(b[0:], c.A)
-	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(c.F))
-	binary.LittleEndian.PutUint16(b[16:], c.S)
+	binary.LittleEndian.PutUint64(b[compF:], math.Float64bits(c.F))
+	binary.LittleEndian.PutUint16(b[compS:], c.S)
 	return b
 }
 func compFromBytes(b []byte) Comp {
 	return Comp{
 		A: binary.LittleEndian.Uint32(b[0:]),
-		F: math.Float64frombits(binary.LittleEndian.Uint64(b[8:])),
-		S: binary.LittleEndian.Uint16(b[16:]),
+		F: math.Float64frombits(binary.LittleEndian.Uint64(b[compF:])),
+		S: binary.LittleEndian.Uint16(b[compS:]),
 	}
 }
 func (x kComp) elemBytes(v int) []byte { return u32b(x.elem(v)) }
@@ -501,7 +509,7 @@ func (kComp) assignOp(m any, kb, vb []byte) func() {
 	// A zeroed heap buffer carries the key, so its padding is zero
 	// (the trace's key bytes always have zero padding).
 	buf := new([3]uint64)
-	copy((*[24]byte)(unsafe.Pointer(buf))[:], kb)
+	copy((*[compSize]byte)(unsafe.Pointer(buf))[:], kb)
 	key := unsafe.Pointer(buf)
 	vv := binary.LittleEndian.Uint32(vb)
 	return func() { *(*uint32)(rt.MapAssign(t, h, key)) = vv }

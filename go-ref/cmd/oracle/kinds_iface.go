@@ -85,7 +85,7 @@ func (kAny) key(k int) any {
 	j := k - 7
 	switch j % 6 {
 	case 0:
-		return int(j) * 0x9E3779B1
+		return int(int64(j) * 0x9E3779B1)
 	case 1:
 		return int32(j) * 7
 	case 2:

@@ -789,7 +789,7 @@ func runLarge(rnd *rt.Rand, hash, typ, scen string, seed uint64, out string) {
 	ks := rt.TestAESKeySched()
 	j.hexq(ks[:])
 	j.raw(`,"hashkey":[`)
-	for i, v := range rt.TestHashKey {
+	for i, v := range rt.TestHashKeyInForce() {
 		if i > 0 {
 			j.comma()
 		}

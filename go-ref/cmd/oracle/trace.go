@@ -424,7 +424,7 @@ func (t *tracer) header(scenario, hash string, seed uint64, mt *rt.MapType) {
 	ks := rt.TestAESKeySched()
 	j.hexq(ks[:])
 	j.raw(`,"hashkey":[`)
-	for i, v := range rt.TestHashKey {
+	for i, v := range rt.TestHashKeyInForce() {
 		if i > 0 {
 			j.comma()
 		}

@@ -154,7 +154,9 @@ func LockRand() (*Rand, error) {
 	// inside the M, then the State whose i counter matches that slot.
 	x := rtRand()
 	var st *chachaState
-	for o := uintptr(0); o < 8192 && st == nil; o += 8 {
+	// uint64 is 8-aligned on 64-bit, 4-aligned on 386 and arm.
+	step := unsafe.Alignof(x)
+	for o := uintptr(0); o < 8192 && st == nil; o += step {
 		if *(*uint64)(unsafe.Add(mp, o)) != x {
 			continue
 		}

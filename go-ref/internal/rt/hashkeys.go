@@ -8,12 +8,18 @@ import (
 )
 
 // Per-process hash keys (runtime/alg.go:441 aeskeysched, :444 hashkey).
+// aeskeysched has hashRandomBytes (alg.go:438) bytes: 128 on 64-bit, 64 on
+// 32-bit; hashkey's words are uintptr, so the test material's words are
+// truncated to their low 32 bits on 32-bit.
 // alginit (alg.go:446) fills them from the bootstrap generator; the oracle
 // overwrites them with the canonical test material before any traced map
 // exists, so every hash value is reproducible by gomap::alg::test_key_material.
 
 //go:linkname aeskeysched runtime.aeskeysched
-var aeskeysched [128]byte
+var aeskeysched [HashRandomBytes]byte
+
+// HashRandomBytes is runtime.hashRandomBytes (alg.go:438).
+const HashRandomBytes = PtrSize / 4 * 64
 
 //go:linkname hashkey runtime.hashkey
 var hashkey [4]uintptr
@@ -21,7 +27,8 @@ var hashkey [4]uintptr
 //go:linkname useAeshash runtime.useAeshash
 var useAeshash bool
 
-// TestHashKey is the canonical fallback-path key material.
+// TestHashKey is the canonical fallback-path key material (as 64-bit
+// words; InstallTestKeys stores uintptr(w), see TestHashKeyInForce).
 var TestHashKey = [4]uint64{
 	0x9E3779B97F4A7C15 | 1,
 	0xC2B2AE3D27D4EB4F | 1,
@@ -30,8 +37,8 @@ var TestHashKey = [4]uint64{
 }
 
 // TestAESKeySched is the canonical AES-path key schedule: byte i = i*7+3.
-func TestAESKeySched() [128]byte {
-	var k [128]byte
+func TestAESKeySched() [HashRandomBytes]byte {
+	var k [HashRandomBytes]byte
 	for i := range k {
 		k[i] = byte(i*7 + 3)
 	}
@@ -53,4 +60,15 @@ func InstallTestKeys() (string, error) {
 		return "aes", nil
 	}
 	return "fallback", nil
+}
+
+// TestHashKeyInForce is TestHashKey as InstallTestKeys stores it in
+// runtime.hashkey: each word converted to uintptr (its low 32 bits on
+// 32-bit).
+func TestHashKeyInForce() [4]uint64 {
+	var k [4]uint64
+	for i, v := range TestHashKey {
+		k[i] = uint64(uintptr(v))
+	}
+	return k
 }

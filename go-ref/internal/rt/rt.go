@@ -21,7 +21,8 @@ import (
 // GoVersion is the only toolchain release these mirrors were written against.
 const GoVersion = "go1.24.11"
 
-// Type mirrors internal/abi.Type (internal/abi/type.go:20). 48 bytes on 64-bit.
+// Type mirrors internal/abi.Type (internal/abi/type.go:20). 48 bytes on
+// 64-bit, 32 on 32-bit.
 type Type struct {
 	Size_       uintptr
 	PtrBytes    uintptr
@@ -58,7 +59,8 @@ const (
 	FlagHashMightPanic = 16
 )
 
-// Hmap mirrors runtime.hmap (runtime/map_noswiss.go:114). 56 bytes.
+// Hmap mirrors runtime.hmap (runtime/map_noswiss.go:114). 56 bytes on
+// 64-bit, 36 on 386 and arm (uint64 is 4-aligned there).
 type Hmap struct {
 	Count      int
 	Flags      uint8
@@ -79,8 +81,9 @@ type Mapextra struct {
 	NextOverflow unsafe.Pointer // *bmap
 }
 
-// Hiter mirrors runtime.hiter (runtime/map_noswiss.go:164). 8+12*8 = 104
-// bytes; mapiterinit (line 892) throws if the runtime's own size differs.
+// Hiter mirrors runtime.hiter (runtime/map_noswiss.go:164). 8+12*PtrSize
+// bytes (104 on 64-bit, 56 on 32-bit); mapiterinit (line 892) throws if the
+// runtime's own size differs.
 // Pointer-typed fields stay pointers so the GC sees what the runtime stores.
 type Hiter struct {
 	Key         unsafe.Pointer
@@ -106,23 +109,28 @@ const NoCheck = ^uintptr(0)
 
 // Bucket layout constants (runtime/map_noswiss.go:69-102).
 const (
-	BucketCnt   = 8
-	DataOffset  = 8 // tophash [8]uint8, then keys
-	EmptyRest   = 0
-	EmptyOne    = 1
-	EvacuatedX  = 2
-	EvacuatedY  = 3
-	EvacEmpty   = 4
-	MinTopHash  = 5
-	FlIterator  = 1
-	FlOldIter   = 2
-	FlWriting   = 4
-	FlSameSize  = 8
-	PtrSize     = 8
-	HmapSize    = 56
-	HiterSize   = 104
-	MapTypeSize = 88
-	TypeSize    = 48
+	BucketCnt  = 8
+	DataOffset = 8 // tophash [8]uint8, then keys
+	EmptyRest  = 0
+	EmptyOne   = 1
+	EvacuatedX = 2
+	EvacuatedY = 3
+	EvacEmpty  = 4
+	MinTopHash = 5
+	FlIterator = 1
+	FlOldIter  = 2
+	FlWriting  = 4
+	FlSameSize = 8
+	// PtrSize is goarch.PtrSize: 8 on amd64 and arm64, 4 on 386 and arm.
+	PtrSize = 4 << (^uintptr(0) >> 63)
+	// The mirrors' sizes, checked by Check: hmap is count, four bytes of
+	// flags/B/noverflow, hash0, three pointer words, clearSeq (8 bytes,
+	// 4-aligned on 32-bit) and extra; hiter is 8+12*PtrSize (the size
+	// mapiterinit checks, map_noswiss.go:892).
+	HmapSize    = 5*PtrSize + 16
+	HiterSize   = 8 + 12*PtrSize
+	TypeSize    = 4*PtrSize + 16
+	MapTypeSize = TypeSize + 4*PtrSize + 8
 )
 
 //go:linkname mapiterinit runtime.mapiterinit
@@ -173,9 +181,9 @@ func ArrayLen(t *MapType, b uint8) uintptr {
 	return n
 }
 
-// TopHash is runtime.tophash (map_noswiss.go:195).
+// TopHash is runtime.tophash (map_noswiss.go:195): the hash's top byte.
 func TopHash(hash uintptr) uint8 {
-	top := uint8(hash >> 56)
+	top := uint8(hash >> (PtrSize*8 - 8))
 	if top < MinTopHash {
 		top += MinTopHash
 	}
@@ -194,8 +202,10 @@ func Check() error {
 	if !slices.Contains(strings.Split(strings.TrimPrefix(exp, "X:"), ","), "noswissmap") {
 		return fmt.Errorf("runtime.Version() = %q: build with GOEXPERIMENT=noswissmap", v)
 	}
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		return fmt.Errorf("GOARCH %s unsupported (64-bit little-endian only)", runtime.GOARCH)
+	switch runtime.GOARCH {
+	case "amd64", "arm64", "386", "arm":
+	default:
+		return fmt.Errorf("GOARCH %s unsupported (amd64, arm64, 386, arm only)", runtime.GOARCH)
 	}
 	if s := unsafe.Sizeof(Hmap{}); s != HmapSize {
 		return fmt.Errorf("sizeof(hmap mirror) = %d, want %d", s, HmapSize)
