@@ -1,15 +1,19 @@
-//! Go's map hash functions, bit for bit (64-bit targets only).
+//! Go's map hash functions, bit for bit (64-bit targets and 32-bit x86).
 //!
 //! This is the hashing half of Go 1.24.11's `runtime/alg.go`, together with
 //! the two implementations it dispatches to:
 //!
 //! * [`aes`]: the AES hash of the target's Go assembly, `aeshashbody`,
 //!   `memhash32` and `memhash64` of `runtime/asm_amd64.s` (AES-NI, used by Go
-//!   on x86-64 CPUs with AES, SSSE3 and SSE4.1) or of `runtime/asm_arm64.s`
-//!   (`AESE`/`AESMC`, used by Go on arm64 CPUs with AES; `src/alg/asm_arm64.rs`).
-//!   The two are different functions;
-//! * [`fallback`]: the wyhash-derived hash of `runtime/hash64.go`, used by Go
-//!   when those instructions are missing or `GODEBUG=cpu.aes=off` is set.
+//!   on x86-64 CPUs with AES, SSSE3 and SSE4.1), of `runtime/asm_386.s`
+//!   (the same instructions on 32-bit x86, 32-bit hashes and four lanes;
+//!   `src/alg/asm_386.rs`) or of `runtime/asm_arm64.s` (`AESE`/`AESMC`,
+//!   used by Go on arm64 CPUs with AES; `src/alg/asm_arm64.rs`). The three
+//!   are different functions;
+//! * [`fallback`]: the wyhash-derived hash of `runtime/hash64.go` on 64-bit
+//!   targets, of `runtime/hash32.go` on 32-bit ones (`src/alg/hash32.rs`),
+//!   used by Go when those instructions are missing or `GODEBUG=cpu.aes=off`
+//!   is set.
 //!
 //! The functions at the top level ([`memhash`], [`strhash`], [`f64hash`], ...)
 //! dispatch between the two like Go's assembly stubs do on `useAeshash`
@@ -19,8 +23,8 @@
 //! # Key material
 //!
 //! Go seeds its hashes with per-process random material (`alginit`,
-//! alg.go:446): the 128-byte `aeskeysched` for the AES path and the four
-//! words of `hashkey` for the fallback. gomap keeps both in [`KeyMaterial`],
+//! alg.go:446): the `aeskeysched` for the AES path (128 bytes on 64-bit, 64
+//! on 32-bit) and the four words of `hashkey` for the fallback. gomap keeps both in [`KeyMaterial`],
 //! fills them lazily from the OS on first use, and lets callers replace them
 //! with [`set_key_material`] (to replay a Go process, or for tests with
 //! [`test_key_material`]). See `docs/hashes.md` for every function beside
@@ -32,8 +36,8 @@
 //! Every hash and equality function reads the key bytes its `# Safety`
 //! names and nothing else (no load strays past the key, unlike Go's AES
 //! path, which may read a whole 16-byte block). The AES functions also
-//! need a CPU that can run them (x86-64: AES, SSSE3 and SSE4.1; aarch64:
-//! AES), which the dispatchers check
+//! need a CPU that can run them (x86-64 and x86: AES, SSSE3 and SSE4.1;
+//! aarch64: AES), which the dispatchers check
 //! through [`use_aeshash`] / `aes_selected` (the path is only ever set to
 //! AES when [`aes_available`] holds).
 
@@ -42,7 +46,8 @@ use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::Once;
 
 /// Go's string header (`runtime.stringStruct`): a pointer to the bytes and a
-/// length. String keys are stored in maps as this 16-byte header.
+/// length. String keys are stored in maps as this two-word header (16
+/// bytes on 64-bit, 8 on 32-bit).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct GoString {
@@ -83,13 +88,23 @@ impl GoString {
 }
 
 /// Go's `c0` (alg.go:16) on 64-bit targets: mixed into the hash of ±0 and NaN.
+#[cfg(target_pointer_width = "64")]
 pub const C0: usize = 33054211828000289;
 /// Go's `c1` (alg.go:17) on 64-bit targets.
+#[cfg(target_pointer_width = "64")]
 pub const C1: usize = 23344194077549503;
-/// Go's `m5` (hash64.go:18): the fallback's final-round constant.
+/// Go's `c0` (alg.go:16) on 32-bit targets: mixed into the hash of ±0 and NaN.
+#[cfg(target_pointer_width = "32")]
+pub const C0: usize = 2860486313;
+/// Go's `c1` (alg.go:17) on 32-bit targets.
+#[cfg(target_pointer_width = "32")]
+pub const C1: usize = 3267000013;
+/// Go's `m5` (hash64.go:18): the 64-bit fallback's final-round constant.
+#[cfg(target_pointer_width = "64")]
 const M5: u64 = 0x1d8e4e27c47d124f;
-/// Size of `aeskeysched` (`hashRandomBytes`, alg.go:438) on 64-bit targets.
-pub const HASH_RANDOM_BYTES: usize = 128;
+/// Size of `aeskeysched` (`hashRandomBytes`, alg.go:438): 128 bytes on
+/// 64-bit targets, 64 on 32-bit ones.
+pub const HASH_RANDOM_BYTES: usize = core::mem::size_of::<usize>() / 4 * 64;
 
 /// The per-process hash seeds: Go's `runtime.aeskeysched` (alg.go:441) and
 /// `runtime.hashkey` (alg.go:444).
@@ -97,13 +112,15 @@ pub const HASH_RANDOM_BYTES: usize = 128;
 pub struct KeyMaterial {
     /// Key schedule XORed into and used as round keys by the AES path.
     pub aeskeysched: [u8; HASH_RANDOM_BYTES],
-    /// Secrets of the fallback path.
+    /// Secrets of the fallback path. Go's are `uintptr`: on 32-bit targets
+    /// only the low 32 bits of each word are used.
     pub hashkey: [u64; 4],
 }
 
 /// The canonical deterministic material shared by gomap's tests and the Go
 /// vector generator (`go-ref/cmd/hashvec`): `aeskeysched[i] = i*7 + 3`
-/// (mod 256) and four fixed odd `hashkey` words.
+/// (mod 256) and four fixed odd `hashkey` words (32-bit Go holds their low
+/// halves).
 ///
 /// Go 1.24.11 fills `hashkey` with raw `bootstrapRand()` words (alg.go:459);
 /// earlier Go versions forced them odd. Odd constants are used here so the
@@ -239,7 +256,7 @@ trait Keys: Copy {
     fn hashkey(self, i: usize) -> u64;
     /// Little-endian word `i` of `aeskeysched`.
     #[cfg_attr(
-        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")),
         expect(dead_code, reason = "only the AES paths read the key schedule")
     )]
     fn aes_word(self, i: usize) -> u64;
@@ -259,7 +276,7 @@ fn global_keys() -> Global {
 /// The process-wide material without the initialisation check, for callers
 /// that have just seen [`PATH`] set: it is only set once the material is
 /// (see [`init_path_slow`] and [`set_use_aeshash`]).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 #[inline(always)]
 fn ready_keys() -> Global {
     debug_assert!(KEYS_INIT.is_completed());
@@ -297,11 +314,12 @@ const PATH_AES: u8 = 2;
 static PATH: AtomicU8 = AtomicU8::new(PATH_UNKNOWN);
 
 /// Whether this CPU can run the AES path, the same test as `alginit`
-/// (alg.go:446): x86-64 with AES, SSSE3 and SSE4.1 (alg.go:448-451), or
-/// aarch64 with AES (alg.go:453, `cpu.ARM64.HasAES`). Always false on other
-/// targets and under Miri, which cannot execute the AES intrinsics.
+/// (alg.go:446): x86-64 or x86 (Go's 386) with AES, SSSE3 and SSE4.1
+/// (alg.go:448-451), or aarch64 with AES (alg.go:453, `cpu.ARM64.HasAES`).
+/// Always false on other targets and under Miri, which cannot execute the
+/// AES intrinsics.
 pub fn aes_available() -> bool {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(any(target_arch = "x86_64", target_arch = "x86"), not(miri)))]
     {
         std::is_x86_feature_detected!("aes")
             && std::is_x86_feature_detected!("ssse3")
@@ -311,7 +329,7 @@ pub fn aes_available() -> bool {
     {
         std::arch::is_aarch64_feature_detected!("aes")
     }
-    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
+    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"), not(miri))))]
     {
         false
     }
@@ -331,7 +349,7 @@ pub fn use_aeshash() -> bool {
 /// Reports whether the AES path is selected, without deciding it: false
 /// while [`PATH`] is still unknown. True implies the key material is
 /// initialised (what [`ready_keys`] relies on).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 #[inline(always)]
 fn aes_selected() -> bool {
     PATH.load(Ordering::Acquire) == PATH_AES
@@ -376,7 +394,7 @@ pub fn set_use_aeshash(on: bool) -> bool {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline]
 pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. the CPU can run the AES path: `use_aeshash`
         // is only true once the path was set to AES, which happens only
@@ -398,7 +416,7 @@ pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
 pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if aes_selected() {
         // SAFETY: 1. the AES path is only selected when `aes_available()`;
         // 2. `p` is valid for reads of 4 bytes (caller); 3. `aes_selected()`
@@ -415,7 +433,7 @@ pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
 /// * `p` is valid for reads of 4 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
         // is valid for reads of 4 bytes (caller).
@@ -434,7 +452,7 @@ unsafe fn memhash32_slow(p: *const u8, seed: usize) -> usize {
 pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
     // The AES path decided with one load and entered with a jump; anything
     // else (not decided yet, or the fallback) out of line.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if aes_selected() {
         // SAFETY: 1. the AES path is only selected when `aes_available()`;
         // 2. `p` is valid for reads of 8 bytes (caller); 3. `aes_selected()`
@@ -451,7 +469,7 @@ pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
 /// * `p` is valid for reads of 8 bytes (no alignment needed).
 #[inline(never)]
 unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. `p`
         // is valid for reads of 8 bytes (caller).
@@ -465,13 +483,13 @@ unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
 /// asm_amd64.s:1218).
 ///
 /// # Safety
-/// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+/// * `p` is valid for reads of a [`GoString`] (two words, no alignment
 ///   needed);
 /// * that header's `ptr` is valid for reads of its `len` bytes (any
 ///   pointer when `len == 0`).
 #[inline]
 pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. and
         // 3. a readable header with readable bytes (caller).
@@ -705,7 +723,7 @@ pub unsafe fn c128equal(p: *const u8, q: *const u8) -> bool {
 /// Compares two strings by content (Go's `strequal`, alg.go:355).
 ///
 /// # Safety
-/// * `p` and `q` are each valid for reads of a [`GoString`] (16 bytes, no
+/// * `p` and `q` are each valid for reads of a [`GoString`] (two words, no
 ///   alignment needed);
 /// * each header's `ptr` is valid for reads of its `len` bytes (any pointer
 ///   when `len == 0`).
@@ -726,6 +744,7 @@ pub unsafe fn strequal(p: *const u8, q: *const u8) -> bool {
 
 /// Go's `mix` (hash64.go:77): the 128-bit product of `a` and `b`, folded by
 /// XOR of its halves.
+#[cfg(target_pointer_width = "64")]
 #[inline(always)]
 fn mix(a: u64, b: u64) -> u64 {
     let r = (a as u128) * (b as u128);
@@ -777,6 +796,7 @@ unsafe fn r8(p: *const u8, i: usize) -> u64 {
 ///
 /// # Safety
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
+#[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     let mut seed = seed as u64 ^ k.hashkey(0);
@@ -871,6 +891,7 @@ unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usiz
 ///
 /// # Safety
 /// * `p` is valid for reads of 4 bytes.
+#[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     // SAFETY: `0 + 4` bytes at `p` are readable (caller).
@@ -882,6 +903,7 @@ unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 ///
 /// # Safety
 /// * `p` is valid for reads of 8 bytes.
+#[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     // SAFETY: `0 + 8` bytes at `p` are readable (caller).
@@ -889,12 +911,20 @@ unsafe fn fb_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     mix(M5 ^ 8, mix(a ^ k.hashkey(1), a ^ seed as u64 ^ k.hashkey(0))) as usize
 }
 
-/// The fallback hashes of `runtime/hash64.go`, always available (also under
+// The 32-bit fallback (hash32.go), in its own file, with the same three
+// functions.
+#[cfg(target_pointer_width = "32")]
+mod hash32;
+#[cfg(target_pointer_width = "32")]
+use hash32::{fb_memhash, fb_memhash32, fb_memhash64};
+
+/// The fallback hashes of `runtime/hash64.go` (64-bit targets) or
+/// `runtime/hash32.go` (32-bit targets), always available (also under
 /// Miri). They read the process-wide `hashkey`.
 pub mod fallback {
     use super::{GoString, fb_memhash, fb_memhash32, fb_memhash64, global_keys};
 
-    /// Go's `memhashFallback` (hash64.go:21).
+    /// Go's `memhashFallback` (hash64.go:21; hash32.go:33).
     ///
     /// # Safety
     /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
@@ -904,7 +934,7 @@ pub mod fallback {
         unsafe { fb_memhash(global_keys(), p, seed, s) }
     }
 
-    /// Go's `memhash32Fallback` (hash64.go:67).
+    /// Go's `memhash32Fallback` (hash64.go:67; hash32.go:14).
     ///
     /// # Safety
     /// * `p` is valid for reads of 4 bytes (no alignment needed).
@@ -914,7 +944,7 @@ pub mod fallback {
         unsafe { fb_memhash32(global_keys(), p, seed) }
     }
 
-    /// Go's `memhash64Fallback` (hash64.go:72).
+    /// Go's `memhash64Fallback` (hash64.go:72; hash32.go:24).
     ///
     /// # Safety
     /// * `p` is valid for reads of 8 bytes (no alignment needed).
@@ -927,7 +957,7 @@ pub mod fallback {
     /// Go's `strhashFallback` (alg.go:88).
     ///
     /// # Safety
-    /// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+    /// * `p` is valid for reads of a [`GoString`] (two words, no alignment
     ///   needed);
     /// * that header's `ptr` is valid for reads of its `len` bytes (any
     ///   pointer when `len == 0`).
@@ -952,6 +982,14 @@ mod asm_arm64;
 use asm_arm64::{aes_hashbody, aes_memhash32, aes_memhash64};
 
 // ---------------------------------------------------------------------------
+// The AES path on 32-bit x86 (asm_386.s), in its own file.
+
+#[cfg(target_arch = "x86")]
+mod asm_386;
+#[cfg(target_arch = "x86")]
+use asm_386::{aes_hashbody, aes_memhash32, aes_memhash64};
+
+// ---------------------------------------------------------------------------
 // The AES path on x86-64 (asm_amd64.s).
 //
 // The SIMD intrinsics below are safe calls inside the `#[target_feature]`
@@ -960,12 +998,12 @@ use asm_arm64::{aes_hashbody, aes_memhash32, aes_memhash64};
 
 /// The 1..=15 bytes at `p` as a zero-padded little-endian 16-byte block
 /// `(low word, high word)`, read with (possibly overlapping) loads that stay
-/// inside the key.
+/// inside the key (the block `aes0to15` hashes on amd64 and 386).
 ///
 /// # Safety
 /// * `1 <= s <= 15`;
 /// * `p` is valid for reads of `s` bytes.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 #[inline(always)]
 unsafe fn small_block(p: *const u8, s: usize) -> (u64, u64) {
     debug_assert!((1..16).contains(&s));
@@ -1184,23 +1222,23 @@ unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 }
 
 /// The AES hashes of the target's Go assembly: `runtime/asm_amd64.s` on
-/// x86-64, `runtime/asm_arm64.s` on aarch64 (different functions). They
-/// read the process-wide `aeskeysched`.
+/// x86-64, `runtime/asm_386.s` on x86, `runtime/asm_arm64.s` on aarch64
+/// (different functions). They read the process-wide `aeskeysched`.
 ///
-/// Every function requires a CPU that can run them (x86-64: AES, SSSE3 and
-/// SSE4.1; aarch64: AES): check [`aes_available`] first.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+/// Every function requires a CPU that can run them (x86-64 and x86: AES,
+/// SSSE3 and SSE4.1; aarch64: AES): check [`aes_available`] first.
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 pub mod aes {
     use super::{GoString, aes_hashbody, aes_memhash32, aes_memhash64, global_keys, ready_keys};
 
     /// Go's AES `memhash` (asm_amd64.s:1207 → `aeshashbody`, :1233;
-    /// asm_arm64.s:577 → :597).
+    /// asm_386.s:951 → :975; asm_arm64.s:577 → :597).
     ///
     /// # Safety
     /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. `s` readable
@@ -1208,13 +1246,13 @@ pub mod aes {
         unsafe { aes_hashbody(global_keys(), p, seed, s) }
     }
 
-    /// Go's AES `memhash32` (asm_amd64.s:1568; asm_arm64.s:533).
+    /// Go's AES `memhash32` (asm_amd64.s:1568; asm_386.s:1171; asm_arm64.s:533).
     ///
     /// # Safety
     /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 4 bytes (no alignment needed).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash32(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
@@ -1231,7 +1269,7 @@ pub mod aes {
     /// * `super::aes_selected()` returned true (for the right material:
     ///   without it the hash is wrong, not unsound).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub(crate) unsafe fn memhash32_ready(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 4 readable bytes
@@ -1239,13 +1277,13 @@ pub mod aes {
         unsafe { aes_memhash32(ready_keys(), p, seed) }
     }
 
-    /// Go's AES `memhash64` (asm_amd64.s:1585; asm_arm64.s:555).
+    /// Go's AES `memhash64` (asm_amd64.s:1585; asm_386.s:1185; asm_arm64.s:555).
     ///
     /// # Safety
     /// * The CPU can run the AES path ([`super::aes_available`]);
     /// * `p` is valid for reads of 8 bytes (no alignment needed).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn memhash64(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
@@ -1262,7 +1300,7 @@ pub mod aes {
     /// * `super::aes_selected()` returned true (for the right material:
     ///   without it the hash is wrong, not unsound).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub(crate) unsafe fn memhash64_ready(p: *const u8, seed: usize) -> usize {
         // SAFETY: 1. the CPU features (caller point 1); 2. 8 readable bytes
@@ -1270,17 +1308,17 @@ pub mod aes {
         unsafe { aes_memhash64(ready_keys(), p, seed) }
     }
 
-    /// Go's AES `strhash` (asm_amd64.s:1218; asm_arm64.s:585): `aeshashbody` over the
-    /// string's bytes.
+    /// Go's AES `strhash` (asm_amd64.s:1218; asm_386.s:961; asm_arm64.s:585):
+    /// `aeshashbody` over the string's bytes.
     ///
     /// # Safety
     /// * The CPU can run the AES path ([`super::aes_available`]);
-    /// * `p` is valid for reads of a [`GoString`] (16 bytes, no alignment
+    /// * `p` is valid for reads of a [`GoString`] (two words, no alignment
     ///   needed);
     /// * that header's `ptr` is valid for reads of its `len` bytes (any
     ///   pointer when `len == 0`).
     #[inline]
-    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
     #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
     pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
         // SAFETY: `p` is valid for reads of a header (caller point 2);
@@ -1326,6 +1364,7 @@ mod tests {
     /// `test_key_material()`), one per length class of `aeshashbody`:
     /// memhash over `data[off..off+len]` with seed 0xdeadbeef, as
     /// (len, off, aes, fallback).
+    #[cfg(target_pointer_width = "64")]
     const KNOWN: [(usize, usize, u64, u64); 8] = [
         (0, 0, 0x55588aabb96aa176, 0x9e3779b9a1e7c2fa),
         (3, 5, 0xae1841477c8f34cd, 0x143f8880f6690966),
@@ -1336,11 +1375,30 @@ mod tests {
         (300, 4, 0x80109721bd3ed282, 0xaf0c421b88a030dc),
         (1025, 7, 0xcdef1c759fb4bb78, 0x2b222bcf03245c08),
     ];
+    /// The same vectors of tests/data/hash_vectors_386.json (Go 386: its AES
+    /// hash is the amd64 one's low half up to 64 bytes, not beyond).
+    #[cfg(target_pointer_width = "32")]
+    const KNOWN: [(usize, usize, u64, u64); 8] = [
+        (0, 0, 0xb96aa176, 0x121a75c5),
+        (3, 5, 0x7c8f34cd, 0xa80bb64d),
+        (16, 0, 0xd9088d3d, 0x675dc777),
+        (17, 7, 0x05284de9, 0x3afe374b),
+        (40, 8, 0xfc2340a3, 0xd992db2b),
+        (100, 12, 0x08207411, 0x03c615bf),
+        (300, 4, 0x69c80427, 0x0f843919),
+        (1025, 7, 0x33245d0d, 0x6aeac4ed),
+    ];
     const SEED: usize = 0xdeadbeef;
     /// memhash32/memhash64 of the recorded values, seed 0xdeadbeef:
     /// (value, aes, fallback).
+    #[cfg(target_pointer_width = "64")]
     const KNOWN32: (u32, u64, u64) = (0xace33e60, 0x5f2135f035061028, 0xa235853bf3ae5783);
+    #[cfg(target_pointer_width = "64")]
     const KNOWN64: (u64, u64, u64) = (0xaa336f0d9dd577a0, 0x605b9cb8b692b820, 0xf3fa3ace108fbf8f);
+    #[cfg(target_pointer_width = "32")]
+    const KNOWN32: (u32, u64, u64) = (0xb3541de3, 0xc9a8162d, 0x1d98f99b);
+    #[cfg(target_pointer_width = "32")]
+    const KNOWN64: (u64, u64, u64) = (0xf908ea62c4c6ea22, 0xdcdfbbc3, 0x17e76a23);
 
     #[test]
     fn alg_fallback_known_answers() {
@@ -1359,7 +1417,7 @@ mod tests {
         assert_eq!(unsafe { fb_memhash64(&TK, b64.as_ptr(), SEED) } as u64, KNOWN64.2);
     }
 
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(any(target_arch = "x86_64", target_arch = "x86"), not(miri)))]
     #[test]
     fn alg_aes_known_answers() {
         if !aes_available() {
@@ -1384,7 +1442,8 @@ mod tests {
     fn alg_test_material_shape() {
         assert_eq!(TK.aeskeysched[0], 3);
         assert_eq!(TK.aeskeysched[1], 10);
-        assert_eq!(TK.aeskeysched[127], (127 * 7 + 3) as u8);
+        let last = HASH_RANDOM_BYTES - 1;
+        assert_eq!(TK.aeskeysched[last], (last * 7 + 3) as u8);
         assert!(TK.hashkey.iter().all(|w| w & 1 == 1));
         assert_eq!((&TK).aes_word(0), u64::from_le_bytes(TK.aeskeysched[0..8].try_into().unwrap()));
     }
@@ -1424,7 +1483,7 @@ mod tests {
         }
     }
 
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(any(target_arch = "x86_64", target_arch = "x86"), not(miri)))]
     #[test]
     fn alg_aes_ignores_bytes_outside_key_and_differs_by_length() {
         if !aes_available() {
@@ -1447,7 +1506,7 @@ mod tests {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
     #[test]
     fn alg_aes_small_block_reads_only_the_key() {
         // The masked 16-byte block of `aes0to15`, built without reading past
