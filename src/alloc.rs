@@ -275,9 +275,23 @@ pub fn set_default_allocator(a: Allocator) {
 pub(crate) struct Header {
     next: *mut Header,
     size_kind: usize,
+    /// Two unused words on 32-bit targets: the header stays 16 bytes there
+    /// too, so payloads keep the offset and 8-alignment of the diagram.
+    #[cfg(target_pointer_width = "32")]
+    _pad: [usize; 2],
 }
 
 impl Header {
+    /// A header off every list, recording `size_kind`.
+    const fn new(size_kind: usize) -> Header {
+        Header {
+            next: ptr::null_mut(),
+            size_kind,
+            #[cfg(target_pointer_width = "32")]
+            _pad: [0; 2],
+        }
+    }
+
     /// Sets the retire-list link.
     pub(crate) fn set_next(&mut self, next: *mut Header) {
         self.next = next;
@@ -330,7 +344,7 @@ pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Opti
     // SAFETY: a non-null result is valid for writes of `total >= HEADER`
     // bytes and 8-aligned (point 1, `Allocator::new` point 1), as `Header`
     // needs.
-    unsafe { h.write(Header { next: ptr::null_mut(), size_kind: size | kind as usize }) };
+    unsafe { h.write(Header::new(size | kind as usize)) };
     // SAFETY: `HEADER <= total`: the payload pointer stays inside the block
     // (one past its end at most).
     Some(unsafe { base.byte_add(HEADER) })
@@ -389,7 +403,7 @@ unsafe fn alloc_overaligned(a: &Allocator, size: usize, align: usize, kind: Kind
     // SAFETY: `h` is `lead >= 8` bytes into the block, with `HEADER` bytes
     // after it (`payload_off + size <= total`), valid for writes and
     // 8-aligned (an 8-aligned base plus a multiple of 8).
-    unsafe { h.write(Header { next: ptr::null_mut(), size_kind: recorded | kind as usize | OVERALIGNED }) };
+    unsafe { h.write(Header::new(recorded | kind as usize | OVERALIGNED)) };
     // SAFETY: `lead >= 8`: the word before the header is inside the block.
     let lead_word = unsafe { h.cast::<usize>().sub(1) };
     // SAFETY: `lead_word` is inside the block (above), valid for writes and

@@ -64,6 +64,12 @@ pub enum FastKind {
     FastStr,
 }
 
+impl FastKind {
+    /// The fast kind of a word-sized key (`usize`, `isize`: Go's `uintptr`
+    /// and `int`): fast64 on 64-bit targets, fast32 on 32-bit ones.
+    const WORD: FastKind = if size_of::<usize>() == 8 { FastKind::Fast64 } else { FastKind::Fast32 };
+}
+
 /// A key type with Go's hashing and equality.
 ///
 /// Implemented for the built-in keys, arrays, tuples and `()`; derive it
@@ -106,7 +112,8 @@ pub unsafe trait GoKey: Sized {
 macro_rules! mem_key {
     ($($t:ty => $fast:ident),*) => {$(
         // SAFETY: plain memory of the type's size: memhash by size, byte
-        // equality; the fast kind matches the size (4: Fast32, 8: Fast64).
+        // equality; the fast kind matches the size (4: Fast32, 8: Fast64,
+        // the word: WORD).
         unsafe impl GoKey for $t {
             const SPEC: Option<KeySpec> = Some(KeySpec::memory(TypeInfo::of::<$t>()));
             const FAST: FastKind = FastKind::$fast;
@@ -114,8 +121,8 @@ macro_rules! mem_key {
     )*};
 }
 mem_key!(
-    u8 => None, u16 => None, u32 => Fast32, u64 => Fast64, usize => Fast64,
-    i8 => None, i16 => None, i32 => Fast32, i64 => Fast64, isize => Fast64,
+    u8 => None, u16 => None, u32 => Fast32, u64 => Fast64, usize => WORD,
+    i8 => None, i16 => None, i32 => Fast32, i64 => Fast64, isize => WORD,
     bool => None, char => Fast32,
     // Go has no 128-bit integers; these hash as Go's `[16]byte` (memhash
     // of 16 bytes). Aligned to 16, they are stored out of line.

@@ -22,12 +22,12 @@
 //! keeps it alive while keys use it.
 //!
 //! ```text
-//! Iface (16 bytes)                  DynType
+//! Iface (two words)                 DynType
 //! +------------------+------+      +------------------------------+
 //! | typ: *DynType ---+----- | ---> | name, size, direct, kind     |
 //! | data             |      |      +------------------------------+
 //! +------------------+------+
-//!   direct type:   data is the value (8 bytes)
+//!   direct type:   data is the value (one word)
 //!   otherwise:     data points to `size` bytes of the value
 //! ```
 //!
@@ -62,7 +62,8 @@ pub struct Iface {
     pub data: *const u8,
 }
 
-const _: () = assert!(size_of::<Iface>() == 16 && align_of::<Iface>() == 8);
+// Go's `eface`/`iface`: two words (16 bytes on 64-bit, 8 on 32-bit).
+const _: () = assert!(size_of::<Iface>() == 2 * size_of::<usize>() && align_of::<Iface>() == align_of::<usize>());
 
 impl Iface {
     /// The nil interface.
@@ -122,7 +123,7 @@ pub struct DynField {
 /// hashing and equality of interface values read).
 ///
 /// Invariants, checked by [`DynType::new`]: the size matches the kind
-/// (4 for `F32`, 16 for `Str`...; an array is `len` elements; fields lie
+/// (4 for `F32`, two words for `Str`...; an array is `len` elements; fields lie
 /// inside the struct in ascending order); a direct type is 8 bytes; a
 /// struct or array holding an unhashable type is itself unhashable (so the
 /// panic names the outermost type, as Go's does).
@@ -178,7 +179,9 @@ impl DynType {
             DynKind::Unhashable | DynKind::Memory => Some(size),
             DynKind::F32 => Some(4),
             DynKind::F64 | DynKind::C64 => Some(8),
-            DynKind::C128 | DynKind::Str | DynKind::Interface => Some(16),
+            DynKind::C128 => Some(16),
+            // Two words: 16 bytes on 64-bit, 8 on 32-bit.
+            DynKind::Str | DynKind::Interface => Some(2 * PTR_SIZE),
             DynKind::Array { elem, len } => elem.size.checked_mul(*len),
             DynKind::Struct { fields } => {
                 let mut end = 0usize;
@@ -253,7 +256,7 @@ impl From<UnhashableType> for MapError {
 /// address of its value.
 ///
 /// # Safety
-/// 1. `p` is valid for reads of an [`Iface`] (16 bytes, no alignment
+/// 1. `p` is valid for reads of an [`Iface`] (two words, no alignment
 ///    needed) whose `typ` is null or points to a live [`DynType`] for `'a`.
 #[inline]
 unsafe fn open<'a>(p: *const u8) -> Option<(&'a DynType, *const u8)> {
@@ -590,7 +593,7 @@ mod tests {
         let i32t = ty("int32", 4, DynKind::Memory);
         let slice = ty("[]int", 24, DynKind::Unhashable);
         assert_eq!(DynType::new("x", 3, false, DynKind::F32).unwrap_err(), DynTypeError::BadSize);
-        assert_eq!(DynType::new("p", 4, true, DynKind::Memory).unwrap_err(), DynTypeError::DirectNotPointerSized);
+        assert_eq!(DynType::new("p", 2, true, DynKind::Memory).unwrap_err(), DynTypeError::DirectNotPointerSized);
         let arr = DynKind::Array { elem: i32t.clone(), len: 3 };
         assert_eq!(DynType::new("[3]int32", 11, false, arr.clone()).unwrap_err(), DynTypeError::BadSize);
         assert!(DynType::new("[3]int32", 12, false, arr).unwrap().hashable());
@@ -638,11 +641,13 @@ mod tests {
 
     #[test]
     fn unhashable_names_outermost_type() {
-        let slice = ty("[]int", 24, DynKind::Unhashable);
-        let anyt = ty("interface {}", 16, DynKind::Interface);
+        // Go's layouts in words: []int is 3, interface {} 2, W 3.
+        const P: usize = PTR_SIZE;
+        let slice = ty("[]int", 3 * P, DynKind::Unhashable);
+        let anyt = ty("interface {}", 2 * P, DynKind::Interface);
         let i8t = ty("uint8", 1, DynKind::Memory);
         let f = |offset, typ: &Arc<DynType>| DynField { offset, typ: typ.clone(), blank: false };
-        let w = ty("main.W", 24, DynKind::Struct { fields: vec![f(0, &i8t), f(8, &anyt)] });
+        let w = ty("main.W", 3 * P, DynKind::Struct { fields: vec![f(0, &i8t), f(P, &anyt)] });
         let sv = [0u8; 24];
         let inner = Iface { typ: &*slice, data: sv.as_ptr() };
         #[repr(C)]
@@ -651,15 +656,15 @@ mod tests {
             i: Iface,
         }
         let wv = W { a: 1, i: inner };
-        assert_eq!((wv.a, core::mem::offset_of!(W, i), size_of::<W>()), (1, 8, 24));
+        assert_eq!((wv.a, core::mem::offset_of!(W, i), size_of::<W>()), (1, P, 3 * P));
         let k = Iface { typ: &*w, data: (&raw const wv).cast() };
         let e = hash(&k, 1).unwrap_err();
         assert_eq!(e.to_string(), "runtime error: hash of unhashable type []int");
         // A blank field is not looked at.
         let wb = ty(
             "main.WB",
-            24,
-            DynKind::Struct { fields: vec![f(0, &i8t), DynField { offset: 8, typ: anyt.clone(), blank: true }] },
+            3 * P,
+            DynKind::Struct { fields: vec![f(0, &i8t), DynField { offset: P, typ: anyt.clone(), blank: true }] },
         );
         let kb = Iface { typ: &*wb, data: (&raw const wv).cast() };
         assert!(hash(&kb, 1).is_ok());

@@ -49,7 +49,7 @@ use crate::fatal::{
 use crate::guards::OwnedBlock;
 use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
-use crate::msize::{MAX_ALLOC, roundupsize};
+use crate::msize::{exceeds_max_alloc, roundupsize};
 use crate::reserve::{grow_work_decided, needs_decisions};
 use crate::scan::{below_first, iter_slots, match_byte, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
@@ -261,14 +261,17 @@ pub struct HIter {
     pub(crate) clear_seq: u64,
 }
 
-// Go checks hiter's size in mapiterinit (8 + 12 pointers); our extra flag
-// lives in padding, so the size is the same.
-const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE);
+// Go checks hiter's size in mapiterinit (8 + 12 pointers); on 64-bit our
+// extra flag lives in padding, so the size is the same. Go's 32-bit hiter
+// has no padding there (`i` ends a word), so the flag adds a word.
+const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE + if PTR_SIZE == 4 { 4 } else { 0 });
 const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
 const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
-// Go's hmap is 56 bytes on 64-bit (TestHmapSize, with clearSeq); ours keeps
-// that prefix and appends its bookkeeping.
-const _: () = assert!(core::mem::offset_of!(HMap, extra) == 48);
+// Go's hmap is 2*8 + 5 pointers: 56 bytes on 64-bit, 36 on 32-bit where
+// clearSeq is 4-aligned (TestHmapSize; the compiler's check,
+// reflectdata/map_noswiss.go:185); ours keeps that prefix and appends its
+// bookkeeping.
+const _: () = assert!(core::mem::offset_of!(HMap, extra) == 2 * 8 + 4 * PTR_SIZE);
 
 impl HIter {
     /// Whether this iterator is registered with its map: started by
@@ -832,7 +835,7 @@ pub fn makemap(t: &MapType, hint: isize) -> Result<NonNull<HMap>, MapError> {
 pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMap>, MapError> {
     let mut hint = hint;
     match (hint as usize).checked_mul(t.bucketsize()) {
-        Some(mem) if mem <= MAX_ALLOC => {}
+        Some(mem) if !exceeds_max_alloc(mem) => {}
         _ => hint = 0,
     }
 

@@ -36,11 +36,11 @@ pub const DATA_OFFSET: usize = BUCKET_CNT;
 /// Size of a pointer-sized slot (an out-of-line key or elem, the overflow link).
 pub const PTR_SIZE: usize = core::mem::size_of::<usize>();
 
-const _: () = assert!(PTR_SIZE == 8, "gomap supports 64-bit targets only");
-
 /// Key and elem types aligned above this are stored out of line (gomap's
-/// rule, see the module docs): the most a bucket slot is aligned to.
-pub const MAX_INLINE_ALIGN: usize = 8;
+/// rule, see the module docs): the most a bucket slot is aligned to, the
+/// pointer size (8 on 64-bit, 4 on 32-bit targets, where Go aligns no
+/// type above 4 either).
+pub const MAX_INLINE_ALIGN: usize = PTR_SIZE;
 /// The largest alignment a key or elem type may have (Rust's own limit,
 /// 2^29); above it a descriptor is rejected ([`TypeError::AlignTooBig`]).
 pub const MAX_ALIGN: usize = 1 << 29;
@@ -1065,32 +1065,39 @@ mod tests {
 
     #[test]
     fn layout_matches_go_formula() {
+        // Pointer slots and the overflow word are P bytes: Go's
+        // map[uint64]uint64 bucket is 144 bytes on 64-bit, 140 on 386.
+        const P: usize = PTR_SIZE;
         let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), h, e).build().unwrap();
-        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 8 * 17 + P));
         let big = TypeInfo { size: 129, align: 1, pointers: false };
         let t = MapTypeBuilder::new(big, big, h, e).build().unwrap();
         assert!(t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
-        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (P, P, 8 * (1 + 2 * P) + P));
         let zero = TypeInfo { size: 0, align: 1, pointers: false };
         let t = MapTypeBuilder::new(zero, zero, h, e).build().unwrap();
-        assert_eq!(t.bucketsize(), 16);
+        assert_eq!(t.bucketsize(), 8 + P);
         // 128 bytes stays inline (the limit is inclusive).
-        let k128 = TypeInfo { size: 128, align: 8, pointers: false };
+        let k128 = TypeInfo { size: 128, align: P, pointers: false };
         let t = MapTypeBuilder::new(k128, k128, h, e).build().unwrap();
         assert!(!t.indirect_key());
-        assert_eq!(t.bucketsize(), 8 * (1 + 128 + 128) + 8);
-        // Aligned above 8: out of line whatever the size (gomap's rule);
-        // 8 stays inline.
+        assert_eq!(t.bucketsize(), 8 * (1 + 128 + 128) + P);
+        // Aligned above the pointer size: out of line whatever the size
+        // (gomap's rule); the pointer size stays inline.
         let a16 = TypeInfo { size: 16, align: 16, pointers: false };
         let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), a16, h, e).build().unwrap();
         assert!(!t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
-        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 144));
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, P, 8 * (1 + 8 + P) + P));
         let t = MapTypeBuilder::new(a16, TypeInfo::of::<u8>(), h, e).build().unwrap();
         assert!(t.indirect_key() && !t.indirect_elem());
-        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 1, 8 * (1 + 8 + 1) + 8));
-        let a8 = TypeInfo { size: 16, align: 8, pointers: false };
+        assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (P, 1, 8 * (1 + P + 1) + P));
+        let a8 = TypeInfo { size: 16, align: MAX_INLINE_ALIGN, pointers: false };
         let t = MapTypeBuilder::new(a8, a8, h, e).build().unwrap();
         assert!(!t.indirect_key() && !t.indirect_elem() && !t.bucket_pointers());
+        // On 32-bit targets 8-aligned already goes out of line.
+        let a8 = TypeInfo { size: 16, align: 8, pointers: false };
+        let t = MapTypeBuilder::new(a8, a8, h, e).build().unwrap();
+        assert_eq!(t.indirect_key(), P == 4);
         let t =
             MapTypeBuilder::new(a16, TypeInfo { size: 0, align: MAX_ALIGN, pointers: false }, h, e).build().unwrap();
         assert!(t.indirect_key() && t.indirect_elem());

@@ -5,17 +5,37 @@
 //! as Go does: that count decides where overflow buckets come from and when
 //! `nextOverflow` runs out, which the parity traces check.
 
+use crate::maptype::PTR_SIZE;
+
 /// Largest small-object size (`maxSmallSize`, sizeclasses.go).
 const MAX_SMALL_SIZE: usize = 32768;
 /// Bytes of the malloc header that Go puts in front of pointerful objects
 /// larger than [`MIN_SIZE_FOR_MALLOC_HEADER`] (`mallocHeaderSize`, mbitmap.go).
 const MALLOC_HEADER_SIZE: usize = 8;
-/// `minSizeForMallocHeader` = ptrSize * ptrBits on 64-bit (mbitmap.go).
-const MIN_SIZE_FOR_MALLOC_HEADER: usize = 8 * 64;
+/// `minSizeForMallocHeader` = ptrSize * ptrBits (mbitmap.go:101): 512 on
+/// 64-bit, 128 on 32-bit.
+const MIN_SIZE_FOR_MALLOC_HEADER: usize = PTR_SIZE * PTR_SIZE * 8;
 /// Go's page size (`_PageShift` = 13).
 const PAGE_SIZE: usize = 8192;
-/// `maxAlloc` on 64-bit Linux: 1 << heapAddrBits (malloc.go).
+/// `maxAlloc` (malloc.go:217): 1 << heapAddrBits on 64-bit Linux (48
+/// bits), (1 << 32) - 1 on 32-bit.
+#[cfg(target_pointer_width = "64")]
 pub const MAX_ALLOC: usize = 1 << 48;
+/// `maxAlloc` (malloc.go:217): 1 << heapAddrBits on 64-bit Linux (48
+/// bits), (1 << 32) - 1 on 32-bit.
+#[cfg(target_pointer_width = "32")]
+pub const MAX_ALLOC: usize = usize::MAX;
+
+/// Reports whether `mem` bytes exceed [`MAX_ALLOC`] (`mem > maxAlloc` in
+/// `makemap`, map_noswiss.go:326); never on 32-bit targets, where only the
+/// multiplication's overflow makes a hint too large.
+#[cfg_attr(
+    target_pointer_width = "32",
+    expect(clippy::absurd_extreme_comparisons, reason = "maxAlloc is usize::MAX on 32-bit targets")
+)]
+pub fn exceeds_max_alloc(mem: usize) -> bool {
+    mem > MAX_ALLOC
+}
 
 /// Go 1.24's size classes (`class_to_size`, sizeclasses.go:95); class 0 is unused.
 /// Every class above 1024 is a multiple of 128 and every one below a multiple
@@ -61,8 +81,9 @@ mod tests {
         // class: 1024 + 8 needs class 1152, of which 1144 are usable.
         assert_eq!(roundupsize(1024, false), 1144);
         assert_eq!(roundupsize(1024, true), 1024);
-        // The 512-byte boundary itself carries no header.
-        assert_eq!(roundupsize(512, false), 512);
+        // The boundary itself (512 bytes on 64-bit, 128 on 32-bit) carries
+        // no header.
+        assert_eq!(roundupsize(MIN_SIZE_FOR_MALLOC_HEADER, false), MIN_SIZE_FOR_MALLOC_HEADER);
     }
 
     #[test]

@@ -307,9 +307,11 @@ impl MapType {
         float_like(TypeInfo { size: 8, align: 4, pointers: false }, elem, h_c64, e_c64, KeyKind::C64)
     }
 
-    /// `map[complex128]V` (two `f64`): `c128hash`/`c128equal`.
+    /// `map[complex128]V` (two `f64`, aligned as `f64`: 8 on 64-bit, 4 on
+    /// 32-bit x86 as on Go's 386): `c128hash`/`c128equal`.
     pub fn c128_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        float_like(TypeInfo { size: 16, align: 8, pointers: false }, elem, h_c128, e_c128, KeyKind::C128)
+        let key = TypeInfo { size: 16, align: align_of::<f64>(), pointers: false };
+        float_like(key, elem, h_c128, e_c128, KeyKind::C128)
     }
 
     /// `map[string]V`: keys are [`GoString`] headers hashed with `strhash`
@@ -514,9 +516,9 @@ impl Field {
     pub const fn c128(offset: usize) -> Self {
         Self::new(offset, 16, FieldKind::C128)
     }
-    /// A string header at `offset`.
+    /// A string header at `offset` (two words).
     pub const fn str(offset: usize) -> Self {
-        Self::new(offset, 16, FieldKind::Str)
+        Self::new(offset, size_of::<GoString>(), FieldKind::Str)
     }
     /// A blank field of `size` bytes at `offset` (0 for a run boundary).
     pub const fn blank(offset: usize, size: usize) -> Self {
@@ -530,7 +532,8 @@ fn validate_fields(fields: &[Field], size: usize) {
         let want = match f.kind {
             FieldKind::F32 => Some(4),
             FieldKind::F64 | FieldKind::C64 => Some(8),
-            FieldKind::C128 | FieldKind::Str => Some(16),
+            FieldKind::C128 => Some(16),
+            FieldKind::Str => Some(size_of::<GoString>()),
             FieldKind::Mem | FieldKind::Ptr | FieldKind::Blank => None,
         };
         if let Some(w) = want {
@@ -545,7 +548,8 @@ fn validate_fields(fields: &[Field], size: usize) {
 /// One step of a composite hash/equality: a field (or memory run) at an
 /// offset. [`validate_fields`] makes every step lie inside the key: for the
 /// key size `size`, `off + len <= size` (`Mem`), `off + 4 <= size` (`F32`),
-/// `off + 8 <= size` (`F64`, `C64`), `off + 16 <= size` (`C128`, `Str`).
+/// `off + 8 <= size` (`F64`, `C64`), `off + 16 <= size` (`C128`),
+/// `off + size_of::<GoString>() <= size` (`Str`).
 #[derive(Clone, Copy, Debug)]
 enum Op {
     Mem { off: usize, len: usize },
@@ -671,9 +675,11 @@ mod tests {
 
     #[test]
     fn presets_composite_runs() {
-        // struct{A uint8; B uint32; C, D uint16; E uint64}: three runs.
+        // struct{A uint8; B uint32; C, D uint16; E uint64} as laid out on
+        // 64-bit (aligned as u64 is on the target, so it stays inline):
+        // three runs.
         let f = [Field::mem(0, 1), Field::mem(4, 4), Field::mem(8, 2), Field::mem(10, 2), Field::mem(16, 8)];
-        let t = MapType::composite_key(&f, 24, 8, U64).unwrap();
+        let t = MapType::composite_key(&f, 24, align_of::<u64>(), U64).unwrap();
         assert_eq!(t.kind(), KeyKind::Composite);
         assert_eq!(t.flags(), FLAG_REFLEXIVE_KEY);
         let got: Vec<_> = ops(&t).iter().map(|o| format!("{o:?}")).collect();
@@ -682,7 +688,7 @@ mod tests {
         let t = MapType::composite_key(&[Field::mem(0, 2), Field::mem(2, 2), Field::mem(4, 4)], 8, 4, U64).unwrap();
         assert_eq!(t.kind(), KeyKind::Memory);
         // A one-field struct is its field.
-        let t = MapType::composite_key(&[Field::str(0)], 16, 8, U64).unwrap();
+        let t = MapType::composite_key(&[Field::str(0)], size_of::<GoString>(), align_of::<usize>(), U64).unwrap();
         assert_eq!(t.kind(), KeyKind::Str);
         // Blank markers split runs.
         let f = [Field::mem(0, 4), Field::blank(4, 0), Field::mem(4, 4), Field::f32(8)];

@@ -74,6 +74,12 @@
 #![allow(non_camel_case_types)]
 #![deny(clippy::multiple_unsafe_ops_per_block)]
 
+// gomap.h fixes its structs' layouts for 8-byte pointers (its
+// `_Static_assert`s); the core builds on 32-bit x86 too, the C ABI does
+// not yet (issue 17).
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("libgomap's C ABI supports 64-bit targets only: gomap.h assumes 8-byte pointers (issue 17)");
+
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
 use std::alloc::Layout;
