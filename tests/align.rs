@@ -373,7 +373,7 @@ fn u128_keys_hash_as_16_bytes_and_live_out_of_line() {
     let t = m.map_type();
     assert!(t.indirect_key() && !t.indirect_elem());
     assert_eq!(t.keysize(), 8);
-    for seed in [0usize, 1, 0x9e37_79b9_7f4a_7c15] {
+    for seed in [0usize, 1, 0x9e37_79b9_7f4a_7c15u64 as usize] {
         for k in [0u128, 1, u128::MAX, big(7)] {
             let bytes = k.to_ne_bytes();
             // SAFETY: `k` is a key of `t` (a u128); `bytes` is 16 readable bytes.

@@ -147,7 +147,7 @@ fn assert_same<K>(a: &MapType, b: &MapType, keys: &[K]) {
             // A NaN: Go hashes it to a random value.
             continue;
         }
-        for seed in [0, 1, 0x9e37_79b9_7f4a_7c15usize] {
+        for seed in [0, 1, 0x9e37_79b9_7f4a_7c15u64 as usize] {
             // SAFETY: `p` is a live `K`, a key of both descriptors.
             let ha = unsafe { a.hash(p, seed) };
             // SAFETY: as above.

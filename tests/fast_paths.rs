@@ -165,7 +165,8 @@ impl Kind for U64 {
 }
 
 /// Pointer keys: Go uses mapassign_fast64ptr for them, and the plain fast64
-/// functions for lookups and deletes.
+/// functions for lookups and deletes (on 32-bit targets mapassign_fast32ptr
+/// and the fast32 functions).
 struct Ptr;
 impl Kind for Ptr {
     type Key = *mut u8;
@@ -177,21 +178,45 @@ impl Kind for Ptr {
         // Addresses only: never dereferenced.
         ptr::without_provenance_mut(0x10_0000 + 16 * i as usize)
     }
+    #[cfg(target_pointer_width = "64")]
     unsafe fn access2(t: &MapType, h: *const HMap, k: *mut u8) -> (*const u8, bool) {
         // SAFETY: forwarded (an 8-byte-key map).
         unsafe { fast64::mapaccess2_fast64(t, h, k.addr() as u64) }.unwrap()
     }
+    #[cfg(target_pointer_width = "64")]
     unsafe fn access1(t: &MapType, h: *const HMap, k: *mut u8) -> *const u8 {
         // SAFETY: forwarded.
         unsafe { fast64::mapaccess1_fast64(t, h, k.addr() as u64) }.unwrap()
     }
+    #[cfg(target_pointer_width = "64")]
     unsafe fn assign(t: &MapType, h: *mut HMap, k: *mut u8) -> Slot {
         // SAFETY: forwarded.
         unsafe { fast64::mapassign_fast64ptr(t, h, k) }.unwrap()
     }
+    #[cfg(target_pointer_width = "64")]
     unsafe fn delete(t: &MapType, h: *mut HMap, k: *mut u8) {
         // SAFETY: forwarded.
         unsafe { fast64::mapdelete_fast64(t, h, k.addr() as u64) }.unwrap()
+    }
+    #[cfg(target_pointer_width = "32")]
+    unsafe fn access2(t: &MapType, h: *const HMap, k: *mut u8) -> (*const u8, bool) {
+        // SAFETY: forwarded (a 4-byte-key map).
+        unsafe { fast32::mapaccess2_fast32(t, h, k.addr() as u32) }.unwrap()
+    }
+    #[cfg(target_pointer_width = "32")]
+    unsafe fn access1(t: &MapType, h: *const HMap, k: *mut u8) -> *const u8 {
+        // SAFETY: forwarded.
+        unsafe { fast32::mapaccess1_fast32(t, h, k.addr() as u32) }.unwrap()
+    }
+    #[cfg(target_pointer_width = "32")]
+    unsafe fn assign(t: &MapType, h: *mut HMap, k: *mut u8) -> Slot {
+        // SAFETY: forwarded.
+        unsafe { fast32::mapassign_fast32ptr(t, h, k) }.unwrap()
+    }
+    #[cfg(target_pointer_width = "32")]
+    unsafe fn delete(t: &MapType, h: *mut HMap, k: *mut u8) {
+        // SAFETY: forwarded.
+        unsafe { fast32::mapdelete_fast32(t, h, k.addr() as u32) }.unwrap()
     }
 }
 
@@ -250,8 +275,9 @@ fn normalise(s: &mut Snapshot) {
             for (i, k) in b.keys.iter_mut().enumerate() {
                 if b.tophash[i] < MIN_TOP_HASH {
                     if let Some(k) = k {
-                        if k[..8].iter().all(|&x| x == 0) {
-                            k[8..].fill(0);
+                        let w = size_of::<usize>();
+                        if k[..w].iter().all(|&x| x == 0) {
+                            k[w..].fill(0);
                         }
                     }
                 }
@@ -569,11 +595,15 @@ fn fast64_matches_generic() {
     run(U64, 0x6464);
 }
 
+/// `mapassign_fast64ptr` on 64-bit targets, `mapassign_fast32ptr` on
+/// 32-bit ones (pointer keys are 4 bytes there).
 #[test]
 fn fast64ptr_matches_generic() {
     // Key material is process-wide: every test pins the same one first.
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
-    run(Ptr, 0x7070);
+    // The seed is one whose episodes reach same-size growth: 4-byte
+    // pointer keys (32-bit targets) hash differently from 8-byte ones.
+    run(Ptr, if size_of::<usize>() == 8 { 0x7070 } else { 0x7272 });
 }
 
 #[test]
@@ -603,7 +633,10 @@ fn fast_paths_on_nil_and_empty_maps() {
         let nil = gomap::fatal::MapError::NilMapAssign;
         assert_eq!(fast32::mapassign_fast32(&t32, ptr::null_mut(), 1).unwrap_err(), nil);
         assert_eq!(fast64::mapassign_fast64(&t64, ptr::null_mut(), 1).unwrap_err(), nil);
+        #[cfg(target_pointer_width = "64")]
         assert_eq!(fast64::mapassign_fast64ptr(&t64, ptr::null_mut(), ptr::null_mut()).unwrap_err(), nil);
+        #[cfg(target_pointer_width = "32")]
+        assert_eq!(fast32::mapassign_fast32ptr(&t32, ptr::null_mut(), ptr::null_mut()).unwrap_err(), nil);
         assert_eq!(faststr::mapassign_faststr(&ts, ptr::null_mut(), s).unwrap_err(), nil);
     }
 }
@@ -713,7 +746,9 @@ fn gomap_wrapper_uses_fast_paths() {
     assert_eq!(<char as GoKey>::FAST, FastKind::Fast32);
     assert_eq!(<[u8; 4] as GoKey>::FAST, FastKind::Fast32);
     assert_eq!(<i64 as GoKey>::FAST, FastKind::Fast64);
-    assert_eq!(<usize as GoKey>::FAST, FastKind::Fast64);
+    // Go's uintptr: the word's fast paths.
+    let word = if size_of::<usize>() == 8 { FastKind::Fast64 } else { FastKind::Fast32 };
+    assert_eq!(<usize as GoKey>::FAST, word);
     assert_eq!(<[u8; 8] as GoKey>::FAST, FastKind::Fast64);
     assert_eq!(<u16 as GoKey>::FAST, FastKind::None);
     assert_eq!(<f64 as GoKey>::FAST, FastKind::None);

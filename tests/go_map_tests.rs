@@ -344,8 +344,10 @@ fn test_map_sparse_iter_order() {
 /// maxAlloc/144 + 1 (the memory exceeds maxAlloc = 1<<48; 144 is the
 /// bucket size), and the map then grows as usual (B = 1 after 9 inserts).
 /// Checked through the core (`makemap64`, `makemap`), the typed wrapper and
-/// the C ABI (`gomap_makemap64`, `gomap_makemap`).
+/// the C ABI (`gomap_makemap64`, `gomap_makemap`). 64-bit only: the hints
+/// and bucket size are 64-bit Go's (and the C ABI is 64-bit only).
 #[test]
+#[cfg(target_pointer_width = "64")]
 fn test_ignore_bogus_map_hint() {
     const HINTS: [i64; 6] = [-1, -(1 << 40), 1 << 62, 1 << 50, 1 << 45, (1 << 48) / 144 + 1];
     let t = <i64 as GoKey>::map_type(TypeInfo::of::<i64>());

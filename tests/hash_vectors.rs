@@ -1,12 +1,13 @@
 //! Known-answer tests against hashes recorded from the real Go 1.24.11
 //! runtime (written by go-ref/cmd/hashvec: `tests/data/hash_vectors.json`
 //! on amd64, `tests/data/hash_vectors_arm64.json` on arm64 under
-//! qemu-aarch64), plus properties ported from Go's runtime/hash_test.go.
+//! qemu-aarch64, `tests/data/hash_vectors_386.json` on 386), plus
+//! properties ported from Go's runtime/hash_test.go.
 //!
 //! The AES sections are the assembly of one architecture each, so only the
 //! file of the target's own architecture is checked on the AES path; the
-//! fallback sections (runtime/hash64.go, the same on both) are checked from
-//! both files on every target.
+//! fallback sections are checked from every file of the target's word size
+//! (runtime/hash64.go on amd64 and arm64, runtime/hash32.go on 386).
 //!
 //! Every test installs `test_key_material()` (the same material the
 //! generator used) and calls `gomap::alg::fallback::*` / `gomap::alg::aes::*`
@@ -23,15 +24,25 @@ use gomap_inspector::json::Json;
 
 mod common;
 
+use common::replay::goarch_ptr_size;
+
 /// The vector files, by Go architecture.
-const FILES: [(&str, &str); 2] = [("amd64", "hash_vectors.json"), ("arm64", "hash_vectors_arm64.json")];
+const FILES: [(&str, &str); 3] =
+    [("amd64", "hash_vectors.json"), ("arm64", "hash_vectors_arm64.json"), ("386", "hash_vectors_386.json")];
 
 /// The Go architecture whose AES assembly this target's `alg::aes` ports.
-const NATIVE: &str = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+const NATIVE: &str = common::replay::NATIVE_GOARCH;
 
-/// The vectors recorded on Go architecture `goarch` (`"amd64"`, `"arm64"`).
+/// The recorded architectures of this target's word size: their fallback
+/// sections are this target's fallback.
+fn same_word_size() -> impl Iterator<Item = &'static str> {
+    FILES.iter().map(|f| f.0).filter(|a| goarch_ptr_size(a) == size_of::<usize>())
+}
+
+/// The vectors recorded on Go architecture `goarch` (`"amd64"`, `"arm64"`,
+/// `"386"`).
 fn doc_of(goarch: &str) -> &'static Json {
-    static DOCS: [OnceLock<Json>; 2] = [OnceLock::new(), OnceLock::new()];
+    static DOCS: [OnceLock<Json>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let i = FILES.iter().position(|f| f.0 == goarch).expect("a recorded architecture");
     DOCS[i].get_or_init(|| {
         let path = format!("{}/tests/data/{}", env!("CARGO_MANIFEST_DIR"), FILES[i].1);
@@ -58,7 +69,7 @@ fn setup() {
 #[derive(Clone, Copy)]
 enum Path {
     Fallback,
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     Aes,
 }
 
@@ -81,7 +92,7 @@ fn eval(path: Path, v: &Json, data: &[u8]) -> Option<u64> {
             alg::fallback::c64hash,
             alg::fallback::c128hash,
         ),
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
         Path::Aes => (
             alg::aes::memhash,
             alg::aes::memhash32,
@@ -161,11 +172,14 @@ fn header_matches_test_material() {
         let d = doc_of(goarch);
         assert!(d.get("go_version").str().starts_with("go1.24.11"));
         assert_eq!(d.get("goexperiment").str(), "noswissmap");
+        // 32-bit Go's material: 64 bytes of schedule, 32-bit key words.
         let km = alg::test_key_material();
-        assert_eq!(d.get("aeskeysched").bytes(), km.aeskeysched);
+        let w = goarch_ptr_size(goarch);
+        assert_eq!(d.get("aeskeysched").bytes(), (0..w * 16).map(|i| (i * 7 + 3) as u8).collect::<Vec<_>>());
+        assert_eq!(km.aeskeysched[..], (0..alg::HASH_RANDOM_BYTES).map(|i| (i * 7 + 3) as u8).collect::<Vec<_>>());
         let hk: Vec<u64> = d.get("hashkey").arr().iter().map(Json::hexnum).collect();
-        assert_eq!(hk, km.hashkey);
-        // Both architectures record both paths (qemu-aarch64 reports AES).
+        assert_eq!(hk, km.hashkey.map(|k| k & (u64::MAX >> (64 - 8 * w))));
+        // Every architecture records both paths (qemu-aarch64 reports AES).
         let paths: Vec<&str> = d.get("paths").arr().iter().map(Json::str).collect();
         assert_eq!(paths, ["aes", "fallback"], "{goarch}");
     }
@@ -174,16 +188,16 @@ fn header_matches_test_material() {
 #[test]
 #[cfg_attr(miri, ignore = "reads a file; the properties below run under Miri")]
 fn fallback_vectors_match_go() {
-    // hash64.go is the same function on both architectures: both files'
-    // fallback sections hold, whatever the target.
-    for (goarch, _) in FILES {
+    // hash64.go is the same function on amd64 and arm64: both files'
+    // fallback sections hold on a 64-bit target; hash32.go is 386's.
+    for goarch in same_word_size() {
         let n = check_path(doc_of(goarch), Path::Fallback, "fallback");
         assert!(n > 2000, "only {n} {goarch} fallback vectors");
         eprintln!("fallback ({goarch}): {n} runtime-function vectors match Go");
     }
 }
 
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 #[test]
 #[cfg_attr(miri, ignore = "AES intrinsics")]
 fn aes_vectors_match_go() {
@@ -223,12 +237,24 @@ fn preset(name: &str) -> MapType {
         "complex64" => MapType::c64_key(e),
         "complex128" => MapType::c128_key(e),
         "string" => MapType::str_key(e),
+        // The composite types as Go lays them out on the target's word
+        // size (go-ref/cmd/hashvec/maptypes.go): on 32-bit, 8-byte fields
+        // are 4-aligned and strings are 8 bytes.
         // struct{ A uint32; F float64; S uint16 }
+        #[cfg(target_pointer_width = "64")]
         "S1" => comp(&[m(0, 4), Field::f64(8), m(16, 2)], 24, 8),
+        #[cfg(target_pointer_width = "32")]
+        "S1" => comp(&[m(0, 4), Field::f64(4), m(12, 2)], 16, 4),
         // struct{ A uint8; B uint64; S string }
+        #[cfg(target_pointer_width = "64")]
         "S2" => comp(&[m(0, 1), m(8, 8), Field::str(16)], 32, 8),
+        #[cfg(target_pointer_width = "32")]
+        "S2" => comp(&[m(0, 1), m(4, 8), Field::str(12)], 20, 4),
         // struct{ A uint8; B uint32; C, D uint16; E uint64 }
+        #[cfg(target_pointer_width = "64")]
         "S3" => comp(&[m(0, 1), m(4, 4), m(8, 2), m(10, 2), m(16, 8)], 24, 8),
+        #[cfg(target_pointer_width = "32")]
+        "S3" => comp(&[m(0, 1), m(4, 4), m(8, 2), m(10, 2), m(12, 8)], 20, 4),
         // struct{ A, B uint16; C uint32 } (regular memory)
         "S4" => comp(&[m(0, 2), m(2, 2), m(4, 4)], 8, 4),
         // struct{ A uint32; _ uint32; B uint32; F float32 }
@@ -238,13 +264,22 @@ fn preset(name: &str) -> MapType {
             comp(&[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4), Field::f32(16), m(20, 4)], 24, 4)
         }
         // struct{ C complex64; S string; Z [3]byte }
+        #[cfg(target_pointer_width = "64")]
         "S7" => comp(&[Field::c64(0), Field::str(8), m(24, 3)], 32, 8),
+        #[cfg(target_pointer_width = "32")]
+        "S7" => comp(&[Field::c64(0), Field::str(8), m(16, 3)], 20, 4),
         // struct{ In struct{ A uint32; F float32; B uint32 }; C uint32 }
         "S8" => comp(&[m(0, 4), Field::f32(4), m(8, 4), Field::blank(12, 0), m(12, 4)], 16, 4),
         // struct{ X struct{ A, B uint16; C uint32 }; C uint32; F float64 }
+        #[cfg(target_pointer_width = "64")]
         "S9" => comp(&[m(0, 2), m(2, 2), m(4, 4), m(8, 4), Field::f64(16)], 24, 8),
+        #[cfg(target_pointer_width = "32")]
+        "S9" => comp(&[m(0, 2), m(2, 2), m(4, 4), m(8, 4), Field::f64(12)], 20, 4),
+        #[cfg(target_pointer_width = "64")]
         "[2]string" => comp(&[Field::str(0), Field::str(16)], 32, 8),
-        "[2]float64" => comp(&[Field::f64(0), Field::f64(8)], 16, 8),
+        #[cfg(target_pointer_width = "32")]
+        "[2]string" => comp(&[Field::str(0), Field::str(8)], 16, 4),
+        "[2]float64" => comp(&[Field::f64(0), Field::f64(8)], 16, align_of::<f64>()),
         n => panic!("no preset for Go key type {n}"),
     };
     t.unwrap()
@@ -364,7 +399,7 @@ type MemFn = unsafe fn(*const u8, usize, usize) -> usize;
 
 fn paths() -> Vec<(&'static str, MemFn)> {
     let mut v: Vec<(&'static str, MemFn)> = vec![("fallback", alg::fallback::memhash)];
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if alg::aes_available() {
         v.push(("aes", alg::aes::memhash));
     }
@@ -416,7 +451,7 @@ fn memhash32_64_equal_memhash_on_fallback() {
     }
 }
 
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 #[test]
 #[cfg_attr(miri, ignore = "AES intrinsics")]
 fn aes_memhash32_64_are_distinct_functions() {

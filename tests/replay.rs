@@ -7,10 +7,14 @@
 //! sizes, flags and per-B array lengths against the trace header.
 //!
 //! * `golden_traces`: the committed traces in `tests/golden/` (no Go needed;
-//!   recorded on amd64, so on aarch64 only the fallback ones replay).
+//!   recorded on amd64, so on aarch64 only the fallback ones replay, and
+//!   none on 32-bit targets).
 //! * `golden_arm64_traces`: `tests/golden-arm64/`, recorded by Go arm64
 //!   under qemu-aarch64 (`scripts/arm64.sh`); their AES path replays on
 //!   aarch64 only (CI runs it under qemu).
+//! * `golden_386_traces`: `tests/golden-386/`, recorded by Go 386
+//!   (`scripts/x86-32.sh`); Go's 32-bit layout, so they replay on 32-bit
+//!   targets only, their AES path on x86 (i686) only.
 //! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
 //!   fresh ones with a random seed via `scripts/live-replay.sh`).
 //!
@@ -34,6 +38,12 @@ fn golden_traces() {
 #[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
 fn golden_arm64_traces() {
     replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-arm64"), replay_file);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
+fn golden_386_traces() {
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-386"), replay_file);
 }
 
 #[test]

@@ -160,11 +160,15 @@ impl KeyBuf {
     }
 }
 
-/// The 16 bytes of a string header.
-fn str_header_bytes(g: GoString) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&(g.ptr as usize).to_ne_bytes());
-    b[8..].copy_from_slice(&g.len.to_ne_bytes());
+/// Size of a string header: two words.
+const STR_HDR: usize = size_of::<GoString>();
+
+/// The bytes of a string header.
+fn str_header_bytes(g: GoString) -> [u8; STR_HDR] {
+    const W: usize = size_of::<usize>();
+    let mut b = [0u8; STR_HDR];
+    b[..W].copy_from_slice(&(g.ptr as usize).to_ne_bytes());
+    b[W..].copy_from_slice(&g.len.to_ne_bytes());
     b
 }
 
@@ -195,11 +199,13 @@ impl Replay {
             "f64" => (Key::Generic, vec![], MapType::f64_key(elem)),
             "big" => (Key::Generic, vec![], MapType::bytes_key(136, elem)),
             "zst" => (Key::Generic, vec![], MapType::mem_key(0, 1, elem)),
-            "comp" => (
-                Key::Generic,
-                vec![],
-                MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, elem),
-            ),
+            "comp" => {
+                // Go's Comp: F at float64's alignment (8 on 64-bit, 4 on
+                // 386), S after it, size rounded up to that alignment.
+                let a = align_of::<f64>();
+                let f = [Field::mem(0, 4), Field::f64(a), Field::mem(a + 8, 2)];
+                (Key::Generic, vec![], MapType::composite_key(&f, (a + 10).next_multiple_of(a), a, elem))
+            }
             "f32" => (Key::Generic, vec![], MapType::f32_key(elem)),
             "any" | "iface" => (Key::Generic, vec![], MapType::iface_key(elem)),
             "c128" => (Key::Generic, vec![], MapType::c128_key(elem)),
@@ -275,8 +281,8 @@ impl Replay {
         let raw = k.bytes();
         if self.any.is_some() {
             let i = self.any_key(&raw);
-            // SAFETY: an Iface is 16 plain bytes (two pointers).
-            let b: [u8; 16] = unsafe { std::mem::transmute(i) };
+            // SAFETY: an Iface is two plain words (two pointers).
+            let b: [u8; size_of::<Iface>()] = unsafe { std::mem::transmute(i) };
             return KeyBuf::new(&b);
         }
         if self.key == Key::Str {
@@ -348,7 +354,7 @@ impl Replay {
         let mut off = 0;
         for &so in &self.strs {
             out.extend_from_slice(&b[off..so]);
-            let g = Self::gostr(&b[so..so + 16]);
+            let g = Self::gostr(&b[so..so + STR_HDR]);
             out.extend_from_slice(&(g.len as u64).to_le_bytes());
             if !g.ptr.is_null() {
                 // SAFETY: non-null string pointers point into our arena.
@@ -356,14 +362,14 @@ impl Replay {
             } else {
                 assert_eq!(g.len, 0, "{}: string with nil data and length {}", self.name, g.len);
             }
-            off = so + 16;
+            off = so + STR_HDR;
         }
         out.extend_from_slice(&b[off..]);
         hex(&out)
     }
 
     fn gostr(kb: &[u8]) -> GoString {
-        // SAFETY: `kb` holds a GoString's 16 bytes (see key_bytes).
+        // SAFETY: `kb` holds a GoString's bytes (see key_bytes).
         unsafe { kb.as_ptr().cast::<GoString>().read_unaligned() }
     }
 

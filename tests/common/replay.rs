@@ -12,7 +12,23 @@ use gomap::inspect::Header;
 use gomap_inspector::json::Json;
 
 /// The Go architecture whose AES hash `gomap::alg::aes` is on this target.
-pub const NATIVE_GOARCH: &str = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+pub const NATIVE_GOARCH: &str = if cfg!(target_arch = "aarch64") {
+    "arm64"
+} else if cfg!(target_arch = "x86") {
+    "386"
+} else {
+    "amd64"
+};
+
+/// The pointer size of Go architecture `goarch` (`goarch.PtrSize`): a
+/// trace replays only on a target of the same word size, whose layout
+/// (slot and bucket sizes, hash width) is the trace's.
+pub fn goarch_ptr_size(goarch: &str) -> usize {
+    match goarch {
+        "386" | "arm" | "mips" | "mipsle" => 4,
+        _ => 8,
+    }
+}
 
 /// The hash path is process-wide: replays take turns.
 static PATH_LOCK: Mutex<()> = Mutex::new(());
@@ -37,11 +53,17 @@ impl HashPath {
     ///
     /// An AES trace recorded on another architecture (`"goarch"`, absent
     /// for amd64) is `None` too: Go's AES hash is a different function on
-    /// amd64 and arm64, and gomap runs only its own target's.
+    /// amd64, 386 and arm64, and gomap runs only its own target's. So is
+    /// any trace of another word size (a 64-bit trace on a 32-bit target,
+    /// or the reverse): its layout and hashes are not this target's.
     pub fn install(hdr: &Json, name: &str) -> Option<HashPath> {
         let aes = hdr.get("hash").str() == "aes";
         let goarch = hdr.get("goarch");
         let goarch = if goarch.is_null() { "amd64" } else { goarch.str() };
+        if goarch_ptr_size(goarch) != size_of::<usize>() {
+            println!("{name}: skipped (Go {goarch}'s {}-byte words)", goarch_ptr_size(goarch));
+            return None;
+        }
         if aes && goarch != NATIVE_GOARCH {
             println!("{name}: skipped (the AES hash of {goarch}; this target runs {NATIVE_GOARCH}'s)");
             return None;
@@ -53,7 +75,7 @@ impl HashPath {
             return None;
         }
         let lock = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let sched: [u8; 128] = hdr.get("aeskeysched").bytes().try_into().unwrap();
+        let sched: [u8; alg::HASH_RANDOM_BYTES] = hdr.get("aeskeysched").bytes().try_into().unwrap();
         let hk: Vec<u64> = hdr.get("hashkey").arr().iter().map(Json::hexnum).collect();
         alg::set_key_material(&KeyMaterial { aeskeysched: sched, hashkey: hk.try_into().unwrap() });
         assert!(alg::set_use_aeshash(aes) == aes);
