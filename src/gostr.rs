@@ -12,7 +12,7 @@ use crate::maptype::KeySpec;
 
 /// An owned UTF-8 string with Go's string-header layout.
 ///
-/// The key type of Go's `map[string]V`: 16 bytes `{ptr, len}` per slot,
+/// The key type of Go's `map[string]V`: two words `{ptr, len}` per slot,
 /// hashed with `strhash`, on the `faststr` paths.
 ///
 /// ```
@@ -21,7 +21,7 @@ use crate::maptype::KeySpec;
 /// m.insert(GoStr::from("go"), 1);
 /// m.insert("map".into(), 2);
 /// assert_eq!(m[&GoStr::from("map")], 2);
-/// assert_eq!(core::mem::size_of::<GoStr>(), 16); // Go's string header
+/// assert_eq!(size_of::<GoStr>(), 2 * size_of::<usize>()); // Go's string header
 /// ```
 #[repr(C)]
 pub struct GoStr {

@@ -452,8 +452,8 @@ impl MapType {
 ///     .build()
 ///     .unwrap();
 /// // Go's layout for an 8-byte key and elem: 8 tophash bytes, 8 keys, 8
-/// // elems, the overflow pointer.
-/// assert_eq!(t.bucketsize(), 8 + 8 * 8 + 8 * 8 + 8);
+/// // elems, the overflow pointer (8 bytes; 4 on 32-bit x86).
+/// assert_eq!(t.bucketsize(), 8 + 8 * 8 + 8 * 8 + size_of::<usize>());
 /// assert!(t.reflexive_key() && !t.need_key_update());
 /// ```
 pub struct MapTypeBuilder {
@@ -783,7 +783,7 @@ impl MapTypeBuilder {
     /// // A key over 128 bytes goes out of line, as in Go.
     /// let big = TypeInfo { size: 200, align: 8, pointers: false };
     /// let t = MapTypeBuilder::new(big, elem, hash, eq).build().unwrap();
-    /// assert!(t.indirect_key() && t.keysize() == 8);
+    /// assert!(t.indirect_key() && t.keysize() == size_of::<usize>());
     /// // A size that is not a multiple of the alignment is refused.
     /// let bad = TypeInfo { size: 12, align: 8, pointers: false };
     /// assert!(matches!(MapTypeBuilder::new(bad, elem, hash, eq).build(), Err(TypeError::SizeNotMultipleOfAlign(_))));

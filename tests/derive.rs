@@ -7,6 +7,7 @@
 
 mod common;
 
+use core::mem::offset_of;
 use std::path::Path;
 
 use common::golden::replay_file_with;
@@ -179,7 +180,10 @@ fn comp_keys() -> Vec<Comp> {
 #[test]
 fn comp_matches_hand_built() {
     let _hold = hold_hash_path();
-    let want = MapType::composite_key(&[Field::mem(0, 4), Field::f64(8), Field::mem(16, 2)], 24, 8, U32).unwrap();
+    // Offsets, size and alignment from the Rust struct (on x86-64: f at 8,
+    // s at 16, 24 bytes; on i686, as on Go's 386: f at 4, s at 12, 16).
+    let f = [Field::mem(0, 4), Field::f64(offset_of!(Comp, f)), Field::mem(offset_of!(Comp, s), 2)];
+    let want = MapType::composite_key(&f, size_of::<Comp>(), align_of::<Comp>(), U32).unwrap();
     assert_same(&derived::<Comp>(), &want, &comp_keys());
 }
 
@@ -202,7 +206,8 @@ fn nest_matches_hand_built() {
 #[test]
 fn ss_matches_hand_built() {
     let _hold = hold_hash_path();
-    let want = MapType::composite_key(&[Field::mem(0, 1), Field::str(8), Field::f32(24)], 32, 8, U32).unwrap();
+    let f = [Field::mem(0, 1), Field::str(offset_of!(Ss, s)), Field::f32(offset_of!(Ss, f))];
+    let want = MapType::composite_key(&f, size_of::<Ss>(), align_of::<Ss>(), U32).unwrap();
     let mut r = Rng(9);
     let keys: Vec<Ss> = (0..n(100))
         .map(|_| Ss { b: r.next() as u8 % 3, s: GoStr::new(&format!("s{}", r.next() % 5)), f: (r.next() % 3) as f32 })
@@ -214,13 +219,14 @@ fn ss_matches_hand_built() {
 fn arrays_match_hand_built() {
     let _hold = hold_hash_path();
     let f17: Vec<Field> = (0..17).map(|i| Field::f64(8 * i)).collect();
-    let want = MapType::composite_key(&f17, 136, 8, U32).unwrap();
+    let want = MapType::composite_key(&f17, 136, align_of::<f64>(), U32).unwrap();
     let mut r = Rng(11);
     let keys: Vec<[f64; 17]> = (0..n(50)).map(|_| core::array::from_fn(|_| (r.next() % 3) as f64 - 1.0)).collect();
     assert_same(&derived::<[f64; 17]>(), &want, &keys);
 
-    let s9: Vec<Field> = (0..9).map(|i| Field::str(16 * i)).collect();
-    let want = MapType::composite_key(&s9, 144, 8, U32).unwrap();
+    let w = size_of::<GoStr>();
+    let s9: Vec<Field> = (0..9).map(|i| Field::str(w * i)).collect();
+    let want = MapType::composite_key(&s9, 9 * w, align_of::<GoStr>(), U32).unwrap();
     let keys: Vec<[GoStr; 9]> =
         (0..n(50)).map(|_| core::array::from_fn(|_| GoStr::new(&format!("{}", r.next() % 3)))).collect();
     assert_same(&derived::<[GoStr; 9]>(), &want, &keys);
@@ -272,7 +278,8 @@ fn nested_and_padded_match_hand_built() {
         .collect();
     assert_same(&derived::<Abut>(), &want, &keys);
 
-    let want = MapType::composite_key(&[Field::mem(0, 1), Field::mem(8, 8)], 16, 8, U32).unwrap();
+    let f = [Field::mem(0, 1), Field::mem(offset_of!(Padded, 1), 8)];
+    let want = MapType::composite_key(&f, size_of::<Padded>(), align_of::<Padded>(), U32).unwrap();
     let keys: Vec<Padded> = (0..n(100)).map(|_| Padded(r.next() as u8 % 3, r.next() % 3)).collect();
     assert_same(&derived::<Padded>(), &want, &keys);
     assert!(Padded::SPEC.is_none(), "a padded key must not be hashed as memory");

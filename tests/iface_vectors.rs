@@ -6,6 +6,10 @@
 //! Also: `map[any]V` behaviour through the generic entry points (type
 //! identity, NaN, ±0 key update, the unhashable error leaving the map
 //! unchanged).
+//!
+//! 64-bit targets only: the vectors and the Go types' sizes are amd64's
+//! (Go 386's interface vectors are not recorded yet).
+#![cfg(target_pointer_width = "64")]
 
 use std::sync::Arc;
 

@@ -329,7 +329,16 @@ fn look(t: &MapType, name: &str, n: &mut usize, op: &str, h: NonNull<HMap>, quar
 #[test]
 fn stale_old_slots_never_reach_freed_storage() {
     gomap::alg::set_key_material(&gomap::alg::test_key_material());
-    let steps = if cfg!(miri) { 100 } else { 6000 };
+    // A shrink during growth is rare (1 in 40 growing steps, and only
+    // with no iterator live): 32-bit targets, whose hashes differ, need
+    // more steps to meet one for every kind.
+    let steps = if cfg!(miri) {
+        100
+    } else if cfg!(target_pointer_width = "64") {
+        6000
+    } else {
+        18000
+    };
     for k in kinds() {
         let mut n = 0;
         // Phases of 1000 steps over 52 keys: B = 3 at full load, where

@@ -731,7 +731,9 @@ fn drop_hooks_run_exactly_once() {
     // Out-of-line elems with drop glue: the pointer moves, the value stays.
     let rc = Rc::new(());
     {
-        let mut m: GoMap<String, [Rc<()>; 20]> = GoMap::new();
+        // 160 bytes on every word size: over MaxElemBytes.
+        const N: usize = 160 / size_of::<usize>();
+        let mut m: GoMap<String, [Rc<()>; N]> = GoMap::new();
         assert!(m.map_type().indirect_elem());
         for i in 0..n / 4 {
             m.insert(format!("k{i}"), std::array::from_fn(|_| rc.clone()));
@@ -743,11 +745,11 @@ fn drop_hooks_run_exactly_once() {
         }
         let live = m.len();
         m.shrink_to_fit();
-        assert_eq!(Rc::strong_count(&rc), 1 + 20 * live);
+        assert_eq!(Rc::strong_count(&rc), 1 + N * live);
         // SAFETY: a live map, not being written.
         unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap();
         for i in (0..n / 4).step_by(5) {
-            assert_eq!(m.get(&format!("k{i}")).map(|a| a.len()), Some(20));
+            assert_eq!(m.get(&format!("k{i}")).map(|a| a.len()), Some(N));
         }
     }
     assert_eq!(Rc::strong_count(&rc), 1);
