@@ -215,7 +215,7 @@ pub fn set_key_material(km: &KeyMaterial) {
 pub const KEY_MATERIAL_BYTES: usize = HASH_RANDOM_BYTES + 32;
 
 impl KeyMaterial {
-    /// The material from its byte form: `aeskeysched` (128 bytes), then
+    /// The material from its byte form: `aeskeysched` ([`HASH_RANDOM_BYTES`]), then
     /// `hashkey[0..4]` as little-endian words.
     pub fn from_bytes(b: &[u8; KEY_MATERIAL_BYTES]) -> Self {
         let mut km = KeyMaterial { aeskeysched: [0; HASH_RANDOM_BYTES], hashkey: [0; 4] };
