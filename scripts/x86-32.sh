@@ -10,15 +10,15 @@
 #        tests/golden-386/, each twice (identical bytes) and re-executed by
 #        `oracle -replay`; they must equal the committed files;
 #     3. build gomap's tests for i686-unknown-linux-gnu (Debian's
-#        gcc-multilib as the linker) and run tests/hash_vectors.rs and
+#        i686-linux-gnu-gcc as the linker) and run tests/hash_vectors.rs and
 #        tests/replay.rs (the 386 vectors and traces), then the rest of the
-#        core crate's suite.
+#        core crate's suite, natively.
 #   scripts/x86-32.sh --vectors regenerate tests/data/hash_vectors_386.json
 #   scripts/x86-32.sh --golden  regenerate tests/golden-386/*.jsonl
 #
-# Needs: apt (gcc-multilib), rustup (target i686-unknown-linux-gnu), Go
-# 1.24.11 in .venv-go. Under CI=true a tool that cannot be installed fails
-# the run.
+# Needs: apt (gcc-i686-linux-gnu, libc6-dev-i386-cross, libc6-i386), rustup
+# (target i686-unknown-linux-gnu), Go 1.24.11 in .venv-go. A tool that
+# cannot be installed fails the run (set -e).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -31,6 +31,20 @@ case "${1:-}" in
   *) echo "usage: $0 [--vectors | --golden]" >&2; exit 2 ;;
 esac
 
+# Debian's i686 cross linker (not gcc-multilib, which conflicts with the
+# aarch64 cross compiler scripts/arm64.sh installs) and the i386 loader the
+# test binaries run with (/lib/ld-linux.so.2, from libc6-i386).
+need=()
+command -v i686-linux-gnu-gcc >/dev/null || need+=(gcc-i686-linux-gnu)
+[ -e /usr/i686-linux-gnu/lib/libc.so.6 ] || need+=(libc6-dev-i386-cross)
+[ -e /lib/ld-linux.so.2 ] || need+=(libc6-i386)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx i686-unknown-linux-gnu ||
+  rustup target add i686-unknown-linux-gnu >/dev/null
 GO=$ROOT/.venv-go/bin/go
 if [ ! -x "$GO" ]; then
   python3 -m venv "$ROOT/.venv-go"
@@ -118,3 +132,19 @@ if [ "$MODE" = golden ]; then
   exit 0
 fi
 echo "Go 386 reproduces tests/golden-386 ($((SECONDS - t)) s)"
+
+# ---- 3. gomap's tests on i686 ----
+# The core crate's whole suite (the C ABI is 64-bit only, so -p gomap).
+# CI=true turns a missing AES feature or tool into a failure
+# (tests/common/ci.rs) instead of a skip.
+export CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER=i686-linux-gnu-gcc
+t=$SECONDS
+if ! CI=true cargo test --target i686-unknown-linux-gnu -p gomap --test hash_vectors --test replay \
+  -- --nocapture >"$WORK/i686.log" 2>&1; then
+  cat "$WORK/i686.log"
+  echo "i686: the hash vectors or the replay failed" >&2
+  exit 1
+fi
+grep -E "match Go|maphash vectors|replayed [1-9]" "$WORK/i686.log"
+CI=true cargo test --target i686-unknown-linux-gnu -p gomap
+echo "gomap's tests on i686 ($((SECONDS - t)) s)"
