@@ -15,6 +15,9 @@
 //! * `golden_386_traces`: `tests/golden-386/`, recorded by Go 386
 //!   (`scripts/x86-32.sh`); Go's 32-bit layout, so they replay on 32-bit
 //!   targets only, their AES path on x86 (i686) only.
+//! * `golden_arm_traces`: `tests/golden-arm/`, recorded by Go arm under
+//!   qemu-arm (`scripts/arm32.sh`): the same 32-bit layout and hash32.go,
+//!   so they replay on i686 (gomap does not build for arm yet).
 //! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
 //!   fresh ones with a random seed via `scripts/live-replay.sh`).
 //!
@@ -44,6 +47,12 @@ fn golden_arm64_traces() {
 #[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
 fn golden_386_traces() {
     replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-386"), replay_file);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "replays thousands of ops through a JSON parser")]
+fn golden_arm_traces() {
+    replay_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-arm"), replay_file);
 }
 
 #[test]
