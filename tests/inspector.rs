@@ -604,8 +604,10 @@ fn value_formatting() {
     assert_eq!(ValueKind::U32.show(&7u32.to_le_bytes()), "7");
     assert_eq!(ValueKind::F64.show(&(-0.0f64).to_le_bytes()), "-0");
     assert_eq!(ValueKind::Hex.show(&[0xab, 1]), "ab01");
-    let mut hdr = [0u8; 16];
-    hdr[8] = 5;
+    // a string header {ptr, len}: two words
+    const W: usize = size_of::<usize>();
+    let mut hdr = [0u8; 2 * W];
+    hdr[W] = 5;
     assert_eq!(ValueKind::Str.show(&hdr), "<str len=5>");
     assert_eq!(render::quote("a\"b"), "\"a\\\"b\"");
     assert_eq!(render::esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
@@ -813,7 +815,8 @@ fn oracle() -> Option<std::path::PathBuf> {
             // Built under a name of this process, then renamed into place
             // (atomic): test processes running at once never see half a file.
             let own = go.build_oracle(&format!("oracle-test.{}", std::process::id())).unwrap();
-            let shared = own.with_file_name("oracle-test");
+            // One per architecture: the i686 run (scripts/x86-32.sh) builds Go 386's.
+            let shared = own.with_file_name(format!("oracle-test-{}", std::env::consts::ARCH));
             std::fs::rename(&own, &shared).unwrap();
             Some(shared)
         })
@@ -1028,6 +1031,11 @@ fn tour_script_same_size_grow_matches_go() {
         let t = script::run(&s, key, s.seed.unwrap(), Some(go), "samesize.txt").unwrap();
         assert_eq!(t.steps.len(), ops);
         assert_eq!(differing_steps(&t), Vec::<usize>::new(), "{name}");
+        if cfg!(target_pointer_width = "32") {
+            // The script's keys were chosen with the 64-bit hashes (seed 4);
+            // Go 386 hashes them elsewhere, so only the match with Go holds.
+            continue;
+        }
         // B stays 2 until the same-size grow, which keeps it
         let i = t.steps.iter().position(|s| s.title.contains("[same-size grow starts")).expect("a same-size grow");
         let (before, after) = (&t.steps[i - 1].frame.header, &t.steps[i].frame.header);

@@ -36,6 +36,8 @@ impl GoRef {
 
     /// Builds the oracle into `root/target/inspector/NAME` and returns its
     /// path. Callers that may run at the same time pick different names.
+    /// A 32-bit x86 gomap gets Go's 386 oracle (it runs on x86-64 Linux
+    /// too), so both sides use the same layout and hashes.
     pub fn build_oracle(&self, name: &str) -> Result<PathBuf, String> {
         if !self.root.join("go-ref/cmd/oracle").is_dir() {
             return Err("needs go-ref/cmd/oracle".into());
@@ -46,6 +48,7 @@ impl GoRef {
         let out = Command::new(&self.go)
             .current_dir(self.root.join("go-ref"))
             .envs(GO_ENV)
+            .envs(cfg!(target_arch = "x86").then_some(("GOARCH", "386")))
             .args(["build", "-ldflags=-checklinkname=0", "-o"])
             .arg(&oracle)
             .arg("./cmd/oracle")

@@ -146,6 +146,8 @@ pub fn quote(s: &str) -> String {
 impl ValueKind {
     /// Shows a value from its bytes (as [`inspect::Bucket`] holds them).
     pub fn show(self, b: &[u8]) -> String {
+        /// A string header's word: its length is the second.
+        const W: usize = size_of::<usize>();
         fn arr<const N: usize>(b: &[u8]) -> Option<[u8; N]> {
             b.get(..N).and_then(|s| s.try_into().ok())
         }
@@ -153,8 +155,8 @@ impl ValueKind {
             ValueKind::U64 => arr::<8>(b).map_or_else(|| hex(b), |a| u64::from_le_bytes(a).to_string()),
             ValueKind::U32 => arr::<4>(b).map_or_else(|| hex(b), |a| u32::from_le_bytes(a).to_string()),
             ValueKind::F64 => arr::<8>(b).map_or_else(|| hex(b), |a| fmt_f64(f64::from_le_bytes(a))),
-            ValueKind::Str => match b.get(8..16).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
-                Some(l) => format!("<str len={}>", u64::from_le_bytes(l)),
+            ValueKind::Str => match b.get(W..2 * W).and_then(|s| <[u8; W]>::try_from(s).ok()) {
+                Some(l) => format!("<str len={}>", usize::from_le_bytes(l)),
                 None => hex(b),
             },
             ValueKind::Hex => hex(b),
@@ -2505,7 +2507,10 @@ impl Replayer {
                 (Some(b), Some(content)) => match content {
                     Some(c) => format!("\"{}\"", hex(c)),
                     None => {
-                        let len = b.get(8..16).map_or(0, |l| u64::from_le_bytes(l.try_into().unwrap_or([0; 8])));
+                        // A cleared key keeps its length word (Go's
+                        // mapdelete_faststr clears only the pointer).
+                        const W: usize = size_of::<usize>();
+                        let len = b.get(W..2 * W).map_or(0, |l| usize::from_le_bytes(l.try_into().unwrap_or([0; W])));
                         format!("\"~{len}\"")
                     }
                 },
