@@ -38,10 +38,10 @@
 //! overflow buckets cut off by `mapclear`, and out-of-line keys/elems that an
 //! iterator may still read through a stale slot. gomap's rule (see
 //! `docs/memory.md`): a block that a live iterator could still reach is
-//! *retired* instead of freed; retired blocks are freed when the map's last
-//! live iterator ends, or when the map is freed. Out-of-line keys/elems that
-//! stale slots of the old bucket array still point to wait for that array
-//! to leave the map first.
+//! kept instead of freed (as a record of the generations iterators pin,
+//! `crate::pins`), and freed when no iterator pins them any more, or when
+//! the map is freed. Out-of-line keys/elems that stale slots of the old
+//! bucket array still point to wait for that array to leave the map first.
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
@@ -483,6 +483,51 @@ pub(crate) unsafe fn block_kind(p: NonNull<u8>) -> Kind {
         2 => Kind::Key,
         _ => Kind::Hmap,
     }
+}
+
+/// Turns a live block into a [`Kind::Key`] block: freeing it will run the
+/// key drop hook first. Used for an out-of-line key whose drop is deferred
+/// (its storage is kept for stale slots; see `docs/memory.md`).
+///
+/// # Safety
+/// 1. `p` is the payload pointer of a live [`Kind::Plain`] block from
+///    [`alloc_block`] or [`alloc_block_aligned`], holding one key of the
+///    map's type whose drop is due, aligned for it;
+/// 2. no one else reads or writes its header during the call.
+pub(crate) unsafe fn set_key_kind(p: NonNull<u8>) {
+    // SAFETY: [`header_of`]: 1. a live block's payload (point 1).
+    let h = unsafe { header_of(p) }.as_ptr();
+    // SAFETY: `h` is the block's live, aligned header, not accessed by
+    // anyone else meanwhile (point 2).
+    let sk = unsafe { (*h).size_kind };
+    // SAFETY: as above.
+    unsafe { (*h).size_kind = (sk & !KIND_MASK) | Kind::Key as usize };
+}
+
+/// The block after `p` on an intrusive list, without unlinking anything.
+///
+/// # Safety
+/// 1. `p` is the payload of a live block on a list built by
+///    [`push_retired`], whose links no one changes during the call.
+pub(crate) unsafe fn next_on_list(p: NonNull<u8>) -> Option<NonNull<u8>> {
+    // SAFETY: [`header_of`]: 1. a live block's payload (point 1).
+    let h = unsafe { header_of(p) }.as_ptr();
+    // SAFETY: `h` is the block's live, aligned header (point 1).
+    let next = NonNull::new(unsafe { (*h).next })?;
+    // SAFETY: the payload starts HEADER bytes into the next live block.
+    Some(unsafe { next.cast::<u8>().byte_add(HEADER) })
+}
+
+/// The first block of an intrusive list, or `None`.
+///
+/// # Safety
+/// 1. `list` is null or heads a list of live blocks built by
+///    [`push_retired`].
+pub(crate) unsafe fn first_on_list(list: *mut Header) -> Option<NonNull<u8>> {
+    let h = NonNull::new(list)?;
+    // SAFETY: [`NonNull::byte_add`]: the payload starts HEADER bytes into
+    // the same live block (point 1).
+    Some(unsafe { h.cast::<u8>().byte_add(HEADER) })
 }
 
 /// Frees a block.

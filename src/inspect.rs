@@ -396,9 +396,18 @@ pub unsafe fn retained(h: NonNull<HMap>) -> Retained {
         let bytes = blocks.iter().map(|&p| unsafe { alloc::block_size(p) }).sum();
         (blocks.len(), bytes)
     };
-    let (blocks, bytes) = sum(hr.retired.load(core::sync::atomic::Ordering::Acquire));
+    let (mut blocks, mut bytes) = sum(hr.retired.load(core::sync::atomic::Ordering::Acquire));
+    let count = |p| {
+        blocks += 1;
+        // SAFETY: the payload of a live block the map keeps.
+        bytes += unsafe { alloc::block_size(p) };
+    };
+    // SAFETY: [`HMap::for_each_kept`]: 1. a live map, not under a write
+    // (point 1); `count` only counts.
+    unsafe { hr.for_each_kept(count) };
     let (old_blocks, old_bytes) = sum(hr.oldstorage.load(core::sync::atomic::Ordering::Relaxed));
-    Retained { blocks, bytes, old_blocks, old_bytes }
+    let (ok_blocks, ok_bytes) = sum(hr.oldkeys.load(core::sync::atomic::Ordering::Relaxed));
+    Retained { blocks, bytes, old_blocks: old_blocks + ok_blocks, old_bytes: old_bytes + ok_bytes }
 }
 
 /// Checks everything that must hold between operations; returns the first
@@ -647,6 +656,12 @@ unsafe fn check_retire_lists(h: &HMap) -> Result<(), String> {
     let retired = unsafe { list_addrs(h.retired.load(Ordering::Acquire)) };
     // SAFETY: `oldstorage` is such a list.
     let old = unsafe { list_addrs(h.oldstorage.load(Ordering::Relaxed)) };
+    // SAFETY: `oldkeys` is such a list.
+    let oldkeys = unsafe { list_addrs(h.oldkeys.load(Ordering::Relaxed)) };
+    let mut kept = Vec::new();
+    // SAFETY: [`HMap::for_each_kept`]: 1. a live map, not under a write
+    // (point 1); the closure only records addresses.
+    unsafe { h.for_each_kept(|p| kept.push(p.as_ptr().addr())) };
     // SAFETY: `extra.overflow` is such a list.
     let ovf = unsafe { list_addrs(h.extra.overflow) };
     // SAFETY: `extra.oldoverflow` is such a list.
@@ -656,12 +671,18 @@ unsafe fn check_retire_lists(h: &HMap) -> Result<(), String> {
     if h.live_iters.load(Ordering::Acquire) == 0 && !retired.is_empty() {
         return Err(format!("{} blocks retired with no live iterator", retired.len()));
     }
+    if h.live_iters.load(Ordering::Acquire) == 0 && !kept.is_empty() {
+        return Err(format!("{} blocks kept for iterators with no live iterator", kept.len()));
+    }
+    if !oldkeys.is_empty() && !h.growing() {
+        return Err(format!("{} keys kept for stale old slots while not growing", oldkeys.len()));
+    }
     let stale_slots_possible = h.growing() && h.flags() & OLD_ITERATOR != 0;
     if !old.is_empty() && !stale_slots_possible {
         return Err(format!("{} blocks kept for stale old slots while not growing with oldIterator", old.len()));
     }
-    let total = retired.len() + old.len() + ovf.len() + oldovf.len() + spare.len();
-    let all: HashSet<usize> = [retired, old, ovf, oldovf, spare].into_iter().flatten().collect();
+    let total = retired.len() + old.len() + oldkeys.len() + kept.len() + ovf.len() + oldovf.len() + spare.len();
+    let all: HashSet<usize> = [retired, old, oldkeys, kept, ovf, oldovf, spare].into_iter().flatten().collect();
     if all.len() != total {
         return Err("a block is on two of the map's lists (or twice on one)".into());
     }

@@ -15,7 +15,8 @@ use crate::scan::{iter_slots, tophash_word};
 /// the next main bucket, taking the very steps `mapiternext` takes to get
 /// there. The iterator is only written when a slot is produced; every other
 /// case, and every check `mapiternext` makes first (nil map, ended iterator,
-/// concurrent write), is left to [`mapiternext`] from the unchanged state.
+/// concurrent write, a pin to widen), is left to [`mapiternext`] from the
+/// unchanged state.
 /// The result is therefore always `mapiternext`'s: same entry, same
 /// iterator state.
 ///
@@ -29,7 +30,9 @@ pub unsafe fn mapiternext_inline(t: &MapType, it: &mut HIter) {
         // SAFETY: a registered iterator's `it.h` is its map, alive and
         // aligned (point 1); only read here, and no write runs meanwhile.
         let h = unsafe { &*it.h };
-        if h.flags() & HASH_WRITING == 0 && it.clear_seq == h.clear_seq {
+        // (A map that moved to a new generation since the last step is left
+        // to `mapiternext`, which widens the iterator's pin first.)
+        if h.flags() & HASH_WRITING == 0 && it.clear_seq == h.clear_seq && it.pins.hi == h.generation {
             // SAFETY: 1. `it.bptr` is the bucket of `t` (point 2) the
             // iterator stands in: live, or retired and kept allocated by the
             // registration; 2. `checkBucket == noCheck` and no clear since

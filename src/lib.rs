@@ -140,8 +140,9 @@
 //!   `grow_work_need`), so the call cannot fail on allocation half-way.
 //! * **registered iterator**: an [`map::HIter`] that [`map::mapiterinit`]
 //!   started (counted in the map's `live_iters`) and that
-//!   [`map::mapiterend`] has not ended yet; while one is live, the map's
-//!   retired memory stays allocated, and its map and type must stay alive.
+//!   [`map::mapiterend`] has not ended yet; while one is live, what it can
+//!   still reach (the storage of the generations it pins) stays allocated,
+//!   and its map and type must stay alive.
 //! * **key of `t`** / **elem of `t`**: a pointer valid for reads of
 //!   `t.key().size` (`t.elem().size`) bytes holding a value the descriptor's
 //!   hooks accept (for strings: a `GoString` whose bytes are readable); not
@@ -179,6 +180,7 @@ pub mod maptype;
 mod mem;
 pub mod msize;
 pub mod owned;
+mod pins;
 pub mod presets;
 pub mod rand;
 mod reserve;

@@ -21,11 +21,13 @@
 //! # What differs from Go, and why
 //!
 //! * No GC: every allocation is a block from [`crate::alloc`], owned by exactly
-//!   one map. Memory that a live iterator could still reach is retired rather
-//!   than freed, and freed when the last iterator ends ([`mapiterend`]) or the
-//!   map is freed ([`mapfree`]); out-of-line keys/elems that stale slots of
-//!   the old array still point to are kept until that array leaves the map
-//!   (`HMap::release_oldstorage`). `mapextra`'s `overflow`/`oldoverflow`
+//!   one map. Memory that a live iterator could still reach is kept for it:
+//!   iterators pin the generations they stepped in, and storage that leaves
+//!   the map while a pin meets its generations is kept as a record until the
+//!   last such pin is dropped ([`mapiterend`]) or the map is freed
+//!   ([`mapfree`]) (`crate::pins`); out-of-line keys/elems that stale slots
+//!   of the old array still point to are kept until that array leaves the
+//!   map (`HMap::release_old_array`). `mapextra`'s `overflow`/`oldoverflow`
 //!   slices, which Go fills only to keep overflow buckets alive for its GC,
 //!   become intrusive lists that own every heap overflow bucket, so whole
 //!   lists are released when their array goes, without walking chains;
@@ -197,12 +199,39 @@ pub struct HMap {
     /// Blocks no part of the map references any more, waiting for the last
     /// live iterator to end. Empty while no iterator is live.
     pub(crate) retired: AtomicPtr<Header>,
-    /// Out-of-line keys and elems of removed entries that evacuated slots of
-    /// the old array may still point to (removed while growing with
-    /// `OLD_ITERATOR` set). Empty unless growing; handed to
-    /// [`HMap::retire`] when the old array leaves the map
-    /// ([`HMap::release_oldstorage`]).
+    /// Out-of-line elems of removed entries that evacuated slots of the old
+    /// array may still point to (removed while growing with `OLD_ITERATOR`
+    /// set). Empty unless growing; freed when the old array leaves the map
+    /// ([`HMap::release_old_array`]).
     pub(crate) oldstorage: AtomicPtr<Header>,
+    /// Keys of removed entries (out-of-line key blocks, `Key` copies of
+    /// inline keys with a drop hook) that slots of the old array may still
+    /// hold (removed while growing with `OLD_ITERATOR` set or an iterator
+    /// live). Empty unless growing; go with the old array when it leaves.
+    pub(crate) oldkeys: AtomicPtr<Header>,
+    /// The generation: bumped by `hash_grow` (a new array) and `mapclear`
+    /// (the array cleared in place). Iterators pin the generations they
+    /// stepped in (`crate::pins`).
+    pub(crate) generation: u64,
+    /// The generation in which the current array was installed.
+    pub(crate) cur_first: u64,
+    /// The generation from which `extra.overflow` collected its buckets
+    /// (the current array's install, or the last `clear`).
+    pub(crate) ovf_epoch: u64,
+    /// While growing: the generation in which the old array was installed.
+    pub(crate) old_first: u64,
+    /// While growing: the seed the old array's entries were placed with.
+    pub(crate) old_hash0: u32,
+    /// While growing: whether `evacuate` cut a chain of the old array.
+    pub(crate) chains_cut: bool,
+    /// During `mapclear` only: whether the cut-off overflow buckets are
+    /// kept on the retire list (no memory for their record).
+    pub(crate) clear_fallback: bool,
+    /// During `mapclear` only: the record for the cut-off overflow buckets
+    /// and the keys of the cleared entries, or null.
+    pub(crate) clear_rec: *mut crate::pins::Record,
+    /// Iterator pins and the records they keep (`crate::pins`).
+    pub(crate) pins: crate::pins::Pins,
     /// Overflow buckets reserved ahead of a write, so the write cannot fail
     /// half-way (see [`HMap::reserve_overflow`]).
     pub(crate) spare: *mut Header,
@@ -220,8 +249,10 @@ pub struct HMap {
 /// Go's iterator state `hiter` (:164), same fields in the same order.
 ///
 /// A zeroed `HIter` ([`HIter::new`]) is ready for [`mapiterinit`]. Between
-/// `mapiterinit` and [`mapiterend`] the iterator keeps the map's retired
-/// memory alive; it must not outlive the map.
+/// `mapiterinit` and [`mapiterend`] the iterator keeps alive what it can
+/// still reach (the arrays of the generations it stepped in); it must not
+/// outlive the map. The `key` and `elem` it produces are valid until the
+/// next write to the map.
 #[repr(C)]
 #[derive(Debug)]
 pub struct HIter {
@@ -235,11 +266,10 @@ pub struct HIter {
     pub(crate) buckets: *mut u8,
     /// Current bucket.
     pub(crate) bptr: *mut u8,
-    /// Go keeps overflow buckets alive for its GC here; unused (always null:
-    /// the map's own lists keep them, see [`MapExtra`]).
-    pub(crate) overflow: *mut u8,
-    /// As `overflow`, for the old array; unused (always null).
-    pub(crate) oldoverflow: *mut u8,
+    /// gomap: the generations this iterator pins while registered (see
+    /// `crate::pins`). In the place of Go's `overflow` and `oldoverflow`,
+    /// which keep overflow buckets alive for Go's GC: the same job.
+    pub(crate) pins: crate::pins::PinRange,
     /// The random bucket iteration started at.
     pub(crate) start_bucket: usize,
     /// The random slot offset used in every bucket (0..8).
@@ -263,8 +293,9 @@ pub struct HIter {
 
 // Go checks hiter's size in mapiterinit (8 + 12 pointers); on 64-bit our
 // extra flag lives in padding, so the size is the same. Go's 32-bit hiter
-// has no padding there (`i` ends a word), so the flag adds a word.
-const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE + if PTR_SIZE == 4 { 4 } else { 0 });
+// has no padding there (`i` ends a word), so the flag adds a word, and the
+// pin range (two u64 where Go has two pointers) two more.
+const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE + if PTR_SIZE == 4 { 12 } else { 0 });
 const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
 const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
 // Go's hmap is 2*8 + 5 pointers: 56 bytes on 64-bit, 36 on 32-bit where
@@ -272,6 +303,11 @@ const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
 // reflectdata/map_noswiss.go:185); ours keeps that prefix and appends its
 // bookkeeping.
 const _: () = assert!(core::mem::offset_of!(HMap, extra) == 2 * 8 + 4 * PTR_SIZE);
+// The pin range sits in the two words of Go's overflow/oldoverflow; on
+// 32-bit its two u64 take two more words.
+const _: () = assert!(
+    core::mem::offset_of!(HIter, start_bucket) == 6 * PTR_SIZE + core::mem::size_of::<crate::pins::PinRange>()
+);
 
 impl HIter {
     /// Whether this iterator is registered with its map: started by
@@ -289,8 +325,7 @@ impl HIter {
             h: ptr::null_mut(),
             buckets: ptr::null_mut(),
             bptr: ptr::null_mut(),
-            overflow: ptr::null_mut(),
-            oldoverflow: ptr::null_mut(),
+            pins: crate::pins::PinRange::at(0),
             start_bucket: 0,
             offset: 0,
             wrapped: false,
@@ -617,6 +652,16 @@ impl HMap {
             live_iters: AtomicUsize::new(0),
             retired: AtomicPtr::new(ptr::null_mut()),
             oldstorage: AtomicPtr::new(ptr::null_mut()),
+            oldkeys: AtomicPtr::new(ptr::null_mut()),
+            generation: 0,
+            cur_first: 0,
+            ovf_epoch: 0,
+            old_first: 0,
+            old_hash0: 0,
+            chains_cut: false,
+            clear_fallback: false,
+            clear_rec: ptr::null_mut(),
+            pins: crate::pins::Pins::new(),
             spare: ptr::null_mut(),
             nspare: 0,
             shrink_policy: None,
@@ -1706,6 +1751,10 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
     it.b = hr.b;
     it.buckets = hr.buckets;
     hr.live_iters.fetch_add(1, Ordering::AcqRel);
+    // gomap: pin the generation; `mapiternext` widens the pin to each
+    // generation it steps in.
+    it.pins = crate::pins::PinRange::at(hr.generation);
+    hr.pin(it.pins);
     it.registered = true;
 
     // One draw picks both the first bucket and the slot offset.
@@ -1758,6 +1807,14 @@ pub unsafe fn mapiternext(it: &mut HIter) {
     // SAFETY: a registered iterator's type is alive (point 1), set by
     // `mapiterinit` from a `&MapType`.
     let t = unsafe { &*it.t };
+    if it.pins.hi != h.generation {
+        // gomap: the map moved on since the last step; pin the generations
+        // up to now before reading anything (this step may read the
+        // current old array, or follow chains hung in since).
+        let wider = crate::pins::PinRange { lo: it.pins.lo, hi: h.generation };
+        h.repin(it.pins, wider);
+        it.pins = wider;
+    }
     let mut bucket = it.bucket;
     let mut b = it.bptr;
     let mut i = it.i as usize;
@@ -1918,10 +1975,13 @@ pub unsafe fn mapiterend(it: &mut HIter) {
     // SAFETY: a registered iterator's map is a live map (point 1), set by
     // `mapiterinit`: aligned, initialised; only shared access is made.
     let h = unsafe { &*it.h };
+    // SAFETY: a registered iterator's type is alive (point 1), and was set
+    // by `mapiterinit` from a `&MapType`: aligned, initialised.
+    let t = unsafe { &*it.t };
+    // SAFETY: [`HMap::unpin`]: 1. a live map of type `t` (point 1); the
+    // iterator held this pin (registered) and reads nothing any more.
+    unsafe { h.unpin(t, it.pins) };
     if h.live_iters.fetch_sub(1, Ordering::AcqRel) == 1 {
-        // SAFETY: a registered iterator's type is alive (point 1), and was
-        // set by `mapiterinit` from a `&MapType`: aligned, initialised.
-        let t = unsafe { &*it.t };
         // SAFETY: `live_iters` just dropped to 0: no live iterator remains
         // that could reach retired memory (the map itself references
         // nothing on the retire list). A write running concurrently with
@@ -2030,7 +2090,10 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
         fatal(CONCURRENT_WRITES);
     }
     // `h` is the write's guard from here: an early exit clears the flag.
-    let h = h.start_writing();
+    let mut h = h.start_writing();
+    // gomap: the overflow buckets this clear cuts off, and the keys of the
+    // cleared entries, get a record first if an iterator may be in them.
+    h.prepare_clear_record();
 
     // gomap: give back what the entries own (drop hooks, out-of-line
     // storage). A drop hook may unwind part-way: the guard then still
@@ -2071,19 +2134,15 @@ pub unsafe fn mapclear(t: &MapType, h: *mut HMap) {
 ///    are abandoned).
 unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
     // gomap: the memory the cleared array stops referencing (Go's GC would
-    // find it unreachable).
-    if let Some(old) = NonNull::new(h.oldbuckets) {
-        // SAFETY: `old` is a live block of this map (its old array) that the
-        // map stops referencing: `oldbuckets` is cleared below, and nothing
-        // in between reads it; `t` is the map's type (point 1).
-        unsafe { h.retire(t, old) };
+    // find it unreachable). The old array goes with its overflow buckets
+    // and the storage kept for its stale slots (release_all may just have
+    // added to it).
+    if h.growing() {
+        // SAFETY: [`HMap::release_old_array`]: 1. a live growing map of
+        // type `t` (point 1); 2. under a write, and nothing below reads the
+        // old array.
+        unsafe { h.release_old_array(t) };
     }
-    // Storage kept for the old array's stale slots (release_all may just
-    // have added to it) goes with the old array.
-    // SAFETY: the old array is leaving the map (retired above, `oldbuckets`
-    // cleared below), so no part of the map references these blocks; `t`
-    // is the map's type; under a write (point 1).
-    unsafe { h.release_oldstorage(t) };
 
     // Reset the growth state and draw a fresh seed (golang/go#25237, as in
     // mapdelete); clear_seq tells live iterators their snapshot is void.
@@ -2099,18 +2158,34 @@ unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
     // Go: `*h.extra = mapextra{}`, dropping the overflow slices. gomap also
     // releases the heap overflow buckets on them: the array is about to be
     // cleared, so its chains no longer reach them.
-    let (ovf, oldovf) = (h.extra.overflow, h.extra.oldoverflow);
+    // `extra.oldoverflow` went with the old array above.
+    let ovf = h.extra.overflow;
     h.extra = MapExtra::new();
-    // SAFETY: `ovf` (the old `extra.overflow`) holds live heap overflow
-    // buckets of this map, no longer referenced: taken off `extra`, and the
-    // array whose chains reached them is zeroed below; `t` is the map's type
-    // (point 1).
-    unsafe { h.retire_overflow(t, ovf) };
-    // SAFETY: `oldovf` (the old `extra.oldoverflow`) holds live heap
-    // overflow buckets of this map, no longer referenced: taken off `extra`,
-    // and only the old array's chains reached them (the old array was
-    // retired above); `t` is the map's type (point 1).
-    unsafe { h.retire_overflow(t, oldovf) };
+    let cut = crate::pins::PinRange { lo: h.ovf_epoch, hi: h.generation };
+    if let Some(r) = NonNull::new(core::mem::replace(&mut h.clear_rec, ptr::null_mut())) {
+        // SAFETY: [`HMap::link_record`]: 1. the fresh record
+        // `prepare_clear_record` made, on no list (the cleared keys were
+        // added to its key list); 2. `ovf` is the list of the current
+        // array's heap overflow buckets, taken off `extra`; 3. under a
+        // write (point 1).
+        unsafe { h.link_record(r, ovf) };
+    } else if core::mem::replace(&mut h.clear_fallback, false) {
+        // SAFETY: [`HMap::retire_overflow`]: 1. `ovf`, taken off `extra`;
+        // 2. the array whose chains reached them is zeroed below; 3. under
+        // a write (point 1). An iterator is live: they wait on the retire
+        // list, with the cleared keys.
+        unsafe { h.retire_overflow(t, ovf) };
+    } else {
+        // SAFETY: [`HMap::retire_range`]: 1. no array; 2. `ovf` is the list
+        // of the current array's heap overflow buckets, taken off `extra`
+        // (the array is zeroed below, which cuts them off); 3. they were
+        // hung in since `ovf_epoch`; 4. under a write (point 1).
+        unsafe { h.retire_range(t, cut, ptr::null_mut(), 0, 0, ovf, ptr::null_mut()) };
+    }
+    // A new generation: iterators that start from here on cannot reach
+    // what the clear cut off.
+    h.generation += 1;
+    h.ovf_epoch = h.generation;
 
     // Zero the array in place; its preallocated overflow buckets become
     // available again, exactly as for a fresh array.
@@ -2167,6 +2242,15 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     // gomap: the previous growth released the storage kept for its old
     // array's stale slots when that array left the map.
     debug_assert!(h.oldstorage.load(Ordering::Relaxed).is_null(), "oldstorage kept past a growth");
+    debug_assert!(h.oldkeys.load(Ordering::Relaxed).is_null(), "oldkeys kept past a growth");
+    // gomap: a new generation, for the new array; the old one remembers
+    // where it started and the seed its entries were placed with.
+    h.old_first = h.cur_first;
+    h.old_hash0 = h.hash0;
+    h.chains_cut = false;
+    h.generation += 1;
+    h.cur_first = h.generation;
+    h.ovf_epoch = h.generation;
 
     // The current heap overflow buckets now belong to the old array's
     // chains; they are released together when growth ends.
@@ -2456,6 +2540,7 @@ unsafe fn evacuate_body(t: &MapType, h: &mut HMap, oldbucket: usize, decisions: 
             // `extra.oldoverflow` until growth ends (Go's GC would collect
             // them sooner; nothing reads them either way).
             // The tophash bytes stay: they carry the evacuation marks.
+            h.chains_cut = true;
             // SAFETY: `DATA_OFFSET < t.bucketsize()`: the keys start inside
             // the bucket `first`.
             let data = unsafe { first.add(DATA_OFFSET) };
@@ -2586,27 +2671,13 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
     }
     if h.nevacuate == newbit {
         // Every old bucket is evacuated: the growth is over.
-        let old = h.oldbuckets;
-        h.oldbuckets = ptr::null_mut();
-        let oldovf = h.extra.oldoverflow;
-        h.extra.oldoverflow = ptr::null_mut();
         // gomap: the old array, its heap overflow buckets and the storage
-        // kept for its stale slots are freed, or retired if an iterator may
-        // still walk the old array.
-        // SAFETY: `old` was `oldbuckets` of a growing map (point 1): an
-        // array block's payload, not null.
-        let old = unsafe { NonNull::new_unchecked(old) };
-        // SAFETY: `old` is a live block of this map (its old array) that the
-        // map no longer references (`oldbuckets` cleared above); `t` is the
-        // map's type (point 1).
-        unsafe { h.retire(t, old) };
-        // SAFETY: `oldovf` holds live heap overflow buckets of this map,
-        // taken off `extra` above, which only the old array's chains
-        // reached; `t` is the map's type.
-        unsafe { h.retire_overflow(t, oldovf) };
-        // SAFETY: the old array has left the map (`oldbuckets` is null);
-        // `t` is the map's type; under a write (point 1).
-        unsafe { h.release_oldstorage(t) };
+        // kept for its stale slots are freed, or kept as a record while an
+        // iterator may still walk the old array.
+        // SAFETY: [`HMap::release_old_array`]: 1. a live growing map of
+        // type `t` (point 1); 2. under a write, and the map never reads the
+        // old array again (`oldbuckets` is cleared by the call).
+        unsafe { h.release_old_array(t) };
         h.set_flags(h.flags() & !SAME_SIZE_GROW);
     }
 }

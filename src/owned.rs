@@ -471,6 +471,9 @@ impl<K: GoKey, V> Drop for IntoIter<K, V> {
                 // and a leaked one is never used again; 3. no write runs (the
                 // map is ours alone).
                 unsafe { hr.free_retired(t) };
+                // SAFETY: [`HMap::free_pins`]: 1. a live map of type `t`,
+                // ours alone; 2. the leaked iterator is never used again.
+                unsafe { hr.free_pins(t) };
             }
             // SAFETY: mapfree's points: 1. `h` is a live map of type `bare`
             // (`t` without hooks: same layout), whose produced entries are no

@@ -2,10 +2,12 @@
 //! only; `docs/memory.md` gives the rules).
 //!
 //! A block the map stops using is freed at once when no iterator can reach
-//! it; otherwise it is *retired* onto the map's retire list and freed when
-//! the last iterator ends ([`mapiterend`]). Out-of-line keys and elems that
-//! stale slots of the old array still point to wait on `oldstorage` until
-//! that array leaves the map. [`mapfree`] frees everything.
+//! it; otherwise it is kept in a record for the iterators whose pins meet
+//! the generations it was in the map (`crate::pins`), or, when no record
+//! can be allocated, on the map's retire list until the last iterator ends
+//! ([`mapiterend`]). Out-of-line keys and elems that stale slots of the old
+//! array still point to wait on `oldkeys`/`oldstorage` until that array
+//! leaves the map. [`mapfree`] frees everything.
 
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
@@ -14,6 +16,7 @@ use crate::alloc::{self, Allocator, Header, Kind};
 use crate::fatal::MapError;
 use crate::map::*;
 use crate::maptype::MapType;
+use crate::pins::{Home, PinRange};
 
 impl Header {
     /// Clears the retire-list link.
@@ -34,7 +37,7 @@ impl Header {
 ///    `t` (a [`Kind::Key`] block holds one key of `t` whose drop is still
 ///    due, aligned for it, [`HMap::drop_key_value`]);
 /// 2. nothing uses the block afterwards.
-unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
+pub(crate) unsafe fn free_now(t: &MapType, a: &Allocator, p: NonNull<u8>) {
     // SAFETY: [`alloc::block_kind`]: 1. `p` is a live block's payload
     // (point 1).
     match unsafe { alloc::block_kind(p) } {
@@ -91,26 +94,28 @@ impl HMap {
         }
     }
 
-    /// Retires the out-of-line storage of a removed key or elem, which the
-    /// map's live slots no longer reference. While the map grows with
-    /// `OLD_ITERATOR` set, `evacuate` keeps the old buckets' data (as Go
-    /// does), so an evacuated old slot may still point to it: the storage
-    /// then goes on `oldstorage` and stays allocated until the old array
-    /// leaves the map ([`Self::release_oldstorage`]), whether or not an
-    /// iterator is live. Otherwise the old slot was cleared by `evacuate`
-    /// (or cut off with its overflow bucket), and [`Self::retire`] applies.
+    /// Releases the out-of-line storage of a removed elem (its drop has
+    /// run). While the map grows with `OLD_ITERATOR` set, `evacuate` keeps
+    /// the old buckets' data (as Go does), so an evacuated old slot may
+    /// still point to it, and `inspect::snapshot` reads every old slot: the
+    /// block then goes on `oldstorage` until the old array leaves the map
+    /// ([`Self::release_old_array`]). Otherwise it is freed now: iterators
+    /// read elems only through live entries (`mapiternext` produces a stale
+    /// slot's elem only for a key that is not equal to itself, an entry
+    /// that no write but `clear` removes, and `clear` bumps `clear_seq`;
+    /// every other moved entry is looked up in the live map).
     ///
     /// `OLD_ITERATOR` is never cleared during a growth (only `hashGrow`
     /// clears it), so storage removed without it set was never left behind
     /// in a reachable old slot.
     ///
     /// # Safety
-    /// 1. `p` is the payload of a live out-of-line key or elem block of this
-    ///    map, whose blocks are made for type `t`, on no block list;
+    /// 1. `p` is the payload of a live out-of-line elem block of this map,
+    ///    whose blocks are made for type `t`, on no block list;
     /// 2. no live slot references it any more;
     /// 3. the caller has the map to itself: under a write, or a map no one
     ///    else reaches (a clone under construction, a map being freed).
-    unsafe fn retire_storage(&self, t: &MapType, p: NonNull<u8>) {
+    unsafe fn retire_elem_storage(&self, p: NonNull<u8>) {
         if self.growing() && self.flags() & OLD_ITERATOR != 0 {
             let mut head = self.oldstorage.load(Ordering::Relaxed);
             // SAFETY: [`alloc::push_retired`]: 1. `p` is a live block's
@@ -120,39 +125,194 @@ impl HMap {
             unsafe { alloc::push_retired(&mut head, p) };
             self.oldstorage.store(head, Ordering::Relaxed);
         } else {
-            // SAFETY: [`Self::retire`]: 1. a live block of this map for `t`,
-            // on no list (point 1); 2. referenced by no live slot (point 2)
-            // and by no reachable old slot (`OLD_ITERATOR` clear or not
-            // growing: see above), so only iterators may still reach it; 3.
-            // the map is the caller's alone (point 3).
-            unsafe { self.retire(t, p) };
+            // SAFETY: [`alloc::free_block`]: 1. a live block of the map's
+            // allocator (point 1); 2. no live slot references it (point 2),
+            // no reachable old slot does (see above), and iterators never
+            // read an elem of a removed entry.
+            unsafe { alloc::free_block(&self.alloc, p) };
         }
     }
 
-    /// Releases the storage [`Self::retire_storage`] kept for the old
-    /// array's stale slots: each block is freed now, or retired while an
-    /// iterator is live (an iterator that started before the growth may
-    /// still walk the old array, which then is on the retire list too).
+    /// Keeps the key block `k` (an out-of-line key block, or a `Key` copy
+    /// of an inline key) where [`HMap::key_home`] said, or frees it.
+    ///
+    /// # Safety
+    /// 1. `k` is a live key block of this map of type `t`, on no list,
+    ///    whose drop (if due) runs when it is freed ([`Kind::Key`]);
+    /// 2. `home` is what `key_home` answered for it, under this same write
+    ///    (or with the map the caller's alone);
+    /// 3. as [`Self::retire`]'s point 3.
+    unsafe fn keep_key(&self, t: &MapType, home: Home, k: NonNull<u8>) {
+        match home {
+            Home::Free => {
+                // SAFETY: [`free_now`]: 1. a live key block of the map of
+                // type `t` (point 1); 2. nothing can reach a copy of it
+                // (`key_home`, point 2).
+                unsafe { free_now(t, &self.alloc, k) }
+            }
+            Home::Old => {
+                let mut head = self.oldkeys.load(Ordering::Relaxed);
+                // SAFETY: [`alloc::push_retired`]: 1. on no list (point 1);
+                // 2. `oldkeys` is built only here, by `push_retired`.
+                unsafe { alloc::push_retired(&mut head, k) };
+                self.oldkeys.store(head, Ordering::Relaxed);
+            }
+            // SAFETY: [`HMap::keep_in_record`]: 1. `r` is a live record of
+            // this map (`key_home`, point 2); 2. point 1; 3. point 3.
+            Home::Record(r) => unsafe { self.keep_in_record(r, k) },
+            // SAFETY: [`Self::retire`]: 1. point 1; 2. the map no longer
+            // references it, only iterators may; 3. point 3.
+            Home::Fallback => unsafe { self.retire(t, k) },
+        }
+    }
+
+    /// Frees what `oldstorage` and `oldkeys` kept for the old array's stale
+    /// slots, once that array left the map without being kept for an
+    /// iterator: elems are freed, keys go to a record that may still hold
+    /// them, or are freed.
     ///
     /// # Safety
     /// 1. `self` is a live map of type `t`;
-    /// 2. the old array has left the map (`oldbuckets` is null or is being
-    ///    dropped by the caller), so no part of the map references the
-    ///    blocks on `oldstorage`;
+    /// 2. the old array has left the map and no iterator pin reaches it;
     /// 3. the caller has the map to itself: under a write, or in `mapfree`.
     pub(crate) unsafe fn release_oldstorage(&self, t: &MapType) {
-        let mut head = self.oldstorage.swap(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: [`alloc::pop_retired`]: 1. `head` is null or heads the
-        // list `retire_storage` built with `push_retired` of live blocks,
-        // now taken out of the map (the swap; point 3: no one else pushes).
-        while let Some(p) = unsafe { alloc::pop_retired(&mut head) } {
-            // SAFETY: [`Self::retire`]: 1. a live out-of-line block of this
-            // map of type `t` (point 1), just popped: on no list; 2. no
-            // part of the map references it: its live slot was removed, and
-            // the old array that held stale copies has left the map (point
-            // 2); 3. the map is the caller's alone (point 3).
-            unsafe { self.retire(t, p) };
+        let mut elems = self.oldstorage.swap(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: [`alloc::pop_retired`]: 1. the list `retire_elem_storage`
+        // built, taken out of the map (the swap).
+        while let Some(p) = unsafe { alloc::pop_retired(&mut elems) } {
+            // SAFETY: [`alloc::free_block`]: 1. an elem block of the map's
+            // allocator; 2. its slot was removed and the old array that held
+            // stale copies is unreachable (point 2).
+            unsafe { alloc::free_block(&self.alloc, p) };
         }
+        let keys = self.oldkeys.swap(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: 1. a list of kept key blocks, out of the map (the swap);
+        // 2. the array they were kept for is unreachable (point 2); 3.
+        // point 3.
+        unsafe { self.place_keys(t, keys) };
+    }
+
+    /// Hands every key block of `list` to a record that may hold it, or
+    /// frees it.
+    ///
+    /// # Safety
+    /// 1. `list` is null or a `push_retired` list of live key blocks of
+    ///    this map of type `t` (drop deferred as [`Kind::Key`]), out of the
+    ///    map;
+    /// 2. nothing but the map's records can reach a copy of them;
+    /// 3. as [`Self::retire`]'s point 3.
+    unsafe fn place_keys(&self, t: &MapType, mut list: *mut Header) {
+        // SAFETY: [`alloc::pop_retired`]: 1. point 1.
+        while let Some(k) = unsafe { alloc::pop_retired(&mut list) } {
+            let home = if self.live_iters.load(Ordering::Acquire) == 0 {
+                Home::Free
+            } else {
+                // SAFETY: [`HMap::find_record`]: 1. a live map of type `t`;
+                // 2. `k` is a kept key of `t`, its drop deferred.
+                unsafe { self.find_record(t, k.as_ptr()) }.map_or(Home::Free, Home::Record)
+            };
+            // SAFETY: [`Self::keep_key`]: 1. `k` was just popped (point 1);
+            // 2. `home` answered for it just now; 3. point 3.
+            unsafe { self.keep_key(t, home, k) };
+        }
+    }
+
+    /// The old array leaves the map (the growth ends, `clear`, `mapfree`):
+    /// with its heap overflow buckets and the keys kept for its stale
+    /// slots, it becomes a record while an iterator pin meets the
+    /// generations it was in the map, and is freed otherwise. The elems
+    /// kept for its stale slots are freed (see
+    /// [`Self::retire_elem_storage`]).
+    ///
+    /// # Safety
+    /// 1. `self` is a live map of type `t`, growing;
+    /// 2. the caller has the map to itself (under a write, or in `mapfree`),
+    ///    and nothing of the map reads the old array again.
+    pub(crate) unsafe fn release_old_array(&mut self, t: &MapType) {
+        let old = self.oldbuckets;
+        let old_b = self.noldbuckets().trailing_zeros() as u8;
+        self.oldbuckets = ptr::null_mut();
+        let ovf = core::mem::replace(&mut self.extra.oldoverflow, ptr::null_mut());
+        let keys = self.oldkeys.swap(ptr::null_mut(), Ordering::Relaxed);
+        let range = PinRange { lo: self.old_first, hi: self.generation };
+        // SAFETY: [`Self::release_oldstorage`]: 1. point 1; 2. the elems
+        // are freed (no iterator reads them); `oldkeys` was taken above;
+        // 3. point 2.
+        unsafe { self.release_oldstorage(t) };
+        // SAFETY: [`Self::retire_range`]: 1. `old` is the old array (point
+        // 1: not null), of `2^old_b` buckets, placed with `old_hash0`; 2.
+        // `ovf` its heap overflow buckets and `keys` the keys kept for it,
+        // all out of the map; 3. in the map during `range`; 4. point 2.
+        unsafe { self.retire_range(t, range, old, old_b, self.old_hash0, ovf, keys) };
+    }
+
+    /// Storage leaving the map (a bucket array with its heap overflow
+    /// buckets, or overflow buckets `clear` cut off) with the keys kept for
+    /// its stale slots: a record while a pin meets `range` (or, if the
+    /// record cannot be allocated, the retire list), otherwise freed now,
+    /// its keys handed to other records that may hold them.
+    ///
+    /// # Safety
+    /// 1. `array` is null or a bucket array of this map of type `t`, of
+    ///    `2^b` buckets whose entries were placed with seed `hash0`;
+    /// 2. `ovf` and `keys` are null or `push_retired` lists of live heap
+    ///    overflow buckets (of `array`'s chains) and kept key blocks, out of
+    ///    the map; `array` is out of the map too;
+    /// 3. the storage was in the map during the generations `range` only:
+    ///    no iterator that did not step in `range` can reach it;
+    /// 4. as [`Self::retire`]'s point 3.
+    #[expect(clippy::too_many_arguments, reason = "a record's fields")]
+    pub(crate) unsafe fn retire_range(
+        &self,
+        t: &MapType,
+        range: PinRange,
+        array: *mut u8,
+        b: u8,
+        hash0: u32,
+        ovf: *mut Header,
+        mut keys: *mut Header,
+    ) {
+        if self.pinned(range) {
+            if let Some(r) = self.new_record(range, array, b, hash0) {
+                // SAFETY: [`HMap::link_record`]: 1. a fresh record; 2. point
+                // 2; 3. point 4.
+                unsafe { self.link_record(r, ovf) };
+                // SAFETY: [`alloc::pop_retired`]: 1. point 2.
+                while let Some(k) = unsafe { alloc::pop_retired(&mut keys) } {
+                    // SAFETY: [`HMap::keep_in_record`]: 1. `r` was just
+                    // linked; 2. `k` just popped; 3. point 4.
+                    unsafe { self.keep_in_record(r, k) };
+                }
+                return;
+            }
+            // No memory for a record: the retire list, freed when the last
+            // iterator ends, keeps it all.
+            if let Some(a) = NonNull::new(array) {
+                // SAFETY: [`Self::retire`]: 1. a live array block of the map,
+                // on no list; 2. out of the map (point 2); 3. point 4.
+                unsafe { self.retire(t, a) };
+            }
+            // SAFETY: [`Self::retire_overflow`]: 1.-2. point 2; 3. point 4.
+            unsafe { self.retire_overflow(t, ovf) };
+            // SAFETY: as above, for the key blocks.
+            unsafe { self.retire_overflow(t, keys) };
+            return;
+        }
+        if let Some(a) = NonNull::new(array) {
+            // SAFETY: [`alloc::free_block`]: 1. a live array block of the
+            // map's allocator (point 1); 2. no pin meets `range` (point 3).
+            unsafe { alloc::free_block(&self.alloc, a) };
+        }
+        let mut ovf = ovf;
+        // SAFETY: [`alloc::pop_retired`]: 1. point 2.
+        while let Some(p) = unsafe { alloc::pop_retired(&mut ovf) } {
+            // SAFETY: [`alloc::free_block`]: 1. a heap overflow bucket of
+            // the map's allocator; 2. unreachable, as the array.
+            unsafe { alloc::free_block(&self.alloc, p) };
+        }
+        // SAFETY: [`Self::place_keys`]: 1. point 2; 2. only records may
+        // still hold copies (this storage is unreachable); 3. point 4.
+        unsafe { self.place_keys(t, keys) };
     }
 
     /// Releases a whole list of heap overflow buckets (`extra.overflow` or
@@ -200,9 +360,14 @@ impl HMap {
         }
     }
 
-    /// Runs the drop hook of the key value at `k`, or, while an iterator
-    /// could still hash a stale copy of it, moves its bytes to a retired
-    /// block whose drop runs when the last iterator ends.
+    /// Runs the drop hook of the key value at `k` now, or, while a stale
+    /// copy of it may still be hashed (a slot of the old array, or of a
+    /// record an iterator pins: [`HMap::key_home`]), moves its bytes to a
+    /// [`Kind::Key`] block kept with that copy, whose drop runs when the
+    /// copy can no longer be reached.
+    ///
+    /// An out-of-line key updated in place (`k` its block) is dropped now:
+    /// stale slots point to the block, which keeps an equal key.
     ///
     /// # Safety
     /// 1. `self` is a live map of type `t` (or a clone of type `t` under
@@ -215,34 +380,41 @@ impl HMap {
     /// 3. the caller has the map to itself (as for [`Self::retire`]).
     pub(crate) unsafe fn drop_key_value(&self, t: &MapType, k: *mut u8) -> Result<(), MapError> {
         let Some(d) = t.key_drop else { return Ok(()) };
-        if self.live_iters.load(Ordering::Acquire) != 0 {
-            // SAFETY: [`alloc::alloc_block_aligned`]: 1. `self.alloc` is
-            // the allocator the map (point 1) was made with, a valid
-            // allocator; 2. a validated alignment, a power of two. (The
-            // drop hook runs on the copy: it must be aligned for the key.)
-            let copy = unsafe { alloc::alloc_block_aligned(&self.alloc, t.key.size, t.key.align, Kind::Key) }
-                .ok_or(MapError::AllocFailed)?;
-            // SAFETY: [`memmove`]: `copy` is valid for writes of
-            // `t.key.size` bytes (a fresh block's payload of that size) and
-            // `k` for reads of as many (point 2).
-            unsafe { memmove(copy.as_ptr(), k, t.key.size) };
-            // SAFETY: [`Self::retire`]: 1. a fresh live block of
-            // `self.alloc`, of kind `Key` holding the key whose drop is due
-            // (point 2), on no list; 2. the map never references it; 3. the
-            // map is the caller's alone (point 3).
-            unsafe { self.retire(t, copy) };
+        let home = if t.indirect_key() {
+            Home::Free
         } else {
+            // SAFETY: [`HMap::key_home`]: 1. point 1, under a write (point
+            // 3); 2. `k` is the leaving inline key value (point 2).
+            unsafe { self.key_home(t, k) }
+        };
+        if let Home::Free = home {
             // SAFETY: [`crate::maptype::DropFn`]: 1. `k` is a live key of
             // `t`, readable, writable and aligned, never used as a value
-            // again (point 2): dropped once, here; 2. `t.hook_ctx` is `t`'s hook context.
+            // again (point 2): dropped once, here; 2. `t.hook_ctx` is `t`'s
+            // hook context.
             unsafe { d(k, t.hook_ctx) };
+            return Ok(());
         }
+        // SAFETY: [`alloc::alloc_block_aligned`]: 1. `self.alloc` is the
+        // allocator the map (point 1) was made with, a valid allocator; 2. a
+        // validated alignment, a power of two. (The drop hook runs on the
+        // copy: it must be aligned for the key.)
+        let copy = unsafe { alloc::alloc_block_aligned(&self.alloc, t.key.size, t.key.align, Kind::Key) }
+            .ok_or(MapError::AllocFailed)?;
+        // SAFETY: [`memmove`]: `copy` is valid for writes of `t.key.size`
+        // bytes (a fresh block's payload of that size) and `k` for reads of
+        // as many (point 2).
+        unsafe { memmove(copy.as_ptr(), k, t.key.size) };
+        // SAFETY: [`Self::keep_key`]: 1. a fresh `Key` block holding the key
+        // whose drop is due, on no list; 2. `home` answered for this key
+        // under this write; 3. point 3.
+        unsafe { self.keep_key(t, home, copy) };
         Ok(())
     }
 
     /// Releases a key leaving the map: its drop (see [`Self::drop_key_value`])
-    /// and its out-of-line storage (retired while iterators live). The slot
-    /// itself is not touched.
+    /// and its out-of-line storage (kept while a stale slot an iterator may
+    /// read points to it). The slot itself is not touched.
     ///
     /// # Safety
     /// 1. `self` is a live map of type `t` (or a clone of type `t` under
@@ -271,25 +443,40 @@ impl HMap {
     /// 1.-3. As [`Self::release_key`].
     #[inline(never)]
     unsafe fn release_key_slow(&self, t: &MapType, slot: *mut u8) -> Result<(), MapError> {
+        if !t.indirect_key() {
+            // SAFETY: [`Self::drop_key_value`]: 1. point 1; 2. the slot's
+            // live inline key, readable, writable and aligned (slots are
+            // laid out for `t`), being discarded (point 2); 3. point 3.
+            return unsafe { self.drop_key_value(t, slot) };
+        }
         // SAFETY: [`deref_slot`]: `slot` is an indirect key slot (checked),
         // 8-aligned pointer storage inside a bucket of `t` (point 2).
-        let k = if t.indirect_key() { unsafe { deref_slot(slot) } } else { slot };
-        // SAFETY: [`Self::drop_key_value`]: 1. a live map of type `t` (point
-        // 1); 2. `k` is the slot's live key, inline or in the block the slot
-        // points to, readable, writable and aligned (slots and blocks are
-        // laid out for `t`), being discarded (point 2); 3. point 3.
-        unsafe { self.drop_key_value(t, k) }?;
-        if t.indirect_key() {
-            // SAFETY: [`NonNull::new_unchecked`]: `k` was read from an
-            // indirect key slot holding an owned key (point 2), that is the
-            // address of its live key block: never null.
-            let k = unsafe { NonNull::new_unchecked(k) };
-            // SAFETY: [`Self::retire_storage`]: 1. `k` is the payload of a
-            // live key block of this map, allocated for type `t`, on no list
-            // (an owned key's block, point 2); 2. the key is being removed
-            // (point 2), so no live slot references it any more; 3. point 3.
-            unsafe { self.retire_storage(t, k) };
+        let k = unsafe { deref_slot(slot) };
+        // SAFETY: [`NonNull::new_unchecked`]: `k` was read from an indirect
+        // key slot holding an owned key (point 2), that is the address of
+        // its live key block: never null.
+        let k = unsafe { NonNull::new_unchecked(k) };
+        // SAFETY: [`HMap::key_home`]: 1. point 1, under a write (point 3);
+        // 2. `k` is the leaving key's block (point 2).
+        let home = unsafe { self.key_home(t, k.as_ptr()) };
+        if !matches!(home, Home::Free) && t.key_drop.is_some() {
+            // The block itself carries the deferred drop.
+            // SAFETY: [`alloc::set_key_kind`]: 1. `k` is the key's live
+            // `Plain` block holding the key whose drop is due, aligned for
+            // it; 2. the map's own block, ours under this write (point 3).
+            unsafe { alloc::set_key_kind(k) };
         }
+        if let (Home::Free, Some(d)) = (&home, t.key_drop) {
+            // SAFETY: [`crate::maptype::DropFn`]: 1. `k` holds the live key
+            // of `t`, readable, writable, aligned, never used again: its
+            // entry is being removed (point 2); 2. `t.hook_ctx` is `t`'s.
+            unsafe { d(k.as_ptr(), t.hook_ctx) };
+        }
+        // SAFETY: [`Self::keep_key`]: 1. `k` is the live key block of this
+        // map, on no list, whose drop is either done (just above) or
+        // deferred to its freeing (`Kind::Key`); 2. `home` answered for it
+        // under this write; 3. point 3.
+        unsafe { self.keep_key(t, home, k) };
         Ok(())
     }
 
@@ -321,11 +508,11 @@ impl HMap {
                 // is `t`'s hook context.
                 unsafe { d(e.as_ptr(), t.hook_ctx) };
             }
-            // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
+            // SAFETY: [`Self::retire_elem_storage`]: 1. `e` is the payload of a
             // live elem block of this map, allocated for `t`, on no list (a
             // filled slot's block); 2. its entry is being removed (point
             // 2): no live slot references it any more; 3. point 3.
-            unsafe { self.retire_storage(t, e) };
+            unsafe { self.retire_elem_storage(e) };
         } else if let Some(d) = t.elem_drop {
             // SAFETY: [`crate::maptype::DropFn`]: 1. `slot` holds the live
             // inline elem of `t` (point 2), readable and writable for
@@ -365,11 +552,11 @@ impl HMap {
             // needs; `out` does not overlap the map (point 4), which holds
             // `e`. Moved out: the elem is not dropped.
             unsafe { ptr::copy_nonoverlapping(e.as_ptr(), out, t.elem.size) };
-            // SAFETY: [`Self::retire_storage`]: 1. `e` is the payload of a
+            // SAFETY: [`Self::retire_elem_storage`]: 1. `e` is the payload of a
             // live elem block of this map, allocated for `t`, on no list; 2.
             // its entry is being removed (point 2): no live slot references
             // it any more; 3. point 3.
-            unsafe { self.retire_storage(t, e) };
+            unsafe { self.retire_elem_storage(e) };
         } else {
             // SAFETY: [`ptr::copy_nonoverlapping`]: `slot` is valid for
             // reads of `t.elem.size` bytes (an inline elem slot of a bucket
@@ -399,6 +586,9 @@ pub unsafe fn mapfree_abandoning_iterators(t: &MapType, h: *mut HMap) -> Result<
         // The registrations die here (point 3): with no iterator left to
         // reach them, deferred drops run and retired blocks are freed.
         hr.live_iters.store(0, Ordering::Release);
+        // SAFETY: [`HMap::free_pins`]: 1. a live map of type `t` (point 1),
+        // ours alone (point 2); 2. no iterator is used again (point 3).
+        unsafe { hr.free_pins(t) };
     }
     // SAFETY: mapfree's points: 1. point 1; 2. point 2.
     unsafe { mapfree(t, h) }
@@ -433,27 +623,18 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
     // SAFETY: [`HMap::free_retired`]: 1. a live map of type `t` (point 1);
     // 2. no registered iterator (checked); 3. no write runs (point 2).
     unsafe { hr.free_retired(t) };
-    // SAFETY: [`HMap::release_oldstorage`]: 1. a live map of type `t`
-    // (point 1); 2. the old array leaves with the map: nothing of it is
-    // used again; 3. in `mapfree`, the map is ours alone (point 2).
-    unsafe { hr.release_oldstorage(t) };
-    // SAFETY: [`HMap::retire_overflow`]: 1. `extra.oldoverflow` is null or
-    // the `push_retired` list of the old array's live heap overflow
-    // buckets, which the map never reads again (it is being freed); 2. the
-    // old array they belong to is freed below, unread; 3. ours alone
-    // (point 2).
-    unsafe { hr.retire_overflow(t, hr.extra.oldoverflow) };
-    // SAFETY: [`HMap::retire_overflow`]: 1. as above, for `extra.overflow`
-    // and the current array; 2. that array is freed below, unread; 3. ours
-    // alone (point 2).
-    unsafe { hr.retire_overflow(t, hr.extra.overflow) };
-    if let Some(old) = NonNull::new(hr.oldbuckets) {
-        // SAFETY: [`alloc::free_block`]: 1. the old bucket array is a live
-        // block `alloc_block` allocated with `hr.alloc` (the map's own
-        // allocator); 2. nothing uses it afterwards: no iterator is live and
-        // the map is being freed.
-        unsafe { alloc::free_block(&hr.alloc, old) };
+    if hr.growing() {
+        // SAFETY: [`HMap::release_old_array`]: 1. a live growing map of
+        // type `t` (point 1); 2. ours alone (point 2), and the old array is
+        // never read again (the map is being freed). No pin meets its
+        // generations (no iterator is live): it is freed.
+        unsafe { hr.release_old_array(t) };
     }
+    // SAFETY: [`HMap::retire_overflow`]: 1. `extra.overflow` is null or the
+    // `push_retired` list of the current array's live heap overflow
+    // buckets, which the map never reads again (it is being freed); 2. that
+    // array is freed below, unread; 3. ours alone (point 2).
+    unsafe { hr.retire_overflow(t, hr.extra.overflow) };
     if let Some(b) = NonNull::new(hr.buckets) {
         // SAFETY: [`alloc::free_block`]: 1. the current bucket array, a live
         // block allocated with `hr.alloc`; 2. unused afterwards, as above.
@@ -467,6 +648,9 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
         // afterwards: spares are referenced only by that list.
         unsafe { alloc::free_block(&hr.alloc, p) };
     }
+    // SAFETY: [`HMap::free_pins`]: 1. a live map of type `t` (point 1),
+    // ours alone (point 2); 2. no iterator is live.
+    unsafe { hr.free_pins(t) };
     let a = hr.alloc;
     // SAFETY: [`alloc::free_block`]: 1. the hmap itself is a live block
     // allocated with `a` (`makemap` and its siblings take it from the map's

@@ -607,6 +607,10 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
         MapExtra { overflow: s.extra.overflow, oldoverflow: ptr::null_mut(), next_overflow: s.extra.next_overflow };
     // A fresh map's flags: no iterator is live, no growth is under way.
     h.flags.store(HASH_WRITING, Ordering::Relaxed);
+    // gomap: a new array, a new generation.
+    h.generation += 1;
+    h.cur_first = h.generation;
+    h.ovf_epoch = h.generation;
     for p in [old_old, old_cur] {
         if let Some(p) = NonNull::new(p) {
             // SAFETY: [`HMap::retire`]: 1. a bucket array of this map: a

@@ -160,6 +160,17 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
     unsafe { visit_list(hr.retired.load(Ordering::Acquire), Item::AllocRetired, f) };
     // SAFETY: `oldstorage` is such a list.
     unsafe { visit_list(hr.oldstorage.load(Ordering::Relaxed), Item::AllocRetired, f) };
+    // SAFETY: `oldkeys` is such a list.
+    unsafe { visit_list(hr.oldkeys.load(Ordering::Relaxed), Item::AllocRetired, f) };
+    // The records iterator pins keep, and the pin table's spill block.
+    let each = |p| {
+        // SAFETY: `p` is the payload of a live block the map keeps.
+        let (b, size) = unsafe { block(p) };
+        f(Item::AllocRetired, b, size);
+    };
+    // SAFETY: [`HMap::for_each_kept`]: 1. a live map, not under a write
+    // (point 1); `each` only calls `f`, which does not touch it (point 2).
+    unsafe { hr.for_each_kept(each) };
     // SAFETY: the spare list is such a list.
     unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
 }

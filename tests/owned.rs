@@ -703,17 +703,76 @@ fn nan_keys_stay_in_extract_if_and_leave_with_into_iter() {
     assert!(all[0].0.is_nan());
 }
 
-/// A key drop deferred for a leaked iterator (a delete while it was
-/// registered) runs when the map is consumed: `into_iter` frees the map
-/// without hooks, but the deferred drops first, with them.
+/// A key drop deferred for a leaked iterator (a delete while it could still
+/// hash a stale copy of the key) runs when the map is consumed: `into_iter`
+/// frees the map without hooks, but the deferred drops first, with them.
 #[test]
 fn into_iter_runs_key_drops_deferred_for_a_leaked_iterator() {
     let (alive0, bad0) = (alive(), bad_drops());
-    let mut m: GoMap<SmallKey, SmallVal> = map_of(scale(100, 20), false);
+    let n = scale(100, 20);
+    let mut m: GoMap<SmallKey, SmallVal> = map_of(n, false);
     leak(m.iter());
+    // Until the map grows, a deleted key has no stale copy anywhere (its
+    // slot is emptied), so its drop runs at once even with the leaked
+    // iterator (which, before pins, deferred every drop).
+    assert!(m.remove(&SmallKey::make(1)).is_some());
+    assert_eq!(alive(), alive0 + 2 * m.len(), "no stale copy: dropped at once");
+    // Grow past the iterator's array: that array is kept for the iterator,
+    // its evacuated slots still holding the keys' bytes.
+    let (mut i, b0) = (n as u64, hdr(&m).b);
+    while hdr(&m).b == b0 || hdr(&m).growing {
+        m.insert(SmallKey::make(i), SmallVal::make(i));
+        i += 1;
+    }
     assert!(m.remove(&SmallKey::make(3)).is_some());
     assert_eq!(alive(), alive0 + 2 * m.len() + 1, "the removed key's drop waits");
     drop(m.into_iter());
     assert_eq!(alive(), alive0, "every key and value dropped");
     assert_eq!(bad_drops(), bad0);
+}
+
+/// Key drops run exactly once whatever iterators do: leaked ones (their
+/// pins keep the arrays they walk, and with them the keys whose stale
+/// copies those arrays hold), ended ones, growths, deletes, `clear` and the
+/// final drop, for inline keys (deferred drops copied into `Key` blocks) and
+/// out-of-line ones (the key block carries its deferred drop).
+#[test]
+fn key_drops_run_once_through_pins() {
+    fn run<K: GoKey + Make, V: Make>() {
+        let (alive0, bad0) = (alive(), bad_drops());
+        let n = scale(400, 40) as u64;
+        let mut m: GoMap<K, V> = GoMap::new();
+        let (mut first, mut next) = (0u64, 0u64);
+        for round in 0..scale(12, 5) {
+            if round % 3 == 0 {
+                let mut it = m.iter();
+                it.next();
+                leak(it); // never ended
+            } else {
+                let mut it = m.iter();
+                it.next();
+            }
+            for _ in 0..n / 2 {
+                m.insert(K::make(next), V::make(next));
+                next += 1;
+            }
+            for _ in 0..n / 4 {
+                assert!(m.remove(&K::make(first)).is_some());
+                first += 1;
+            }
+            if round % 4 == 3 {
+                m.clear();
+                first = next;
+            }
+            check(&m);
+            assert_eq!(bad_drops(), bad0, "round {round}: a value dropped twice");
+            // Live entries, plus keys whose drop waits for a leaked iterator.
+            assert!(alive() >= alive0 + 2 * m.len(), "round {round}: a live value was dropped");
+        }
+        drop(m);
+        assert_eq!(alive(), alive0, "every key and value dropped once");
+        assert_eq!(bad_drops(), bad0);
+    }
+    run::<SmallKey, SmallVal>();
+    run::<BigKey, BigVal>();
 }
