@@ -30,11 +30,12 @@
  * Pointer lifetimes
  *   Elem and key pointers returned by mapaccess*, mapassign and the iterator
  *   point into the map: they stay valid until the next write to the map
- *   (assign, delete, clear, free). Iterator key/elem pointers additionally
- *   stay allocated while the iterator is live, but a delete of that entry
- *   zeroes its inline elem and, for key types with pointers (strings), its
- *   key: copy the key out of the iterator before passing it to any call
- *   but a single gomap_mapdelete (docs/c-api.md, "Pointer lifetimes").
+ *   (assign, delete, clear, free); iterator key/elem pointers too (the
+ *   iterator itself survives writes). A delete of that entry zeroes its
+ *   inline elem and, for key types with pointers (strings), its key, and
+ *   frees an out-of-line elem: copy the key out of the iterator before
+ *   passing it to any call but a single gomap_mapdelete (docs/c-api.md,
+ *   "Pointer lifetimes").
  */
 #ifndef GOMAP_H
 #define GOMAP_H
@@ -235,8 +236,8 @@ void gomap_type_free(gomap_type *t);
  * key update replaces) and *_retain on every key and elem a clone copies;
  * nothing else: an insert takes the caller's key bytes as they are (see
  * gomap_mapassign2's flags), and the host writes elems itself. A release
- * may run later than the delete, when the map's last live iterator ends
- * (iterators may still hash the old key), on the thread that ends it.
+ * may run later than the delete, when the last iterator that may still
+ * hash the old key through a stale slot ends, on the thread that ends it.
  * Callable from any thread; they must not unwind or longjmp. */
 typedef void (*gomap_ref_fn)(void *ctx, void *value);
 typedef struct gomap_ownership {
