@@ -209,6 +209,20 @@ pub struct HMap {
     /// hold (removed while growing with `OLD_ITERATOR` set or an iterator
     /// live). Empty unless growing; go with the old array when it leaves.
     pub(crate) oldkeys: AtomicPtr<Header>,
+    /// Overflow buckets reserved ahead of a write, so the write cannot fail
+    /// half-way (see [`HMap::reserve_overflow`]).
+    pub(crate) spare: *mut Header,
+    /// Number of blocks on `spare`.
+    pub(crate) nspare: usize,
+    /// When the map shrinks by itself (`crate::shrink`); `None`, the
+    /// default, never (Go's maps never shrink).
+    pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
+    /// A word for the layer that made the map; map code never reads or
+    /// writes it. The C ABI keeps its type's counted reference here, so that
+    /// a `gomap_map *` is the `hmap` itself. Null for maps made in Rust.
+    pub(crate) owner: *const (),
+
+    // --- gomap's iterator pins (`crate::pins`), kept last: cold ---
     /// The generation: bumped by `hash_grow` (a new array) and `mapclear`
     /// (the array cleared in place). Iterators pin the generations they
     /// stepped in (`crate::pins`).
@@ -232,18 +246,6 @@ pub struct HMap {
     pub(crate) clear_rec: *mut crate::pins::Record,
     /// Iterator pins and the records they keep (`crate::pins`).
     pub(crate) pins: crate::pins::Pins,
-    /// Overflow buckets reserved ahead of a write, so the write cannot fail
-    /// half-way (see [`HMap::reserve_overflow`]).
-    pub(crate) spare: *mut Header,
-    /// Number of blocks on `spare`.
-    pub(crate) nspare: usize,
-    /// When the map shrinks by itself (`crate::shrink`); `None`, the
-    /// default, never (Go's maps never shrink).
-    pub(crate) shrink_policy: Option<crate::shrink::ShrinkPolicy>,
-    /// A word for the layer that made the map; map code never reads or
-    /// writes it. The C ABI keeps its type's counted reference here, so that
-    /// a `gomap_map *` is the `hmap` itself. Null for maps made in Rust.
-    pub(crate) owner: *const (),
 }
 
 /// Go's iterator state `hiter` (:164), same fields in the same order.
