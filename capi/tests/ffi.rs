@@ -559,7 +559,7 @@ fn abandoned_range_loops_keep_memory_bounded() {
     for k in 0..window {
         put(k);
     }
-    let (mut lo, mut hi) = (0, window);
+    let (mut lo, mut hi) = (0u64, window);
     let mut abandoned = Vec::new();
     let (mut gens, mut was_growing) = (1usize, false);
     let (mut max_arrays, mut max_ovf, mut peak) = (0usize, 0usize, 0usize);
@@ -589,6 +589,8 @@ fn abandoned_range_loops_keep_memory_bounded() {
         assert!(s.retired_bytes <= bound, "retained {} > bound {bound}: {s:?}", s.retired_bytes);
     }
     println!("{rounds} abandoned iterators, {gens} generations: peak retained {peak} bytes");
+    // SAFETY: a live u64-keyed map (`len` reads only the count).
+    assert_eq!(unsafe { len(m) }, window as usize, "the deletes found their keys");
     // SAFETY: a live map; its iterators are never used again.
     assert_eq!(unsafe { gomap_free(m) }, GOMAP_OK);
     assert_eq!(ABANDON_LIVE.load(std::sync::atomic::Ordering::Relaxed), 0, "blocks left after free");
