@@ -307,9 +307,8 @@ const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
 const _: () = assert!(core::mem::offset_of!(HMap, extra) == 2 * 8 + 4 * PTR_SIZE);
 // The pin range sits in the two words of Go's overflow/oldoverflow; on
 // 32-bit its two u64 take two more words.
-const _: () = assert!(
-    core::mem::offset_of!(HIter, start_bucket) == 6 * PTR_SIZE + core::mem::size_of::<crate::pins::PinRange>()
-);
+const _: () =
+    assert!(core::mem::offset_of!(HIter, start_bucket) == 6 * PTR_SIZE + core::mem::size_of::<crate::pins::PinRange>());
 
 impl HIter {
     /// Whether this iterator is registered with its map: started by
@@ -1755,8 +1754,7 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
     hr.live_iters.fetch_add(1, Ordering::AcqRel);
     // gomap: pin the generation; `mapiternext` widens the pin to each
     // generation it steps in.
-    it.pins = crate::pins::PinRange::at(hr.generation);
-    hr.pin(it.pins);
+    it.pins = hr.pin(crate::pins::PinRange::at(hr.generation));
     it.registered = true;
 
     // One draw picks both the first bucket and the slot offset.
@@ -1809,13 +1807,12 @@ pub unsafe fn mapiternext(it: &mut HIter) {
     // SAFETY: a registered iterator's type is alive (point 1), set by
     // `mapiterinit` from a `&MapType`.
     let t = unsafe { &*it.t };
-    if it.pins.hi != h.generation {
+    if it.pins.hi != h.generation && it.pins != crate::pins::PinRange::ALL {
         // gomap: the map moved on since the last step; pin the generations
         // up to now before reading anything (this step may read the
         // current old array, or follow chains hung in since).
         let wider = crate::pins::PinRange { lo: it.pins.lo, hi: h.generation };
-        h.repin(it.pins, wider);
-        it.pins = wider;
+        it.pins = h.repin(it.pins, wider);
     }
     let mut bucket = it.bucket;
     let mut b = it.bptr;

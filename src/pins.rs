@@ -35,7 +35,6 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::alloc::{self, Allocator, Header, Kind};
-use crate::fatal::fatal;
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
 
@@ -50,6 +49,11 @@ pub struct PinRange {
 }
 
 impl PinRange {
+    /// Every generation: what an iterator pins when the table cannot take
+    /// its own range (its spill block cannot grow). It keeps what every
+    /// iterator kept before generations, and never fails.
+    pub(crate) const ALL: PinRange = PinRange { lo: 0, hi: u64::MAX };
+
     /// The range of the one generation `g`.
     pub(crate) const fn at(g: u64) -> PinRange {
         PinRange { lo: g, hi: g }
@@ -108,6 +112,8 @@ struct PinTable {
     /// A [`Kind::Plain`] block of `spill_cap` entries, or null.
     spill: *mut PinEntry,
     spill_cap: usize,
+    /// Pins of [`PinRange::ALL`] (an allocation failure's fallback).
+    all: usize,
     /// The map's records, linked through `Record::next`.
     records: *mut Record,
 }
@@ -127,6 +133,7 @@ impl Pins {
                 inline: [PinEntry { range: PinRange { lo: 0, hi: 0 }, count: 0 }; INLINE_PINS],
                 spill: ptr::null_mut(),
                 spill_cap: 0,
+                all: 0,
                 records: ptr::null_mut(),
             }),
         }
@@ -180,38 +187,47 @@ impl PinTable {
 
     /// Whether a pin meets `r`.
     fn meets(&mut self, r: PinRange) -> bool {
-        self.entries().any(|e| e.count != 0 && e.range.meets(r))
+        self.all != 0 || self.entries().any(|e| e.count != 0 && e.range.meets(r))
     }
 
     /// Adds one pin of `r`; spills to a bigger block of `a` when full.
-    fn add(&mut self, a: &Allocator, r: PinRange) {
+    /// Returns the range pinned: `r`, or [`PinRange::ALL`] when the spill
+    /// block cannot grow (an allocation failure costs memory kept, never
+    /// an error: `mapiterinit` and `mapiternext` cannot fail in Go).
+    fn add(&mut self, a: &Allocator, r: PinRange) -> PinRange {
+        if r == PinRange::ALL {
+            self.all += 1;
+            return r;
+        }
         let mut free = None;
         for e in self.entries() {
             if e.count != 0 && e.range == r {
                 e.count += 1;
-                return;
+                return r;
             }
             if e.count == 0 && free.is_none() {
                 free = Some(e as *mut PinEntry);
             }
         }
-        let slot = match free {
-            Some(e) => e,
-            None => self.grow(a),
+        let Some(slot) = free.or_else(|| self.grow(a)) else {
+            self.all += 1;
+            return PinRange::ALL;
         };
         // SAFETY: `slot` is a free entry of this table (inline, or in the
         // spill block), live and aligned, not otherwise borrowed now.
         unsafe { *slot = PinEntry { range: r, count: 1 } };
+        r
     }
 
-    /// Doubles the spill block; returns a free entry in it.
+    /// Doubles the spill block; returns a free entry in it, or `None` if
+    /// the allocator refuses (the table is unchanged).
     #[cold]
-    fn grow(&mut self, a: &Allocator) -> *mut PinEntry {
+    fn grow(&mut self, a: &Allocator) -> Option<*mut PinEntry> {
         let cap = (self.spill_cap * 2).max(8);
         let size = cap * core::mem::size_of::<PinEntry>();
         // SAFETY: [`alloc::alloc_block`]: 1. `a` is the map's own
         // allocator, valid while the map lives.
-        let Some(p) = (unsafe { alloc::alloc_block(a, size, Kind::Plain) }) else { fatal("out of memory") };
+        let p = unsafe { alloc::alloc_block(a, size, Kind::Plain) }?;
         let p = p.cast::<PinEntry>().as_ptr();
         if let Some(old) = NonNull::new(self.spill) {
             // SAFETY: [`ptr::copy_nonoverlapping`]: `old` holds `spill_cap`
@@ -226,7 +242,7 @@ impl PinTable {
         self.spill = p;
         self.spill_cap = cap;
         // SAFETY: `first_free < cap`: inside the new block (zeroed: free).
-        unsafe { p.add(first_free) }
+        Some(unsafe { p.add(first_free) })
     }
 
     /// Frees the spill block once no pin is left in it.
@@ -247,6 +263,10 @@ impl PinTable {
 
     /// Drops one pin of `r`; returns whether that was its last one.
     fn remove(&mut self, r: PinRange) -> bool {
+        if r == PinRange::ALL && self.all != 0 {
+            self.all -= 1;
+            return self.all == 0;
+        }
         for e in self.entries() {
             if e.count != 0 && e.range == r {
                 e.count -= 1;
@@ -422,18 +442,26 @@ pub(crate) enum Home {
 }
 
 impl HMap {
-    /// Pins `r` for an iterator (`mapiterinit`).
-    pub(crate) fn pin(&self, r: PinRange) {
-        self.pins.lock().table().add(&self.alloc, r);
+    /// Pins `r` for an iterator (`mapiterinit`); returns the range
+    /// pinned (`r`, or [`PinRange::ALL`] if the table could not grow).
+    #[must_use]
+    pub(crate) fn pin(&self, r: PinRange) -> PinRange {
+        self.pins.lock().table().add(&self.alloc, r)
     }
 
     /// Moves an iterator's pin from `old` to `new`, a range containing it
-    /// (`mapiternext`): no record can become free.
-    pub(crate) fn repin(&self, old: PinRange, new: PinRange) {
+    /// (`mapiternext`): no record can become free. Returns the range now
+    /// pinned (`new`, or [`PinRange::ALL`] as in [`HMap::pin`]).
+    #[must_use]
+    pub(crate) fn repin(&self, old: PinRange, new: PinRange) -> PinRange {
         debug_assert!(new.lo <= old.lo && old.hi <= new.hi);
+        if old == PinRange::ALL {
+            return old;
+        }
         let mut l = self.pins.lock();
-        l.table().add(&self.alloc, new);
+        let got = l.table().add(&self.alloc, new);
         l.table().remove(old);
+        got
     }
 
     /// Drops an iterator's pin of `r` (`mapiterend`); if it was the last

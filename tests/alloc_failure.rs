@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use common::alloc::{self, allocs, failing_nth, live_blocks};
 use gomap::fatal::MapError;
-use gomap::inspect::check_invariants;
+use gomap::inspect::{check_invariants, header};
 use gomap::map::{self, HIter};
 use gomap::maptype::{MapType, TypeInfo};
 
@@ -53,12 +53,26 @@ fn workload(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize) -> usize {
         }
     };
     let n = if cfg!(miri) { 40 } else { 300 };
-    let mut it = HIter::new();
+    // Iterators alive for a while (retirement), started every 4 ops, the
+    // oldest stepped after every op: those started in different generations
+    // pin different ranges, more than the pin table's 4 inline entries, so its
+    // spill block is among the allocations that fail (an iterator then
+    // pins every generation: nothing to report, nothing lost).
+    let mut iters: Vec<Box<HIter>> = Vec::new();
+    let mut start_sizes = std::collections::BTreeSet::new();
     for i in 0..n {
-        // inserts (growth), with an iterator alive for a while (retirement)
-        if i == n / 3 {
+        if i < 2 * n / 3 && i % 4 == 0 {
+            // SAFETY: a live map, not being written.
+            start_sizes.insert(unsafe { header(t, h) }.b);
+            let mut it = Box::new(HIter::new());
             // SAFETY: live map; ended below.
             unsafe { map::mapiterinit(t, hp, &mut it) };
+            iters.push(it);
+        }
+        if let Some(it) = iters.first_mut() {
+            // The oldest iterator steps on: its range widens (repin).
+            // SAFETY: started on the live map (a no-op once done).
+            unsafe { map::mapiternext(it) };
         }
         let k = (i * 7) % (n / 2 + 3);
         let kb = key(k);
@@ -88,8 +102,12 @@ fn workload(t: &MapType, key: &dyn Fn(u64) -> Vec<u8>, esize: usize) -> usize {
             }
         }
         if i == 2 * n / 3 {
-            // SAFETY: the iterator is registered on the live map.
-            unsafe { map::mapiterend(&mut it) };
+            // Each growth is a generation: at least 5 distinct ranges.
+            assert!(cfg!(miri) || start_sizes.len() >= 5, "iterators started at B in {start_sizes:?}");
+            for mut it in iters.drain(..) {
+                // SAFETY: the iterator is registered on the live map.
+                unsafe { map::mapiterend(&mut it) };
+            }
         }
         if i % 17 == 0 {
             verify(&model);
