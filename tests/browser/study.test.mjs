@@ -79,6 +79,13 @@ async function open(file, hash = "") {
   return { page, errors, requests };
 }
 
+// Hash navigation (a step-list link, or goto with #step-N on the open page)
+// reaches the page's hashchange handler asynchronously: wait until the step
+// it names is the current one before reading anything (CI once read the
+// state first and saw the previous step).
+const waitStep = (page, id) =>
+  page.waitForFunction((want) => document.querySelector("section.step.cur")?.id === want, id);
+
 const state = (page) => page.evaluate(() => {
   const vis = [...document.querySelectorAll("section.step")].filter((s) => s.offsetParent !== null);
   return {
@@ -128,6 +135,7 @@ for (const file of pages) {
     assert.equal(await page.isDisabled("#next"), true);
     // the step list
     await page.click("nav.steps li:nth-child(1) a");
+    await waitStep(page, "step-1");
     assert.equal((await state(page)).count, `Step 1/${total}`);
     // a deep link
     const k = Math.min(total, 8);
@@ -162,6 +170,7 @@ for (const file of pages) {
       });
       assert.ok(info, "some step runs mapassign");
       await page.goto(pathToFileURL(file).href + "#" + info);
+      await waitStep(page, info);
       const hl = await page.evaluate(() =>
         [...document.querySelectorAll("section.step.cur .src .hl")].map((e) => e.textContent));
       assert.ok(hl.some((l) => /^\s*620func mapassign\(/.test(l)), `highlighted: ${hl.slice(0, 3)}`);
@@ -191,6 +200,7 @@ for (const file of pages) {
       return; // a script with no incremental evacuation
     }
     await page.goto(pathToFileURL(file).href + "#" + id);
+    await waitStep(page, id);
     const n = await page.evaluate(() => document.querySelector("section.step.cur").getAttribute("data-evac").split(";").length);
     await page.keyboard.press("]");
     const one = await page.evaluate(() => ({
