@@ -209,9 +209,18 @@ impl PinTable {
                 free = Some(e as *mut PinEntry);
             }
         }
-        let Some(slot) = free.or_else(|| self.grow(a)) else {
-            self.all += 1;
-            return PinRange::ALL;
+        // A match, not `free.or_else(|| self.grow(a))`: that closure would
+        // borrow `self` uniquely and invalidate the pointer `free` holds
+        // (Stacked Borrows; Miri's inline_step_equals_mapiternext).
+        let slot = match free {
+            Some(e) => e,
+            None => match self.grow(a) {
+                Some(e) => e,
+                None => {
+                    self.all += 1;
+                    return PinRange::ALL;
+                }
+            },
         };
         // SAFETY: `slot` is a free entry of this table (inline, or in the
         // spill block), live and aligned, not otherwise borrowed now.
