@@ -173,6 +173,17 @@ pub struct HMap {
     /// `ITERATOR | OLD_ITERATOR | HASH_WRITING | SAME_SIZE_GROW` bits.
     pub(crate) flags: AtomicU8,
     /// log2 of the bucket count: the map holds up to 6.5 * 2^B entries.
+    ///
+    /// gomap: the order in which a write publishes a new bucket array and a
+    /// reader reads it, so that a reader racing with `hash_grow` never pairs
+    /// a larger B with the smaller array (reading past its end): `hash_grow`
+    /// stores `oldbuckets` and `buckets`, then B after a release fence;
+    /// readers (`lookup_bucket`, `mapiterinit`) load B, then the arrays
+    /// after an acquire fence. A reader that sees the new B sees the new
+    /// array; one that sees the old B indexes either array within bounds.
+    /// (No cost on x86, where both fences only stop the compiler.) A shrink
+    /// makes the array smaller and cannot be ordered this way; it is a
+    /// gomap-only call, documented with the quarantine.
     pub(crate) b: u8,
     /// Approximate count of overflow buckets (exact while B < 16; see
     /// [`HMap::incrnoverflow`]).
@@ -799,6 +810,30 @@ impl HMap {
         !self.oldbuckets.is_null()
     }
 
+    /// gomap: the old array and the mask of its buckets, for a reader that
+    /// read B as `b`: the flags first, then the array after an acquire
+    /// fence. The writer stores them in the opposite order (`hash_grow`
+    /// sets the flags before `oldbuckets`; a growth's end clears
+    /// `oldbuckets` before the flags, with a release fence between), so a
+    /// reader racing with writes never pairs a doubling growth's old array
+    /// (2^(b-1) buckets) with a later same-size growth's flag (which would
+    /// index 2^b). See the field [`HMap::b`].
+    #[inline(always)]
+    pub(crate) fn old_array(&self, b: u8) -> Option<(*mut u8, usize)> {
+        // Not growing (the common case): one load, as before.
+        if self.oldbuckets.is_null() {
+            return None;
+        }
+        let same = self.same_size_grow();
+        core::sync::atomic::fence(Ordering::Acquire);
+        let c = self.oldbuckets;
+        if c.is_null() {
+            return None;
+        }
+        let m = bucket_mask(b);
+        Some((c, if same { m } else { m >> 1 }))
+    }
+
     /// Reports whether the current growth keeps the size (`sameSizeGrow`, :1187).
     #[inline(always)]
     pub(crate) fn same_size_grow(&self) -> bool {
@@ -989,16 +1024,16 @@ pub(crate) unsafe fn make_bucket_array(
 /// 2. `h.buckets` is not null.
 #[inline(always)]
 pub(crate) unsafe fn lookup_bucket(t: &MapType, h: &HMap, hash: usize) -> *mut u8 {
-    let mut m = bucket_mask(h.b);
+    let bb = h.b;
+    let m = bucket_mask(bb);
+    // gomap: B before the arrays (`HMap::b`).
+    core::sync::atomic::fence(Ordering::Acquire);
     // SAFETY: 1. `h.buckets` is the map's array of `2^B` buckets of `t`
     // (points 1 and 2), and `hash & m < 2^B`.
     let mut b = unsafe { bucket_at(t, h.buckets, hash & m) };
-    let c = h.oldbuckets;
-    if !c.is_null() {
-        if !h.same_size_grow() {
-            // A doubling grow: the old array is half as big, so one bit fewer selects its bucket.
-            m >>= 1;
-        }
+    // A doubling grow's old array is half as big: one bit fewer selects
+    // its bucket (`old_array`'s mask).
+    if let Some((c, m)) = h.old_array(bb) {
         // SAFETY: 1. `c` is the old array of buckets of `t` (point 1):
         // `2^(B-1)` of them when doubling (`m` lost its top bit), `2^B` for
         // a same-size grow; `hash & m` is below that.
@@ -1750,6 +1785,8 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
 
     // The iterator walks the array as it is now, even if the map grows.
     it.b = hr.b;
+    // gomap: B before the array (`HMap::b`).
+    core::sync::atomic::fence(Ordering::Acquire);
     it.buckets = hr.buckets;
     hr.live_iters.fetch_add(1, Ordering::AcqRel);
     // gomap: pin the generation; `mapiternext` widens the pin to each
@@ -1759,8 +1796,10 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
 
     // One draw picks both the first bucket and the slot offset.
     let r = crate::rand::rand() as usize;
-    it.start_bucket = r & bucket_mask(hr.b);
-    it.offset = ((r >> hr.b) & (BUCKET_CNT - 1)) as u8;
+    // gomap: `it.b`, not B again (a racing growth may have changed it; the
+    // start must index `it.buckets`).
+    it.start_bucket = r & bucket_mask(it.b);
+    it.offset = ((r >> it.b) & (BUCKET_CNT - 1)) as u8;
 
     it.bucket = it.start_bucket;
 
@@ -1830,16 +1869,17 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 unsafe { mapiterend(it) };
                 return;
             }
-            if h.growing() && it.b == h.b {
+            let old = if it.b == h.b { h.old_array(it.b) } else { None };
+            if let Some((c, oldmask)) = old {
                 // Same B as the map and a growth in progress: new bucket
                 // `bucket` may still be empty because its old bucket has not
                 // moved yet. Then read the old bucket instead, keeping only
                 // the entries that will land in `bucket` (check_bucket).
-                let oldbucket = bucket & h.oldbucketmask();
-                // SAFETY: 1. `h.oldbuckets` is the map's old array of
-                // `noldbuckets()` buckets of `t` (growing), and `oldbucket`
-                // is masked below that.
-                b = unsafe { bucket_at(t, h.oldbuckets, oldbucket) };
+                let oldbucket = bucket & oldmask;
+                // SAFETY: 1. `c` is the map's old array of `oldmask + 1`
+                // buckets of `t` (growing; `old_array`), and `oldbucket` is
+                // masked below that.
+                b = unsafe { bucket_at(t, c, oldbucket) };
                 // SAFETY: 1. `b` is a bucket (`bucket_at`, just above).
                 if !unsafe { evacuated(b) } {
                     check_bucket = bucket;
@@ -2145,8 +2185,10 @@ unsafe fn clear_buckets(t: &MapType, h: &mut HMap) {
 
     // Reset the growth state and draw a fresh seed (golang/go#25237, as in
     // mapdelete); clear_seq tells live iterators their snapshot is void.
-    h.set_flags(h.flags() & !SAME_SIZE_GROW);
+    // gomap: `oldbuckets` before the flag (`HMap::old_array`).
     h.oldbuckets = ptr::null_mut();
+    core::sync::atomic::fence(Ordering::Release);
+    h.set_flags(h.flags() & !SAME_SIZE_GROW);
     h.nevacuate = 0;
     h.noverflow = 0;
     h.count = 0;
@@ -2230,11 +2272,13 @@ pub(crate) unsafe fn hash_grow(t: &MapType, h: &mut HMap) -> Result<(), MapError
     if h.flags() & ITERATOR != 0 {
         flags |= OLD_ITERATOR;
     }
-    // Install the new array; the old one waits for evacuation.
-    h.b += bigger;
+    // Install the new array; the old one waits for evacuation. gomap:
+    // the arrays before B (Go sets B first; `HMap::b`).
     h.set_flags(flags);
     h.oldbuckets = oldbuckets;
     h.buckets = newbuckets;
+    core::sync::atomic::fence(Ordering::Release);
+    h.b += bigger;
     h.nevacuate = 0;
     h.noverflow = 0;
 
@@ -2677,6 +2721,9 @@ pub(crate) unsafe fn advance_evacuation_mark(h: &mut HMap, t: &MapType, newbit: 
         // type `t` (point 1); 2. under a write, and the map never reads the
         // old array again (`oldbuckets` is cleared by the call).
         unsafe { h.release_old_array(t) };
+        // gomap: `oldbuckets` (cleared by the call) before the flag
+        // (`HMap::old_array`).
+        core::sync::atomic::fence(Ordering::Release);
         h.set_flags(h.flags() & !SAME_SIZE_GROW);
     }
 }
