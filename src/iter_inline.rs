@@ -3,6 +3,7 @@
 //! handing every other case to `mapiternext` itself, with a differential
 //! test that steps the two side by side.
 
+use crate::fatal::CONCURRENT_ITER_WRITE;
 use crate::map::*;
 use crate::maptype::{BUCKET_CNT, MapType};
 use crate::scan::{iter_slots, tophash_word};
@@ -146,7 +147,7 @@ unsafe fn iter_next_slot(t: &MapType, b: *mut u8, i: usize, offset: u8) -> IterS
     let e = if t.indirect_elem() {
         // SAFETY: an indirect elem slot of a live entry (point 2): 8-aligned
         // pointer storage.
-        unsafe { deref_slot(e) }
+        unsafe { deref_live(e, CONCURRENT_ITER_WRITE) }
     } else {
         e
     };

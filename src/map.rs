@@ -512,6 +512,25 @@ pub(crate) unsafe fn deref_slot(slot: *mut u8) -> *mut u8 {
     unsafe { slot.cast::<*mut u8>().read() }
 }
 
+/// [`deref_slot`] for a slot whose tophash says it is filled: its pointer
+/// is never null then, unless a write racing with this access emptied the
+/// slot between the two reads (or, in Go's own iterator bug described in
+/// docs/concordance.md, evacuation zeroed a slot an iterator still
+/// reads). gomap reports that as the fatal error `msg` rather than hand a
+/// null key or elem on (Go would fault on the nil pointer).
+///
+/// # Safety
+/// 1. As [`deref_slot`]'s point 1.
+#[inline(always)]
+pub(crate) unsafe fn deref_live(slot: *mut u8, msg: &'static str) -> *mut u8 {
+    // SAFETY: point 1 is deref_slot's.
+    let p = unsafe { deref_slot(slot) };
+    if p.is_null() {
+        fatal(msg);
+    }
+    p
+}
+
 /// Stores a pointer in an out-of-line slot.
 ///
 /// # Safety
@@ -535,7 +554,7 @@ pub(crate) unsafe fn key_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
     let k = unsafe { key_at(t, b, i) };
     // SAFETY: 1. `t` has indirect keys, so `k` is an out-of-line key slot of
     // a bucket (points 1 and 2).
-    if t.indirect_key() { unsafe { deref_slot(k) } } else { k }
+    if t.indirect_key() { unsafe { deref_live(k, CONCURRENT_READ_WRITE) } } else { k }
 }
 
 /// The elem stored in slot `i`, following the indirection if any.
@@ -549,7 +568,7 @@ pub(crate) unsafe fn elem_of(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
     let e = unsafe { elem_at(t, b, i) };
     // SAFETY: 1. `t` has indirect elems, so `e` is an out-of-line elem slot
     // of a bucket (points 1 and 2).
-    if t.indirect_elem() { unsafe { deref_slot(e) } } else { e }
+    if t.indirect_elem() { unsafe { deref_live(e, CONCURRENT_READ_WRITE) } } else { e }
 }
 
 /// Reports whether bucket `b` has been evacuated: its first tophash is one of
@@ -1541,9 +1560,9 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
     // SAFETY: 1. `t` has indirect elems, so `elem`, an elem slot of a bucket
     // of the map, is an out-of-line slot (pointing to a live block: the
     // entry is filled).
-    let e = if t.indirect_elem() { unsafe { deref_slot(elem) } } else { elem };
+    let e = if t.indirect_elem() { unsafe { deref_live(elem, CONCURRENT_WRITES) } } else { elem };
     // SAFETY: `e` is a slot address inside a bucket, or the out-of-line block
-    // a filled slot points to: never null.
+    // a filled slot points to: never null (`deref_live` checked it).
     Ok(Slot { elem: unsafe { NonNull::new_unchecked(e) }, inserted })
 }
 
@@ -1966,7 +1985,7 @@ pub unsafe fn mapiternext(it: &mut HIter) {
                 it.key = k;
                 // SAFETY: 1. `t` has indirect elems: `e` is an out-of-line
                 // elem slot.
-                it.elem = if t.indirect_elem() { unsafe { deref_slot(e) } } else { e };
+                it.elem = if t.indirect_elem() { unsafe { deref_live(e, CONCURRENT_ITER_WRITE) } } else { e };
             } else {
                 // The entry moved (or the map was cleared since the start):
                 // look it up in the live map to get its current key and
