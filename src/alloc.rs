@@ -80,6 +80,11 @@ pub struct Allocator {
     free: FreeFn,
     /// Passed to both.
     ctx: *mut c_void,
+    /// The quarantine of the map this copy belongs to, or null: blocks that
+    /// [`free_block`] is given wait there before going back to `free`
+    /// (`crate::quarantine`). Null in every allocator a caller builds; set
+    /// only in a map's own copy, by `quarantine::set_quarantine`.
+    pub(crate) q: *const crate::quarantine::Quarantine,
 }
 
 // SAFETY: an Allocator is two function pointers and a context; whoever builds
@@ -221,7 +226,8 @@ unsafe extern "C" fn libc_free(_ctx: *mut c_void, p: *mut c_void, size: usize) {
 
 impl Allocator {
     /// The C library's `calloc`/`free`.
-    pub const LIBC: Allocator = Allocator { alloc_zeroed: libc_calloc, free: libc_free, ctx: ptr::null_mut() };
+    pub const LIBC: Allocator =
+        Allocator { alloc_zeroed: libc_calloc, free: libc_free, ctx: ptr::null_mut(), q: ptr::null() };
 
     /// An allocator from caller-supplied functions.
     ///
@@ -233,7 +239,13 @@ impl Allocator {
     /// * both may be called with `ctx` from any thread, for as long as any
     ///   map made with this allocator lives.
     pub const unsafe fn new(alloc_zeroed: AllocZeroedFn, free: FreeFn, ctx: *mut c_void) -> Self {
-        Self { alloc_zeroed, free, ctx }
+        Self { alloc_zeroed, free, ctx, q: ptr::null() }
+    }
+
+    /// This allocator without a map's quarantine: what a new map made from
+    /// it starts with (each map has its own quarantine, or none).
+    pub(crate) const fn without_quarantine(self) -> Self {
+        Self { q: ptr::null(), ..self }
     }
 
     /// The context passed to this allocator's functions.
@@ -348,6 +360,67 @@ pub(crate) unsafe fn alloc_block(a: &Allocator, size: usize, kind: Kind) -> Opti
     // SAFETY: `HEADER <= total`: the payload pointer stays inside the block
     // (one past its end at most).
     Some(unsafe { base.byte_add(HEADER) })
+}
+
+/// Allocates a zeroed block for something a racing reader may read: a
+/// bucket array, an overflow bucket, an out-of-line key or elem. Like
+/// [`alloc_block_aligned`], except that a map with a quarantine first
+/// takes a block of the same role and size from its pool
+/// (`crate::quarantine`), zeroed, so that memory racing readers may still
+/// reach keeps holding what they expect there.
+///
+/// # Safety
+/// * `a` is a valid allocator (its functions meet [`Allocator::new`]'s
+///   points), and if it is a map's copy with a quarantine, that map is
+///   live;
+/// * `align` is a power of two;
+/// * the block is for a bucket array (`kind` [`Kind::Array`]), or, with
+///   `kind` [`Kind::Plain`], for an overflow bucket or an out-of-line key
+///   or elem of that map.
+#[inline]
+pub(crate) unsafe fn alloc_reusable(a: &Allocator, size: usize, align: usize, kind: Kind) -> Option<NonNull<u8>> {
+    // SAFETY: a non-null `q` is the quarantine of the live map `a` belongs
+    // to (point 1).
+    if let Some(q) = unsafe { a.q.as_ref() } {
+        if align <= 8 {
+            if let Some(p) = q.reuse(size, kind) {
+                return Some(p);
+            }
+        }
+    }
+    // SAFETY: [`alloc_block_aligned`]: 1. `a` is valid (point 1); 2.
+    // `align` is a power of two (point 2).
+    unsafe { alloc_block_aligned(a, size, align, kind) }
+}
+
+/// Makes a pooled block fresh for reuse: zeroes its payload and records
+/// `kind` in its header.
+///
+/// # Safety
+/// 1. `p` is the payload of a live block from [`alloc_block`] (not
+///    over-aligned), on no list, used by nothing but racing readers.
+pub(crate) unsafe fn renew_block(p: NonNull<u8>, kind: Kind) {
+    // SAFETY: a live block's payload (point 1).
+    let size = unsafe { block_size(p) };
+    // SAFETY: the payload is valid for writes of `size` bytes (point 1).
+    unsafe { ptr::write_bytes(p.as_ptr(), 0, size) };
+    // SAFETY: [`header_of`]: a live block's payload (point 1).
+    let h = unsafe { header_of(p) };
+    // SAFETY: the block's live, aligned header, on no list (point 1).
+    unsafe { h.write(Header::new(size | kind as usize)) };
+}
+
+/// Whether a live block is over-aligned (its allocation starts before its
+/// header).
+///
+/// # Safety
+/// 1. `p` is the payload of a live block from [`alloc_block`] or
+///    [`alloc_block_aligned`].
+pub(crate) unsafe fn is_overaligned(p: NonNull<u8>) -> bool {
+    // SAFETY: point 1 is `header_of`'s point 1.
+    let h = unsafe { header_of(p) };
+    // SAFETY: the block's live, aligned header.
+    unsafe { (*h.as_ptr()).size_kind & OVERALIGNED != 0 }
 }
 
 /// Allocates a zeroed block with `size` bytes of payload aligned to
@@ -530,13 +603,35 @@ pub(crate) unsafe fn first_on_list(list: *mut Header) -> Option<NonNull<u8>> {
     Some(unsafe { h.cast::<u8>().byte_add(HEADER) })
 }
 
-/// Frees a block.
+/// Frees a block: at once, or, for a map with a quarantine, once enough
+/// newer blocks have followed it there (`crate::quarantine`).
+///
+/// # Safety
+/// * `p` is the payload of a live block that [`alloc_block`] or
+///   [`alloc_block_aligned`] allocated with `a`;
+/// * nothing uses the block afterwards (a racing thread that still reads
+///   it is what the quarantine is for; no one writes it);
+/// * if `a` is a map's copy with a quarantine, that map is live.
+#[inline]
+pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
+    if let Some(q) = NonNull::new(a.q.cast_mut()) {
+        // SAFETY: [`crate::quarantine::Quarantine::defer`]: 1. `q` is the
+        // quarantine of a live map (point 3), whose allocator `a` is; 2. `p`
+        // is a live block of `a` nothing uses any more (points 1 and 2).
+        unsafe { crate::quarantine::Quarantine::defer(q, a, p) };
+        return;
+    }
+    // SAFETY: [`free_block_now`]: points 1 and 2 are this function's.
+    unsafe { free_block_now(a, p) }
+}
+
+/// Frees a block at once, quarantine or not.
 ///
 /// # Safety
 /// * `p` is the payload of a live block that [`alloc_block`] or
 ///   [`alloc_block_aligned`] allocated with `a`;
 /// * nothing uses the block afterwards.
-pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
+pub(crate) unsafe fn free_block_now(a: &Allocator, p: NonNull<u8>) {
     // SAFETY: a live block's payload (point 1).
     let (base, total) = unsafe { block_extent(p) };
     // SAFETY: [`FreeFn`]: 1. `base` is what `a.alloc_zeroed` returned for
@@ -544,6 +639,16 @@ pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
     // from now on (point 2); 2. `total` is the size it was asked for
     // (`block_extent`); 3. `a.ctx` is `a`'s.
     unsafe { (a.free)(a.ctx, base.as_ptr().cast(), total) }
+}
+
+/// The size the allocator was asked for when it made the block of `p`.
+///
+/// # Safety
+/// * `p` is the payload pointer of a live block from [`alloc_block`] or
+///   [`alloc_block_aligned`].
+pub(crate) unsafe fn block_total(p: NonNull<u8>) -> usize {
+    // SAFETY: point 1 is `block_extent`'s.
+    unsafe { block_extent(p) }.1
 }
 
 /// Pushes a block on an intrusive retire list.

@@ -169,6 +169,23 @@ impl OwnedBlock {
         Ok(OwnedBlock { p, a: *a })
     }
 
+    /// [`OwnedBlock::alloc_aligned`] through [`alloc::alloc_reusable`]: the
+    /// out-of-line storage of a key or elem of the map `a` belongs to,
+    /// possibly a pooled block of its quarantine.
+    ///
+    /// # Safety
+    /// 1. `a` is the allocator of a live map (its own copy), and the block
+    ///    is for an out-of-line key or elem of that map;
+    /// 2. `align` is a power of two.
+    #[inline]
+    pub(crate) unsafe fn alloc_reusable(a: &Allocator, size: usize, align: usize) -> Result<OwnedBlock, MapError> {
+        // SAFETY: [`alloc::alloc_reusable`]: 1. a live map's allocator
+        // (point 1); 2. `align` is a power of two (point 2); 3. an
+        // out-of-line key or elem of that map (point 1).
+        let p = unsafe { alloc::alloc_reusable(a, size, align, Kind::Plain) }.ok_or(MapError::AllocFailed)?;
+        Ok(OwnedBlock { p, a: *a })
+    }
+
     /// The payload, still owned by the guard.
     #[inline(always)]
     pub(crate) fn as_ptr(&self) -> *mut u8 {

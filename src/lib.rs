@@ -182,6 +182,7 @@ pub mod msize;
 pub mod owned;
 mod pins;
 pub mod presets;
+pub mod quarantine;
 pub mod rand;
 mod reserve;
 mod retire;

@@ -257,6 +257,9 @@ pub struct HMap {
     pub(crate) clear_rec: *mut crate::pins::Record,
     /// Iterator pins and the records they keep (`crate::pins`).
     pub(crate) pins: crate::pins::Pins,
+    /// Blocks released while racing threads may still read them (gomap
+    /// only; `crate::quarantine`): used when `alloc.q` points here.
+    pub(crate) quarantine: crate::quarantine::Quarantine,
 }
 
 /// Go's iterator state `hiter` (:164), same fields in the same order.
@@ -693,6 +696,7 @@ impl HMap {
             clear_fallback: false,
             clear_rec: ptr::null_mut(),
             pins: crate::pins::Pins::new(),
+            quarantine: crate::quarantine::Quarantine::new(),
             spare: ptr::null_mut(),
             nspare: 0,
             shrink_policy: None,
@@ -800,7 +804,7 @@ impl HMap {
                 }
                 // SAFETY: 1. the map's own allocator, valid while the map
                 // is live (point 1).
-                None => unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }
+                None => unsafe { alloc::alloc_reusable(&self.alloc, t.bucketsize(), 8, Kind::Plain) }
                     .ok_or(MapError::AllocFailed)?
                     .as_ptr(),
             };
@@ -893,13 +897,25 @@ impl HMap {
 /// Allocates an `hmap` holding [`HMap::new`]`(*a)` (Go's `new(hmap)` in
 /// `makemap_small`, :304, and `makemap`, :332). The block stays the
 /// caller's, freed if dropped, until it publishes it as the map.
+///
+/// If `a` is a live map's allocator with a quarantine (a clone's source),
+/// the new map gets a quarantine of its own with the same floor.
 fn new_hmap(a: &Allocator) -> Result<OwnedBlock, MapError> {
-    // SAFETY: 1. `a` is a valid allocator: an `Allocator` is valid by
+    let own = a.without_quarantine();
+    // SAFETY: 1. `own` is a valid allocator: an `Allocator` is valid by
     // construction (`Allocator::new`'s contract, or `LIBC`).
-    let p = unsafe { OwnedBlock::alloc(a, core::mem::size_of::<HMap>(), Kind::Hmap) }?;
+    let p = unsafe { OwnedBlock::alloc(&own, core::mem::size_of::<HMap>(), Kind::Hmap) }?;
+    let h = p.as_ptr().cast::<HMap>();
     // SAFETY: a fresh block of `size_of::<HMap>()` bytes, valid for writes
     // and 8-aligned (block payloads are; `HMap` needs 8), owned by `p`.
-    unsafe { p.as_ptr().cast::<HMap>().write(HMap::new(*a)) };
+    unsafe { h.write(HMap::new(own)) };
+    // SAFETY: a non-null `q` is the quarantine of the live map `a` belongs
+    // to (the field's invariant), read through a shared reference.
+    if let Some(q) = unsafe { a.q.as_ref() } {
+        // SAFETY: `h` holds the map just written: live, aligned, and not
+        // yet published, so this is the only reference to it.
+        unsafe { (*h).set_quarantine(Some(q.setting())) };
+    }
     Ok(p)
 }
 
@@ -1001,7 +1017,7 @@ pub(crate) unsafe fn make_bucket_array(
     let buckets = if dirtyalloc.is_null() {
         let size = t.bucketsize().checked_mul(nbuckets)?;
         // SAFETY: 1. `a` is a valid allocator (point 1).
-        unsafe { alloc::alloc_block(a, size, Kind::Array) }?.as_ptr()
+        unsafe { alloc::alloc_reusable(a, size, 8, Kind::Array) }?.as_ptr()
     } else {
         // SAFETY: 1. `dirtyalloc` is an array this function made for the
         // same `t` and `b` (point 2), so of exactly `nbuckets` buckets
@@ -1359,7 +1375,8 @@ impl HMap {
     unsafe fn alloc_first_bucket(&mut self, t: &MapType) -> Result<(), MapError> {
         // SAFETY: 1. the map's own allocator, valid while the map is live
         // (point 1).
-        let b = unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Array) }.ok_or(MapError::AllocFailed)?;
+        let b = unsafe { alloc::alloc_reusable(&self.alloc, t.bucketsize(), 8, Kind::Array) }
+            .ok_or(MapError::AllocFailed)?;
         // A one-bucket array (B = 0): no preallocated overflow buckets.
         self.buckets = b.as_ptr();
         Ok(())
@@ -1496,14 +1513,14 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             let kmem = if t.indirect_key() {
                 // SAFETY: 1. the map's own allocator, valid while the map is
                 // live (point 1); 2. a validated alignment, a power of two.
-                Some(unsafe { OwnedBlock::alloc_aligned(&h.alloc, t.key.size, t.key.align, Kind::Plain) }?)
+                Some(unsafe { OwnedBlock::alloc_reusable(&h.alloc, t.key.size, t.key.align) }?)
             } else {
                 None
             };
             let vmem = if t.indirect_elem() {
                 // SAFETY: 1. the map's own allocator, valid while the map is
                 // live (point 1); 2. a validated alignment, a power of two.
-                Some(unsafe { OwnedBlock::alloc_aligned(&h.alloc, t.elem.size, t.elem.align, Kind::Plain) }?)
+                Some(unsafe { OwnedBlock::alloc_reusable(&h.alloc, t.elem.size, t.elem.align) }?)
             } else {
                 None
             };
@@ -3219,7 +3236,7 @@ unsafe fn mapclone_fill(t: &MapType, src: &HMap, dst: &mut HMap) -> Result<(), M
         // the larger of two validated alignments, a power of two. The
         // guard frees the block on every exit: it holds no value between
         // entries (`reinsert_entry` drops or hands over its copies).
-        Some(unsafe { OwnedBlock::alloc_aligned(&dst.alloc, size, align, Kind::Plain) }?)
+        Some(unsafe { OwnedBlock::alloc_reusable(&dst.alloc, size, align) }?)
     } else {
         None
     };

@@ -24,8 +24,8 @@ impl HMap {
             // SAFETY: [`alloc::alloc_block`]: 1. `self.alloc` is the allocator
             // the live map was made with (point 1), valid by
             // [`crate::alloc::Allocator::new`]'s contract.
-            let b =
-                unsafe { alloc::alloc_block(&self.alloc, t.bucketsize(), Kind::Plain) }.ok_or(MapError::AllocFailed)?;
+            let b = unsafe { alloc::alloc_reusable(&self.alloc, t.bucketsize(), 8, Kind::Plain) }
+                .ok_or(MapError::AllocFailed)?;
             // SAFETY: [`alloc::push_retired`]: 1. `b` is the payload of a
             // live block `alloc_block` just returned, on no list yet; 2.
             // `self.spare` is null or heads the map's spare list, built only

@@ -174,7 +174,17 @@ pub unsafe fn mapshrink(t: &MapType, h: *mut HMap, min_capacity: usize) -> Resul
     let hm = unsafe { &mut *h };
     // SAFETY: [`shrink`]: 1. a live map of type `t` (point 1); 2. no other
     // thread accesses it (point 2).
-    unsafe { shrink(t, hm, min_capacity) }
+    unsafe { shrink(t, hm, min_capacity) }?;
+    // A shrink asked for gives the memory back, including what the map's
+    // quarantine holds (`crate::quarantine`): like every write it runs
+    // with no other thread in the map (point 2), and it is the host's
+    // request for memory. (A shrink policy's shrinks, inside other writes,
+    // leave the quarantine alone.)
+    // SAFETY: [`crate::quarantine::Quarantine::drain`]: 1. the queue holds
+    // only blocks of the map's allocator; 2. no other thread accesses the
+    // map (point 2), so none reads them.
+    unsafe { hm.quarantine.drain(&hm.alloc) };
+    Ok(())
 }
 
 /// Sets (or with `None`, removes) a map's shrink policy.

@@ -44,6 +44,9 @@ pub enum Item {
     AllocRetired = 21,
     /// A spare overflow bucket reserved ahead of a write.
     AllocSpare = 22,
+    /// A block the map released, held in its quarantine
+    /// (`crate::quarantine`) for threads that race with its writes.
+    AllocQuarantined = 23,
 }
 
 /// Base pointer and total size of the block whose payload is `p`.
@@ -173,6 +176,11 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
     unsafe { hr.for_each_kept(each) };
     // SAFETY: the spare list is such a list.
     unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
+    hr.quarantine.for_each(|p| {
+        // SAFETY: `p` is the payload of a live block the quarantine holds.
+        let (b, size) = unsafe { block(p) };
+        f(Item::AllocQuarantined, b, size);
+    });
 }
 
 /// What a map holds, for a host watching its memory (the C ABI's
@@ -208,6 +216,11 @@ pub struct MapStats {
     pub live_iterators: usize,
     /// Everything the map holds now, the `hmap` included.
     pub total_bytes: usize,
+    /// Blocks the map released and holds in its quarantine
+    /// (`crate::quarantine`), for threads racing with its writes.
+    pub quarantined_blocks: usize,
+    /// Their bytes.
+    pub quarantined_bytes: usize,
 }
 
 /// The [`MapStats`] of a map; all zero for a null (nil) map. Walks the map
@@ -243,6 +256,10 @@ pub unsafe fn stats(t: &MapType, h: *const HMap) -> MapStats {
                 s.retired_bytes += size;
             }
             Item::AllocSpare => s.spare_bytes += size,
+            Item::AllocQuarantined => {
+                s.quarantined_blocks += 1;
+                s.quarantined_bytes += size;
+            }
         }
         s.total_bytes += size;
     };

@@ -291,8 +291,9 @@ gomap_status gomap_mapdelete2(gomap_map *m, const void *key, void *out_key, void
 /* clear(m) */
 gomap_status gomap_mapclear(gomap_map *m);
 /* gomap only (Go maps never shrink): rebuild at the smallest size holding
- * the entries (at least min_capacity), giving memory back. GOMAP_ERR_BUSY
- * while an iterator is live; GOMAP_ERR_NOMEM leaves the map unchanged. */
+ * the entries (at least min_capacity), giving memory back, the quarantine's
+ * included. GOMAP_ERR_BUSY while an iterator is live; GOMAP_ERR_NOMEM
+ * leaves the map unchanged. */
 gomap_status gomap_mapshrink(gomap_map *m, size_t min_capacity);
 /* maps.Clone(m): same type and allocator; a NULL map clones to NULL. */
 gomap_status gomap_mapclone(const gomap_map *m, gomap_map **out);
@@ -395,8 +396,26 @@ typedef struct gomap_stats {
     size_t spare_bytes;        /* overflow buckets reserved ahead of a write */
     size_t live_iterators;     /* started and not ended */
     size_t total_bytes;
+    size_t quarantined_blocks; /* released, held for racing readers */
+    size_t quarantined_bytes;
 } gomap_stats;
 gomap_status gomap_map_stats(const gomap_map *m, gomap_stats *out);
+
+/* Racing programs. A map made by gomap_makemap* keeps the blocks its writes
+ * release (old bucket arrays, overflow buckets, out-of-line keys and elems)
+ * untouched in a quarantine until more than max(min_bytes, its largest
+ * released block) bytes were released after them, then reuses them for
+ * blocks of the same kind and size: a thread racing with a write reads
+ * stale memory, as in Go, never freed memory. The map holds at most its
+ * high-water mark plus the grace. Clones inherit the setting.
+ * gomap_map_quarantine(m, 0) removes it (for hosts whose programs never
+ * share a map between threads); gomap_map_quiesce frees what it holds at a
+ * point where no thread is inside the map or reading what it returned (a
+ * safepoint); gomap_mapshrink and gomap_free free it too. See
+ * docs/memory.md, "Racing threads". */
+#define GOMAP_QUARANTINE_DEFAULT ((size_t)64 * 1024)
+gomap_status gomap_map_quarantine(gomap_map *m, size_t min_bytes);
+gomap_status gomap_map_quiesce(gomap_map *m);
 
 /* GC visitor. For GOMAP_VISIT_KEY/ELEM, ptr/size are a live key or elem and
  * its type size. For GOMAP_VISIT_ALLOC_* (>= 16), ptr/size are exactly what
@@ -412,6 +431,7 @@ gomap_status gomap_map_stats(const gomap_map *m, gomap_stats *out);
 #define GOMAP_VISIT_ALLOC_ELEM 20u     /* out-of-line elem (> 128 bytes) */
 #define GOMAP_VISIT_ALLOC_RETIRED 21u  /* kept for live iterators or stale old slots */
 #define GOMAP_VISIT_ALLOC_SPARE 22u    /* reserved overflow bucket */
+#define GOMAP_VISIT_ALLOC_QUARANTINED 23u /* released, held for racing readers */
 #define GOMAP_VISIT_IS_ALLOC(what) ((what) >= 16u)
 typedef void (*gomap_visitor)(void *ctx, uint32_t what, void *ptr, size_t size);
 gomap_status gomap_visit(const gomap_map *m, gomap_visitor visitor, void *ctx);
@@ -450,7 +470,7 @@ _Static_assert(sizeof(gomap_status) == 4, "gomap_status is a 32-bit enum");
 _Static_assert(sizeof(gomap_string) == 16 && alignof(gomap_string) == 8, "gomap_string");
 _Static_assert(sizeof(gomap_field) == 24 && alignof(gomap_field) == 8, "gomap_field");
 _Static_assert(sizeof(gomap_type_desc) == 72 && alignof(gomap_type_desc) == 8, "gomap_type_desc");
-_Static_assert(sizeof(gomap_stats) == 96 && alignof(gomap_stats) == 8, "gomap_stats");
+_Static_assert(sizeof(gomap_stats) == 112 && alignof(gomap_stats) == 8, "gomap_stats");
 _Static_assert(sizeof(gomap_ownership) == 40 && alignof(gomap_ownership) == 8, "gomap_ownership");
 _Static_assert(sizeof(gomap_hiter) == GOMAP_HITER_SIZE, "gomap_hiter size");
 _Static_assert(alignof(gomap_hiter) == GOMAP_HITER_ALIGN, "gomap_hiter align");

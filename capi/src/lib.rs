@@ -93,6 +93,7 @@ use gomap::iface::{DynField, DynKind, DynType};
 use gomap::map::{self, HIter, HMap, ZERO_VAL_SIZE, zero_val};
 use gomap::maptype::{MapType, MapTypeBuilder, TypeError, TypeInfo};
 use gomap::presets::{Field, FieldKind};
+use gomap::quarantine;
 use gomap::visit::{self, Item};
 
 // ---------------------------------------------------------------------------
@@ -857,6 +858,72 @@ unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, tp: *const FfiType, out
     GOMAP_OK
 }
 
+/// The grace floor maps of the C ABI start with (`gomap_map_quarantine`).
+pub const GOMAP_QUARANTINE_DEFAULT: usize = 64 * 1024;
+const _: () = assert!(GOMAP_QUARANTINE_DEFAULT == quarantine::DEFAULT_MIN);
+
+/// A map the C ABI made, given its quarantine (`gomap::quarantine`): a host
+/// program may race on it, and the blocks its writes release wait there
+/// before being freed, so that a racing reader reads stale memory, as in
+/// Go, rather than freed memory. `gomap_map_quarantine` changes or removes
+/// it. Clones inherit their source's setting (`map::mapclone`).
+fn quarantined(t: &MapType, r: Result<NonNull<HMap>, MapError>) -> Result<NonNull<HMap>, MapError> {
+    let h = r?;
+    // SAFETY: [`quarantine::set_quarantine`]: 1. `h` is a live map of type
+    // `t`, just made; 2. not yet handed to the host, so no other thread
+    // uses it.
+    unsafe { quarantine::set_quarantine(t, h, Some(quarantine::DEFAULT_MIN)) };
+    Ok(h)
+}
+
+/// Sets map `m`'s quarantine: blocks it releases (old bucket arrays,
+/// overflow buckets, out-of-line keys and elems) are freed only once
+/// more than `max(min_bytes, its largest released block)` bytes have been
+/// released after them, so that threads racing with its writes read stale
+/// memory rather than freed memory. Maps start with `GOMAP_QUARANTINE_DEFAULT`
+/// (64 KiB); 0 removes the quarantine (what it holds is freed now, and
+/// later releases are freed at once): for a host whose programs never
+/// share a map between threads.
+///
+/// # Safety
+/// * `m` is NULL (rejected) or a live handle used by no other thread
+///   during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_map_quarantine(m: *mut gomap_map, min_bytes: usize) -> gomap_status {
+    guard(|| {
+        nonnull!(m);
+        // SAFETY: map_ref's points: 1. `m` is a live handle (point 1);
+        // 2. the MapRef is used only during this call.
+        let Some(mr) = (unsafe { map_ref(m) }) else { return GOMAP_ERR_NULL };
+        // SAFETY: [`quarantine::set_quarantine`]: 1. a live map (point 1)
+        // of type `mr.t.t`, its own; 2. no other thread uses it during the
+        // call (point 1).
+        unsafe { quarantine::set_quarantine(&mr.t.t, mr.h, (min_bytes != 0).then_some(min_bytes)) };
+        GOMAP_OK
+    })
+}
+
+/// Frees everything map `m`'s quarantine holds, now, keeping the
+/// quarantine: for a host at a point where no thread can be inside the map
+/// (a safepoint, all threads paused). NULL is a no-op.
+///
+/// # Safety
+/// * `m` is NULL or a live handle.
+/// * No other thread is inside any call on `m`, or still reads an elem or
+///   key pointer a call on `m` returned before its last write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gomap_map_quiesce(m: *mut gomap_map) -> gomap_status {
+    guard(|| {
+        // SAFETY: map_ref's points: 1. `m` is NULL or a live handle (point
+        // 1); 2. the MapRef is used only during this call.
+        let Some(mr) = (unsafe { map_ref(m) }) else { return GOMAP_OK };
+        // SAFETY: [`quarantine::release`]: 1. a live map (point 1); 2. no
+        // thread is inside it or reads what it returned (point 2).
+        unsafe { quarantine::release(mr.h) };
+        GOMAP_OK
+    })
+}
+
 /// `make(map[K]V, hint)` (`makemap`). A negative or absurd hint counts as 0.
 ///
 /// # Safety
@@ -874,7 +941,7 @@ pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(map::makemap(&ty.t, hint), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(quarantined(&ty.t, map::makemap(&ty.t, hint)), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -895,7 +962,7 @@ pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(map::makemap64(&ty.t, hint), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(quarantined(&ty.t, map::makemap64(&ty.t, hint)), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -917,7 +984,7 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(map::makemap_small(), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(quarantined(&ty.t, map::makemap_small()), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -1015,7 +1082,7 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
         // 4), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(map::makemap_in(&ty.t, hint, &al), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(quarantined(&ty.t, map::makemap_in(&ty.t, hint, &al)), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -1644,9 +1711,13 @@ pub struct gomap_stats {
     pub live_iterators: usize,
     /// Everything the map holds, its header included.
     pub total_bytes: usize,
+    /// Blocks released by the map and held in its quarantine.
+    pub quarantined_blocks: usize,
+    /// Their bytes.
+    pub quarantined_bytes: usize,
 }
 
-const _: () = assert!(core::mem::size_of::<gomap_stats>() == 96);
+const _: () = assert!(core::mem::size_of::<gomap_stats>() == 112);
 const _: () = assert!(core::mem::align_of::<gomap_stats>() == 8);
 
 impl From<gomap::visit::MapStats> for gomap_stats {
@@ -1664,6 +1735,8 @@ impl From<gomap::visit::MapStats> for gomap_stats {
             spare_bytes: s.spare_bytes,
             live_iterators: s.live_iterators,
             total_bytes: s.total_bytes,
+            quarantined_blocks: s.quarantined_blocks,
+            quarantined_bytes: s.quarantined_bytes,
         }
     }
 }

@@ -1,0 +1,518 @@
+//! Deferred reclamation for programs that race on a map (gomap only: Go's
+//! GC keeps whatever a racing goroutine still reads alive).
+//!
+//! A program with a map race reads a map while another thread writes it.
+//! Go detects that on a best-effort basis ("concurrent map read and map
+//! write"), and until it does, the racing reader reads memory the writer
+//! has dropped: an old bucket array after a growth, overflow buckets cut
+//! off by `clear`, the out-of-line elem of a deleted entry, or an elem
+//! whose pointer a lookup returned. Go's GC keeps those alive, so the
+//! reader gets stale data, never freed memory. gomap frees them when the
+//! write ends, so without help a racing reader reads freed memory.
+//!
+//! A map with a quarantine (every map of the C ABI unless its host turns it
+//! off) gives such blocks back in two stages.
+//!
+//! 1. **The queue.** `alloc::free_block` appends a released block
+//!    to the map's queue, oldest first, untouched: a racing reader that
+//!    still holds a pointer into it reads exactly the stale data Go's
+//!    reader would. A block leaves the queue once the blocks queued after
+//!    it add up to more than the *grace*: the larger of the map's floor
+//!    (64 KiB by default) and the largest block the map ever queued (its
+//!    biggest retired bucket array). So a growth's old array stays as it
+//!    was until at least as many bytes again were released after it (in
+//!    practice the next growth of that size); a deleted 200-byte elem for
+//!    300 further deletes of its size.
+//! 2. **The pool.** A block past its grace goes to a pool of its *role*:
+//!    bucket arrays (reused by an array of the same size: a same-size
+//!    growth, a shrink back, a growth to a size seen before), overflow
+//!    buckets, out-of-line keys, out-of-line elems. `alloc::alloc_reusable`
+//!    takes from the pool before the allocator. The memory therefore
+//!    stays *type-stable* while the map lives: a racing reader that
+//!    stalled for longer than any grace still reads a bucket of the same
+//!    type, or a key or elem of the same type (another entry's, or zeroes),
+//!    never freed memory or memory of another kind. A role whose block
+//!    size another role shares (a 144-byte elem in a map whose buckets are
+//!    144 bytes, keys and elems of one size) does not pool: its blocks are
+//!    freed after the grace. Over-aligned blocks (alignment above 8) do not
+//!    pool either.
+//!
+//! Memory: the queue holds the grace plus one block; the pool holds what
+//! the map once used and no longer does, so the map never holds more than
+//! its own high-water mark plus the grace (docs/memory.md, "Racing
+//! threads", measures it). A host that knows when no thread can be inside
+//! a map (a safepoint, a pause of all threads) gives it all back with
+//! [`release`] (`gomap_map_quiesce`); an explicit `mapshrink` and
+//! [`crate::retire::mapfree`] do too. Queueing and pooling use the blocks'
+//! own headers (the `next` link of `crate::alloc::Header`): they never
+//! allocate and never fail. Both sit behind one spin lock: writes are
+//! exclusive, but iterators (readers, concurrent with each other) release
+//! records when they end.
+
+use core::cell::UnsafeCell;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::alloc::{self, Allocator, Header, Kind};
+use crate::map::HMap;
+use crate::maptype::MapType;
+
+/// The floor of the grace that maps of the C ABI get (64 KiB).
+pub const DEFAULT_MIN: usize = 64 << 10;
+
+/// A map's queue of freed blocks waiting to go back to its allocator.
+pub struct Quarantine {
+    /// The spin lock over `queue`.
+    locked: AtomicBool,
+    /// Oldest first; read and written only under `locked`.
+    queue: UnsafeCell<Queue>,
+}
+
+/// The queue proper.
+struct Queue {
+    /// The oldest block's header, or null.
+    head: *mut Header,
+    /// The newest block's header, or null.
+    tail: *mut Header,
+    /// Sum of the queued blocks' allocation sizes.
+    bytes: usize,
+    /// Number of queued blocks.
+    blocks: usize,
+    /// The largest allocation size ever queued.
+    largest: usize,
+    /// The grace's floor.
+    min: usize,
+    /// Blocks past their grace, kept for reuse by the same role
+    /// ([`POOL_BUCKET`], [`POOL_KEY`], [`POOL_ELEM`]): type-stable memory.
+    pool: [Pool; 3],
+    /// Bucket arrays past their grace, of any size, kept for reuse by an
+    /// array of the same size.
+    arrays: *mut Header,
+    /// Blocks and bytes on `pool` and `arrays`.
+    pooled_blocks: usize,
+    pooled_bytes: usize,
+}
+
+/// Pool of overflow buckets (payload: the type's bucket size).
+const POOL_BUCKET: usize = 0;
+/// Pool of out-of-line keys.
+const POOL_KEY: usize = 1;
+/// Pool of out-of-line elems.
+const POOL_ELEM: usize = 2;
+
+/// The blocks of one role that wait for reuse.
+#[derive(Clone, Copy)]
+struct Pool {
+    /// Payload size of the role's blocks (a multiple of 8); 0: this role
+    /// does not pool (the map has no such blocks, or another role's blocks
+    /// have the same size, so a block could not tell which it was).
+    size: usize,
+    /// `push_retired` list.
+    head: *mut Header,
+}
+
+impl Queue {
+    /// The pool for a block of `kind` with a payload of `size` bytes, if
+    /// its role pools.
+    fn role(&self, size: usize, kind: Kind) -> Option<usize> {
+        if size == 0 || matches!(kind, Kind::Array | Kind::Hmap) {
+            return None;
+        }
+        self.pool.iter().position(|r| r.size == size)
+    }
+}
+
+// SAFETY: the queue's pointers are blocks of the map's allocator, which may
+// be freed from any thread (`Allocator::new` point 3); every access to the
+// queue holds the spin lock.
+unsafe impl Sync for Quarantine {}
+// SAFETY: as for Sync.
+unsafe impl Send for Quarantine {}
+
+/// Holds the spin lock; releases it when dropped.
+struct Locked<'a>(&'a Quarantine);
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.0.locked.store(false, Ordering::Release);
+    }
+}
+
+impl Locked<'_> {
+    /// The queue, for the lock's lifetime.
+    #[allow(clippy::mut_from_ref)]
+    fn queue(&mut self) -> &mut Queue {
+        // SAFETY: the lock is held (this guard), so no other reference to
+        // the queue exists; the borrow ends with `&mut self`'s.
+        unsafe { &mut *self.0.queue.get() }
+    }
+}
+
+impl Quarantine {
+    /// An empty quarantine (a map's field; unused until the map's
+    /// allocator points to it).
+    pub(crate) const fn new() -> Self {
+        Quarantine {
+            locked: AtomicBool::new(false),
+            queue: UnsafeCell::new(Queue {
+                head: ptr::null_mut(),
+                tail: ptr::null_mut(),
+                bytes: 0,
+                blocks: 0,
+                largest: 0,
+                min: DEFAULT_MIN,
+                pool: [Pool { size: 0, head: ptr::null_mut() }; 3],
+                arrays: ptr::null_mut(),
+                pooled_blocks: 0,
+                pooled_bytes: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> Locked<'_> {
+        while self.locked.swap(true, Ordering::Acquire) {
+            while self.locked.load(Ordering::Relaxed) {
+                core::hint::spin_loop();
+            }
+        }
+        Locked(self)
+    }
+
+    /// Bytes (allocation sizes) and blocks queued.
+    pub fn held(&self) -> (usize, usize) {
+        let mut l = self.lock();
+        let q = l.queue();
+        (q.bytes + q.pooled_bytes, q.blocks + q.pooled_blocks)
+    }
+
+    /// Calls `f` with the payload of every queued block, oldest first,
+    /// holding the lock (`f` must not free or queue blocks of the map).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(NonNull<u8>)) {
+        let mut l = self.lock();
+        // SAFETY: [`alloc::first_on_list`]: 1. the queue's head is null or
+        // heads a list of live blocks linked through their headers.
+        let mut p = unsafe { alloc::first_on_list(l.queue().head) };
+        while let Some(b) = p {
+            f(b);
+            // SAFETY: [`alloc::next_on_list`]: 1. `b` is on the queue, whose
+            // links no one changes while the lock is held.
+            p = unsafe { alloc::next_on_list(b) };
+        }
+        let q = l.queue();
+        let lists = [q.pool[0].head, q.pool[1].head, q.pool[2].head, q.arrays];
+        for list in lists {
+            // SAFETY: [`alloc::first_on_list`]: 1. a pool list: live blocks
+            // linked through their headers.
+            let mut p = unsafe { alloc::first_on_list(list) };
+            while let Some(b) = p {
+                f(b);
+                // SAFETY: [`alloc::next_on_list`]: 1. `b` is on a pool list,
+                // unchanged while the lock is held.
+                p = unsafe { alloc::next_on_list(b) };
+            }
+        }
+    }
+
+    /// A pooled block for a new block of `size` payload bytes and `kind`,
+    /// zeroed and ready, if the map pools that role and has one.
+    pub(crate) fn reuse(&self, size: usize, kind: Kind) -> Option<NonNull<u8>> {
+        let size = size.checked_next_multiple_of(8)?;
+        let mut l = self.lock();
+        let q = l.queue();
+        let p = if kind == Kind::Array {
+            // Arrays of every size share one list: find one of this size.
+            let mut prev: *mut Header = ptr::null_mut();
+            // SAFETY: [`alloc::first_on_list`]: 1. the array pool is a list
+            // of live blocks linked through their headers.
+            let mut cur = unsafe { alloc::first_on_list(q.arrays) };
+            loop {
+                let b = cur?;
+                // SAFETY: a live pooled block's payload.
+                if unsafe { alloc::block_size(b) } == size {
+                    // SAFETY: [`alloc::next_on_list`]: 1. `b` is on the list,
+                    // which only this thread changes (the lock is held).
+                    let next = unsafe { alloc::next_on_list(b) };
+                    let next_h = next.map_or(ptr::null_mut(), |n| {
+                        // SAFETY: a live block's payload.
+                        unsafe { alloc::header_of(n) }.as_ptr()
+                    });
+                    match NonNull::new(prev) {
+                        None => q.arrays = next_h,
+                        // SAFETY: `prev` is the live header of the block
+                        // before `b` on the list; the lock is held.
+                        Some(pv) => unsafe { (*pv.as_ptr()).set_next(next_h) },
+                    }
+                    break b;
+                }
+                // SAFETY: a live block's payload.
+                prev = unsafe { alloc::header_of(b) }.as_ptr();
+                // SAFETY: [`alloc::next_on_list`]: 1. `b` is on the list.
+                cur = unsafe { alloc::next_on_list(b) };
+            }
+        } else {
+            let r = q.role(size, kind)?;
+            // SAFETY: [`alloc::pop_retired`]: 1. a pool list of live blocks.
+            unsafe { alloc::pop_retired(&mut q.pool[r].head) }?
+        };
+        // SAFETY: a live block's payload.
+        let total = unsafe { alloc::block_total(p) };
+        q.pooled_blocks -= 1;
+        q.pooled_bytes -= total;
+        drop(l);
+        // SAFETY: [`alloc::renew_block`]: 1. a live block of `alloc_block`
+        // (pooled blocks are never over-aligned), off every list; only
+        // racing readers may still read it.
+        unsafe { alloc::renew_block(p, kind) };
+        Some(p)
+    }
+
+    /// Puts a block whose grace is over in its role's pool; `false` if its
+    /// role does not pool (then it is to be freed).
+    ///
+    /// # Safety
+    /// 1. `p` is the payload of a live block of the map, on no list.
+    unsafe fn stash(q: &mut Queue, p: NonNull<u8>) -> bool {
+        // SAFETY: a live block's payload (point 1).
+        if unsafe { alloc::is_overaligned(p) } {
+            return false;
+        }
+        // SAFETY: as above.
+        let size = unsafe { alloc::block_size(p) };
+        // SAFETY: as above.
+        let kind = unsafe { alloc::block_kind(p) };
+        let list = if kind == Kind::Array {
+            &mut q.arrays
+        } else {
+            match q.role(size, kind) {
+                Some(r) => &mut q.pool[r].head,
+                None => return false,
+            }
+        };
+        // SAFETY: [`alloc::push_retired`]: 1. a live block on no list
+        // (point 1); 2. a pool list built by push_retired.
+        unsafe { alloc::push_retired(list, p) };
+        q.pooled_blocks += 1;
+        // SAFETY: a live block's payload.
+        q.pooled_bytes += unsafe { alloc::block_total(p) };
+        true
+    }
+
+    /// Queues a block the map no longer uses, then frees the oldest blocks
+    /// while the queue holds more than the grace (never `p` itself: the
+    /// grace is at least `p`'s size).
+    ///
+    /// # Safety
+    /// 1. `q` is the quarantine of a live map whose allocator is `a`;
+    /// 2. `p` is the payload of a live block allocated with `a`, on no
+    ///    list, which nothing writes any more (racing readers may read it).
+    pub(crate) unsafe fn defer(q: NonNull<Quarantine>, a: &Allocator, p: NonNull<u8>) {
+        // SAFETY: [`alloc::block_total`]: a live block's payload (point 2).
+        let total = unsafe { alloc::block_total(p) };
+        // SAFETY: [`alloc::header_of`]: a live block's payload (point 2).
+        let h = unsafe { alloc::header_of(p) }.as_ptr();
+        // SAFETY: `q` points to a live map's field (point 1), shared.
+        let qr = unsafe { q.as_ref() };
+        let mut evicted: *mut Header = ptr::null_mut();
+        {
+            let mut l = qr.lock();
+            let queue = l.queue();
+            // SAFETY: `h` is the live block's header, on no list (point 2),
+            // so its link is ours to set.
+            unsafe { (*h).set_next(ptr::null_mut()) };
+            match NonNull::new(queue.tail) {
+                None => queue.head = h,
+                // SAFETY: the tail is a queued block's live header; the lock
+                // is held, so no one else reads or writes its link.
+                Some(t) => unsafe { (*t.as_ptr()).set_next(h) },
+            }
+            queue.tail = h;
+            queue.bytes += total;
+            queue.blocks += 1;
+            queue.largest = queue.largest.max(total);
+            let grace = queue.min.max(queue.largest);
+            while queue.bytes > grace {
+                // SAFETY: [`alloc::pop_retired`]: 1. the queue is a list of
+                // live blocks linked through their headers (built above).
+                // It is not empty: `bytes > grace >= total`, so a block
+                // older than `p` is queued.
+                let Some(old) = (unsafe { alloc::pop_retired(&mut queue.head) }) else { break };
+                if queue.head.is_null() {
+                    queue.tail = ptr::null_mut();
+                }
+                // SAFETY: a live block's payload, just unlinked.
+                queue.bytes -= unsafe { alloc::block_total(old) };
+                queue.blocks -= 1;
+                // SAFETY: [`Quarantine::stash`]: 1. a live block of the map,
+                // unlinked above.
+                if unsafe { Self::stash(queue, old) } {
+                    continue;
+                }
+                // SAFETY: [`alloc::push_retired`]: 1. `old` is a live block
+                // on no list (unlinked above); 2. `evicted` is a list built
+                // by push_retired.
+                unsafe { alloc::push_retired(&mut evicted, old) };
+            }
+        }
+        // Freed outside the lock: the host's `free` may take its own.
+        // SAFETY: [`alloc::pop_retired`]: 1. a list built by push_retired.
+        while let Some(old) = unsafe { alloc::pop_retired(&mut evicted) } {
+            // SAFETY: [`alloc::free_block_now`]: 1. a live block of `a`
+            // (point 1: every block of the queue came through `free_block`
+            // with the map's allocator); 2. its grace is over: the map
+            // released it long ago and nothing but a stalled racer reads
+            // it.
+            unsafe { alloc::free_block_now(a, old) };
+        }
+    }
+
+    /// Frees every queued block.
+    ///
+    /// # Safety
+    /// 1. Every queued block was allocated with `a` (the map's allocator);
+    /// 2. no thread reads any of them any more (the map is being freed, or
+    ///    its host says no thread is inside it).
+    pub(crate) unsafe fn drain(&self, a: &Allocator) {
+        let mut list = {
+            let mut l = self.lock();
+            let queue = l.queue();
+            let head = queue.head;
+            queue.head = ptr::null_mut();
+            queue.tail = ptr::null_mut();
+            queue.bytes = 0;
+            queue.blocks = 0;
+            queue.pooled_blocks = 0;
+            queue.pooled_bytes = 0;
+            let pools = [queue.pool[0].head, queue.pool[1].head, queue.pool[2].head, queue.arrays];
+            for r in &mut queue.pool {
+                r.head = ptr::null_mut();
+            }
+            queue.arrays = ptr::null_mut();
+            (head, pools)
+        };
+        for l in core::iter::once(&mut list.0).chain(list.1.iter_mut()) {
+            // SAFETY: [`alloc::pop_retired`]: 1. the queue's or a pool's
+            // list: live blocks linked through their headers, now ours
+            // alone.
+            while let Some(p) = unsafe { alloc::pop_retired(l) } {
+                // SAFETY: [`alloc::free_block_now`]: 1. a live block of `a`
+                // (point 1); 2. unused from now on (point 2).
+                unsafe { alloc::free_block_now(a, p) };
+            }
+        }
+    }
+}
+
+/// Gives a map a quarantine whose grace is at least `min` bytes (`Some`),
+/// or takes it away (`None`: what it holds is freed, and blocks the map
+/// releases from then on are freed at once). Clones of the map get the
+/// same setting.
+///
+/// # Safety
+/// 1. `h` is a live map of type `t`;
+/// 2. no other thread uses it during the call.
+pub unsafe fn set_quarantine(t: &MapType, h: NonNull<HMap>, min: Option<usize>) {
+    // SAFETY: `&mut *`: a live map (point 1), used by no one else (point 2).
+    let hr = unsafe { &mut *h.as_ptr() };
+    hr.set_quarantine(min.map(|m| (m, Roles::of(t))));
+}
+
+/// The payload sizes of a map's pooled roles (0: not pooled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Roles([usize; 3]);
+
+impl Roles {
+    /// The roles of a map of type `t`: its overflow buckets, and its
+    /// out-of-line keys and elems (if it has them, aligned at most 8). A
+    /// size two roles share pools for neither.
+    pub(crate) fn of(t: &MapType) -> Roles {
+        let ool = |indirect: bool, size: usize, align: usize| {
+            if indirect && align <= 8 { size.next_multiple_of(8) } else { 0 }
+        };
+        let mut r = [0; 3];
+        r[POOL_BUCKET] = t.bucketsize().next_multiple_of(8);
+        r[POOL_KEY] = ool(t.indirect_key(), t.key.size, t.key.align);
+        r[POOL_ELEM] = ool(t.indirect_elem(), t.elem.size, t.elem.align);
+        let shared: [bool; 3] = core::array::from_fn(|i| r[i] != 0 && (0..3).any(|j| j != i && r[j] == r[i]));
+        for (s, sh) in r.iter_mut().zip(shared) {
+            if sh {
+                *s = 0;
+            }
+        }
+        Roles(r)
+    }
+}
+
+impl Quarantine {
+    /// The floor and roles, for a clone's quarantine.
+    pub(crate) fn setting(&self) -> (usize, Roles) {
+        let mut l = self.lock();
+        let q = l.queue();
+        (q.min, Roles([q.pool[0].size, q.pool[1].size, q.pool[2].size]))
+    }
+}
+
+impl HMap {
+    /// [`set_quarantine`] on a map held exclusively.
+    pub(crate) fn set_quarantine(&mut self, setting: Option<(usize, Roles)>) {
+        match setting {
+            Some((min, roles)) => {
+                {
+                    let mut l = self.quarantine.lock();
+                    let q = l.queue();
+                    q.min = min;
+                    // A map's type, and so its roles, never change: pooled
+                    // blocks (from an earlier setting) keep their role.
+                    for (r, s) in q.pool.iter_mut().zip(roles.0) {
+                        r.size = s;
+                    }
+                }
+                self.alloc.q = &raw const self.quarantine;
+            }
+            None => {
+                let a = self.alloc.without_quarantine();
+                // SAFETY: [`Quarantine::drain`]: 1. the queue holds only
+                // blocks of the map's allocator, `a` without the quarantine
+                // pointer; 2. `&mut self`: no other thread uses the map, so
+                // none reads them.
+                unsafe { self.quarantine.drain(&a) };
+                self.alloc = a;
+            }
+        }
+    }
+}
+
+/// Frees every block a map's quarantine holds, now: for a host at a point
+/// where no thread can be inside the map (a safepoint, a pause of all
+/// threads). The map keeps its quarantine.
+///
+/// # Safety
+/// 1. `h` is a live map;
+/// 2. no other thread is inside any operation on it, and none reads memory
+///    an operation on it returned (an elem pointer) before the last write.
+pub unsafe fn release(h: NonNull<HMap>) {
+    // SAFETY: a live map (point 1); only shared access is needed.
+    let hr = unsafe { h.as_ref() };
+    // SAFETY: [`Quarantine::drain`]: 1. the queue holds only blocks the
+    // map's allocator made; 2. no thread reads them (point 2).
+    unsafe { hr.quarantine.drain(&hr.alloc) };
+}
+
+/// Bytes and blocks a map's quarantine holds (0, 0 without one).
+///
+/// # Safety
+/// 1. `h` is a live map.
+pub unsafe fn held(h: NonNull<HMap>) -> (usize, usize) {
+    // SAFETY: a live map (point 1), read through a shared reference.
+    let hr = unsafe { h.as_ref() };
+    hr.quarantine.held()
+}
+
+/// Whether a map has a quarantine, and its grace's floor.
+///
+/// # Safety
+/// 1. `h` is a live map.
+pub unsafe fn floor(h: NonNull<HMap>) -> Option<usize> {
+    // SAFETY: a live map (point 1), read through a shared reference.
+    let hr = unsafe { h.as_ref() };
+    (!hr.alloc.q.is_null()).then(|| hr.quarantine.setting().0)
+}
