@@ -1218,6 +1218,29 @@ pub unsafe fn mapaccess2(t: &MapType, h: *const HMap, key: *const u8) -> Result<
     if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
 }
 
+/// gomap: Go's read check (`hashWriting` set: "concurrent map read and
+/// map write"; mapaccess1, map_noswiss.go:425) repeated after a lookup, for
+/// callers that hand the map to code that may race (the C ABI calls it
+/// after each `mapaccess1`/`mapaccess2`, generic and fast). Go checks
+/// only before the lookup; a writer that started during it is caught here
+/// too, so fewer racing reads go unnoticed. The acquire fence keeps the
+/// lookup's loads before the flag's. (Safe Rust cannot race on a `GoMap`,
+/// so the typed wrapper does not pay for it.)
+///
+/// # Safety
+/// 1. `h` is null or a live map.
+#[inline(always)]
+pub unsafe fn recheck_read(h: *const HMap) {
+    core::sync::atomic::fence(Ordering::Acquire);
+    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
+    // only its atomic flags are read.
+    if let Some(h) = unsafe { h.as_ref() } {
+        if h.flags() & HASH_WRITING != 0 {
+            fatal(CONCURRENT_READ_WRITE);
+        }
+    }
+}
+
 /// Returns both the stored key and elem, or nulls (`mapaccessK`, :547).
 /// Used by iterators to re-find entries that moved. Does not check for
 /// concurrent writes (Go's does not either: iterators call it mid-write).

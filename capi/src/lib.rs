@@ -1144,6 +1144,8 @@ pub unsafe extern "C" fn gomap_mapaccess1(
                 Ok(p) => e = p,
                 Err(err) => return err.into(),
             }
+            // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
+            unsafe { map::recheck_read(m.h.as_ptr()) };
         }
         // SAFETY: `out` is an out-parameter (point 3), checked non-null.
         unsafe { out.write(e.cast()) };
@@ -1179,6 +1181,8 @@ pub unsafe extern "C" fn gomap_mapaccess2(
                 Ok(r) => (e, ok) = r,
                 Err(err) => return err.into(),
             }
+            // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
+            unsafe { map::recheck_read(m.h.as_ptr()) };
         }
         // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
         unsafe { out_elem.write(e.cast()) };
@@ -2327,6 +2331,8 @@ macro_rules! fast_ffi {
                     // readable (point 2); no write runs (point 1: not being
                     // written).
                     e = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) }.0;
+                    // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
+                    unsafe { map::recheck_read(m.h.as_ptr()) };
                 }
                 // SAFETY: `out` is an out-parameter (point 3), checked
                 // non-null.
@@ -2365,6 +2371,8 @@ macro_rules! fast_ffi {
                     // readable (point 2); no write runs (point 1: not being
                     // written).
                     (e, ok) = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) };
+                    // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
+                    unsafe { map::recheck_read(m.h.as_ptr()) };
                 }
                 // SAFETY: `out_elem` is an out-parameter (point 3), checked
                 // non-null.
