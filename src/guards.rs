@@ -24,7 +24,7 @@ use core::ptr::{self, NonNull};
 
 use crate::alloc::{self, Allocator, Kind};
 use crate::fatal::{CONCURRENT_WRITES, MapError, fatal};
-use crate::map::{HASH_WRITING, HMap, WRITE_SEQ_ONE};
+use crate::map::{HASH_WRITING, HMap};
 
 /// A write in progress on a map: `HASH_WRITING` is set from
 /// [`HMap::start_writing`] until [`WritingGuard::end_writing`] (the write
@@ -80,8 +80,7 @@ impl<'a> WritingGuard<'a> {
         if f & HASH_WRITING == 0 {
             fatal(CONCURRENT_WRITES);
         }
-        // gomap: one more write in the count racing readers check.
-        h.set_flags((f & !HASH_WRITING).wrapping_add(WRITE_SEQ_ONE));
+        h.set_flags(f & !HASH_WRITING);
         h
     }
 }
@@ -100,7 +99,7 @@ impl Drop for WritingGuard<'_> {
     /// write's check reports.
     #[inline]
     fn drop(&mut self) {
-        self.h.set_flags((self.h.flags() & !HASH_WRITING).wrapping_add(WRITE_SEQ_ONE));
+        self.h.set_flags(self.h.flags() & !HASH_WRITING);
     }
 }
 

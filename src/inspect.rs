@@ -99,7 +99,7 @@ pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
         (!h.extra.next_overflow.is_null()).then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
     Header {
         count: h.count,
-        flags: h.flags() & !crate::map::WRITE_SEQ,
+        flags: h.flags(),
         b: h.b,
         noverflow: h.noverflow,
         hash0: h.hash0,

@@ -95,14 +95,6 @@ pub const OLD_ITERATOR: u8 = 2;
 pub const HASH_WRITING: u8 = 4;
 /// `hmap.flags`: the current growth keeps the bucket count (`sameSizeGrow`).
 pub const SAME_SIZE_GROW: u8 = 8;
-/// gomap: the four high bits of `hmap.flags`, unused by Go, count writes
-/// (modulo 16): every write adds one as it clears `HASH_WRITING`. A reader
-/// that sees them change between its start and its end ([`recheck_read`])
-/// overlapped a write even if it never saw `HASH_WRITING` set. Snapshots
-/// (`inspect`, traces) show Go's four bits only.
-pub const WRITE_SEQ: u8 = 0xF0;
-/// One write in [`WRITE_SEQ`].
-pub(crate) const WRITE_SEQ_ONE: u8 = 0x10;
 
 /// `hiter.checkBucket` value meaning "no filtering needed" (`noCheck`).
 pub const NO_CHECK: usize = usize::MAX;
@@ -1226,40 +1218,25 @@ pub unsafe fn mapaccess2(t: &MapType, h: *const HMap, key: *const u8) -> Result<
     if e.is_null() { Ok((zero_val(), false)) } else { Ok((e, true)) }
 }
 
-/// gomap: the flags a reader sees as it starts, for [`recheck_read`].
-///
-/// # Safety
-/// 1. `h` is null or a live map.
-#[inline(always)]
-pub unsafe fn read_start(h: *const HMap) -> u8 {
-    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
-    // only its atomic flags are read.
-    unsafe { h.as_ref() }.map_or(0, HMap::flags)
-}
-
 /// gomap: Go's read check (`hashWriting` set: "concurrent map read and
-/// map write"; mapaccess1, map_noswiss.go:425) repeated after a lookup, for
+/// map write"; mapaccess1, map_noswiss.go:434) repeated after a lookup, for
 /// callers that hand the map to code that may race (the C ABI calls it
-/// after each `mapaccess1`/`mapaccess2`, generic and fast): fatal if a
-/// write is in progress, or if one ran since [`read_start`] returned
-/// `seen` (its [`WRITE_SEQ`] bits moved). Go checks only before the lookup;
-/// this catches every lookup that overlapped a write (up to 16 writes
-/// wrapping the count), so fewer racing reads go unnoticed. The acquire
-/// fence keeps the lookup's loads before the flag's. (Safe Rust cannot
-/// race on a `GoMap`, so the typed wrapper does not pay for it.)
+/// after each `mapaccess1`/`mapaccess2`, generic and fast). Go checks
+/// only before the lookup; a writer that started during it is caught here
+/// too, so fewer racing reads go unnoticed. The acquire fence keeps the
+/// lookup's loads before the flag's. Two instructions on x86 (a test of
+/// the flag byte in memory and a branch); safe Rust cannot race on a
+/// `GoMap`, so the typed wrapper does not pay even that.
 ///
 /// # Safety
-/// 1. `h` is null or a live map.
+/// 1. `h` is a live map.
 #[inline(always)]
-pub unsafe fn recheck_read(h: *const HMap, seen: u8) {
+pub unsafe fn recheck_read(h: NonNull<HMap>) {
     core::sync::atomic::fence(Ordering::Acquire);
-    // SAFETY: `h` is null or a live map (point 1): aligned, initialised;
-    // only its atomic flags are read.
-    if let Some(h) = unsafe { h.as_ref() } {
-        let f = h.flags();
-        if f & HASH_WRITING != 0 || (f ^ seen) & WRITE_SEQ != 0 {
-            fatal(CONCURRENT_READ_WRITE);
-        }
+    // SAFETY: a live map (point 1): aligned, initialised; only its atomic
+    // flags are read.
+    if unsafe { h.as_ref() }.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_READ_WRITE);
     }
 }
 

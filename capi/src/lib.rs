@@ -1136,8 +1136,6 @@ pub unsafe extern "C" fn gomap_mapaccess1(
         // 1); 2. the MapRef is used only during this call, while the map
         // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: [`map::read_start`]: 1. a live map (point 1).
-            let seen = unsafe { map::read_start(m.h.as_ptr()) };
             // SAFETY: mapaccess1_fat's points: 1. `h` is a live map (point
             // 1) of type `t`, its own (MapRef::t), not being written (point
             // 1); 2. `key` points to a key of `t` (point 2); 3. `zero` points
@@ -1147,7 +1145,7 @@ pub unsafe extern "C" fn gomap_mapaccess1(
                 Err(err) => return err.into(),
             }
             // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
-            unsafe { map::recheck_read(m.h.as_ptr(), seen) };
+            unsafe { map::recheck_read(m.h) };
         }
         // SAFETY: `out` is an out-parameter (point 3), checked non-null.
         unsafe { out.write(e.cast()) };
@@ -1175,8 +1173,6 @@ pub unsafe extern "C" fn gomap_mapaccess2(
         // 1); 2. the MapRef is used only during this call, while the map
         // lives.
         if let Some(m) = unsafe { map_ref(m) } {
-            // SAFETY: [`map::read_start`]: 1. a live map (point 1).
-            let seen = unsafe { map::read_start(m.h.as_ptr()) };
             // SAFETY: mapaccess2_fat's points (mapaccess1_fat's): 1. `h` is
             // a live map (point 1) of type `t`, its own (MapRef::t), not
             // being written (point 1); 2. `key` points to a key of `t`
@@ -1186,7 +1182,7 @@ pub unsafe extern "C" fn gomap_mapaccess2(
                 Err(err) => return err.into(),
             }
             // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
-            unsafe { map::recheck_read(m.h.as_ptr(), seen) };
+            unsafe { map::recheck_read(m.h) };
         }
         // SAFETY: `out_elem` is an out-parameter (point 3), checked non-null.
         unsafe { out_elem.write(e.cast()) };
@@ -2327,8 +2323,6 @@ macro_rules! fast_ffi {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: [`map::read_start`]: 1. a live map (point 1).
-                    let seen = unsafe { map::read_start(m.h.as_ptr()) };
                     // SAFETY: the fast lookup's points, by meaning (their
                     // numbers differ between the u32/u64 and string
                     // variants): `h` is a live map (point 1) of type `t`, its
@@ -2338,7 +2332,7 @@ macro_rules! fast_ffi {
                     // written).
                     e = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) }.0;
                     // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
-                    unsafe { map::recheck_read(m.h.as_ptr(), seen) };
+                    unsafe { map::recheck_read(m.h) };
                 }
                 // SAFETY: `out` is an out-parameter (point 3), checked
                 // non-null.
@@ -2369,8 +2363,6 @@ macro_rules! fast_ffi {
                     if m.t.fast & $bit == 0 {
                         return GOMAP_ERR_BAD_TYPE;
                     }
-                    // SAFETY: [`map::read_start`]: 1. a live map (point 1).
-                    let seen = unsafe { map::read_start(m.h.as_ptr()) };
                     // SAFETY: the fast lookup's points, by meaning (their
                     // numbers differ between the u32/u64 and string
                     // variants): `h` is a live map (point 1) of type `t`, its
@@ -2380,7 +2372,7 @@ macro_rules! fast_ffi {
                     // written).
                     (e, ok) = unsafe { $racc(&m.t.t, m.h.as_ptr(), key) };
                     // SAFETY: [`map::recheck_read`]: 1. a live map (point 1).
-                    unsafe { map::recheck_read(m.h.as_ptr(), seen) };
+                    unsafe { map::recheck_read(m.h) };
                 }
                 // SAFETY: `out_elem` is an out-parameter (point 3), checked
                 // non-null.
