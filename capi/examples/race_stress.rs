@@ -140,19 +140,18 @@ fn range_once(m: Shared, wrong: &AtomicU64) {
     // SAFETY: `m` is a live map; `it` is zeroed iterator storage.
     assert_eq!(unsafe { gomap_mapiterinit(m.0, &mut it) }, GOMAP_OK);
     let mut fixed = 0;
-    loop {
-        let (mut k, mut e) = (ptr::null_mut(), ptr::null_mut());
-        // SAFETY: `it` was started by mapiterinit above; outs writable.
-        assert_eq!(unsafe { gomap_mapiternext_kv(&mut it, &mut k, &mut e) }, GOMAP_OK);
-        if k.is_null() {
-            break;
-        }
+    // mapiterinit stands on the first entry, as Go's does.
+    // SAFETY: `it` was started by mapiterinit above.
+    let (mut k, mut e) = unsafe { (gomap_hiter_key(&it), gomap_hiter_elem(&it)) };
+    while !k.is_null() {
         // SAFETY: a key of the map: 8 bytes, 8-aligned.
         let key = unsafe { k.cast::<u64>().read_volatile() };
         fixed += u64::from(key < FIXED);
         if !elem_ok(e, key) {
             wrong.fetch_add(1, Ordering::Relaxed);
         }
+        // SAFETY: `it` is live (started above, not at its end); outs writable.
+        assert_eq!(unsafe { gomap_mapiternext_kv(&mut it, &mut k, &mut e) }, GOMAP_OK);
     }
     if fixed != FIXED {
         wrong.fetch_add(1, Ordering::Relaxed);
