@@ -17,4 +17,4 @@ export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}"
 cargo +nightly miri setup >/dev/null
 cargo +nightly miri test --lib \
   --test go_map_tests --test go_programs --test alloc_failure --test reliability --test model \
-  --test fast_paths --test ffi --test allocators --test ownership --test stats --test api --test serde --test clone_unwind --test evac_decisions --test lookup --test entry --test align --test derive --test owned --test user_api --test iface_vectors --test iface "$@"
+  --test fast_paths --test ffi --test allocators --test ownership --test stats --test api --test serde --test clone_unwind --test evac_decisions --test lookup --test entry --test align --test derive --test owned --test user_api --test iface_vectors --test iface --test quarantine "$@"

@@ -242,6 +242,14 @@ impl Allocator {
         Self { alloc_zeroed, free, ctx, q: ptr::null() }
     }
 
+    /// This allocator, for making maps that keep what they release in a
+    /// quarantine (`crate::quarantine`): each map made with it gets one of
+    /// its own, in its hmap block, with the default floor (the C ABI's
+    /// maps). A map's own copy then points to its quarantine.
+    pub fn with_quarantine(self) -> Self {
+        Self { q: &raw const crate::quarantine::TEMPLATE, ..self }
+    }
+
     /// This allocator without a map's quarantine: what a new map made from
     /// it starts with (each map has its own quarantine, or none).
     pub(crate) const fn without_quarantine(self) -> Self {
@@ -615,6 +623,10 @@ pub(crate) unsafe fn first_on_list(list: *mut Header) -> Option<NonNull<u8>> {
 #[inline]
 pub(crate) unsafe fn free_block(a: &Allocator, p: NonNull<u8>) {
     if let Some(q) = NonNull::new(a.q.cast_mut()) {
+        debug_assert!(
+            !core::ptr::eq(a.q, &raw const crate::quarantine::TEMPLATE),
+            "free_block with a template allocator"
+        );
         // SAFETY: [`crate::quarantine::Quarantine::defer`]: 1. `q` is the
         // quarantine of a live map (point 3), whose allocator `a` is; 2. `p`
         // is a live block of `a` nothing uses any more (points 1 and 2).

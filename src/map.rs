@@ -232,6 +232,11 @@ pub struct HMap {
     /// writes it. The C ABI keeps its type's counted reference here, so that
     /// a `gomap_map *` is the `hmap` itself. Null for maps made in Rust.
     pub(crate) owner: *const (),
+    /// gomap: the quarantine that lives in this hmap's own block, after
+    /// the `HMap` (`crate::quarantine`), or null. A map made from an
+    /// allocator with a quarantine gets one there, so a quarantine costs no
+    /// allocation of its own; `&mut HMap` never covers it.
+    pub(crate) qtail: *const crate::quarantine::Quarantine,
 
     // --- gomap's iterator pins (`crate::pins`), kept last: cold ---
     /// The generation: bumped by `hash_grow` (a new array) and `mapclear`
@@ -257,9 +262,6 @@ pub struct HMap {
     pub(crate) clear_rec: *mut crate::pins::Record,
     /// Iterator pins and the records they keep (`crate::pins`).
     pub(crate) pins: crate::pins::Pins,
-    /// Blocks released while racing threads may still read them (gomap
-    /// only; `crate::quarantine`): used when `alloc.q` points here.
-    pub(crate) quarantine: crate::quarantine::Quarantine,
 }
 
 /// Go's iterator state `hiter` (:164), same fields in the same order.
@@ -696,11 +698,11 @@ impl HMap {
             clear_fallback: false,
             clear_rec: ptr::null_mut(),
             pins: crate::pins::Pins::new(),
-            quarantine: crate::quarantine::Quarantine::new(),
             spare: ptr::null_mut(),
             nspare: 0,
             shrink_policy: None,
             owner: ptr::null(),
+            qtail: ptr::null(),
         }
     }
 
@@ -902,19 +904,34 @@ impl HMap {
 /// the new map gets a quarantine of its own with the same floor.
 fn new_hmap(a: &Allocator) -> Result<OwnedBlock, MapError> {
     let own = a.without_quarantine();
+    // SAFETY: a non-null `q` is a live quarantine (a live map's, or the
+    // template `Allocator::with_quarantine` points to), read shared.
+    let setting = unsafe { a.q.as_ref() }.map(crate::quarantine::Quarantine::setting);
+    const HMAP: usize = core::mem::size_of::<HMap>();
+    const _: () = assert!(HMAP % core::mem::align_of::<crate::quarantine::Quarantine>() == 0);
+    let size = if setting.is_some() { HMAP + core::mem::size_of::<crate::quarantine::Quarantine>() } else { HMAP };
     // SAFETY: 1. `own` is a valid allocator: an `Allocator` is valid by
     // construction (`Allocator::new`'s contract, or `LIBC`).
-    let p = unsafe { OwnedBlock::alloc(&own, core::mem::size_of::<HMap>(), Kind::Hmap) }?;
+    let p = unsafe { OwnedBlock::alloc(&own, size, Kind::Hmap) }?;
     let h = p.as_ptr().cast::<HMap>();
-    // SAFETY: a fresh block of `size_of::<HMap>()` bytes, valid for writes
-    // and 8-aligned (block payloads are; `HMap` needs 8), owned by `p`.
+    // SAFETY: a fresh block of at least `size_of::<HMap>()` bytes, valid
+    // for writes and 8-aligned (block payloads are; `HMap` needs 8), owned
+    // by `p`.
     unsafe { h.write(HMap::new(own)) };
-    // SAFETY: a non-null `q` is the quarantine of the live map `a` belongs
-    // to (the field's invariant), read through a shared reference.
-    if let Some(q) = unsafe { a.q.as_ref() } {
-        // SAFETY: `h` holds the map just written: live, aligned, and not
-        // yet published, so this is the only reference to it.
-        unsafe { (*h).set_quarantine(Some(q.setting())) };
+    if let Some((min, roles)) = setting {
+        // SAFETY: the block's tail, `HMAP` bytes in: inside it (`size`),
+        // 8-aligned (asserted above), with the block's provenance (not
+        // the `HMap`'s: no reference to the map covers it).
+        let q = unsafe { p.as_ptr().add(HMAP) }.cast::<crate::quarantine::Quarantine>();
+        // SAFETY: [`crate::quarantine::Quarantine::init_zeroed`]: 1. `q` is
+        // valid for reads and writes of a `Quarantine`, 8-aligned, zeroed
+        // (a fresh block), ours alone.
+        unsafe { crate::quarantine::Quarantine::init_zeroed(q, min, roles) };
+        // SAFETY: `h` holds the map just written: live, aligned, not yet
+        // published, so this is the only reference to it.
+        let hr = unsafe { &mut *h };
+        hr.qtail = q;
+        hr.alloc.q = q;
     }
     Ok(p)
 }
@@ -961,6 +978,8 @@ pub fn makemap_in(t: &MapType, hint: isize, a: &Allocator) -> Result<NonNull<HMa
     // initialised, and ours alone until published (no other reference).
     let h = unsafe { &mut *hp.as_ptr().cast::<HMap>() };
     h.hash0 = crate::rand::rand() as u32;
+    // gomap: a quarantine made with the map pools by the type's roles.
+    h.init_roles(t);
 
     // Smallest B whose buckets hold `hint` entries at 6.5 per bucket.
     let mut b = 0u8;

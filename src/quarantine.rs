@@ -54,16 +54,28 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::alloc::{self, Allocator, Header, Kind};
+use crate::fatal::MapError;
 use crate::map::HMap;
 use crate::maptype::MapType;
 
 /// The floor of the grace that maps of the C ABI get (64 KiB).
 pub const DEFAULT_MIN: usize = 64 << 10;
 
+/// What `Allocator::with_quarantine` points to: never queues anything
+/// (`alloc::free_block` is only ever given a map's own allocator), only
+/// tells `makemap` to give the new map a quarantine of its own, with the
+/// default floor and no pooled roles until `set_quarantine` names them.
+pub(crate) static TEMPLATE: Quarantine = Quarantine::with(DEFAULT_MIN, Roles([0; 3]));
+
 /// A map's queue of freed blocks waiting to go back to its allocator.
 pub struct Quarantine {
     /// The spin lock over `queue`.
     locked: AtomicBool,
+    /// Whether the pools may hold a block: set under the lock when a block
+    /// is pooled, cleared by `drain`; read without the lock by `reuse`, so
+    /// a map whose pools are empty (every map that never released a
+    /// block past its grace) allocates without taking the lock.
+    any_pooled: AtomicBool,
     /// Oldest first; read and written only under `locked`.
     queue: UnsafeCell<Queue>,
 }
@@ -149,24 +161,63 @@ impl Locked<'_> {
 }
 
 impl Quarantine {
-    /// An empty quarantine (a map's field; unused until the map's
-    /// allocator points to it).
-    pub(crate) const fn new() -> Self {
+    /// Makes the zeroed memory at `q` an empty quarantine with this floor
+    /// and these roles, writing only what is not zero (a quarantine in an
+    /// hmap block costs `make` four stores, not a struct's worth).
+    ///
+    /// # Safety
+    /// 1. `q` is valid for reads and writes of a `Quarantine`, aligned,
+    ///    all zero, and used by no one else during the call.
+    pub(crate) unsafe fn init_zeroed(q: *mut Quarantine, min: usize, roles: Roles) {
+        // All zero is an empty, unlocked quarantine with no floor and no
+        // pooled roles: `AtomicBool` false, null pointers, zero counts.
+        // SAFETY: `q` is aligned and initialised (zeroes are a valid
+        // `Quarantine`, above), used by no one else (point 1).
+        let qr = unsafe { &*q };
+        // SAFETY: [`Quarantine::exclusive`]: 1. no other user (point 1).
+        let queue = unsafe { qr.exclusive() };
+        queue.min = min;
+        for (r, s) in queue.pool.iter_mut().zip(roles.0) {
+            r.size = s;
+        }
+    }
+
+    /// An empty quarantine with this floor and these roles.
+    pub(crate) const fn with(min: usize, roles: Roles) -> Self {
         Quarantine {
             locked: AtomicBool::new(false),
+            any_pooled: AtomicBool::new(false),
             queue: UnsafeCell::new(Queue {
                 head: ptr::null_mut(),
                 tail: ptr::null_mut(),
                 bytes: 0,
                 blocks: 0,
                 largest: 0,
-                min: DEFAULT_MIN,
-                pool: [Pool { size: 0, head: ptr::null_mut() }; 3],
+                min,
+                pool: [
+                    Pool { size: roles.0[0], head: ptr::null_mut() },
+                    Pool { size: roles.0[1], head: ptr::null_mut() },
+                    Pool { size: roles.0[2], head: ptr::null_mut() },
+                ],
                 arrays: ptr::null_mut(),
                 pooled_blocks: 0,
                 pooled_bytes: 0,
             }),
         }
+    }
+
+    /// The queue without the lock, for callers that hold the map alone.
+    ///
+    /// # Safety
+    /// 1. No other thread uses the quarantine during the borrow: the
+    ///    caller uses the map exclusively (a write's contract, or the
+    ///    host's word that no thread is inside the map), so no iterator
+    ///    ends and no write frees into it meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn exclusive(&self) -> &mut Queue {
+        // SAFETY: no other reference to the queue exists while the borrow
+        // lives (point 1).
+        unsafe { &mut *self.queue.get() }
     }
 
     fn lock(&self) -> Locked<'_> {
@@ -216,6 +267,9 @@ impl Quarantine {
     /// A pooled block for a new block of `size` payload bytes and `kind`,
     /// zeroed and ready, if the map pools that role and has one.
     pub(crate) fn reuse(&self, size: usize, kind: Kind) -> Option<NonNull<u8>> {
+        if !self.any_pooled.load(Ordering::Relaxed) {
+            return None;
+        }
         let size = size.checked_next_multiple_of(8)?;
         let mut l = self.lock();
         let q = l.queue();
@@ -345,6 +399,7 @@ impl Quarantine {
                 // SAFETY: [`Quarantine::stash`]: 1. a live block of the map,
                 // unlinked above.
                 if unsafe { Self::stash(queue, old) } {
+                    qr.any_pooled.store(true, Ordering::Relaxed);
                     continue;
                 }
                 // SAFETY: [`alloc::push_retired`]: 1. `old` is a live block
@@ -365,16 +420,21 @@ impl Quarantine {
         }
     }
 
-    /// Frees every queued block.
+    /// Frees every queued and pooled block.
     ///
     /// # Safety
     /// 1. Every queued block was allocated with `a` (the map's allocator);
-    /// 2. no thread reads any of them any more (the map is being freed, or
-    ///    its host says no thread is inside it).
+    /// 2. no thread reads any of them any more, or uses the quarantine (the
+    ///    map is being freed or shrunk, or its host says no thread is
+    ///    inside it).
     pub(crate) unsafe fn drain(&self, a: &Allocator) {
         let mut list = {
-            let mut l = self.lock();
-            let queue = l.queue();
+            // SAFETY: [`Quarantine::exclusive`]: 1. no other thread uses it
+            // (point 2).
+            let queue = unsafe { self.exclusive() };
+            if queue.blocks == 0 && queue.pooled_blocks == 0 {
+                return;
+            }
             let head = queue.head;
             queue.head = ptr::null_mut();
             queue.tail = ptr::null_mut();
@@ -387,6 +447,7 @@ impl Quarantine {
                 r.head = ptr::null_mut();
             }
             queue.arrays = ptr::null_mut();
+            self.any_pooled.store(false, Ordering::Relaxed);
             (head, pools)
         };
         for l in core::iter::once(&mut list.0).chain(list.1.iter_mut()) {
@@ -405,20 +466,44 @@ impl Quarantine {
 /// Gives a map a quarantine whose grace is at least `min` bytes (`Some`),
 /// or takes it away (`None`: what it holds is freed, and blocks the map
 /// releases from then on are freed at once). Clones of the map get the
-/// same setting.
+/// same setting. The quarantine is a block of the map's allocator of its
+/// own unless the map was made with one (in its hmap block, after the
+/// `HMap`: a field would alias every `&mut HMap`);
+/// [`MapError::AllocFailed`] if it cannot be allocated, the map unchanged.
 ///
 /// # Safety
 /// 1. `h` is a live map of type `t`;
 /// 2. no other thread uses it during the call.
-pub unsafe fn set_quarantine(t: &MapType, h: NonNull<HMap>, min: Option<usize>) {
+pub unsafe fn set_quarantine(t: &MapType, h: NonNull<HMap>, min: Option<usize>) -> Result<(), MapError> {
     // SAFETY: `&mut *`: a live map (point 1), used by no one else (point 2).
     let hr = unsafe { &mut *h.as_ptr() };
-    hr.set_quarantine(min.map(|m| (m, Roles::of(t))));
+    match min {
+        Some(m) => hr.enable_quarantine(m, Roles::of(t)),
+        None => {
+            hr.drop_quarantine();
+            Ok(())
+        }
+    }
+}
+
+impl HMap {
+    /// Names the pooled roles of a map just made with a quarantine in its
+    /// block (`makemap_in`, which knows the type).
+    pub(crate) fn init_roles(&mut self, t: &MapType) {
+        if let Some(q) = self.quarantine() {
+            // SAFETY: [`Quarantine::exclusive`]: 1. `&mut self` on a map
+            // not yet published: no other thread uses it.
+            let queue = unsafe { q.exclusive() };
+            for (r, s) in queue.pool.iter_mut().zip(Roles::of(t).0) {
+                r.size = s;
+            }
+        }
+    }
 }
 
 /// The payload sizes of a map's pooled roles (0: not pooled).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Roles([usize; 3]);
+pub(crate) struct Roles(pub(crate) [usize; 3]);
 
 impl Roles {
     /// The roles of a map of type `t`: its overflow buckets, and its
@@ -428,16 +513,14 @@ impl Roles {
         let ool = |indirect: bool, size: usize, align: usize| {
             if indirect && align <= 8 { size.next_multiple_of(8) } else { 0 }
         };
+        let b = t.bucketsize().next_multiple_of(8);
+        let k = ool(t.indirect_key(), t.key.size, t.key.align);
+        let e = ool(t.indirect_elem(), t.elem.size, t.elem.align);
+        // `b` is never 0; `k` and `e` are 0 when not pooled.
         let mut r = [0; 3];
-        r[POOL_BUCKET] = t.bucketsize().next_multiple_of(8);
-        r[POOL_KEY] = ool(t.indirect_key(), t.key.size, t.key.align);
-        r[POOL_ELEM] = ool(t.indirect_elem(), t.elem.size, t.elem.align);
-        let shared: [bool; 3] = core::array::from_fn(|i| r[i] != 0 && (0..3).any(|j| j != i && r[j] == r[i]));
-        for (s, sh) in r.iter_mut().zip(shared) {
-            if sh {
-                *s = 0;
-            }
-        }
+        r[POOL_BUCKET] = if b == k || b == e { 0 } else { b };
+        r[POOL_KEY] = if k == b || (k != 0 && k == e) { 0 } else { k };
+        r[POOL_ELEM] = if e == b || (e != 0 && e == k) { 0 } else { e };
         Roles(r)
     }
 }
@@ -452,32 +535,87 @@ impl Quarantine {
 }
 
 impl HMap {
-    /// [`set_quarantine`] on a map held exclusively.
-    pub(crate) fn set_quarantine(&mut self, setting: Option<(usize, Roles)>) {
-        match setting {
-            Some((min, roles)) => {
-                {
-                    let mut l = self.quarantine.lock();
-                    let q = l.queue();
-                    q.min = min;
-                    // A map's type, and so its roles, never change: pooled
-                    // blocks (from an earlier setting) keep their role.
-                    for (r, s) in q.pool.iter_mut().zip(roles.0) {
-                        r.size = s;
-                    }
-                }
-                self.alloc.q = &raw const self.quarantine;
+    /// The map's quarantine, if it has one.
+    #[inline]
+    pub(crate) fn quarantine(&self) -> Option<&Quarantine> {
+        // SAFETY: a non-null `alloc.q` is the map's own live quarantine
+        // block (`enable_quarantine`), freed only by `drop_quarantine`,
+        // which needs `&mut self`.
+        unsafe { self.alloc.q.as_ref() }
+    }
+
+    /// Gives the map a quarantine with this floor and these roles (or sets
+    /// them on the one it has).
+    pub(crate) fn enable_quarantine(&mut self, min: usize, roles: Roles) -> Result<(), MapError> {
+        let q = match NonNull::new(self.alloc.q.cast_mut()) {
+            Some(q) => q,
+            // The quarantine in the hmap's block, made with the map.
+            None if !self.qtail.is_null() => {
+                // SAFETY: `qtail` points to the quarantine in the map's own
+                // block, initialised by `new_hmap`, empty since
+                // `drop_quarantine` drained it; nothing else uses it.
+                let q = unsafe { NonNull::new_unchecked(self.qtail.cast_mut()) };
+                self.alloc.q = q.as_ptr();
+                q
             }
             None => {
-                let a = self.alloc.without_quarantine();
-                // SAFETY: [`Quarantine::drain`]: 1. the queue holds only
-                // blocks of the map's allocator, `a` without the quarantine
-                // pointer; 2. `&mut self`: no other thread uses the map, so
-                // none reads them.
-                unsafe { self.quarantine.drain(&a) };
-                self.alloc = a;
+                let inner = self.alloc.without_quarantine();
+                // SAFETY: [`alloc::alloc_block`]: 1. the map's allocator,
+                // valid while the map lives.
+                let p = unsafe { alloc::alloc_block(&inner, core::mem::size_of::<Quarantine>(), Kind::Plain) }
+                    .ok_or(MapError::AllocFailed)?;
+                let q = p.cast::<Quarantine>();
+                // SAFETY: a fresh block of `size_of::<Quarantine>()` bytes,
+                // 8-aligned (block payloads are; the type needs 8), ours.
+                unsafe { q.write(Quarantine::with(min, roles)) };
+                self.alloc.q = q.as_ptr();
+                q
             }
+        };
+        // SAFETY: the map's live quarantine (just made, or kept), read
+        // shared.
+        let qr = unsafe { q.as_ref() };
+        // SAFETY: [`Quarantine::exclusive`]: 1. `&mut self`: no other
+        // thread uses the map, so none uses its quarantine.
+        let queue = unsafe { qr.exclusive() };
+        queue.min = min;
+        // A map's type, and so its roles, never change: pooled blocks
+        // (from an earlier setting) keep their role.
+        for (r, s) in queue.pool.iter_mut().zip(roles.0) {
+            r.size = s;
         }
+        Ok(())
+    }
+
+    /// Frees what the quarantine holds and the quarantine itself; the map
+    /// frees at once from then on. No-op without one.
+    #[inline]
+    pub(crate) fn drop_quarantine(&mut self) {
+        if !self.alloc.q.is_null() {
+            self.drop_quarantine_slow();
+        }
+    }
+
+    /// [`HMap::drop_quarantine`] with a quarantine (kept out of line:
+    /// `mapfree` is on the path of every map's end).
+    #[inline(never)]
+    fn drop_quarantine_slow(&mut self) {
+        let Some(q) = NonNull::new(self.alloc.q.cast_mut()) else { return };
+        let a = self.alloc.without_quarantine();
+        // SAFETY: the map's live quarantine, read shared.
+        let qr = unsafe { q.as_ref() };
+        // SAFETY: [`Quarantine::drain`]: 1. the queue holds only blocks of
+        // the map's allocator, `a` without the quarantine pointer; 2.
+        // `&mut self`: no other thread uses the map, so none reads them.
+        unsafe { qr.drain(&a) };
+        if q.as_ptr().cast_const() != self.qtail {
+            // SAFETY: [`alloc::free_block_now`]: 1. a quarantine of its own
+            // block, allocated with `a` by `enable_quarantine`; 2. unused
+            // from here: the map forgets it below, and `&mut self` rules
+            // out other users.
+            unsafe { alloc::free_block_now(&a, q.cast()) };
+        }
+        self.alloc = a;
     }
 }
 
@@ -492,9 +630,11 @@ impl HMap {
 pub unsafe fn release(h: NonNull<HMap>) {
     // SAFETY: a live map (point 1); only shared access is needed.
     let hr = unsafe { h.as_ref() };
-    // SAFETY: [`Quarantine::drain`]: 1. the queue holds only blocks the
-    // map's allocator made; 2. no thread reads them (point 2).
-    unsafe { hr.quarantine.drain(&hr.alloc) };
+    if let Some(q) = hr.quarantine() {
+        // SAFETY: [`Quarantine::drain`]: 1. the queue holds only blocks the
+        // map's allocator made; 2. no thread reads them (point 2).
+        unsafe { q.drain(&hr.alloc) };
+    }
 }
 
 /// Bytes and blocks a map's quarantine holds (0, 0 without one).
@@ -504,7 +644,7 @@ pub unsafe fn release(h: NonNull<HMap>) {
 pub unsafe fn held(h: NonNull<HMap>) -> (usize, usize) {
     // SAFETY: a live map (point 1), read through a shared reference.
     let hr = unsafe { h.as_ref() };
-    hr.quarantine.held()
+    hr.quarantine().map_or((0, 0), Quarantine::held)
 }
 
 /// Whether a map has a quarantine, and its grace's floor.
@@ -514,5 +654,5 @@ pub unsafe fn held(h: NonNull<HMap>) -> (usize, usize) {
 pub unsafe fn floor(h: NonNull<HMap>) -> Option<usize> {
     // SAFETY: a live map (point 1), read through a shared reference.
     let hr = unsafe { h.as_ref() };
-    (!hr.alloc.q.is_null()).then(|| hr.quarantine.setting().0)
+    hr.quarantine().map(|q| q.setting().0)
 }

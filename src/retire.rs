@@ -613,7 +613,7 @@ pub unsafe fn mapfree(t: &MapType, h: *mut HMap) -> Result<(), MapError> {
     }
     // The quarantine goes first: what it holds is freed, and so is every
     // block from here on, at once (the hmap last, which holds the queue).
-    hr.set_quarantine(None);
+    hr.drop_quarantine();
     if hr.count != 0 {
         // SAFETY: [`release_all`]: `hr` is a live map of type `t` (point 1)
         // whose entries are all being removed (the map is freed), with no

@@ -180,10 +180,12 @@ pub unsafe fn mapshrink(t: &MapType, h: *mut HMap, min_capacity: usize) -> Resul
     // with no other thread in the map (point 2), and it is the host's
     // request for memory. (A shrink policy's shrinks, inside other writes,
     // leave the quarantine alone.)
-    // SAFETY: [`crate::quarantine::Quarantine::drain`]: 1. the queue holds
-    // only blocks of the map's allocator; 2. no other thread accesses the
-    // map (point 2), so none reads them.
-    unsafe { hm.quarantine.drain(&hm.alloc) };
+    if let Some(q) = hm.quarantine() {
+        // SAFETY: [`crate::quarantine::Quarantine::drain`]: 1. the queue
+        // holds only blocks of the map's allocator; 2. no other thread
+        // accesses the map (point 2), so none reads them.
+        unsafe { q.drain(&hm.alloc) };
+    }
     Ok(())
 }
 

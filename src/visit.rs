@@ -176,11 +176,24 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
     unsafe { hr.for_each_kept(each) };
     // SAFETY: the spare list is such a list.
     unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
-    hr.quarantine.for_each(|p| {
-        // SAFETY: `p` is the payload of a live block the quarantine holds.
-        let (b, size) = unsafe { block(p) };
-        f(Item::AllocQuarantined, b, size);
-    });
+    if let Some(q) = hr.quarantine() {
+        // The quarantine's own block, if it has one: the map's bookkeeping,
+        // as the hmap. Through the stored pointer, whose provenance is the whole block
+        // (the header before the payload included), not through `q`.
+        // One in the hmap's block (`qtail`) is part of that allocation.
+        let own = (!core::ptr::eq(hr.alloc.q, hr.qtail)).then_some(hr.alloc.q);
+        let qb = own.and_then(|q| NonNull::new(q.cast_mut())).map(NonNull::cast::<u8>);
+        if let Some(qb) = qb {
+            // SAFETY: a live block's payload (`HMap::quarantine`).
+            let (b, size) = unsafe { block(qb) };
+            f(Item::AllocHmap, b, size);
+        }
+        q.for_each(|p| {
+            // SAFETY: `p` is the payload of a live block the quarantine holds.
+            let (b, size) = unsafe { block(p) };
+            f(Item::AllocQuarantined, b, size);
+        });
+    }
 }
 
 /// What a map holds, for a host watching its memory (the C ABI's

@@ -862,6 +862,11 @@ unsafe fn finish_map(r: Result<NonNull<HMap>, MapError>, tp: *const FfiType, out
 pub const GOMAP_QUARANTINE_DEFAULT: usize = 64 * 1024;
 const _: () = assert!(GOMAP_QUARANTINE_DEFAULT == quarantine::DEFAULT_MIN);
 
+/// The default allocator, for maps with a quarantine (`quarantined`).
+fn shared_allocator() -> Allocator {
+    gomap::alloc::default_allocator().with_quarantine()
+}
+
 /// A map the C ABI made, given its quarantine (`gomap::quarantine`): a host
 /// program may race on it, and the blocks its writes release wait there
 /// before being freed, so that a racing reader reads stale memory, as in
@@ -869,10 +874,18 @@ const _: () = assert!(GOMAP_QUARANTINE_DEFAULT == quarantine::DEFAULT_MIN);
 /// it. Clones inherit their source's setting (`map::mapclone`).
 fn quarantined(t: &MapType, r: Result<NonNull<HMap>, MapError>) -> Result<NonNull<HMap>, MapError> {
     let h = r?;
+    // Made with `shared_allocator`, the map has its quarantine already (in
+    // its hmap block); this names the roles it pools, which need the type
+    // (`makemap_in` names them itself; `makemap_small_in` has no type).
     // SAFETY: [`quarantine::set_quarantine`]: 1. `h` is a live map of type
     // `t`, just made; 2. not yet handed to the host, so no other thread
     // uses it.
-    unsafe { quarantine::set_quarantine(t, h, Some(quarantine::DEFAULT_MIN)) };
+    if let Err(e) = unsafe { quarantine::set_quarantine(t, h, Some(quarantine::DEFAULT_MIN)) } {
+        // SAFETY: [`map::mapfree`]: 1. the live map of type `t` just made;
+        // 2. no one else has it, and it is not used again.
+        let _ = unsafe { map::mapfree(t, h.as_ptr()) };
+        return Err(e);
+    }
     Ok(h)
 }
 
@@ -883,7 +896,8 @@ fn quarantined(t: &MapType, r: Result<NonNull<HMap>, MapError>) -> Result<NonNul
 /// memory rather than freed memory. Maps start with `GOMAP_QUARANTINE_DEFAULT`
 /// (64 KiB); 0 removes the quarantine (what it holds is freed now, and
 /// later releases are freed at once): for a host whose programs never
-/// share a map between threads.
+/// share a map between threads. `GOMAP_ERR_NOMEM` if a quarantine cannot
+/// be allocated (the map unchanged).
 ///
 /// # Safety
 /// * `m` is NULL (rejected) or a live handle used by no other thread
@@ -898,8 +912,10 @@ pub unsafe extern "C" fn gomap_map_quarantine(m: *mut gomap_map, min_bytes: usiz
         // SAFETY: [`quarantine::set_quarantine`]: 1. a live map (point 1)
         // of type `mr.t.t`, its own; 2. no other thread uses it during the
         // call (point 1).
-        unsafe { quarantine::set_quarantine(&mr.t.t, mr.h, (min_bytes != 0).then_some(min_bytes)) };
-        GOMAP_OK
+        match unsafe { quarantine::set_quarantine(&mr.t.t, mr.h, (min_bytes != 0).then_some(min_bytes)) } {
+            Ok(()) => GOMAP_OK,
+            Err(e) => e.into(),
+        }
     })
 }
 
@@ -941,7 +957,7 @@ pub unsafe extern "C" fn gomap_makemap(t: *const gomap_type, hint: isize, out: *
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(quarantined(&ty.t, map::makemap(&ty.t, hint)), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(map::makemap_in(&ty.t, hint, &shared_allocator()), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -962,7 +978,8 @@ pub unsafe extern "C" fn gomap_makemap64(t: *const gomap_type, hint: i64, out: *
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(quarantined(&ty.t, map::makemap64(&ty.t, hint)), Arc::as_ptr(ty), out) }
+        // makemap64 is makemap on 64-bit targets (the C ABI's only ones).
+        unsafe { finish_map(map::makemap_in(&ty.t, hint as isize, &shared_allocator()), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -984,7 +1001,7 @@ pub unsafe extern "C" fn gomap_makemap_small(t: *const gomap_type, out: *mut *mu
         // 2), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(quarantined(&ty.t, map::makemap_small()), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(quarantined(&ty.t, map::makemap_small_in(&shared_allocator())), Arc::as_ptr(ty), out) }
     })
 }
 
@@ -1082,7 +1099,7 @@ pub unsafe extern "C" fn gomap_makemap_with_allocator(
         // 4), checked non-null; 2. the map was just made with `ty.t`, and
         // is unpublished; 3. `Arc::as_ptr(ty)` is the data pointer of the
         // type handle's Arc, which `t` keeps live during the call.
-        unsafe { finish_map(quarantined(&ty.t, map::makemap_in(&ty.t, hint, &al)), Arc::as_ptr(ty), out) }
+        unsafe { finish_map(map::makemap_in(&ty.t, hint, &al.with_quarantine()), Arc::as_ptr(ty), out) }
     })
 }
 
