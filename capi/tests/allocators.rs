@@ -7,11 +7,14 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::ffi::c_void;
 use std::ptr;
 
 use gomap_capi::gomap_status::*;
 use gomap_capi::*;
+
+#[path = "support/arena.rs"]
+mod arena;
+use arena::{Arena, arena_calloc, arena_free};
 
 thread_local! {
     /// Bytes this thread holds through the global allocator (per thread:
@@ -42,33 +45,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// One host arena: what its map allocated and still holds.
-#[derive(Default)]
-struct Arena {
-    calls: Cell<usize>,
-    live_bytes: Cell<isize>,
-}
-
-unsafe extern "C" fn arena_calloc(ctx: *mut c_void, size: usize) -> *mut c_void {
-    // SAFETY: every map of this test is made with its own live `Arena`.
-    let a = unsafe { &*ctx.cast::<Arena>() };
-    a.calls.set(a.calls.get() + 1);
-    a.live_bytes.set(a.live_bytes.get() + size as isize);
-    // SAFETY: calloc accepts any size.
-    unsafe { libc::calloc(1, size) }
-}
-
-unsafe extern "C" fn arena_free(ctx: *mut c_void, p: *mut c_void, size: usize) {
-    // SAFETY: as in arena_calloc.
-    let a = unsafe { &*ctx.cast::<Arena>() };
-    a.live_bytes.set(a.live_bytes.get() - size as isize);
-    // SAFETY: `p` came from arena_calloc's calloc, freed once.
-    unsafe { libc::free(p) }
-}
-
 /// Makes a u64 -> u64 map on `arena`, fills it with `n` entries, frees it.
 fn one_map(t: *const gomap_type, arena: &Arena, n: u64) {
-    let ctx = ptr::from_ref(arena).cast_mut().cast::<c_void>();
+    let ctx = arena.ctx();
     let mut m = ptr::null_mut();
     // SAFETY: a live type; the functions follow the allocator contract with
     // `ctx`, which outlives the map (freed below).
@@ -101,7 +80,7 @@ fn each_map_keeps_its_own_allocator_context() {
     for (i, arena) in arenas.iter().enumerate() {
         one_map(t, arena, 1 + i as u64 % 40);
         assert!(arena.calls.get() >= 2, "map {i}: its arena was not used ({} calls)", arena.calls.get());
-        assert_eq!(arena.live_bytes.get(), 0, "map {i}: bytes left in its arena");
+        assert_eq!(arena.live.get(), 0, "map {i}: bytes left in its arena");
     }
     let grown = rust_live() - before;
     assert!(grown <= 0, "{maps} distinct allocator contexts left {grown} bytes on the Rust heap");

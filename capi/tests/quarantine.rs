@@ -5,36 +5,15 @@
 //! and `gomap_map_quarantine(m, 0)` give it back. Counted through a host
 //! allocator, so every byte is the map's own.
 
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 
 use gomap_capi::gomap_status::*;
 use gomap_capi::*;
 
-/// A host arena: allocation calls and the bytes its map holds.
-#[derive(Default)]
-struct Arena {
-    calls: Cell<usize>,
-    live: Cell<isize>,
-}
-
-unsafe extern "C" fn arena_calloc(ctx: *mut c_void, size: usize) -> *mut c_void {
-    // SAFETY: every map of this file is made with a live `Arena` as ctx.
-    let a = unsafe { &*ctx.cast::<Arena>() };
-    a.calls.set(a.calls.get() + 1);
-    a.live.set(a.live.get() + size as isize);
-    // SAFETY: calloc accepts any size.
-    unsafe { libc::calloc(1, size) }
-}
-
-unsafe extern "C" fn arena_free(ctx: *mut c_void, p: *mut c_void, size: usize) {
-    // SAFETY: as in arena_calloc.
-    let a = unsafe { &*ctx.cast::<Arena>() };
-    a.live.set(a.live.get() - size as isize);
-    // SAFETY: `p` came from arena_calloc's calloc, freed once.
-    unsafe { libc::free(p) }
-}
+#[path = "support/arena.rs"]
+mod arena;
+use arena::{Arena, arena_calloc, arena_free};
 
 const WORDS: usize = 25; // 200-byte elems: out of line
 
@@ -43,7 +22,7 @@ fn big_map(arena: &Arena, n: u64) -> (*mut gomap_type, *mut gomap_map) {
     let mut t = ptr::null_mut();
     // SAFETY: `t` is writable.
     assert_eq!(unsafe { gomap_type_preset(GOMAP_KEY_U64, WORDS * 8, 8, false, &mut t) }, GOMAP_OK);
-    let ctx = ptr::from_ref(arena).cast_mut().cast::<c_void>();
+    let ctx = arena.ctx();
     let mut m = ptr::null_mut();
     // SAFETY: a live type; the functions follow the allocator contract with
     // `ctx`, which outlives the map.
@@ -145,16 +124,25 @@ fn churn_levels_off_and_reuses_blocks() {
         }
     }
     let s = stats(m);
-    println!("peak {peak} bytes, {} quarantined ({} blocks), {:?}", s.quarantined_bytes, s.quarantined_blocks, s);
+    let late_calls = arena.calls.get() - calls_half;
+    println!(
+        "peak {peak} bytes, {} quarantined ({} blocks), {late_calls} allocations in the second half, {:?}",
+        s.quarantined_bytes, s.quarantined_blocks, s
+    );
     // 100 live entries take ~22 KB of elems plus ~3 KB of buckets; grace
     // 64 KiB; the pool at most the same again as the live map plus the
     // arrays of its growths.
     assert!(peak < 200_000, "peak {peak}");
     // The second half of the churn allocated (almost) nothing: every elem
-    // came from the pool. (Allowed: an overflow bucket or a same-size
-    // growth's array not yet pooled.)
-    let late_calls = arena.calls.get() - calls_half;
-    assert!(late_calls < 10, "{late_calls} allocations in the second half");
+    // came from the pool. Without the pool each of its inserts allocates
+    // its elem (2,500 here); what remains is the map's own growth, which
+    // depends on the seed: overflow buckets, a same-size growth's array not
+    // pooled yet (0 to 12 in 200 runs).
+    let bound = 20;
+    assert!(
+        late_calls <= bound && late_calls * 10 < (rounds / 2) as usize,
+        "{late_calls} allocations in the second half"
+    );
     free(t, m);
     assert_eq!(arena.live.get(), 0);
 }
