@@ -904,9 +904,9 @@ impl HMap {
 /// the new map gets a quarantine of its own with the same floor.
 fn new_hmap(a: &Allocator) -> Result<OwnedBlock, MapError> {
     let own = a.without_quarantine();
-    // SAFETY: a non-null `q` is a live quarantine (a live map's, or the
-    // template `Allocator::with_quarantine` points to), read shared.
-    let setting = unsafe { a.q.as_ref() }.map(crate::quarantine::Quarantine::setting);
+    // SAFETY: [`crate::quarantine::setting_of`]: 1. `a.q` is null, the
+    // template, or a live map's quarantine (the field's invariant).
+    let setting = unsafe { crate::quarantine::setting_of(a.q) };
     const HMAP: usize = core::mem::size_of::<HMap>();
     const _: () = assert!(HMAP % core::mem::align_of::<crate::quarantine::Quarantine>() == 0);
     let size = if setting.is_some() { HMAP + core::mem::size_of::<crate::quarantine::Quarantine>() } else { HMAP };

@@ -525,6 +525,25 @@ impl Roles {
     }
 }
 
+/// The setting a map made from an allocator whose quarantine pointer is
+/// `q` starts with: none (null), the default (the template: read without
+/// its lock, so maps made on many threads at once do not contend on it),
+/// or a clone's source's.
+///
+/// # Safety
+/// 1. `q` is null, [`TEMPLATE`], or a live map's quarantine.
+#[inline]
+pub(crate) unsafe fn setting_of(q: *const Quarantine) -> Option<(usize, Roles)> {
+    if q.is_null() {
+        None
+    } else if ptr::eq(q, &raw const TEMPLATE) {
+        Some((DEFAULT_MIN, Roles([0; 3])))
+    } else {
+        // SAFETY: a live map's quarantine (point 1), read shared.
+        Some(unsafe { &*q }.setting())
+    }
+}
+
 impl Quarantine {
     /// The floor and roles, for a clone's quarantine.
     pub(crate) fn setting(&self) -> (usize, Roles) {
