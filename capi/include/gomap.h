@@ -409,7 +409,8 @@ gomap_status gomap_map_stats(const gomap_map *m, gomap_stats *out);
  * stale memory, as in Go, never freed memory. The map holds at most its
  * high-water mark plus the grace. Clones inherit the setting.
  * gomap_map_quarantine(m, 0) removes it (for hosts whose programs never
- * share a map between threads); gomap_map_quiesce frees what it holds at a
+ * share a map between threads; turning it on again may need an allocation:
+ * GOMAP_ERR_NOMEM, map unchanged); gomap_map_quiesce frees what it holds at a
  * point where no thread is inside the map or reading what it returned (a
  * safepoint); gomap_mapshrink and gomap_free free it too. See
  * docs/memory.md, "Racing threads". */
