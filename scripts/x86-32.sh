@@ -16,7 +16,8 @@
 #   scripts/x86-32.sh --vectors regenerate tests/data/hash_vectors_386.json
 #   scripts/x86-32.sh --golden  regenerate tests/golden-386/*.jsonl
 #
-# Needs: apt (gcc-i686-linux-gnu, libc6-dev-i386-cross, libc6-i386), rustup
+# Needs: apt (gcc-i686-linux-gnu, libc6-dev-i386-cross, libc6-i386,
+# lib32gcc-s1), rustup
 # (target i686-unknown-linux-gnu), Go 1.24.11 in .venv-go. A tool that
 # cannot be installed fails the run (set -e).
 set -euo pipefail
@@ -31,6 +32,10 @@ need=()
 command -v i686-linux-gnu-gcc >/dev/null || need+=(gcc-i686-linux-gnu)
 [ -e /usr/i686-linux-gnu/lib/libc.so.6 ] || need+=(libc6-dev-i386-cross)
 [ -e /lib/ld-linux.so.2 ] || need+=(libc6-i386)
+# libgcc_s.so.1 for i386, which Rust's std links (dynamic unwinder): a
+# machine without lib32gcc-s1 fails the first test binary with "error while
+# loading shared libraries: libgcc_s.so.1" (seen on a fresh machine).
+[ -e /usr/lib32/libgcc_s.so.1 ] || need+=(lib32gcc-s1)
 apt_install "${need[@]}"
 rustup target list --installed | grep -qx i686-unknown-linux-gnu ||
   rustup target add i686-unknown-linux-gnu >/dev/null
