@@ -319,7 +319,7 @@ fn second_writer_is_stopped_before_it_writes() {
         // SAFETY: u64 keys.
         unsafe { a.cast::<u64>().read_unaligned() == b.cast::<u64>().read_unaligned() }
     }
-    // Shared by both threads for the whole test (leaked: one descriptor).
+    // Shared by both threads for the whole test, reclaimed at its end.
     let t: &'static MapType = Box::leak(Box::new(
         MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), gated_hash, gated_eq).build().unwrap(),
     ));
@@ -362,6 +362,9 @@ fn second_writer_is_stopped_before_it_writes() {
     assert_eq!(unsafe { (*h.as_ptr()).len() }, 5);
     // SAFETY: a live map, no iterator, no other thread.
     unsafe { map::mapfree(t, h.as_ptr()) }.unwrap();
+    // SAFETY: `t` came from `Box::leak` above; both threads are done with
+    // it (the other one was joined), so it is reclaimed once.
+    drop(unsafe { Box::from_raw(std::ptr::from_ref(t).cast_mut()) });
 }
 
 /// A lookup whose key comparison runs while the same key is deleted (a
