@@ -80,10 +80,12 @@ pub struct Allocator {
     free: FreeFn,
     /// Passed to both.
     ctx: *mut c_void,
-    /// The quarantine of the map this copy belongs to, or null: blocks that
+    /// In a map's own copy: the map's quarantine, or null; blocks that
     /// [`free_block`] is given wait there before going back to `free`
-    /// (`crate::quarantine`). Null in every allocator a caller builds; set
-    /// only in a map's own copy, by `quarantine::set_quarantine`.
+    /// (`crate::quarantine`). In an allocator a caller builds: null, or
+    /// `quarantine::TEMPLATE` ([`Allocator::with_quarantine`]), which only
+    /// tells `makemap` to give the new map a quarantine of its own
+    /// (`new_hmap`); such an allocator is never handed to `free_block`.
     pub(crate) q: *const crate::quarantine::Quarantine,
 }
 

@@ -45,9 +45,11 @@
 //! [`release`] (`gomap_map_quiesce`); an explicit `mapshrink` and
 //! [`crate::retire::mapfree`] do too. Queueing and pooling use the blocks'
 //! own headers (the `next` link of `crate::alloc::Header`): they never
-//! allocate and never fail. Both sit behind one spin lock: writes are
-//! exclusive, but iterators (readers, concurrent with each other) release
-//! records when they end.
+//! allocate and never fail. Both sit behind one spin lock, taken where
+//! other threads may be in the map (queueing: iterators, readers that run
+//! concurrently, release records when they end; reuse; a clone reading its
+//! source's setting) and skipped where the caller holds the map alone
+//! (setting it, draining it, `make`).
 
 use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
