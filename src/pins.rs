@@ -687,7 +687,9 @@ impl HMap {
         let mut l = self.pins.lock();
         let tab = l.table();
         let mut head = core::mem::replace(&mut tab.records, ptr::null_mut());
-        for e in tab.entries() {
+        // The spill block's entries go with it (freed below, unread); only
+        // the inline ones stay with the map.
+        for e in &mut tab.inline {
             e.count = 0;
         }
         let spill = core::mem::replace(&mut tab.spill, ptr::null_mut());
