@@ -769,11 +769,16 @@ mod tests {
     /// # Safety
     /// As [`AllocZeroedFn`].
     unsafe extern "C" fn shifted_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
-        // SAFETY: `calloc` may be called with any count and size.
-        let p: *mut u8 = unsafe { libc::calloc(1, size + 8) }.cast();
-        if p.is_null() {
-            return p.cast();
+        // 16-aligned first (32-bit glibc's `calloc` is only 8-aligned).
+        let mut p: *mut c_void = ptr::null_mut();
+        // SAFETY: `p` is writable; 16 is a power of two and a multiple of
+        // the pointer size.
+        if unsafe { libc::posix_memalign(&mut p, 16, size + 8) } != 0 {
+            return ptr::null_mut();
         }
+        let p = p.cast::<u8>();
+        // SAFETY: `p` is a fresh block of `size + 8` bytes, ours.
+        unsafe { p.write_bytes(0, size + 8) };
         // SAFETY: `p` has `size + 8` bytes: `p + 8` stays inside.
         unsafe { p.add(8) }.cast()
     }
@@ -783,7 +788,7 @@ mod tests {
     /// # Safety
     /// As [`FreeFn`], for [`shifted_calloc`].
     unsafe extern "C" fn shifted_free(_ctx: *mut c_void, p: *mut c_void, _size: usize) {
-        // SAFETY: `p` is 8 bytes into a `calloc` block (point 1).
+        // SAFETY: `p` is 8 bytes into a `posix_memalign` block (point 1).
         let base = unsafe { p.cast::<u8>().sub(8) };
         // SAFETY: that block, freed once (point 1).
         unsafe { libc::free(base.cast()) }

@@ -89,12 +89,13 @@ unsafe fn elem64(t: &MapType, b: *mut u8, i: usize) -> *mut u8 {
 unsafe fn load64(b: *mut u8, i: usize) -> u64 {
     // SAFETY: key64's points 1 and 2 are this function's.
     let k = unsafe { key64(b, i) };
-    // SAFETY: `read`: `k` is key slot `i`, 8 bytes inside the bucket
-    // (points 1, 2), 8-aligned (buckets are 8-aligned, the slot is at
-    // `8 + 8 * i`), initialised (bucket blocks are zeroed when allocated
-    // and only ever written with whole keys), and not written concurrently
-    // (point 3).
-    unsafe { k.cast::<u64>().read() }
+    // SAFETY: `read_unaligned`: `k` is key slot `i`, 8 bytes inside the
+    // bucket (points 1, 2), initialised (bucket blocks are zeroed when
+    // allocated and only ever written with whole keys), and not written
+    // concurrently (point 3). Unaligned: with Go's 32-bit layout (140-byte
+    // buckets, `TypeInfo::go_aligned`) every other bucket's keys are only
+    // 4-aligned; on x86 and arm64 this is the same load.
+    unsafe { k.cast::<u64>().read_unaligned() }
 }
 
 /// Checks (in debug builds) that `t` is a descriptor the fast64 paths may use.
@@ -374,9 +375,10 @@ pub unsafe fn mapassign_fast64(t: &MapType, h: *mut HMap, key: u64) -> Result<Sl
             // SAFETY: 1. `ib` is a bucket of `t`, which fits (point 2); 2.
             // `ii < 8`: a loop index or 0.
             let k = unsafe { key64(ib, ii) };
-            // SAFETY: `write`: `k` is key slot `ii` of `ib`, 8 writable
-            // bytes, 8-aligned (see `load64`), under this write.
-            unsafe { k.cast::<u64>().write(key) };
+            // SAFETY: `write_unaligned`: `k` is key slot `ii` of `ib`, 8
+            // writable bytes (4-aligned at least: see `load64`), under this
+            // write.
+            unsafe { k.cast::<u64>().write_unaligned(key) };
 
             h.count += 1;
             inserted = true;
@@ -882,13 +884,13 @@ unsafe fn evacuate_fast64_body(t: &MapType, h: &mut HMap, oldbucket: usize, deci
                 // The key: one 8-byte copy. (Go copies pointer keys with a
                 // write barrier while its GC is marking; there is no GC here.)
                 let dk = d.k.cast::<u64>();
-                // SAFETY: `read`: `k` is key slot `i` of `b`, 8 readable
-                // bytes, 8-aligned (see `load64`), initialised (a filled
-                // slot).
-                let key = unsafe { k.cast::<u64>().read() };
-                // SAFETY: `write`: `dk` is key slot `d.i` of `d.b`, 8
-                // writable bytes, 8-aligned, under a write (point 1).
-                unsafe { dk.write(key) };
+                // SAFETY: `read_unaligned`: `k` is key slot `i` of `b`, 8
+                // readable bytes (4-aligned at least: see `load64`),
+                // initialised (a filled slot).
+                let key = unsafe { k.cast::<u64>().read_unaligned() };
+                // SAFETY: `write_unaligned`: `dk` is key slot `d.i` of
+                // `d.b`, 8 writable bytes, under a write (point 1).
+                unsafe { dk.write_unaligned(key) };
 
                 // SAFETY: `e` (elem slot `i` of `b`) and `d.e` (elem slot
                 // `d.i` of `d.b`) are inline elem slots of `t` (point 4),

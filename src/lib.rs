@@ -153,12 +153,15 @@
 #![deny(clippy::multiple_unsafe_ops_per_block)]
 
 // Go's 32-bit layout (4-byte pointers and hashes, hash32.go, the 32-bit
-// size classes) is checked against real Go on 386 only; other 32-bit
-// targets (arm, wasm32) wait for their own recorded vectors and traces.
-#[cfg(not(any(target_pointer_width = "64", all(target_pointer_width = "32", target_arch = "x86"))))]
+// size classes) is checked against real Go on 386 (i686) and arm (armv7);
+// other 32-bit targets (wasm32) have no Go architecture of their own.
+#[cfg(not(any(
+    target_pointer_width = "64",
+    all(target_pointer_width = "32", any(target_arch = "x86", target_arch = "arm"))
+)))]
 compile_error!(
-    "gomap supports 64-bit targets and 32-bit x86 (i686, Go's 386); other 32-bit targets \
-     are not verified against Go yet (issue 17)"
+    "gomap supports 64-bit targets, 32-bit x86 (i686, Go's 386) and armv7 (Go's arm); \
+     other 32-bit targets are not verified against Go yet (issue 17)"
 );
 
 pub mod alg;

@@ -312,8 +312,12 @@ pub struct HIter {
 // Go checks hiter's size in mapiterinit (8 + 12 pointers); on 64-bit our
 // extra flag lives in padding, so the size is the same. Go's 32-bit hiter
 // has no padding there (`i` ends a word), so the flag adds a word, and the
-// pin range (two u64 where Go has two pointers) two more.
-const _: () = assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE + if PTR_SIZE == 4 { 12 } else { 0 });
+// pin range (two u64 where Go has two pointers) two more. Where Rust
+// aligns u64 to 8 on a 32-bit target (arm, wasm32), `clear_seq` starts a
+// word later.
+const HITER_U64_PAD: usize = if PTR_SIZE == 4 && core::mem::align_of::<u64>() == 8 { 4 } else { 0 };
+const _: () =
+    assert!(core::mem::size_of::<HIter>() == 8 + 12 * PTR_SIZE + if PTR_SIZE == 4 { 12 } else { 0 } + HITER_U64_PAD);
 const _: () = assert!(core::mem::offset_of!(HIter, key) == 0);
 const _: () = assert!(core::mem::offset_of!(HIter, elem) == PTR_SIZE);
 // Go's hmap is 2*8 + 5 pointers: 56 bytes on 64-bit, 36 on 32-bit where

@@ -37,10 +37,32 @@ pub const DATA_OFFSET: usize = BUCKET_CNT;
 pub const PTR_SIZE: usize = core::mem::size_of::<usize>();
 
 /// Key and elem types aligned above this are stored out of line (gomap's
-/// rule, see the module docs): the most a bucket slot is aligned to, the
-/// pointer size (8 on 64-bit, 4 on 32-bit targets, where Go aligns no
-/// type above 4 either).
-pub const MAX_INLINE_ALIGN: usize = PTR_SIZE;
+/// rule, see the module docs): the most a bucket slot is aligned to. The
+/// pointer size, or 8 where Rust aligns `u64` to 8 on a 32-bit target
+/// (arm, wasm32): 8 on 64-bit, 4 on i686 (where Go aligns no type above 4
+/// either), 8 on armv7 and wasm32, so that Rust's `u64` and `f64` stay
+/// inline there.
+pub const MAX_INLINE_ALIGN: usize =
+    if core::mem::align_of::<u64>() > PTR_SIZE { core::mem::align_of::<u64>() } else { PTR_SIZE };
+
+/// Go's `Arch.Alignment` for this target's Go architecture
+/// (cmd/internal/sys/arch.go: 1 on amd64, arm64 and 386, 4 on arm): the
+/// largest alignment a load needs. Above 1, Go's compiler hashes small
+/// under-aligned memory keys (`[4]byte`, `[2]uint16`) with `memhash_varlen`
+/// instead of `memhash32` (reflectdata `AlgType`, alg.go:25) and ends a
+/// struct's memory run where a wider load would need more alignment than
+/// the run's start has (`compare.Memrun`, compare.go:43). armv7 and wasm32
+/// follow Go's arm.
+pub const GO_ARCH_ALIGNMENT: usize = if cfg!(any(target_arch = "arm", target_arch = "wasm32")) { 4 } else { 1 };
+
+/// The alignment Go's compiler gives a type of natural alignment `align`
+/// on this target's Go architecture: at most the pointer size (Go's 386
+/// and arm align `uint64`, `float64` and `complex128` to 4). Descriptors
+/// built with it ([`TypeInfo::go_aligned`]) get Go's bucket layout byte
+/// for byte; the map code reads their 8-byte keys with unaligned loads.
+pub const fn go_align(align: usize) -> usize {
+    if align > PTR_SIZE { PTR_SIZE } else { align }
+}
 /// The largest alignment a key or elem type may have (Rust's own limit,
 /// 2^29); above it a descriptor is rejected ([`TypeError::AlignTooBig`]).
 pub const MAX_ALIGN: usize = 1 << 29;
@@ -139,6 +161,20 @@ impl TypeInfo {
     /// Describes a Rust type that holds pointers.
     pub const fn of_pointerful<T>() -> Self {
         Self { size: core::mem::size_of::<T>(), align: core::mem::align_of::<T>(), pointers: true }
+    }
+    /// The same type as Go's compiler aligns it on this target's Go
+    /// architecture ([`go_align`]): unchanged except on armv7 and wasm32,
+    /// where 8-aligned Rust types become 4-aligned as on Go's arm. The
+    /// presets named after Go types (`MapType::u64_key`, ...) use it for
+    /// their keys; a Rust reference must not be formed to such a slot.
+    ///
+    /// ```
+    /// use gomap::maptype::{TypeInfo, PTR_SIZE};
+    /// let t = TypeInfo::of::<u64>().go_aligned();
+    /// assert_eq!(t.align, 8.min(PTR_SIZE));
+    /// ```
+    pub const fn go_aligned(self) -> Self {
+        Self { align: go_align(self.align), ..self }
     }
 }
 
@@ -452,8 +488,11 @@ impl MapType {
 ///     .build()
 ///     .unwrap();
 /// // Go's layout for an 8-byte key and elem: 8 tophash bytes, 8 keys, 8
-/// // elems, the overflow pointer (8 bytes; 4 on 32-bit x86).
-/// assert_eq!(t.bucketsize(), 8 + 8 * 8 + 8 * 8 + size_of::<usize>());
+/// // elems, the overflow pointer (8 bytes; 4 on 32-bit targets), rounded
+/// // up to the elem's alignment (Rust's u64 is 8-aligned on armv7 and
+/// // wasm32: 144 bytes there, Go's arm has 140).
+/// let go = 8 + 8 * 8 + 8 * 8 + size_of::<usize>();
+/// assert_eq!(t.bucketsize(), go.next_multiple_of(align_of::<u64>()));
 /// assert!(t.reflexive_key() && !t.need_key_update());
 /// ```
 pub struct MapTypeBuilder {
@@ -867,10 +906,22 @@ impl Layout {
         }
         let keysize = if indirect_key { PTR_SIZE } else { key.size };
         let valuesize = if indirect_elem { PTR_SIZE } else { elem.size };
-        // tophash[8] + keys[8] + elems[8] + overflow pointer. Every part is a
-        // multiple of 8 bytes wide or ends 8-aligned, so no padding is needed
-        // (the compiler's MapBucketType checks the same).
-        let bucketsize = BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE;
+        // tophash[8] + keys[8] + elems[8] + overflow pointer. Each of the
+        // first three parts is a multiple of 8 bytes wide, so every slot
+        // array starts 8-aligned, and Go needs no padding (its slots are
+        // aligned at most to the pointer size; the compiler's
+        // MapBucketType checks the same). gomap's one addition: a slot
+        // aligned above the pointer size (a Rust `u64` on armv7 or wasm32)
+        // rounds the bucket up to its alignment, so that every bucket of an
+        // array keeps it.
+        let mut bucket_align = PTR_SIZE;
+        if !indirect_key && key.align > bucket_align {
+            bucket_align = key.align;
+        }
+        if !indirect_elem && elem.align > bucket_align {
+            bucket_align = elem.align;
+        }
+        let bucketsize = (BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE).next_multiple_of(bucket_align);
         let bucket_pointers = key.pointers || elem.pointers || indirect_key || indirect_elem;
         Ok(Layout {
             keysize: keysize as u8,
@@ -1068,8 +1119,16 @@ mod tests {
         // Pointer slots and the overflow word are P bytes: Go's
         // map[uint64]uint64 bucket is 144 bytes on 64-bit, 140 on 386.
         const P: usize = PTR_SIZE;
-        let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), h, e).build().unwrap();
+        let u64go = TypeInfo::of::<u64>().go_aligned();
+        let t = MapTypeBuilder::new(u64go, u64go, h, e).build().unwrap();
         assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, 8, 8 * 17 + P));
+        // Rust's u64, aligned to 8 where Go aligns it to 4 (armv7, wasm32):
+        // inline, and the bucket rounded up to 8 (144 bytes, not 140), so
+        // that every bucket of an array keeps its slots 8-aligned.
+        let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), TypeInfo::of::<u64>(), h, e).build().unwrap();
+        assert_eq!((t.keysize(), t.valuesize()), (8, 8));
+        assert_eq!(t.bucketsize(), (8 * 17 + P).next_multiple_of(align_of::<u64>().max(P)));
+        assert_eq!(t.bucketsize() % align_of::<u64>(), 0);
         let big = TypeInfo { size: 129, align: 1, pointers: false };
         let t = MapTypeBuilder::new(big, big, h, e).build().unwrap();
         assert!(t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
@@ -1085,7 +1144,7 @@ mod tests {
         // Aligned above the pointer size: out of line whatever the size
         // (gomap's rule); the pointer size stays inline.
         let a16 = TypeInfo { size: 16, align: 16, pointers: false };
-        let t = MapTypeBuilder::new(TypeInfo::of::<u64>(), a16, h, e).build().unwrap();
+        let t = MapTypeBuilder::new(u64go, a16, h, e).build().unwrap();
         assert!(!t.indirect_key() && t.indirect_elem() && t.bucket_pointers());
         assert_eq!((t.keysize(), t.valuesize(), t.bucketsize()), (8, P, 8 * (1 + 8 + P) + P));
         let t = MapTypeBuilder::new(a16, TypeInfo::of::<u8>(), h, e).build().unwrap();
@@ -1094,10 +1153,12 @@ mod tests {
         let a8 = TypeInfo { size: 16, align: MAX_INLINE_ALIGN, pointers: false };
         let t = MapTypeBuilder::new(a8, a8, h, e).build().unwrap();
         assert!(!t.indirect_key() && !t.indirect_elem() && !t.bucket_pointers());
-        // On 32-bit targets 8-aligned already goes out of line.
+        // On i686 8-aligned already goes out of line (Rust aligns u64 to 4
+        // there, as Go does); on armv7 and wasm32 it stays inline.
         let a8 = TypeInfo { size: 16, align: 8, pointers: false };
         let t = MapTypeBuilder::new(a8, a8, h, e).build().unwrap();
-        assert_eq!(t.indirect_key(), P == 4);
+        assert_eq!(t.indirect_key(), MAX_INLINE_ALIGN < 8);
+        assert_eq!(MAX_INLINE_ALIGN, align_of::<u64>().max(P));
         let t =
             MapTypeBuilder::new(a16, TypeInfo { size: 0, align: MAX_ALIGN, pointers: false }, h, e).build().unwrap();
         assert!(t.indirect_key() && t.indirect_elem());

@@ -34,7 +34,9 @@ use core::ptr;
 use std::sync::Arc;
 
 use crate::alg::{self, GoString};
-use crate::maptype::{EqualFn, HashFn, KeyKind, KeySpec, MapType, MapTypeBuilder, TypeError, TypeInfo};
+use crate::maptype::{
+    EqualFn, GO_ARCH_ALIGNMENT, HashFn, KeyKind, KeySpec, MapType, MapTypeBuilder, TypeError, TypeInfo,
+};
 
 /// Which hash path the dispatching hashers currently use: `"aes"` or
 /// `"fallback"`.
@@ -158,8 +160,10 @@ unsafe fn e_memvar(a: *const u8, b: *const u8, ctx: *const ()) -> bool {
 impl KeySpec {
     /// Plain memory of `key.size` bytes: Go's `AlgType` size switch
     /// (reflectdata/alg.go:30) picks `memhash{0,8,16,32,64,128}` or `memhash`
-    /// with the size (carried in `ctx`). Its alignment escape (:25) never
-    /// fires on amd64/arm64, whose `Alignment` is 1.
+    /// with the size (carried in `ctx`). Its alignment escape (:25) fires
+    /// only where [`GO_ARCH_ALIGNMENT`] exceeds 1 (Go's arm: armv7 and
+    /// wasm32 here): a key aligned below it and below its size is hashed
+    /// with `memhash` of its size.
     ///
     /// Every one of the `key.size` bytes is hashed and compared, so the key
     /// type must not have padding (or any other possibly uninitialised
@@ -168,7 +172,10 @@ impl KeySpec {
     /// Describe padded structs with [`MapType::composite_key`], or derive
     /// their descriptor ([`crate::keys`], which never reads padding).
     pub const fn memory(key: TypeInfo) -> KeySpec {
-        let (hasher, equal): (HashFn, EqualFn) = match key.size {
+        // The alignment escape: on Go's arm, `[4]byte` is not hashed as a
+        // uint32 (`memhash_varlen` instead).
+        let size = if key.align < GO_ARCH_ALIGNMENT && key.align < key.size { usize::MAX } else { key.size };
+        let (hasher, equal): (HashFn, EqualFn) = match size {
             0 => (h_mem0, e_mem0),
             1 => (h_mem8, e_mem8),
             2 => (h_mem16, e_mem16),
@@ -179,9 +186,9 @@ impl KeySpec {
         };
         // The ctx of h_memvar/e_memvar is the key size as a plain integer:
         // it never dangles and is thread-agnostic.
-        let ctx = match key.size {
+        let ctx = match size {
             0 | 1 | 2 | 4 | 8 | 16 => ptr::null(),
-            n => ptr::without_provenance(n),
+            _ => ptr::without_provenance(key.size),
         };
         KeySpec {
             key,
@@ -206,6 +213,13 @@ impl KeySpec {
         Self::float_like(TypeInfo::of::<f64>(), h_f64, e_f64, KeyKind::F64)
     }
 
+    /// The same spec with its key aligned as Go aligns it
+    /// ([`TypeInfo::go_aligned`]): Go's layout on armv7 and wasm32, no
+    /// change elsewhere.
+    pub const fn go_aligned(self) -> KeySpec {
+        KeySpec { key: self.key.go_aligned(), ..self }
+    }
+
     const fn float_like(key: TypeInfo, hasher: HashFn, equal: EqualFn, kind: KeyKind) -> KeySpec {
         KeySpec { key, hasher, equal, kind, reflexive: false, need_key_update: true, trusted: true, ctx: ptr::null() }
     }
@@ -226,6 +240,21 @@ impl KeySpec {
     }
 }
 
+/// Whether a memory run from offset `start` may grow to `end` in a struct
+/// aligned to `align` (`compare.Memrun`'s clause for issue 46283,
+/// compare.go:43): always where Go's `Alignment` is 1; on Go's arm only
+/// while the run is no wider than the alignment its start offset has.
+const fn run_fits(start: usize, end: usize, align: usize) -> bool {
+    if GO_ARCH_ALIGNMENT <= 1 {
+        return true;
+    }
+    let mut a = align;
+    if start & (a - 1) != 0 {
+        a = 1 << start.trailing_zeros();
+    }
+    end - start <= a
+}
+
 #[inline]
 fn mem_key_info(key: TypeInfo, elem: TypeInfo) -> Result<MapType, TypeError> {
     MapType::try_from_spec(KeySpec::memory(key), elem)
@@ -239,7 +268,7 @@ macro_rules! mem_presets {
                 $(#[$doc])*
                 #[inline]
                 pub fn $name(elem: TypeInfo) -> Result<MapType, TypeError> {
-                    mem_key_info($info, elem)
+                    mem_key_info($info.go_aligned(), elem)
                 }
             )*
         }
@@ -299,7 +328,7 @@ impl MapType {
     /// `map[float64]V`: `f64hash`/`f64equal`.
     #[inline]
     pub fn f64_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        MapType::try_from_spec(KeySpec::f64(), elem)
+        MapType::try_from_spec(KeySpec::f64().go_aligned(), elem)
     }
 
     /// `map[complex64]V` (two `f32`, align 4): `c64hash`/`c64equal`.
@@ -307,10 +336,10 @@ impl MapType {
         float_like(TypeInfo { size: 8, align: 4, pointers: false }, elem, h_c64, e_c64, KeyKind::C64)
     }
 
-    /// `map[complex128]V` (two `f64`, aligned as `f64`: 8 on 64-bit, 4 on
-    /// 32-bit x86 as on Go's 386): `c128hash`/`c128equal`.
+    /// `map[complex128]V` (two `f64`, aligned as Go aligns `float64`: 8
+    /// on 64-bit, 4 on 32-bit as on Go's 386 and arm): `c128hash`/`c128equal`.
     pub fn c128_key(elem: TypeInfo) -> Result<MapType, TypeError> {
-        let key = TypeInfo { size: 16, align: align_of::<f64>(), pointers: false };
+        let key = TypeInfo { size: 16, align: align_of::<f64>(), pointers: false }.go_aligned();
         float_like(key, elem, h_c128, e_c128, KeyKind::C128)
     }
 
@@ -330,7 +359,13 @@ impl MapType {
     ///   [`FieldKind::Ptr`]) is hashed with one `memhash(p+off, h, len)`
     ///   (`compare.Memrun`, compare/compare.go:28): a run ends at padding
     ///   (the next field does not start where the previous ends), before a
-    ///   blank field and before any other kind of field;
+    ///   blank field and before any other kind of field; where Go's
+    ///   `Alignment` exceeds 1 ([`GO_ARCH_ALIGNMENT`]: armv7 and wasm32,
+    ///   as Go's arm), also before a field that would make the run wider
+    ///   than the alignment of its start (the struct's `align`, or less
+    ///   if the start offset is less aligned). There a nested
+    ///   regular-memory struct is one [`FieldKind::Mem`] field, as Go
+    ///   sees it, not its flattened fields;
     /// * floats, complex numbers and strings use their own hash, chained.
     ///
     /// A struct that is regular memory (only memory fields, no gaps, no
@@ -408,7 +443,7 @@ impl MapType {
         for f in fields {
             match f.kind {
                 FieldKind::Mem | FieldKind::Ptr => match &mut run {
-                    Some((_, e)) if *e == f.offset => *e += f.size,
+                    Some((s, e)) if *e == f.offset && run_fits(*s, f.offset + f.size, align) => *e += f.size,
                     _ => {
                         flush(&mut run, &mut ops);
                         run = Some((f.offset, f.offset + f.size));
@@ -683,7 +718,26 @@ mod tests {
         assert_eq!(t.kind(), KeyKind::Composite);
         assert_eq!(t.flags(), FLAG_REFLEXIVE_KEY);
         let got: Vec<_> = ops(&t).iter().map(|o| format!("{o:?}")).collect();
-        assert_eq!(got, ["Mem { off: 0, len: 1 }", "Mem { off: 4, len: 8 }", "Mem { off: 16, len: 8 }"]);
+        if GO_ARCH_ALIGNMENT == 1 {
+            assert_eq!(got, ["Mem { off: 0, len: 1 }", "Mem { off: 4, len: 8 }", "Mem { off: 16, len: 8 }"]);
+        } else {
+            // Go's arm (Memrun, compare.go:43): from B at 4 the run may not
+            // grow past 4 bytes (B, then C+D), E alone.
+            assert_eq!(
+                got,
+                [
+                    "Mem { off: 0, len: 1 }",
+                    "Mem { off: 4, len: 4 }",
+                    "Mem { off: 8, len: 4 }",
+                    "Mem { off: 16, len: 8 }"
+                ]
+            );
+        }
+        // The same on Go's arm with a struct aligned to 8: the run from B
+        // (offset 4: its own alignment, 4) still stops at 4 bytes; from 8
+        // (8-aligned) it could take 8.
+        let t = MapType::composite_key(&[Field::mem(0, 4), Field::mem(4, 4), Field::mem(8, 8)], 16, 8, U64).unwrap();
+        assert_eq!(t.kind(), KeyKind::Memory, "regular memory is never split");
         // Regular memory collapses to plain memory of the whole size.
         let t = MapType::composite_key(&[Field::mem(0, 2), Field::mem(2, 2), Field::mem(4, 4)], 8, 4, U64).unwrap();
         assert_eq!(t.kind(), KeyKind::Memory);

@@ -20,13 +20,15 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 ///
 /// # Safety
 /// * `b` is a bucket of some `t` (see the crate docs): valid for reads of
-///   its first 8 bytes, `tophash[8]`, and 8-aligned (buckets start 8-aligned
-///   and their size is a multiple of 8).
+///   its first 8 bytes, `tophash[8]`. Only 4-aligned in general: Go's
+///   32-bit buckets can be 140 bytes, so every other bucket of an array
+///   starts at 4 mod 8.
 #[inline(always)]
 pub(crate) unsafe fn tophash_word(b: *const u8) -> u64 {
-    // SAFETY: `b` is valid for reads of 8 initialised bytes (`tophash[8]`)
-    // and 8-aligned, as `u64` needs (point 1).
-    u64::from_le(unsafe { b.cast::<u64>().read() })
+    // SAFETY: `read_unaligned`: `b` is valid for reads of 8 initialised
+    // bytes (`tophash[8]`, point 1); no alignment needed (on x86 and arm64
+    // the same load as an aligned one).
+    u64::from_le(unsafe { b.cast::<u64>().read_unaligned() })
 }
 
 /// High bit of each byte of `w` set iff that byte is not zero (exact: no
