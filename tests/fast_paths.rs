@@ -305,8 +305,9 @@ struct Reached {
 }
 
 fn read_u64(p: *const u8) -> u64 {
-    // SAFETY: elems are 8-byte values (or the zero value).
-    unsafe { p.cast::<u64>().read() }
+    // SAFETY: elems are 8-byte values (or the zero value); only 4-aligned
+    // in Go's 32-bit layout (`go_layout` in `run`).
+    unsafe { p.cast::<u64>().read_unaligned() }
 }
 
 /// Ops, key window, make hint, slide.
@@ -405,8 +406,8 @@ fn episode<K: Kind>(kind: &mut K, t: &MapType, seed: u64, (ops, window, hint, sl
                 assert_eq!(sa.inserted, !model.contains_key(&i));
                 // SAFETY: fresh or existing 8-byte elem slots, valid until the next write.
                 unsafe {
-                    sa.elem.cast::<u64>().write(v);
-                    sb.elem.cast::<u64>().write(v);
+                    sa.elem.cast::<u64>().write_unaligned(v);
+                    sb.elem.cast::<u64>().write_unaligned(v);
                 }
                 model.insert(i, v);
                 if fast && growing {
@@ -564,9 +565,15 @@ fn run<K: Kind>(mut kind: K, seed: u64) {
         (scale(200, 40), 8, 0, false),
     ];
     let untrusted = K::untrusted(TypeInfo::of_pointerful::<u64>());
+    // Go's own layout where it differs from Rust's (armv7, wasm32): 8-byte
+    // elems aligned to 4, so every other bucket of an array (140 bytes for
+    // u64 keys) holds its keys and elems at 4 mod 8; the fast paths and
+    // the tophash scans read them unaligned (Miri checks it on armv7).
+    let go_elem = TypeInfo::of::<u64>().go_aligned();
+    let go_layout = (go_elem.align != align_of::<u64>()).then(|| K::map_type(go_elem));
     // Under Miri: one episode (at B = 3's load limit) per descriptor.
     let episodes = if cfg!(miri) { &episodes[2..3] } else { &episodes[..] };
-    for t in [Some(&plain), Some(&hooked), untrusted.as_ref()].into_iter().flatten() {
+    for t in [Some(&plain), Some(&hooked), untrusted.as_ref(), go_layout.as_ref()].into_iter().flatten() {
         for &ep in episodes {
             episode(&mut kind, t, g.next(), ep, &mut r);
         }

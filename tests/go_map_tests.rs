@@ -1109,7 +1109,7 @@ fn test_mem_hash_global_seed() {
         return;
     }
     let child = |mode: &str| -> usize {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = common::self_command()
             .args(["--exact", "test_mem_hash_global_seed", "--nocapture", "--test-threads=1"])
             .env(CHILD, mode)
             .output()

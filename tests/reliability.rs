@@ -434,8 +434,7 @@ fn default_fatal_aborts_with_gos_message() {
         let _ = m.put(1);
         unreachable!("should have aborted");
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
+    let out = common::self_command()
         .args(["--exact", "default_fatal_aborts_with_gos_message", "--nocapture", "--test-threads=1"])
         .env("GOMAP_FATAL_CHILD", "1")
         .output()
@@ -606,8 +605,7 @@ fn panicking_key_drop_in_remove_aborts() {
         Err(_) => {}
     }
     for path in ["fast", "generic"] {
-        let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new(exe)
+        let out = common::self_command()
             .args(["--exact", "panicking_key_drop_in_remove_aborts", "--nocapture", "--test-threads=1"])
             .env("GOMAP_KEY_DROP_CHILD", path)
             .output()

@@ -37,7 +37,8 @@ impl GoRef {
     /// Builds the oracle into `root/target/inspector/NAME` and returns its
     /// path. Callers that may run at the same time pick different names.
     /// A 32-bit x86 gomap gets Go's 386 oracle (it runs on x86-64 Linux
-    /// too), so both sides use the same layout and hashes.
+    /// too), an armv7 one Go's arm oracle (run through [`RUNNER_ENV`]), so
+    /// both sides use the same layout and hashes.
     pub fn build_oracle(&self, name: &str) -> Result<PathBuf, String> {
         if !self.root.join("go-ref/cmd/oracle").is_dir() {
             return Err("needs go-ref/cmd/oracle".into());
@@ -49,6 +50,9 @@ impl GoRef {
             .current_dir(self.root.join("go-ref"))
             .envs(GO_ENV)
             .envs(cfg!(target_arch = "x86").then_some(("GOARCH", "386")))
+            .envs(
+                if cfg!(target_arch = "arm") { &[("GOARCH", "arm"), ("GOARM", "7")][..] } else { &[] }.iter().copied(),
+            )
             .args(["build", "-ldflags=-checklinkname=0", "-o"])
             .arg(&oracle)
             .arg("./cmd/oracle")
@@ -83,7 +87,7 @@ impl GoRef {
 /// text. `aes` picks the AES hash path; otherwise `GODEBUG=cpu.aes=off`
 /// (the fallback path, the same on every machine).
 pub fn run_oracle(oracle: &Path, args: &[String], aes: bool, trace: &Path) -> Result<String, String> {
-    let out = Command::new(oracle)
+    let out = target_command(oracle)
         .env("GODEBUG", if aes { "" } else { "cpu.aes=off" })
         .args(args)
         .arg("-out")
@@ -94,4 +98,27 @@ pub fn run_oracle(oracle: &Path, args: &[String], aes: bool, trace: &Path) -> Re
         return Err(format!("oracle failed:\n{}", String::from_utf8_lossy(&out.stderr).trim_end()));
     }
     std::fs::read_to_string(trace).map_err(|e| format!("{}: {e}", trace.display()))
+}
+
+/// The environment variable naming an emulator (and its arguments,
+/// space-separated) that runs this target's binaries, for a gomap built
+/// for another architecture and run under it: `qemu-arm -L
+/// /usr/arm-linux-gnueabihf` for armv7 (`scripts/arm32.sh`), whose
+/// container may have no binfmt entry for the kernel to start a foreign
+/// binary itself.
+pub const RUNNER_ENV: &str = "GOMAP_RUNNER";
+
+/// A command running `program`, a binary of this target: directly, or
+/// through the emulator [`RUNNER_ENV`] names.
+pub fn target_command(program: &Path) -> Command {
+    let runner = std::env::var(RUNNER_ENV).unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(emulator) => {
+            let mut c = Command::new(emulator);
+            c.args(words).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
 }

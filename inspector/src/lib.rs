@@ -1175,7 +1175,8 @@ impl KeyChoice {
         }
     }
     fn map_type(self) -> MapType {
-        let e = TypeInfo::of::<u64>();
+        // Go's uint64 elem, as Go aligns it (4 on 32-bit).
+        let e = TypeInfo::of::<u64>().go_aligned();
         match self {
             KeyChoice::U64 => MapType::u64_key(e),
             KeyChoice::U32 => MapType::u32_key(e),
@@ -2287,7 +2288,8 @@ impl Replayer {
         };
         let (elem, ev) = match elem {
             "u32" => (TypeInfo::of::<u32>(), ValueKind::U32),
-            "u64" => (TypeInfo::of::<u64>(), ValueKind::U64),
+            // As Go aligns it (4 on 32-bit): Go's layout.
+            "u64" => (TypeInfo::of::<u64>().go_aligned(), ValueKind::U64),
             "b144" => (TypeInfo { size: 144, align: 1, pointers: false }, ValueKind::Hex),
             "zst" => (TypeInfo { size: 0, align: 1, pointers: false }, ValueKind::Hex),
             e => return Err(format!("unknown elem type {e:?}")),
@@ -2299,16 +2301,21 @@ impl Replayer {
             TKey::F64 => MapType::f64_key(elem),
             TKey::Big => MapType::bytes_key(136, elem),
             TKey::Zst => MapType::mem_key(0, 1, elem),
-            TKey::Comp => MapType::composite_key(
-                &[
-                    Field { offset: 0, size: 4, kind: FieldKind::Mem },
-                    Field { offset: 8, size: 8, kind: FieldKind::F64 },
-                    Field { offset: 16, size: 2, kind: FieldKind::Mem },
-                ],
-                24,
-                8,
-                elem,
-            ),
+            // Go's struct{A uint32; F float64; S uint16}: F at float64's
+            // Go alignment (8 on 64-bit, 4 on 32-bit).
+            TKey::Comp => {
+                let a = gomap::maptype::go_align(align_of::<f64>());
+                MapType::composite_key(
+                    &[
+                        Field { offset: 0, size: 4, kind: FieldKind::Mem },
+                        Field { offset: a, size: 8, kind: FieldKind::F64 },
+                        Field { offset: a + 8, size: 2, kind: FieldKind::Mem },
+                    ],
+                    (a + 10).next_multiple_of(a),
+                    a,
+                    elem,
+                )
+            }
         }
         .map_err(|e| e.to_string())?;
         let kv = match key {

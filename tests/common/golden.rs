@@ -15,7 +15,7 @@ use gomap::alg::GoString;
 use gomap::iface::{DynField, DynKind, DynType, Iface};
 use gomap::inspect::{At, IterArray, Snapshot, header, iter_fields, snapshot};
 use gomap::map::{self, HIter, HMap};
-use gomap::maptype::{MapType, TypeError, TypeInfo};
+use gomap::maptype::{MapType, TypeError, TypeInfo, go_align};
 use gomap::presets::Field;
 use gomap::{fast32, fast64, faststr};
 use gomap_inspector::json::{Json, hex};
@@ -183,7 +183,9 @@ impl Replay {
             "b144" => TypeInfo { size: 144, align: 1, pointers: false },
             "zst" => TypeInfo { size: 0, align: 1, pointers: false },
             e => panic!("unknown elem type {e}"),
-        };
+        }
+        // Go's elem type, as Go aligns it (8-byte ones to 4 on 32-bit).
+        .go_aligned();
         let (key, strs, t) = match hdr.get("key").str() {
             k if key_type(k, elem).is_some() => {
                 let strs = match k {
@@ -201,8 +203,9 @@ impl Replay {
             "zst" => (Key::Generic, vec![], MapType::mem_key(0, 1, elem)),
             "comp" => {
                 // Go's Comp: F at float64's alignment (8 on 64-bit, 4 on
-                // 386), S after it, size rounded up to that alignment.
-                let a = align_of::<f64>();
+                // 386 and arm), S after it, size rounded up to that
+                // alignment.
+                let a = go_align(align_of::<f64>());
                 let f = [Field::mem(0, 4), Field::f64(a), Field::mem(a + 8, 2)];
                 (Key::Generic, vec![], MapType::composite_key(&f, (a + 10).next_multiple_of(a), a, elem))
             }

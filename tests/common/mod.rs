@@ -45,3 +45,10 @@ pub fn catch_fatal<R>(f: impl FnOnce() -> R) -> Result<R, &'static str> {
         Err(other) => resume_unwind(other),
     })
 }
+
+/// A command that runs this test binary again (for tests whose child
+/// process must abort): directly, or through the emulator
+/// `GOMAP_RUNNER` names (`gomap_inspector::goref::target_command`).
+pub fn self_command() -> std::process::Command {
+    gomap_inspector::goref::target_command(&std::env::current_exe().expect("the test binary's path"))
+}

@@ -11,11 +11,15 @@ use gomap::alg::{self, KeyMaterial};
 use gomap::inspect::Header;
 use gomap_inspector::json::Json;
 
-/// The Go architecture whose AES hash `gomap::alg::aes` is on this target.
+/// The Go architecture whose AES hash `gomap::alg::aes` is on this target
+/// (or, without one, whose layout and hash it follows: armv7 and wasm32
+/// follow Go's arm).
 pub const NATIVE_GOARCH: &str = if cfg!(target_arch = "aarch64") {
     "arm64"
 } else if cfg!(target_arch = "x86") {
     "386"
+} else if cfg!(any(target_arch = "arm", target_arch = "wasm32")) {
+    "arm"
 } else {
     "amd64"
 };
