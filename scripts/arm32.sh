@@ -11,8 +11,9 @@
 #        re-executed by `oracle -replay`; they must equal the committed
 #        files;
 #     3. build gomap's tests for armv7 (Debian's arm-linux-gnueabihf cross
-#        linker) and run them under qemu-arm: the hash vectors and the
-#        golden traces of every 32-bit file, then the whole core suite
+#        linker) and run them under qemu-arm: the hash vectors, the
+#        golden traces of every 32-bit file and the same set recorded by
+#        Go arm with a random seed (live), then the whole core suite
 #        (its tests against a live oracle build Go's arm oracle and run it
 #        through GOMAP_RUNNER, as they run child processes).
 #   scripts/arm32.sh --vectors regenerate tests/data/hash_vectors_arm.json
@@ -71,5 +72,9 @@ if ! CI=true cargo test --target "$target" -p gomap --test hash_vectors --test r
   exit 1
 fi
 grep -E "match Go|maphash vectors|replayed [1-9]|golden-arm/" "$WORK/armv7.log"
+# The same trace set from Go arm with a random seed, replayed on armv7.
+live_traces "$SET"
+GOMAP_TRACE_DIR="$WORK/live" CI=true cargo test --target "$target" -p gomap --test replay live_traces \
+  -- --nocapture 2>&1 | grep -E "replayed|live_traces"
 CI=true cargo test --target "$target" -p gomap
 echo "gomap's tests on armv7 under qemu-arm ($((SECONDS - t)) s)"

@@ -11,8 +11,9 @@
 #        `oracle -replay`; they must equal the committed files;
 #     3. build gomap's tests for i686-unknown-linux-gnu (Debian's
 #        i686-linux-gnu-gcc as the linker) and run tests/hash_vectors.rs and
-#        tests/replay.rs (the 386 vectors and traces), then the rest of the
-#        core crate's suite, natively.
+#        tests/replay.rs (the 386 vectors and traces), the same trace set
+#        recorded by Go 386 with a random seed (live), then the rest of
+#        the core crate's suite, natively.
 #   scripts/x86-32.sh --vectors regenerate tests/data/hash_vectors_386.json
 #   scripts/x86-32.sh --golden  regenerate tests/golden-386/*.jsonl
 #
@@ -87,5 +88,9 @@ if ! CI=true cargo test --target i686-unknown-linux-gnu -p gomap --test hash_vec
   exit 1
 fi
 grep -E "match Go|maphash vectors|replayed [1-9]" "$WORK/i686.log"
+# The same trace set from Go 386 with a random seed, replayed on i686.
+live_traces "$SET"
+GOMAP_TRACE_DIR="$WORK/live" CI=true cargo test --target i686-unknown-linux-gnu -p gomap --test replay live_traces \
+  -- --nocapture 2>&1 | grep -E "replayed|live_traces"
 CI=true cargo test --target i686-unknown-linux-gnu -p gomap
 echo "gomap's tests on i686 ($((SECONDS - t)) s)"

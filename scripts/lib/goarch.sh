@@ -109,3 +109,21 @@ check_traces() {
   fi
   echo "$LABEL reproduces $dir ($((SECONDS - t)) s)"
 }
+
+# live_traces SET: the traces of SET (as check_traces reads it) recorded
+# with one random seed (printed; GOMAP_LIVE_SEED overrides it, as in
+# gen-golden.sh --live) into $WORK/live, for the caller to replay
+# (GOMAP_TRACE_DIR, replay.rs's live_traces).
+live_traces() {
+  local set=$1 typ scen ops snap hashp godebug seed
+  seed=${GOMAP_LIVE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+  mkdir -p "$WORK/live"
+  while read -r typ scen ops snap hashp; do
+    [ -n "$typ" ] || continue
+    godebug=
+    [ "$hashp" = fallback ] && [ -z "${NO_AES:-}" ] && godebug=cpu.aes=off
+    GODEBUG=$godebug "${RUN[@]}" "$WORK/oracle" -type "$typ" -scenario "$scen" -seed "$seed" -ops "$ops" \
+      -snap "$snap" -out "$WORK/live/$typ-$scen-$hashp.jsonl"
+  done <<<"$set"
+  echo "$LABEL live traces: seed=$seed, $(ls "$WORK"/live/*.jsonl | wc -l) traces (reproduce with GOMAP_LIVE_SEED=$seed $0)"
+}
