@@ -698,6 +698,7 @@ pub(crate) unsafe fn pop_retired(list: &mut *mut Header) -> Option<NonNull<u8>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn blocks_are_zeroed_and_sized() {
@@ -763,24 +764,32 @@ mod tests {
         unsafe { free_block(&a, p) };
     }
 
-    /// `calloc`, shifted by 8: 8-aligned blocks that are never 16-aligned,
-    /// all an [`Allocator`] promises.
+    /// Blocks at 8 mod 16: 8-aligned, never 16-aligned, all an
+    /// [`Allocator`] promises. Successive blocks sit at 8, 24, 40 and 56 mod
+    /// 64 in turn, so that the test sees every lead an over-aligned block
+    /// can take, whatever addresses the C allocator hands out (wasi-libc's
+    /// gives a freed block back at the same address).
+    static SHIFT_TURN: AtomicUsize = AtomicUsize::new(0);
+
+    /// `calloc` for [`SHIFT_TURN`]'s addresses.
     ///
     /// # Safety
     /// As [`AllocZeroedFn`].
     unsafe extern "C" fn shifted_calloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
-        // 16-aligned first (32-bit glibc's `calloc` is only 8-aligned).
+        let shift = 8 + 16 * (SHIFT_TURN.fetch_add(1, Ordering::Relaxed) % 4);
+        // 64-aligned first (32-bit glibc's `calloc` is only 8-aligned).
         let mut p: *mut c_void = ptr::null_mut();
-        // SAFETY: `p` is writable; 16 is a power of two and a multiple of
+        // SAFETY: `p` is writable; 64 is a power of two and a multiple of
         // the pointer size.
-        if unsafe { libc::posix_memalign(&mut p, 16, size + 8) } != 0 {
+        if unsafe { libc::posix_memalign(&mut p, 64, size + 56) } != 0 {
             return ptr::null_mut();
         }
         let p = p.cast::<u8>();
-        // SAFETY: `p` is a fresh block of `size + 8` bytes, ours.
-        unsafe { p.write_bytes(0, size + 8) };
-        // SAFETY: `p` has `size + 8` bytes: `p + 8` stays inside.
-        unsafe { p.add(8) }.cast()
+        // SAFETY: `p` is a fresh block of `size + 56` bytes, ours.
+        unsafe { p.write_bytes(0, size + 56) };
+        // SAFETY: `shift <= 56`: `p + shift` and the `size` bytes after it
+        // stay inside the block.
+        unsafe { p.add(shift) }.cast()
     }
 
     /// Frees a [`shifted_calloc`] block.
@@ -788,8 +797,10 @@ mod tests {
     /// # Safety
     /// As [`FreeFn`], for [`shifted_calloc`].
     unsafe extern "C" fn shifted_free(_ctx: *mut c_void, p: *mut c_void, _size: usize) {
-        // SAFETY: `p` is 8 bytes into a `posix_memalign` block (point 1).
-        let base = unsafe { p.cast::<u8>().sub(8) };
+        // `p` is `shift` bytes past a 64-aligned block, `shift < 64`.
+        let shift = p.addr() % 64;
+        // SAFETY: `p` is `shift` bytes into a `posix_memalign` block (point 1).
+        let base = unsafe { p.cast::<u8>().sub(shift) };
         // SAFETY: that block, freed once (point 1).
         unsafe { libc::free(base.cast()) }
     }

@@ -425,8 +425,8 @@ const fn clone_hook<T: Clone>() -> Option<crate::maptype::CloneFn> {
 /// let v = m.get(&1).unwrap();
 /// assert_eq!(*v, u128::MAX - 1);
 /// assert_eq!((v as *const u128).addr() % core::mem::align_of::<u128>(), 0);
-/// // Out of line where u128 is aligned to 16 (not on armv7 and wasm32,
-/// // where Rust aligns it to 8).
+/// // Out of line where u128 is aligned to 16 (not on armv7, where Rust
+/// // aligns it to 8).
 /// let ool = core::mem::align_of::<u128>() > gomap::maptype::MAX_INLINE_ALIGN;
 /// assert_eq!(m.map_type().indirect_elem(), ool);
 /// ```
