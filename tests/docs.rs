@@ -73,6 +73,7 @@ fn declares(cell: &str, line: &str) -> bool {
 
 #[test]
 #[cfg_attr(miri, ignore = "runs the Go toolchain")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs go env GOROOT")]
 fn concordance_ranges_match_go_source() {
     let Some(dir) = runtime_dir() else { return };
     let rows = rows();

@@ -209,11 +209,13 @@ fn concurrent_reads_after_growth(use_reflect: bool) {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no threads")]
 fn test_concurrent_reads_after_growth() {
     concurrent_reads_after_growth(false);
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no threads")]
 fn test_concurrent_reads_after_growth_reflect() {
     concurrent_reads_after_growth(true);
 }
@@ -1096,6 +1098,7 @@ fn test_map_values() {
 /// as Go skips it.
 #[test]
 #[cfg_attr(miri, ignore = "spawns processes")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs this test binary as a child")]
 fn test_mem_hash_global_seed() {
     const CHILD: &str = "GOMAP_TEST_SUBPROCESS_HASH";
     if let Ok(mode) = std::env::var(CHILD) {

@@ -529,6 +529,7 @@ fn study_page_ids_are_unique_and_line_references_link_to_go() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs go env GOROOT")]
 fn study_page_embeds_go_source_from_the_installed_go() {
     use render::study::GoSource;
     assert!(GoSource::new("package runtime\n").is_err(), "a file without the functions is refused");
@@ -927,6 +928,7 @@ fn tour_script_runs_on_gomap_alone_with_shrink() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs Go's oracle")]
 fn tour_script_matches_go_one_step_per_op() {
     setup();
     let text = example_script("basics.txt");
@@ -963,6 +965,7 @@ fn tour_script_matches_go_one_step_per_op() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs Go's oracle")]
 fn tour_script_marks_a_changed_go_expectation() {
     setup();
     let text = example_script("basics.txt");
@@ -1019,6 +1022,7 @@ fn tour_script_marks_a_changed_go_expectation() {
 }
 
 #[test]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs Go's oracle")]
 fn tour_script_same_size_grow_matches_go() {
     setup();
     let text = example_script("samesize.txt");

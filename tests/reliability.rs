@@ -288,6 +288,7 @@ fn reentrant_write_during_write_is_fatal() {
 /// atomic or.
 #[test]
 #[cfg_attr(miri, ignore = "deliberate data race on the map, which Miri reports before the fatal check")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no threads")]
 fn second_writer_is_stopped_before_it_writes() {
     use std::sync::Barrier;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -424,6 +425,7 @@ fn a_slot_emptied_under_a_lookup_is_a_detected_race() {
 /// The default fatal path prints Go's line and aborts: run in a child.
 #[test]
 #[cfg_attr(miri, ignore = "spawns a process")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs this test binary as a child")]
 fn default_fatal_aborts_with_gos_message() {
     if std::env::var("GOMAP_FATAL_CHILD").is_ok() {
         // No hook: the default path must print Go's line and abort.
@@ -598,6 +600,7 @@ fn remove_with_panicking_key_drop<const FAST: bool>() {
 /// contract). Both delete paths (fast64 and generic), each in a child.
 #[test]
 #[cfg_attr(miri, ignore = "spawns a process")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs this test binary as a child")]
 fn panicking_key_drop_in_remove_aborts() {
     match std::env::var("GOMAP_KEY_DROP_CHILD").as_deref() {
         Ok("fast") => return remove_with_panicking_key_drop::<true>(),

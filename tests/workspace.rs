@@ -10,6 +10,7 @@ use gomap_inspector::json::Json;
 
 #[test]
 #[cfg_attr(miri, ignore = "runs cargo")]
+#[cfg_attr(target_os = "wasi", ignore = "WASI has no processes: runs cargo metadata")]
 fn four_crates_and_only_the_capi_builds_c_libraries() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
