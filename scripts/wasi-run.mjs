@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Cargo's runner for wasm32-wasip1: runs a WASI (preview1) program under
+// Node's built-in `node:wasi`, which comes with Debian's `nodejs` package
+// (Node 20 here).
+//
+//   CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-concurrent-marking $PWD/scripts/wasi-run.mjs"
+//   node --no-concurrent-marking scripts/wasi-run.mjs prog.wasm [args...]
+//
+// The program gets its arguments (argv[0] is the .wasm's path, as a native
+// test binary gets its own), the whole environment, and two directories
+// preopened at their own absolute paths: the repository root (tests read
+// their data through `env!("CARGO_MANIFEST_DIR")`, an absolute path) and
+// /tmp. Node exits with the program's exit code (`proc_exit`, or 0 when
+// `_start` returns); a wasm trap (a Rust panic, which aborts on this target)
+// prints Node's error and exits with 1 (Node's uncaught-exception code).
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// Node 20's V8 can crash (SIGSEGV) on exit after a program has grown its
+// memory to tens of MB (src/mem.rs's 32 MiB memclr test) while concurrent
+// marking is on; marking on the main thread avoids it. Give the flag on
+// node's command line: set here, once the heap is up, it is not always
+// in time (one crash in a few runs of the lib's tests).
+setFlagsFromString('--no-concurrent-marking');
+
+// node:wasi warns that it is experimental on every run; the warning would
+// interleave with the test output.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'ExperimentalWarning' && String(warning).includes('WASI')) return;
+  emitWarning.call(process, warning, ...rest);
+};
+const { WASI } = await import('node:wasi');
+
+const [wasmPath, ...args] = process.argv.slice(2);
+if (!wasmPath) {
+  console.error('usage: node scripts/wasi-run.mjs prog.wasm [args...]');
+  process.exit(2);
+}
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const preopens = { [root]: root, '/tmp': '/tmp' };
+
+const wasi = new WASI({
+  version: 'preview1',
+  args: [wasmPath, ...args],
+  env: process.env,
+  preopens,
+  returnOnExit: true,
+});
+const module = await WebAssembly.compile(await readFile(wasmPath));
+const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+process.exitCode = wasi.start(instance);
