@@ -17,7 +17,8 @@
 //!   targets only, their AES path on x86 (i686) only.
 //! * `golden_arm_traces`: `tests/golden-arm/`, recorded by Go arm under
 //!   qemu-arm (`scripts/arm32.sh`): the same 32-bit layout and hash32.go
-//!   as 386's, so they replay on armv7 (CI: under qemu-arm) and i686.
+//!   as 386's, so they replay on armv7 (CI: under qemu-arm), wasm32
+//!   (under Node's WASI) and i686.
 //! * `live_traces`: the traces in `$GOMAP_TRACE_DIR`, if set (CI generates
 //!   fresh ones with a random seed via `scripts/live-replay.sh`).
 //!
