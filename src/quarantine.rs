@@ -126,6 +126,16 @@ struct Pool {
 }
 
 impl Queue {
+    /// Sets the floor and the pooled roles' sizes. A map's type, and so its
+    /// roles, never change: blocks pooled under an earlier setting keep
+    /// their role.
+    fn set(&mut self, min: usize, roles: Roles) {
+        self.min = min;
+        for (r, s) in self.pool.iter_mut().zip(roles.0) {
+            r.size = s;
+        }
+    }
+
     /// The pool for a block of `kind` with a payload of `size` bytes, if
     /// its role pools.
     fn role(&self, size: usize, kind: Kind) -> Option<usize> {
@@ -177,11 +187,7 @@ impl Quarantine {
         // `Quarantine`, above), used by no one else (point 1).
         let qr = unsafe { &*q };
         // SAFETY: [`Quarantine::exclusive`]: 1. no other user (point 1).
-        let queue = unsafe { qr.exclusive() };
-        queue.min = min;
-        for (r, s) in queue.pool.iter_mut().zip(roles.0) {
-            r.size = s;
-        }
+        unsafe { qr.exclusive() }.set(min, roles);
     }
 
     /// An empty quarantine with this floor and these roles.
@@ -496,9 +502,7 @@ impl HMap {
             // SAFETY: [`Quarantine::exclusive`]: 1. `&mut self` on a map
             // not yet published: no other thread uses it.
             let queue = unsafe { q.exclusive() };
-            for (r, s) in queue.pool.iter_mut().zip(Roles::of(t).0) {
-                r.size = s;
-            }
+            queue.set(queue.min, Roles::of(t));
         }
     }
 }
@@ -599,12 +603,7 @@ impl HMap {
         // SAFETY: [`Quarantine::exclusive`]: 1. `&mut self`: no other
         // thread uses the map, so none uses its quarantine.
         let queue = unsafe { qr.exclusive() };
-        queue.min = min;
-        // A map's type, and so its roles, never change: pooled blocks
-        // (from an earlier setting) keep their role.
-        for (r, s) in queue.pool.iter_mut().zip(roles.0) {
-            r.size = s;
-        }
+        queue.set(min, roles);
         Ok(())
     }
 

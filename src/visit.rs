@@ -177,10 +177,11 @@ pub unsafe fn visit(t: &MapType, h: *const HMap, f: &mut dyn FnMut(Item, *mut u8
     // SAFETY: the spare list is such a list.
     unsafe { visit_list(hr.spare, Item::AllocSpare, f) };
     if let Some(q) = hr.quarantine() {
-        // The quarantine's own block, if it has one: the map's bookkeeping,
-        // as the hmap. Through the stored pointer, whose provenance is the whole block
-        // (the header before the payload included), not through `q`.
-        // One in the hmap's block (`qtail`) is part of that allocation.
+        // A quarantine in a block of its own (`gomap_map_quarantine` on a
+        // map made without one) is the map's bookkeeping, reported as the
+        // hmap is; one in the hmap's block (`qtail`) is part of that
+        // allocation. Read through the stored pointer, whose provenance
+        // covers the whole block and its header, not through `q`.
         let own = (!core::ptr::eq(hr.alloc.q, hr.qtail)).then_some(hr.alloc.q);
         let qb = own.and_then(|q| NonNull::new(q.cast_mut())).map(NonNull::cast::<u8>);
         if let Some(qb) = qb {
