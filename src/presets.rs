@@ -245,7 +245,9 @@ impl KeySpec {
 /// compare.go:43): always where Go's `Alignment` is 1; on Go's arm only
 /// while the run is no wider than the alignment its start offset has.
 const fn run_fits(start: usize, end: usize, align: usize) -> bool {
-    if GO_ARCH_ALIGNMENT <= 1 {
+    // A bad `align` is refused by the layout check after the walk
+    // (`TypeError::BadAlign`); the walk must not trip over it first.
+    if GO_ARCH_ALIGNMENT <= 1 || !align.is_power_of_two() {
         return true;
     }
     let mut a = align;
@@ -706,6 +708,18 @@ mod tests {
         let t = MapType::bytes_key(200, U64).unwrap();
         assert!(t.indirect_key());
         assert!(matches!(hash_path_name(), "aes" | "fallback"));
+    }
+
+    /// A composite key with an alignment of 0 is a descriptor error, on
+    /// every target: on Go's arm layout the memory-run limit reads the
+    /// alignment before the layout check does (it underflowed there).
+    #[test]
+    fn presets_composite_bad_align_is_an_error() {
+        let f = [Field::mem(0, 4), Field::mem(4, 4), Field::f32(8)];
+        for align in [0, 3] {
+            let e = MapType::composite_key(&f, 12, align, U64).unwrap_err();
+            assert!(matches!(e, TypeError::BadAlign(_)), "align {align}: {e:?}");
+        }
     }
 
     #[test]
