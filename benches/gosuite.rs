@@ -51,7 +51,11 @@
 //!
 //! * `GOSUITE_BENCH`: comma-separated top-level names without `Benchmark`
 //!   (e.g. `MapIter,MegMap`); all when unset.
-//! * `GOSUITE_BENCHTIME`: seconds per benchmark (default 1).
+//! * `GOSUITE_ONLY`: comma-separated full names (`MapFirst/1`,
+//!   `MapAccessHit/Key=int64/Elem=int64/len=6`): only these rows run.
+//! * `GOSUITE_BENCHTIME`: seconds per benchmark (default 1), or `<N>x` for
+//!   exactly N iterations, as Go's `-benchtime` (instruction counts: run
+//!   twice under callgrind with different N and take the difference).
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) every benchmark
 //! runs once with `b.N = 1` and maps of at most 64 entries: a smoke test.
@@ -117,6 +121,10 @@ fn launch<T>(f: &mut impl FnMut(&mut B) -> T, goal: Duration) -> (usize, Duratio
 struct Suite {
     filter: Option<Vec<String>>,
     goal: Duration,
+    /// Go's `-benchtime Nx`: exactly `N` iterations (for instruction counts).
+    fixed_n: Option<usize>,
+    /// `GOSUITE_ONLY`: full sub-benchmark names to run (the rest skipped).
+    only: Option<Vec<String>>,
     smoke: bool,
     procs: usize,
 }
@@ -128,7 +136,14 @@ impl Suite {
 
     /// Runs one (sub-)benchmark and prints Go's result line.
     fn run<T>(&self, name: &str, mut f: impl FnMut(&mut B) -> T) {
-        let (n, d) = if self.smoke { (1, run_n(&mut f, 1)) } else { launch(&mut f, self.goal) };
+        if self.only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
+            return;
+        }
+        let (n, d) = match (self.smoke, self.fixed_n) {
+            (true, _) => (1, run_n(&mut f, 1)),
+            (false, Some(n)) => (n, run_n(&mut f, n)),
+            (false, None) => launch(&mut f, self.goal),
+        };
         let ns = d.as_nanos() as f64 / n as f64;
         println!("Benchmark{name}-{}\t{n:>10}\t{ns:>12.3} ns/op", self.procs);
     }
@@ -805,10 +820,12 @@ fn main() {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .map(|v| v.split(',').map(|x| x.trim().trim_start_matches("Benchmark").to_string()).collect());
-    let secs: f64 =
-        std::env::var("GOSUITE_BENCHTIME").ok().and_then(|v| v.trim_end_matches('s').parse().ok()).unwrap_or(1.0);
+    let benchtime = std::env::var("GOSUITE_BENCHTIME").unwrap_or_default();
+    let fixed_n = benchtime.strip_suffix('x').map(|n| n.parse().expect("GOSUITE_BENCHTIME=<N>x"));
+    let secs: f64 = benchtime.trim_end_matches('s').parse().unwrap_or(1.0);
     let procs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let s = Suite { filter, goal: Duration::from_secs_f64(secs), smoke, procs };
+    let only = std::env::var("GOSUITE_ONLY").ok().map(|v| v.split(',').map(|x| x.trim().to_string()).collect());
+    let s = Suite { filter, goal: Duration::from_secs_f64(secs), fixed_n, only, smoke, procs };
     println!("# gomap-wrapper: Go's runtime/map_benchmark_test.go ported (benches/gosuite.rs)");
     fixed_lookups(&s);
     make_and_fill(&s);
