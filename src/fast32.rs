@@ -46,7 +46,7 @@ use crate::map::{
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::reserve::{grow_work_decided, needs_decisions};
-use crate::scan::{nonempty_slots, tophash_word};
+use crate::scan::{eq32_slots, nonempty_slots, tophash_word};
 
 /// Width of a key slot.
 const KEY: usize = 4;
@@ -173,12 +173,13 @@ unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
 /// 2. no other thread writes the bucket during the call.
 #[inline(always)]
 unsafe fn key_matches(b: *mut u8, key: u32) -> u32 {
-    let mut m = 0u32;
-    for i in 0..BUCKET_CNT {
-        // SAFETY: 1. `b` is a bucket of a `t` that fits (point 1); 2.
-        // `i < 8`: the loop bound; 3. not written concurrently (point 2).
-        m |= ((unsafe { load32(b, i) } == key) as u32) << i;
-    }
+    // SAFETY: key32's points: 1. `b` is a bucket of a `t` that fits
+    // (point 1); 2. slot 0.
+    let keys = unsafe { key32(b, 0) };
+    // SAFETY: the bucket's 8 key slots, 32 bytes from `keys`, are inside the
+    // bucket (point 1), initialised (buckets are zeroed when allocated) and
+    // not written concurrently (point 2).
+    let m = unsafe { eq32_slots(keys, key) };
     // SAFETY: 1. `b` is a bucket of some `t` (point 1): 8-aligned, its
     // first 8 bytes, `tophash[8]`, readable and not written concurrently
     // (point 2).
