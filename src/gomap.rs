@@ -721,7 +721,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: `t` is the static descriptor or a fresh box: valid, never
         // mutated.
         let made = map::makemap(unsafe { t.as_ref() }, hint.min(isize::MAX as usize) as isize);
-        let h = match made {
+        let mut h = match made {
             Ok(h) => h,
             Err(e) => {
                 if owned_t {
@@ -732,6 +732,9 @@ impl<K: GoKey, V> GoMap<K, V> {
                 oom(Err(e))
             }
         };
+        // SAFETY: the map `makemap` just made: live, and referenced only
+        // here.
+        unsafe { h.as_mut() }.mark_exclusive_writes();
         GoMap { t, owned_t, h, _marker: PhantomData }
     }
 
@@ -1930,7 +1933,9 @@ impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
         // SAFETY: `h` is a live map of type `with_clone` (the invariant:
         // `with_clone` is `t` plus clone hooks, same layout, hasher and
         // drop hooks), not written while `self` is borrowed.
-        let h = oom(unsafe { map::mapclone2(with_clone, self.h.as_ptr()) });
+        let mut h = oom(unsafe { map::mapclone2(with_clone, self.h.as_ptr()) });
+        // SAFETY: the clone just made: live, and referenced only here.
+        unsafe { h.as_mut() }.mark_exclusive_writes();
         GoMap { t: ScopeGuard::into_inner(t), owned_t, h, _marker: PhantomData }
     }
 }
@@ -2087,6 +2092,51 @@ impl<K, V> Drop for Iter<'_, K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed map takes its write flag without a locked instruction
+    /// (`EXCLUSIVE_WRITES`) through every way its map is made or remade
+    /// (make, clone, growth, clear, shrink), and the bit never shows as a
+    /// Go flag.
+    #[test]
+    fn typed_maps_keep_exclusive_writes() {
+        use crate::guards::EXCLUSIVE_WRITES;
+        let excl = |m: &GoMap<u64, u64>| {
+            // SAFETY: the map is live while `m` is borrowed.
+            let h = unsafe { m.raw().as_ref() };
+            h.flags() & EXCLUSIVE_WRITES != 0
+        };
+        let go_flags = |m: &GoMap<u64, u64>| {
+            // SAFETY: the map of `m`, live and not written meanwhile, with
+            // its own descriptor.
+            let s = unsafe { crate::inspect::snapshot(m.map_type(), m.raw()) };
+            s.header.flags
+        };
+        let mut m: GoMap<u64, u64> = GoMap::new();
+        assert!(excl(&m));
+        assert!(excl(&GoMap::<u64, u64>::with_capacity(100)));
+        for i in 0..1000 {
+            m.insert(i, i);
+        }
+        assert!(excl(&m), "after growth");
+        assert_eq!(go_flags(&m) & EXCLUSIVE_WRITES, 0);
+        let c = m.clone();
+        assert!(excl(&c), "clone");
+        for i in 0..990 {
+            m.remove(&i);
+        }
+        m.shrink_to_fit();
+        assert!(excl(&m), "after shrink");
+        m.clear();
+        assert!(excl(&m), "after clear");
+        assert_eq!(go_flags(&m), 0);
+        // The erased API's maps keep the atomic path.
+        let t = m.map_type();
+        let h = crate::map::makemap(t, 0).unwrap();
+        // SAFETY: `h` was just made, live until the free below.
+        assert_eq!(unsafe { h.as_ref() }.flags() & EXCLUSIVE_WRITES, 0);
+        // SAFETY: `h` is a live map of type `t`, unused afterwards.
+        unsafe { crate::retire::mapfree(t, h.as_ptr()) }.unwrap();
+    }
 
     /// The compile-time descriptor of a typed map equals the runtime preset
     /// for the same key and elem: same layout, flags and key kind, and the

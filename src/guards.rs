@@ -39,22 +39,47 @@ pub(crate) struct WritingGuard<'a> {
     h: &'a mut HMap,
 }
 
+/// `hmap.flags`, gomap only: every write to this map is exclusive by
+/// construction, so [`HMap::start_writing`] may take `HASH_WRITING` with a
+/// plain load and store, as Go does. Set on the maps of [`crate::GoMap`],
+/// whose writes all take `&mut self`: the borrow checker has already ruled
+/// out a second writer. Never reported as a Go flag (the inspector masks
+/// it).
+pub(crate) const EXCLUSIVE_WRITES: u8 = 0x80;
+
 impl HMap {
+    /// Marks the map's writes as exclusive ([`EXCLUSIVE_WRITES`]); for
+    /// owners whose every write holds the only `&mut` to the map.
+    #[inline]
+    pub(crate) fn mark_exclusive_writes(&mut self) {
+        let f = self.flags();
+        self.set_flags(f | EXCLUSIVE_WRITES);
+    }
+
     /// Starts a write (Go's `h.flags ^= hashWriting`, mapassign,
     /// map_noswiss.go:643; the same line in mapdelete, :773, mapclear,
     /// :1085, and the fast assigns and deletes) and returns its guard.
     ///
-    /// gomap: an atomic or, and a writer that finds the flag already set
-    /// dies at once with Go's "concurrent map writes" (Go's check at the
-    /// end of the write, :727, comes too late for gomap: two writers that
-    /// both passed the check at the start would free and relink the same
-    /// blocks before either noticed, where Go's GC keeps whatever they
-    /// drop). So no two write bodies ever overlap, racing threads or not.
-    /// Measured cost (docs/benchmarks.md, "Writes"): 1-2% on a small insert
-    /// or delete.
+    /// gomap: on maps that other code can reach through a raw pointer (the
+    /// C ABI's, the erased API's), an atomic or, and a writer that finds
+    /// the flag already set dies at once with Go's "concurrent map writes"
+    /// (Go's check at the end of the write, :727, comes too late for gomap:
+    /// two writers that both passed the check at the start would free and
+    /// relink the same blocks before either noticed, where Go's GC keeps
+    /// whatever they drop). So no two write bodies ever overlap, racing
+    /// threads or not. On [`EXCLUSIVE_WRITES`] maps no second writer can
+    /// exist, and the plain load and store of Go suffice: the locked or
+    /// costs about 3.5 ns per write in a loop of assignments to existing
+    /// keys (docs/benchmarks.md, "Writes").
     #[inline(always)]
     pub(crate) fn start_writing(&mut self) -> WritingGuard<'_> {
-        if self.flags.fetch_or(HASH_WRITING, core::sync::atomic::Ordering::Acquire) & HASH_WRITING != 0 {
+        let f = self.flags();
+        if f & EXCLUSIVE_WRITES != 0 {
+            if f & HASH_WRITING != 0 {
+                fatal(CONCURRENT_WRITES);
+            }
+            self.set_flags(f | HASH_WRITING);
+        } else if self.flags.fetch_or(HASH_WRITING, core::sync::atomic::Ordering::Acquire) & HASH_WRITING != 0 {
             fatal(CONCURRENT_WRITES);
         }
         WritingGuard { h: self }

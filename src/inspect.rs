@@ -99,7 +99,8 @@ pub unsafe fn header(t: &MapType, h: NonNull<HMap>) -> Header {
         (!h.extra.next_overflow.is_null()).then(|| (h.extra.next_overflow.addr() - h.buckets.addr()) / t.bucketsize());
     Header {
         count: h.count,
-        flags: h.flags(),
+        // Go's flags only (gomap's EXCLUSIVE_WRITES has no Go twin).
+        flags: h.flags() & !crate::guards::EXCLUSIVE_WRITES,
         b: h.b,
         noverflow: h.noverflow,
         hash0: h.hash0,

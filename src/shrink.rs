@@ -618,7 +618,9 @@ unsafe fn rebuild(t: &MapType, h: &mut HMap, new_b: u8) -> Result<(), MapError> 
     h.extra =
         MapExtra { overflow: s.extra.overflow, oldoverflow: ptr::null_mut(), next_overflow: s.extra.next_overflow };
     // A fresh map's flags: no iterator is live, no growth is under way.
-    h.flags.store(HASH_WRITING, Ordering::Relaxed);
+    // (gomap's EXCLUSIVE_WRITES bit is the map's, not the array's: kept.)
+    let keep = h.flags() & crate::guards::EXCLUSIVE_WRITES;
+    h.flags.store(HASH_WRITING | keep, Ordering::Relaxed);
     // gomap: a new array, a new generation.
     h.generation += 1;
     h.cur_first = h.generation;
