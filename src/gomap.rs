@@ -994,8 +994,10 @@ impl<K: GoKey, V> GoMap<K, V> {
         let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `IterMut`'s drop, which the
-        // borrow of `self` (holding the map and `t`) outlives.
-        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        // borrow of `self` (holding the map and `t`) outlives; 4. that
+        // borrow, held by `IterMut`, lets no write run until then (the
+        // items change elems in place, which is no write to the map).
+        unsafe { map::mapiterinit_borrowed(self.t(), self.h.as_ptr(), &mut it) };
         IterMut { it, t: self.t(), _marker: PhantomData }
     }
 
@@ -1210,8 +1212,9 @@ impl<K: GoKey, V> GoMap<K, V> {
         let mut it = HIter::new();
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `Iter`'s drop, which the borrow
-        // of `self` (holding the map and `t`) outlives.
-        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        // of `self` (holding the map and `t`) outlives; 4. that shared
+        // borrow, held by `Iter`, lets no write run until then.
+        unsafe { map::mapiterinit_borrowed(self.t(), self.h.as_ptr(), &mut it) };
         Iter { it, t: self.t(), _marker: PhantomData }
     }
 
@@ -2092,6 +2095,19 @@ impl<K, V> Drop for Iter<'_, K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Caller-owned iterator storage that claims to be a borrowed
+    /// iteration (which only the typed map starts) is refused, as garbage.
+    #[test]
+    fn from_raw_refuses_a_borrowed_iterator() {
+        let mut it = HIter::new();
+        it.borrowed = true;
+        // SAFETY: `it`'s own bytes, written as an `HIter`, unaliased.
+        assert!(unsafe { HIter::from_raw((&raw mut it).cast()) }.is_none());
+        it.borrowed = false;
+        // SAFETY: as above.
+        assert!(unsafe { HIter::from_raw((&raw mut it).cast()) }.is_some());
+    }
 
     /// A typed map takes its write flag without a locked instruction
     /// (`EXCLUSIVE_WRITES`) through every way its map is made or remade

@@ -301,6 +301,10 @@ pub struct HIter {
     /// gomap: whether this iterator is counted in the map's `live_iters`
     /// (sits in what is padding in Go's struct).
     pub(crate) registered: bool,
+    /// gomap: a borrowed iteration ([`mapiterinit_borrowed`]): registered
+    /// without being counted or pinning a generation (also padding in Go's
+    /// struct).
+    pub(crate) borrowed: bool,
     /// Next bucket index to visit.
     pub(crate) bucket: usize,
     /// Bucket whose entries an old bucket must be filtered for, or [`NO_CHECK`].
@@ -353,14 +357,16 @@ impl HIter {
             b: 0,
             i: 0,
             registered: false,
+            borrowed: false,
             bucket: 0,
             check_bucket: 0,
             clear_seq: 0,
         }
     }
     /// Views caller-owned storage as an iterator, after checking what can
-    /// be checked: `p` is 8-aligned and its one field with invalid bit
-    /// patterns (the `registered` bool) holds 0 or 1. `None` otherwise.
+    /// be checked: `p` is 8-aligned, its `registered` bool holds 0 or 1
+    /// and its `borrowed` bool 0 (only the typed map's iterators, never
+    /// caller-owned storage, are borrowed ones). `None` otherwise.
     ///
     /// # Safety
     /// 1. `p` is non-null, valid for reads and writes of
@@ -380,10 +386,16 @@ impl HIter {
         if reg > 1 {
             return None;
         }
+        // SAFETY: as for `regp`, at `borrowed`'s offset.
+        let borp = unsafe { p.add(core::mem::offset_of!(HIter, borrowed)) };
+        // SAFETY: as for `reg`.
+        if unsafe { borp.read() } != 0 {
+            return None;
+        }
         // SAFETY: `p` is aligned for `HIter` (checked), valid for reads and
         // writes of its size and unaliased for `'a` (point 1); its bytes
         // are initialised (point 2), and every field is valid for any
-        // initialised bits except `registered` (checked: 0 or 1).
+        // initialised bits except `registered` and `borrowed` (checked).
         Some(unsafe { &mut *p.cast::<HIter>() })
     }
     /// The random start the iterator drew: `(start_bucket, offset)`.
@@ -1850,6 +1862,38 @@ pub(crate) unsafe fn delete_slot(t: &MapType, h: &mut HMap, b_orig: *mut u8, mut
 /// 3. `t` and the map stay alive while `it` is a registered iterator (until
 ///    [`mapiterend`], or [`mapiternext`] reaching the end).
 pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
+    // SAFETY: this function's points are `iter_start`'s; `borrowed` false
+    // asks for nothing more.
+    unsafe { iter_start(t, h, it, false) }
+}
+
+/// gomap: [`mapiterinit`] for an iteration that holds a shared borrow of
+/// the map for its whole life (`GoMap::iter`, `keys`, `values`,
+/// `iter_mut`). No write can run before it ends, so nothing it reaches can
+/// be retired: it is neither counted in `live_iters` nor pins a
+/// generation, which saves two locked instructions and the pin table's
+/// lock at the start and again at the end (about 25 ns per iteration, Go's
+/// `BenchmarkMapIterLowLoad`, docs/benchmarks.md). Draws, flags and
+/// results are `mapiterinit`'s.
+///
+/// # Safety
+/// The points of [`mapiterinit`], and:
+/// 4. no write to the map (assign, delete, clear, shrink, free) runs until
+///    the iteration ends ([`mapiterend`], or [`mapiternext`] reaching the
+///    end).
+pub(crate) unsafe fn mapiterinit_borrowed(t: &MapType, h: *mut HMap, it: &mut HIter) {
+    // SAFETY: this function's points 1-3 are `iter_start`'s, point 4 is
+    // what `borrowed` asks for.
+    unsafe { iter_start(t, h, it, true) }
+}
+
+/// The body of [`mapiterinit`] and [`mapiterinit_borrowed`].
+///
+/// # Safety
+/// The points of [`mapiterinit`]; with `borrowed`, also point 4 of
+/// [`mapiterinit_borrowed`].
+#[inline(always)]
+unsafe fn iter_start(t: &MapType, h: *mut HMap, it: &mut HIter, borrowed: bool) {
     // SAFETY: 1. `it` is not a registered iterator (point 2): the call only
     // checks that (a registered one would be released).
     unsafe { mapiterend(it) };
@@ -1869,10 +1913,17 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
     // gomap: B before the array (`HMap::b`).
     core::sync::atomic::fence(Ordering::Acquire);
     it.buckets = hr.buckets;
-    hr.live_iters.fetch_add(1, Ordering::AcqRel);
-    // gomap: pin the generation; `mapiternext` widens the pin to each
-    // generation it steps in.
-    it.pins = hr.pin(crate::pins::PinRange::at(hr.generation));
+    if borrowed {
+        // gomap: nothing is retired while the borrow lasts (point 4), so
+        // the generation stays as it is and needs no pin.
+        it.pins = crate::pins::PinRange::at(hr.generation);
+        it.borrowed = true;
+    } else {
+        hr.live_iters.fetch_add(1, Ordering::AcqRel);
+        // gomap: pin the generation; `mapiternext` widens the pin to each
+        // generation it steps in.
+        it.pins = hr.pin(crate::pins::PinRange::at(hr.generation));
+    }
     it.registered = true;
 
     // One draw picks both the first bucket and the slot offset.
@@ -1927,7 +1978,7 @@ pub unsafe fn mapiternext(it: &mut HIter) {
     // SAFETY: a registered iterator's type is alive (point 1), set by
     // `mapiterinit` from a `&MapType`.
     let t = unsafe { &*it.t };
-    if it.pins.hi != h.generation && it.pins != crate::pins::PinRange::ALL {
+    if it.pins.hi != h.generation && it.pins != crate::pins::PinRange::ALL && !it.borrowed {
         // gomap: the map moved on since the last step; pin the generations
         // up to now before reading anything (this step may read the
         // current old array, or follow chains hung in since).
@@ -2092,6 +2143,11 @@ pub unsafe fn mapiterend(it: &mut HIter) {
         return;
     }
     it.registered = false;
+    if it.borrowed {
+        // Neither counted nor pinning (`mapiterinit_borrowed`).
+        it.borrowed = false;
+        return;
+    }
     // SAFETY: a registered iterator's map is a live map (point 1), set by
     // `mapiterinit`: aligned, initialised; only shared access is made.
     let h = unsafe { &*it.h };

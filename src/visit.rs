@@ -226,7 +226,10 @@ pub struct MapStats {
     pub retired_bytes: usize,
     /// Spare overflow buckets reserved ahead of a write: their bytes.
     pub spare_bytes: usize,
-    /// Iterators started by `mapiterinit` and not ended yet.
+    /// Iterators started by `mapiterinit` and not ended yet: the ones a
+    /// write may run beside (C ABI, erased API, `GoMap::range` and
+    /// `retain`). `GoMap::iter`, `keys`, `values` and `iter_mut` borrow
+    /// the map, so no write runs while they live, and are not counted.
     pub live_iterators: usize,
     /// Everything the map holds now, the `hmap` included.
     pub total_bytes: usize,

@@ -711,7 +711,15 @@ fn into_iter_runs_key_drops_deferred_for_a_leaked_iterator() {
     let (alive0, bad0) = (alive(), bad_drops());
     let n = scale(100, 20);
     let mut m: GoMap<SmallKey, SmallVal> = map_of(n, false);
-    leak(m.iter());
+    // A registered iteration never ended: the erased API's. (A typed
+    // `iter()` borrows the map, so a leaked one can never step again; it
+    // pins nothing and defers no drop.)
+    let mut it = gomap::map::HIter::new();
+    // SAFETY: `m`'s map, live, of its own type; `it` is fresh, never
+    // stepped or ended again, and dies with the map (`into_iter` below
+    // frees the map and everything its iterators kept).
+    unsafe { gomap::map::mapiterinit(m.map_type(), m.raw().as_ptr(), &mut it) };
+    leak(it);
     // Until the map grows, a deleted key has no stale copy anywhere (its
     // slot is emptied), so its drop runs at once even with the leaked
     // iterator (which, before pins, deferred every drop).

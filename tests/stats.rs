@@ -123,9 +123,23 @@ fn gomap_stats_and_nil() {
     // One bucket of u64 -> u64: 8 tophash + 8 keys + 8 elems + overflow
     // pointer = 8 + 64 + 64 + 8 = 144 bytes, plus the 16-byte block header.
     assert_eq!(m.stats().bucket_array_bytes, 160);
+    // A borrowed iteration (`iter`) is not counted: no write can run while
+    // it lives, so it pins nothing; one that was never ended (forgotten)
+    // leaves nothing behind either.
     let it = m.iter();
-    assert_eq!(m.stats().live_iterators, 1);
+    assert_eq!(m.stats().live_iterators, 0);
     drop(it);
+    std::mem::forget(m.iter());
+    assert_eq!(m.stats().live_iterators, 0);
+    // One started through the erased API, which writes may run beside, is
+    // counted until it ends.
+    let mut it = HIter::new();
+    // SAFETY: `m`'s map, live, of type `m.map_type()`; `it` is fresh and
+    // ended below while `m` is alive and not written.
+    unsafe { map::mapiterinit(m.map_type(), m.raw().as_ptr(), &mut it) };
+    assert_eq!(m.stats().live_iterators, 1);
+    // SAFETY: `it` is registered on `m`'s map, which is alive.
+    unsafe { map::mapiterend(&mut it) };
     assert_eq!(m.stats().live_iterators, 0);
     let t = MapType::u64_key(TypeInfo::of::<u64>()).unwrap();
     // SAFETY: a null map is Go's nil map.
