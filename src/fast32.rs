@@ -106,8 +106,9 @@ fn debug_check(t: &MapType) {
     );
 }
 
-/// Finds the elem slot of `key`, or null: the lookup shared by
-/// [`mapaccess1_fast32`] and [`mapaccess2_fast32`] (Go repeats it in both).
+/// Finds the slot of `key` (its bucket and index), or `None`: the lookup
+/// shared by [`mapaccess1_fast32`], [`mapaccess2_fast32`] (Go repeats it in
+/// both) and [`access_k_fast32`].
 ///
 /// # Safety
 /// 1. `h` is a live map of type `t`, non-empty (`h.count > 0`, so it has a
@@ -115,7 +116,7 @@ fn debug_check(t: &MapType) {
 /// 2. `t` fits fast32;
 /// 3. no write to the map runs during the call.
 #[inline(always)]
-unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
+unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> Option<(*mut u8, usize)> {
     if h.b == 0 {
         // A single bucket: no need to hash (and a one-bucket map never grows
         // in place, so there are no old buckets to consult). Go walks
@@ -129,15 +130,14 @@ unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
             // it; 2. no write runs (point 3).
             let m = unsafe { key_matches(b, key) };
             if m != 0 {
-                // SAFETY: 1. `b` is a bucket of `t` (as above); 2.
                 // `m != 0` has only bits 0..8 (masked by `nonempty_slots`),
-                // so its lowest set bit is a slot; 3. `t` fits (point 2).
-                return unsafe { elem32(t, b, m.trailing_zeros() as usize) };
+                // so its lowest set bit is a slot.
+                return Some((b, m.trailing_zeros() as usize));
             }
             // SAFETY: `b` is a bucket of `t` (as above).
             b = unsafe { overflow(t, b) };
         }
-        return ptr::null_mut();
+        return None;
     }
     // SAFETY: 1. `&key` is a key of `t`: 4 readable bytes of a local, and
     // any 4 bytes are a key of a `t` that fits (point 2); 2.
@@ -156,13 +156,7 @@ unsafe fn lookup_fast32(t: &MapType, h: &HMap, key: u32) -> *mut u8 {
     };
     // SAFETY: 1. `start` is a bucket of the live map `h` of type `t`
     // (lookup_bucket's result); 2. `eq` reads only the key slot it is given.
-    let found = unsafe { find_in_chain(t, start, tophash(hash), eq) };
-    match found {
-        // SAFETY: 1. `b` is a bucket of `t` and 2. `i` a slot
-        // (find_in_chain's result); 3. `t` fits (point 2).
-        Some((b, i)) => unsafe { elem32(t, b, i) },
-        None => ptr::null_mut(),
-    }
+    unsafe { find_in_chain(t, start, tophash(hash), eq) }
 }
 
 /// Bit `i` set iff slot `i` of `b` holds `key` and is not empty: the slots
@@ -247,8 +241,47 @@ pub unsafe fn access2_fast32(t: &MapType, h: *const HMap, key: u32) -> (*const u
     }
     // SAFETY: 1. a live map of type `t` (point 1), non-empty (checked); 2.
     // `t` fits (point 2); 3. no write runs (point 3).
-    let e = unsafe { lookup_fast32(t, h, key) };
-    if e.is_null() { (zero_val(), false) } else { (e, true) }
+    match unsafe { lookup_fast32(t, h, key) } {
+        // SAFETY: 1. `b` is a bucket of `t` and 2. `i` a slot (the
+        // lookup's result); 3. `t` fits (point 2).
+        Some((b, i)) => (unsafe { elem32(t, b, i) }, true),
+        None => (zero_val(), false),
+    }
+}
+
+/// `k, v := mapaccessK(m, k)` for 4-byte keys (gomap: Go has no fast
+/// variant): the stored key's and its elem's slots, or two nulls; what the
+/// typed map's `entry` looks up first. Valid until the next write.
+///
+/// # Safety
+/// 1. `h` is null or a live map of type `t`;
+/// 2. `t` fits fast32;
+/// 3. no write to the map runs during the call.
+#[inline(always)]
+pub(crate) unsafe fn access_k_fast32(t: &MapType, h: *const HMap, key: u32) -> (*mut u8, *mut u8) {
+    debug_check(t);
+    // SAFETY: `as_ref`: `h` is null or a live map (point 1), so aligned and
+    // initialised; no write runs (point 3) while the reference lives.
+    let Some(h) = (unsafe { h.as_ref() }) else { return (ptr::null_mut(), ptr::null_mut()) };
+    if h.count == 0 {
+        return (ptr::null_mut(), ptr::null_mut());
+    }
+    if h.flags() & HASH_WRITING != 0 {
+        fatal(CONCURRENT_READ_WRITE);
+    }
+    // SAFETY: 1. a live map of type `t` (point 1), non-empty (checked); 2.
+    // `t` fits (point 2); 3. no write runs (point 3).
+    match unsafe { lookup_fast32(t, h, key) } {
+        Some((b, i)) => {
+            // SAFETY: key32's points: 1. `b` is a bucket of `t`, 2. `i` a
+            // slot (the lookup's result).
+            let k = unsafe { key32(b, i) };
+            // SAFETY: 1. `b` is a bucket of `t` and 2. `i` a slot (as
+            // above); 3. `t` fits (point 2).
+            (k, unsafe { elem32(t, b, i) })
+        }
+        None => (ptr::null_mut(), ptr::null_mut()),
+    }
 }
 
 /// `m[k] = v`, first half, for 4-byte keys (`mapassign_fast32`,

@@ -233,10 +233,33 @@ impl<K: GoKey> query::Probe<K> for K {
     }
     #[inline(always)]
     fn access_k<V>(&self, m: &GoMap<K, V>) -> (*mut u8, *mut u8) {
-        // SAFETY: mapaccess_k's points: 1. `h` is a live map of type `t`
-        // (the invariant), not written while `m` is borrowed; 2. `self` is
-        // a `K`, a key of `t` (GoKey: `t` describes `K`).
-        unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), (self as *const K).cast()) }
+        let (t, h, kp) = (m.t(), m.h.as_ptr(), (self as *const K).cast::<u8>());
+        // Every arm: `h` is a live map of type `t` (the invariant), not
+        // written while `m` is borrowed (writes take `&mut`).
+        match GoMap::<K, V>::FAST {
+            FastKind::Fast32 => {
+                // SAFETY: `FAST == Fast32` only for a 4-byte plain-memory
+                // `K` (GoKey): `kp` is valid for reads of 4 bytes.
+                let key = unsafe { kp.cast::<u32>().read_unaligned() };
+                // SAFETY: access_k_fast32's points: 1. live map of type `t`;
+                // 2. `t` fits fast32 (`FAST`, as in `access2_raw`); 3. no
+                // write runs.
+                unsafe { fast32::access_k_fast32(t, h, key) }
+            }
+            FastKind::Fast64 => {
+                // SAFETY: `FAST == Fast64` only for an 8-byte plain-memory
+                // `K` (GoKey): `kp` is valid for reads of 8 bytes.
+                let key = unsafe { kp.cast::<u64>().read_unaligned() };
+                // SAFETY: access_k_fast64's points: 1. live map of type `t`;
+                // 2. `t` fits fast64 (`FAST`, as in `access2_raw`); 3. no
+                // write runs.
+                unsafe { fast64::access_k_fast64(t, h, key) }
+            }
+            // SAFETY: mapaccess_k's points: 1. a live map of type `t`, not
+            // written meanwhile; 2. `self` is a `K`, a key of `t` (GoKey:
+            // `t` describes `K`).
+            _ => unsafe { map::mapaccess_k(t, h, kp) },
+        }
     }
     #[inline(always)]
     unsafe fn delete_into<V>(&self, m: &mut GoMap<K, V>, out: *mut u8) -> bool {

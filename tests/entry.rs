@@ -192,3 +192,35 @@ fn entry_values_and_keys_drop_once() {
     drop(m);
     assert_eq!(Rc::strong_count(&v), 1);
 }
+
+/// Occupied entries of fast-path keys (4- and 8-byte keys, found by the
+/// fast lookups) give the stored key and its value, distinct from each
+/// other, in single-bucket maps (B = 0, no hash) and grown ones.
+#[test]
+fn occupied_entries_of_fast_keys() {
+    fn run<K: gomap::GoKey + Copy + PartialEq + std::fmt::Debug>(key: impl Fn(u64) -> K) {
+        for n in [5u64, scale(2000, 300) as u64] {
+            let mut m: GoMap<K, (u64, u64)> = GoMap::new();
+            for i in 0..n {
+                m.insert(key(i), (i * 7 + 1, !i));
+            }
+            for i in 0..n {
+                match m.entry(key(i)) {
+                    Entry::Occupied(mut e) => {
+                        assert_eq!(*e.key(), key(i));
+                        assert_eq!(*e.get(), (i * 7 + 1, !i));
+                        e.get_mut().0 += 1;
+                    }
+                    Entry::Vacant(_) => panic!("key {i} of {n} is present"),
+                }
+                assert!(matches!(m.entry(key(i + n)), Entry::Vacant(_)));
+            }
+            for i in 0..n {
+                assert_eq!(m.get(&key(i)), Some(&(i * 7 + 2, !i)));
+            }
+            check(&m);
+        }
+    }
+    run(|i| i as u32 ^ 0x5a5a_0000);
+    run(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+}
