@@ -49,6 +49,11 @@
 //!
 //! # Environment
 //!
+//! * `GOSUITE_IMPL=cabi`: the C ABI column instead of `GoMap`: the generic
+//!   families (less `MapIterLowLoad`, `MapAssignAddition`, `MapAssignFillClear`
+//!   and the `*int32` pairs), `NewEmptyMap*` and `GoMapClear/Reflexive`,
+//!   through the exported `gomap_*` functions (fast variants for int32,
+//!   int64 and string keys, the generic ones for arrays).
 //! * `GOSUITE_BENCH`: comma-separated top-level names without `Benchmark`
 //!   (e.g. `MapIter,MegMap`); all when unset.
 //! * `GOSUITE_ONLY`: comma-separated full names (`MapFirst/1`,
@@ -814,6 +819,417 @@ fn make_and_fill(s: &Suite) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The C ABI column (GOSUITE_IMPL=cabi): the same families through the
+// exported `gomap_*` functions, as a C host that knows its key type calls
+// them (fast variants for int32, int64 and string keys, the generic ones
+// with a key pointer for arrays), status checks included.
+// ---------------------------------------------------------------------------
+
+#[cfg(target_pointer_width = "64")]
+mod cabi {
+    use super::{B, Big, Medium, Small, Str, Suite, Val, black_box, iter_count, sink};
+    use gomap::alg::GoString;
+    use gomap_capi as ffi;
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::ffi::c_void;
+    use std::ptr;
+    use std::sync::Mutex;
+
+    fn check(st: ffi::gomap_status) {
+        assert!(st == ffi::gomap_status::GOMAP_OK, "gomap C ABI: {st:?}");
+    }
+
+    /// How a C host with keys of this type calls the map functions.
+    pub(super) trait CKey: Val {
+        /// `gomap_type_preset` or `gomap_type_bytes` for this key and an
+        /// elem of `size`/`align`.
+        fn make_type(size: usize, align: usize, out: &mut *mut ffi::gomap_type) -> ffi::gomap_status;
+        /// `v, ok := m[k]` in a map of `E` elems: the elem, null if absent.
+        fn access<E>(m: *const ffi::gomap_map, k: &Self) -> *const c_void;
+        /// `m[k] = ...`: the elem slot.
+        fn assign<E>(m: *mut ffi::gomap_map, k: &Self) -> *mut c_void;
+        /// `delete(m, k)`.
+        fn delete<E>(m: *mut ffi::gomap_map, k: &Self);
+    }
+
+    /// The generic functions with a key pointer (arrays; and any key with
+    /// an elem over 128 bytes, which the fast variants refuse, as Go's
+    /// compiler does not use them for such maps either).
+    mod generic {
+        use super::{check, ffi};
+        use std::ffi::c_void;
+        use std::ptr;
+        #[inline(always)]
+        pub(super) fn access<K>(m: *const ffi::gomap_map, k: &K) -> *const c_void {
+            let (mut e, mut ok) = (ptr::null(), false);
+            // SAFETY: `m` is a live map whose key type is `K`'s (the family
+            // made it); `k` is a readable `K`; `e` and `ok` are writable.
+            check(unsafe { ffi::gomap_mapaccess2(m, (k as *const K).cast(), &mut e, &mut ok) });
+            if ok { e } else { ptr::null() }
+        }
+        #[inline(always)]
+        pub(super) fn assign<K>(m: *mut ffi::gomap_map, k: &K) -> *mut c_void {
+            let mut e = ptr::null_mut();
+            // SAFETY: as in `access`.
+            check(unsafe { ffi::gomap_mapassign(m, (k as *const K).cast(), &mut e) });
+            e
+        }
+        #[inline(always)]
+        pub(super) fn delete<K>(m: *mut ffi::gomap_map, k: &K) {
+            // SAFETY: as in `access`.
+            check(unsafe { ffi::gomap_mapdelete(m, (k as *const K).cast()) });
+        }
+    }
+
+    /// Elems the fast variants take (Go: at most 128 bytes).
+    const fn fast_elem<E>() -> bool {
+        size_of::<E>() <= 128
+    }
+
+    macro_rules! fast_key {
+        ($t:ty, $kind:expr, $conv:expr, $acc:ident, $asg:ident, $del:ident) => {
+            impl CKey for $t {
+                fn make_type(size: usize, align: usize, out: &mut *mut ffi::gomap_type) -> ffi::gomap_status {
+                    // SAFETY: `out` is writable; elem size and alignment are
+                    // a Rust type's.
+                    unsafe { ffi::gomap_type_preset($kind, size, align, false, out) }
+                }
+                #[inline(always)]
+                fn access<E>(m: *const ffi::gomap_map, k: &Self) -> *const c_void {
+                    if !fast_elem::<E>() {
+                        return generic::access(m, k);
+                    }
+                    let (mut e, mut ok) = (ptr::null(), false);
+                    // SAFETY: `m` is a live map of this key type (the
+                    // family made it) with small elems; `e` and `ok` are
+                    // writable.
+                    check(unsafe { ffi::$acc(m, $conv(k), &mut e, &mut ok) });
+                    if ok { e } else { ptr::null() }
+                }
+                #[inline(always)]
+                fn assign<E>(m: *mut ffi::gomap_map, k: &Self) -> *mut c_void {
+                    if !fast_elem::<E>() {
+                        return generic::assign(m, k);
+                    }
+                    let mut e = ptr::null_mut();
+                    // SAFETY: as in `access`.
+                    check(unsafe { ffi::$asg(m, $conv(k), &mut e) });
+                    e
+                }
+                #[inline(always)]
+                fn delete<E>(m: *mut ffi::gomap_map, k: &Self) {
+                    if !fast_elem::<E>() {
+                        return generic::delete(m, k);
+                    }
+                    // SAFETY: as in `access`.
+                    check(unsafe { ffi::$del(m, $conv(k)) });
+                }
+            }
+        };
+    }
+    fast_key!(
+        i32,
+        ffi::GOMAP_KEY_I32,
+        |k: &i32| *k as u32,
+        gomap_mapaccess2_fast32,
+        gomap_mapassign_fast32,
+        gomap_mapdelete_fast32
+    );
+    fast_key!(
+        i64,
+        ffi::GOMAP_KEY_I64,
+        |k: &i64| *k as u64,
+        gomap_mapaccess2_fast64,
+        gomap_mapassign_fast64,
+        gomap_mapdelete_fast64
+    );
+    fast_key!(
+        Str,
+        ffi::GOMAP_KEY_STRING,
+        |k: &Str| GoString { ptr: k.as_str().as_ptr(), len: k.as_str().len() },
+        gomap_mapaccess2_faststr,
+        gomap_mapassign_faststr,
+        gomap_mapdelete_faststr
+    );
+
+    macro_rules! bytes_key {
+        ($t:ty) => {
+            impl CKey for $t {
+                fn make_type(size: usize, align: usize, out: &mut *mut ffi::gomap_type) -> ffi::gomap_status {
+                    // SAFETY: `out` is writable; elem size and alignment are
+                    // a Rust type's.
+                    unsafe { ffi::gomap_type_bytes(size_of::<$t>(), size, align, false, out) }
+                }
+                #[inline(always)]
+                fn access<E>(m: *const ffi::gomap_map, k: &Self) -> *const c_void {
+                    generic::access(m, k)
+                }
+                #[inline(always)]
+                fn assign<E>(m: *mut ffi::gomap_map, k: &Self) -> *mut c_void {
+                    generic::assign(m, k)
+                }
+                #[inline(always)]
+                fn delete<E>(m: *mut ffi::gomap_map, k: &Self) {
+                    generic::delete(m, k)
+                }
+            }
+        };
+    }
+    bytes_key!(Small);
+    bytes_key!(Medium);
+    bytes_key!(Big);
+
+    /// The type handle for keys `K` and elems `E`, made once per process.
+    fn c_type<K: CKey, E: Val>() -> *mut ffi::gomap_type {
+        static TYPES: Mutex<Option<HashMap<(TypeId, TypeId), usize>>> = Mutex::new(None);
+        let mut g = TYPES.lock().unwrap();
+        let addr =
+            *g.get_or_insert_with(HashMap::new).entry((TypeId::of::<K>(), TypeId::of::<E>())).or_insert_with(|| {
+                let mut t = ptr::null_mut();
+                check(K::make_type(size_of::<E>(), align_of::<E>(), &mut t));
+                t.expose_provenance()
+            });
+        ptr::with_exposed_provenance_mut(addr)
+    }
+
+    /// A map made through the C ABI, freed on drop.
+    pub(super) struct CMap(*mut ffi::gomap_map);
+
+    impl CMap {
+        fn new<K: CKey, E: Val>(hint: usize) -> CMap {
+            let mut m = ptr::null_mut();
+            // SAFETY: a live type handle; `m` is writable.
+            check(unsafe { ffi::gomap_makemap(c_type::<K, E>(), hint as isize, &mut m) });
+            CMap(m)
+        }
+        #[inline(always)]
+        fn set<K: CKey, E: Val>(&self, k: &K, e: &E) {
+            let slot = K::assign::<E>(self.0, k).cast::<E>();
+            // SAFETY: `slot` is the elem slot of `k`, valid for writes of
+            // one `E` (the map's elem type) until the next write.
+            unsafe { slot.write_unaligned(*e) };
+        }
+        fn len(&self) -> usize {
+            let mut n = 0;
+            // SAFETY: a live map; `n` is writable.
+            check(unsafe { ffi::gomap_len(self.0, &mut n) });
+            n
+        }
+    }
+
+    impl Drop for CMap {
+        fn drop(&mut self) {
+            // SAFETY: a live map, never used again.
+            check(unsafe { ffi::gomap_free(self.0) });
+        }
+    }
+
+    fn fill<K: CKey, E: Val>(k: &[K], e: &[E]) -> CMap {
+        let m = CMap::new::<K, E>(k.len());
+        for (k, e) in k.iter().zip(e) {
+            m.set(k, e);
+        }
+        assert_eq!(m.len(), k.len(), "distinct keys");
+        m
+    }
+
+    fn iterate<K: CKey, E: Val>(m: &CMap, mut f: impl FnMut(*mut c_void, *mut c_void) -> bool) {
+        let mut it = ffi::gomap_hiter { opaque: [0; ffi::GOMAP_HITER_SIZE] };
+        // SAFETY: a live map; `it` is zeroed storage at a fixed address.
+        check(unsafe { ffi::gomap_mapiterinit(m.0, &mut it) });
+        // SAFETY: `it` was started above.
+        let (mut k, mut e) = unsafe { (ffi::gomap_hiter_key(&it), ffi::gomap_hiter_elem(&it)) };
+        while !k.is_null() {
+            if !f(k, e) {
+                break;
+            }
+            // SAFETY: `it` is live, at the address it was started at.
+            check(unsafe { ffi::gomap_mapiternext_kv(&mut it, &mut k, &mut e) });
+        }
+        // SAFETY: as above (idempotent after the end).
+        check(unsafe { ffi::gomap_mapiterend(&mut it) });
+    }
+
+    pub(super) fn map_iter<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        let m = fill(&k, &e);
+        let iterations = iter_count(b, n);
+        let (mut sk, mut se) = (Box::new(k[0]), Box::new(e[0]));
+        b.reset_timer();
+        for _ in 0..iterations {
+            iterate::<K, E>(&m, |kp, ep| {
+                // SAFETY: the iterator's current key and elem slots: a `K`
+                // and an `E`, readable until the next step.
+                let (kv, ev) = unsafe { (kp.cast::<K>().read_unaligned(), ep.cast::<E>().read_unaligned()) };
+                sink(&mut *sk, &kv);
+                sink(&mut *se, &ev);
+                true
+            });
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn map_access_hit<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        let m = fill(&k, &e);
+        let mut se = Box::new(e[0]);
+        b.reset_timer();
+        for i in 0..b.n {
+            let p = K::access::<E>(m.0, &k[i % n]).cast::<E>();
+            if !p.is_null() {
+                // SAFETY: the elem of a present key: one readable `E`.
+                let v = unsafe { p.read_unaligned() };
+                sink(&mut *se, &v);
+            }
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn map_access_miss<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let m = fill(&K::values(0, n), &E::values(0, n));
+        let n = n.max(1);
+        let w = K::values(n, 2 * n);
+        b.reset_timer();
+        let mut ok = false;
+        for i in 0..b.n {
+            ok = black_box(!K::access::<E>(m.0, &w[i % n]).is_null());
+        }
+        assert!(!ok, "a miss key was found");
+        (m, w)
+    }
+
+    pub(super) fn map_assign_exists<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        let m = fill(&k, &e);
+        b.reset_timer();
+        for i in 0..b.n {
+            m.set(&k[i % n], &e[i % n]);
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn map_assign_fill<K: CKey, E: Val>(b: &mut B, n: usize, hint: bool) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        b.reset_timer();
+        let mut m = CMap::new::<K, E>(0);
+        for i in 0..b.n {
+            if i % n == 0 {
+                m = CMap::new::<K, E>(if hint { n } else { 0 });
+            }
+            m.set(&k[i % n], &e[i % n]);
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn map_delete<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        let m = fill(&k, &e);
+        let mut left = n;
+        b.reset_timer();
+        for i in 0..b.n {
+            if left == 0 {
+                for j in 0..k.len() {
+                    m.set(&k[j], &e[j]);
+                }
+                left = n;
+            }
+            K::delete::<E>(m.0, &k[i % n]);
+            left -= 1;
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn map_pop<K: CKey, E: Val>(b: &mut B, n: usize) -> impl Sized + use<K, E> {
+        let (k, e) = (K::values(0, n), E::values(0, n));
+        let m = fill(&k, &e);
+        let mut left = n;
+        b.reset_timer();
+        for _ in 0..b.n {
+            if left == 0 {
+                for j in 0..k.len() {
+                    m.set(&k[j], &e[j]);
+                }
+                left = n;
+            }
+            let mut first = None;
+            iterate::<K, E>(&m, |kp, _| {
+                // SAFETY: the iterator's current key slot: a readable `K`.
+                first = Some(unsafe { kp.cast::<K>().read_unaligned() });
+                false
+            });
+            K::delete::<E>(m.0, first.as_ref().expect("not empty"));
+            left -= 1;
+        }
+        (m, k, e)
+    }
+
+    pub(super) fn families(s: &Suite) {
+        macro_rules! fam {
+            ($top:literal, $f:ident $(, $arg:expr)*) => {
+                if s.wants($top) {
+                    fam!(@one $top, $f, i32, i32 $(, $arg)*);
+                    fam!(@one $top, $f, i64, i64 $(, $arg)*);
+                    fam!(@one $top, $f, Str, Str $(, $arg)*);
+                    fam!(@one $top, $f, Small, i32 $(, $arg)*);
+                    fam!(@one $top, $f, Medium, i32 $(, $arg)*);
+                    fam!(@one $top, $f, Big, i32 $(, $arg)*);
+                    fam!(@one $top, $f, Big, Big $(, $arg)*);
+                    fam!(@one $top, $f, i32, Big $(, $arg)*);
+                }
+            };
+            (@one $top:literal, $f:ident, $k:ty, $e:ty $(, $arg:expr)*) => {
+                for &n in s.sizes() {
+                    if !super::too_big::<$k, $e>(n) {
+                        let name = format!("{}/Key={}/Elem={}/len={n}", $top, <$k as Val>::NAME, <$e as Val>::NAME);
+                        s.run(&name, |b| $f::<$k, $e>(b, n $(, $arg)*));
+                    }
+                }
+            };
+        }
+        fam!("MapIter", map_iter);
+        fam!("MapAccessHit", map_access_hit);
+        fam!("MapAccessMiss", map_access_miss);
+        fam!("MapAssignExists", map_assign_exists);
+        fam!("MapAssignFillNoHint", map_assign_fill, false);
+        fam!("MapAssignFillHint", map_assign_fill, true);
+        fam!("MapDelete", map_delete);
+        fam!("MapPop", map_pop);
+        for (top, hint) in [("NewEmptyMapHintLessThan8", 7), ("NewEmptyMapHintGreaterThan8", 32)] {
+            if s.wants(top) {
+                s.run(top, |b| {
+                    for _ in 0..b.n {
+                        black_box(CMap::new::<i64, i64>(black_box(hint)));
+                    }
+                });
+            }
+        }
+        if s.wants("NewEmptyMap") {
+            s.run("NewEmptyMap", |b| {
+                for _ in 0..b.n {
+                    black_box(CMap::new::<i64, i64>(0));
+                }
+            });
+        }
+        if s.wants("GoMapClear") {
+            let mut size = 1;
+            while size < if s.smoke { 100 } else { 100_000 } {
+                s.run(&format!("GoMapClear/Reflexive/{size}"), |b| {
+                    let m = CMap::new::<i64, i64>(size as usize);
+                    for _ in 0..b.n {
+                        m.set(&0i64, &size);
+                        // SAFETY: a live map.
+                        check(unsafe { ffi::gomap_mapclear(m.0) });
+                    }
+                    m
+                });
+                size *= 10;
+            }
+        }
+    }
+}
+
 fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");
     let filter = std::env::var("GOSUITE_BENCH")
@@ -826,6 +1242,12 @@ fn main() {
     let procs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let only = std::env::var("GOSUITE_ONLY").ok().map(|v| v.split(',').map(|x| x.trim().to_string()).collect());
     let s = Suite { filter, goal: Duration::from_secs_f64(secs), fixed_n, only, smoke, procs };
+    if std::env::var("GOSUITE_IMPL").as_deref() == Ok("cabi") {
+        println!("# gomap-cabi: Go's runtime/map_benchmark_test.go ported (benches/gosuite.rs)");
+        #[cfg(target_pointer_width = "64")]
+        cabi::families(&s);
+        return;
+    }
     println!("# gomap-wrapper: Go's runtime/map_benchmark_test.go ported (benches/gosuite.rs)");
     fixed_lookups(&s);
     make_and_fill(&s);

@@ -33,8 +33,9 @@
 # --go-suite: Go's runtime/map_benchmark_test.go as the yardstick. The Go
 # side is Go's own file, run from the runtime package's test binary
 # (`go test -c runtime`, built with GOEXPERIMENT=noswissmap and by default);
-# the Rust side is its port, benches/gosuite.rs (GoMap). Per round, each
-# top-level benchmark runs in rust, classic, swiss back to back. Options:
+# the Rust side is its port, benches/gosuite.rs (GoMap, and the C ABI for
+# the families it covers). Per round, each top-level benchmark runs in the
+# wrapper, the C ABI, classic and swiss back to back. Options:
 #   -t SECONDS  Go's -benchtime per benchmark (default 1) [GOSUITE_BENCHTIME]
 #   -f NAMES    comma-separated top-level names, e.g. MapIter,MegMap [GOSUITE_BENCH]
 # The table (DIR/table.md) has one row per (sub-)benchmark: median ns/op over
@@ -183,7 +184,8 @@ suite_table() {
 import collections, glob, os, re, statistics, sys
 
 out = sys.argv[1]
-cols = [("gomap-wrapper", "gomap (wrapper)"), ("go-classic", "Go classic"), ("go-swiss", "Go Swiss")]
+cols = [("gomap-wrapper", "gomap (wrapper)"), ("gomap-cabi", "gomap C ABI"), ("go-classic", "Go classic"),
+        ("go-swiss", "Go Swiss")]
 line_re = re.compile(r"^Benchmark(\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/op")
 data = collections.defaultdict(lambda: collections.defaultdict(list))   # name -> impl -> [ns/op per round]
 order = {}
@@ -191,8 +193,8 @@ files = sorted(glob.glob(os.path.join(out, "round*-*.txt")))
 if not files:
     sys.exit(f"no round*-*.txt files in {out}")
 for f in files:
-    impl = re.match(r"round\d+-(rust|go-classic|go-swiss)-", os.path.basename(f)).group(1)
-    impl = "gomap-wrapper" if impl == "rust" else impl
+    impl = re.match(r"round\d+-(rust|cabi|go-classic|go-swiss)-", os.path.basename(f)).group(1)
+    impl = {"rust": "gomap-wrapper", "cabi": "gomap-cabi"}.get(impl, impl)
     for line in open(f):
         m = line_re.match(line)
         if m:
@@ -211,11 +213,12 @@ def fmt(x):
 lines = [f"Results in `{out}`: {rounds} round(s) of Go's runtime/map_benchmark_test.go (Go side: Go's own "
          "file, `go test -c runtime`; gomap side: benches/gosuite.rs). Cells: ns/op, median over the rounds "
          "[min–max over the rounds].", ""]
-head = ["benchmark"] + [c[1] for c in cols] + ["gomap/Go classic", "gomap/Go Swiss"]
+head = ["benchmark"] + [c[1] for c in cols] + ["gomap/Go classic", "gomap/Go Swiss", "C ABI/Go classic",
+                                                "C ABI/gomap"]
 lines.append("| " + " | ".join(head) + " |")
 lines.append("|---|" + "|".join("--:" for _ in head[1:]) + "|")
 tsv = ["benchmark\timpl\tmedian\tmin\tmax\trounds"]
-ratios = []
+ratios, cratios, cw = [], [], []
 for name in sorted(data, key=order.get):
     cells, meds = [], {}
     for impl, _ in cols:
@@ -228,12 +231,15 @@ for name in sorted(data, key=order.get):
         tsv.append(f"{name}\t{impl}\t{med:.3f}\t{min(v):.3f}\t{max(v):.3f}\t{len(v)}")
         cells.append(fmt(med) if len(v) == 1 else f"{fmt(med)} [{fmt(min(v))}–{fmt(max(v))}]")
     rs = []
-    for go in ("go-classic", "go-swiss"):
-        if "gomap-wrapper" in meds and meds.get(go, 0) > 0:
-            r = meds["gomap-wrapper"] / meds[go]
+    for num, den in (("gomap-wrapper", "go-classic"), ("gomap-wrapper", "go-swiss"), ("gomap-cabi", "go-classic"),
+                     ("gomap-cabi", "gomap-wrapper")):
+        if num in meds and meds.get(den, 0) > 0:
+            r = meds[num] / meds[den]
             rs.append(f"{r:.2f}")
-            if go == "go-classic":
-                ratios.append((r, name))
+            if den == "go-classic":
+                (ratios if num == "gomap-wrapper" else cratios).append((r, name))
+            elif num == "gomap-cabi":
+                cw.append(r)
         else:
             rs.append("–")
     lines.append("| " + " | ".join([name] + cells + rs) + " |")
@@ -247,6 +253,13 @@ if ratios:
                  f"geometric mean of the ratios {gm:.2f}.  ")
     worst = sorted(ratios, reverse=True)[:10]
     lines.append("Worst gomap/Go classic ratios: " + ", ".join(f"{name}: {r:.2f}" for r, name in worst) + "  ")
+if cratios:
+    n = len(cratios)
+    met = sum(r <= 0.8 for r, _ in cratios)
+    gm = statistics.geometric_mean([r for r, _ in cratios])
+    lines.append(f"C ABI against Go classic: {n} rows; {met} at or under 0.8; geometric mean {gm:.2f}; "
+                 f"C ABI/wrapper: {sum(r <= 1.1 for r in cw)} of {len(cw)} rows at or under 1.1, "
+                 f"geometric mean {statistics.geometric_mean(cw):.2f}.  ")
 lines.append("")
 lines.extend(dict.fromkeys(headers))
 text = "\n".join(lines) + "\n"
@@ -304,10 +317,12 @@ for line in sys.stdin:
   for r in $(seq 1 "$ROUNDS"); do
     for name in $names; do
       name=${name#Benchmark}
-      for b in rust go-classic go-swiss; do
+      for b in rust cabi go-classic go-swiss; do
         out="$OUT/round$r-$b-$name.txt"
         if [ "$b" = rust ]; then
           GOSUITE_BENCH=$name "$OUT/bin/rust" --bench > "$out"
+        elif [ "$b" = cabi ]; then
+          GOSUITE_IMPL=cabi GOSUITE_BENCH=$name "$OUT/bin/rust" --bench > "$out"
         else
           "$OUT/bin/$b" -test.run='^$' -test.bench="^Benchmark$name\$" \
             -test.benchtime="${GOSUITE_BENCHTIME}s" > "$out"
