@@ -272,6 +272,11 @@ impl HMap {
         ovf: *mut Header,
         mut keys: *mut Header,
     ) {
+        if array.is_null() && ovf.is_null() && keys.is_null() {
+            // Nothing leaves the map (a `clear` of an array that had no
+            // heap overflow buckets): no record, no pin table lookup.
+            return;
+        }
         if self.pinned(range) {
             if let Some(r) = self.new_record(range, array, b, hash0) {
                 // SAFETY: [`HMap::link_record`]: 1. a fresh record; 2. point
