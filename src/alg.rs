@@ -42,8 +42,8 @@
 //! AES when [`aes_available`] holds).
 
 use core::ptr;
-use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::Once;
+use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 /// Go's string header (`runtime.stringStruct`): a pointer to the bytes and a
 /// length. String keys are stored in maps as this two-word header (16
@@ -138,12 +138,95 @@ pub const fn test_key_material() -> KeyMaterial {
     }
 }
 
-// The process-wide material, as little-endian words so that the hot path can
-// read it with plain relaxed loads.
-#[allow(clippy::declare_interior_mutable_const)]
-const ZERO: AtomicU64 = AtomicU64::new(0);
-static AES_WORDS: [AtomicU64; HASH_RANDOM_BYTES / 8] = [ZERO; HASH_RANDOM_BYTES / 8];
-static HASHKEY: [AtomicU64; 4] = [ZERO; 4];
+// ---------------------------------------------------------------------------
+// The process-wide material.
+//
+// Go keeps `aeskeysched` in a plain global that the AES assembly uses as a
+// memory operand of `AESENC`. gomap lets `set_key_material` replace the
+// material while other threads hash, so it cannot be a plain global (a write
+// racing with reads is undefined behaviour). Instead each material lives in
+// an immutable, never-freed [`KeyBlock`] and [`KEYS`] points to the current
+// one: a hash loads the pointer once (an acquire load, a plain `mov` on
+// x86) and reads the round keys straight from the block as aligned 16-byte
+// memory, as Go does. Replacing the material publishes another block;
+// blocks are never mutated or freed because a concurrent hash may still be
+// reading the old one. The first material (drawn by the first hash, or
+// fixed by `init_key_material`) goes to a static, [`FIRST`], so that the
+// lazy initialisation inside a map's first hash makes no heap allocation
+// (map operations allocate only through the map's own allocator); later
+// ones are leaked and interned in [`BLOCKS`] (one per distinct material,
+// about 160 bytes each), so replacing back and forth between materials
+// allocates nothing new. The registry also keeps every leaked block
+// reachable, which is what Miri's leak check expects.
+
+/// One 16-byte round key of `aeskeysched`, aligned for `MOVDQA` /
+/// `_mm_load_si128` (or a memory operand of `AESENC`) by its type.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Block16([u8; 16]);
+
+/// The key material as the hash functions read it: `aeskeysched` as aligned
+/// round keys, then `hashkey`.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct KeyBlock {
+    /// `aeskeysched[16i..16i + 16]` is `aes[i]`.
+    aes: [Block16; HASH_RANDOM_BYTES / 16],
+    /// Go's `hashkey` (low halves on 32-bit targets).
+    hashkey: [u64; 4],
+}
+
+impl KeyBlock {
+    const fn new(km: &KeyMaterial) -> Self {
+        let mut aes = [Block16([0; 16]); HASH_RANDOM_BYTES / 16];
+        let mut i = 0;
+        while i < HASH_RANDOM_BYTES {
+            aes[i / 16].0[i % 16] = km.aeskeysched[i];
+            i += 1;
+        }
+        Self { aes, hashkey: km.hashkey }
+    }
+
+    fn material(&self) -> KeyMaterial {
+        let mut aeskeysched = [0; HASH_RANDOM_BYTES];
+        for (d, b) in aeskeysched.chunks_exact_mut(16).zip(&self.aes) {
+            d.copy_from_slice(&b.0);
+        }
+        KeyMaterial { aeskeysched, hashkey: self.hashkey }
+    }
+
+    /// `hashkey[i]`.
+    #[inline(always)]
+    fn hashkey(&self, i: usize) -> u64 {
+        self.hashkey[i]
+    }
+
+    /// Round key `i`: bytes `16i..16i + 16` of `aeskeysched`, 16-byte
+    /// aligned.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")),
+        allow(dead_code, reason = "only the AES paths read the key schedule")
+    )]
+    #[inline(always)]
+    fn aes_block(&self, i: usize) -> &Block16 {
+        &self.aes[i]
+    }
+}
+
+/// What [`KEYS`] points to until the material is initialised; never read
+/// by a hash (they all initialise first, [`global_keys`], or have seen the
+/// path set, which happens after, [`ready_keys`]).
+static UNSET: KeyBlock = KeyBlock::new(&KeyMaterial { aeskeysched: [0; HASH_RANDOM_BYTES], hashkey: [0; 4] });
+/// The current material. Invariant: it points to [`UNSET`], to the value
+/// of [`FIRST`] or to a block leaked by [`publish`] (so to a valid
+/// `KeyBlock` that is never mutated or freed); stores are releases made
+/// after the block was written.
+static KEYS: AtomicPtr<KeyBlock> = AtomicPtr::new(ptr::addr_of!(UNSET).cast_mut());
+/// The first material published.
+static FIRST: OnceLock<KeyBlock> = OnceLock::new();
+/// Every block [`publish`] has leaked, to reuse one for the same material.
+/// Its lock also serialises publications.
+static BLOCKS: Mutex<Vec<&'static KeyBlock>> = Mutex::new(Vec::new());
 static KEYS_INIT: Once = Once::new();
 
 /// Draws fresh material from the OS (Go: `bootstrapRand`, seeded from the OS
@@ -162,19 +245,50 @@ fn os_key_material() -> KeyMaterial {
     KeyMaterial::from_bytes(&buf)
 }
 
-fn store_key_material(km: &KeyMaterial) {
-    for (i, w) in AES_WORDS.iter().enumerate() {
-        let b: [u8; 8] = km.aeskeysched[8 * i..8 * i + 8].try_into().unwrap();
-        w.store(u64::from_le_bytes(b), Ordering::Relaxed);
+/// The block [`KEYS`] points to now.
+#[inline(always)]
+fn current_block() -> &'static KeyBlock {
+    let p = KEYS.load(Ordering::Acquire);
+    // SAFETY: by the invariant of `KEYS`, `p` points to `UNSET`, to `FIRST`'s
+    // value or to a block leaked by `publish`: valid, aligned and never
+    // mutated or freed, so readable as `&'static`. Its contents were written before the release
+    // store that published `p`, which this acquire load synchronises with.
+    unsafe { &*p }
+}
+
+/// Makes `km` the current material. Installing the current material again
+/// changes nothing (what concurrent tests do). The first material goes to
+/// [`FIRST`] (no heap allocation); any other gets the block interned for
+/// it, leaked on first use.
+fn publish(km: &KeyMaterial) {
+    let want = KeyBlock::new(km);
+    // A panic while the lock is held leaves the registry consistent (a push
+    // is the only change), so a poisoned lock is still usable.
+    let mut blocks = BLOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    if *current_block() == want {
+        return;
     }
-    for (w, &v) in HASHKEY.iter().zip(&km.hashkey) {
-        w.store(v, Ordering::Relaxed);
-    }
+    let block: &'static KeyBlock = match FIRST.get() {
+        None => FIRST.get_or_init(|| want),
+        Some(first) if *first == want => first,
+        Some(_) => match blocks.iter().find(|b| ***b == want) {
+            Some(&b) => b,
+            None => {
+                let b = Box::leak(Box::new(want));
+                blocks.push(b);
+                b
+            }
+        },
+    };
+    // Keeps the invariant of `KEYS`: `FIRST`'s value (a `OnceLock` value is
+    // never changed once set, and this static's is never taken) or a leaked
+    // block, fully written before this release store.
+    KEYS.store(ptr::from_ref(block).cast_mut(), Ordering::Release);
 }
 
 #[cold]
 fn init_keys_slow() {
-    KEYS_INIT.call_once(|| store_key_material(&os_key_material()));
+    KEYS_INIT.call_once(|| publish(&os_key_material()));
 }
 
 #[inline(always)]
@@ -187,27 +301,26 @@ fn ensure_keys() {
 /// The current process-wide material.
 pub fn key_material() -> KeyMaterial {
     ensure_keys();
-    let mut km = KeyMaterial { aeskeysched: [0; HASH_RANDOM_BYTES], hashkey: [0; 4] };
-    for (i, w) in AES_WORDS.iter().enumerate() {
-        km.aeskeysched[8 * i..8 * i + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
-    }
-    for (d, w) in km.hashkey.iter_mut().zip(&HASHKEY) {
-        *d = w.load(Ordering::Relaxed);
-    }
-    km
+    current_block().material()
 }
 
 /// Replaces the process-wide material (Go never does this after `alginit`;
 /// gomap allows it to replay a Go process or for deterministic tests).
 ///
 /// Every existing map becomes unusable: its keys were placed with the old
-/// hashes. Safe to call from many threads; a hash computed concurrently with
-/// a replacement may combine old and new words, so replace it only while no
-/// map is in use (or, as tests do, only ever with the same material).
+/// hashes. Safe to call from many threads; each hash reads either the old
+/// or the new material, but operations running concurrently with a
+/// replacement may hash keys with both, so replace it only while no map is
+/// in use (or, as tests do, only ever with the same material: installing
+/// the current material is a no-op).
+///
+/// Each distinct material ever installed keeps one small block (about 160
+/// bytes) alive until the process exits, since a concurrent hash may still
+/// be reading it: all but the first are heap allocations, never freed.
 pub fn set_key_material(km: &KeyMaterial) {
     // Finish the lazy OS initialisation first so it cannot land afterwards.
     ensure_keys();
-    store_key_material(km);
+    publish(km);
 }
 
 /// Size of [`KeyMaterial`] as bytes ([`KeyMaterial::from_bytes`]):
@@ -243,23 +356,20 @@ impl KeyMaterial {
 pub fn init_key_material(km: &KeyMaterial) -> bool {
     let mut set = false;
     KEYS_INIT.call_once(|| {
-        store_key_material(km);
+        publish(km);
         set = true;
     });
     set
 }
 
-/// Where the hash functions read their material: the process-wide atomics
-/// ([`Global`]) or, in unit tests, an explicit [`KeyMaterial`].
+/// Where the hash functions read their material: the process-wide block
+/// ([`Global`]) or, in unit tests, an explicit [`KeyBlock`]. Each hash
+/// function calls [`Keys::block`] once, on entry: for [`Global`] that is
+/// the one load of [`KEYS`], done inside the (possibly out-of-line) hash
+/// function rather than by its caller.
 trait Keys: Copy {
-    /// `hashkey[i]`.
-    fn hashkey(self, i: usize) -> u64;
-    /// Little-endian word `i` of `aeskeysched`.
-    #[cfg_attr(
-        not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")),
-        allow(dead_code, reason = "only the AES paths read the key schedule (unit tests do on every target)")
-    )]
-    fn aes_word(self, i: usize) -> u64;
+    /// The material to hash with.
+    fn block(self) -> &'static KeyBlock;
 }
 
 /// The process-wide material; obtained through [`global_keys`], which makes
@@ -275,7 +385,8 @@ fn global_keys() -> Global {
 
 /// The process-wide material without the initialisation check, for callers
 /// that have just seen [`PATH`] set: it is only set once the material is
-/// (see [`init_path_slow`] and [`set_use_aeshash`]).
+/// (see [`init_path_slow`] and [`set_use_aeshash`]), and the acquire load of
+/// `PATH` makes that publication visible.
 #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 #[inline(always)]
 fn ready_keys() -> Global {
@@ -285,23 +396,15 @@ fn ready_keys() -> Global {
 
 impl Keys for Global {
     #[inline(always)]
-    fn hashkey(self, i: usize) -> u64 {
-        HASHKEY[i].load(Ordering::Relaxed)
-    }
-    #[inline(always)]
-    fn aes_word(self, i: usize) -> u64 {
-        AES_WORDS[i].load(Ordering::Relaxed)
+    fn block(self) -> &'static KeyBlock {
+        current_block()
     }
 }
 
-impl Keys for &KeyMaterial {
+impl Keys for &'static KeyBlock {
     #[inline(always)]
-    fn hashkey(self, i: usize) -> u64 {
-        self.hashkey[i]
-    }
-    #[inline(always)]
-    fn aes_word(self, i: usize) -> u64 {
-        u64::from_le_bytes(self.aeskeysched[8 * i..8 * i + 8].try_into().unwrap())
+    fn block(self) -> &'static KeyBlock {
+        self
     }
 }
 
@@ -800,6 +903,7 @@ unsafe fn r8(p: *const u8, i: usize) -> u64 {
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
+    let k = k.block();
     let mut seed = seed as u64 ^ k.hashkey(0);
     let (a, b);
     // Every load reads bytes inside [p, p + s), readable by the caller's
@@ -895,6 +999,7 @@ unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usiz
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     // SAFETY: `0 + 4` bytes at `p` are readable (caller).
     let a = unsafe { r4(p, 0) };
     mix(M5 ^ 4, mix(a ^ k.hashkey(1), a ^ seed as u64 ^ k.hashkey(0))) as usize
@@ -907,6 +1012,7 @@ unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
 unsafe fn fb_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     // SAFETY: `0 + 8` bytes at `p` are readable (caller).
     let a = unsafe { r8(p, 0) };
     mix(M5 ^ 8, mix(a ^ k.hashkey(1), a ^ seed as u64 ^ k.hashkey(0))) as usize
@@ -1055,6 +1161,19 @@ unsafe fn load16(p: *const u8, off: usize) -> core::arch::x86_64::__m128i {
     unsafe { core::arch::x86_64::_mm_loadu_si128(q.cast()) }
 }
 
+/// Round key `i` of `k` (`aeskeysched[16i..16i + 16]`) as one aligned
+/// 16-byte load (`MOVDQA`), which LLVM folds into the memory operand of
+/// `AESENC`, as Go's `AESENC runtime·aeskeysched+16*i(SB), X0`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn key_block(k: &KeyBlock, i: usize) -> core::arch::x86_64::__m128i {
+    let b: *const Block16 = k.aes_block(i);
+    // SAFETY: `b` comes from a reference to a `Block16`, so it is valid for
+    // reads of its 16 bytes and 16-byte aligned (`Block16` is `align(16)`),
+    // as `_mm_load_si128` requires; it needs only SSE2 (x86_64 baseline).
+    unsafe { core::arch::x86_64::_mm_load_si128(b.cast()) }
+}
+
 /// `aeshashbody` (asm_amd64.s:1233) over explicit key material.
 ///
 /// # Safety
@@ -1064,7 +1183,8 @@ unsafe fn load16(p: *const u8, off: usize) -> core::arch::x86_64::__m128i {
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
     use core::arch::x86_64::*;
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     let enc = |x: __m128i| _mm_aesenc_si128(x, x);
     let low = |x: __m128i| _mm_cvtsi128_si64(x) as u64 as usize;
 
@@ -1192,7 +1312,8 @@ unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> us
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     use core::arch::x86_64::*;
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     // SAFETY: `p` is valid for reads of 4 bytes (point 2); unaligned load.
     let d = unsafe { ptr::read_unaligned(p.cast::<u32>()) };
     let mut x = _mm_insert_epi32::<2>(_mm_cvtsi64_si128(seed as i64), d as i32);
@@ -1212,7 +1333,8 @@ unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
     use core::arch::x86_64::*;
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     // SAFETY: `p` is valid for reads of 8 bytes (point 2); unaligned load.
     let d = unsafe { ptr::read_unaligned(p.cast::<u64>()) };
     let mut x = _mm_set_epi64x(d as i64, seed as i64);
@@ -1340,6 +1462,7 @@ mod tests {
     use super::*;
 
     const TK: KeyMaterial = test_key_material();
+    static TKB: KeyBlock = KeyBlock::new(&TK);
 
     /// The generator's deterministic data (splitmix64 from "gomap"), to
     /// reproduce a few vectors of tests/data/hash_vectors.json here.
@@ -1358,7 +1481,7 @@ mod tests {
 
     fn fb(b: &[u8], seed: usize) -> usize {
         // SAFETY: `b.as_ptr()` is valid for reads of `b.len()` bytes.
-        unsafe { fb_memhash(&TK, b.as_ptr(), seed, b.len()) }
+        unsafe { fb_memhash(&TKB, b.as_ptr(), seed, b.len()) }
     }
 
     /// A few vectors of tests/data/hash_vectors.json (real Go 1.24.11 with
@@ -1413,9 +1536,9 @@ mod tests {
         let b32 = KNOWN32.0.to_ne_bytes();
         let b64 = KNOWN64.0.to_ne_bytes();
         // SAFETY: `b32` holds 4 readable bytes.
-        assert_eq!(unsafe { fb_memhash32(&TK, b32.as_ptr(), SEED) } as u64, KNOWN32.2);
+        assert_eq!(unsafe { fb_memhash32(&TKB, b32.as_ptr(), SEED) } as u64, KNOWN32.2);
         // SAFETY: `b64` holds 8 readable bytes.
-        assert_eq!(unsafe { fb_memhash64(&TK, b64.as_ptr(), SEED) } as u64, KNOWN64.2);
+        assert_eq!(unsafe { fb_memhash64(&TKB, b64.as_ptr(), SEED) } as u64, KNOWN64.2);
     }
 
     #[cfg(all(any(target_arch = "x86_64", target_arch = "x86"), not(miri)))]
@@ -1431,12 +1554,12 @@ mod tests {
             let key = &d[off..off + len];
             // SAFETY: 1. AES, SSSE3 and SSE4.1 available (checked above);
             // 2. `key` holds `len` readable bytes.
-            assert_eq!(unsafe { aes_hashbody(&TK, key.as_ptr(), SEED, len) } as u64, want, "len {len}");
+            assert_eq!(unsafe { aes_hashbody(&TKB, key.as_ptr(), SEED, len) } as u64, want, "len {len}");
         }
         // SAFETY: 1. the CPU features (checked above); 2. 4 readable bytes.
-        assert_eq!(unsafe { aes_memhash32(&TK, b32.as_ptr(), SEED) } as u64, KNOWN32.1);
+        assert_eq!(unsafe { aes_memhash32(&TKB, b32.as_ptr(), SEED) } as u64, KNOWN32.1);
         // SAFETY: 1. the CPU features (checked above); 2. 8 readable bytes.
-        assert_eq!(unsafe { aes_memhash64(&TK, b64.as_ptr(), SEED) } as u64, KNOWN64.1);
+        assert_eq!(unsafe { aes_memhash64(&TKB, b64.as_ptr(), SEED) } as u64, KNOWN64.1);
     }
 
     #[test]
@@ -1446,7 +1569,26 @@ mod tests {
         let last = HASH_RANDOM_BYTES - 1;
         assert_eq!(TK.aeskeysched[last], (last * 7 + 3) as u8);
         assert!(TK.hashkey.iter().all(|w| w & 1 == 1));
-        assert_eq!((&TK).aes_word(0), u64::from_le_bytes(TK.aeskeysched[0..8].try_into().unwrap()));
+        assert_eq!(TKB.aes_block(1).0[..], TK.aeskeysched[16..32]);
+        assert_eq!(TKB.hashkey(3), TK.hashkey[3]);
+        assert_eq!(TKB.material(), TK);
+        // The AES paths load round keys with aligned 16-byte loads.
+        assert_eq!(align_of::<KeyBlock>(), 16);
+        assert!(TKB.aes.iter().all(|b| ptr::from_ref(b).addr() % 16 == 0));
+    }
+
+    #[test]
+    fn alg_set_current_material_is_a_no_op() {
+        // No unit test replaces the process-wide material, so installing
+        // the current one again must keep the very same block: no new
+        // publication, no new leaked block.
+        let km = key_material();
+        let before = KEYS.load(Ordering::Acquire);
+        let n = BLOCKS.lock().unwrap_or_else(PoisonError::into_inner).len();
+        set_key_material(&km);
+        assert_eq!(KEYS.load(Ordering::Acquire), before);
+        assert_eq!(BLOCKS.lock().unwrap_or_else(PoisonError::into_inner).len(), n);
+        assert_eq!(key_material(), km);
     }
 
     #[test]
@@ -1458,13 +1600,13 @@ mod tests {
             let p = d[i..i + 8].as_ptr();
             for &seed in &[0usize, 1, 0xdeadbeef, usize::MAX] {
                 // SAFETY: `p` is valid for reads of 8 (so 4) bytes.
-                let h32 = unsafe { fb_memhash32(&TK, p, seed) };
+                let h32 = unsafe { fb_memhash32(&TKB, p, seed) };
                 // SAFETY: as for `h32`.
-                assert_eq!(h32, unsafe { fb_memhash(&TK, p, seed, 4) });
+                assert_eq!(h32, unsafe { fb_memhash(&TKB, p, seed, 4) });
                 // SAFETY: `p` is valid for reads of 8 bytes.
-                let h64 = unsafe { fb_memhash64(&TK, p, seed) };
+                let h64 = unsafe { fb_memhash64(&TKB, p, seed) };
                 // SAFETY: as for `h64`.
-                assert_eq!(h64, unsafe { fb_memhash(&TK, p, seed, 8) });
+                assert_eq!(h64, unsafe { fb_memhash(&TKB, p, seed, 8) });
             }
         }
     }
@@ -1499,9 +1641,9 @@ mod tests {
             let (dk, bk) = (&d[8..8 + n], &buf[32..32 + n]);
             // SAFETY: 1. the CPU features (checked above); 2. `dk` holds `n`
             // readable bytes.
-            let x = unsafe { aes_hashbody(&TK, dk.as_ptr(), 0, n) };
+            let x = unsafe { aes_hashbody(&TKB, dk.as_ptr(), 0, n) };
             // SAFETY: 1. the CPU features; 2. `bk` holds `n` readable bytes.
-            let y = unsafe { aes_hashbody(&TK, bk.as_ptr(), 0, n) };
+            let y = unsafe { aes_hashbody(&TKB, bk.as_ptr(), 0, n) };
             assert_eq!(x, y, "n={n}");
             assert!(seen.insert(x), "collision at n={n}");
         }

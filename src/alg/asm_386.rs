@@ -26,7 +26,7 @@
 
 use core::arch::x86::*;
 
-use super::{Keys, small_block};
+use super::{Block16, KeyBlock, Keys, small_block};
 
 /// The 16 bytes at `p + off` as one unaligned vector load (`MOVOU`).
 ///
@@ -43,6 +43,19 @@ unsafe fn load16(p: *const u8, off: usize) -> __m128i {
     unsafe { _mm_loadu_si128(q.cast()) }
 }
 
+/// Round key `i` of `k` (`aeskeysched[16i..16i + 16]`) as one aligned
+/// 16-byte load (`MOVDQA`), which LLVM folds into the memory operand of
+/// `AESENC`, as Go's `AESENC runtime·aeskeysched+16*i(SB), X0`.
+#[inline(always)]
+fn key_block(k: &KeyBlock, i: usize) -> __m128i {
+    let b: *const Block16 = k.aes_block(i);
+    // SAFETY: `b` comes from a reference to a `Block16`, so it is valid for
+    // reads of its 16 bytes and 16-byte aligned (`Block16` is `align(16)`),
+    // as `_mm_load_si128` requires; it needs only SSE2 (part of the i686
+    // target's baseline).
+    unsafe { _mm_load_si128(b.cast()) }
+}
+
 /// `aeshashbody` (asm_386.s:975) over explicit key material.
 ///
 /// # Safety
@@ -50,7 +63,8 @@ unsafe fn load16(p: *const u8, off: usize) -> __m128i {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 pub(super) unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     let enc = |x: __m128i| _mm_aesenc_si128(x, x);
     let low = |x: __m128i| _mm_cvtsi128_si32(x) as u32 as usize;
 
@@ -151,7 +165,8 @@ pub(super) unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: u
 /// * `p` is valid for reads of 4 bytes.
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 pub(super) unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     // SAFETY: `p` is valid for reads of 4 bytes (point 2); unaligned load.
     let d = unsafe { core::ptr::read_unaligned(p.cast::<u32>()) };
     let mut x = _mm_set_epi32(0, 0, d as i32, seed as i32);
@@ -170,7 +185,8 @@ pub(super) unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> 
 /// * `p` is valid for reads of 8 bytes.
 #[target_feature(enable = "aes,ssse3,sse4.1")]
 pub(super) unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
-    let block = |i: usize| _mm_set_epi64x(k.aes_word(2 * i + 1) as i64, k.aes_word(2 * i) as i64);
+    let k = k.block();
+    let block = |i: usize| key_block(k, i);
     // SAFETY: `p` is valid for reads of 8 bytes (point 2); unaligned load.
     let d = unsafe { core::ptr::read_unaligned(p.cast::<u64>()) };
     let mut x = _mm_set_epi32(0, seed as i32, (d >> 32) as i32, d as i32);

@@ -28,7 +28,7 @@
 
 use core::arch::aarch64::*;
 
-use super::{Keys, r1, r4, r8};
+use super::{Block16, KeyBlock, Keys, r1, r4, r8};
 
 /// `AESE` then `AESMC`: one full round of `x` with round key `k`.
 #[inline]
@@ -78,8 +78,12 @@ fn xor(a: uint8x16_t, b: uint8x16_t) -> uint8x16_t {
 /// Key block `i`: bytes `16i..16i + 16` of `aeskeysched`.
 #[inline]
 #[target_feature(enable = "neon")]
-fn block<K: Keys>(k: K, i: usize) -> uint8x16_t {
-    pair(k.aes_word(2 * i), k.aes_word(2 * i + 1))
+fn block(k: &KeyBlock, i: usize) -> uint8x16_t {
+    let b: *const Block16 = k.aes_block(i);
+    // SAFETY: `b` comes from a reference to a `Block16`, so it is valid for
+    // reads of its 16 bytes; `vld1q_u8` reads `u8`s, which need no
+    // alignment (the block is 16-byte aligned anyway, one `LDR Q`).
+    unsafe { vld1q_u8(b.cast()) }
 }
 
 /// The 16 bytes at `p + off` (`VLD1`, no alignment needed).
@@ -143,6 +147,7 @@ unsafe fn small_block(p: *const u8, s: usize) -> (u64, u64) {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[target_feature(enable = "aes")]
 pub(super) unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
+    let k = k.block();
     // :598-607: seed and length; lane 0's seed.
     let sl = pair(seed as u64, s as u64);
     let lane_seed = |i: usize| em(block(k, i), sl);
@@ -244,6 +249,7 @@ pub(super) unsafe fn aes_hashbody<K: Keys>(k: K, p: *const u8, seed: usize, s: u
 /// * `p` is valid for reads of 4 bytes.
 #[target_feature(enable = "aes")]
 pub(super) unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     // SAFETY: `0 + 4` bytes at `p` are readable (point 2).
     let d = unsafe { r4(p, 0) };
     // `VMOV R1, V0.S[0]` moves only the seed's low word.
@@ -259,6 +265,7 @@ pub(super) unsafe fn aes_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> 
 /// * `p` is valid for reads of 8 bytes.
 #[target_feature(enable = "aes")]
 pub(super) unsafe fn aes_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     // SAFETY: `0 + 8` bytes at `p` are readable (point 2).
     let d = unsafe { r8(p, 0) };
     low(rounds3(pair(seed as u64, d), block(k, 0)))

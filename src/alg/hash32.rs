@@ -14,12 +14,12 @@
 //!
 //! Every load stays inside the key (Go's do too).
 
-use super::{Keys, r1, r4};
+use super::{KeyBlock, Keys, r1, r4};
 
 /// Go's `mix32` (hash32.go:59): the 64-bit product of `a ^ hashkey[1]` and
 /// `b ^ hashkey[2]` (low 32 bits of each key word), as (low, high) halves.
 #[inline(always)]
-fn mix32<K: Keys>(k: K, a: u32, b: u32) -> (u32, u32) {
+fn mix32(k: &KeyBlock, a: u32, b: u32) -> (u32, u32) {
     let c = (a ^ k.hashkey(1) as u32) as u64 * (b ^ k.hashkey(2) as u32) as u64;
     (c as u32, (c >> 32) as u32)
 }
@@ -41,6 +41,7 @@ unsafe fn w4(p: *const u8, i: usize) -> u32 {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline(always)]
 pub(super) unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usize) -> usize {
+    let k = k.block();
     let (mut a, mut b) = mix32(k, seed as u32, s as u32 ^ k.hashkey(0) as u32);
     if s == 0 {
         return (a ^ b) as usize;
@@ -84,6 +85,7 @@ pub(super) unsafe fn fb_memhash<K: Keys>(k: K, p: *const u8, seed: usize, s: usi
 /// * `p` is valid for reads of 4 bytes.
 #[inline(always)]
 pub(super) unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     let (mut a, mut b) = mix32(k, seed as u32, 4 ^ k.hashkey(0) as u32);
     // SAFETY: `0 + 4` bytes at `p` are readable (caller).
     let t = unsafe { w4(p, 0) };
@@ -100,6 +102,7 @@ pub(super) unsafe fn fb_memhash32<K: Keys>(k: K, p: *const u8, seed: usize) -> u
 /// * `p` is valid for reads of 8 bytes.
 #[inline(always)]
 pub(super) unsafe fn fb_memhash64<K: Keys>(k: K, p: *const u8, seed: usize) -> usize {
+    let k = k.block();
     let (mut a, mut b) = mix32(k, seed as u32, 8 ^ k.hashkey(0) as u32);
     // SAFETY: `0 + 4 <= 8` bytes at `p` are readable (caller).
     a ^= unsafe { w4(p, 0) };
