@@ -186,7 +186,7 @@ fn int32_cells() -> &'static [i32] {
 trait Val: Copy + 'static {
     /// Go's spelling of the type in benchmark names.
     const NAME: &'static str;
-    /// Go's `genValues[T](start, end)` (map_benchmark_test.go:651).
+    /// Go's `genValues[T](start, end)` (map_benchmark_test.go:663).
     fn values(start: usize, end: usize) -> Vec<Self>;
 }
 

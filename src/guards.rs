@@ -68,9 +68,8 @@ impl HMap {
     /// relink the same blocks before either noticed, where Go's GC keeps
     /// whatever they drop). So no two write bodies ever overlap, racing
     /// threads or not. On [`EXCLUSIVE_WRITES`] maps no second writer can
-    /// exist, and the plain load and store of Go suffice: the locked or
-    /// costs about 3.5 ns per write in a loop of assignments to existing
-    /// keys (docs/benchmarks.md, "Writes").
+    /// exist, and the plain load and store of Go suffice (the locked or's
+    /// cost: docs/benchmarks.md, "Huge pages and streaming stores").
     #[inline(always)]
     pub(crate) fn start_writing(&mut self) -> WritingGuard<'_> {
         let f = self.flags();

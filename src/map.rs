@@ -1872,9 +1872,8 @@ pub unsafe fn mapiterinit(t: &MapType, h: *mut HMap, it: &mut HIter) {
 /// `iter_mut`). No write can run before it ends, so nothing it reaches can
 /// be retired: it is neither counted in `live_iters` nor pins a
 /// generation, which saves two locked instructions and the pin table's
-/// lock at the start and again at the end (about 25 ns per iteration, Go's
-/// `BenchmarkMapIterLowLoad`, docs/benchmarks.md). Draws, flags and
-/// results are `mapiterinit`'s.
+/// lock at the start and again at the end (measured in docs/memory.md,
+/// "Generations and pins"). Draws, flags and results are `mapiterinit`'s.
 ///
 /// # Safety
 /// The points of [`mapiterinit`], and:
