@@ -18,16 +18,18 @@
 //!    replay, tests);
 //! 2. a process-wide host hook installed with [`set_host_source`] (the C ABI's
 //!    random-source hook);
-//! 3. the default: a per-thread ChaCha generator (`rand`'s `StdRng`, a
-//!    CSPRNG like Go's per-M chacha8rand), seeded once per thread from
-//!    `rand`'s OS-seeded thread generator. A direct thread-local, because
-//!    `rand::rng()` costs a reference-count round trip and a reseeding check
-//!    per draw, about a quarter of `make(map)`'s time.
+//! 3. the default: a per-thread ChaCha8 generator (`rand_chacha`'s, a
+//!    CSPRNG with the round count of Go's per-M chacha8rand), seeded once
+//!    per thread from `rand`'s OS-seeded thread generator. A direct
+//!    thread-local, because `rand::rng()` costs a reference-count round trip
+//!    and a reseeding check per draw, about a quarter of `make(map)`'s time.
 
-use core::cell::{Cell, RefCell};
+use core::cell::{Cell, RefCell, UnsafeCell};
 use core::ffi::c_void;
 
+use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::hook::Hook;
 
@@ -42,11 +44,24 @@ pub type HostRandFn = unsafe extern "C" fn(ctx: *mut c_void) -> u64;
 /// as one pair.
 static HOST: Hook = Hook::new(0);
 
+/// The state of this thread's draws, in one thread-local: the hot path
+/// computes one thread-local address per draw, and, with no destructor
+/// (asserted below), the slot needs no registration on first use.
+struct Local {
+    /// Whether `OVERRIDE` holds a source on this thread: the only look the
+    /// hot path takes at overrides.
+    overridden: Cell<bool>,
+    /// The default generator of this thread, seeded on its first draw. Only
+    /// [`rand`](fn@rand) takes a reference to it, for one draw, and neither
+    /// the generator nor its seeding draws through [`rand`](fn@rand) again:
+    /// no two references to it exist at once.
+    rng: UnsafeCell<Option<ChaCha8Rng>>,
+}
+
+const _: () = assert!(!core::mem::needs_drop::<Local>());
+
 thread_local! {
-    /// Whether this thread has an override installed (cheap check on the hot path).
-    static HAS_OVERRIDE: Cell<bool> = const { Cell::new(false) };
-    /// The default generator of this thread (seeded on first use).
-    static LOCAL: RefCell<Option<rand::rngs::StdRng>> = const { RefCell::new(None) };
+    static LOCAL: Local = const { Local { overridden: Cell::new(false), rng: UnsafeCell::new(None) } };
     /// The per-thread override stack's top.
     static OVERRIDE: RefCell<Option<Box<dyn FnMut() -> u64>>> = const { RefCell::new(None) };
 }
@@ -54,12 +69,36 @@ thread_local! {
 /// Returns the next random draw, like Go's `runtime.rand` (rand.go:160).
 #[inline]
 pub fn rand() -> u64 {
-    if HAS_OVERRIDE.with(Cell::get) {
-        if let Some(v) = OVERRIDE.with(|o| o.borrow_mut().as_mut().map(|f| f())) {
+    LOCAL.with(|l| {
+        if l.overridden.get() {
+            if let Some(v) = draw_override() {
+                return v;
+            }
+        }
+        if let Some(v) = draw_host() {
             return v;
         }
-    }
-    let host = HOST.with(|f, ctx| {
+        // SAFETY: `Local::rng`'s rule: this is the only reference to this
+        // thread's generator, and it ends with this draw (the generator and
+        // `seed_and_draw` do not call `rand`).
+        let rng = unsafe { &mut *l.rng.get() };
+        match rng {
+            Some(r) => r.random::<u64>(),
+            None => seed_and_draw(rng),
+        }
+    })
+}
+
+/// A draw from this thread's override, if one is installed.
+#[inline(never)]
+fn draw_override() -> Option<u64> {
+    OVERRIDE.with(|o| o.borrow_mut().as_mut().map(|f| f()))
+}
+
+/// A draw from the host's source, if one is installed.
+#[inline]
+fn draw_host() -> Option<u64> {
+    HOST.with(|f, ctx| {
         // SAFETY: HOST holds only `HostRandFn`s stored by `set_host_source`;
         // data and function pointers have the same size on every supported
         // target.
@@ -68,14 +107,14 @@ pub fn rand() -> u64 {
         // `ctx`, its own pair, from any thread while installed, and `HOST`
         // keeps it installed for the duration of this call.
         unsafe { f(ctx) }
-    });
-    if let Some(v) = host {
-        return v;
-    }
-    LOCAL.with(|l| {
-        let mut l = l.borrow_mut();
-        l.get_or_insert_with(|| rand::rngs::StdRng::from_rng(&mut rand::rng())).random::<u64>()
     })
+}
+
+/// The first draw of this thread's default generator: seeds it from
+/// `rand`'s OS-seeded thread generator.
+#[cold]
+fn seed_and_draw(rng: &mut Option<ChaCha8Rng>) -> u64 {
+    rng.insert(ChaCha8Rng::from_rng(&mut rand::rng())).random::<u64>()
 }
 
 /// Installs (or with `None`, removes) the process-wide random source.
@@ -99,18 +138,18 @@ pub fn with_source<R>(source: impl FnMut() -> u64 + 'static, body: impl FnOnce()
         fn drop(&mut self) {
             let prev = self.0.take();
             OVERRIDE.with(|o| *o.borrow_mut() = prev);
-            HAS_OVERRIDE.with(|h| h.set(self.1));
+            LOCAL.with(|l| l.overridden.set(self.1));
         }
     }
     let prev = OVERRIDE.with(|o| o.borrow_mut().replace(Box::new(source)));
-    let had = HAS_OVERRIDE.with(|h| h.replace(true));
+    let had = LOCAL.with(|l| l.overridden.replace(true));
     let _restore = Restore(prev, had);
     body()
 }
 
 /// A deterministic source: a seeded ChaCha generator. Same seed, same draws.
 pub fn seeded(seed: u64) -> impl FnMut() -> u64 + 'static {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     move || rng.random::<u64>()
 }
 
@@ -132,7 +171,22 @@ mod tests {
         assert_eq!(a, b);
         let c: Vec<u64> = with_source(scripted(vec![1, 2, 3]), || (0..3).map(|_| rand()).collect());
         assert_eq!(c, [1, 2, 3]);
-        assert!(!HAS_OVERRIDE.with(Cell::get));
+        assert!(!LOCAL.with(|l| l.overridden.get()));
+    }
+
+    #[test]
+    #[cfg_attr(target_os = "wasi", ignore = "WASI has no threads: starts one")]
+    fn default_draws_advance_and_differ_between_threads() {
+        let n = if cfg!(miri) { 64 } else { 1000 };
+        let draws = move || (0..n).map(|_| rand()).collect::<std::collections::HashSet<u64>>();
+        let here = draws();
+        // 64-bit draws of a CSPRNG: a repeat among a few thousand has
+        // probability under 2^-40; one would mean the generator did not
+        // advance (or was seeded again with the same seed).
+        assert_eq!(here.len(), n, "a draw repeated on one thread");
+        let there = std::thread::spawn(draws).join().unwrap();
+        assert_eq!(there.len(), n);
+        assert!(here.is_disjoint(&there), "two threads drew the same values");
     }
 
     #[test]
