@@ -592,6 +592,25 @@ unsafe fn memhash64_slow(p: *const u8, seed: usize) -> usize {
 ///   pointer when `len == 0`).
 #[inline]
 pub unsafe fn strhash(p: *const u8, seed: usize) -> usize {
+    // As `memhash64`: the AES path decided with one load, anything else out
+    // of line.
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
+    if aes_selected() {
+        // SAFETY: 1. the AES path is only selected when `aes_available()`;
+        // 2. and 3. a readable header with readable bytes (caller); 4.
+        // `aes_selected()` was just true.
+        return unsafe { aes::strhash_ready(p, seed) };
+    }
+    // SAFETY: a readable header with readable bytes (caller).
+    unsafe { strhash_slow(p, seed) }
+}
+
+/// [`strhash`] when the AES path is not (yet) known to be selected.
+///
+/// # Safety
+/// As for [`strhash`].
+#[inline(never)]
+unsafe fn strhash_slow(p: *const u8, seed: usize) -> usize {
     #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. AES path, so `aes_available()` (see `memhash`); 2. and
@@ -1450,6 +1469,29 @@ pub mod aes {
         // SAFETY: 1. the CPU features (caller point 1); 2. `s.ptr` is valid
         // for reads of `s.len` bytes (caller point 3).
         unsafe { memhash(s.ptr, seed, s.len) }
+    }
+
+    /// [`strhash`] for a caller that has seen the AES path selected (so the
+    /// material is initialised): no initialisation check.
+    ///
+    /// # Safety
+    /// * The CPU can run the AES path ([`super::aes_available`]);
+    /// * `p` is valid for reads of a [`GoString`] (two words, no alignment
+    ///   needed);
+    /// * that header's `ptr` is valid for reads of its `len` bytes (any
+    ///   pointer when `len == 0`);
+    /// * `super::aes_selected()` returned true (for the right material:
+    ///   without it the hash is wrong, not unsound).
+    #[inline]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
+    pub(crate) unsafe fn strhash_ready(p: *const u8, seed: usize) -> usize {
+        // SAFETY: `p` is valid for reads of a header (caller point 2);
+        // unaligned load.
+        let s = unsafe { core::ptr::read_unaligned(p.cast::<GoString>()) };
+        // SAFETY: 1. the CPU features (caller point 1); 2. `s.ptr` is valid
+        // for reads of `s.len` bytes (caller point 3).
+        unsafe { aes_hashbody(ready_keys(), s.ptr, seed, s.len) }
     }
 
     float_hashes!(memhash, "* The CPU can run the AES path ([`super::aes_available`]).");
