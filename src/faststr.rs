@@ -35,6 +35,7 @@ use crate::map::{
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::reserve::{grow_work_decided, needs_decisions};
+use crate::scan::{below_first, first_empty_slot, match_byte, tophash_word};
 
 /// Width of a key slot: a string header (Go: `2*goarch.PtrSize`).
 const KEY: usize = 2 * PTR_SIZE;
@@ -372,23 +373,21 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
             let mut ii = 0usize;
 
             'bucketloop: loop {
-                for i in 0..BUCKET_CNT {
-                    // SAFETY: [`th`]: `b` is a bucket of `t` on the chain
-                    // (the main bucket, then non-null overflow links); `i <
-                    // 8`.
-                    let thi = unsafe { th(b, i) };
-                    if thi != top {
-                        if is_empty(thi) && ib.is_null() {
-                            ib = b;
-                            ii = i;
-                        }
-                        if thi == EMPTY_REST {
-                            break 'bucketloop;
-                        }
-                        continue;
-                    }
+                // Go's loop over the 8 slots, a word at a time (see
+                // `crate::scan`): it stops at the first `emptyRest`, compares
+                // the keys of the slots before it whose tophash is `top`
+                // (never an empty marker: `top >= MIN_TOP_HASH`), in order,
+                // and remembers the chain's first empty slot.
+                // SAFETY: [`tophash_word`]: `b` is a bucket of `t` on the
+                // chain (the main bucket, then non-null overflow links).
+                let w = unsafe { tophash_word(b) };
+                let rest = match_byte(w, EMPTY_REST);
+                let mut cand = match_byte(w, top) & below_first(rest);
+                while cand != 0 {
+                    let i = cand.trailing_zeros() as usize;
+                    cand &= cand - 1;
                     // SAFETY: [`keystr`]: 1. `b` is a bucket of `t`, which
-                    // fits (point 2); 2. `i < 8`.
+                    // fits (point 2); 2. `i < 8` (a bit of an 8-bit mask).
                     let kp = unsafe { keystr(b, i) };
                     // SAFETY: [`pointer::read`]: `kp` is a 16-byte key slot,
                     // 8-aligned, initialised (see [`loadstr`]); any bits are
@@ -399,8 +398,8 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                     }
                     // SAFETY: [`memequal`]: 1. `key.ptr` is readable for
                     // `key.len` bytes (point 3), and so is `k.ptr`: slot `i`
-                    // is filled (`thi == top >= MIN_TOP_HASH`), its key a
-                    // key of `t`, and `k.len == key.len`.
+                    // is filled (its tophash is `top >= MIN_TOP_HASH`), its
+                    // key a key of `t`, and `k.len == key.len`.
                     if k.ptr != key.ptr && !unsafe { memequal(k.ptr, key.ptr, key.len) } {
                         continue;
                     }
@@ -426,6 +425,15 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                     // no one else reads it.
                     unsafe { pp.write(key.ptr) };
                     break 'done;
+                }
+                if ib.is_null() {
+                    if let Some(i) = first_empty_slot(w) {
+                        ib = b;
+                        ii = i;
+                    }
+                }
+                if rest != 0 {
+                    break 'bucketloop;
                 }
                 // SAFETY: [`overflow`]: `b` is a bucket of `t`.
                 let ovf = unsafe { overflow(t, b) };

@@ -53,7 +53,7 @@ use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
 use crate::msize::{exceeds_max_alloc, roundupsize};
 use crate::reserve::{grow_work_decided, needs_decisions};
-use crate::scan::{below_first, iter_slots, match_byte, tophash_word};
+use crate::scan::{below_first, first_empty_slot, iter_slots, match_byte, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
 
 pub use crate::iter_inline::{mapiternext_inline, mapiternext_own_type};
@@ -1498,27 +1498,21 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
             let mut insertk: *mut u8 = ptr::null_mut();
             let mut inserte: *mut u8 = ptr::null_mut();
             'bucketloop: loop {
-                for i in 0..BUCKET_CNT {
-                    // SAFETY: 1. `b` is a bucket of the chain; 2. `i < 8`:
-                    // the loop bound.
-                    let thi = unsafe { th(b, i) };
-                    if thi != top {
-                        if is_empty(thi) && inserti.is_null() {
-                            // SAFETY: `b.add(i)` is `tophash[i]`, inside the
-                            // bucket `b` (`i < 8`: the loop bound).
-                            inserti = unsafe { b.add(i) };
-                            // SAFETY: 1. `b` is a bucket of `t` of the
-                            // chain; 2. `i < 8`: the loop bound.
-                            insertk = unsafe { key_at(t, b, i) };
-                            // SAFETY: 1. and 2. as for `key_at`.
-                            inserte = unsafe { elem_at(t, b, i) };
-                        }
-                        if thi == EMPTY_REST {
-                            break 'bucketloop;
-                        }
-                        continue;
-                    }
-                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
+                // Go's loop over the 8 slots, a word at a time (see
+                // `crate::scan`): it stops at the first `emptyRest`,
+                // compares the keys of the slots before it whose tophash is
+                // `top` (never an empty marker: `top >= MIN_TOP_HASH`), in
+                // order, and remembers the chain's first empty slot.
+                // SAFETY: [`tophash_word`]: `b` is a bucket of `t` of the
+                // chain.
+                let w = unsafe { tophash_word(b) };
+                let rest = match_byte(w, EMPTY_REST);
+                let mut cand = match_byte(w, top) & below_first(rest);
+                while cand != 0 {
+                    let i = cand.trailing_zeros() as usize;
+                    cand &= cand - 1;
+                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8` (a bit
+                    // of an 8-bit mask).
                     let k = unsafe { key_of(t, b, i) };
                     // SAFETY: `key` is a key of `t` (point 2); slot `i` is
                     // filled (its tophash is `top`, not a marker), so `k` is
@@ -1540,6 +1534,21 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                     // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8`.
                     elem = unsafe { elem_at(t, b, i) };
                     break 'done;
+                }
+                if inserti.is_null() {
+                    if let Some(i) = first_empty_slot(w) {
+                        // SAFETY: `b.add(i)` is `tophash[i]`, inside the
+                        // bucket `b` (`i < 8`).
+                        inserti = unsafe { b.add(i) };
+                        // SAFETY: 1. `b` is a bucket of `t` of the chain; 2.
+                        // `i < 8`.
+                        insertk = unsafe { key_at(t, b, i) };
+                        // SAFETY: 1. and 2. as for `key_at`.
+                        inserte = unsafe { elem_at(t, b, i) };
+                    }
+                }
+                if rest != 0 {
+                    break 'bucketloop;
                 }
                 // SAFETY: 1. `b` is a bucket of `t`.
                 let ovf = unsafe { overflow(t, b) };

@@ -93,6 +93,16 @@ pub(crate) fn nonempty_slots(w: u64) -> u32 {
     byte_mask(nonzero_bytes(w & (ONES * 0xfe)))
 }
 
+/// The first slot a Go assign loop over one bucket finds empty
+/// (`isEmpty(tophash[i])`), if any. Go's loop visits the slots up to and
+/// including the first `emptyRest`, which is itself empty, so the first
+/// empty slot it sees is the bucket's first empty slot.
+#[inline(always)]
+pub(crate) fn first_empty_slot(w: u64) -> Option<usize> {
+    let empty = !nonempty_slots(w) & 0xff;
+    if empty == 0 { None } else { Some(empty.trailing_zeros() as usize) }
+}
+
 /// Bit `i` set iff the `i`-th of the 8 little-endian `u64` keys at `keys`
 /// equals `key`: the key comparisons of a fast64 bucket (its keys start
 /// at `dataOffset`), all 8 at once. With SSE2 (every x86-64): 4 loads,
@@ -252,7 +262,7 @@ pub(crate) unsafe fn eq32_slots_scalar(keys: *const u8, key: u32) -> u32 {
 #[cfg(test)]
 mod swar_tests {
     use super::*;
-    use crate::map::{MIN_TOP_HASH, is_empty};
+    use crate::map::{EMPTY_REST, MIN_TOP_HASH, is_empty};
 
     /// The word-at-a-time scans agree with the byte loops they replace, for
     /// every byte value in every position and for random mixes of the
@@ -270,6 +280,25 @@ mod swar_tests {
                 let want = (0..8).filter(|&i| bytes[i] == top).fold(0, |m, i| m | 1 << i);
                 assert_eq!(match_byte(w, top), want, "{bytes:?} top {top}");
             }
+            // Go's assign loops (mapassign_faststr, mapassign_fast64):
+            // slots are visited in order until the first `emptyRest`; the
+            // first empty one seen is remembered; filled ones are compared.
+            let (mut first_empty, mut stop, mut compared) = (None, false, 0u32);
+            for (i, &thi) in bytes.iter().enumerate() {
+                if is_empty(thi) {
+                    first_empty = first_empty.or(Some(i));
+                    if thi == EMPTY_REST {
+                        stop = true;
+                        break;
+                    }
+                    continue;
+                }
+                compared |= 1 << i;
+            }
+            let rest = match_byte(w, EMPTY_REST);
+            assert_eq!(first_empty_slot(w), first_empty, "{bytes:?}");
+            assert_eq!(rest != 0, stop, "{bytes:?}");
+            assert_eq!(nonempty_slots(w) & below_first(rest), compared, "{bytes:?}");
         };
         for v in 0..=255u8 {
             for pos in 0..8 {
