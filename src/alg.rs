@@ -497,6 +497,25 @@ pub fn set_use_aeshash(on: bool) -> bool {
 /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`).
 #[inline]
 pub unsafe fn memhash(p: *const u8, seed: usize, s: usize) -> usize {
+    // As `memhash64`: the AES path decided with one load, anything else out
+    // of line.
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
+    if aes_selected() {
+        // SAFETY: 1. the AES path is only selected when `aes_available()`;
+        // 2. `p` is valid for reads of `s` bytes (caller); 3.
+        // `aes_selected()` was just true.
+        return unsafe { aes::memhash_ready(p, seed, s) };
+    }
+    // SAFETY: `p` is valid for reads of `s` bytes (caller).
+    unsafe { memhash_slow(p, seed, s) }
+}
+
+/// [`memhash`] when the AES path is not (yet) known to be selected.
+///
+/// # Safety
+/// As for [`memhash`].
+#[inline(never)]
+unsafe fn memhash_slow(p: *const u8, seed: usize, s: usize) -> usize {
     #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
     if use_aeshash() {
         // SAFETY: 1. the CPU can run the AES path: `use_aeshash`
@@ -1386,6 +1405,23 @@ pub mod aes {
         // SAFETY: 1. the CPU features (caller point 1); 2. `s` readable
         // bytes at `p` (caller point 2).
         unsafe { aes_hashbody(global_keys(), p, seed, s) }
+    }
+
+    /// [`memhash`] for a caller that has seen the AES path selected (so the
+    /// material is initialised): no initialisation check.
+    ///
+    /// # Safety
+    /// * The CPU can run the AES path ([`super::aes_available`]);
+    /// * `p` is valid for reads of `s` bytes (any pointer when `s == 0`);
+    /// * `super::aes_selected()` returned true (for the right material:
+    ///   without it the hash is wrong, not unsound).
+    #[inline]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), target_feature(enable = "aes,ssse3,sse4.1"))]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "aes"))]
+    pub(crate) unsafe fn memhash_ready(p: *const u8, seed: usize, s: usize) -> usize {
+        // SAFETY: 1. the CPU features (caller point 1); 2. `s` readable
+        // bytes at `p` (caller point 2).
+        unsafe { aes_hashbody(ready_keys(), p, seed, s) }
     }
 
     /// Go's AES `memhash32` (asm_amd64.s:1568; asm_386.s:1171; asm_arm64.s:533).
