@@ -684,8 +684,12 @@ impl HMap {
     /// 1. `self` is a live map of type `t`, the caller's alone;
     /// 2. no iterator of the map is used again.
     pub(crate) unsafe fn free_pins(&self, t: &MapType) {
-        let mut l = self.pins.lock();
-        let tab = l.table();
+        // SAFETY: point 1: the map is the caller's alone, so no one else
+        // reads or writes its pin table during the call, and this is the
+        // only reference to it; the lock, which orders pin changes between
+        // threads, has nothing to order (and its atomic exchange would cost
+        // each free of a map two of them).
+        let tab = unsafe { &mut *self.pins.table.get() };
         let mut head = core::mem::replace(&mut tab.records, ptr::null_mut());
         // The spill block's entries go with it (freed below, unread); only
         // the inline ones stay with the map.
@@ -694,7 +698,6 @@ impl HMap {
         }
         let spill = core::mem::replace(&mut tab.spill, ptr::null_mut());
         tab.spill_cap = 0;
-        drop(l);
         while let Some(rp) = NonNull::new(head) {
             // SAFETY: `rp` is a record taken off the map: live, ours.
             head = unsafe { (*rp.as_ptr()).next };
