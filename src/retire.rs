@@ -352,6 +352,13 @@ impl HMap {
     /// 3. no write of the map runs during the call (none may retire a block
     ///    meanwhile).
     pub(crate) unsafe fn free_retired(&self, t: &MapType) {
+        // An empty list (the common case: every free of a map and every end
+        // of an iteration gets here) costs a plain load, not the locked
+        // exchange below; a list another caller empties meanwhile is theirs
+        // to free.
+        if self.retired.load(Ordering::Acquire).is_null() {
+            return;
+        }
         let mut head = self.retired.swap(ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: [`alloc::pop_retired`]: 1. `head` is null or heads the
         // retire list, built only by `push_retired` of live blocks
