@@ -2230,10 +2230,21 @@ pub(crate) unsafe fn for_each_live(t: &MapType, h: &HMap, mut f: impl FnMut(*mut
 ///    caller, as in `mapfree`);
 /// 2. all its entries are being removed: no filled slot is used as live
 ///    again.
+#[inline(always)]
 pub(crate) unsafe fn release_all(t: &MapType, h: &HMap) {
-    if !(t.indirect_key() || t.indirect_elem() || t.key_drop.is_some() || t.elem_drop.is_some()) {
-        return;
+    // Plain inline keys and elems own nothing: decided here, at no call.
+    if t.indirect_key() || t.indirect_elem() || t.key_drop.is_some() || t.elem_drop.is_some() {
+        // SAFETY: [`release_all_owned`]: points 1 and 2 are this function's.
+        unsafe { release_all_owned(t, h) };
     }
+}
+
+/// [`release_all`] for a type whose keys or elems own something.
+///
+/// # Safety
+/// As for [`release_all`].
+#[inline(never)]
+unsafe fn release_all_owned(t: &MapType, h: &HMap) {
     let release = |b, i| {
         // SAFETY: 1. `for_each_live` passes a bucket of `t` of the map;
         // 2. and a slot `i < 8`.
