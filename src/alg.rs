@@ -789,32 +789,6 @@ pub unsafe fn memequal(p: *const u8, q: *const u8, size: usize) -> bool {
     if size == 0 || p == q {
         return true;
     }
-    // Up to 64 bytes, compared inline rather than through a call to the C
-    // library's `bcmp`: words that together cover the bytes, the last one
-    // overlapping its predecessor when `size` is not a multiple of the word.
-    if size < 8 {
-        let (n, last) = if size >= 4 { (4, size - 4) } else { (1, size - 1) };
-        // SAFETY: [`eq_word`]: `n <= size`, so the `n` bytes at offset 0
-        // lie inside the `size` readable bytes at `p` and at `q` (caller).
-        let head = unsafe { eq_word(p, q, 0, n) };
-        // SAFETY: [`eq_word`]: `last + n == size`: inside, as above.
-        let tail = unsafe { eq_word(p, q, last, n) };
-        // 1 to 3 bytes: the first and the last byte, and the middle one.
-        // SAFETY: [`eq_word`]: `size / 2 < size`: inside, as above.
-        return head && tail && (n != 1 || unsafe { eq_word(p, q, size / 2, 1) });
-    }
-    if size <= 64 {
-        let mut off = 0;
-        while off + 8 < size {
-            // SAFETY: [`eq_word`]: `off + 8 < size`: inside, as above.
-            if !unsafe { eq_word(p, q, off, 8) } {
-                return false;
-            }
-            off += 8;
-        }
-        // SAFETY: [`eq_word`]: `size - 8 + 8 == size`: inside, as above.
-        return unsafe { eq_word(p, q, size - 8, 8) };
-    }
     // SAFETY: `size != 0`, so `p` is non-null and valid for reads of `size`
     // bytes of one allocation (caller); `u8` needs no alignment; the bytes
     // are only read while the slice lives.
@@ -822,42 +796,6 @@ pub unsafe fn memequal(p: *const u8, q: *const u8, size: usize) -> bool {
     // SAFETY: as for `a`, for `q` (caller).
     let b = unsafe { core::slice::from_raw_parts(q, size) };
     a == b
-}
-
-/// Whether the `n` bytes at offset `off` of `p` and of `q` are equal, read
-/// as one word (`n` is 1, 4 or 8).
-///
-/// # Safety
-/// * `p + off` and `q + off` are each valid for reads of `n` bytes (no
-///   alignment needed).
-#[inline(always)]
-unsafe fn eq_word(p: *const u8, q: *const u8, off: usize, n: usize) -> bool {
-    // SAFETY: `p + off` is the start of `n >= 1` readable bytes (caller):
-    // inside one allocation.
-    let a = unsafe { p.add(off) };
-    // SAFETY: as for `a`, for `q`.
-    let b = unsafe { q.add(off) };
-    // SAFETY: [`word`]: `n` readable bytes at `a` (caller), `n` 1, 4 or 8.
-    let wa = unsafe { word(a, n) };
-    // SAFETY: [`word`]: as for `wa`, at `b`.
-    let wb = unsafe { word(b, n) };
-    wa == wb
-}
-
-/// The `n` bytes at `x` as one zero-extended word (`n` is 1, 4 or 8).
-///
-/// # Safety
-/// * `x` is valid for reads of `n` bytes (no alignment needed).
-#[inline(always)]
-unsafe fn word(x: *const u8, n: usize) -> u64 {
-    match n {
-        // SAFETY: 8 readable bytes at `x` (caller); unaligned load.
-        8 => unsafe { ptr::read_unaligned(x.cast::<u64>()) },
-        // SAFETY: 4 readable bytes at `x` (caller); unaligned load.
-        4 => u64::from(unsafe { ptr::read_unaligned(x.cast::<u32>()) }),
-        // SAFETY: 1 readable byte at `x` (caller).
-        _ => u64::from(unsafe { x.read() }),
-    }
 }
 
 /// Compares two `f32` with `==` (Go's `f32equal`, alg.go:343): `+0 == -0`,
@@ -1821,33 +1759,6 @@ mod tests {
             unsafe { fallback::f32hash((&raw const nan).cast(), h) }
         });
         assert_eq!(got, C1.wrapping_mul(C0 ^ h ^ 77));
-    }
-
-    #[test]
-    fn memequal_agrees_with_slice_comparison() {
-        // Every size up to 80 (the inline words up to 64, the library call
-        // above), at an odd address, with one byte differing in every
-        // position, and equal.
-        let mut a = [0u8; 88];
-        let mut b = [0u8; 88];
-        for (i, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
-            *x = (i as u8).wrapping_mul(37) | 1;
-            *y = *x;
-        }
-        for size in 0..=80 {
-            // SAFETY: `1 + size <= 81 < 88` readable bytes in each array.
-            let eq = |a: &[u8; 88], b: &[u8; 88]| unsafe { memequal(a[1..].as_ptr(), b[1..].as_ptr(), size) };
-            assert!(eq(&a, &b), "size {size}");
-            for d in 0..size {
-                b[1 + d] ^= 0x80;
-                assert!(!eq(&a, &b), "size {size}, byte {d} differs");
-                b[1 + d] ^= 0x80;
-            }
-            // A difference just outside the compared bytes is not seen.
-            b[1 + size] ^= 0x80;
-            assert!(eq(&a, &b), "size {size}, byte after");
-            b[1 + size] ^= 0x80;
-        }
     }
 
     #[test]
