@@ -35,7 +35,7 @@ use crate::map::{
 };
 use crate::maptype::{BUCKET_CNT, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::reserve::{grow_work_decided, needs_decisions};
-use crate::scan::{below_first, first_empty_slot, match_byte, tophash_word};
+use crate::scan::{TopScan, first_empty_slot, tophash_word};
 
 /// Width of a key slot: a string header (Go: `2*goarch.PtrSize`).
 const KEY: usize = 2 * PTR_SIZE;
@@ -381,13 +381,10 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                 // SAFETY: [`tophash_word`]: `b` is a bucket of `t` on the
                 // chain (the main bucket, then non-null overflow links).
                 let w = unsafe { tophash_word(b) };
-                let rest = match_byte(w, EMPTY_REST);
-                let mut cand = match_byte(w, top) & below_first(rest);
-                while cand != 0 {
-                    let i = cand.trailing_zeros() as usize;
-                    cand &= cand - 1;
+                let mut scan = TopScan::new(w, top);
+                for i in scan.by_ref() {
                     // SAFETY: [`keystr`]: 1. `b` is a bucket of `t`, which
-                    // fits (point 2); 2. `i < 8` (a bit of an 8-bit mask).
+                    // fits (point 2); 2. `i < 8` (a slot of the scan).
                     let kp = unsafe { keystr(b, i) };
                     // SAFETY: [`pointer::read`]: `kp` is a 16-byte key slot,
                     // 8-aligned, initialised (see [`loadstr`]); any bits are
@@ -432,7 +429,7 @@ pub unsafe fn mapassign_faststr(t: &MapType, h: *mut HMap, s: GoString) -> Resul
                         ii = i;
                     }
                 }
-                if rest != 0 {
+                if scan.chain_ends {
                     break 'bucketloop;
                 }
                 // SAFETY: [`overflow`]: `b` is a bucket of `t`.

@@ -53,7 +53,7 @@ use crate::maptype::{BUCKET_CNT, CloneFn, DATA_OFFSET, MapType, PTR_SIZE};
 use crate::mem::{MEMCLR_STREAM_MIN, memclr_stream};
 use crate::msize::{exceeds_max_alloc, roundupsize};
 use crate::reserve::{grow_work_decided, needs_decisions};
-use crate::scan::{below_first, first_empty_slot, iter_slots, match_byte, tophash_word};
+use crate::scan::{TopScan, first_empty_slot, iter_slots, tophash_word};
 use crate::scopeguard::{ScopeGuard, guard};
 
 pub use crate::iter_inline::{mapiternext_inline, mapiternext_own_type};
@@ -1147,16 +1147,13 @@ pub(crate) unsafe fn find_in_chain(
         // SAFETY: 1. `b` is a bucket of `t` (point 1): its `tophash[8]`
         // is readable, and it is 8-aligned.
         let w = unsafe { tophash_word(b) };
-        let rest = match_byte(w, EMPTY_REST);
-        let mut cand = match_byte(w, top) & below_first(rest);
-        while cand != 0 {
-            let i = cand.trailing_zeros() as usize;
-            cand &= cand - 1;
+        let mut scan = TopScan::new(w, top);
+        for i in scan.by_ref() {
             if eq(b, i) {
                 return Some((b, i));
             }
         }
-        if rest != 0 {
+        if scan.chain_ends {
             break;
         }
         // SAFETY: 1. `b` is a bucket of `t` (point 1; the next one is too).
@@ -1506,13 +1503,10 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                 // SAFETY: [`tophash_word`]: `b` is a bucket of `t` of the
                 // chain.
                 let w = unsafe { tophash_word(b) };
-                let rest = match_byte(w, EMPTY_REST);
-                let mut cand = match_byte(w, top) & below_first(rest);
-                while cand != 0 {
-                    let i = cand.trailing_zeros() as usize;
-                    cand &= cand - 1;
-                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8` (a bit
-                    // of an 8-bit mask).
+                let mut scan = TopScan::new(w, top);
+                for i in scan.by_ref() {
+                    // SAFETY: 1. `b` is a bucket of `t`; 2. `i < 8` (a slot
+                    // of the scan).
                     let k = unsafe { key_of(t, b, i) };
                     // SAFETY: `key` is a key of `t` (point 2); slot `i` is
                     // filled (its tophash is `top`, not a marker), so `k` is
@@ -1547,7 +1541,7 @@ pub unsafe fn mapassign(t: &MapType, h: *mut HMap, key: *const u8) -> Result<Slo
                         inserte = unsafe { elem_at(t, b, i) };
                     }
                 }
-                if rest != 0 {
+                if scan.chain_ends {
                     break 'bucketloop;
                 }
                 // SAFETY: 1. `b` is a bucket of `t`.

@@ -93,6 +93,41 @@ pub(crate) fn nonempty_slots(w: u64) -> u32 {
     byte_mask(nonzero_bytes(w & (ONES * 0xfe)))
 }
 
+/// What Go's lookup and assign loops see in one bucket for a tophash
+/// `top >= MIN_TOP_HASH` (never an empty marker): the slots whose tophash
+/// is `top` before the first `emptyRest`, in slot order (the keys the loop
+/// compares), and whether an `emptyRest` ends the chain in this bucket.
+pub(crate) struct TopScan {
+    /// The candidate slots not yet returned, one bit each.
+    cand: u32,
+    /// Whether the bucket holds an `emptyRest`: the chain ends here.
+    pub(crate) chain_ends: bool,
+}
+
+impl TopScan {
+    /// The scan of the bucket whose tophash word is `w` for `top`.
+    #[inline(always)]
+    pub(crate) fn new(w: u64, top: u8) -> TopScan {
+        let rest = match_byte(w, crate::map::EMPTY_REST);
+        TopScan { cand: match_byte(w, top) & below_first(rest), chain_ends: rest != 0 }
+    }
+}
+
+impl Iterator for TopScan {
+    type Item = usize;
+
+    /// The next candidate slot, in slot order.
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        if self.cand == 0 {
+            return None;
+        }
+        let i = self.cand.trailing_zeros() as usize;
+        self.cand &= self.cand - 1;
+        Some(i)
+    }
+}
+
 /// The first slot a Go assign loop over one bucket finds empty
 /// (`isEmpty(tophash[i])`), if any. Go's loop visits the slots up to and
 /// including the first `emptyRest`, which is itself empty, so the first
@@ -294,6 +329,21 @@ mod swar_tests {
                     continue;
                 }
                 compared |= 1 << i;
+            }
+            // Go's lookup loops for a tophash `top` (>= MIN_TOP_HASH): the
+            // slots visited before the first `emptyRest` whose tophash is
+            // `top`, in order.
+            for top in [MIN_TOP_HASH, 0x80, 0xff, bytes[2].max(MIN_TOP_HASH)] {
+                let want: Vec<usize> = bytes
+                    .iter()
+                    .take_while(|&&x| x != EMPTY_REST)
+                    .enumerate()
+                    .filter(|&(_, &x)| x == top)
+                    .map(|(i, _)| i)
+                    .collect();
+                let scan = TopScan::new(w, top);
+                assert_eq!(scan.chain_ends, stop, "{bytes:?}");
+                assert_eq!(scan.collect::<Vec<_>>(), want, "{bytes:?} top {top}");
             }
             let rest = match_byte(w, EMPTY_REST);
             assert_eq!(first_empty_slot(w), first_empty, "{bytes:?}");
