@@ -315,9 +315,10 @@ mod swar_tests {
                 let want = (0..8).filter(|&i| bytes[i] == top).fold(0, |m, i| m | 1 << i);
                 assert_eq!(match_byte(w, top), want, "{bytes:?} top {top}");
             }
-            // Go's assign loops (mapassign_faststr, mapassign_fast64):
-            // slots are visited in order until the first `emptyRest`; the
-            // first empty one seen is remembered; filled ones are compared.
+            // Go's assign loops (mapassign, mapassign_faststr; fast64's
+            // compares every filled slot): slots are visited in order until
+            // the first `emptyRest`; the first empty one seen is
+            // remembered; filled ones are compared.
             let (mut first_empty, mut stop, mut compared) = (None, false, 0u32);
             for (i, &thi) in bytes.iter().enumerate() {
                 if is_empty(thi) {
