@@ -26,19 +26,24 @@
 //! Outcomes: `fatal` (gomap's fatal handler ran: a detected race), `ok`
 //! (undetected, results right), `wrong` (undetected, a wrong result),
 //! `crash` (a signal; for Go, also its other fatal errors, such as "bad
-//! map state"), `asan` (an AddressSanitizer report: exit code 66).
+//! map state"), `asan` (an AddressSanitizer report: exit code 66),
+//! `hang` (still running after [`DEADLINE`]: a gomap child is sent
+//! SIGSEGV, which ASan answers with the stack of the thread it lands on, a
+//! Go child SIGQUIT, which dumps every goroutine; SIGKILL 5 s later),
+//! `other`.
 //! `--go BIN` runs the same trials with Go's classic map
 //! (`go-ref/cmd/racestress`, built with `GOEXPERIMENT=noswissmap`),
 //! interleaved with gomap's. `--check` fails if any gomap trial crashed,
-//! drew an ASan report or ended otherwise. Detection counts are reported
+//! drew an ASan report, hung or ended otherwise. Detection counts are reported
 //! only: they measure how often the threads happened to overlap inside a
 //! map call, which the scheduler decides (see docs/memory.md).
 
 use std::ffi::{CStr, c_char, c_void};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Output, Stdio};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::Duration;
 
 use gomap_capi::gomap_status::*;
 use gomap_capi::*;
@@ -58,6 +63,11 @@ const WINDOW: u64 = 2_000;
 const WORDS: usize = 25;
 /// Exit code of a trial whose fatal handler ran.
 const EXIT_FATAL: i32 = 3;
+/// How long a trial may run before it counts as a hang. A 20,000-op trial
+/// takes under 1 s under ASan on the 2-core VM, even with seven other
+/// trials running beside it; a stop of CI once waited 4,400 s on one child
+/// (which map's, the log does not say) before this deadline existed.
+const DEADLINE: Duration = Duration::from_secs(60);
 /// Exit code AddressSanitizer is told to use (`ASAN_OPTIONS=exitcode=66`).
 const EXIT_ASAN: i32 = 66;
 
@@ -251,14 +261,46 @@ enum Outcome {
     Wrong,
     Segv,
     Asan,
+    Hang,
     Other,
 }
 
-const OUTCOMES: [Outcome; 6] =
-    [Outcome::Fatal, Outcome::Ok, Outcome::Wrong, Outcome::Segv, Outcome::Asan, Outcome::Other];
+const OUTCOMES: [Outcome; 7] =
+    [Outcome::Fatal, Outcome::Ok, Outcome::Wrong, Outcome::Segv, Outcome::Asan, Outcome::Hang, Outcome::Other];
 
-fn classify(out: &std::process::Output, go: bool) -> Outcome {
+/// Runs one trial to its end or to [`DEADLINE`]. Past the deadline the
+/// child gets `stop_signal` (a stack dump on its stderr), then SIGKILL
+/// 5 s later; the bool says whether that happened.
+fn run_trial(cmd: &mut Command, stop_signal: i32) -> (Output, bool) {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run a trial");
+    let pid = child.id() as libc::pid_t;
+    let (watch, reaped) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if reaped.recv_timeout(DEADLINE).is_ok() {
+            return false;
+        }
+        // SAFETY: `kill` has no memory preconditions; the child is not yet
+        // reaped (the main thread is still in wait_with_output, which has
+        // not sent on the channel), so `pid` is still the child's.
+        unsafe { libc::kill(pid, stop_signal) };
+        if reaped.recv_timeout(Duration::from_secs(5)).is_err() {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        true
+    });
+    let out = child.wait_with_output().expect("wait for a trial");
+    // The watchdog may already have returned (it timed out and the child
+    // ended): a closed channel is fine.
+    let _ = watch.send(());
+    (out, watchdog.join().expect("the watchdog"))
+}
+
+fn classify(out: &Output, hung: bool, go: bool) -> Outcome {
     use std::os::unix::process::ExitStatusExt;
+    if hung {
+        return Outcome::Hang;
+    }
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     if stderr.contains("AddressSanitizer") || out.status.code() == Some(EXIT_ASAN) {
@@ -318,30 +360,38 @@ fn main() -> ExitCode {
     }
     let me = std::env::current_exe().expect("own path");
     let mut failed = false;
-    println!("{trials} trials per pattern, {} writer operations each; counts: fatal ok wrong crash asan other", ops());
+    println!(
+        "{trials} trials per pattern, {} writer operations each; counts: fatal ok wrong crash asan hang other",
+        ops()
+    );
     for p in &patterns {
-        let mut ours = [0usize; 6];
-        let mut theirs = [0usize; 6];
+        let mut ours = [0usize; OUTCOMES.len()];
+        let mut theirs = [0usize; OUTCOMES.len()];
         let mut first_bad: Option<String> = None;
         for _ in 0..trials {
-            let out = Command::new(&me)
-                .args(["--trial", p, &ops().to_string()])
-                .env("ASAN_OPTIONS", format!("exitcode={EXIT_ASAN}:detect_leaks=0"))
-                .output()
-                .expect("run a trial");
-            let o = classify(&out, false);
+            let (out, hung) = run_trial(
+                Command::new(&me)
+                    .args(["--trial", p, &ops().to_string()])
+                    .env("ASAN_OPTIONS", format!("exitcode={EXIT_ASAN}:detect_leaks=0")),
+                libc::SIGSEGV,
+            );
+            let o = classify(&out, hung, false);
             ours[OUTCOMES.iter().position(|&x| x == o).unwrap()] += 1;
-            if matches!(o, Outcome::Segv | Outcome::Asan | Outcome::Other) && first_bad.is_none() {
-                first_bad = Some(format!("{:?} {}", out.status, String::from_utf8_lossy(&out.stderr)));
+            if matches!(o, Outcome::Segv | Outcome::Asan | Outcome::Hang | Outcome::Other) && first_bad.is_none() {
+                first_bad = Some(format!("{o:?} {:?} {}", out.status, String::from_utf8_lossy(&out.stderr)));
             }
             if let Some(g) = &go {
-                let out =
-                    Command::new(g).args(["-pattern", p, "-ops", &ops().to_string()]).output().expect("run a Go trial");
-                let o = classify(&out, true);
+                let (out, hung) =
+                    run_trial(Command::new(g).args(["-pattern", p, "-ops", &ops().to_string()]), libc::SIGQUIT);
+                let o = classify(&out, hung, true);
                 theirs[OUTCOMES.iter().position(|&x| x == o).unwrap()] += 1;
+                if o == Outcome::Hang {
+                    let cut: String = String::from_utf8_lossy(&out.stderr).chars().take(3000).collect();
+                    println!("a Go trial of {p} hung; its SIGQUIT dump: {cut}");
+                }
             }
         }
-        let row = |c: &[usize; 6]| c.iter().map(|n| format!("{n:>5}")).collect::<String>();
+        let row = |c: &[usize; OUTCOMES.len()]| c.iter().map(|n| format!("{n:>5}")).collect::<String>();
         println!("{p:>10} gomap {}", row(&ours));
         if go.is_some() {
             println!("{p:>10} Go    {}", row(&theirs));
@@ -351,9 +401,9 @@ fn main() -> ExitCode {
             println!("first bad trial: {cut}");
         }
         if check {
-            let bad = ours[3] + ours[4] + ours[5];
+            let bad = ours[3] + ours[4] + ours[5] + ours[6];
             if bad > 0 {
-                println!("FAIL {p}: {bad} trials crashed, drew an ASan report or ended otherwise");
+                println!("FAIL {p}: {bad} trials crashed, drew an ASan report, hung or ended otherwise");
                 failed = true;
             }
             // Detection is reported, not checked: how often two threads
