@@ -277,6 +277,9 @@ pub struct MapType {
     pub(crate) flags: u32,
     /// Whether buckets hold pointers (`Bucket.Pointers()`).
     pub(crate) bucket_pointers: bool,
+    /// Payload sizes of the roles a quarantine pools for maps of this type
+    /// (`quarantine::pool_roles`; gomap-only).
+    pub(crate) pool_roles: [usize; 3],
 }
 
 // SAFETY: a MapType is immutable after construction. `ctx` is only ever passed
@@ -851,6 +854,7 @@ impl MapTypeBuilder {
             bucketsize: l.bucketsize,
             flags: l.flags,
             bucket_pointers: l.bucket_pointers,
+            pool_roles: l.pool_roles,
         })
     }
 }
@@ -864,6 +868,7 @@ struct Layout {
     bucketsize: u16,
     flags: u32,
     bucket_pointers: bool,
+    pool_roles: [usize; 3],
 }
 
 impl Layout {
@@ -923,12 +928,18 @@ impl Layout {
         }
         let bucketsize = (BUCKET_CNT * (1 + keysize + valuesize) + PTR_SIZE).next_multiple_of(bucket_align);
         let bucket_pointers = key.pointers || elem.pointers || indirect_key || indirect_elem;
+        let pool_roles = crate::quarantine::pool_roles(
+            bucketsize,
+            (indirect_key, key.size, key.align),
+            (indirect_elem, elem.size, elem.align),
+        );
         Ok(Layout {
             keysize: keysize as u8,
             valuesize: valuesize as u8,
             bucketsize: bucketsize as u16,
             flags,
             bucket_pointers,
+            pool_roles,
         })
     }
 }
@@ -1012,6 +1023,7 @@ impl MapType {
             bucketsize: l.bucketsize,
             flags: l.flags,
             bucket_pointers: l.bucket_pointers,
+            pool_roles: l.pool_roles,
         }
     }
 }
@@ -1091,6 +1103,7 @@ impl MapType {
             bucketsize: self.bucketsize,
             flags: self.flags,
             bucket_pointers: self.bucket_pointers,
+            pool_roles: self.pool_roles,
         }
     }
 }

@@ -512,23 +512,33 @@ impl HMap {
 pub(crate) struct Roles(pub(crate) [usize; 3]);
 
 impl Roles {
-    /// The roles of a map of type `t`: its overflow buckets, and its
-    /// out-of-line keys and elems (if it has them, aligned at most 8). A
-    /// size two roles share pools for neither.
+    /// The roles of a map of type `t`, derived with its layout
+    /// ([`pool_roles`]) and kept in the descriptor, so that `make` copies
+    /// three words instead of deriving them per map.
+    #[inline]
     pub(crate) fn of(t: &MapType) -> Roles {
-        let ool = |indirect: bool, size: usize, align: usize| {
-            if indirect && align <= 8 { size.next_multiple_of(8) } else { 0 }
-        };
-        let b = t.bucketsize().next_multiple_of(8);
-        let k = ool(t.indirect_key(), t.key.size, t.key.align);
-        let e = ool(t.indirect_elem(), t.elem.size, t.elem.align);
-        // `b` is never 0; `k` and `e` are 0 when not pooled.
-        let mut r = [0; 3];
-        r[POOL_BUCKET] = if b == k || b == e { 0 } else { b };
-        r[POOL_KEY] = if k == b || (k != 0 && k == e) { 0 } else { k };
-        r[POOL_ELEM] = if e == b || (e != 0 && e == k) { 0 } else { e };
-        Roles(r)
+        Roles(t.pool_roles)
     }
+}
+
+/// The payload sizes a map's pooled roles would have: its overflow
+/// buckets (`bucketsize`), and its out-of-line keys and elems (if it has
+/// them, aligned at most 8); 0 for a role that does not pool. A size two
+/// roles share pools for neither, as a block could not tell which it was.
+/// A `const fn`, for descriptors built at compile time.
+pub(crate) const fn pool_roles(bucketsize: usize, key: (bool, usize, usize), elem: (bool, usize, usize)) -> [usize; 3] {
+    const fn ool((indirect, size, align): (bool, usize, usize)) -> usize {
+        if indirect && align <= 8 { size.next_multiple_of(8) } else { 0 }
+    }
+    let b = bucketsize.next_multiple_of(8);
+    let k = ool(key);
+    let e = ool(elem);
+    // `b` is never 0; `k` and `e` are 0 when not pooled.
+    let mut r = [0; 3];
+    r[POOL_BUCKET] = if b == k || b == e { 0 } else { b };
+    r[POOL_KEY] = if k == b || (k != 0 && k == e) { 0 } else { k };
+    r[POOL_ELEM] = if e == b || (e != 0 && e == k) { 0 } else { e };
+    r
 }
 
 /// The setting a map made from an allocator whose quarantine pointer is
