@@ -17,7 +17,7 @@ export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}"
 cargo +nightly miri setup >/dev/null
 cargo +nightly miri test --lib \
   --test go_map_tests --test go_programs --test alloc_failure --test reliability --test model \
-  --test fast_paths --test ffi --test allocators --test ownership --test stats --test api --test serde --test clone_unwind --test evac_decisions --test lookup --test entry --test align --test derive --test owned --test user_api --test iface_vectors --test iface --test quarantine --test key_material "$@"
+  --test fast_paths --test ffi --test allocators --test ownership --test stats --test api --test serde --test clone_unwind --test evac_decisions --test lookup --test entry --test align --test derive --test owned --test user_api --test iface_vectors --test iface --test quarantine --test key_material --test lazy_make "$@"
 # Go's arm layout on armv7: 8-byte keys and elems at 4 mod 8 in every
 # other 140-byte bucket, read unaligned by fast64 and the tophash scans.
 # Miri interprets the armv7 target (its own sysroot: no cross toolchain

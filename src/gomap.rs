@@ -32,7 +32,14 @@
 //! ended by `drop`: `h` is a live map of type `*t` (see the crate docs),
 //! reachable only through this `GoMap`, whose keys are `K`s and elems `V`s,
 //! and `t` describes `map[K]V` exactly (`GoKey`'s contract, the typed
-//! hooks). Reads borrow the `GoMap`, writes borrow it mutably, so no write
+//! hooks); or `h` is `NO_HMAP`, for an empty map whose hmap is not made
+//! yet (`new`, and `with_capacity` of at most 8, which Go makes without
+//! buckets). Such a map gives lookups `NO_HMAP`, a shared empty map that
+//! they only read, and Go's other functions null, which they read as a nil
+//! map; its first write makes its hmap (`GoMap::live`) with the seed `make`
+//! drew, so the random draws happen in Go's order. "`h` is null or a live
+//! map" below means `GoMap::hp`'s value. Reads borrow the `GoMap`, writes
+//! borrow it mutably, so no write
 //! runs during a read, and an iterator ([`Iter`], `range`) is ended before
 //! the borrow it holds ends. The SAFETY comments below discharge the map
 //! functions' points from this invariant ("the invariant").
@@ -233,15 +240,15 @@ impl<K: GoKey> query::Probe<K> for K {
     }
     #[inline(always)]
     fn access_k<V>(&self, m: &GoMap<K, V>) -> (*mut u8, *mut u8) {
-        let (t, h, kp) = (m.t(), m.h.as_ptr(), (self as *const K).cast::<u8>());
-        // Every arm: `h` is a live map of type `t` (the invariant), not
+        let (t, h, kp) = (m.t(), m.h_lookup(), (self as *const K).cast::<u8>());
+        // Every arm: `h` is null or a live map of type `t` (the invariant), not
         // written while `m` is borrowed (writes take `&mut`).
         match GoMap::<K, V>::FAST {
             FastKind::Fast32 => {
                 // SAFETY: `FAST == Fast32` only for a 4-byte plain-memory
                 // `K` (GoKey): `kp` is valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: access_k_fast32's points: 1. live map of type `t`;
+                // SAFETY: access_k_fast32's points: 1. null or a live map;
                 // 2. `t` fits fast32 (`FAST`, as in `access2_raw`); 3. no
                 // write runs.
                 unsafe { fast32::access_k_fast32(t, h, key) }
@@ -250,13 +257,13 @@ impl<K: GoKey> query::Probe<K> for K {
                 // SAFETY: `FAST == Fast64` only for an 8-byte plain-memory
                 // `K` (GoKey): `kp` is valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: access_k_fast64's points: 1. live map of type `t`;
+                // SAFETY: access_k_fast64's points: 1. null or a live map;
                 // 2. `t` fits fast64 (`FAST`, as in `access2_raw`); 3. no
                 // write runs.
                 unsafe { fast64::access_k_fast64(t, h, key) }
             }
-            // SAFETY: mapaccess_k's points: 1. a live map of type `t`, not
-            // written meanwhile; 2. `self` is a `K`, a key of `t` (GoKey:
+            // SAFETY: mapaccess_k's points: 1. null or a live map of type `t`,
+            // not written meanwhile; 2. `self` is a `K`, a key of `t` (GoKey:
             // `t` describes `K`).
             _ => unsafe { map::mapaccess_k(t, h, kp) },
         }
@@ -304,10 +311,10 @@ macro_rules! str_on_header_keys {
             #[inline(always)]
             fn access_k<V>(&self, m: &GoMap<$k, V>) -> (*mut u8, *mut u8) {
                 let hdr = str_header(self);
-                // SAFETY: mapaccess_k's points: 1. `h` is a live map of type
-                // `t` (the invariant), not written while `m` is borrowed; 2.
-                // `hdr` is a key of `t` (as in `access2`).
-                unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), (&raw const hdr).cast()) }
+                // SAFETY: mapaccess_k's points: 1. `h` is null or a live map of
+                // type `t` (the invariant), not written while `m` is borrowed;
+                // 2. `hdr` is a key of `t` (as in `access2`).
+                unsafe { map::mapaccess_k(m.t(), m.hp(), (&raw const hdr).cast()) }
             }
             #[inline(always)]
             unsafe fn delete_into<V>(&self, m: &mut GoMap<$k, V>, out: *mut u8) -> bool {
@@ -340,12 +347,12 @@ impl query::Probe<String> for str {
             let k = unsafe { &*k.cast::<String>() };
             k.as_bytes() == self.as_bytes()
         };
-        // SAFETY: mapaccess_k_by's points: 1. `h` is a live map of type `t`
-        // (the invariant), not written while `m` is borrowed; 2. `t`'s
+        // SAFETY: mapaccess_k_by's points: 1. `h` is null or a live map of type
+        // `t` (the invariant), not written while `m` is borrowed; 2. `t`'s
         // hasher is `string_hash`, `strhash` over the `String`'s bytes, and
-        // `eq` accepts only `String`s with `self`'s bytes: `str_hash`
-        // returns their hash.
-        unsafe { map::mapaccess_k_by(m.t(), m.h.as_ptr(), |seed| str_hash(self, seed), eq) }
+        // `eq` accepts only `String`s with `self`'s bytes: `str_hash` returns
+        // their hash.
+        unsafe { map::mapaccess_k_by(m.t(), m.hp(), |seed| str_hash(self, seed), eq) }
     }
     #[inline]
     unsafe fn delete_into<V>(&self, m: &mut GoMap<String, V>, out: *mut u8) -> bool {
@@ -435,6 +442,22 @@ const fn clone_hook<T: Clone>() -> Option<crate::maptype::CloneFn> {
     if core::mem::needs_drop::<T>() { Some(clone_fn::<T> as crate::maptype::CloneFn) } else { None }
 }
 
+/// What a [`GoMap`] without an hmap yet points to: an empty map (count 0,
+/// B = 0, no buckets) that lookups read and that nothing ever writes (every
+/// write makes the map's own hmap first, and the map's other functions are
+/// given null instead). One for all maps, in static memory.
+struct NoHmap(HMap);
+// SAFETY: never written (see above), so shared reads from any thread are
+// all that happens to it.
+unsafe impl Sync for NoHmap {}
+static NO_HMAP: NoHmap = NoHmap(HMap::new(crate::alloc::Allocator::LIBC));
+
+/// The address of [`NO_HMAP`].
+#[inline(always)]
+fn no_hmap() -> NonNull<HMap> {
+    NonNull::from(&NO_HMAP.0)
+}
+
 /// A Go map from `K` to `V`.
 ///
 /// Values may be any type, including types aligned above 8, which are
@@ -461,7 +484,12 @@ pub struct GoMap<K: GoKey, V> {
     pub(crate) t: NonNull<MapType>,
     /// Whether `t` is a `Box` this map owns (freed in `drop`).
     pub(crate) owned_t: bool,
-    /// A live map of type `*t`, owned by this value (see the module docs).
+    /// The seed (`hash0`) `make` drew for the map, given to its hmap when
+    /// the first write makes it (while `h` is null).
+    seed: u32,
+    /// A live map of type `*t` owned by this value, or, while the map has
+    /// no hmap yet (see the module docs), [`NO_HMAP`]. Only `&mut self`
+    /// methods change it.
     pub(crate) h: NonNull<HMap>,
     _marker: PhantomData<(K, V)>,
 }
@@ -486,6 +514,46 @@ impl<K: GoKey, V> GoMap<K, V> {
             K::FAST
         };
 
+    /// The map, or null while it has no hmap yet, which Go's functions
+    /// read as a nil map (empty).
+    #[inline(always)]
+    pub(crate) fn hp(&self) -> *mut HMap {
+        if self.h == no_hmap() { ptr::null_mut() } else { self.h.as_ptr() }
+    }
+
+    /// The map for a lookup: [`NO_HMAP`] while it has no hmap yet, an empty
+    /// map that lookups read (its count of 0 ends them) and nothing writes,
+    /// so that a lookup needs no null check.
+    #[inline(always)]
+    fn h_lookup(&self) -> *mut HMap {
+        self.h.as_ptr()
+    }
+
+    /// The map's hmap, made now if the map has none yet (its first write):
+    /// Go's `makemap_small` with the seed `make` drew.
+    #[inline(always)]
+    pub(crate) fn live(&mut self) -> Result<NonNull<HMap>, crate::fatal::MapError> {
+        if self.h != no_hmap() { Ok(self.h) } else { self.make_hmap() }
+    }
+
+    /// The first write's half of [`Self::live`].
+    #[cold]
+    #[inline(never)]
+    fn make_hmap(&mut self) -> Result<NonNull<HMap>, crate::fatal::MapError> {
+        let h = self.new_hmap()?;
+        self.h = h;
+        Ok(h)
+    }
+
+    /// An hmap for this map (B = 0, no buckets, `hash0` the drawn seed),
+    /// made with the default allocator, not yet stored.
+    fn new_hmap(&self) -> Result<NonNull<HMap>, crate::fatal::MapError> {
+        let mut h = map::makemap_seeded_in(self.t(), &crate::alloc::default_allocator(), self.seed)?;
+        // SAFETY: the map just made: live, and referenced only here.
+        unsafe { h.as_mut() }.mark_exclusive_writes();
+        Ok(h)
+    }
+
     /// `mapaccess2`, or its fast variant.
     #[inline(always)]
     fn access2(&self, k: &K) -> (*const u8, bool) {
@@ -503,8 +571,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     ///   for the call, and aligned as `K`.
     #[inline(always)]
     unsafe fn access2_raw(&self, kp: *const u8) -> (*const u8, bool) {
-        let (t, h) = (self.t(), self.h.as_ptr());
-        // Every arm: `h` is a live map of type `t` (the invariant); the
+        let (t, h) = (self.t(), self.h_lookup());
+        // Every arm: `h` is null or a live map of type `t` (the invariant); the
         // result stays valid while `self` is borrowed (no write runs).
         oom(match Self::FAST {
             FastKind::Fast32 => {
@@ -512,7 +580,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // (GoKey): `kp`, a key of `t` (point 1), is valid for reads
                 // of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: mapaccess2_fast32's points: 1. live map of type `t`
+                // SAFETY: mapaccess2_fast32's points: 1. null or a live map
                 // (the invariant); 2. `t` fits fast32: 4-byte inline keys
                 // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
                 // `None` for a `V` over 128 bytes or aligned above 8); 3. no
@@ -524,7 +592,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // `K` (GoKey): `kp`, a key of `t` (point 1), is valid for
                 // reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: mapaccess2_fast64's points: 1. live map of type `t`
+                // SAFETY: mapaccess2_fast64's points: 1. null or a live map
                 // (the invariant); 2. `t` fits fast64: 8-byte inline keys
                 // compared bytewise (GoKey's `FAST`), inline elems (`FAST` is
                 // `None` for a `V` over 128 bytes or aligned above 8); 3. no
@@ -536,15 +604,15 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // `GoString` (GoKey): `kp`, a key of `t` aligned as `K`
                 // (point 1), is a readable, aligned header.
                 let key = unsafe { kp.cast::<GoString>().read() };
-                // SAFETY: mapaccess2_faststr's points: 1. live map of type
-                // `t` (the invariant); 2. `t` is `KeySpec::string()`'s
+                // SAFETY: mapaccess2_faststr's points: 1. null or a live map of
+                // type `t` (the invariant); 2. `t` is `KeySpec::string()`'s
                 // (GoKey's `FAST`) with inline elems: it fits the faststr
-                // paths; 3. `key`'s bytes are readable for the call (point
-                // 1); 4. no write runs: `&self` is shared.
+                // paths; 3. `key`'s bytes are readable for the call (point 1);
+                // 4. no write runs: `&self` is shared.
                 unsafe { faststr::mapaccess2_faststr(t, h, key) }
             }
-            // SAFETY: 1. live map of type `t` (the invariant); 2. `kp`
-            // points to a key of `t` (point 1).
+            // SAFETY: 1. null or a live map of type `t` (the invariant); 2.
+            // `kp` points to a key of `t` (point 1).
             FastKind::None => unsafe { map::mapaccess2(t, h, kp) },
         })
     }
@@ -568,13 +636,14 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// # Safety
     /// As [`Self::assign`] (point 2 applies to a success only).
     unsafe fn try_assign(&mut self, kp: *const u8) -> Result<map::Slot, crate::fatal::MapError> {
-        let (t, h) = (self.t(), self.h.as_ptr());
+        let h = self.live()?.as_ptr();
+        let t = self.t();
         match Self::FAST {
             FastKind::Fast32 => {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: mapassign_fast32's points: 1. live map of type `t`
+                // SAFETY: mapassign_fast32's points: 1. a live map of type `t`
                 // (the invariant); 2. `t` fits fast32 (see `access2`); 3.
                 // `&mut self`: nothing else accesses the map.
                 unsafe { fast32::mapassign_fast32(t, h, key) }
@@ -583,7 +652,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 1): valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: mapassign_fast64's points: 1. live map of type `t`
+                // SAFETY: mapassign_fast64's points: 1. a live map of type `t`
                 // (the invariant); 2. `t` fits fast64 (see `access2`); 3.
                 // `&mut self`: nothing else accesses the map.
                 unsafe { fast64::mapassign_fast64(t, h, key) }
@@ -593,7 +662,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // `kp` (point 1): a readable header, aligned (the caller's
                 // `K`).
                 let key = unsafe { kp.cast::<GoString>().read() };
-                // SAFETY: mapassign_faststr's points: 1. live map of type `t`
+                // SAFETY: mapassign_faststr's points: 1. a live map of type `t`
                 // (the invariant); 2. `t` fits the faststr paths (see
                 // `access2`); 3. `key`'s bytes are readable, and stay so
                 // while the map holds them: the map takes the `K` over
@@ -601,7 +670,7 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // self`: no other thread accesses the map.
                 unsafe { faststr::mapassign_faststr(t, h, key) }
             }
-            // SAFETY: 1. live map of type `t` (the invariant); 2. `kp` is a
+            // SAFETY: 1. a live map of type `t` (`live`); 2. `kp` is a
             // key of `t` outside the map (point 1).
             FastKind::None => unsafe { map::mapassign(t, h, kp) },
         }
@@ -616,10 +685,11 @@ impl<K: GoKey, V> GoMap<K, V> {
     ///   writes of one `V`, not overlapping the map.
     #[inline(always)]
     unsafe fn delete_into(&mut self, kp: *const u8, out: *mut u8) -> bool {
-        // SAFETY: 1. `h` is a live map of type `self.t()` (the invariant),
-        // and `&mut self` keeps every other access out; 2. and 3. the
-        // caller's points 1 and 2 (`t` describes `K` and `V`).
-        unsafe { Self::delete_raw(self.t(), self.h.as_ptr(), kp, out) }
+        let h = self.hp();
+        // SAFETY: 1. `h` is null or a live map of type `self.t()` (the
+        // invariant), and `&mut self` keeps every other access out; 2. and
+        // 3. the caller's points 1 and 2 (`t` describes `K` and `V`).
+        unsafe { Self::delete_raw(self.t(), h, kp, out) }
     }
 
     /// [`Self::delete_into`] on the map `h` of type `t`: the map's own
@@ -640,22 +710,22 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // SAFETY: a 4-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 2): valid for reads of 4 bytes.
                 let key = unsafe { kp.cast::<u32>().read_unaligned() };
-                // SAFETY: mapdelete_fast32_into's points: 1. live map of type
-                // `t` (point 1); 2. `t` fits fast32 (see `access2`; the key
-                // drop hook plays no part); 3. the caller has the map to
-                // itself (point 1); 4. `out` is valid for writing one elem,
-                // not overlapping (point 3).
+                // SAFETY: mapdelete_fast32_into's points: 1. null or a live map
+                // of type `t` (point 1); 2. `t` fits fast32 (see `access2`; the
+                // key drop hook plays no part); 3. the caller has the map to
+                // itself (point 1); 4. `out` is valid for writing one elem, not
+                // overlapping (point 3).
                 unsafe { fast32::mapdelete_fast32_into(t, h, key, out) }
             }
             FastKind::Fast64 => {
                 // SAFETY: an 8-byte plain-memory `K` (GoKey's `FAST`) at `kp`
                 // (point 2): valid for reads of 8 bytes.
                 let key = unsafe { kp.cast::<u64>().read_unaligned() };
-                // SAFETY: mapdelete_fast64_into's points: 1. live map of type
-                // `t` (point 1); 2. `t` fits fast64 (see `access2`; the key
-                // drop hook plays no part); 3. the caller has the map to
-                // itself (point 1); 4. `out` is valid for writing one elem,
-                // not overlapping (point 3).
+                // SAFETY: mapdelete_fast64_into's points: 1. null or a live map
+                // of type `t` (point 1); 2. `t` fits fast64 (see `access2`; the
+                // key drop hook plays no part); 3. the caller has the map to
+                // itself (point 1); 4. `out` is valid for writing one elem, not
+                // overlapping (point 3).
                 unsafe { fast64::mapdelete_fast64_into(t, h, key, out) }
             }
             FastKind::FastStr => {
@@ -670,9 +740,10 @@ impl<K: GoKey, V> GoMap<K, V> {
                 // (point 3).
                 unsafe { faststr::mapdelete_faststr_into(t, h, key, out) }
             }
-            // SAFETY: mapdelete_into's points: 1. live map of type `t`, the
-            // caller's alone (point 1); 2. `kp` a key of `t` (point 2); 3.
-            // `out` is valid for writing one elem, not overlapping (point 3).
+            // SAFETY: mapdelete_into's points: 1. null or a live map of type
+            // `t`, the caller's alone (point 1); 2. `kp` a key of `t` (point
+            // 2); 3. `out` is valid for writing one elem, not overlapping
+            // (point 3).
             FastKind::None => unsafe { map::mapdelete_into(t, h, kp, out) },
         })
     }
@@ -713,8 +784,11 @@ impl<K: GoKey, V> GoMap<K, V> {
         }
     }
 
-    /// `make(map[K]V)`: an empty map, B = 0. Allocates the `hmap` header
-    /// only; the first bucket array comes with the first insert, as in Go.
+    /// `make(map[K]V)`: an empty map, B = 0. Allocates nothing, as std's
+    /// `HashMap::new`: it draws the map's seed now, where Go's
+    /// `makemap_small` draws it, and the first write makes the `hmap`
+    /// header (with the default allocator of that moment) and the first
+    /// bucket, as Go's first insert makes the bucket.
     ///
     /// ```
     /// let m = gomap::GoMap::<u64, &str>::new(); // m := make(map[uint64]string)
@@ -728,7 +802,8 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// `make(map[K]V, hint)`: room for `hint` entries before the first growth
     /// (Go's `makemap`: the smallest B with `hint` under the load factor of
-    /// 6.5 per bucket), the bucket array allocated now when B > 0.
+    /// 6.5 per bucket), the bucket array allocated now when B > 0. A hint of
+    /// at most 8 (B = 0) allocates nothing, as [`Self::new`].
     ///
     /// # Panics
     /// If the bucket array cannot be allocated.
@@ -741,6 +816,12 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// ```
     pub fn with_capacity(hint: usize) -> Self {
         let (t, owned_t) = Self::descriptor();
+        if hint <= crate::maptype::BUCKET_CNT {
+            // Go's `makemap_small` (B = 0): the seed is drawn now, as Go
+            // draws it, and the hmap is made by the first write.
+            let seed = crate::rand::rand() as u32;
+            return GoMap { t, owned_t, seed, h: no_hmap(), _marker: PhantomData };
+        }
         // SAFETY: `t` is the static descriptor or a fresh box: valid, never
         // mutated.
         let made = map::makemap(unsafe { t.as_ref() }, hint.min(isize::MAX as usize) as isize);
@@ -757,8 +838,9 @@ impl<K: GoKey, V> GoMap<K, V> {
         };
         // SAFETY: the map `makemap` just made: live, and referenced only
         // here.
-        unsafe { h.as_mut() }.mark_exclusive_writes();
-        GoMap { t, owned_t, h, _marker: PhantomData }
+        let hr = unsafe { h.as_mut() };
+        hr.mark_exclusive_writes();
+        GoMap { t, owned_t, seed: hr.hash0, h, _marker: PhantomData }
     }
 
     /// The descriptor (Go's `maptype`) the map functions run with: key,
@@ -780,16 +862,66 @@ impl<K: GoKey, V> GoMap<K, V> {
 
     /// The erased map (Go's `*hmap`), for introspection with
     /// [`crate::inspect`] together with [`Self::map_type`]. Writing through
-    /// it is not allowed.
+    /// it is not allowed. A map that has had no write yet has no hmap (see
+    /// [`Self::new`]): this makes it, as the first write would, which is
+    /// why it takes `&mut self`.
+    ///
+    /// # Panics
+    /// If that hmap cannot be allocated.
     ///
     /// ```
-    /// let m: gomap::GoMap<u64, u64> = (0..20).map(|i| (i, i)).collect();
-    /// // SAFETY: `raw` is a live map of type `map_type`, not written during the call.
-    /// let h = unsafe { gomap::inspect::header(m.map_type(), m.raw()) };
+    /// let mut m: gomap::GoMap<u64, u64> = (0..20).map(|i| (i, i)).collect();
+    /// let h = m.raw();
+    /// // SAFETY: `h` is a live map of type `map_type`, not written during the call.
+    /// let h = unsafe { gomap::inspect::header(m.map_type(), h) };
     /// assert_eq!((h.count, h.b), (20, 2));
     /// ```
-    pub fn raw(&self) -> NonNull<HMap> {
-        self.h
+    pub fn raw(&mut self) -> NonNull<HMap> {
+        oom(self.live())
+    }
+
+    /// The map's hmap, if it has one (every map after its first write, and
+    /// one made with more than 8 entries' capacity): [`Self::raw`] for a
+    /// shared borrow. Writing through it is not allowed.
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u64>::new();
+    /// assert!(m.hmap().is_none());
+    /// m.insert(1, 1);
+    /// assert!(m.hmap().is_some());
+    /// ```
+    pub fn hmap(&self) -> Option<NonNull<HMap>> {
+        NonNull::new(self.hp())
+    }
+
+    /// The header fields of the map's hmap ([`crate::inspect::header`]);
+    /// for a map without one yet, those of the empty map its first write
+    /// will make (B = 0, no buckets, the seed drawn at `make`).
+    ///
+    /// ```
+    /// let mut m = gomap::GoMap::<u64, u64>::new();
+    /// let seed = m.header().hash0;
+    /// m.insert(1, 1);
+    /// assert_eq!((m.header().count, m.header().hash0), (1, seed));
+    /// ```
+    pub fn header(&self) -> crate::inspect::Header {
+        match self.hmap() {
+            // SAFETY: `h` is a live map of type `t` (the invariant), not
+            // written while `self` is borrowed.
+            Some(h) => unsafe { crate::inspect::header(self.t(), h) },
+            None => crate::inspect::Header {
+                count: 0,
+                flags: 0,
+                b: 0,
+                noverflow: 0,
+                hash0: self.seed,
+                nevacuate: 0,
+                clear_seq: 0,
+                growing: false,
+                next_overflow: None,
+                array_buckets: 0,
+            },
+        }
     }
 
     /// `len(m)`: the number of entries, O(1). NaN keys count once per
@@ -803,9 +935,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(m.len(), 3); // len(m)
     /// ```
     pub fn len(&self) -> usize {
-        // SAFETY: `h` is a live map (the invariant), not written while
-        // `self` is borrowed.
-        unsafe { self.h.as_ref() }.len()
+        // SAFETY: `h` is null or a live map (the invariant), not written
+        // while `self` is borrowed.
+        unsafe { self.hp().as_ref() }.map_or(0, HMap::len)
     }
 
     /// What the map holds in memory ([`crate::visit::MapStats`]): bucket
@@ -821,9 +953,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert!(s.total_bytes >= s.bucket_array_bytes);
     /// ```
     pub fn stats(&self) -> crate::visit::MapStats {
-        // SAFETY: stats's point: `h` is a live map of type `t` (the
+        // SAFETY: stats's point: `h` is null or a live map of type `t` (the
         // invariant), not written while `self` is borrowed.
-        unsafe { crate::visit::stats(self.t(), self.h.as_ptr()) }
+        unsafe { crate::visit::stats(self.t(), self.hp()) }
     }
 
     /// Reports whether the map is empty (`len(m) == 0`).
@@ -987,9 +1119,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(gomap::GoMap::<u64, u64>::with_capacity(100).capacity(), 104);
     /// ```
     pub fn capacity(&self) -> usize {
-        // SAFETY: `h` is a live map (the invariant), not written while
-        // `self` is borrowed.
-        let b = unsafe { self.h.as_ref() }.b;
+        // SAFETY: `h` is null or a live map (the invariant), not written
+        // while `self` is borrowed.
+        let b = unsafe { self.hp().as_ref() }.map_or(0, |h| h.b);
         if b == 0 { 8 } else { 13 << (b - 1) }
     }
 
@@ -1015,12 +1147,12 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
         let mut it = HIter::new();
-        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
-        // is fresh; 3. the iteration ends in `IterMut`'s drop, which the
-        // borrow of `self` (holding the map and `t`) outlives; 4. that
-        // borrow, held by `IterMut`, lets no write run until then (the
-        // items change elems in place, which is no write to the map).
-        unsafe { map::mapiterinit_borrowed(self.t(), self.h.as_ptr(), &mut it) };
+        // SAFETY: 1. `h` is null or a live map of type `t` (the invariant); 2.
+        // `it` is fresh; 3. the iteration ends in `IterMut`'s drop, which the
+        // borrow of `self` (holding the map and `t`) outlives; 4. that borrow,
+        // held by `IterMut`, lets no write run until then (the items change
+        // elems in place, which is no write to the map).
+        unsafe { map::mapiterinit_borrowed(self.t(), self.hp(), &mut it) };
         IterMut { it, t: self.t(), _marker: PhantomData }
     }
 
@@ -1035,10 +1167,10 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// ```
     pub fn retain(&mut self, mut f: impl FnMut(&K, &mut V) -> bool) {
         let mut it = HIter::new();
-        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
-        // is fresh; 3. the guard below ends the iteration (also on unwind)
+        // SAFETY: 1. `h` is null or a live map of type `t` (the invariant); 2.
+        // `it` is fresh; 3. the guard below ends the iteration (also on unwind)
         // while `retain` still borrows the map and its type.
-        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        unsafe { map::mapiterinit(self.t(), self.hp(), &mut it) };
         let mut it = guard(it, |it| {
             // SAFETY: if registered, the iterator's map and type are alive:
             // `retain` borrows the map mutably until the guard drops.
@@ -1156,7 +1288,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         // with none), `&mut self` keeps every other access out; 2. `key`
         // holds the stored key's bytes, a readable key of `t` on the stack;
         // 3. `v` has room for one `V`, outside the map.
-        let found = unsafe { Self::delete_raw(t, self.h.as_ptr(), key.as_ptr().cast(), v.as_mut_ptr().cast()) };
+        let found = unsafe { Self::delete_raw(t, self.hp(), key.as_ptr().cast(), v.as_mut_ptr().cast()) };
         assert!(found, "gomap: cannot remove an entry whose key never equals itself (NaN); only clear can");
         // SAFETY: the delete moved the elem into `v`.
         let v = unsafe { v.assume_init() };
@@ -1216,8 +1348,8 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(m.stats().b, b); // the buckets stay
     /// ```
     pub fn clear(&mut self) {
-        // SAFETY: `h` is a live map of type `t` (the invariant).
-        unsafe { map::mapclear(self.t(), self.h.as_ptr()) }
+        // SAFETY: `h` is null or a live map of type `t` (the invariant).
+        unsafe { map::mapclear(self.t(), self.hp()) }
     }
 
     /// Iterates over `(&K, &V)` like Go's `for k, v := range m`, in Go's
@@ -1233,11 +1365,11 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
         let mut it = HIter::new();
-        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
-        // is fresh; 3. the iteration ends in `Iter`'s drop, which the borrow
-        // of `self` (holding the map and `t`) outlives; 4. that shared
+        // SAFETY: 1. `h` is null or a live map of type `t` (the invariant); 2.
+        // `it` is fresh; 3. the iteration ends in `Iter`'s drop, which the
+        // borrow of `self` (holding the map and `t`) outlives; 4. that shared
         // borrow, held by `Iter`, lets no write run until then.
-        unsafe { map::mapiterinit_borrowed(self.t(), self.h.as_ptr(), &mut it) };
+        unsafe { map::mapiterinit_borrowed(self.t(), self.hp(), &mut it) };
         Iter { it, t: self.t(), _marker: PhantomData }
     }
 
@@ -1296,10 +1428,10 @@ impl<K: GoKey, V> GoMap<K, V> {
         V: Clone,
     {
         let mut it = HIter::new();
-        // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
-        // is fresh; 3. the guard below ends the iteration (also on unwind)
+        // SAFETY: 1. `h` is null or a live map of type `t` (the invariant); 2.
+        // `it` is fresh; 3. the guard below ends the iteration (also on unwind)
         // while `range` still borrows the map and its type.
-        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        unsafe { map::mapiterinit(self.t(), self.hp(), &mut it) };
         let mut it = guard(it, |it| {
             // SAFETY: if registered, the iterator's map and type are alive:
             // `range` borrows the map mutably until the guard drops.
@@ -1362,11 +1494,11 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(m.stats().b, 4);
     /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
-        // SAFETY: `h` is a live map of type `t` (the invariant), and `&mut
-        // self` keeps every other access out during the call. `&mut self`
+        // SAFETY: `h` is null or a live map of type `t` (the invariant), and
+        // `&mut self` keeps every other access out during the call. `&mut self`
         // also excludes live iterators (they borrow the map), so the only
         // failure is an allocation failure, which leaves the map unchanged.
-        let _ = unsafe { crate::shrink::mapshrink(self.t(), self.h.as_ptr(), min_capacity) };
+        let _ = unsafe { crate::shrink::mapshrink(self.t(), self.hp(), min_capacity) };
     }
 
     /// Sets when the map shrinks by itself (after `clear`, or after deletes
@@ -1382,10 +1514,15 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// m.clear();
     /// assert_eq!((m.stats().b, m.stats().bucket_array_bytes), (0, 0)); // as a fresh map
     /// ```
+    ///
+    /// # Panics
+    /// If the map has had no write yet and its hmap, which holds the
+    /// policy, cannot be allocated.
     pub fn set_shrink_policy(&mut self, policy: Option<crate::shrink::ShrinkPolicy>) {
+        let h = oom(self.live());
         // SAFETY: `h` is a live map (the invariant), accessed by no other
         // thread (`&mut self`).
-        unsafe { crate::shrink::set_shrink_policy(self.h.as_ptr(), policy) }
+        unsafe { crate::shrink::set_shrink_policy(h.as_ptr(), policy) }
     }
 
     /// The map's shrink policy: `None` (Go's never-shrink) unless set with
@@ -1400,9 +1537,9 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(m.shrink_policy(), Some(p));
     /// ```
     pub fn shrink_policy(&self) -> Option<crate::shrink::ShrinkPolicy> {
-        // SAFETY: `h` is a live map (the invariant), not written while `self`
-        // is borrowed.
-        unsafe { crate::shrink::shrink_policy(self.h.as_ptr()) }
+        // SAFETY: `h` is null or a live map (the invariant), not written while
+        // `self` is borrowed.
+        unsafe { crate::shrink::shrink_policy(self.hp()) }
     }
 }
 
@@ -1731,7 +1868,7 @@ impl<'a, K: GoKey, V> VacantEntry<'a, K, V> {
         let (m, elem) = self.insert_raw(v);
         // SAFETY: `copy` holds the bits of the key the map now owns: a
         // readable key of `t` (never dropped: a `MaybeUninit`).
-        let (kp, _) = unsafe { map::mapaccess_k(m.t(), m.h.as_ptr(), copy.as_ptr().cast()) };
+        let (kp, _) = unsafe { map::mapaccess_k(m.t(), m.hp(), copy.as_ptr().cast()) };
         let own_key = if kp.is_null() { Some(copy) } else { None };
         OccupiedEntry { m, key: kp.cast(), elem, own_key }
     }
@@ -1900,7 +2037,7 @@ impl<K: GoKey, V> Drop for GoMap<K, V> {
         // map of type `t` (the invariant); 2. no one else uses it, and no
         // one uses `h` again; 3. no iterator of it is used again: live ones
         // borrow the map, so only leaked ones can remain.
-        let r = unsafe { map::mapfree_abandoning_iterators(self.t(), self.h.as_ptr()) };
+        let r = unsafe { map::mapfree_abandoning_iterators(self.t(), self.hp()) };
         debug_assert!(r.is_ok());
         if self.owned_t {
             // SAFETY: boxed by `descriptor` for this map alone; the map is
@@ -1956,13 +2093,23 @@ impl<K: GoKey + Clone, V: Clone> Clone for GoMap<K, V> {
                 drop(unsafe { Box::from_raw(t.as_ptr()) });
             }
         });
-        // SAFETY: `h` is a live map of type `with_clone` (the invariant:
+        let Some(src) = NonNull::new(self.hp()) else {
+            // No hmap yet: Go's `mapclone2` of an empty map, which makes
+            // the clone (drawing a seed), then gives it the source's seed;
+            // the clone's hmap waits for its first write too.
+            let _ = crate::rand::rand();
+            let t = ScopeGuard::into_inner(t);
+            return GoMap { t, owned_t, seed: self.seed, h: no_hmap(), _marker: PhantomData };
+        };
+        // SAFETY: `src` is a live map of type `with_clone` (the invariant:
         // `with_clone` is `t` plus clone hooks, same layout, hasher and
         // drop hooks), not written while `self` is borrowed.
-        let mut h = oom(unsafe { map::mapclone2(with_clone, self.h.as_ptr()) });
+        let mut h = oom(unsafe { map::mapclone2(with_clone, src.as_ptr()) });
         // SAFETY: the clone just made: live, and referenced only here.
-        unsafe { h.as_mut() }.mark_exclusive_writes();
-        GoMap { t: ScopeGuard::into_inner(t), owned_t, h, _marker: PhantomData }
+        let hr = unsafe { h.as_mut() };
+        hr.mark_exclusive_writes();
+        let seed = hr.hash0;
+        GoMap { t: ScopeGuard::into_inner(t), owned_t, seed, h, _marker: PhantomData }
     }
 }
 
@@ -2139,35 +2286,39 @@ mod tests {
     #[test]
     fn typed_maps_keep_exclusive_writes() {
         use crate::guards::EXCLUSIVE_WRITES;
-        let excl = |m: &GoMap<u64, u64>| {
+        // `raw` makes the hmap of a map that has none (as its first write).
+        let excl = |m: &mut GoMap<u64, u64>| {
             // SAFETY: the map is live while `m` is borrowed.
             let h = unsafe { m.raw().as_ref() };
             h.flags() & EXCLUSIVE_WRITES != 0
         };
-        let go_flags = |m: &GoMap<u64, u64>| {
+        let go_flags = |m: &mut GoMap<u64, u64>| {
+            let h = m.raw();
             // SAFETY: the map of `m`, live and not written meanwhile, with
             // its own descriptor.
-            let s = unsafe { crate::inspect::snapshot(m.map_type(), m.raw()) };
+            let s = unsafe { crate::inspect::snapshot(m.map_type(), h) };
             s.header.flags
         };
         let mut m: GoMap<u64, u64> = GoMap::new();
-        assert!(excl(&m));
-        assert!(excl(&GoMap::<u64, u64>::with_capacity(100)));
+        assert!(excl(&mut GoMap::new()), "made by raw");
+        m.insert(0, 0);
+        assert!(excl(&mut m), "made by the first write");
+        assert!(excl(&mut GoMap::<u64, u64>::with_capacity(100)));
         for i in 0..1000 {
             m.insert(i, i);
         }
-        assert!(excl(&m), "after growth");
-        assert_eq!(go_flags(&m) & EXCLUSIVE_WRITES, 0);
-        let c = m.clone();
-        assert!(excl(&c), "clone");
+        assert!(excl(&mut m), "after growth");
+        assert_eq!(go_flags(&mut m) & EXCLUSIVE_WRITES, 0);
+        let mut c = m.clone();
+        assert!(excl(&mut c), "clone");
         for i in 0..990 {
             m.remove(&i);
         }
         m.shrink_to_fit();
-        assert!(excl(&m), "after shrink");
+        assert!(excl(&mut m), "after shrink");
         m.clear();
-        assert!(excl(&m), "after clear");
-        assert_eq!(go_flags(&m), 0);
+        assert!(excl(&mut m), "after clear");
+        assert_eq!(go_flags(&mut m), 0);
         // The erased API's maps keep the atomic path.
         let t = m.map_type();
         let h = crate::map::makemap(t, 0).unwrap();

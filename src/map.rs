@@ -973,6 +973,19 @@ pub fn makemap_small_in(a: &Allocator) -> Result<NonNull<HMap>, MapError> {
     Ok(h)
 }
 
+/// gomap: [`makemap_small_in`] with a seed drawn earlier, and the roles of
+/// a quarantine the allocator asks for named by `t`: the typed map draws
+/// its seed at `make`, as Go does, and makes its hmap at its first write.
+pub(crate) fn makemap_seeded_in(t: &MapType, a: &Allocator, hash0: u32) -> Result<NonNull<HMap>, MapError> {
+    let hp = new_hmap(a)?;
+    // SAFETY: `hp` holds the hmap `new_hmap` just wrote: aligned,
+    // initialised, and ours alone until published (no other reference).
+    let h = unsafe { &mut *hp.as_ptr().cast::<HMap>() };
+    h.hash0 = hash0;
+    h.init_roles(t);
+    Ok(hp.publish().cast())
+}
+
 /// `make(map[k]v, hint)` (`makemap`, :324): picks the smallest B whose
 /// buckets hold `hint` entries under the load factor; allocates them now
 /// unless B = 0. A negative or absurd hint counts as 0, like Go's.

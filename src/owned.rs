@@ -285,15 +285,17 @@ impl<K: GoKey, V> GoMap<K, V> {
     /// assert_eq!(m.capacity(), cap);
     /// ```
     pub fn drain(&mut self) -> Drain<'_, K, V> {
+        // A map without an hmap yet gets one: the `Drain` takes a live map.
+        let h = oom(self.live());
         // SAFETY: `h` is a live map (the invariant), not written meanwhile.
-        let a = unsafe { self.h.as_ref() }.alloc;
+        let a = unsafe { h.as_ref() }.alloc;
         // The iteration starts before the placeholder is made so that its
         // random start is the first draw, as for `iter()`.
         // SAFETY: 1. `h` is a live map of type `t` holding `K`s and `V`s,
         // which the `Drain` has to itself: `&mut self` for its lifetime, and
         // the `GoMap` holds the placeholder meanwhile; 2. `t` is the map's
         // descriptor, alive while the map is borrowed.
-        let take = unsafe { Take::<K, V>::new(self.t, self.h) };
+        let take = unsafe { Take::<K, V>::new(self.t, h) };
         // If this fails, `take` ends its iteration as it drops.
         let placeholder = oom(map::makemap_small_in(&a));
         self.h = placeholder;
@@ -320,7 +322,7 @@ impl<K: GoKey, V> GoMap<K, V> {
         // SAFETY: 1. `h` is a live map of type `t` (the invariant); 2. `it`
         // is fresh; 3. the iteration ends in `ExtractIf`'s drop, which the
         // borrow of `self` (holding the map and `t`) outlives.
-        unsafe { map::mapiterinit(self.t(), self.h.as_ptr(), &mut it) };
+        unsafe { map::mapiterinit(self.t(), self.hp(), &mut it) };
         ExtractIf { it, m: self, bare, pred }
     }
 
@@ -366,7 +368,8 @@ impl<K: GoKey, V> GoMap<K, V> {
         if want <= self.capacity() {
             return Ok(());
         }
-        grow_for(self.t(), self.h, want)
+        let h = self.live()?;
+        grow_for(self.t(), h, want)
     }
 }
 
@@ -421,13 +424,15 @@ impl<K: GoKey, V> IntoIterator for GoMap<K, V> {
     /// all.sort();
     /// assert_eq!(all, [("a".to_string(), 1), ("b".to_string(), 2)]);
     /// ```
-    fn into_iter(self) -> IntoIter<K, V> {
+    fn into_iter(mut self) -> IntoIter<K, V> {
+        // A map without an hmap yet gets one: the iterator takes a live map.
+        let h = oom(self.live());
         let m = ManuallyDrop::new(self);
         // SAFETY: 1. `m.h` is a live map of type `m.t` holding `K`s and `V`s
         // (the invariant), now the iterator's alone (`m` is never dropped or
         // used again); 2. `m.t` stays valid: static, or a box the iterator
         // now owns and frees after ending the iteration.
-        let take = unsafe { Take::<K, V>::new(m.t, m.h) };
+        let take = unsafe { Take::<K, V>::new(m.t, h) };
         IntoIter { take: ManuallyDrop::new(take), owned_t: m.owned_t }
     }
 }
@@ -608,7 +613,7 @@ impl<K: GoKey, V, F: FnMut(&K, &mut V) -> bool> Iterator for ExtractIf<'_, K, V,
                 // and `V`s (the invariant), ours through `&mut`; 2. `bare` is
                 // `t` without hooks; 3. `it` is registered on it and stands
                 // on an entry (non-null key).
-                unsafe { take_by_delete::<K, V>(self.bare.get(), self.m.h, &self.it) }
+                unsafe { take_by_delete::<K, V>(self.bare.get(), oom(self.m.live()), &self.it) }
             } else {
                 None
             };

@@ -179,7 +179,7 @@ fn concurrent_reads_after_growth(use_reflect: bool) {
                     });
                     if use_reflect {
                         s.spawn(move || {
-                            let (t, h) = (m.map_type(), m.raw().as_ptr());
+                            let (t, h) = (m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()));
                             let mut keys = Vec::new();
                             let mut it = HIter::new();
                             // SAFETY: a live map, only read while the scope
@@ -249,9 +249,17 @@ fn test_map_huge_zero() {
     let m: GoMap<i32, [u8; 2048]> = GoMap::new();
     let zero = [0u8; 2048];
     let k = 5i32;
-    // SAFETY: a live map; keys and zero of the right types.
-    let (e, ok) =
-        unsafe { map::mapaccess2_fat(m.map_type(), m.raw().as_ptr(), (&raw const k).cast(), zero.as_ptr()) }.unwrap();
+    // SAFETY: null (no hmap before the first write: a nil map) or a live
+    // map; keys and zero of the right types.
+    let (e, ok) = unsafe {
+        map::mapaccess2_fat(
+            m.map_type(),
+            m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()),
+            (&raw const k).cast(),
+            zero.as_ptr(),
+        )
+    }
+    .unwrap();
     assert!(!ok);
     // SAFETY: `e` is the caller's zero.
     assert!(unsafe { std::slice::from_raw_parts(e, 2048) }.iter().all(|&b| b == 0));
@@ -1262,8 +1270,8 @@ fn test_clone_large() {
 /// has one spare slot so that a wrong count shows up in the comparison
 /// rather than as a write out of bounds.
 fn bulk(t: &MapType, h: *mut map::HMap, want_keys: bool) -> Vec<Vec<u8>> {
-    // SAFETY: a live map.
-    let n = unsafe { header(t, std::ptr::NonNull::new(h).unwrap()) }.count;
+    // SAFETY: a live map, or null (a map without an hmap yet: empty).
+    let n = std::ptr::NonNull::new(h).map_or(0, |h| unsafe { header(t, h) }.count);
     let size = if want_keys { t.key().size } else { t.elem().size };
     let mut buf = vec![0u8; (n + 1) * size];
     // A fatal error (more live slots than `len(m)`) fails the test instead
@@ -1305,7 +1313,7 @@ fn keys_values_through_growth<K: GoKey + Clone, V: Clone>(
             w.sort();
             w
         };
-        let (t, raw) = (m.map_type(), m.raw().as_ptr());
+        let (t, raw) = (m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()));
         assert_eq!(bulk(t, raw, true), want(true), "keys differ (B={}, growing={})", h.b, h.growing);
         assert_eq!(bulk(t, raw, false), want(false), "values differ (B={}, growing={})", h.b, h.growing);
     };
@@ -1397,7 +1405,7 @@ fn keys_order_is_iteration_order_for_the_same_draw() {
         if hint > 0 {
             assert!(h.noverflow > 0, "no overflow chains");
         }
-        let (t, raw) = (m.map_type(), m.raw().as_ptr());
+        let (t, raw) = (m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()));
         let mut orders = HashSet::new();
         for d in 0..(8u64 << h.b) {
             // start bucket d & (2^B - 1), offset (d >> B) & 7
@@ -1432,7 +1440,7 @@ fn keys_order_is_iteration_order_for_the_same_draw() {
 fn keys_and_values_short_buffer_is_fatal() {
     let mut m: GoMap<u64, u64> = GoMap::new();
     m.extend((0..20).map(|i| (i, i)));
-    let (t, raw) = (m.map_type(), m.raw().as_ptr());
+    let (t, raw) = (m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()));
     for want_keys in [true, false] {
         let mut buf = [0u64; 20];
         let r = common::catch_fatal(|| {
@@ -1454,7 +1462,15 @@ fn keys_and_values_short_buffer_is_fatal() {
     unsafe {
         assert_eq!(map::keys(t, std::ptr::null(), buf.as_mut_ptr().cast(), 1), 0);
         let e: GoMap<u64, u64> = GoMap::with_capacity(100);
-        assert_eq!(map::values(e.map_type(), e.raw().as_ptr(), buf.as_mut_ptr().cast(), 1), 0);
+        assert_eq!(
+            map::values(
+                e.map_type(),
+                e.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()),
+                buf.as_mut_ptr().cast(),
+                1
+            ),
+            0
+        );
     }
 }
 

@@ -591,7 +591,7 @@ fn leaked_iterators_keep_only_what_they_reach() {
         // SAFETY: `m`'s map, live, of its own type, not written during the
         // call; `it` is fresh and never stepped or ended again (the map is
         // freed with it registered, which frees what it kept).
-        unsafe { gomap::map::mapiterinit(m.map_type(), m.raw().as_ptr(), &mut it) };
+        unsafe { gomap::map::mapiterinit(m.map_type(), m.hmap().unwrap().as_ptr(), &mut it) };
         assert!(!it.key.is_null());
         for _ in 0..per_round {
             assert!(m.remove(&lo).is_some());
@@ -599,7 +599,7 @@ fn leaked_iterators_keep_only_what_they_reach() {
             m.insert(hi, [hi as u8; 200]);
             hi += 1;
             // SAFETY: a live map (a `GoMap` owns one), not being written.
-            let growing = unsafe { header(m.map_type(), m.raw()) }.growing;
+            let growing = unsafe { header(m.map_type(), m.hmap().unwrap()) }.growing;
             if growing && !was_growing {
                 gens += 1;
             }
@@ -626,7 +626,7 @@ fn leaked_iterators_keep_only_what_they_reach() {
     assert_eq!(s.live_iterators, rounds);
     assert_eq!(over, None, "(round, retained, bound): retained memory passed what the leaked iterators reach");
     // SAFETY: a live map (a `GoMap` owns one), not being written.
-    unsafe { check_invariants(m.map_type(), m.raw()) }.unwrap();
+    unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
 }
 
 /// An iterator that started before two same-size growths reads the second

@@ -187,8 +187,12 @@ fn emptying_by_delete_reseeds() {
 fn missing_keys_read_as_zero() {
     let m: GoMap<u64, u64> = GoMap::new();
     let k = 42u64;
-    // SAFETY: a live map of u64 -> u64; the result points to the zero value.
-    let v = unsafe { map::mapaccess1(m.map_type(), m.raw().as_ptr(), (&raw const k).cast()) }.unwrap();
+    // SAFETY: null (no hmap before the first write: a nil map) or a live
+    // map of u64 -> u64; the result points to the zero value.
+    let v = unsafe {
+        map::mapaccess1(m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()), (&raw const k).cast())
+    }
+    .unwrap();
     // SAFETY: a u64-sized zero value.
     assert_eq!(unsafe { v.cast::<u64>().read() }, 0);
     // and through a nil map
