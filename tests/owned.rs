@@ -718,7 +718,7 @@ fn into_iter_runs_key_drops_deferred_for_a_leaked_iterator() {
     // SAFETY: `m`'s map, live, of its own type; `it` is fresh, never
     // stepped or ended again, and dies with the map (`into_iter` below
     // frees the map and everything its iterators kept).
-    unsafe { gomap::map::mapiterinit(m.map_type(), m.hmap().unwrap().as_ptr(), &mut it) };
+    unsafe { gomap::map::mapiterinit(m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()), &mut it) };
     leak(it);
     // Until the map grows, a deleted key has no stale copy anywhere (its
     // slot is emptied), so its drop runs at once even with the leaked

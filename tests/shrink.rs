@@ -549,27 +549,24 @@ fn gomap_shrink_to_fit_keeps_entries() {
             assert_eq!(m.remove(&i), Some(format!("v{i}")));
         }
     }
-    // SAFETY: a live map.
-    let b0 = unsafe { header(m.map_type(), m.hmap().unwrap()) }.b;
+    let b0 = m.header().b;
     m.shrink_to_fit();
     // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
-    // SAFETY: a live map.
-    let b1 = unsafe { header(m.map_type(), m.hmap().unwrap()) }.b;
+    m.hmap().map_or(Ok(()), |h| unsafe { check_invariants(m.map_type(), h) }).unwrap();
+    let b1 = m.header().b;
     assert!(b1 < b0);
     let mut got: Vec<(u64, String)> = m.iter().map(|(k, v)| (*k, v.clone())).collect();
     got.sort();
     let want: Vec<(u64, String)> = (0..n as u64).filter(|i| i % 9 == 0).map(|i| (i, format!("v{i}"))).collect();
     assert_eq!(got, want);
     m.shrink_to(n);
-    // SAFETY: a live map.
-    assert_eq!(unsafe { header(m.map_type(), m.hmap().unwrap()) }.b, b1, "shrink_to never grows the array");
+    assert_eq!(m.header().b, b1, "shrink_to never grows the array");
     m.shrink_to(0);
     for i in 0..n as u64 {
         m.insert(i, format!("w{i}"));
     }
     // SAFETY: a live map, not being written.
-    unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
+    m.hmap().map_or(Ok(()), |h| unsafe { check_invariants(m.map_type(), h) }).unwrap();
     assert_eq!(m.len(), n);
     assert_eq!(m.get(&5), Some(&"w5".to_string()));
 }
@@ -711,7 +708,7 @@ fn drop_hooks_run_exactly_once() {
         m.shrink_to_fit();
         assert_eq!(Rc::strong_count(&rc), 1 + live, "a shrink neither drops nor clones");
         // SAFETY: a live map, not being written.
-        unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
+        m.hmap().map_or(Ok(()), |h| unsafe { check_invariants(m.map_type(), h) }).unwrap();
         for i in (0..n).step_by(10) {
             assert!(m.contains_key(&format!("key-{i}")));
         }
@@ -724,7 +721,7 @@ fn drop_hooks_run_exactly_once() {
         }
         m.shrink_to_fit();
         // SAFETY: a live map, not being written.
-        unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
+        m.hmap().map_or(Ok(()), |h| unsafe { check_invariants(m.map_type(), h) }).unwrap();
     }
     assert_eq!(Rc::strong_count(&rc), 1, "every value dropped once");
 
@@ -747,7 +744,7 @@ fn drop_hooks_run_exactly_once() {
         m.shrink_to_fit();
         assert_eq!(Rc::strong_count(&rc), 1 + N * live);
         // SAFETY: a live map, not being written.
-        unsafe { check_invariants(m.map_type(), m.hmap().unwrap()) }.unwrap();
+        m.hmap().map_or(Ok(()), |h| unsafe { check_invariants(m.map_type(), h) }).unwrap();
         for i in (0..n / 4).step_by(5) {
             assert_eq!(m.get(&format!("k{i}")).map(|a| a.len()), Some(N));
         }
@@ -791,8 +788,7 @@ fn policy_after_clear() {
     assert!(hdr(&m).b > 0, "deletes do not shrink with below_fraction unset");
     m.clear();
     check(&m);
-    // SAFETY: a live map.
-    let h = unsafe { header(m.map_type(), m.hmap().unwrap()) };
+    let h = m.header();
     assert_eq!((h.b, h.array_buckets), (0, 0), "cleared to a fresh make(map)");
     m.insert("x".into(), 1);
     assert_eq!(m.get("x"), Some(&1));

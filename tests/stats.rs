@@ -136,7 +136,7 @@ fn gomap_stats_and_nil() {
     let mut it = HIter::new();
     // SAFETY: `m`'s map, live, of type `m.map_type()`; `it` is fresh and
     // ended below while `m` is alive and not written.
-    unsafe { map::mapiterinit(m.map_type(), m.hmap().unwrap().as_ptr(), &mut it) };
+    unsafe { map::mapiterinit(m.map_type(), m.hmap().map_or(std::ptr::null_mut(), |h| h.as_ptr()), &mut it) };
     assert_eq!(m.stats().live_iterators, 1);
     // SAFETY: `it` is registered on `m`'s map, which is alive.
     unsafe { map::mapiterend(&mut it) };
